@@ -1,0 +1,1 @@
+//! Analysis on districts: aggregation, group comparison, neighbours and spatial statistics.

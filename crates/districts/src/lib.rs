@@ -1,0 +1,24 @@
+//! The geometry crate: district boundaries and indicator tables in, an indexed and joined
+//! [`Layer`] out. Stages, in pipeline order:
+
+/// The catalogue in `boundaries/`: which file is which layer and indicator, with credits.
+pub mod catalog;
+/// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.
+pub mod crs;
+/// Coordinate systems with a type: [`Wgs84`] lon/lat and [`Mercator`] metres.
+pub mod geometry;
+/// The R-tree of districts with exact point-in-polygon lookups.
+pub mod index;
+/// Reading indicator tables (CSV, wide or long) as published, suppression markers and all.
+pub mod indicators;
+/// Joining indicator values to districts by GSS code, with an honest join report.
+pub mod join;
+/// Assembling everything above into layers, and the set of layers (the atlas).
+pub mod layer;
+/// Reading boundary files: GeoJSON, Shapefile (+ `.prj`), TopoJSON.
+pub mod load;
+/// Gap-free per-zoom simplification of shared borders.
+pub mod simplify;
+
+pub use geometry::{Mercator, Wgs84};
+pub use layer::{Atlas, District, Indicator, Layer, Period};

@@ -1,0 +1,1 @@
+//! The HTTP face of placemap (axum): config -> state -> routes.
