@@ -1,0 +1,50 @@
+# placemap: the one entry point. `make run` serves the default data; `make test` is what CI runs.
+SHELL := /bin/bash
+DATA ?= $(abspath ../shared/data)
+ADDR ?= 127.0.0.1:8080
+CARGO ?= cargo
+
+.PHONY: run test ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser
+
+build:
+	$(CARGO) build --release -p placemap
+
+## The main job: serve maps of the default data (prints the URL).
+run: build
+	./target/release/placemap serve --addr $(ADDR) --data $(DATA)
+
+## Everything CI checks: formatting, lints, unit + integration + doc tests, browser test.
+test: fmt-check lint
+	CI=$${CI:-} $(CARGO) nextest run --workspace --no-fail-fast
+	$(CARGO) test --workspace --doc
+	$(CARGO) build --workspace --benches
+
+ci: test doc
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+
+## Refresh golden outputs in tests/expected/ (review the diff by eye before committing).
+bless:
+	PLACEMAP_BLESS=1 $(CARGO) nextest run --workspace -E 'test(golden)'
+
+## Criterion benchmarks on the real data (placemap's side of BENCHMARKS.md).
+bench:
+	$(CARGO) bench --workspace
+
+## The peers' side of BENCHMARKS.md (Mapnik, GeoPandas), measured in the same run.
+bench-peers:
+	bash ../shared/bench/prep_peers.sh
+	/usr/bin/python3 ../shared/bench/mapnik_tiles.py /tmp/placemap-bench/lad19_3857.shp 5 10 120
+	/usr/bin/python3 ../shared/bench/mapnik_tiles.py /tmp/placemap-bench/lsoa11_3857.shp 5 10 120
+	python3 ../shared/bench/geopandas_lookup.py $(DATA)/lad_2019_uk_generalised_wgs84.geojson lad19cd 1000000
+	python3 ../shared/bench/geopandas_lookup.py $(DATA)/lsoa_2011_england_generalised_wgs84.geojson lsoa11cd 1000000

@@ -1,0 +1,114 @@
+//! Server configuration in two stages (ripgrep's lowargs -> hiargs, martin's config lifecycle):
+//! [`RawConfig`] as the user wrote it, then [`ServerConfig`] resolved and validated. Nothing
+//! downstream reads environment variables or files.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Options as given (CLI flags or defaults), not yet checked.
+#[derive(Clone, Debug)]
+pub struct RawConfig {
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub catalog: PathBuf,
+    /// Tile cache bound, megabytes.
+    pub cache_mb: u64,
+    /// Allowed CORS origins; `*` for any, empty for none.
+    pub cors_origins: Vec<String>,
+    pub request_timeout_secs: u64,
+    /// Most points accepted by `POST /lookup`.
+    pub max_lookup_points: usize,
+    /// Largest request body accepted, bytes.
+    pub max_body_bytes: usize,
+    /// Deepest zoom served.
+    pub max_zoom: u8,
+    /// Only load these layers (all when empty).
+    pub layers: Vec<String>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            addr: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("../shared/data"),
+            catalog: PathBuf::from("boundaries/catalog.toml"),
+            cache_mb: 256,
+            cors_origins: vec!["*".into()],
+            request_timeout_secs: 30,
+            max_lookup_points: 100_000,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_zoom: 18,
+            layers: Vec::new(),
+        }
+    }
+}
+
+/// A checked configuration.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub catalog: PathBuf,
+    pub cache_bytes: u64,
+    pub cors_origins: Vec<String>,
+    pub request_timeout: Duration,
+    pub max_lookup_points: usize,
+    pub max_body_bytes: usize,
+    pub max_zoom: u8,
+    pub layers: Vec<String>,
+}
+
+/// What is wrong with a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--addr {0:?} is not a socket address such as 127.0.0.1:8080")]
+    Addr(String),
+    #[error("data directory {0} does not exist")]
+    DataDir(PathBuf),
+    #[error("catalogue {0} does not exist")]
+    Catalog(PathBuf),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl RawConfig {
+    /// Validates and resolves.
+    ///
+    /// ```
+    /// let mut raw = tile_server::config::RawConfig::default();
+    /// raw.addr = "not an address".into();
+    /// assert!(raw.resolve().is_err());
+    /// ```
+    pub fn resolve(self) -> Result<ServerConfig, ConfigError> {
+        let addr: SocketAddr = self.addr.parse().map_err(|_| ConfigError::Addr(self.addr.clone()))?;
+        if !self.data_dir.is_dir() {
+            return Err(ConfigError::DataDir(self.data_dir));
+        }
+        if !self.catalog.is_file() {
+            return Err(ConfigError::Catalog(self.catalog));
+        }
+        if self.max_zoom > tile_math::MAX_ZOOM {
+            return Err(ConfigError::Invalid(format!(
+                "max zoom {} is beyond {}",
+                self.max_zoom,
+                tile_math::MAX_ZOOM
+            )));
+        }
+        if self.max_lookup_points == 0 || self.max_body_bytes == 0 {
+            return Err(ConfigError::Invalid("lookup and body limits must be positive".into()));
+        }
+        Ok(ServerConfig {
+            addr,
+            data_dir: self.data_dir,
+            catalog: self.catalog,
+            cache_bytes: self.cache_mb.saturating_mul(1024 * 1024),
+            cors_origins: self.cors_origins,
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+            max_lookup_points: self.max_lookup_points,
+            max_body_bytes: self.max_body_bytes,
+            max_zoom: self.max_zoom,
+            layers: self.layers,
+        })
+    }
+}

@@ -1,0 +1,90 @@
+//! One error shape for every route, mapped to HTTP in one `IntoResponse` impl (axum's
+//! error-handling example): the client sees a safe message and a hint, the log sees the cause.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error answered to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed input: 400.
+    #[error("{message}")]
+    BadRequest { message: String, hint: Option<String> },
+    /// Unknown layer, indicator, district...: 404 with the valid ids in the hint.
+    #[error("{message}")]
+    NotFound { message: String, hint: Option<String> },
+    /// Body too large: 413.
+    #[error("{message}")]
+    TooLarge { message: String, hint: Option<String> },
+    /// Well-formed but unusable input (e.g. too few values for a statistic): 422.
+    #[error("{message}")]
+    Unprocessable { message: String, hint: Option<String> },
+    /// A failure on our side: 500; the cause is logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+}
+
+impl ApiError {
+    /// 400 with a hint.
+    pub fn bad_request(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        ApiError::BadRequest { message: message.into(), hint: Some(hint.into()) }
+    }
+    /// 404 with a hint.
+    pub fn not_found(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        ApiError::NotFound { message: message.into(), hint: Some(hint.into()) }
+    }
+    /// 422 with a hint.
+    pub fn unprocessable(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        ApiError::Unprocessable { message: message.into(), hint: Some(hint.into()) }
+    }
+    /// 413 with a hint.
+    pub fn too_large(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        ApiError::TooLarge { message: message.into(), hint: Some(hint.into()) }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (message, hint) = match &self {
+            ApiError::BadRequest { message, hint }
+            | ApiError::NotFound { message, hint }
+            | ApiError::TooLarge { message, hint }
+            | ApiError::Unprocessable { message, hint } => (message.as_str(), hint.as_deref()),
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                ("internal error", Some("this is a bug in placemap; the server log has the cause"))
+            }
+        };
+        if status.is_client_error() {
+            tracing::debug!(%status, message, "client error");
+        }
+        (status, Json(ErrorBody { error: message, hint })).into_response()
+    }
+}
+
+/// Lists ids for a hint: `valid layers: lad19, lad21`.
+pub fn valid_ids<'a>(what: &str, ids: impl IntoIterator<Item = &'a str>) -> String {
+    let ids: Vec<&str> = ids.into_iter().collect();
+    format!("valid {what}: {}", ids.join(", "))
+}
