@@ -1,0 +1,678 @@
+// placemap interactive map: choropleth tiles on a Leaflet map, served at /map/{layer}/{indicator}.
+//
+// Everything it asks for comes from the server that served the page (root-relative URLs only):
+//   /layers, /layers/{layer}/districts, /tiles/..., /legend/...json, /lookup.
+// State that can be shared lives in the URL: the path names layer and indicator, the hash holds
+// #zoom/lat/lon/indicator/period. Tests reach the Leaflet map as window.placemapMap.
+(function () {
+  'use strict';
+
+  /** Throttle interval of hover lookups (ms). */
+  var LOOKUP_INTERVAL_MS = 100;
+  /** Most search suggestions shown at once. */
+  var MAX_SUGGESTIONS = 12;
+  var MAP_PATH = /^\/map\/([^/]+)\/([^/]+)\/?$/;
+
+  var els = {
+    root: document.documentElement,
+    title: document.getElementById('placemap-title'),
+    indicator: document.getElementById('placemap-indicator'),
+    periodField: document.getElementById('placemap-period-field'),
+    period: document.getElementById('placemap-period'),
+    search: document.getElementById('placemap-search'),
+    searchClear: document.getElementById('placemap-search-clear'),
+    results: document.getElementById('placemap-search-results'),
+    embedButton: document.getElementById('placemap-embed-button'),
+    embed: document.getElementById('placemap-embed'),
+    embedCode: document.getElementById('placemap-embed-code'),
+    embedStatus: document.getElementById('placemap-embed-status'),
+    message: document.getElementById('placemap-message'),
+    legend: document.getElementById('placemap-legend'),
+    tooltip: document.getElementById('placemap-tooltip')
+  };
+
+  var state = {
+    layer: null, // layer entry from /layers
+    indicator: null, // indicator entry of that layer
+    period: null, // selected period (string) or null when the indicator has none
+    highlight: null, // GSS code of the district found by search, drawn highlighted
+    districts: [], // [{code, name, bbox, key}] for search
+    pathMatched: false // whether the page path is /map/{layer}/{indicator} (then we keep it in sync)
+  };
+
+  var map = null;
+  var tiles = null;
+  var attributionText = null;
+
+  // ---------------------------------------------------------------- small helpers
+
+  function setStatus(s) {
+    els.root.setAttribute('data-placemap-state', s);
+  }
+
+  function showMessage(text) {
+    els.message.textContent = text;
+    els.message.hidden = !text;
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+
+  /** Fetches JSON from this server; a 4xx/5xx becomes an Error carrying the API's error and hint. */
+  function getJson(url) {
+    return fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' }).then(function (res) {
+      return res.text().then(function (body) {
+        var data = null;
+        try {
+          data = body ? JSON.parse(body) : null;
+        } catch (e) {
+          data = null;
+        }
+        if (!res.ok) {
+          var msg = data && data.error ? data.error : 'HTTP ' + res.status + ' for ' + url;
+          if (data && data.hint) msg += ' (' + data.hint + ')';
+          throw new Error(msg);
+        }
+        if (data === null) throw new Error('not JSON: ' + url);
+        return data;
+      });
+    });
+  }
+
+  function formatNumber(v) {
+    var abs = Math.abs(v);
+    var digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : 2;
+    return new Intl.NumberFormat('en-GB', { maximumFractionDigits: digits }).format(v);
+  }
+
+  /** Value with its unit, the way people write them: "74.2%", "£587.5 per week", "35.04 score". */
+  function formatValue(value, unit) {
+    if (value === null || value === undefined) return 'No data';
+    if (typeof value !== 'number') return String(value); // categorical
+    var n = formatNumber(value);
+    unit = unit || '';
+    if (unit.charAt(0) === '%') return n + unit;
+    if (unit.charAt(0) === '£') return '£' + n + unit.slice(1);
+    return unit ? n + ' ' + unit : n;
+  }
+
+  function ordinal(n) {
+    var mod100 = n % 100;
+    if (mod100 >= 11 && mod100 <= 13) return n + 'th';
+    switch (n % 10) {
+      case 1: return n + 'st';
+      case 2: return n + 'nd';
+      case 3: return n + 'rd';
+      default: return n + 'th';
+    }
+  }
+
+  function fold(s) {
+    return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  }
+
+  function bboxToBounds(b) {
+    return L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
+  }
+
+  function panelPadding() {
+    // Keep what we fit clear of the control panel when there is room beside it.
+    var w = map.getSize().x;
+    return w > 700 ? { paddingTopLeft: [270, 10], paddingBottomRight: [10, 10] } : { padding: [10, 10] };
+  }
+
+  // ---------------------------------------------------------------- configuration and URL
+
+  /** Layer and indicator: from the page's own path, else from the server-filled config element. */
+  function readConfig() {
+    var m = MAP_PATH.exec(location.pathname);
+    if (m) {
+      state.pathMatched = true;
+      return { layer: decodeURIComponent(m[1]), indicator: decodeURIComponent(m[2]) };
+    }
+    var el = document.getElementById('placemap-config');
+    try {
+      var cfg = JSON.parse(el.textContent);
+      return { layer: String(cfg.layer || ''), indicator: String(cfg.indicator || '') };
+    } catch (e) {
+      return { layer: '', indicator: '' };
+    }
+  }
+
+  /** Parses #zoom/lat/lon[/indicator[/period]]; fields that are missing or invalid are null. */
+  function parseHash(hash) {
+    var parts = hash.replace(/^#/, '').split('/');
+    var z = parseFloat(parts[0]);
+    var lat = parseFloat(parts[1]);
+    var lon = parseFloat(parts[2]);
+    var view = isFinite(z) && isFinite(lat) && isFinite(lon) && Math.abs(lat) <= 85.06 && Math.abs(lon) <= 180 && z >= 0 && z <= 18
+      ? { zoom: z, lat: lat, lon: lon } : null;
+    return {
+      view: view,
+      indicator: parts[3] ? decodeURIComponent(parts[3]) : null,
+      period: parts[4] ? decodeURIComponent(parts[4]) : null
+    };
+  }
+
+  function currentHash() {
+    var c = map.getCenter();
+    var z = map.getZoom();
+    var parts = [String(Math.round(z * 100) / 100), c.lat.toFixed(4), c.lng.toFixed(4),
+      encodeURIComponent(state.indicator.id)];
+    if (state.period) parts.push(encodeURIComponent(state.period));
+    return '#' + parts.join('/');
+  }
+
+  function currentPath() {
+    if (!state.pathMatched) return location.pathname;
+    return '/map/' + encodeURIComponent(state.layer.id) + '/' + encodeURIComponent(state.indicator.id);
+  }
+
+  function updateUrl() {
+    if (!state.indicator) return;
+    var url = currentPath() + location.search + currentHash();
+    if (url !== location.pathname + location.search + location.hash) {
+      history.replaceState(null, '', url);
+    }
+    if (!els.embed.hidden) els.embedCode.value = embedSnippet();
+  }
+
+  // ---------------------------------------------------------------- tiles, attribution, legend
+
+  function tileUrl() {
+    var base = '/tiles/' + encodeURIComponent(state.layer.id) + '/' + encodeURIComponent(state.indicator.id) +
+      '/{z}/{x}/{y}{r}.png'; // Leaflet fills {r} with "@2x" on high-DPI screens
+    var q = [];
+    if (state.period) q.push('year=' + encodeURIComponent(state.period));
+    if (state.highlight) q.push('highlight=' + encodeURIComponent(state.highlight));
+    return q.length ? base + '?' + q.join('&') : base;
+  }
+
+  function updateAttribution() {
+    var layer = state.layer;
+    var ind = state.indicator;
+    var parts = [];
+    parts.push(escapeHtml(layer.attribution) + (layer.licence ? ' (' + escapeHtml(layer.licence) + ')' : ''));
+    if (ind.attribution && ind.attribution !== layer.attribution) {
+      parts.push(escapeHtml(ind.attribution) + (ind.licence ? ' (' + escapeHtml(ind.licence) + ')' : ''));
+    } else if (ind.licence && ind.licence !== layer.licence) {
+      parts.push(escapeHtml(ind.licence));
+    }
+    var text = parts.join('; ');
+    if (attributionText) map.attributionControl.removeAttribution(attributionText);
+    map.attributionControl.addAttribution(text);
+    attributionText = text;
+  }
+
+  var legendToken = 0;
+
+  function loadLegend() {
+    var token = ++legendToken;
+    var url = '/legend/' + encodeURIComponent(state.layer.id) + '/' + encodeURIComponent(state.indicator.id) + '.json' +
+      (state.period ? '?year=' + encodeURIComponent(state.period) : '');
+    return getJson(url).then(function (legend) {
+      if (token === legendToken) renderLegend(legend);
+    }, function (err) {
+      if (token !== legendToken) return;
+      els.legend.textContent = '';
+      showMessage('Legend unavailable: ' + err.message);
+    });
+  }
+
+  function legendRow(color, label, count) {
+    var li = document.createElement('li');
+    var sw = document.createElement('span');
+    sw.className = 'placemap-swatch';
+    sw.style.backgroundColor = color;
+    var text = document.createElement('span');
+    text.textContent = label;
+    li.appendChild(sw);
+    li.appendChild(text);
+    if (typeof count === 'number') {
+      var c = document.createElement('span');
+      c.className = 'placemap-count';
+      c.textContent = String(count);
+      c.title = count + ' districts';
+      li.appendChild(c);
+    }
+    return li;
+  }
+
+  function renderLegend(legend) {
+    var box = els.legend;
+    box.textContent = '';
+    var h = document.createElement('h2');
+    h.textContent = legend.title || state.indicator.title;
+    box.appendChild(h);
+    var sub = [];
+    if (legend.unit) sub.push(legend.unit);
+    if (legend.period) sub.push(legend.period);
+    if (state.indicator.direction === 'higher_is_worse') sub.push('higher is worse');
+    if (state.indicator.direction === 'higher_is_better') sub.push('higher is better');
+    if (sub.length) {
+      var p = document.createElement('div');
+      p.textContent = sub.join(' · ');
+      box.appendChild(p);
+    }
+    var ul = document.createElement('ul');
+    (legend.entries || []).forEach(function (e) {
+      ul.appendChild(legendRow(e.color, e.label, e.count));
+    });
+    if (legend.no_data && legend.no_data.count > 0) {
+      ul.appendChild(legendRow(legend.no_data.color, legend.no_data.label || 'No data', legend.no_data.count));
+    }
+    box.appendChild(ul);
+    if (legend.credit) {
+      var credit = document.createElement('p');
+      credit.className = 'placemap-credit';
+      credit.textContent = legend.credit;
+      box.appendChild(credit);
+    }
+    box.setAttribute('data-indicator', state.indicator.id);
+    box.setAttribute('data-period', legend.period || '');
+  }
+
+  // ---------------------------------------------------------------- indicator and period
+
+  function fillIndicatorSelect() {
+    els.indicator.textContent = '';
+    state.layer.indicators.forEach(function (ind) {
+      var opt = document.createElement('option');
+      opt.value = ind.id;
+      opt.textContent = ind.title;
+      els.indicator.appendChild(opt);
+    });
+    els.indicator.disabled = state.layer.indicators.length < 2;
+  }
+
+  function fillPeriodSelect() {
+    var periods = state.indicator.periods || [];
+    els.period.textContent = '';
+    periods.forEach(function (p) {
+      var opt = document.createElement('option');
+      opt.value = p;
+      opt.textContent = p;
+      els.period.appendChild(opt);
+    });
+    els.period.value = state.period || '';
+    els.periodField.hidden = periods.length < 2;
+  }
+
+  function findIndicator(id) {
+    var list = state.layer.indicators;
+    for (var i = 0; i < list.length; i++) if (list[i].id === id) return list[i];
+    return null;
+  }
+
+  function choosePeriod(ind, wanted) {
+    var periods = ind.periods || [];
+    if (wanted && periods.indexOf(wanted) >= 0) return wanted;
+    if (ind.default_period) return ind.default_period;
+    return periods.length ? periods[periods.length - 1] : null;
+  }
+
+  /** Switches indicator and/or period: tiles, legend, attribution, controls and URL follow. */
+  function setIndicator(ind, period) {
+    state.indicator = ind;
+    state.period = choosePeriod(ind, period);
+    els.indicator.value = ind.id;
+    fillPeriodSelect();
+    document.title = ind.title + ' · ' + state.layer.title + ' · placemap';
+    els.title.textContent = state.layer.title;
+    hideTooltip();
+    if (tiles) {
+      tiles.setUrl(tileUrl());
+      updateAttribution();
+    }
+    loadLegend();
+    updateUrl();
+  }
+
+  // ---------------------------------------------------------------- hover / tap lookup
+
+  var lookup = { pending: null, inFlight: false, timer: null, lastSent: 0, seq: 0 };
+
+  function requestLookup(latlng, point, now) {
+    lookup.pending = { latlng: latlng, point: point, seq: lookup.seq };
+    if (now && lookup.timer) {
+      clearTimeout(lookup.timer);
+      lookup.timer = null;
+      lookup.lastSent = 0;
+    }
+    scheduleLookup();
+  }
+
+  function scheduleLookup() {
+    if (lookup.inFlight || lookup.timer || !lookup.pending) return;
+    var wait = Math.max(0, lookup.lastSent + LOOKUP_INTERVAL_MS - Date.now());
+    lookup.timer = setTimeout(sendLookup, wait);
+  }
+
+  function sendLookup() {
+    lookup.timer = null;
+    var job = lookup.pending;
+    lookup.pending = null;
+    if (!job) return;
+    lookup.inFlight = true;
+    lookup.lastSent = Date.now();
+    var ll = job.latlng.wrap();
+    var indicator = state.indicator;
+    var url = '/lookup?lon=' + ll.lng.toFixed(6) + '&lat=' + ll.lat.toFixed(6) +
+      '&layer=' + encodeURIComponent(state.layer.id) +
+      (state.period ? '&year=' + encodeURIComponent(state.period) : '');
+    getJson(url).then(function (data) {
+      if (job.seq !== lookup.seq || indicator !== state.indicator) return; // pointer left, or indicator changed
+      var hit = null;
+      (data.results || []).forEach(function (r) {
+        if (!hit && r.layer === state.layer.id) hit = r;
+      });
+      if (hit) showTooltip(hit, job.point);
+      else hideTooltip();
+    }, function (err) {
+      if (job.seq === lookup.seq) hideTooltip();
+      showMessage('Lookup failed: ' + err.message);
+    }).then(function () {
+      lookup.inFlight = false;
+      scheduleLookup();
+    });
+  }
+
+  function line(cls, text) {
+    var d = document.createElement('div');
+    d.className = cls;
+    d.textContent = text;
+    return d;
+  }
+
+  function showTooltip(hit, point) {
+    var ind = state.indicator;
+    var v = hit.values ? hit.values[ind.id] : null;
+    var tip = els.tooltip;
+    tip.textContent = '';
+    tip.appendChild(line('placemap-name', hit.name));
+    var value = v ? v.value : null;
+    var unit = v && v.unit !== undefined ? v.unit : ind.unit;
+    tip.appendChild(line('placemap-value', formatValue(value, unit)));
+    if (v && typeof v.rank === 'number' && typeof v.of === 'number') {
+      tip.appendChild(line('placemap-rank', 'Rank ' + ordinal(v.rank) + ' of ' + v.of + ' (1st = highest)'));
+    }
+    tip.appendChild(line('placemap-period', ind.title + (v && v.period ? ', ' + v.period : '')));
+    tip.setAttribute('data-code', hit.code);
+    tip.setAttribute('data-name', hit.name);
+    tip.setAttribute('data-indicator', ind.id);
+    tip.setAttribute('data-period', v && v.period ? String(v.period) : '');
+    tip.setAttribute('data-value', value === null || value === undefined ? '' : String(value));
+    tip.setAttribute('data-rank', v && typeof v.rank === 'number' ? String(v.rank) : '');
+    tip.setAttribute('data-of', v && typeof v.of === 'number' ? String(v.of) : '');
+    tip.hidden = false;
+    placeTooltip(point);
+  }
+
+  function placeTooltip(point) {
+    var tip = els.tooltip;
+    if (tip.hidden) return;
+    var size = map.getSize();
+    var x = point.x + 14;
+    var y = point.y + 14;
+    if (x + tip.offsetWidth > size.x - 4) x = Math.max(4, point.x - 14 - tip.offsetWidth);
+    if (y + tip.offsetHeight > size.y - 4) y = Math.max(4, point.y - 14 - tip.offsetHeight);
+    tip.style.left = x + 'px';
+    tip.style.top = y + 'px';
+  }
+
+  function hideTooltip() {
+    lookup.seq++;
+    lookup.pending = null;
+    els.tooltip.hidden = true;
+    els.tooltip.removeAttribute('data-code');
+  }
+
+  // ---------------------------------------------------------------- search
+
+  var search = { matches: [], active: -1 };
+
+  function setSearchOpen(open) {
+    els.results.hidden = !open;
+    els.search.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (!open) els.search.removeAttribute('aria-activedescendant');
+  }
+
+  function renderMatches() {
+    els.results.textContent = '';
+    search.matches.forEach(function (d, i) {
+      var li = document.createElement('li');
+      li.id = 'placemap-result-' + i;
+      li.setAttribute('role', 'option');
+      li.setAttribute('data-code', d.code);
+      li.setAttribute('aria-selected', i === search.active ? 'true' : 'false');
+      li.textContent = d.name + ' ';
+      var code = document.createElement('span');
+      code.className = 'placemap-code';
+      code.textContent = d.code;
+      li.appendChild(code);
+      li.addEventListener('mousedown', function (ev) {
+        ev.preventDefault(); // keep focus in the input until the choice is made
+        chooseDistrict(d);
+      });
+      els.results.appendChild(li);
+    });
+    if (search.active >= 0) els.search.setAttribute('aria-activedescendant', 'placemap-result-' + search.active);
+    setSearchOpen(search.matches.length > 0);
+  }
+
+  function onSearchInput() {
+    var q = fold(els.search.value.trim());
+    search.active = -1;
+    if (!q) {
+      search.matches = [];
+      renderMatches();
+      return;
+    }
+    var starts = [];
+    var contains = [];
+    state.districts.forEach(function (d) {
+      var i = d.key.indexOf(q);
+      if (i === 0 || d.code.toLowerCase() === q) starts.push(d);
+      else if (i > 0) contains.push(d);
+    });
+    search.matches = starts.concat(contains).slice(0, MAX_SUGGESTIONS);
+    renderMatches();
+  }
+
+  function onSearchKey(ev) {
+    var n = search.matches.length;
+    if (ev.key === 'ArrowDown' && n) {
+      search.active = (search.active + 1) % n;
+      renderMatches();
+      ev.preventDefault();
+    } else if (ev.key === 'ArrowUp' && n) {
+      search.active = (search.active - 1 + n) % n;
+      renderMatches();
+      ev.preventDefault();
+    } else if (ev.key === 'Enter') {
+      if (n) chooseDistrict(search.matches[Math.max(0, search.active)]);
+      ev.preventDefault();
+    } else if (ev.key === 'Escape') {
+      setSearchOpen(false);
+    }
+  }
+
+  function chooseDistrict(d) {
+    els.search.value = d.name;
+    search.matches = [];
+    renderMatches();
+    setHighlight(d.code);
+    map.fitBounds(bboxToBounds(d.bbox), Object.assign({ maxZoom: 12 }, panelPadding()));
+  }
+
+  function setHighlight(code) {
+    state.highlight = code;
+    els.searchClear.hidden = !code;
+    tiles.setUrl(tileUrl());
+  }
+
+  // ---------------------------------------------------------------- embed code
+
+  function embedSnippet() {
+    var src = location.origin + currentPath() + currentHash();
+    var title = state.indicator.title + ' · ' + state.layer.title;
+    return '<iframe src="' + escapeHtml(src) + '" title="' + escapeHtml(title) +
+      '" width="640" height="480" style="border:0" loading="lazy" allowfullscreen></iframe>';
+  }
+
+  function copyEmbed() {
+    var code = embedSnippet();
+    els.embed.hidden = false;
+    els.embedCode.value = code;
+    els.embedCode.focus();
+    els.embedCode.select();
+    var fallback = function () {
+      var ok = false;
+      try {
+        ok = document.execCommand('copy');
+      } catch (e) {
+        ok = false;
+      }
+      els.embedStatus.textContent = ok ? 'Copied to the clipboard.' : 'Select the code above and copy it.';
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(code).then(function () {
+        els.embedStatus.textContent = 'Copied to the clipboard.';
+      }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  function englandBounds() {
+    // England = the districts with an E code; the layer's own bounds otherwise (e.g. a Welsh layer).
+    var b = null;
+    state.districts.forEach(function (d) {
+      if (d.code.charAt(0) !== 'E') return;
+      var db = bboxToBounds(d.bbox);
+      if (b) b.extend(db);
+      else b = db;
+    });
+    return b || bboxToBounds(state.layer.bounds);
+  }
+
+  function wireEvents() {
+    map.on('mousemove', function (e) {
+      placeTooltip(e.containerPoint);
+      requestLookup(e.latlng, e.containerPoint, false);
+    });
+    map.on('click', function (e) {
+      requestLookup(e.latlng, e.containerPoint, true);
+    });
+    map.on('mouseout', hideTooltip);
+    map.on('movestart', hideTooltip);
+    map.on('moveend', updateUrl);
+
+    els.indicator.addEventListener('change', function () {
+      var ind = findIndicator(els.indicator.value);
+      if (ind) setIndicator(ind, null); // each indicator opens on its own default period
+    });
+    els.period.addEventListener('change', function () {
+      setIndicator(state.indicator, els.period.value);
+    });
+    els.search.addEventListener('input', onSearchInput);
+    els.search.addEventListener('keydown', onSearchKey);
+    els.search.addEventListener('blur', function () {
+      setSearchOpen(false);
+    });
+    els.searchClear.addEventListener('click', function () {
+      els.search.value = '';
+      onSearchInput();
+      setHighlight(null);
+    });
+    els.embedButton.addEventListener('click', copyEmbed);
+    window.addEventListener('hashchange', function () {
+      var h = parseHash(location.hash);
+      if (h.indicator || h.period) {
+        var ind = (h.indicator && findIndicator(h.indicator)) || state.indicator;
+        if (ind !== state.indicator || (h.period && h.period !== state.period)) setIndicator(ind, h.period);
+      }
+      if (h.view) map.setView([h.view.lat, h.view.lon], h.view.zoom);
+    });
+  }
+
+  function start() {
+    setStatus('loading');
+    var cfg = readConfig();
+    var hash = parseHash(location.hash);
+
+    map = L.map('placemap-map', { zoomControl: false, minZoom: 0, maxZoom: 18 });
+    window.placemapMap = map;
+    L.control.zoom({ position: 'topright' }).addTo(map);
+    map.attributionControl.setPrefix('<a href="/map/assets/vendor/LICENSE" target="_blank" rel="noopener">Leaflet</a>');
+
+    var layersReq = getJson('/layers');
+    var districtsReq = getJson('/layers/' + encodeURIComponent(cfg.layer) + '/districts').catch(function (err) {
+      return { error: err };
+    });
+
+    return Promise.all([layersReq, districtsReq]).then(function (res) {
+      var layers = res[0].layers || [];
+      var layer = null;
+      layers.forEach(function (l) {
+        if (l.id === cfg.layer) layer = l;
+      });
+      if (!layer) {
+        throw new Error('Unknown layer "' + cfg.layer + '". Layers: ' + layers.map(function (l) { return l.id; }).join(', '));
+      }
+      state.layer = layer;
+      if (res[1].error) {
+        showMessage('District search unavailable: ' + res[1].error.message);
+      } else {
+        state.districts = (res[1].districts || []).filter(function (d) {
+          return d && d.code && d.name && Array.isArray(d.bbox) && d.bbox.length === 4;
+        }).map(function (d) {
+          return { code: d.code, name: d.name, bbox: d.bbox, key: fold(d.name) };
+        });
+        els.search.disabled = state.districts.length === 0;
+      }
+
+      fillIndicatorSelect();
+      var wanted = hash.indicator || cfg.indicator;
+      var ind = findIndicator(wanted) || findIndicator(cfg.indicator) || findIndicator(layer.default_indicator) ||
+        layer.indicators[0];
+      if (!ind) throw new Error('Layer "' + layer.id + '" has no indicators.');
+      if (ind.id !== wanted) {
+        showMessage('Unknown indicator "' + wanted + '"; showing ' + ind.title + '.');
+      }
+
+      if (hash.view) map.setView([hash.view.lat, hash.view.lon], hash.view.zoom);
+      else map.fitBounds(englandBounds(), panelPadding());
+
+      state.indicator = ind;
+      state.period = choosePeriod(ind, hash.period);
+      tiles = L.tileLayer(tileUrl(), {
+        minZoom: 0,
+        maxZoom: 18,
+        tileSize: 256,
+        bounds: layer.bounds ? bboxToBounds(layer.bounds) : undefined,
+        updateWhenZooming: false,
+        keepBuffer: 2
+      });
+      tiles.on('load', function () {
+        setStatus('ready');
+      });
+      tiles.on('loading', function () {
+        setStatus('loading');
+      });
+      tiles.addTo(map);
+      setIndicator(ind, state.period);
+      wireEvents();
+    }).catch(function (err) {
+      setStatus('error');
+      showMessage(err.message);
+    });
+  }
+
+  start();
+})();
