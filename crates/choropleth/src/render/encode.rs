@@ -1,0 +1,328 @@
+//! PNG encoding of rendered tiles, tuned for speed: fdeflate's fast mode (the `png` crate's
+//! `Compression::Fast`), an indexed (palette) PNG whenever the tile has at most 256 distinct colours
+//! (then with the smallest bit depth that holds them), RGBA otherwise. Empty tiles share one PNG.
+
+use std::sync::OnceLock;
+
+use png::{BitDepth, ColorType, Compression, Encoder, Filter};
+use thiserror::Error;
+use tiny_skia::{Pixmap, PremultipliedColorU8};
+
+use super::raster::{Rgba, TileRaster, TileSize};
+
+/// Why a PNG could not be written (in practice only if the `png` crate refuses its input).
+#[derive(Debug, Error)]
+#[error("could not encode a {width}x{height} {kind} PNG tile: {source}")]
+pub struct EncodeError {
+    width: u32,
+    height: u32,
+    kind: &'static str,
+    #[source]
+    source: png::EncodingError,
+}
+
+/// Encodes tiles to PNG, keeping its scratch buffers between tiles (one per thread).
+#[derive(Debug, Default)]
+pub struct PngEncoder {
+    rgba: Vec<u8>,
+    indices: Vec<u8>,
+    packed: Vec<u8>,
+    palette: PaletteBuilder,
+}
+
+impl PngEncoder {
+    /// A new encoder with empty buffers.
+    pub fn new() -> PngEncoder {
+        PngEncoder::default()
+    }
+
+    /// Encodes a premultiplied pixmap (as tiny-skia draws it) to a straight-alpha PNG: indexed when
+    /// it has at most 256 colours, RGBA otherwise.
+    ///
+    /// ```
+    /// use choropleth::render::PngEncoder;
+    /// let mut p = tiny_skia::Pixmap::new(4, 4).unwrap();
+    /// p.fill(tiny_skia::Color::from_rgba8(10, 20, 30, 255));
+    /// let png = PngEncoder::new().encode(&p)?;
+    /// assert_eq!(&png[1..4], b"PNG");
+    /// # Ok::<(), choropleth::render::EncodeError>(())
+    /// ```
+    pub fn encode(&mut self, pixmap: &Pixmap) -> Result<Vec<u8>, EncodeError> {
+        let (w, h) = (pixmap.width(), pixmap.height());
+        let pixels = pixmap.pixels();
+        if self.palette.build(pixels, &mut self.indices) {
+            let depth = bit_depth_for(self.palette.len());
+            let bits = depth as usize;
+            let data: &[u8] = if bits == 8 {
+                &self.indices
+            } else {
+                pack_rows(&self.indices, w as usize, bits, &mut self.packed);
+                &self.packed
+            };
+            let (plte, trns) = self.palette.plte_trns();
+            encode_indexed(w, h, depth, &plte, trns.as_deref(), data)
+        } else {
+            demultiply_into(pixels, &mut self.rgba);
+            encode_rgba(w, h, &self.rgba)
+        }
+    }
+
+    /// Encodes whatever [`crate::render::TileRenderer::render`] returned: the shared empty PNG, a
+    /// one-colour PNG, or the pixels.
+    ///
+    /// ```
+    /// use choropleth::render::{PngEncoder, TileRaster, TileSize, empty_tile_png};
+    /// let png = PngEncoder::new().encode_raster(&TileRaster::Empty, TileSize::Standard)?;
+    /// assert_eq!(png, empty_tile_png(TileSize::Standard)?);
+    /// # Ok::<(), choropleth::render::EncodeError>(())
+    /// ```
+    pub fn encode_raster(
+        &mut self,
+        raster: &TileRaster<'_>,
+        size: TileSize,
+    ) -> Result<Vec<u8>, EncodeError> {
+        match raster {
+            TileRaster::Empty => Ok(empty_tile_png(size)?.to_vec()),
+            TileRaster::Flat(c) => flat_tile_png(*c, size),
+            TileRaster::Pixels(p) => self.encode(p),
+        }
+    }
+}
+
+/// Encodes one pixmap to PNG (see [`PngEncoder::encode`]; keep a `PngEncoder` for many tiles).
+///
+/// ```
+/// let p = tiny_skia::Pixmap::new(8, 8).unwrap();
+/// let png = choropleth::render::encode_png(&p)?;
+/// assert_eq!(&png[1..4], b"PNG");
+/// # Ok::<(), choropleth::render::EncodeError>(())
+/// ```
+pub fn encode_png(pixmap: &Pixmap) -> Result<Vec<u8>, EncodeError> {
+    PngEncoder::new().encode(pixmap)
+}
+
+/// The fully transparent tile, encoded once per size and shared (most tiles around England are sea).
+///
+/// ```
+/// use choropleth::render::{empty_tile_png, TileSize};
+/// let a = empty_tile_png(TileSize::Standard)?;
+/// assert!(a.len() < 200);
+/// assert!(std::ptr::eq(a, empty_tile_png(TileSize::Standard)?));
+/// # Ok::<(), choropleth::render::EncodeError>(())
+/// ```
+pub fn empty_tile_png(size: TileSize) -> Result<&'static [u8], EncodeError> {
+    static STANDARD: OnceLock<Vec<u8>> = OnceLock::new();
+    static RETINA: OnceLock<Vec<u8>> = OnceLock::new();
+    let cell = match size {
+        TileSize::Standard => &STANDARD,
+        TileSize::Retina => &RETINA,
+    };
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let png = flat_tile_png(Rgba::TRANSPARENT, size)?;
+    Ok(cell.get_or_init(|| png))
+}
+
+/// A tile of one colour: a 1-bit indexed PNG of a few hundred bytes.
+///
+/// ```
+/// use choropleth::render::{flat_tile_png, Rgba, TileSize};
+/// let png = flat_tile_png(Rgba(0xfc, 0x8d, 0x59, 255), TileSize::Retina)?;
+/// assert!(png.len() < 300);
+/// # Ok::<(), choropleth::render::EncodeError>(())
+/// ```
+pub fn flat_tile_png(colour: Rgba, size: TileSize) -> Result<Vec<u8>, EncodeError> {
+    let px = size.px();
+    let data = vec![0u8; (px as usize).div_ceil(8) * px as usize];
+    let plte = [colour.0, colour.1, colour.2];
+    let trns = [colour.3];
+    let trns = (colour.3 < 255).then_some(&trns[..]);
+    encode_indexed(px, px, BitDepth::One, &plte, trns, &data)
+}
+
+fn encode_indexed(
+    w: u32,
+    h: u32,
+    depth: BitDepth,
+    plte: &[u8],
+    trns: Option<&[u8]>,
+    data: &[u8],
+) -> Result<Vec<u8>, EncodeError> {
+    let err = |source| EncodeError {
+        width: w,
+        height: h,
+        kind: "indexed",
+        source,
+    };
+    let mut out = Vec::with_capacity(data.len() / 8 + 256);
+    let mut enc = Encoder::new(&mut out, w, h);
+    enc.set_color(ColorType::Indexed);
+    enc.set_depth(depth);
+    enc.set_palette(plte);
+    if let Some(t) = trns {
+        enc.set_trns(t);
+    }
+    enc.set_compression(Compression::Fast);
+    // Index rows of a map tile are long runs: "Up" finds the rows repeated from the one above
+    // and costs far less than adaptive filtering.
+    enc.set_filter(Filter::Up);
+    let mut writer = enc.write_header().map_err(err)?;
+    writer.write_image_data(data).map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+fn encode_rgba(w: u32, h: u32, rgba: &[u8]) -> Result<Vec<u8>, EncodeError> {
+    let err = |source| EncodeError {
+        width: w,
+        height: h,
+        kind: "RGBA",
+        source,
+    };
+    let mut out = Vec::with_capacity(rgba.len() / 8 + 256);
+    let mut enc = Encoder::new(&mut out, w, h);
+    enc.set_color(ColorType::Rgba);
+    enc.set_depth(BitDepth::Eight);
+    enc.set_compression(Compression::Fast);
+    enc.set_filter(Filter::Up);
+    let mut writer = enc.write_header().map_err(err)?;
+    writer.write_image_data(rgba).map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+fn demultiply_into(pixels: &[PremultipliedColorU8], out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(pixels.len() * 4);
+    for p in pixels {
+        match p.alpha() {
+            255 => out.extend_from_slice(&[p.red(), p.green(), p.blue(), 255]),
+            0 => out.extend_from_slice(&[0, 0, 0, 0]),
+            _ => {
+                let c = p.demultiply();
+                out.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
+            }
+        }
+    }
+}
+
+fn bit_depth_for(colours: usize) -> BitDepth {
+    match colours {
+        0..=2 => BitDepth::One,
+        3..=4 => BitDepth::Two,
+        5..=16 => BitDepth::Four,
+        _ => BitDepth::Eight,
+    }
+}
+
+/// Packs one-byte indices into `bits`-bit samples, each row starting on a byte (as PNG wants).
+fn pack_rows(indices: &[u8], width: usize, bits: usize, out: &mut Vec<u8>) {
+    let per_byte = 8 / bits;
+    let row_bytes = width.div_ceil(per_byte);
+    out.clear();
+    out.resize(row_bytes * (indices.len() / width.max(1)), 0);
+    for (row, packed) in indices
+        .chunks_exact(width)
+        .zip(out.chunks_exact_mut(row_bytes))
+    {
+        for (chunk, byte) in row.chunks(per_byte).zip(packed.iter_mut()) {
+            let mut b = 0u8;
+            for (k, &i) in chunk.iter().enumerate() {
+                b |= i << (8 - bits * (k + 1));
+            }
+            *byte = b;
+        }
+    }
+}
+
+/// Collects the distinct colours of a tile (at most 256) and the index of every pixel.
+///
+/// A small open-addressing table keyed by the raw premultiplied pixel, written by hand because
+/// the job is one tight loop over 65 536 pixels where a general hash map costs several times more;
+/// runs of equal pixels (most of a map tile) skip the lookup altogether.
+#[derive(Debug)]
+struct PaletteBuilder {
+    keys: Vec<u32>,
+    slots: Vec<u8>,
+    colours: Vec<u32>,
+}
+
+const TABLE_SIZE: usize = 1024;
+/// Never a premultiplied pixel: red 1 with alpha 0 (premultiplied channels never exceed alpha).
+const NO_KEY: u32 = u32::from_le_bytes([1, 0, 0, 0]);
+
+impl Default for PaletteBuilder {
+    fn default() -> Self {
+        PaletteBuilder {
+            keys: vec![NO_KEY; TABLE_SIZE],
+            slots: vec![0; TABLE_SIZE],
+            colours: Vec::with_capacity(256),
+        }
+    }
+}
+
+impl PaletteBuilder {
+    fn len(&self) -> usize {
+        self.colours.len()
+    }
+
+    /// Fills `indices`; false if the pixmap has more than 256 colours.
+    fn build(&mut self, pixels: &[PremultipliedColorU8], indices: &mut Vec<u8>) -> bool {
+        self.keys.fill(NO_KEY);
+        self.colours.clear();
+        indices.clear();
+        indices.reserve(pixels.len());
+        let mut last_key = NO_KEY;
+        let mut last_idx = 0u8;
+        for p in pixels {
+            let key = u32::from_le_bytes([p.red(), p.green(), p.blue(), p.alpha()]);
+            if key != last_key {
+                match self.lookup(key) {
+                    Some(i) => last_idx = i,
+                    None => return false,
+                }
+                last_key = key;
+            }
+            indices.push(last_idx);
+        }
+        true
+    }
+
+    fn lookup(&mut self, key: u32) -> Option<u8> {
+        let mut h = (key.wrapping_mul(0x9E37_79B1) >> 22) as usize;
+        loop {
+            let k = self.keys[h];
+            if k == key {
+                return Some(self.slots[h]);
+            }
+            if k == NO_KEY {
+                let n = self.colours.len();
+                if n == 256 {
+                    return None;
+                }
+                self.keys[h] = key;
+                self.slots[h] = n as u8;
+                self.colours.push(key);
+                return Some(n as u8);
+            }
+            h = (h + 1) % TABLE_SIZE;
+        }
+    }
+
+    /// PLTE bytes, and tRNS bytes if any colour is not opaque (straight alpha).
+    fn plte_trns(&self) -> (Vec<u8>, Option<Vec<u8>>) {
+        let mut plte = Vec::with_capacity(self.colours.len() * 3);
+        let mut trns = Vec::with_capacity(self.colours.len());
+        for &k in &self.colours {
+            let [r, g, b, a] = k.to_le_bytes();
+            let c = PremultipliedColorU8::from_rgba(r, g, b, a)
+                .map(|p| p.demultiply())
+                .map_or([0, 0, 0, 0], |c| [c.red(), c.green(), c.blue(), c.alpha()]);
+            plte.extend_from_slice(&c[..3]);
+            trns.push(c[3]);
+        }
+        let trns = trns.iter().any(|&a| a < 255).then_some(trns);
+        (plte, trns)
+    }
+}
