@@ -150,7 +150,9 @@ pub enum ClassifyError {
     #[error("all {total} values are missing (none or NaN); nothing to classify")]
     AllMissing { total: usize },
     /// Too few distinct values for the scheme and k.
-    #[error("{scheme} classification into {needed} classes needs at least {needed} distinct values, the data have {distinct}")]
+    #[error(
+        "{scheme} classification into {needed} classes needs at least {needed} distinct values, the data have {distinct}"
+    )]
     TooFewDistinctValues {
         scheme: &'static str,
         needed: usize,
@@ -173,7 +175,9 @@ pub enum ClassifyError {
         previous: f64,
     },
     /// Manual breaks (with the data maximum appended when needed) give too many classes.
-    #[error("manual breaks give {classes} classes (the data maximum is appended as a last class when it is above the last break); at most 9 are allowed")]
+    #[error(
+        "manual breaks give {classes} classes (the data maximum is appended as a last class when it is above the last break); at most 9 are allowed"
+    )]
     TooManyManualClasses { classes: usize },
 }
 
@@ -293,7 +297,12 @@ pub fn classify(
     if !(MIN_CLASSES..=MAX_CLASSES).contains(&k) {
         return Err(ClassifyError::ClassCountOutOfRange { k });
     }
-    let mut sorted: Vec<f64> = values.iter().flatten().copied().filter(|v| !v.is_nan()).collect();
+    let mut sorted: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| !v.is_nan())
+        .collect();
     let no_data = values.len() - sorted.len();
     if sorted.is_empty() {
         return Err(ClassifyError::AllMissing {
@@ -384,7 +393,12 @@ pub fn diverging_breaks_around(
             value: midpoint,
         });
     }
-    let present: Vec<f64> = values.iter().flatten().copied().filter(|v| !v.is_nan()).collect();
+    let present: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| !v.is_nan())
+        .collect();
     if present.is_empty() {
         return Err(ClassifyError::AllMissing {
             total: values.len(),
@@ -543,7 +557,14 @@ mod tests {
 
     #[test]
     fn missing_values_are_no_data_not_lowest_class() {
-        let v = vec![None, Some(f64::NAN), Some(1.0), Some(2.0), Some(3.0), Some(4.0)];
+        let v = vec![
+            None,
+            Some(f64::NAN),
+            Some(1.0),
+            Some(2.0),
+            Some(3.0),
+            Some(4.0),
+        ];
         let c = classify(&v, &Scheme::EqualInterval, 2).unwrap();
         assert_eq!(c.no_data, 2);
         assert_eq!(c.counts.iter().sum::<usize>(), 4);
@@ -559,7 +580,12 @@ mod tests {
     #[test]
     fn too_few_distinct_values() {
         let v = some(&[5.0, 5.0, 5.0]);
-        for s in [Scheme::Quantile, Scheme::EqualInterval, Scheme::NaturalBreaks, Scheme::StdDev] {
+        for s in [
+            Scheme::Quantile,
+            Scheme::EqualInterval,
+            Scheme::NaturalBreaks,
+            Scheme::StdDev,
+        ] {
             assert!(matches!(
                 classify(&v, &s, 3),
                 Err(ClassifyError::TooFewDistinctValues { .. })
@@ -568,7 +594,11 @@ mod tests {
         let v = some(&[1.0, 2.0, 2.0, 3.0]);
         assert!(matches!(
             classify(&v, &Scheme::NaturalBreaks, 4),
-            Err(ClassifyError::TooFewDistinctValues { needed: 4, distinct: 3, .. })
+            Err(ClassifyError::TooFewDistinctValues {
+                needed: 4,
+                distinct: 3,
+                ..
+            })
         ));
     }
 
@@ -582,7 +612,10 @@ mod tests {
         assert_eq!(c.counts, vec![6, 1, 3]);
         // [1]*8 + [2, 3] merges down to two classes, [1, 3].
         let v = some(&[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0]);
-        assert_eq!(classify(&v, &Scheme::Quantile, 4).unwrap().breaks, vec![1.0, 3.0]);
+        assert_eq!(
+            classify(&v, &Scheme::Quantile, 4).unwrap().breaks,
+            vec![1.0, 3.0]
+        );
     }
 
     #[test]

@@ -53,7 +53,9 @@ struct Case {
 fn data_dir() -> PathBuf {
     std::env::var_os("PLACEMAP_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")))
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
 }
 
 /// Reads one column as the generator does: empty and `NA` cells skipped, thousands separators
@@ -84,10 +86,17 @@ fn read_column(file: &str, column: &str) -> (Vec<f64>, usize) {
 }
 
 fn assert_close(ours: &[f64], theirs: &[f64], what: &str) {
-    assert_eq!(ours.len(), theirs.len(), "{what}: ours {ours:?}, mapclassify {theirs:?}");
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "{what}: ours {ours:?}, mapclassify {theirs:?}"
+    );
     for (a, b) in ours.iter().zip(theirs) {
         let tol = 1e-9 * b.abs().max(1e-12);
-        assert!((a - b).abs() <= tol, "{what}: ours {ours:?}, expected {theirs:?}");
+        assert!(
+            (a - b).abs() <= tol,
+            "{what}: ours {ours:?}, expected {theirs:?}"
+        );
     }
 }
 
@@ -135,7 +144,11 @@ fn dataset_values(ds: &Dataset) -> Vec<f64> {
         Some(step) => all.into_iter().step_by(step).collect(),
         None => all,
     };
-    assert_eq!(&read, expected, "{}: values differ from the fixture's", ds.name);
+    assert_eq!(
+        &read, expected,
+        "{}: values differ from the fixture's",
+        ds.name
+    );
     read
 }
 
@@ -157,11 +170,17 @@ fn breaks_and_counts_match_mapclassify_on_real_columns() {
             assert_eq!(c.no_data, 2, "{what}");
             assert_eq!(c.counts.iter().sum::<usize>(), values.len(), "{what}");
             if scheme == Scheme::NaturalBreaks {
-                let exact = case.exact_f64_breaks.as_ref().expect("jenks case has exact breaks");
+                let exact = case
+                    .exact_f64_breaks
+                    .as_ref()
+                    .expect("jenks case has exact breaks");
                 assert_close(&c.breaks, exact, &format!("{what} (exact f64 optimum)"));
                 let ours = within_ssd(&values, &c, &c.breaks);
                 let theirs = within_ssd(&values, &c, &case.breaks);
-                assert!(ours <= theirs * (1.0 + 1e-12), "{what}: ssd {ours} > mapclassify {theirs}");
+                assert!(
+                    ours <= theirs * (1.0 + 1e-12),
+                    "{what}: ssd {ours} > mapclassify {theirs}"
+                );
                 let (m_ssd, e_ssd) = (
                     case.mapclassify_ssd.expect("ssd"),
                     case.exact_f64_ssd.expect("ssd"),
@@ -173,7 +192,10 @@ fn breaks_and_counts_match_mapclassify_on_real_columns() {
                 } else {
                     // mapclassify's float32 programme missed the optimum: ours must be better.
                     assert!(!close(&c.breaks, &case.breaks), "{what}");
-                    assert!(ours < theirs, "{what}: ssd {ours} not below mapclassify {theirs}");
+                    assert!(
+                        ours < theirs,
+                        "{what}: ssd {ours} not below mapclassify {theirs}"
+                    );
                     mapclassify_suboptimal.push(what);
                 }
             } else {

@@ -1,0 +1,406 @@
+//! Colour palettes for classes: ColorBrewer sequential and diverging schemes (the exact
+//! ColorBrewer k-class colours, from the `colorous` crate), the matplotlib perceptual gradients
+//! (viridis, cividis, magma, inferno, plasma; sampled evenly), the no-data style and a 3x3
+//! bivariate palette.
+//!
+//! Direction: on our maps *worse is darker / redder*. [`Palette::for_indicator`] reverses a
+//! palette when needed so that this holds whichever way an indicator runs.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An opaque sRGB colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rgb {
+    /// Red.
+    pub r: u8,
+    /// Green.
+    pub g: u8,
+    /// Blue.
+    pub b: u8,
+}
+
+impl Rgb {
+    /// A colour from its components.
+    pub const fn new(r: u8, g: u8, b: u8) -> Rgb {
+        Rgb { r, g, b }
+    }
+
+    /// A colour from `0xrrggbb`.
+    pub const fn from_u32(hex: u32) -> Rgb {
+        Rgb::new((hex >> 16) as u8, (hex >> 8) as u8, hex as u8)
+    }
+
+    /// Parses `#rrggbb` or `rrggbb` (case-insensitive); `None` if malformed.
+    ///
+    /// ```
+    /// use choropleth::palette::Rgb;
+    /// assert_eq!(Rgb::from_hex("#FC8D59"), Some(Rgb::new(0xfc, 0x8d, 0x59)));
+    /// assert_eq!(Rgb::from_hex("fc8d5"), None);
+    /// ```
+    pub fn from_hex(s: &str) -> Option<Rgb> {
+        let s = s.strip_prefix('#').unwrap_or(s);
+        if s.len() != 6 || !s.is_ascii() {
+            return None;
+        }
+        let byte = |i: usize| u8::from_str_radix(&s[i..i + 2], 16).ok();
+        Some(Rgb::new(byte(0)?, byte(2)?, byte(4)?))
+    }
+
+    /// `#rrggbb`, lower case, as used in SVG, CSS and JSON.
+    ///
+    /// ```
+    /// use choropleth::palette::Rgb;
+    /// assert_eq!(Rgb::new(255, 0, 16).to_hex(), "#ff0010");
+    /// ```
+    pub fn to_hex(&self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
+    }
+}
+
+impl fmt::Display for Rgb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl From<colorous::Color> for Rgb {
+    fn from(c: colorous::Color) -> Rgb {
+        Rgb::new(c.r, c.g, c.b)
+    }
+}
+
+/// Serialised as `"#rrggbb"`.
+impl Serialize for Rgb {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Rgb {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Rgb, D::Error> {
+        let s = String::deserialize(d)?;
+        Rgb::from_hex(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a #rrggbb colour")))
+    }
+}
+
+/// What a palette is for, which decides how it is flipped for an indicator's direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaletteKind {
+    /// Light (low) to dark (high): ColorBrewer sequential and the matplotlib gradients.
+    Sequential,
+    /// Two hues meeting at a light neutral middle: for values on either side of a midpoint.
+    Diverging,
+}
+
+/// Why a palette could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaletteError {
+    /// Unknown palette name.
+    #[error("unknown palette {name:?}; valid palettes: {valid}")]
+    UnknownPalette { name: String, valid: String },
+    /// Palettes have 2 to 9 classes.
+    #[error("palette {name} cannot have {k} classes; the number of classes must be from 2 to 9")]
+    ClassCountOutOfRange { name: String, k: usize },
+}
+
+/// How a palette's colours are produced from `colorous`.
+#[derive(Clone, Copy)]
+enum Source {
+    /// ColorBrewer: `eval_rational(i, k)` returns the published k-class colour for k in 3..=9
+    /// (and the outer two of the 3-class scheme for k = 2).
+    Brewer(colorous::Gradient),
+    /// A continuous gradient sampled at i / (k - 1).
+    Gradient(colorous::Gradient),
+}
+
+/// Every palette we offer: name as written in URLs, kind and source.
+const PALETTES: &[(&str, PaletteKind, Source)] = {
+    use PaletteKind::{Diverging as D, Sequential as S};
+    use Source::{Brewer as B, Gradient as G};
+    &[
+        ("Blues", S, B(colorous::BLUES)),
+        ("Greens", S, B(colorous::GREENS)),
+        ("Greys", S, B(colorous::GREYS)),
+        ("Oranges", S, B(colorous::ORANGES)),
+        ("Purples", S, B(colorous::PURPLES)),
+        ("Reds", S, B(colorous::REDS)),
+        ("BuGn", S, B(colorous::BLUE_GREEN)),
+        ("BuPu", S, B(colorous::BLUE_PURPLE)),
+        ("GnBu", S, B(colorous::GREEN_BLUE)),
+        ("OrRd", S, B(colorous::ORANGE_RED)),
+        ("PuBu", S, B(colorous::PURPLE_BLUE)),
+        ("PuBuGn", S, B(colorous::PURPLE_BLUE_GREEN)),
+        ("PuRd", S, B(colorous::PURPLE_RED)),
+        ("RdPu", S, B(colorous::RED_PURPLE)),
+        ("YlGn", S, B(colorous::YELLOW_GREEN)),
+        ("YlGnBu", S, B(colorous::YELLOW_GREEN_BLUE)),
+        ("YlOrBr", S, B(colorous::YELLOW_ORANGE_BROWN)),
+        ("YlOrRd", S, B(colorous::YELLOW_ORANGE_RED)),
+        ("BrBG", D, B(colorous::BROWN_GREEN)),
+        ("PiYG", D, B(colorous::PINK_GREEN)),
+        ("PRGn", D, B(colorous::PURPLE_GREEN)),
+        ("PuOr", D, B(colorous::PURPLE_ORANGE)),
+        ("RdBu", D, B(colorous::RED_BLUE)),
+        ("RdGy", D, B(colorous::RED_GREY)),
+        ("RdYlBu", D, B(colorous::RED_YELLOW_BLUE)),
+        ("RdYlGn", D, B(colorous::RED_YELLOW_GREEN)),
+        ("Spectral", D, B(colorous::SPECTRAL)),
+        ("viridis", S, G(colorous::VIRIDIS)),
+        ("cividis", S, G(colorous::CIVIDIS)),
+        ("magma", S, G(colorous::MAGMA)),
+        ("inferno", S, G(colorous::INFERNO)),
+        ("plasma", S, G(colorous::PLASMA)),
+    ]
+};
+
+/// Default sequential palette: ColorBrewer YlOrRd. ColorBrewer rates it colour-blind safe for
+/// every class count 3-9, it runs light to dark for a one-directional indicator, and its dark
+/// end is red, so "worse = darker and redder" reads at a glance.
+pub const DEFAULT_SEQUENTIAL: &str = "YlOrRd";
+/// Default diverging palette: ColorBrewer RdBu, colour-blind safe for every class count 3-9
+/// (unlike RdYlGn and Spectral); red marks the worse side after [`Palette::for_indicator`].
+pub const DEFAULT_DIVERGING: &str = "RdBu";
+
+/// Look of districts with no value: a grey fill with a diagonal hatch, so that no data can
+/// never be read as a (pale) class colour. Shared by the tile renderer and the legend swatch.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct NoDataStyle {
+    /// Background grey.
+    pub fill: Rgb,
+    /// Colour of the hatch lines.
+    pub hatch: Rgb,
+    /// Distance between hatch lines, px at 256 px per tile (and in legend SVG user units).
+    pub hatch_period_px: f32,
+    /// Width of the hatch lines in px.
+    pub hatch_width_px: f32,
+    /// Hatch direction: lines rise at 45 degrees, lower left to upper right.
+    pub hatch_angle_deg: f32,
+}
+
+/// The no-data grey (`#bdbdbd`), as in the renderer's `TileStyle`.
+pub const NO_DATA: Rgb = Rgb::from_u32(0xbdbdbd);
+
+/// The no-data style used on tiles and in legends.
+pub const NO_DATA_STYLE: NoDataStyle = NoDataStyle {
+    fill: NO_DATA,
+    hatch: Rgb::from_u32(0x6e6e6e),
+    hatch_period_px: 6.0,
+    hatch_width_px: 1.0,
+    hatch_angle_deg: 45.0,
+};
+
+/// k colours for k classes, lowest class first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Palette {
+    /// Canonical name, e.g. `YlOrRd`, `viridis`.
+    pub name: String,
+    /// Sequential or diverging.
+    pub kind: PaletteKind,
+    /// Whether the colours run in the opposite order to the published scheme.
+    pub reversed: bool,
+    colors: Vec<Rgb>,
+}
+
+impl Palette {
+    /// Every valid palette name, in the order they are listed in errors.
+    pub fn names() -> Vec<&'static str> {
+        PALETTES.iter().map(|(n, _, _)| *n).collect()
+    }
+
+    /// The palette `name` (case-insensitive) with `k` colours (2..=9).
+    ///
+    /// ColorBrewer schemes give the published k-class colours; the matplotlib gradients are
+    /// sampled evenly from end to end.
+    ///
+    /// ```
+    /// use choropleth::palette::{Palette, Rgb};
+    /// let p = Palette::from_name("ylgnbu", 5).unwrap();
+    /// assert_eq!(p.name, "YlGnBu");
+    /// assert_eq!(p.colors()[0], Rgb::from_u32(0xffffcc)); // ColorBrewer YlGnBu 5
+    /// assert_eq!(p.colors()[4], Rgb::from_u32(0x253494));
+    /// let err = Palette::from_name("jet", 5).unwrap_err().to_string();
+    /// assert!(err.contains("viridis"));
+    /// ```
+    pub fn from_name(name: &str, k: usize) -> Result<Palette, PaletteError> {
+        let wanted = name.trim();
+        let Some(&(canonical, kind, source)) = PALETTES
+            .iter()
+            .find(|(n, _, _)| n.eq_ignore_ascii_case(wanted))
+        else {
+            return Err(PaletteError::UnknownPalette {
+                name: name.to_string(),
+                valid: Palette::names().join(", "),
+            });
+        };
+        if !(2..=9).contains(&k) {
+            return Err(PaletteError::ClassCountOutOfRange {
+                name: canonical.to_string(),
+                k,
+            });
+        }
+        let colors = match source {
+            Source::Brewer(g) => (0..k).map(|i| g.eval_rational(i, k).into()).collect(),
+            Source::Gradient(g) => (0..k)
+                .map(|i| g.eval_continuous(i as f64 / (k - 1) as f64).into())
+                .collect(),
+        };
+        Ok(Palette {
+            name: canonical.to_string(),
+            kind,
+            reversed: false,
+            colors,
+        })
+    }
+
+    /// The palette for an indicator, oriented so that **worse is darker / redder**.
+    ///
+    /// `name` `None` picks [`DEFAULT_SEQUENTIAL`]. A sequential palette runs light to dark, so it
+    /// is reversed when higher is *better* (low values, the worse ones, become dark). A diverging
+    /// palette is reversed when higher is *worse*, so that the hue the published scheme starts
+    /// with (red for the Rd… schemes and Spectral, brown for BrBG, pink for PiYG, purple for
+    /// PRGn, orange for PuOr) marks the worse side. Apply a user's `reverse=` with
+    /// [`Palette::reverse`] afterwards.
+    ///
+    /// ```
+    /// use choropleth::palette::{Palette, Rgb};
+    /// // IMD score: higher is worse, so the highest class gets the darkest red.
+    /// let imd = Palette::for_indicator(None, 5, true).unwrap();
+    /// assert_eq!(imd.colors()[4], Rgb::from_u32(0xbd0026));
+    /// // Median pay: higher is better, so the lowest class is the darkest.
+    /// let pay = Palette::for_indicator(None, 5, false).unwrap();
+    /// assert_eq!(pay.colors()[0], Rgb::from_u32(0xbd0026));
+    /// ```
+    pub fn for_indicator(
+        name: Option<&str>,
+        k: usize,
+        higher_is_worse: bool,
+    ) -> Result<Palette, PaletteError> {
+        let p = Palette::from_name(name.unwrap_or(DEFAULT_SEQUENTIAL), k)?;
+        let flip = match p.kind {
+            PaletteKind::Sequential => !higher_is_worse,
+            PaletteKind::Diverging => higher_is_worse,
+        };
+        Ok(if flip { p.reverse() } else { p })
+    }
+
+    /// The same colours in the opposite order.
+    ///
+    /// ```
+    /// use choropleth::palette::Palette;
+    /// let p = Palette::from_name("Blues", 3).unwrap();
+    /// let r = p.clone().reverse();
+    /// assert!(r.reversed);
+    /// assert_eq!(r.colors()[0], p.colors()[2]);
+    /// ```
+    pub fn reverse(mut self) -> Palette {
+        self.colors.reverse();
+        self.reversed = !self.reversed;
+        self
+    }
+
+    /// The colours, lowest class first (one per class).
+    pub fn colors(&self) -> Vec<Rgb> {
+        self.colors.clone()
+    }
+
+    /// Colour of class `i`, `None` if out of range.
+    pub fn color(&self, i: usize) -> Option<Rgb> {
+        self.colors.get(i).copied()
+    }
+
+    /// Number of colours.
+    pub fn len(&self) -> usize {
+        self.colors.len()
+    }
+
+    /// Never true for a palette made by [`Palette::from_name`] (k >= 2); here for clippy's sake.
+    pub fn is_empty(&self) -> bool {
+        self.colors.is_empty()
+    }
+}
+
+/// A 3x3 bivariate palette for mapping two indicators at once (terciles of each):
+/// `bivariate_3x3()[a][b]`, with `a` the class of the first indicator (0 low .. 2 high, towards
+/// blue) and `b` that of the second (towards pink / red); `[2][2]`, both high, is the darkest.
+///
+/// Source: Joshua Stevens, "Bivariate Choropleth Maps: A How-to Guide" (2015),
+/// <https://www.joshuastevens.net/cartography/make-a-bivariate-choropleth-map/>, the blue-pink
+/// scheme as listed (as "RdBu", indexed `colors[a * 3 + b]`) in D3's bivariate choropleth
+/// example, <https://observablehq.com/@d3/bivariate-choropleth>.
+///
+/// ```
+/// use choropleth::palette::{bivariate_3x3, Rgb};
+/// let p = bivariate_3x3();
+/// assert_eq!(p[0][0], Rgb::from_u32(0xe8e8e8)); // both low
+/// assert_eq!(p[2][2], Rgb::from_u32(0x574249)); // both high
+/// ```
+pub fn bivariate_3x3() -> [[Rgb; 3]; 3] {
+    let c = Rgb::from_u32;
+    [
+        [c(0xe8e8e8), c(0xe4acac), c(0xc85a5a)],
+        [c(0xb0d5df), c(0xad9ea5), c(0x985356)],
+        [c(0x64acbe), c(0x627f8c), c(0x574249)],
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_palette_gives_k_distinct_colours_for_every_k() {
+        for name in Palette::names() {
+            for k in 2..=9 {
+                let p = Palette::from_name(name, k).unwrap();
+                assert_eq!(p.len(), k, "{name} {k}");
+                let mut c = p.colors();
+                c.dedup();
+                assert_eq!(c.len(), k, "{name} {k}: repeated colours");
+            }
+        }
+    }
+
+    #[test]
+    fn class_count_and_name_errors() {
+        assert!(matches!(
+            Palette::from_name("Blues", 10),
+            Err(PaletteError::ClassCountOutOfRange { k: 10, .. })
+        ));
+        assert!(Palette::from_name("Blues", 1).is_err());
+        let e = Palette::from_name("rainbow", 5).unwrap_err().to_string();
+        for name in Palette::names() {
+            assert!(e.contains(name), "{e} lacks {name}");
+        }
+    }
+
+    #[test]
+    fn diverging_for_indicator_puts_red_on_the_worse_side() {
+        // RdBu starts red. Higher is worse: the highest class must be red.
+        let p = Palette::for_indicator(Some("RdBu"), 5, true).unwrap();
+        assert_eq!(p.colors()[4], Rgb::from_u32(0xca0020));
+        let p = Palette::for_indicator(Some("RdBu"), 5, false).unwrap();
+        assert_eq!(p.colors()[0], Rgb::from_u32(0xca0020));
+        // Odd k keeps the neutral ColorBrewer middle in the middle class.
+        assert_eq!(p.colors()[2], Rgb::from_u32(0xf7f7f7));
+    }
+
+    #[test]
+    fn gradients_sample_both_ends() {
+        let p = Palette::from_name("viridis", 3).unwrap();
+        assert_eq!(p.colors()[0], Rgb::from_u32(0x440154));
+        assert_eq!(p.colors()[2], Rgb::from_u32(0xfde725));
+    }
+
+    #[test]
+    fn rgb_serialises_as_hex() {
+        let json = serde_json::to_string(&Rgb::from_u32(0x0a0b0c)).unwrap();
+        assert_eq!(json, "\"#0a0b0c\"");
+        let back: Rgb = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, Rgb::from_u32(0x0a0b0c));
+        assert!(serde_json::from_str::<Rgb>("\"red\"").is_err());
+    }
+}
