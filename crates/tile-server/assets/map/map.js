@@ -609,6 +609,21 @@
     map = L.map('placemap-map', { zoomControl: false, minZoom: 0, maxZoom: 18 });
     window.placemapMap = map;
     L.control.zoom({ position: 'topright' }).addTo(map);
+    var LegendControl = L.Control.extend({
+      options: { position: 'bottomright' },
+      onAdd: function () {
+        L.DomEvent.disableClickPropagation(els.legend);
+        L.DomEvent.disableScrollPropagation(els.legend);
+        // The legend sits on the map: no district lookups for the pointer while it is over it.
+        L.DomEvent.on(els.legend, 'mousemove', L.DomEvent.stopPropagation);
+        L.DomEvent.on(els.legend, 'mouseenter', function () {
+          hideTooltip();
+        });
+        return els.legend;
+      },
+      onRemove: function () {}
+    });
+    new LegendControl().addTo(map);
     map.attributionControl.setPrefix('<a href="/map/assets/vendor/LICENSE" target="_blank" rel="noopener">Leaflet</a>');
 
     var layersReq = getJson('/layers');
