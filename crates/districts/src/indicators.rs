@@ -1,1 +1,958 @@
-//! (in progress)
+//! Reading indicator tables (CSV, wide or long) as published: UTF-8 BOMs, padded headers,
+//! thousands separators, `£` and `%`, and the suppression markers of ONS and DfE, which are read
+//! as missing (`None`), never as zero. A cell that is neither a number nor a known marker is an
+//! error naming the file, line and column.
+//!
+//! Values are keyed by normalised GSS code; aligning them with a layer's districts is
+//! [`crate::join`]'s job.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::catalog::{Catalog, Filter, IndicatorSpec, Layout, LookupSpec, SourceSpec, TextEncoding, ValueSpec};
+use crate::join::normalise_code;
+
+/// Cells read as "no value" (trimmed, compared case-sensitively except `NA`/`N/A`).
+///
+/// ONS: `..` not available, `:` not applicable/suppressed, `x` suppressed, `-` nil or
+/// negligible in older tables, `[x]`/`[c]`/`[z]`/`[u]`/`[low]` in newer ones. DfE: `c`
+/// confidential, `z` not applicable, `x` not available, `u` low reliability, `low` rounds to
+/// zero but is not zero, `:` not available. Spreadsheet exports: `NA`, `N/A`, `#N/A`.
+pub const MISSING_MARKERS: &[&str] = &[
+    "", "..", ".", ":", "x", "X", "c", "z", "u", "-", "–", "—", "*", "~", "NA", "N/A", "n/a", "na",
+    "#N/A", "low", "[x]", "[c]", "[z]", "[u]", "[low]", "[w]", "SUPP", "DNA", "NaN",
+];
+
+/// What went wrong reading a table. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Bytes that are not UTF-8.
+    #[error(
+        "{path}, line {line}: bytes that are not UTF-8 (if the file is Windows-1252, say `encoding = \"windows-1252\"` in the catalogue)"
+    )]
+    NotUtf8 {
+        /// File.
+        path: PathBuf,
+        /// 1-based line of the first bad byte.
+        line: u64,
+    },
+    /// The CSV structure is broken (e.g. a row with the wrong number of fields).
+    #[error("{path}, line {line}: {message}")]
+    Csv {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The csv crate's message.
+        message: String,
+    },
+    /// A column the catalogue names is not in the header.
+    #[error("{path}: no {role} column `{column}` (header: {header})")]
+    MissingColumn {
+        /// File.
+        path: PathBuf,
+        /// What the column was for: `code`, `period`, `value`, `filter`, `key`.
+        role: &'static str,
+        /// Column named.
+        column: String,
+        /// The header as read, comma-separated.
+        header: String,
+    },
+    /// A cell that should be a number is neither a number nor a known marker.
+    #[error("{path}, line {line}, column `{column}`: `{value}` is not a number or a known missing-value marker")]
+    BadNumber {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// The cell.
+        value: String,
+    },
+    /// A period string that the period rule does not understand.
+    #[error("{path}, line {line}, column `{column}`: period `{value}` is not a known form (2021, 2020/21, 202021, 2018-09-01/P1Y)")]
+    BadPeriod {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// The cell.
+        value: String,
+    },
+    /// A category code with no name in the names lookup.
+    #[error("{path}, line {line}: category code `{code}` has no name in lookup `{lookup}`")]
+    UnknownCategory {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The (derived) category code.
+        code: String,
+        /// Lookup id.
+        lookup: String,
+    },
+    /// A row without a code.
+    #[error("{path}, line {line}: empty code in column `{column}`")]
+    EmptyCode {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// Code column.
+        column: String,
+    },
+    /// A lookup that the catalogue names is missing (should have been caught by validation).
+    #[error("lookup `{0}` is not in the catalogue")]
+    UnknownLookup(String),
+}
+
+/// Values of one period, keyed by normalised GSS code.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableValues {
+    /// Numbers; `None` is a suppression marker or an empty cell.
+    Numeric(HashMap<String, Option<f64>>),
+    /// Category labels; `None` is an empty cell.
+    Categorical(HashMap<String, Option<String>>),
+}
+
+impl TableValues {
+    /// Number of codes in this period (with or without a value).
+    pub fn len(&self) -> usize {
+        match self {
+            TableValues::Numeric(m) => m.len(),
+            TableValues::Categorical(m) => m.len(),
+        }
+    }
+
+    /// Whether no code has a row in this period.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether this code has a row in this period (even a suppressed one).
+    pub fn contains(&self, code: &str) -> bool {
+        match self {
+            TableValues::Numeric(m) => m.contains_key(code),
+            TableValues::Categorical(m) => m.contains_key(code),
+        }
+    }
+
+    /// The codes with a row in this period.
+    pub fn codes(&self) -> Box<dyn Iterator<Item = &String> + '_> {
+        match self {
+            TableValues::Numeric(m) => Box::new(m.keys()),
+            TableValues::Categorical(m) => Box::new(m.keys()),
+        }
+    }
+
+    /// The numeric value of a code: `None` if absent, `Some(None)` if suppressed.
+    pub fn number(&self, code: &str) -> Option<Option<f64>> {
+        match self {
+            TableValues::Numeric(m) => m.get(code).copied(),
+            TableValues::Categorical(_) => None,
+        }
+    }
+}
+
+/// One period of an indicator as read from the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TablePeriod {
+    /// Label shown to users (`2021`, `2020/21`).
+    pub label: String,
+    /// Values by code.
+    pub values: TableValues,
+}
+
+/// A (code, period) key that occurs more than once for one indicator. The first row is kept.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DuplicateKey {
+    /// Normalised code.
+    pub code: String,
+    /// Period label.
+    pub period: String,
+    /// Line of the row that was kept.
+    pub first_line: u64,
+    /// Line of the repeated row, which was ignored.
+    pub line: u64,
+    /// Whether the repeated row carried the same value.
+    pub same_value: bool,
+}
+
+/// One indicator read from a table.
+#[derive(Clone, Debug)]
+pub struct TableIndicator {
+    /// Indicator id (from the catalogue).
+    pub id: String,
+    /// Whether values are category labels.
+    pub categorical: bool,
+    /// Periods, in chronological order of their labels.
+    pub periods: Vec<TablePeriod>,
+    /// Repeated (code, period) keys; the first row of each was kept.
+    pub duplicates: Vec<DuplicateKey>,
+    /// Category labels in code order (categorical indicators only), for legends.
+    pub categories: Vec<String>,
+    /// Names of codes as given in the table (if it has a name column).
+    pub names: HashMap<String, String>,
+    /// Data file, for reports.
+    pub path: PathBuf,
+}
+
+impl TableIndicator {
+    /// The period with this label.
+    pub fn period(&self, label: &str) -> Option<&TablePeriod> {
+        self.periods.iter().find(|p| p.label == label)
+    }
+}
+
+/// Every indicator of one source, read.
+#[derive(Clone, Debug)]
+pub struct IndicatorTable {
+    /// Source id (from the catalogue).
+    pub source_id: String,
+    /// Data file.
+    pub path: PathBuf,
+    /// Data rows read (excluding the header).
+    pub rows: usize,
+    /// The indicators, in catalogue order.
+    pub indicators: Vec<TableIndicator>,
+}
+
+impl IndicatorTable {
+    /// The indicator with this id.
+    pub fn indicator(&self, id: &str) -> Option<&TableIndicator> {
+        self.indicators.iter().find(|i| i.id == id)
+    }
+}
+
+/// A lookup table: key -> the catalogued columns, in catalogue order.
+#[derive(Clone, Debug)]
+pub struct LookupTable {
+    /// Lookup id.
+    pub id: String,
+    /// Columns carried, in order.
+    pub columns: Vec<String>,
+    /// Rows by normalised key, in file order of first occurrence.
+    pub rows: HashMap<String, Vec<String>>,
+    /// Keys in file order.
+    pub keys: Vec<String>,
+}
+
+impl LookupTable {
+    /// The value of `column` for `key`.
+    pub fn get(&self, key: &str, column: &str) -> Option<&str> {
+        let i = self.columns.iter().position(|c| c == column)?;
+        self.rows
+            .get(&normalise_code(key))
+            .and_then(|r| r.get(i))
+            .map(String::as_str)
+    }
+}
+
+/// Parses a cell as a number, reading suppression markers as `None`. `Err(())` for anything
+/// else. Accepts `29,199`, `12.5%`, `£1,234.50`, `-3`, `1e3`.
+///
+/// ```
+/// use districts::indicators::parse_number;
+/// assert_eq!(parse_number("29,199"), Ok(Some(29199.0)));
+/// assert_eq!(parse_number(" 12.5% "), Ok(Some(12.5)));
+/// assert_eq!(parse_number("£498.3"), Ok(Some(498.3)));
+/// assert_eq!(parse_number("c"), Ok(None));
+/// assert_eq!(parse_number(""), Ok(None));
+/// assert!(parse_number("12a").is_err());
+/// assert!(parse_number("1,23").is_err());
+/// assert!(parse_number("inf").is_err());
+/// ```
+#[allow(clippy::result_unit_err)]
+pub fn parse_number(cell: &str) -> Result<Option<f64>, ()> {
+    let s = cell.trim();
+    if MISSING_MARKERS.contains(&s) {
+        return Ok(None);
+    }
+    let s = s.strip_prefix('£').unwrap_or(s);
+    let s = s.strip_suffix('%').unwrap_or(s).trim();
+    // Fast path: a plain number. `f64::from_str` also takes `inf`/`NaN`, so require a digit
+    // first (after a sign or point).
+    let starts_numeric = |t: &str| {
+        t.trim_start_matches(['-', '+', '.'])
+            .starts_with(|c: char| c.is_ascii_digit())
+    };
+    if !starts_numeric(s) {
+        return Err(());
+    }
+    if !s.contains(',') {
+        return s.parse::<f64>().map(Some).map_err(|_| ());
+    }
+    // Thousands separators: groups of three digits after the first group of one to three.
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let unsigned = int.trim_start_matches(['-', '+']);
+    let mut groups = unsigned.split(',');
+    let first_ok = groups
+        .next()
+        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()));
+    let rest_ok = groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()));
+    if !(first_ok && rest_ok) {
+        return Err(());
+    }
+    let mut plain = int.replace(',', "");
+    if let Some(f) = frac {
+        plain.push('.');
+        plain.push_str(f);
+    }
+    plain.parse::<f64>().map(Some).map_err(|_| ())
+}
+
+/// Turns a published period string into the label shown to users, or `None` if the form is
+/// unknown. Forms: `2021`; `2020/21`; `2020_21` and `2020-21` (consecutive years) -> `2020/21`;
+/// `202021` -> `2020/21` and `201820` -> `2018-20` (a span); ISO intervals
+/// `2018-09-01/P1Y` -> `2018/19` (a year not starting in January is an academic or financial
+/// year), `2004-01-01T00:00:00/P1Y` -> `2004`, `2016-01-01/P3Y` -> `2016-18`.
+///
+/// ```
+/// use districts::indicators::period_label;
+/// assert_eq!(period_label("2018-09-01/P1Y").as_deref(), Some("2018/19"));
+/// assert_eq!(period_label("2004-01-01T00:00:00/P1Y").as_deref(), Some("2004"));
+/// assert_eq!(period_label("202223").as_deref(), Some("2022/23"));
+/// assert_eq!(period_label("201820").as_deref(), Some("2018-20"));
+/// assert_eq!(period_label("2021").as_deref(), Some("2021"));
+/// assert_eq!(period_label("2020_21").as_deref(), Some("2020/21"));
+/// assert_eq!(period_label("1999-12-31/P1Y").as_deref(), Some("1999/00"));
+/// assert_eq!(period_label("soon"), None);
+/// ```
+pub fn period_label(raw: &str) -> Option<String> {
+    let s = raw.trim();
+    let year = |t: &str| -> Option<u32> {
+        (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let two = |t: &str| -> Option<u32> {
+        (t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let span = |start: u32, end2: u32| -> String {
+        if (start + 1) % 100 == end2 {
+            format!("{start}/{end2:02}")
+        } else {
+            format!("{start}-{end2:02}")
+        }
+    };
+    if let Some(y) = year(s) {
+        return Some(y.to_string());
+    }
+    if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let (a, b) = s.split_at(4);
+        return Some(span(year(a)?, two(b)?));
+    }
+    if s.len() == 7 {
+        let (a, rest) = s.split_at(4);
+        if let Some(b) = rest.strip_prefix(['/', '_', '-']) {
+            let (start, end2) = (year(a)?, two(b)?);
+            return ((start + 1) % 100 == end2).then(|| format!("{start}/{end2:02}"));
+        }
+    }
+    // ISO 8601 interval: start date (optionally with a time) / duration in whole years.
+    let (start, duration) = s.split_once('/')?;
+    let date = start.split('T').next()?;
+    let mut parts = date.split('-');
+    let (y, m) = (year(parts.next()?)?, two(parts.next()?)?);
+    let years: u32 = duration
+        .strip_prefix('P')?
+        .strip_suffix('Y')?
+        .parse()
+        .ok()?;
+    if years == 0 || !(1..=12).contains(&m) {
+        return None;
+    }
+    match (m, years) {
+        (1, 1) => Some(y.to_string()),
+        (1, n) => Some(format!("{y}-{:02}", (y + n - 1) % 100)),
+        (_, n) => Some(span(y, (y + n) % 100)),
+    }
+}
+
+/// The columns of `header` that match a `prefix{period}suffix` pattern, with the raw period.
+///
+/// ```
+/// let header = vec!["areacd".to_string(), "pay_2008".to_string(), "pay_2009".to_string()];
+/// let m = districts::indicators::match_pattern("pay_{period}", &header);
+/// assert_eq!(m, vec![("pay_2008".to_string(), "2008".to_string()), ("pay_2009".to_string(), "2009".to_string())]);
+/// ```
+pub fn match_pattern(pattern: &str, header: &[String]) -> Vec<(String, String)> {
+    let Some((prefix, suffix)) = pattern.split_once("{period}") else {
+        return Vec::new();
+    };
+    header
+        .iter()
+        .filter_map(|h| {
+            let mid = h.strip_prefix(prefix)?.strip_suffix(suffix)?;
+            (!mid.is_empty()).then(|| (h.clone(), mid.to_string()))
+        })
+        .collect()
+}
+
+/// Reads a whole file as text: BOM stripped, UTF-8 checked (error with the line of the first
+/// bad byte) or decoded from Windows-1252.
+fn read_text(path: &Path, encoding: TextEncoding) -> Result<String, TableError> {
+    let bytes = std::fs::read(path).map_err(|source| TableError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode(path, bytes, encoding)
+}
+
+fn decode(path: &Path, bytes: Vec<u8>, encoding: TextEncoding) -> Result<String, TableError> {
+    match encoding {
+        TextEncoding::Windows1252 => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+            Ok(text.trim_start_matches('\u{feff}').to_string())
+        }
+        TextEncoding::Utf8 => {
+            let mut text = String::from_utf8(bytes).map_err(|e| {
+                let valid = e.utf8_error().valid_up_to();
+                let line = 1 + e.as_bytes()[..valid].iter().filter(|&&b| b == b'\n').count();
+                TableError::NotUtf8 {
+                    path: path.to_path_buf(),
+                    line: line as u64,
+                }
+            })?;
+            if text.starts_with('\u{feff}') {
+                text.drain(..'\u{feff}'.len_utf8());
+            }
+            Ok(text)
+        }
+    }
+}
+
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::None)
+        .from_reader(text.as_bytes())
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> TableError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    TableError::Csv {
+        path: path.to_path_buf(),
+        line,
+        message: e.to_string(),
+    }
+}
+
+fn trimmed_header(path: &Path, reader: &mut csv::Reader<&[u8]>) -> Result<Vec<String>, TableError> {
+    Ok(reader
+        .headers()
+        .map_err(|e| csv_error(path, e))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect())
+}
+
+/// Reads only the header line of a CSV file (trimmed names), e.g. to validate a catalogue.
+///
+/// ```
+/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+/// # let path = std::path::Path::new(dir).join("imd2019_lsoa_file1_imd.csv");
+/// # if !path.exists() { return; }
+/// use districts::catalog::TextEncoding;
+/// let header = districts::indicators::read_header(&path, TextEncoding::Utf8).unwrap();
+/// assert_eq!(header[0], "LSOA code (2011)"); // BOM stripped
+/// ```
+pub fn read_header(path: &Path, encoding: TextEncoding) -> Result<Vec<String>, TableError> {
+    let file = std::fs::File::open(path).map_err(|source| TableError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut line = Vec::new();
+    BufReader::new(file)
+        .read_until(b'\n', &mut line)
+        .map_err(|source| TableError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let text = decode(path, line, encoding)?;
+    let mut reader = csv_reader(&text);
+    trimmed_header(path, &mut reader)
+}
+
+fn column(
+    path: &Path,
+    header: &[String],
+    name: &str,
+    role: &'static str,
+) -> Result<usize, TableError> {
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| TableError::MissingColumn {
+            path: path.to_path_buf(),
+            role,
+            column: name.to_string(),
+            header: header.join(", "),
+        })
+}
+
+/// Filters resolved to column positions.
+fn filter_positions(
+    path: &Path,
+    header: &[String],
+    filters: &[Filter],
+) -> Result<Vec<(usize, String)>, TableError> {
+    filters
+        .iter()
+        .map(|f| Ok((column(path, header, &f.column, "filter")?, f.value.clone())))
+        .collect()
+}
+
+fn passes(record: &csv::StringRecord, filters: &[(usize, String)]) -> bool {
+    filters
+        .iter()
+        .all(|(i, v)| record.get(*i).map(str::trim) == Some(v.as_str()))
+}
+
+/// How a categorical indicator labels a cell.
+struct CategoryLabeller<'a> {
+    prefix: Option<usize>,
+    suffix: &'a str,
+    names: Option<(String, HashMap<String, String>)>,
+}
+
+impl CategoryLabeller<'_> {
+    fn label(&self, path: &Path, line: u64, cell: &str) -> Result<Option<(String, String)>, TableError> {
+        let cell = cell.trim();
+        if MISSING_MARKERS.contains(&cell) {
+            return Ok(None);
+        }
+        let code = match self.prefix {
+            Some(n) => format!("{}{}", cell.chars().take(n).collect::<String>(), self.suffix),
+            None => format!("{cell}{}", self.suffix),
+        };
+        match &self.names {
+            None => Ok(Some((code.clone(), code))),
+            Some((lookup, names)) => match names.get(&normalise_code(&code)) {
+                Some(name) => Ok(Some((code, name.clone()))),
+                None => Err(TableError::UnknownCategory {
+                    path: path.to_path_buf(),
+                    line,
+                    code,
+                    lookup: lookup.clone(),
+                }),
+            },
+        }
+    }
+}
+
+/// Where one indicator takes its values from, resolved to column positions.
+enum Plan {
+    /// Wide: (column position, column name, period label).
+    Wide(Vec<(usize, String, String)>),
+    /// Long: value column position and name, plus row filters.
+    Long {
+        value: usize,
+        value_name: String,
+        filters: Vec<(usize, String)>,
+    },
+}
+
+/// Accumulates one indicator's periods while rows stream by.
+struct Accumulator {
+    categorical: bool,
+    /// label -> (code -> (value, line))
+    periods: HashMap<String, HashMap<String, (Cell, u64)>>,
+    duplicates: Vec<DuplicateKey>,
+    categories: Vec<(String, String)>,
+}
+
+#[derive(Clone, PartialEq)]
+enum Cell {
+    Number(Option<f64>),
+    Category(Option<String>),
+}
+
+impl Accumulator {
+    fn insert(&mut self, code: &str, label: &str, cell: Cell, line: u64) {
+        let period = match self.periods.get_mut(label) {
+            Some(p) => p,
+            None => self.periods.entry(label.to_string()).or_default(),
+        };
+        match period.get(code) {
+            Some((first, first_line)) => self.duplicates.push(DuplicateKey {
+                code: code.to_string(),
+                period: label.to_string(),
+                first_line: *first_line,
+                line,
+                same_value: *first == cell,
+            }),
+            None => {
+                period.insert(code.to_string(), (cell, line));
+            }
+        }
+    }
+
+    fn finish(self, id: &str, path: &Path, names: &HashMap<String, String>) -> TableIndicator {
+        let mut labels: Vec<String> = self.periods.keys().cloned().collect();
+        labels.sort();
+        let mut periods_map = self.periods;
+        let periods = labels
+            .into_iter()
+            .map(|label| {
+                let cells = periods_map.remove(&label).unwrap_or_default();
+                let values = if self.categorical {
+                    TableValues::Categorical(
+                        cells
+                            .into_iter()
+                            .map(|(code, (cell, _))| match cell {
+                                Cell::Category(c) => (code, c),
+                                Cell::Number(_) => (code, None),
+                            })
+                            .collect(),
+                    )
+                } else {
+                    TableValues::Numeric(
+                        cells
+                            .into_iter()
+                            .map(|(code, (cell, _))| match cell {
+                                Cell::Number(v) => (code, v),
+                                Cell::Category(_) => (code, None),
+                            })
+                            .collect(),
+                    )
+                };
+                TablePeriod { label, values }
+            })
+            .collect();
+        let mut categories = self.categories;
+        categories.sort();
+        categories.dedup();
+        let mut duplicates = self.duplicates;
+        duplicates.sort_by_key(|d| d.line);
+        TableIndicator {
+            id: id.to_string(),
+            categorical: self.categorical,
+            periods,
+            duplicates,
+            categories: categories.into_iter().map(|(_, name)| name).collect(),
+            names: names.clone(),
+            path: path.to_path_buf(),
+        }
+    }
+}
+
+/// Reads every indicator of one source.
+///
+/// ```
+/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+/// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
+/// # if !std::path::Path::new(dir).exists() { return; }
+/// use districts::{catalog::Catalog, indicators::read_table};
+/// let catalog = Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
+/// let table = read_table(&catalog, catalog.source("imd2019_file10").unwrap()).unwrap();
+/// let score = table.indicator("imd_score").unwrap();
+/// assert_eq!(score.periods[0].label, "2019");
+/// assert_eq!(score.periods[0].values.len(), 317);
+/// ```
+pub fn read_table(catalog: &Catalog, source: &SourceSpec) -> Result<IndicatorTable, TableError> {
+    let text = read_text(&source.path, source.encoding)?;
+    read_table_text(catalog, source, &text)
+}
+
+/// Reads every source of the catalogue, in parallel, in catalogue order.
+pub fn read_all(catalog: &Catalog) -> Result<Vec<IndicatorTable>, TableError> {
+    catalog
+        .sources
+        .par_iter()
+        .map(|s| read_table(catalog, s))
+        .collect()
+}
+
+fn category_names(
+    catalog: &Catalog,
+    spec: &IndicatorSpec,
+) -> Result<Option<(String, HashMap<String, String>)>, TableError> {
+    let Some(cat) = &spec.categories else {
+        return Ok(None);
+    };
+    let (Some(lookup_id), Some(column)) = (&cat.names_lookup, &cat.names_column) else {
+        return Ok(None);
+    };
+    let lookup_spec = catalog
+        .lookup(lookup_id)
+        .ok_or_else(|| TableError::UnknownLookup(lookup_id.clone()))?;
+    let lookup = read_lookup(lookup_spec)?;
+    let names = lookup
+        .keys
+        .iter()
+        .filter_map(|k| lookup.get(k, column).map(|n| (k.clone(), n.to_string())))
+        .collect();
+    Ok(Some((lookup_id.clone(), names)))
+}
+
+fn read_table_text(
+    catalog: &Catalog,
+    source: &SourceSpec,
+    text: &str,
+) -> Result<IndicatorTable, TableError> {
+    let path = source.path.as_path();
+    let mut reader = csv_reader(text);
+    let header = trimmed_header(path, &mut reader)?;
+    let code_i = column(path, &header, &source.code_column, "code")?;
+    let name_i = match &source.name_column {
+        Some(n) => Some(column(path, &header, n, "name")?),
+        None => None,
+    };
+    let source_filters = filter_positions(path, &header, &source.filters)?;
+    let period_i = match &source.layout {
+        Layout::Long { period_column, .. } => Some((
+            column(path, &header, period_column, "period")?,
+            period_column.clone(),
+        )),
+        Layout::Wide => None,
+    };
+
+    let mut plans = Vec::with_capacity(source.indicators.len());
+    let mut labellers = Vec::with_capacity(source.indicators.len());
+    let mut accs = Vec::with_capacity(source.indicators.len());
+    for spec in &source.indicators {
+        let plan = match &spec.values {
+            ValueSpec::Columns(cols) => Plan::Wide(
+                cols.iter()
+                    .map(|(c, label)| Ok((column(path, &header, c, "value")?, c.clone(), label.clone())))
+                    .collect::<Result<_, TableError>>()?,
+            ),
+            ValueSpec::ColumnPattern(p) => {
+                let matched = match_pattern(p, &header);
+                if matched.is_empty() {
+                    return Err(TableError::MissingColumn {
+                        path: path.to_path_buf(),
+                        role: "value",
+                        column: p.clone(),
+                        header: header.join(", "),
+                    });
+                }
+                let mut cols = Vec::with_capacity(matched.len());
+                for (c, raw) in matched {
+                    let label = period_label(&raw).ok_or_else(|| TableError::BadPeriod {
+                        path: path.to_path_buf(),
+                        line: 1,
+                        column: c.clone(),
+                        value: raw.clone(),
+                    })?;
+                    cols.push((column(path, &header, &c, "value")?, c, label));
+                }
+                Plan::Wide(cols)
+            }
+            ValueSpec::Long { value_column } => Plan::Long {
+                value: column(path, &header, value_column, "value")?,
+                value_name: value_column.clone(),
+                filters: filter_positions(path, &header, &spec.filters)?,
+            },
+        };
+        // Filters on a wide indicator select rows too.
+        let wide_filters = match plan {
+            Plan::Wide(_) => filter_positions(path, &header, &spec.filters)?,
+            _ => Vec::new(),
+        };
+        plans.push((plan, wide_filters));
+        labellers.push(spec.categories.as_ref().map(|c| -> Result<_, TableError> {
+            Ok(CategoryLabeller {
+                prefix: c.code_prefix,
+                suffix: c.code_suffix.as_str(),
+                names: category_names(catalog, spec)?,
+            })
+        }));
+        accs.push(Accumulator {
+            categorical: spec.categorical(),
+            periods: HashMap::new(),
+            duplicates: Vec::new(),
+            categories: Vec::new(),
+        });
+    }
+    let labellers = labellers
+        .into_iter()
+        .map(|l| l.transpose())
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut names = HashMap::new();
+    let mut period_cache: HashMap<String, String> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut rows = 0usize;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e)),
+        }
+        rows += 1;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if !passes(&record, &source_filters) {
+            continue;
+        }
+        let raw_code = record.get(code_i).unwrap_or("").trim();
+        if raw_code.is_empty() {
+            return Err(TableError::EmptyCode {
+                path: path.to_path_buf(),
+                line,
+                column: source.code_column.clone(),
+            });
+        }
+        let code = normalise_code(raw_code);
+        if let Some(ni) = name_i
+            && let Some(n) = record.get(ni)
+            && !names.contains_key(&code)
+        {
+            names.insert(code.clone(), n.trim().to_string());
+        }
+        let period_label_of_row = match &period_i {
+            Some((pi, pname)) => {
+                let raw = record.get(*pi).unwrap_or("").trim();
+                let label = match period_cache.get(raw) {
+                    Some(l) => l.clone(),
+                    None => {
+                        let l = period_label(raw).ok_or_else(|| TableError::BadPeriod {
+                            path: path.to_path_buf(),
+                            line,
+                            column: pname.clone(),
+                            value: raw.to_string(),
+                        })?;
+                        period_cache.insert(raw.to_string(), l.clone());
+                        l
+                    }
+                };
+                Some(label)
+            }
+            None => None,
+        };
+        for (((plan, wide_filters), labeller), acc) in
+            plans.iter().zip(&labellers).zip(accs.iter_mut())
+        {
+            match plan {
+                Plan::Wide(cols) => {
+                    if !passes(&record, wide_filters) {
+                        continue;
+                    }
+                    for (i, name, label) in cols {
+                        let cell = read_cell(path, line, name, record.get(*i).unwrap_or(""), labeller.as_ref(), acc)?;
+                        acc.insert(&code, label, cell, line);
+                    }
+                }
+                Plan::Long {
+                    value,
+                    value_name,
+                    filters,
+                } => {
+                    if !passes(&record, filters) {
+                        continue;
+                    }
+                    let label = period_label_of_row.as_deref().unwrap_or("");
+                    let cell = read_cell(path, line, value_name, record.get(*value).unwrap_or(""), labeller.as_ref(), acc)?;
+                    acc.insert(&code, label, cell, line);
+                }
+            }
+        }
+    }
+    let indicators = accs
+        .into_iter()
+        .zip(&source.indicators)
+        .map(|(acc, spec)| acc.finish(&spec.id, path, &names))
+        .collect();
+    Ok(IndicatorTable {
+        source_id: source.id.clone(),
+        path: path.to_path_buf(),
+        rows,
+        indicators,
+    })
+}
+
+fn read_cell(
+    path: &Path,
+    line: u64,
+    column: &str,
+    raw: &str,
+    labeller: Option<&CategoryLabeller<'_>>,
+    acc: &mut Accumulator,
+) -> Result<Cell, TableError> {
+    match labeller {
+        Some(l) => {
+            let labelled = l.label(path, line, raw)?;
+            Ok(Cell::Category(labelled.map(|(code, name)| {
+                acc.categories.push((code, name.clone()));
+                name
+            })))
+        }
+        None => parse_number(raw).map(Cell::Number).map_err(|()| TableError::BadNumber {
+            path: path.to_path_buf(),
+            line,
+            column: column.to_string(),
+            value: raw.to_string(),
+        }),
+    }
+}
+
+/// Reads a lookup table. A repeated key keeps its first row.
+///
+/// ```
+/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+/// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
+/// # if !std::path::Path::new(dir).exists() { return; }
+/// use districts::{catalog::Catalog, indicators::read_lookup};
+/// let catalog = Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
+/// let lookup = read_lookup(catalog.lookup("lsoa11_msoa11_lad17").unwrap()).unwrap();
+/// assert_eq!(lookup.get("E01000001", "MSOA11CD"), Some("E02000001"));
+/// ```
+pub fn read_lookup(spec: &LookupSpec) -> Result<LookupTable, TableError> {
+    let path = spec.path.as_path();
+    let text = read_text(path, spec.encoding)?;
+    let mut reader = csv_reader(&text);
+    let header = trimmed_header(path, &mut reader)?;
+    let key_i = column(path, &header, &spec.key_column, "key")?;
+    let cols = spec
+        .columns
+        .iter()
+        .map(|c| column(path, &header, c, "lookup"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = HashMap::new();
+    let mut keys = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e)),
+        }
+        let key = normalise_code(record.get(key_i).unwrap_or(""));
+        if key.is_empty() || rows.contains_key(&key) {
+            continue;
+        }
+        let values = cols
+            .iter()
+            .map(|&i| record.get(i).unwrap_or("").trim().to_string())
+            .collect();
+        keys.push(key.clone());
+        rows.insert(key, values);
+    }
+    Ok(LookupTable {
+        id: spec.id.clone(),
+        columns: spec.columns.clone(),
+        rows,
+        keys,
+    })
+}

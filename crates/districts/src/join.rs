@@ -1,7 +1,16 @@
 //! Joining indicator tables to districts by GSS code. A mismatch is data (a [`JoinReport`]), not
-//! an error.
+//! an error: the report lists boundary districts with no data, data codes with no boundary
+//! (with a hint where a known reorganisation explains it), duplicates on both sides and the
+//! coverage of each period.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
 
 use serde::Serialize;
+
+use crate::catalog::IndicatorMeta;
+use crate::indicators::{DuplicateKey, TableIndicator, TableValues};
+use crate::layer::{Indicator, Period, PeriodValues};
 
 /// Normalises a GSS code for matching: trimmed, upper case.
 ///
@@ -12,8 +21,598 @@ pub fn normalise_code(code: &str) -> String {
     code.trim().to_ascii_uppercase()
 }
 
+/// A local government reorganisation that changed GSS codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Reorganisation {
+    /// Date it took effect (ISO 8601).
+    pub effective: &'static str,
+    /// Short name, e.g. `Buckinghamshire`.
+    pub name: &'static str,
+    /// New codes with their names.
+    pub new: &'static [(&'static str, &'static str)],
+    /// Codes that ceased (or were recoded) with their names.
+    pub old: &'static [(&'static str, &'static str)],
+}
+
+/// Code changes of local authority districts since the 2011 Census that the staged data
+/// straddle. Source: ONS Open Geography, "Code History Database" and the ONS Geography
+/// "Changes to local authority districts" notes for each year (e.g. "Local Authority District
+/// (LAD) changes 2019/2020/2021/2023"). The 2018/19 Scottish recodes followed minor boundary
+/// changes; Barnsley/Sheffield were recoded after a minor boundary change (the ONS data files
+/// note "Obsolete code since 2025 (replaced by E08000038 Barnsley)").
+pub const REORGANISATIONS: &[Reorganisation] = &[
+    Reorganisation {
+        effective: "2018",
+        name: "Scottish council area recodes (Fife, Perth and Kinross)",
+        new: &[("S12000047", "Fife"), ("S12000048", "Perth and Kinross")],
+        old: &[("S12000015", "Fife"), ("S12000024", "Perth and Kinross")],
+    },
+    Reorganisation {
+        effective: "2019",
+        name: "Scottish council area recodes (Glasgow City, North Lanarkshire)",
+        new: &[("S12000049", "Glasgow City"), ("S12000050", "North Lanarkshire")],
+        old: &[("S12000046", "Glasgow City"), ("S12000044", "North Lanarkshire")],
+    },
+    Reorganisation {
+        effective: "2019-04-01",
+        name: "Dorset and Bournemouth, Christchurch and Poole",
+        new: &[
+            ("E06000058", "Bournemouth, Christchurch and Poole"),
+            ("E06000059", "Dorset"),
+        ],
+        old: &[
+            ("E06000028", "Bournemouth"),
+            ("E06000029", "Poole"),
+            ("E07000048", "Christchurch"),
+            ("E07000049", "East Dorset"),
+            ("E07000050", "North Dorset"),
+            ("E07000051", "Purbeck"),
+            ("E07000052", "West Dorset"),
+            ("E07000053", "Weymouth and Portland"),
+        ],
+    },
+    Reorganisation {
+        effective: "2019-04-01",
+        name: "East Suffolk and West Suffolk",
+        new: &[("E07000244", "East Suffolk"), ("E07000245", "West Suffolk")],
+        old: &[
+            ("E07000201", "Forest Heath"),
+            ("E07000204", "St Edmundsbury"),
+            ("E07000205", "Suffolk Coastal"),
+            ("E07000206", "Waveney"),
+        ],
+    },
+    Reorganisation {
+        effective: "2019-04-01",
+        name: "Somerset West and Taunton",
+        new: &[("E07000246", "Somerset West and Taunton")],
+        old: &[("E07000190", "Taunton Deane"), ("E07000191", "West Somerset")],
+    },
+    Reorganisation {
+        effective: "2020-04-01",
+        name: "Buckinghamshire",
+        new: &[("E06000060", "Buckinghamshire")],
+        old: &[
+            ("E07000004", "Aylesbury Vale"),
+            ("E07000005", "Chiltern"),
+            ("E07000006", "South Bucks"),
+            ("E07000007", "Wycombe"),
+        ],
+    },
+    Reorganisation {
+        effective: "2021-04-01",
+        name: "North and West Northamptonshire",
+        new: &[
+            ("E06000061", "North Northamptonshire"),
+            ("E06000062", "West Northamptonshire"),
+        ],
+        old: &[
+            ("E07000150", "Corby"),
+            ("E07000151", "Daventry"),
+            ("E07000152", "East Northamptonshire"),
+            ("E07000153", "Kettering"),
+            ("E07000154", "Northampton"),
+            ("E07000155", "South Northamptonshire"),
+            ("E07000156", "Wellingborough"),
+        ],
+    },
+    Reorganisation {
+        effective: "2023-04-01",
+        name: "Cumberland and Westmorland and Furness",
+        new: &[
+            ("E06000063", "Cumberland"),
+            ("E06000064", "Westmorland and Furness"),
+        ],
+        old: &[
+            ("E07000026", "Allerdale"),
+            ("E07000027", "Barrow-in-Furness"),
+            ("E07000028", "Carlisle"),
+            ("E07000029", "Copeland"),
+            ("E07000030", "Eden"),
+            ("E07000031", "South Lakeland"),
+        ],
+    },
+    Reorganisation {
+        effective: "2023-04-01",
+        name: "North Yorkshire",
+        new: &[("E06000065", "North Yorkshire")],
+        old: &[
+            ("E07000163", "Craven"),
+            ("E07000164", "Hambleton"),
+            ("E07000165", "Harrogate"),
+            ("E07000166", "Richmondshire"),
+            ("E07000167", "Ryedale"),
+            ("E07000168", "Scarborough"),
+            ("E07000169", "Selby"),
+        ],
+    },
+    Reorganisation {
+        effective: "2023-04-01",
+        name: "Somerset",
+        new: &[("E06000066", "Somerset")],
+        old: &[
+            ("E07000187", "Mendip"),
+            ("E07000188", "Sedgemoor"),
+            ("E07000189", "South Somerset"),
+            ("E07000246", "Somerset West and Taunton"),
+        ],
+    },
+    Reorganisation {
+        effective: "2025",
+        name: "Barnsley and Sheffield recodes",
+        new: &[("E08000038", "Barnsley"), ("E08000039", "Sheffield")],
+        old: &[("E08000016", "Barnsley"), ("E08000019", "Sheffield")],
+    },
+];
+
+/// A hint for a code that did not match: which reorganisation explains it, if any. A code can
+/// be both new in one reorganisation and old in a later one (Somerset West and Taunton); every
+/// applicable note is given.
+///
+/// ```
+/// let hint = districts::join::reorganisation_hint("E06000060").unwrap();
+/// assert!(hint.contains("created 2020-04-01"));
+/// assert!(hint.contains("E07000004"));
+/// let hint = districts::join::reorganisation_hint("E07000246").unwrap();
+/// assert!(hint.contains("created 2019-04-01") && hint.contains("replaced 2023-04-01"));
+/// assert!(districts::join::reorganisation_hint("E06000001").is_none());
+/// ```
+pub fn reorganisation_hint(code: &str) -> Option<String> {
+    let code = normalise_code(code);
+    let list = |codes: &[(&str, &str)]| {
+        codes
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut notes = Vec::new();
+    for r in REORGANISATIONS {
+        if r.new.iter().any(|(c, _)| *c == code) {
+            notes.push(format!(
+                "created {} ({}) from {}",
+                r.effective,
+                r.name,
+                list(r.old)
+            ));
+        }
+        if r.old.iter().any(|(c, _)| *c == code) {
+            notes.push(format!(
+                "replaced {} ({}) by {}",
+                r.effective,
+                r.name,
+                list(r.new)
+            ));
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+/// The boundary side of a join: a layer's codes in district order.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerCodes<'a> {
+    /// Layer id, for the report.
+    pub layer_id: &'a str,
+    /// Codes in district order (normalised, see [`normalise_code`]).
+    pub codes: &'a [String],
+    /// Names in district order, or empty.
+    pub names: &'a [String],
+    /// Codes the loader found more than once in the boundary file (reported, not matched twice).
+    pub duplicate_codes: &'a [String],
+}
+
+impl<'a> LayerCodes<'a> {
+    /// Codes only (no names, no known duplicates).
+    pub fn new(layer_id: &'a str, codes: &'a [String]) -> Self {
+        LayerCodes {
+            layer_id,
+            codes,
+            names: &[],
+            duplicate_codes: &[],
+        }
+    }
+
+    /// With names in district order, for readable reports.
+    pub fn with_names(mut self, names: &'a [String]) -> Self {
+        self.names = names;
+        self
+    }
+
+    /// With duplicate codes found by the loader.
+    pub fn with_duplicates(mut self, duplicate_codes: &'a [String]) -> Self {
+        self.duplicate_codes = duplicate_codes;
+        self
+    }
+}
+
+/// A code in a report, with its name and a reorganisation hint where one applies.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportedCode {
+    /// GSS code.
+    pub code: String,
+    /// Name, if the boundary file or the table gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Why it may not match (a known reorganisation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Districts with a value in one period.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PeriodCoverage {
+    /// Period label.
+    pub label: String,
+    /// Boundary districts with a row in this period (suppressed or not).
+    pub with_row: usize,
+    /// Boundary districts with a value (not suppressed) in this period.
+    pub with_value: usize,
+}
+
 /// How a table's codes met a layer's codes.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct JoinReport {
+    /// Indicator id.
+    pub indicator: String,
+    /// Data file of the indicator.
+    pub file: String,
+    /// Layer id.
+    pub layer: String,
+    /// Number of districts in the layer.
+    pub boundary_count: usize,
+    /// Districts with a row in at least one period.
     pub matched: usize,
+    /// Districts with no row in any period.
+    pub boundaries_without_data: Vec<ReportedCode>,
+    /// Data codes of the layer's kind (same code prefixes) with no district.
+    pub data_without_boundary: Vec<ReportedCode>,
+    /// Data codes of other kinds (counties, regions, nations...), not failures: count by prefix.
+    pub not_district_codes: BTreeMap<String, usize>,
+    /// Codes that occur more than once in the boundary file.
+    pub boundary_duplicates: Vec<String>,
+    /// Repeated (code, period) keys in the data (the first row was kept).
+    pub data_duplicates: Vec<DuplicateKey>,
+    /// Coverage of each period.
+    pub coverage: Vec<PeriodCoverage>,
+}
+
+impl JoinReport {
+    /// Total count of data codes that are not district codes.
+    pub fn not_district_total(&self) -> usize {
+        self.not_district_codes.values().sum()
+    }
+
+    /// Whether every district matched and no district-kind data code was left over.
+    pub fn is_complete(&self) -> bool {
+        self.boundaries_without_data.is_empty()
+            && self.data_without_boundary.is_empty()
+            && self.boundary_duplicates.is_empty()
+    }
+}
+
+/// The kind of a GSS code: its three-character entity prefix (`E06`, `S12`); other keys (ITL
+/// `TLC3`, `na`) are their letters up to the first digit, or the whole key.
+fn code_kind(code: &str) -> String {
+    let b = code.as_bytes();
+    if b.len() == 9 && b[0].is_ascii_alphabetic() && b[1..].iter().all(u8::is_ascii_digit) {
+        return code[..3].to_string();
+    }
+    let end = code
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(code.len());
+    if end == 0 {
+        code.to_string()
+    } else {
+        code[..end].to_string()
+    }
+}
+
+/// Aligns one indicator's periods with a layer's districts and reports the match.
+/// Unmatched districts keep `None`. Codes are matched by the layer's own codes, so a
+/// multi-vintage table (old and new codes in one period) joins each layer to its vintage.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use districts::indicators::{TableIndicator, TablePeriod, TableValues};
+/// use districts::join::{join_values, LayerCodes};
+/// use districts::layer::PeriodValues;
+/// let table = TableIndicator {
+///     id: "pay".into(), categorical: false,
+///     periods: vec![TablePeriod { label: "2021".into(), values: TableValues::Numeric(HashMap::from([
+///         ("E06000001".to_string(), Some(500.0)),
+///         ("E06000060".to_string(), Some(600.0)),
+///         ("E12000001".to_string(), Some(480.0)),
+///     ])) }],
+///     duplicates: vec![], categories: vec![], names: HashMap::new(), path: "pay.csv".into(),
+/// };
+/// let codes = vec!["E06000001".to_string(), "E07000004".to_string()];
+/// let (periods, report) = join_values(&LayerCodes::new("lad19", &codes), &table);
+/// match &periods[0].values {
+///     PeriodValues::Numeric(v) => assert_eq!(v, &vec![Some(500.0), None]),
+///     PeriodValues::Categorical(_) => unreachable!(),
+/// }
+/// assert_eq!(report.matched, 1);
+/// assert_eq!(report.data_without_boundary[0].code, "E06000060");
+/// assert!(report.data_without_boundary[0].hint.as_deref().unwrap().contains("Buckinghamshire"));
+/// assert_eq!(report.not_district_codes["E12"], 1);
+/// ```
+pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Period>, JoinReport) {
+    let positions: HashMap<&str, usize> = layer
+        .codes
+        .iter()
+        .enumerate()
+        .rev() // the first district with a code wins
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+
+    let mut boundary_duplicates: Vec<String> = layer.duplicate_codes.to_vec();
+    {
+        let mut seen = HashSet::new();
+        for c in layer.codes {
+            if !seen.insert(c.as_str()) {
+                boundary_duplicates.push(c.clone());
+            }
+        }
+        boundary_duplicates.sort();
+        boundary_duplicates.dedup();
+    }
+
+    let n = layer.codes.len();
+    let mut has_row = vec![false; n];
+    let mut periods = Vec::with_capacity(table.periods.len());
+    let mut coverage = Vec::with_capacity(table.periods.len());
+    let mut data_codes: HashSet<&str> = HashSet::new();
+    for p in &table.periods {
+        let (values, with_row, with_value) = match &p.values {
+            TableValues::Numeric(map) => {
+                let mut v = vec![None; n];
+                let (mut rows, mut vals) = (0, 0);
+                for (i, code) in layer.codes.iter().enumerate() {
+                    if positions.get(code.as_str()) != Some(&i) {
+                        continue; // a repeated boundary code takes no value
+                    }
+                    if let Some(cell) = map.get(code) {
+                        has_row[i] = true;
+                        rows += 1;
+                        if cell.is_some() {
+                            vals += 1;
+                        }
+                        v[i] = *cell;
+                    }
+                }
+                data_codes.extend(map.keys().map(String::as_str));
+                (PeriodValues::Numeric(v), rows, vals)
+            }
+            TableValues::Categorical(map) => {
+                let mut v = vec![None; n];
+                let (mut rows, mut vals) = (0, 0);
+                for (i, code) in layer.codes.iter().enumerate() {
+                    if positions.get(code.as_str()) != Some(&i) {
+                        continue;
+                    }
+                    if let Some(cell) = map.get(code) {
+                        has_row[i] = true;
+                        rows += 1;
+                        if cell.is_some() {
+                            vals += 1;
+                        }
+                        v[i] = cell.clone();
+                    }
+                }
+                data_codes.extend(map.keys().map(String::as_str));
+                (PeriodValues::Categorical(v), rows, vals)
+            }
+        };
+        periods.push(Period {
+            label: p.label.clone(),
+            values,
+        });
+        coverage.push(PeriodCoverage {
+            label: p.label.clone(),
+            with_row,
+            with_value,
+        });
+    }
+
+    let boundary_kinds: HashSet<String> = layer.codes.iter().map(|c| code_kind(c)).collect();
+    let mut data_without_boundary = Vec::new();
+    let mut not_district_codes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut sorted_codes: Vec<&str> = data_codes.into_iter().collect();
+    sorted_codes.sort_unstable();
+    for code in sorted_codes {
+        if positions.contains_key(code) {
+            continue;
+        }
+        let kind = code_kind(code);
+        if boundary_kinds.contains(&kind) {
+            data_without_boundary.push(ReportedCode {
+                code: code.to_string(),
+                name: table.names.get(code).cloned(),
+                hint: reorganisation_hint(code),
+            });
+        } else {
+            *not_district_codes.entry(kind).or_default() += 1;
+        }
+    }
+
+    let boundaries_without_data = layer
+        .codes
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| !has_row[*i] && positions.get(c.as_str()) == Some(i))
+        .map(|(i, c)| ReportedCode {
+            code: c.clone(),
+            name: layer.names.get(i).cloned(),
+            hint: reorganisation_hint(c),
+        })
+        .collect();
+
+    let report = JoinReport {
+        indicator: table.id.clone(),
+        file: table.path.display().to_string(),
+        layer: layer.layer_id.to_string(),
+        boundary_count: n,
+        matched: has_row.iter().filter(|&&h| h).count(),
+        boundaries_without_data,
+        data_without_boundary,
+        not_district_codes,
+        boundary_duplicates,
+        data_duplicates: table.duplicates.clone(),
+        coverage,
+    };
+    (periods, report)
+}
+
+/// Joins a table indicator to a layer and wraps it as a layer [`Indicator`]: metadata from the
+/// catalogue (with the category labels filled in), aligned periods, the default period (the
+/// catalogue's if the data has it, else the latest) and the report.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use districts::catalog::{Direction, IndicatorMeta};
+/// use districts::indicators::{TableIndicator, TablePeriod, TableValues};
+/// use districts::join::{join_indicator, LayerCodes};
+/// let table = TableIndicator {
+///     id: "x".into(), categorical: false, duplicates: vec![], categories: vec![],
+///     names: HashMap::new(), path: "x.csv".into(),
+///     periods: ["2020", "2021"].iter().map(|l| TablePeriod { label: l.to_string(),
+///         values: TableValues::Numeric(HashMap::from([("E06000001".to_string(), Some(1.0))])) }).collect(),
+/// };
+/// let meta = IndicatorMeta { id: "x".into(), title: "X".into(), unit: "%".into(),
+///     direction: Direction::Neutral, source: "s".into(), licence: "OGL-3.0".into(),
+///     attribution: "a".into(), file: "x.csv".into(), categorical: false, source_id: "s".into(),
+///     default_period: None, periods_note: None, description: None, style: None };
+/// let codes = vec!["E06000001".to_string()];
+/// let ind = join_indicator(meta, &LayerCodes::new("lad19", &codes), &table);
+/// assert_eq!(ind.default_period, "2021");
+/// assert_eq!(ind.report.matched, 1);
+/// ```
+pub fn join_indicator(
+    meta: IndicatorMeta,
+    layer: &LayerCodes<'_>,
+    table: &TableIndicator,
+) -> Indicator {
+    let (periods, report) = join_values(layer, table);
+    let default_period = meta
+        .default_period
+        .clone()
+        .filter(|d| periods.iter().any(|p| &p.label == d))
+        .or_else(|| periods.last().map(|p| p.label.clone()))
+        .unwrap_or_default();
+    Indicator {
+        meta,
+        periods,
+        default_period,
+        report,
+    }
+}
+
+fn write_codes(f: &mut fmt::Formatter<'_>, codes: &[ReportedCode]) -> fmt::Result {
+    for c in codes {
+        write!(f, "    {}", c.code)?;
+        if let Some(n) = &c.name {
+            write!(f, " {n}")?;
+        }
+        if let Some(h) = &c.hint {
+            write!(f, "  [hint: {h}]")?;
+        }
+        writeln!(f)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for JoinReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "join {} -> {} ({})",
+            self.indicator, self.layer, self.file
+        )?;
+        writeln!(
+            f,
+            "  matched {} of {} districts",
+            self.matched, self.boundary_count
+        )?;
+        writeln!(
+            f,
+            "  districts with no data: {}",
+            self.boundaries_without_data.len()
+        )?;
+        write_codes(f, &self.boundaries_without_data)?;
+        writeln!(
+            f,
+            "  data codes with no district: {}",
+            self.data_without_boundary.len()
+        )?;
+        write_codes(f, &self.data_without_boundary)?;
+        if !self.not_district_codes.is_empty() {
+            let kinds: Vec<String> = self
+                .not_district_codes
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            writeln!(
+                f,
+                "  not district codes: {} ({})",
+                self.not_district_total(),
+                kinds.join(", ")
+            )?;
+        }
+        if !self.boundary_duplicates.is_empty() {
+            writeln!(
+                f,
+                "  duplicate codes in the boundaries: {}",
+                self.boundary_duplicates.join(", ")
+            )?;
+        }
+        if !self.data_duplicates.is_empty() {
+            writeln!(
+                f,
+                "  duplicate (code, period) rows in the data, first kept: {}",
+                self.data_duplicates.len()
+            )?;
+            for d in &self.data_duplicates {
+                writeln!(
+                    f,
+                    "    {} {}: line {} repeats line {}{}",
+                    d.code,
+                    d.period,
+                    d.line,
+                    d.first_line,
+                    if d.same_value {
+                        " (same value)"
+                    } else {
+                        " (different value)"
+                    }
+                )?;
+            }
+        }
+        if !self.coverage.is_empty() {
+            writeln!(f, "  coverage (districts with a value / with a row):")?;
+            for c in &self.coverage {
+                writeln!(f, "    {}: {} / {}", c.label, c.with_value, c.with_row)?;
+            }
+        }
+        Ok(())
+    }
 }

@@ -1,0 +1,210 @@
+//! The real catalogue loads and validates against the real data directory, and every data file
+//! SOURCES.md describes is either in the catalogue or listed in boundaries/README.md with why.
+
+use std::path::{Path, PathBuf};
+
+use districts::catalog::{Catalog, CatalogError, Direction, RawCatalog};
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("PLACEMAP_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")))
+}
+
+fn catalog_path() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml"))
+}
+
+fn load() -> Catalog {
+    match Catalog::load(&catalog_path(), &data_dir()) {
+        Ok(c) => c,
+        Err(e) => panic!("catalogue does not load: {e}"),
+    }
+}
+
+/// File names in backticks at the start of SOURCES.md headings / list items, ending in a data extension.
+fn files_named_in(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in text.split('`').skip(1).step_by(2) {
+        let exts = [".csv", ".geojson", ".topojson", ".shp", ".dbf", ".shx", ".prj"];
+        if !part.contains('/') && !part.contains(' ') && exts.iter().any(|e| part.ends_with(e)) {
+            out.push(part.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn real_catalogue_loads_with_the_five_layers() {
+    let cat = load();
+    let ids: Vec<&str> = cat.layers.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["lad19", "lad19_bgc", "lad21", "lsoa11", "msoa11"]);
+    let lad21 = cat.layer("lad21").expect("lad21");
+    assert_eq!(lad21.code_field, "LAD21CD");
+    assert!(lad21.attributes.contains(&"LAD21NMW".to_string()));
+    // UK-wide layers carry the LPS statement for Northern Ireland; MSOA the UKDS statements.
+    for id in ["lad19", "lad19_bgc", "lad21"] {
+        assert!(cat.layer(id).expect("layer").attribution.contains("LPS Intellectual Property"));
+    }
+    let msoa = cat.layer("msoa11").expect("msoa11");
+    assert!(msoa.attribution.contains("Contains National Statistics data © Crown copyright"));
+    assert!(msoa.attribution.contains("SN:5819"));
+}
+
+#[test]
+fn indicators_apply_to_the_right_layers() {
+    let cat = load();
+    let on = |layer: &str| -> Vec<String> {
+        cat.indicators_for_layer(layer).iter().map(|(_, i)| i.id.clone()).collect()
+    };
+    for layer in ["lad19", "lad19_bgc", "lad21"] {
+        let ids = on(layer);
+        for id in [
+            "imd_score", "imd_average_rank", "imd_rank_of_average_score",
+            "imd_proportion_most_deprived_10pc", "imd_extent", "imd_local_concentration",
+            "income_score", "employment_score", "education_score", "health_score", "crime_score",
+            "barriers_score", "living_environment_score", "median_weekly_pay", "employment_rate",
+            "gcse_eng_maths_by_19", "ks2_rwm_expected", "attainment8", "claimant_rate",
+            "gdhi_per_head", "gva_per_hour", "level3_qualifications", "gigabit_broadband",
+            "life_satisfaction", "area_class_subgroup", "area_class_group", "area_class_supergroup",
+        ] {
+            assert!(ids.contains(&id.to_string()), "{id} missing on {layer}");
+        }
+        assert!(!ids.contains(&"imd_rank".to_string()));
+    }
+    let lsoa = on("lsoa11");
+    for id in ["imd_rank", "imd_decile", "income_rank", "living_environment_decile", "population_total", "population_working_age"] {
+        assert!(lsoa.contains(&id.to_string()), "{id} missing on lsoa11");
+    }
+    assert!(on("msoa11").contains(&"msoa_imd_score".to_string()));
+
+    let (source, score) = cat.indicator("imd_score").expect("imd_score");
+    assert_eq!(score.direction, Direction::HigherIsWorse);
+    let meta = score.to_meta(source);
+    assert_eq!(meta.file, "imd2019_lad_summaries_file10.csv");
+    assert_eq!(meta.source_id, "imd2019_file10");
+    let (_, class) = cat.indicator("area_class_group").expect("area_class_group");
+    assert!(class.categorical());
+    let (msoa_src, _) = cat.indicator("msoa_imd_score").expect("msoa_imd_score");
+    assert!(msoa_src.attribution.contains("Matthew Gwynfryn Thomas"));
+}
+
+#[test]
+fn every_sources_md_file_is_catalogued_or_explained() {
+    let cat = load();
+    let sources_md = std::fs::read_to_string(data_dir().join("SOURCES.md")).expect("SOURCES.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/README.md"))
+        .expect("boundaries/README.md");
+    let referenced = cat.referenced_files();
+    let mut named = files_named_in(&sources_md);
+    // `england_msoa_2011_sgen_clipped.{shp,shx,dbf,prj}` is written with braces in SOURCES.md.
+    named.retain(|f| !f.contains('{'));
+    assert!(named.len() >= 25, "SOURCES.md parse found only {named:?}");
+    let mut unexplained = Vec::new();
+    for file in &named {
+        if !data_dir().join(file).exists() {
+            continue; // mentioned, but not staged (e.g. upstream names)
+        }
+        if !referenced.contains(file) && !readme.contains(&format!("`{file}`")) {
+            unexplained.push(file.clone());
+        }
+    }
+    assert!(unexplained.is_empty(), "not in catalogue nor README: {unexplained:?}");
+    // And every data file in the directory is covered, not only those SOURCES.md names in backticks.
+    for entry in std::fs::read_dir(data_dir()).expect("data dir") {
+        let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+        if name == "SOURCES.md" {
+            continue;
+        }
+        assert!(
+            referenced.contains(&name) || readme.contains(&format!("`{name}`")),
+            "{name} is neither catalogued nor explained in boundaries/README.md"
+        );
+    }
+}
+
+fn write_catalog(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("catalog.toml");
+    std::fs::write(&p, text).expect("write catalog");
+    p
+}
+
+const LAYER: &str = r#"
+[[layer]]
+id = "lad19"
+title = "t"
+file = "lad_2019_uk_generalised_wgs84.geojson"
+code_field = "lad19cd"
+name_field = "lad19nm"
+vintage = "2019"
+licence = "OGL-3.0"
+attribution = "a"
+"#;
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("placemap-catalog-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("mkdir");
+    d
+}
+
+#[test]
+fn missing_file_names_catalogue_entry_and_path() {
+    let dir = scratch("missing");
+    let text = LAYER.replace("lad_2019_uk_generalised_wgs84.geojson", "no_such_file.geojson");
+    let p = write_catalog(&dir, &text);
+    let err = Catalog::load(&p, &data_dir()).expect_err("must fail");
+    assert!(matches!(err, CatalogError::MissingFile { .. }));
+    let msg = err.to_string();
+    assert!(msg.contains("catalog.toml") && msg.contains("`lad19`") && msg.contains("no_such_file.geojson"), "{msg}");
+}
+
+#[test]
+fn duplicate_ids_unknown_layers_and_columns_are_refused() {
+    let dir = scratch("dups");
+    let p = write_catalog(&dir, &format!("{LAYER}{LAYER}"));
+    let err = Catalog::load(&p, &data_dir()).expect_err("dup");
+    assert!(err.to_string().contains("layer id `lad19` is used more than once"), "{err}");
+
+    let source = |layers: &str, column: &str| {
+        format!(
+            r#"{LAYER}
+[[source]]
+id = "f10"
+title = "t"
+file = "imd2019_lad_summaries_file10.csv"
+publisher = "p"
+licence = "l"
+attribution = "a"
+layout = "wide"
+code_column = "Local Authority District code (2019)"
+period = "2019"
+layers = [{layers}]
+[[source.indicator]]
+id = "imd_score"
+title = "t"
+unit = "score"
+direction = "higher_is_worse"
+column = "{column}"
+"#
+        )
+    };
+    let p = write_catalog(&dir, &source("\"lad99\"", "IMD - Average score"));
+    let err = Catalog::load(&p, &data_dir()).expect_err("unknown layer");
+    assert!(err.to_string().contains("unknown layer `lad99`") && err.to_string().contains("known: lad19"), "{err}");
+
+    let p = write_catalog(&dir, &source("\"lad19\"", "IMD - Average scor"));
+    let err = Catalog::load(&p, &data_dir()).expect_err("bad column");
+    let msg = err.to_string();
+    assert!(msg.contains("`IMD - Average scor`") && msg.contains("IMD - Average score"), "{msg}");
+
+    let p = write_catalog(&dir, &source("\"lad19\"", "IMD - Average score").replace("attribution = \"a\"\n\n", "attribution = \"a\"\ndefault_indicator = \"nope\"\n\n"));
+    let raw = RawCatalog::parse(&std::fs::read_to_string(&p).expect("read")).expect("parses");
+    assert_eq!(raw.layer[0].default_indicator.as_deref(), Some("nope"));
+    let err = Catalog::load(&p, &data_dir()).expect_err("unknown default");
+    assert!(err.to_string().contains("unknown indicator `nope`"), "{err}");
+
+    let p = write_catalog(&dir, &source("\"lad19\"", "IMD - Average score"));
+    assert!(Catalog::load(&p, &data_dir()).is_ok());
+    let p = write_catalog(&dir, &format!("{LAYER}\nspeling = 1\n"));
+    assert!(matches!(Catalog::load(&p, &data_dir()), Err(CatalogError::Parse { .. })));
+}
