@@ -315,6 +315,24 @@ async function run() {
     await checkTooltip(START_INDICATOR);
   });
 
+  await check('hover lookups are throttled (at most one per 100 ms)', async () => {
+    const before = requests.filter((u) => u.includes('/lookup?')).length;
+    const t0 = Date.now();
+    const c = await page.evaluate(() => {
+      const r = window.placemapMap.getContainer().getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    });
+    for (let i = 0; i < 40; i++) await page.mouse.move(c.x + i * 3, c.y + (i % 5));
+    const elapsed = Date.now() - t0;
+    await page.waitForTimeout(400); // let the trailing lookup go out
+    const sent = requests.filter((u) => u.includes('/lookup?')).length - before;
+    const allowed = Math.ceil((elapsed + 400) / 100) + 1;
+    log(`      40 mouse moves in ${elapsed} ms -> ${sent} lookups (allowed ${allowed})`);
+    assert(sent >= 1, 'no lookup was sent while hovering');
+    assert(sent <= allowed, `${sent} lookups for 40 moves in ${elapsed} ms: not throttled`);
+    assert(sent < 40, 'one lookup per mouse move: not throttled');
+  });
+
   await check('URL hash keeps the view', async () => {
     await page.waitForFunction(() => /^#10\/54\.6\d*\/-1\.2\d*\/imd_score/.test(location.hash));
   });
@@ -396,7 +414,8 @@ async function run() {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 800, height: 600 },
-      deviceScaleFactor: 2
+      deviceScaleFactor: 2,
+      hasTouch: true
     });
     browser = hi;
     await hi.route('**/*', (route) => {
@@ -415,6 +434,20 @@ async function run() {
       const t = await waitForPaintedTiles(p2, tilePart);
       assert(t.sample.includes('@2x.png'), `tile URL ${t.sample} lacks @2x`);
       assert(t.naturalWidths.length === 1 && t.naturalWidths[0] === 512, `@2x tile widths ${t.naturalWidths}, want 512`);
+    });
+    await check(`tap on ${HARTLEPOOL.name} (touch screen) shows its tooltip`, async () => {
+      await p2.evaluate(([lat, lon]) => window.placemapMap.setView([lat, lon], 9, { animate: false }), [HARTLEPOOL.lat, HARTLEPOOL.lon]);
+      await p2.waitForTimeout(150);
+      const pt = await p2.evaluate(([lo, la]) => {
+        const map = window.placemapMap;
+        const p = map.latLngToContainerPoint([la, lo]);
+        const r = map.getContainer().getBoundingClientRect();
+        return { x: r.left + p.x, y: r.top + p.y };
+      }, [HARTLEPOOL.lon, HARTLEPOOL.lat]);
+      await p2.touchscreen.tap(pt.x, pt.y);
+      await p2.waitForSelector(`#placemap-tooltip[data-code="${HARTLEPOOL.code}"]`, { state: 'visible' });
+      const text = await p2.innerText('#placemap-tooltip');
+      assert(text.includes(HARTLEPOOL.name), `tooltip "${text}" lacks ${HARTLEPOOL.name}`);
     });
     await hi.close();
     browser = null;

@@ -333,10 +333,11 @@
 
   // ---------------------------------------------------------------- hover / tap lookup
 
-  var lookup = { pending: null, inFlight: false, timer: null, lastSent: 0, seq: 0 };
+  var lookup = { pending: null, inFlight: false, timer: null, lastSent: 0, seq: 0, lastPoint: null };
 
   function requestLookup(latlng, point, now) {
     lookup.pending = { latlng: latlng, point: point, seq: lookup.seq };
+    lookup.lastPoint = point;
     if (now && lookup.timer) {
       clearTimeout(lookup.timer);
       lookup.timer = null;
@@ -369,10 +370,10 @@
       (data.results || []).forEach(function (r) {
         if (!hit && r.layer === state.layer.id) hit = r;
       });
-      if (hit) showTooltip(hit, job.point);
-      else hideTooltip();
+      if (hit) showTooltip(hit, lookup.lastPoint || job.point); // where the pointer is now
+      else clearTooltip(); // outside every district
     }, function (err) {
-      if (job.seq === lookup.seq) hideTooltip();
+      if (job.seq === lookup.seq) clearTooltip();
       showMessage('Lookup failed: ' + err.message);
     }).then(function () {
       lookup.inFlight = false;
@@ -423,11 +424,17 @@
     tip.style.top = y + 'px';
   }
 
+  /** Hides the tooltip only; lookups already queued for the pointer go on. */
+  function clearTooltip() {
+    els.tooltip.hidden = true;
+    els.tooltip.removeAttribute('data-code');
+  }
+
+  /** Hides the tooltip and drops queued and in-flight lookups (pointer left, map moved, indicator changed). */
   function hideTooltip() {
     lookup.seq++;
     lookup.pending = null;
-    els.tooltip.hidden = true;
-    els.tooltip.removeAttribute('data-code');
+    clearTooltip();
   }
 
   // ---------------------------------------------------------------- search
