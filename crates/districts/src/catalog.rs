@@ -118,12 +118,13 @@ pub struct StyleHint {
 
 /// Text encoding of a CSV file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum TextEncoding {
-    /// UTF-8, with or without a BOM (the default).
+    /// UTF-8, with or without a BOM (the default): `encoding = "utf-8"`.
     #[default]
+    #[serde(rename = "utf-8")]
     Utf8,
-    /// Windows-1252 (older ONS downloads with a `£`).
+    /// Windows-1252 (older ONS downloads with a `£`): `encoding = "windows-1252"`.
+    #[serde(rename = "windows-1252")]
     Windows1252,
 }
 
