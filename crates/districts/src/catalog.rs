@@ -396,7 +396,9 @@ pub enum CatalogError {
         id: String,
     },
     /// A reference to a layer, indicator or lookup that does not exist.
-    #[error("catalogue {catalog}: entry `{entry}` refers to unknown {kind} `{id}` (known: {known})")]
+    #[error(
+        "catalogue {catalog}: entry `{entry}` refers to unknown {kind} `{id}` (known: {known})"
+    )]
     UnknownReference {
         /// Catalogue path.
         catalog: PathBuf,
@@ -974,7 +976,12 @@ impl Resolver {
         self.check_id(&raw.id)?;
         let path = self.existing(&raw.id, &raw.file)?;
         let header = self.header(&raw.id, &path, TextEncoding::Utf8)?;
-        for c in [&raw.id_column, &raw.name_column, &raw.x_column, &raw.y_column] {
+        for c in [
+            &raw.id_column,
+            &raw.name_column,
+            &raw.x_column,
+            &raw.y_column,
+        ] {
             self.need_column(&raw.id, &path, &header, c)?;
         }
         Ok(PointsSpec {
@@ -1037,10 +1044,7 @@ impl Resolver {
             }
             RawLayout::Long => {
                 let Some(period_column) = raw.period_column.clone() else {
-                    return Err(self.invalid(
-                        &raw.id,
-                        "a long source needs `period_column`".into(),
-                    ));
+                    return Err(self.invalid(&raw.id, "a long source needs `period_column`".into()));
                 };
                 need(&raw.id, &period_column)?;
                 if let Some(v) = &raw.value_column {
@@ -1161,7 +1165,10 @@ impl Resolver {
                     "`column` needs a `period` label (on the indicator or its source)".into(),
                 ));
             };
-            return Ok(ValueSpec::Columns(vec![(column.clone(), period.to_string())]));
+            return Ok(ValueSpec::Columns(vec![(
+                column.clone(),
+                period.to_string(),
+            )]));
         }
         if let Some(pattern) = &ri.column_pattern {
             if pattern.matches("{period}").count() != 1 {
@@ -1191,10 +1198,9 @@ impl Resolver {
             || ri.category_code_suffix.is_some();
         if !ri.categorical {
             if uses_category_keys {
-                return Err(self.invalid(
-                    &ri.id,
-                    "`category_*` keys need `categorical = true`".into(),
-                ));
+                return Err(
+                    self.invalid(&ri.id, "`category_*` keys need `categorical = true`".into())
+                );
             }
             return Ok(None);
         }

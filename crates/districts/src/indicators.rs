@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::catalog::{Catalog, Filter, IndicatorSpec, Layout, LookupSpec, SourceSpec, TextEncoding, ValueSpec};
+use crate::catalog::{
+    Catalog, Filter, IndicatorSpec, Layout, LookupSpec, SourceSpec, TextEncoding, ValueSpec,
+};
 use crate::join::normalise_code;
 
 /// Cells read as "no value" (trimmed, compared case-sensitively except `NA`/`N/A`).
@@ -71,7 +73,9 @@ pub enum TableError {
         header: String,
     },
     /// A cell that should be a number is neither a number nor a known marker.
-    #[error("{path}, line {line}, column `{column}`: `{value}` is not a number or a known missing-value marker")]
+    #[error(
+        "{path}, line {line}, column `{column}`: `{value}` is not a number or a known missing-value marker"
+    )]
     BadNumber {
         /// File.
         path: PathBuf,
@@ -83,7 +87,9 @@ pub enum TableError {
         value: String,
     },
     /// A period string that the period rule does not understand.
-    #[error("{path}, line {line}, column `{column}`: period `{value}` is not a known form (2021, 2020/21, 202021, 2018-09-01/P1Y)")]
+    #[error(
+        "{path}, line {line}, column `{column}`: period `{value}` is not a known form (2021, 2020/21, 202021, 2018-09-01/P1Y)"
+    )]
     BadPeriod {
         /// File.
         path: PathBuf,
@@ -428,7 +434,10 @@ fn decode(path: &Path, bytes: Vec<u8>, encoding: TextEncoding) -> Result<String,
         TextEncoding::Utf8 => {
             let mut text = String::from_utf8(bytes).map_err(|e| {
                 let valid = e.utf8_error().valid_up_to();
-                let line = 1 + e.as_bytes()[..valid].iter().filter(|&&b| b == b'\n').count();
+                let line = 1 + e.as_bytes()[..valid]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
                 TableError::NotUtf8 {
                     path: path.to_path_buf(),
                     line: line as u64,
@@ -529,21 +538,33 @@ fn passes(record: &csv::StringRecord, filters: &[(usize, String)]) -> bool {
         .all(|(i, v)| record.get(*i).map(str::trim) == Some(v.as_str()))
 }
 
+/// A names lookup: its id and category code (normalised) -> name.
+type CategoryNames = (String, HashMap<String, String>);
+
 /// How a categorical indicator labels a cell.
 struct CategoryLabeller<'a> {
     prefix: Option<usize>,
     suffix: &'a str,
-    names: Option<(String, HashMap<String, String>)>,
+    names: Option<CategoryNames>,
 }
 
 impl CategoryLabeller<'_> {
-    fn label(&self, path: &Path, line: u64, cell: &str) -> Result<Option<(String, String)>, TableError> {
+    fn label(
+        &self,
+        path: &Path,
+        line: u64,
+        cell: &str,
+    ) -> Result<Option<(String, String)>, TableError> {
         let cell = cell.trim();
         if MISSING_MARKERS.contains(&cell) {
             return Ok(None);
         }
         let code = match self.prefix {
-            Some(n) => format!("{}{}", cell.chars().take(n).collect::<String>(), self.suffix),
+            Some(n) => format!(
+                "{}{}",
+                cell.chars().take(n).collect::<String>(),
+                self.suffix
+            ),
             None => format!("{cell}{}", self.suffix),
         };
         match &self.names {
@@ -687,7 +708,7 @@ pub fn read_all(catalog: &Catalog) -> Result<Vec<IndicatorTable>, TableError> {
 fn category_names(
     catalog: &Catalog,
     spec: &IndicatorSpec,
-) -> Result<Option<(String, HashMap<String, String>)>, TableError> {
+) -> Result<Option<CategoryNames>, TableError> {
     let Some(cat) = &spec.categories else {
         return Ok(None);
     };
@@ -735,7 +756,9 @@ fn read_table_text(
         let plan = match &spec.values {
             ValueSpec::Columns(cols) => Plan::Wide(
                 cols.iter()
-                    .map(|(c, label)| Ok((column(path, &header, c, "value")?, c.clone(), label.clone())))
+                    .map(|(c, label)| {
+                        Ok((column(path, &header, c, "value")?, c.clone(), label.clone()))
+                    })
                     .collect::<Result<_, TableError>>()?,
             ),
             ValueSpec::ColumnPattern(p) => {
@@ -850,7 +873,14 @@ fn read_table_text(
                         continue;
                     }
                     for (i, name, label) in cols {
-                        let cell = read_cell(path, line, name, record.get(*i).unwrap_or(""), labeller.as_ref(), acc)?;
+                        let cell = read_cell(
+                            path,
+                            line,
+                            name,
+                            record.get(*i).unwrap_or(""),
+                            labeller.as_ref(),
+                            acc,
+                        )?;
                         acc.insert(&code, label, cell, line);
                     }
                 }
@@ -863,7 +893,14 @@ fn read_table_text(
                         continue;
                     }
                     let label = period_label_of_row.as_deref().unwrap_or("");
-                    let cell = read_cell(path, line, value_name, record.get(*value).unwrap_or(""), labeller.as_ref(), acc)?;
+                    let cell = read_cell(
+                        path,
+                        line,
+                        value_name,
+                        record.get(*value).unwrap_or(""),
+                        labeller.as_ref(),
+                        acc,
+                    )?;
                     acc.insert(&code, label, cell, line);
                 }
             }
@@ -898,12 +935,14 @@ fn read_cell(
                 name
             })))
         }
-        None => parse_number(raw).map(Cell::Number).map_err(|()| TableError::BadNumber {
-            path: path.to_path_buf(),
-            line,
-            column: column.to_string(),
-            value: raw.to_string(),
-        }),
+        None => parse_number(raw)
+            .map(Cell::Number)
+            .map_err(|()| TableError::BadNumber {
+                path: path.to_path_buf(),
+                line,
+                column: column.to_string(),
+                value: raw.to_string(),
+            }),
     }
 }
 

@@ -50,8 +50,14 @@ pub const REORGANISATIONS: &[Reorganisation] = &[
     Reorganisation {
         effective: "2019",
         name: "Scottish council area recodes (Glasgow City, North Lanarkshire)",
-        new: &[("S12000049", "Glasgow City"), ("S12000050", "North Lanarkshire")],
-        old: &[("S12000046", "Glasgow City"), ("S12000044", "North Lanarkshire")],
+        new: &[
+            ("S12000049", "Glasgow City"),
+            ("S12000050", "North Lanarkshire"),
+        ],
+        old: &[
+            ("S12000046", "Glasgow City"),
+            ("S12000044", "North Lanarkshire"),
+        ],
     },
     Reorganisation {
         effective: "2019-04-01",
@@ -86,7 +92,10 @@ pub const REORGANISATIONS: &[Reorganisation] = &[
         effective: "2019-04-01",
         name: "Somerset West and Taunton",
         new: &[("E07000246", "Somerset West and Taunton")],
-        old: &[("E07000190", "Taunton Deane"), ("E07000191", "West Somerset")],
+        old: &[
+            ("E07000190", "Taunton Deane"),
+            ("E07000191", "West Somerset"),
+        ],
     },
     Reorganisation {
         effective: "2020-04-01",

@@ -8,11 +8,16 @@ use districts::catalog::{Catalog, CatalogError, Direction, RawCatalog};
 fn data_dir() -> PathBuf {
     std::env::var_os("PLACEMAP_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")))
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
 }
 
 fn catalog_path() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../boundaries/catalog.toml"
+    ))
 }
 
 fn load() -> Catalog {
@@ -26,7 +31,15 @@ fn load() -> Catalog {
 fn files_named_in(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for part in text.split('`').skip(1).step_by(2) {
-        let exts = [".csv", ".geojson", ".topojson", ".shp", ".dbf", ".shx", ".prj"];
+        let exts = [
+            ".csv",
+            ".geojson",
+            ".topojson",
+            ".shp",
+            ".dbf",
+            ".shx",
+            ".prj",
+        ];
         if !part.contains('/') && !part.contains(' ') && exts.iter().any(|e| part.ends_with(e)) {
             out.push(part.to_string());
         }
@@ -44,10 +57,18 @@ fn real_catalogue_loads_with_the_five_layers() {
     assert!(lad21.attributes.contains(&"LAD21NMW".to_string()));
     // UK-wide layers carry the LPS statement for Northern Ireland; MSOA the UKDS statements.
     for id in ["lad19", "lad19_bgc", "lad21"] {
-        assert!(cat.layer(id).expect("layer").attribution.contains("LPS Intellectual Property"));
+        assert!(
+            cat.layer(id)
+                .expect("layer")
+                .attribution
+                .contains("LPS Intellectual Property")
+        );
     }
     let msoa = cat.layer("msoa11").expect("msoa11");
-    assert!(msoa.attribution.contains("Contains National Statistics data © Crown copyright"));
+    assert!(
+        msoa.attribution
+            .contains("Contains National Statistics data © Crown copyright")
+    );
     assert!(msoa.attribution.contains("SN:5819"));
 }
 
@@ -55,25 +76,55 @@ fn real_catalogue_loads_with_the_five_layers() {
 fn indicators_apply_to_the_right_layers() {
     let cat = load();
     let on = |layer: &str| -> Vec<String> {
-        cat.indicators_for_layer(layer).iter().map(|(_, i)| i.id.clone()).collect()
+        cat.indicators_for_layer(layer)
+            .iter()
+            .map(|(_, i)| i.id.clone())
+            .collect()
     };
     for layer in ["lad19", "lad19_bgc", "lad21"] {
         let ids = on(layer);
         for id in [
-            "imd_score", "imd_average_rank", "imd_rank_of_average_score",
-            "imd_proportion_most_deprived_10pc", "imd_extent", "imd_local_concentration",
-            "income_score", "employment_score", "education_score", "health_score", "crime_score",
-            "barriers_score", "living_environment_score", "median_weekly_pay", "employment_rate",
-            "gcse_eng_maths_by_19", "ks2_rwm_expected", "attainment8", "claimant_rate",
-            "gdhi_per_head", "gva_per_hour", "level3_qualifications", "gigabit_broadband",
-            "life_satisfaction", "area_class_subgroup", "area_class_group", "area_class_supergroup",
+            "imd_score",
+            "imd_average_rank",
+            "imd_rank_of_average_score",
+            "imd_proportion_most_deprived_10pc",
+            "imd_extent",
+            "imd_local_concentration",
+            "income_score",
+            "employment_score",
+            "education_score",
+            "health_score",
+            "crime_score",
+            "barriers_score",
+            "living_environment_score",
+            "median_weekly_pay",
+            "employment_rate",
+            "gcse_eng_maths_by_19",
+            "ks2_rwm_expected",
+            "attainment8",
+            "claimant_rate",
+            "gdhi_per_head",
+            "gva_per_hour",
+            "level3_qualifications",
+            "gigabit_broadband",
+            "life_satisfaction",
+            "area_class_subgroup",
+            "area_class_group",
+            "area_class_supergroup",
         ] {
             assert!(ids.contains(&id.to_string()), "{id} missing on {layer}");
         }
         assert!(!ids.contains(&"imd_rank".to_string()));
     }
     let lsoa = on("lsoa11");
-    for id in ["imd_rank", "imd_decile", "income_rank", "living_environment_decile", "population_total", "population_working_age"] {
+    for id in [
+        "imd_rank",
+        "imd_decile",
+        "income_rank",
+        "living_environment_decile",
+        "population_total",
+        "population_working_age",
+    ] {
         assert!(lsoa.contains(&id.to_string()), "{id} missing on lsoa11");
     }
     assert!(on("msoa11").contains(&"msoa_imd_score".to_string()));
@@ -93,8 +144,11 @@ fn indicators_apply_to_the_right_layers() {
 fn every_sources_md_file_is_catalogued_or_explained() {
     let cat = load();
     let sources_md = std::fs::read_to_string(data_dir().join("SOURCES.md")).expect("SOURCES.md");
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/README.md"))
-        .expect("boundaries/README.md");
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../boundaries/README.md"
+    ))
+    .expect("boundaries/README.md");
     let referenced = cat.referenced_files();
     let mut named = files_named_in(&sources_md);
     // `england_msoa_2011_sgen_clipped.{shp,shx,dbf,prj}` is written with braces in SOURCES.md.
@@ -109,10 +163,17 @@ fn every_sources_md_file_is_catalogued_or_explained() {
             unexplained.push(file.clone());
         }
     }
-    assert!(unexplained.is_empty(), "not in catalogue nor README: {unexplained:?}");
+    assert!(
+        unexplained.is_empty(),
+        "not in catalogue nor README: {unexplained:?}"
+    );
     // And every data file in the directory is covered, not only those SOURCES.md names in backticks.
     for entry in std::fs::read_dir(data_dir()).expect("data dir") {
-        let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .to_string();
         if name == "SOURCES.md" {
             continue;
         }
@@ -142,7 +203,10 @@ attribution = "a"
 "#;
 
 fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("placemap-catalog-test-{}-{name}", std::process::id()));
+    let d = std::env::temp_dir().join(format!(
+        "placemap-catalog-test-{}-{name}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&d).expect("mkdir");
     d
 }
@@ -150,12 +214,20 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn missing_file_names_catalogue_entry_and_path() {
     let dir = scratch("missing");
-    let text = LAYER.replace("lad_2019_uk_generalised_wgs84.geojson", "no_such_file.geojson");
+    let text = LAYER.replace(
+        "lad_2019_uk_generalised_wgs84.geojson",
+        "no_such_file.geojson",
+    );
     let p = write_catalog(&dir, &text);
     let err = Catalog::load(&p, &data_dir()).expect_err("must fail");
     assert!(matches!(err, CatalogError::MissingFile { .. }));
     let msg = err.to_string();
-    assert!(msg.contains("catalog.toml") && msg.contains("`lad19`") && msg.contains("no_such_file.geojson"), "{msg}");
+    assert!(
+        msg.contains("catalog.toml")
+            && msg.contains("`lad19`")
+            && msg.contains("no_such_file.geojson"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -163,7 +235,11 @@ fn duplicate_ids_unknown_layers_and_columns_are_refused() {
     let dir = scratch("dups");
     let p = write_catalog(&dir, &format!("{LAYER}{LAYER}"));
     let err = Catalog::load(&p, &data_dir()).expect_err("dup");
-    assert!(err.to_string().contains("layer id `lad19` is used more than once"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("layer id `lad19` is used more than once"),
+        "{err}"
+    );
 
     let source = |layers: &str, column: &str| {
         format!(
@@ -190,21 +266,40 @@ column = "{column}"
     };
     let p = write_catalog(&dir, &source("\"lad99\"", "IMD - Average score"));
     let err = Catalog::load(&p, &data_dir()).expect_err("unknown layer");
-    assert!(err.to_string().contains("unknown layer `lad99`") && err.to_string().contains("known: lad19"), "{err}");
+    assert!(
+        err.to_string().contains("unknown layer `lad99`")
+            && err.to_string().contains("known: lad19"),
+        "{err}"
+    );
 
     let p = write_catalog(&dir, &source("\"lad19\"", "IMD - Average scor"));
     let err = Catalog::load(&p, &data_dir()).expect_err("bad column");
     let msg = err.to_string();
-    assert!(msg.contains("`IMD - Average scor`") && msg.contains("IMD - Average score"), "{msg}");
+    assert!(
+        msg.contains("`IMD - Average scor`") && msg.contains("IMD - Average score"),
+        "{msg}"
+    );
 
-    let p = write_catalog(&dir, &source("\"lad19\"", "IMD - Average score").replace("attribution = \"a\"\n\n", "attribution = \"a\"\ndefault_indicator = \"nope\"\n\n"));
+    let p = write_catalog(
+        &dir,
+        &source("\"lad19\"", "IMD - Average score").replace(
+            "attribution = \"a\"\n\n",
+            "attribution = \"a\"\ndefault_indicator = \"nope\"\n\n",
+        ),
+    );
     let raw = RawCatalog::parse(&std::fs::read_to_string(&p).expect("read")).expect("parses");
     assert_eq!(raw.layer[0].default_indicator.as_deref(), Some("nope"));
     let err = Catalog::load(&p, &data_dir()).expect_err("unknown default");
-    assert!(err.to_string().contains("unknown indicator `nope`"), "{err}");
+    assert!(
+        err.to_string().contains("unknown indicator `nope`"),
+        "{err}"
+    );
 
     let p = write_catalog(&dir, &source("\"lad19\"", "IMD - Average score"));
     assert!(Catalog::load(&p, &data_dir()).is_ok());
     let p = write_catalog(&dir, &format!("{LAYER}\nspeling = 1\n"));
-    assert!(matches!(Catalog::load(&p, &data_dir()), Err(CatalogError::Parse { .. })));
+    assert!(matches!(
+        Catalog::load(&p, &data_dir()),
+        Err(CatalogError::Parse { .. })
+    ));
 }

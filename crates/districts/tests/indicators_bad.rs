@@ -9,7 +9,8 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let d = std::env::temp_dir().join(format!("placemap-bad-csv-{}-{name}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("placemap-bad-csv-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).expect("mkdir");
         // The layer file only has to exist for catalogue validation.
@@ -75,20 +76,35 @@ fn read(cat: &Catalog) -> Result<districts::indicators::IndicatorTable, TableErr
 }
 
 fn assert_names(msg: &str, file: &Path, line: &str) {
-    assert!(msg.contains(&file.display().to_string()), "no file in: {msg}");
+    assert!(
+        msg.contains(&file.display().to_string()),
+        "no file in: {msg}"
+    );
     assert!(msg.contains(line), "no `{line}` in: {msg}");
 }
 
 #[test]
 fn duplicate_codes_are_reported_first_kept() {
     let s = Scratch::new("dups");
-    s.write("t.csv", b"code,value\nE06000001,1\nE06000002,2\ne06000001 ,3\n");
+    s.write(
+        "t.csv",
+        b"code,value\nE06000001,1\nE06000002,2\ne06000001 ,3\n",
+    );
     let cat = s.catalog(&wide("t.csv", "code", "")).expect("catalog");
     let t = read(&cat).expect("reads");
     let v = &t.indicators[0];
     assert_eq!(v.duplicates.len(), 1);
     let d = &v.duplicates[0];
-    assert_eq!((d.code.as_str(), d.period.as_str(), d.first_line, d.line, d.same_value), ("E06000001", "2019", 2, 4, false));
+    assert_eq!(
+        (
+            d.code.as_str(),
+            d.period.as_str(),
+            d.first_line,
+            d.line,
+            d.same_value
+        ),
+        ("E06000001", "2019", 2, 4, false)
+    );
     assert_eq!(v.periods[0].values.number("E06000001"), Some(Some(1.0)));
 }
 
@@ -96,7 +112,9 @@ fn duplicate_codes_are_reported_first_kept() {
 fn missing_code_column_names_file_and_header() {
     let s = Scratch::new("nocode");
     let file = s.write("t.csv", b"area,value\nE06000001,1\n");
-    let err = s.catalog(&wide("t.csv", "code", "")).expect_err("must fail");
+    let err = s
+        .catalog(&wide("t.csv", "code", ""))
+        .expect_err("must fail");
     let msg = err.to_string();
     assert!(matches!(err, CatalogError::MissingColumn { .. }));
     assert_names(&msg, &file, "header: area, value");
@@ -106,39 +124,67 @@ fn missing_code_column_names_file_and_header() {
     let cat = s.catalog(&wide("t.csv", "code", "")).expect("catalog");
     s.write("t.csv", b"area,value\nE06000001,1\n");
     let err = read(&cat).expect_err("must fail");
-    assert!(matches!(err, TableError::MissingColumn { role: "code", .. }));
+    assert!(matches!(
+        err,
+        TableError::MissingColumn { role: "code", .. }
+    ));
     assert_names(&err.to_string(), &file, "header: area, value");
 }
 
 #[test]
 fn non_utf8_bytes_name_the_line_unless_windows_1252() {
     let s = Scratch::new("latin");
-    let file = s.write("t.csv", b"code,name,value\nE06000001,ok,1\nE06000002,caf\xe9 \xa3,2\n");
-    let cat = s.catalog(&wide("t.csv", "code", "name_column = \"name\"")).expect("catalog");
+    let file = s.write(
+        "t.csv",
+        b"code,name,value\nE06000001,ok,1\nE06000002,caf\xe9 \xa3,2\n",
+    );
+    let cat = s
+        .catalog(&wide("t.csv", "code", "name_column = \"name\""))
+        .expect("catalog");
     let err = read(&cat).expect_err("must fail");
-    assert!(matches!(err, TableError::NotUtf8 { line: 3, .. }), "{err:?}");
+    assert!(
+        matches!(err, TableError::NotUtf8 { line: 3, .. }),
+        "{err:?}"
+    );
     assert_names(&err.to_string(), &file, "line 3");
     assert!(err.to_string().contains("windows-1252"));
 
     let cat = s
-        .catalog(&wide("t.csv", "code", "name_column = \"name\"\nencoding = \"windows-1252\""))
+        .catalog(&wide(
+            "t.csv",
+            "code",
+            "name_column = \"name\"\nencoding = \"windows-1252\"",
+        ))
         .expect("catalog");
     let t = read(&cat).expect("decodes");
-    assert_eq!(t.indicators[0].names.get("E06000002").map(String::as_str), Some("café £"));
+    assert_eq!(
+        t.indicators[0].names.get("E06000002").map(String::as_str),
+        Some("café £")
+    );
 }
 
 #[test]
 fn garbage_number_names_file_line_and_column() {
     let s = Scratch::new("garbage");
     let file = s.write("t.csv", "\u{feff}code , value \nE06000001,\"1,234\"\nE06000002,12.5%\nE06000003,x\nE06000004,twelve\n".as_bytes());
-    let cat = s.catalog(&wide("t.csv", "code", "")).expect("catalog (BOM and padded header)");
+    let cat = s
+        .catalog(&wide("t.csv", "code", ""))
+        .expect("catalog (BOM and padded header)");
     let err = read(&cat).expect_err("must fail");
-    assert!(matches!(&err, TableError::BadNumber { line: 5, value, .. } if value == "twelve"), "{err:?}");
+    assert!(
+        matches!(&err, TableError::BadNumber { line: 5, value, .. } if value == "twelve"),
+        "{err:?}"
+    );
     assert_names(&err.to_string(), &file, "line 5, column `value`");
 
-    s.write("t.csv", b"code,value\nE06000001,\"1,234\"\nE06000002,12.5%\nE06000003,x\nE06000004,\n");
+    s.write(
+        "t.csv",
+        b"code,value\nE06000001,\"1,234\"\nE06000002,12.5%\nE06000003,x\nE06000004,\n",
+    );
     let t = read(&cat).expect("reads");
-    let TableValues::Numeric(m) = &t.indicators[0].periods[0].values else { panic!("numeric") };
+    let TableValues::Numeric(m) = &t.indicators[0].periods[0].values else {
+        panic!("numeric")
+    };
     assert_eq!(m["E06000001"], Some(1234.0));
     assert_eq!(m["E06000002"], Some(12.5));
     assert_eq!(m["E06000003"], None);
@@ -156,7 +202,10 @@ fn ragged_rows_empty_codes_and_bad_periods_name_the_line() {
 
     s.write("t.csv", b"code,value\nE06000001,1\n ,2\n");
     let err = read(&cat).expect_err("empty code");
-    assert!(matches!(err, TableError::EmptyCode { line: 3, .. }), "{err:?}");
+    assert!(
+        matches!(err, TableError::EmptyCode { line: 3, .. }),
+        "{err:?}"
+    );
 
     let long = r#"[[source]]
 id = "s"
@@ -179,10 +228,20 @@ direction = "neutral"
     let file = s.write("l.csv", b"code,period,value\nE06000001,2018-09-01/P1Y,1\nE06000001,202021,2\nE06000001,last year,3\n");
     let cat = s.catalog(long).expect("catalog");
     let err = read(&cat).expect_err("bad period");
-    assert!(matches!(&err, TableError::BadPeriod { line: 4, value, .. } if value == "last year"), "{err:?}");
+    assert!(
+        matches!(&err, TableError::BadPeriod { line: 4, value, .. } if value == "last year"),
+        "{err:?}"
+    );
     assert_names(&err.to_string(), &file, "line 4");
-    s.write("l.csv", b"code,period,value\nE06000001,2018-09-01/P1Y,1\nE06000001,202021,2\n");
+    s.write(
+        "l.csv",
+        b"code,period,value\nE06000001,2018-09-01/P1Y,1\nE06000001,202021,2\n",
+    );
     let t = read(&cat).expect("reads");
-    let labels: Vec<&str> = t.indicators[0].periods.iter().map(|p| p.label.as_str()).collect();
+    let labels: Vec<&str> = t.indicators[0]
+        .periods
+        .iter()
+        .map(|p| p.label.as_str())
+        .collect();
     assert_eq!(labels, ["2018/19", "2020/21"]);
 }
