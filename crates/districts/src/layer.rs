@@ -134,3 +134,154 @@ impl Atlas {
         self.layers.iter().map(|l| l.meta.id.as_str()).collect()
     }
 }
+
+/// Why the atlas could not be loaded. Each variant names the file or entry at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum AtlasError {
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    #[error("layer {layer}: {source}")]
+    Load {
+        layer: String,
+        #[source]
+        source: crate::load::LoadError,
+    },
+    #[error("layer {layer}: catalogue CRS {crs:?}: {source}")]
+    Crs {
+        layer: String,
+        crs: String,
+        #[source]
+        source: crate::crs::CrsError,
+    },
+    #[error(transparent)]
+    Table(#[from] crate::indicators::TableError),
+    #[error("unknown layer {0:?}; the catalogue has: {1}")]
+    UnknownLayer(String, String),
+}
+
+/// Loads one boundary layer: read and reproject the file, project to Web Mercator, build the
+/// R-tree. Indicators are joined separately ([`join_tables`]).
+pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<Layer, AtlasError> {
+    let crs = match &meta.crs {
+        Some(name) => Some(
+            crate::crs::Crs::from_name(name).map_err(|source| AtlasError::Crs {
+                layer: meta.id.clone(),
+                crs: name.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
+    let spec = crate::load::BoundarySpec {
+        code_field: &meta.code_field,
+        name_field: &meta.name_field,
+        crs,
+        attributes: &meta.attributes,
+        object: None,
+    };
+    let path = data_dir.join(&meta.file);
+    let loaded = crate::load::load_boundaries(&path, &spec).map_err(|source| AtlasError::Load {
+        layer: meta.id.clone(),
+        source,
+    })?;
+    let districts: Vec<District> = loaded
+        .features
+        .into_iter()
+        .map(|f| District {
+            mercator: f.geometry.to_mercator(),
+            code: f.code,
+            name: f.name,
+            wgs84: f.geometry,
+            attributes: f.attributes,
+        })
+        .collect();
+    let geoms: Vec<Wgs84> = districts.iter().map(|d| d.wgs84.clone()).collect();
+    let index = DistrictIndex::build(&geoms);
+    Ok(Layer::new(
+        meta.clone(),
+        districts,
+        Vec::new(),
+        index,
+        loaded.notes,
+    ))
+}
+
+/// Joins every indicator of the given tables that applies to `layer`, in catalogue order.
+pub fn join_tables(
+    layer: &mut Layer,
+    catalog: &crate::catalog::Catalog,
+    tables: &[crate::indicators::IndicatorTable],
+) {
+    let codes: Vec<String> = layer.districts.iter().map(|d| d.code.clone()).collect();
+    let names: Vec<String> = layer.districts.iter().map(|d| d.name.clone()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let duplicates: Vec<String> = codes
+        .iter()
+        .filter(|c| !seen.insert(c.as_str()))
+        .cloned()
+        .collect();
+    let layer_codes = crate::join::LayerCodes::new(&layer.meta.id, &codes)
+        .with_names(&names)
+        .with_duplicates(&duplicates);
+    let mut joined = Vec::new();
+    for (source, spec) in catalog.indicators_for_layer(&layer.meta.id) {
+        let Some(table) = tables.iter().find(|t| t.source_id == source.id) else {
+            continue;
+        };
+        let Some(ti) = table.indicator(&spec.id) else {
+            continue;
+        };
+        joined.push(crate::join::join_indicator(
+            spec.to_meta(source),
+            &layer_codes,
+            ti,
+        ));
+    }
+    for ind in joined {
+        layer.add_indicator(ind);
+    }
+}
+
+impl Atlas {
+    /// Loads the layers of a catalogue (all, or those named in `only`), in parallel, then reads
+    /// every indicator table once and joins it to each layer it applies to.
+    pub fn load(catalog: &crate::catalog::Catalog, only: &[String]) -> Result<Atlas, AtlasError> {
+        use rayon::prelude::*;
+        for id in only {
+            if catalog.layer(id).is_none() {
+                let ids: Vec<&str> = catalog.layers.iter().map(|l| l.id.as_str()).collect();
+                return Err(AtlasError::UnknownLayer(id.clone(), ids.join(", ")));
+            }
+        }
+        let metas: Vec<&LayerMeta> = catalog
+            .layers
+            .iter()
+            .filter(|l| only.is_empty() || only.contains(&l.id))
+            .collect();
+        let wanted_sources: Vec<&crate::catalog::SourceSpec> = catalog
+            .sources
+            .iter()
+            .filter(|s| s.layers.iter().any(|l| metas.iter().any(|m| &m.id == l)))
+            .collect();
+        let (layers, tables) = rayon::join(
+            || {
+                metas
+                    .par_iter()
+                    .map(|m| load_districts(m, &catalog.data_dir))
+                    .collect::<Result<Vec<_>, _>>()
+            },
+            || {
+                wanted_sources
+                    .par_iter()
+                    .map(|s| crate::indicators::read_table(catalog, s))
+                    .collect::<Result<Vec<_>, _>>()
+            },
+        );
+        let mut layers = layers?;
+        let tables = tables?;
+        layers
+            .par_iter_mut()
+            .for_each(|l| join_tables(l, catalog, &tables));
+        Ok(Atlas { layers })
+    }
+}

@@ -1,1 +1,58 @@
-fn main() {}
+//! `placemap`: maps of regional divides from district boundaries and indicator tables.
+//!
+//! Every command finds its data in `--data DIR`, else `PLACEMAP_DATA`, else `../shared/data`
+//! seen from the repository root, and says which directory it used.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Maps of regional divides: choropleth tiles, lookups, joins and analysis of UK districts.
+#[derive(Parser, Debug)]
+#[command(name = "placemap", version, about)]
+pub struct Cli {
+    /// Data directory (default: PLACEMAP_DATA, else ../shared/data beside the repository).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Catalogue file (default: boundaries/catalog.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Quieter output (no progress bars).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve tiles, legends, GeoJSON, lookups, static and interactive maps over HTTP.
+    Serve(commands::serve::ServeArgs),
+    /// Which district contains a point, or a spatial join of a CSV of points.
+    Lookup(commands::lookup::LookupArgs),
+    /// The join report of every indicator table on a layer.
+    Join(commands::join::JoinArgs),
+    /// List the layers and indicators of the catalogue.
+    Layers(commands::layers::LayersArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if cli.quiet { "warn" } else { "info" })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -81,7 +81,10 @@ impl RawConfig {
     /// assert!(raw.resolve().is_err());
     /// ```
     pub fn resolve(self) -> Result<ServerConfig, ConfigError> {
-        let addr: SocketAddr = self.addr.parse().map_err(|_| ConfigError::Addr(self.addr.clone()))?;
+        let addr: SocketAddr = self
+            .addr
+            .parse()
+            .map_err(|_| ConfigError::Addr(self.addr.clone()))?;
         if !self.data_dir.is_dir() {
             return Err(ConfigError::DataDir(self.data_dir));
         }
@@ -96,7 +99,9 @@ impl RawConfig {
             )));
         }
         if self.max_lookup_points == 0 || self.max_body_bytes == 0 {
-            return Err(ConfigError::Invalid("lookup and body limits must be positive".into()));
+            return Err(ConfigError::Invalid(
+                "lookup and body limits must be positive".into(),
+            ));
         }
         Ok(ServerConfig {
             addr,

@@ -11,16 +11,28 @@ use serde::Serialize;
 pub enum ApiError {
     /// Malformed input: 400.
     #[error("{message}")]
-    BadRequest { message: String, hint: Option<String> },
+    BadRequest {
+        message: String,
+        hint: Option<String>,
+    },
     /// Unknown layer, indicator, district...: 404 with the valid ids in the hint.
     #[error("{message}")]
-    NotFound { message: String, hint: Option<String> },
+    NotFound {
+        message: String,
+        hint: Option<String>,
+    },
     /// Body too large: 413.
     #[error("{message}")]
-    TooLarge { message: String, hint: Option<String> },
+    TooLarge {
+        message: String,
+        hint: Option<String>,
+    },
     /// Well-formed but unusable input (e.g. too few values for a statistic): 422.
     #[error("{message}")]
-    Unprocessable { message: String, hint: Option<String> },
+    Unprocessable {
+        message: String,
+        hint: Option<String>,
+    },
     /// A failure on our side: 500; the cause is logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -36,19 +48,31 @@ struct ErrorBody<'a> {
 impl ApiError {
     /// 400 with a hint.
     pub fn bad_request(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        ApiError::BadRequest { message: message.into(), hint: Some(hint.into()) }
+        ApiError::BadRequest {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
     }
     /// 404 with a hint.
     pub fn not_found(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        ApiError::NotFound { message: message.into(), hint: Some(hint.into()) }
+        ApiError::NotFound {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
     }
     /// 422 with a hint.
     pub fn unprocessable(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        ApiError::Unprocessable { message: message.into(), hint: Some(hint.into()) }
+        ApiError::Unprocessable {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
     }
     /// 413 with a hint.
     pub fn too_large(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        ApiError::TooLarge { message: message.into(), hint: Some(hint.into()) }
+        ApiError::TooLarge {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
     }
 
     /// The HTTP status of this error.
@@ -73,13 +97,23 @@ impl IntoResponse for ApiError {
             | ApiError::Unprocessable { message, hint } => (message.as_str(), hint.as_deref()),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                ("internal error", Some("this is a bug in placemap; the server log has the cause"))
+                (
+                    "internal error",
+                    Some("this is a bug in placemap; the server log has the cause"),
+                )
             }
         };
         if status.is_client_error() {
             tracing::debug!(%status, message, "client error");
         }
-        (status, Json(ErrorBody { error: message, hint })).into_response()
+        (
+            status,
+            Json(ErrorBody {
+                error: message,
+                hint,
+            }),
+        )
+            .into_response()
     }
 }
 

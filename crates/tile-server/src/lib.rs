@@ -1,1 +1,122 @@
-//! The HTTP face of placemap (axum): config -> state -> routes.
+//! The HTTP face of placemap (axum on tokio): config -> state -> routes. [`app`] is a function
+//! of the shared state so tests drive it with `tower::ServiceExt::oneshot`.
+
+/// Configuration: raw as given, then resolved and validated.
+pub mod config;
+/// The one error shape and its mapping to HTTP.
+pub mod error;
+/// RFC 7946 GeoJSON writing with coordinate precision.
+pub mod geojson_out;
+/// Prometheus metrics.
+pub mod metrics;
+/// Query parameter parsing with 400s that say what is wrong.
+pub mod params;
+/// Route handlers, one module per kind of resource.
+pub mod routes;
+/// Loading the atlas and starting the server.
+pub mod serve;
+/// Shared state built once at start-up.
+pub mod state;
+/// Request style options resolved into classifications and fills.
+pub mod style;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::metrics::{RequestLabels, RouteLabels};
+pub use crate::state::{AppState, SharedState};
+
+/// Counts requests and latencies by matched route.
+async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let start = Instant::now();
+    let res = next.run(req).await;
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route: route.clone(),
+            status: res.status().as_u16(),
+        })
+        .inc();
+    state
+        .metrics
+        .latency
+        .get_or_create(&RouteLabels { route })
+        .observe(start.elapsed().as_secs_f64());
+    res
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found(
+        "no such route",
+        "routes: /layers, /layers/{layer}.geojson, /layers/{layer}/districts/{code}, /tiles/{layer}/{indicator}/{z}/{x}/{y}.png, /tiles/{layer}/{indicator}.json, /legend/{layer}/{indicator}.{svg,png,json}, /lookup, /static/{layer}/{indicator}.{png,svg}, /map/{layer}/{indicator}, /stats/..., /health, /metrics",
+    )
+}
+
+/// The router of every route, with compression, CORS, timeouts, body limits, tracing and metrics.
+pub fn app(state: SharedState) -> Router {
+    let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
+        CorsLayer::new().allow_origin(AllowOrigin::any())
+    } else {
+        let origins: Vec<axum::http::HeaderValue> = state
+            .config
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect();
+        CorsLayer::new().allow_origin(AllowOrigin::list(origins))
+    };
+    let timeout = state.config.request_timeout;
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/health", get(routes::health::health))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/layers", get(routes::data::list_layers))
+        .route("/layers/{file}", get(routes::data::layer_file))
+        .route(
+            "/layers/{layer}/districts",
+            get(routes::data::list_districts),
+        )
+        .route(
+            "/layers/{layer}/districts/{code}",
+            get(routes::data::one_district),
+        )
+        .route(
+            "/lookup",
+            get(routes::lookup::lookup_point).post(routes::lookup::lookup_many),
+        )
+        .route("/tiles/{layer}/{file}", get(routes::tiles::tilejson))
+        .route(
+            "/tiles/{layer}/{indicator}/{z}/{x}/{y}",
+            get(routes::tiles::tile),
+        )
+        .route("/map/{layer}/{indicator}", get(routes::map::page))
+        .route("/map/assets/{*path}", get(routes::map::asset))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(CompressionLayer::new())
+        .layer(cors)
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -49,13 +49,45 @@ impl Metrics {
         let tile_cache_misses = Counter::default();
         let not_modified = Counter::default();
         let render_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency", latency.clone());
-        registry.register("tile_cache_hits", "Tiles answered from the cache", tile_cache_hits.clone());
-        registry.register("tile_cache_misses", "Tiles rendered", tile_cache_misses.clone());
-        registry.register("not_modified", "Requests answered 304", not_modified.clone());
-        registry.register("tile_render_seconds", "Time to render and encode one tile", render_seconds.clone());
-        Metrics { registry, requests, latency, tile_cache_hits, tile_cache_misses, not_modified, render_seconds }
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            latency.clone(),
+        );
+        registry.register(
+            "tile_cache_hits",
+            "Tiles answered from the cache",
+            tile_cache_hits.clone(),
+        );
+        registry.register(
+            "tile_cache_misses",
+            "Tiles rendered",
+            tile_cache_misses.clone(),
+        );
+        registry.register(
+            "not_modified",
+            "Requests answered 304",
+            not_modified.clone(),
+        );
+        registry.register(
+            "tile_render_seconds",
+            "Time to render and encode one tile",
+            render_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            tile_cache_hits,
+            tile_cache_misses,
+            not_modified,
+            render_seconds,
+        }
     }
 
     /// Prometheus text exposition.

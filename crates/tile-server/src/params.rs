@@ -1,0 +1,126 @@
+//! Parsing query parameters into checked values, each failure a 400 that says which parameter
+//! and what a good value looks like.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use crate::error::ApiError;
+
+/// A number parameter.
+pub fn parse_num<T: FromStr>(name: &str, raw: &str) -> Result<T, ApiError> {
+    raw.trim().parse::<T>().map_err(|_| {
+        ApiError::bad_request(
+            format!("{name}={raw:?} is not a valid number"),
+            format!("give {name} as a number"),
+        )
+    })
+}
+
+/// A boolean parameter: `true|false|1|0|yes|no`.
+pub fn parse_bool(name: &str, raw: &str) -> Result<bool, ApiError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" | "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ApiError::bad_request(
+            format!("{name}={raw:?} is not true or false"),
+            format!("use {name}=true or {name}=false"),
+        )),
+    }
+}
+
+/// A comma-separated list, trimmed, empty items dropped.
+pub fn parse_list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// `bbox=minLon,minLat,maxLon,maxLat` in degrees, checked for order and range.
+pub fn parse_bbox(raw: &str) -> Result<[f64; 4], ApiError> {
+    let hint = "bbox=minLon,minLat,maxLon,maxLat in degrees, e.g. bbox=-2.0,53.3,-1.2,53.9";
+    let parts: Vec<&str> = raw.split(',').collect();
+    if parts.len() != 4 {
+        return Err(ApiError::bad_request(
+            format!("bbox={raw:?} needs 4 numbers, got {}", parts.len()),
+            hint,
+        ));
+    }
+    let mut v = [0.0; 4];
+    for (slot, p) in v.iter_mut().zip(&parts) {
+        *slot = p
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("bbox value {p:?} is not a number"), hint)
+            })?;
+    }
+    let [w, s, e, n] = v;
+    if !(-180.0..=180.0).contains(&w)
+        || !(-180.0..=180.0).contains(&e)
+        || !(-90.0..=90.0).contains(&s)
+        || !(-90.0..=90.0).contains(&n)
+    {
+        return Err(ApiError::bad_request(
+            format!("bbox={raw:?} is out of range for degrees"),
+            hint,
+        ));
+    }
+    if w > e || s > n {
+        return Err(ApiError::bad_request(
+            format!("bbox={raw:?} has min greater than max"),
+            hint,
+        ));
+    }
+    Ok(v)
+}
+
+/// Rejects parameters this route does not know, listing the ones it does.
+pub fn reject_unknown(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    let mut unknown: Vec<&str> = q
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| !known.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort_unstable();
+    Err(ApiError::bad_request(
+        format!("unknown option(s): {}", unknown.join(", ")),
+        format!("valid options: {}", known.join(", ")),
+    ))
+}
+
+/// Longitude and latitude, checked for range.
+pub fn parse_lonlat(lon: &str, lat: &str) -> Result<(f64, f64), ApiError> {
+    let lon: f64 = parse_num("lon", lon)?;
+    let lat: f64 = parse_num("lat", lat)?;
+    if !lon.is_finite()
+        || !(-180.0..=180.0).contains(&lon)
+        || !lat.is_finite()
+        || !(-90.0..=90.0).contains(&lat)
+    {
+        return Err(ApiError::bad_request(
+            format!("lon={lon}, lat={lat} is out of range"),
+            "lon in -180..180 and lat in -90..90 (WGS84 degrees)",
+        ));
+    }
+    Ok((lon, lat))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_checks_order_and_range() {
+        assert!(parse_bbox("-2,53,-1,54").is_ok());
+        assert!(parse_bbox("-1,53,-2,54").is_err());
+        assert!(parse_bbox("-2,53,-1").is_err());
+        assert!(parse_bbox("-2,53,-1,954").is_err());
+        assert!(parse_bbox("a,53,-1,54").is_err());
+    }
+}

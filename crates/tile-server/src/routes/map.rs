@@ -1,0 +1,98 @@
+//! The embeddable interactive map (`GET /map/{layer}/{indicator}`) and its assets, all served by
+//! placemap itself (Leaflet vendored) so the page works offline and talks to no other host.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::state::SharedState;
+
+const INDEX_HTML: &str = include_str!("../../assets/map/index.html");
+const CONFIG_PLACEHOLDER: &str = r#"<script id="placemap-config" type="application/json">{"layer":"lad19","indicator":"imd_score"}</script>"#;
+
+/// (path under /map/assets/, content type, body)
+const ASSETS: [(&str, &str, &[u8]); 5] = [
+    (
+        "map.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/map/map.js"),
+    ),
+    (
+        "map.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/map/map.css"),
+    ),
+    (
+        "vendor/leaflet.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/map/vendor/leaflet.js"),
+    ),
+    (
+        "vendor/leaflet.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/map/vendor/leaflet.css"),
+    ),
+    (
+        "vendor/LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/map/vendor/LICENSE"),
+    ),
+];
+
+/// Same-origin only, embeddable anywhere (no X-Frame-Options).
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors *";
+
+/// `GET /map/{layer}/{indicator}`: the map page with its layer and indicator filled in.
+pub async fn page(
+    State(state): State<SharedState>,
+    Path((layer, indicator)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let l = state.layer(&layer)?;
+    state.indicator(l, &indicator)?;
+    let config = json!({ "layer": l.meta.id, "indicator": indicator })
+        .to_string()
+        .replace('<', "\\u003c");
+    let html = INDEX_HTML.replacen(
+        CONFIG_PLACEHOLDER,
+        &format!(r#"<script id="placemap-config" type="application/json">{config}</script>"#),
+        1,
+    );
+    let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    Ok(r)
+}
+
+/// `GET /map/assets/{*path}`: the page's scripts, styles and Leaflet.
+pub async fn asset(Path(path): Path<String>) -> Result<Response, ApiError> {
+    let (_, ctype, body) = ASSETS.iter().find(|(p, _, _)| *p == path).ok_or_else(|| {
+        ApiError::not_found(
+            format!("no map asset {path:?}"),
+            format!(
+                "assets: {}",
+                ASSETS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })?;
+    let mut r = ([(header::CONTENT_TYPE, *ctype)], *body).into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_page_has_the_config_placeholder() {
+        assert_eq!(
+            super::INDEX_HTML.matches(super::CONFIG_PLACEHOLDER).count(),
+            1
+        );
+    }
+}

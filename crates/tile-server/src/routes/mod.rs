@@ -1,0 +1,13 @@
+//! Route handlers. Every module has the same shape: handlers taking `State<SharedState>`,
+//! returning `Result<_, ApiError>`.
+
+/// `/layers...`: catalogue, GeoJSON, districts.
+pub mod data;
+/// `/health`, `/metrics`.
+pub mod health;
+/// `/lookup`: points to districts.
+pub mod lookup;
+/// `/map...`: the embeddable interactive map.
+pub mod map;
+/// `/tiles...`: raster tiles and TileJSON.
+pub mod tiles;

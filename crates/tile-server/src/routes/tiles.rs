@@ -1,0 +1,248 @@
+//! Choropleth raster tiles (`GET /tiles/{layer}/{indicator}/{z}/{x}/{y}.png`, `@2x`) and their
+//! TileJSON 3.0 (`GET /tiles/{layer}/{indicator}.json`).
+//!
+//! A tile request resolves the (cached) style, answers `If-None-Match` with 304, then the
+//! byte-bounded tile cache, and only then renders on a blocking thread: an R-tree query of the
+//! zoom band's simplified geometry, one affine transform, fill, outline, PNG encode.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use choropleth::render::{Feature, PngEncoder, TileRenderer, TileSize, TileStyle};
+use serde_json::{Value, json};
+use tile_math::TileId;
+
+use crate::error::ApiError;
+use crate::params::reject_unknown;
+use crate::state::SharedState;
+use crate::style::{self, STYLE_OPTIONS};
+
+thread_local! {
+    /// One renderer and encoder per blocking thread, reused between tiles (no per-tile allocation).
+    static RENDERERS: RefCell<(TileRenderer, TileRenderer, PngEncoder)> =
+        RefCell::new((TileRenderer::new(TileSize::Standard), TileRenderer::new(TileSize::Retina), PngEncoder::new()));
+}
+
+/// Parses `123.png` or `123@2x.png`.
+fn parse_y(file: &str) -> Result<(u32, TileSize), ApiError> {
+    let hint = "tile URLs end in {y}.png or {y}@2x.png, e.g. /tiles/lad19/imd_score/7/63/41.png";
+    let stem = file
+        .strip_suffix(".png")
+        .ok_or_else(|| ApiError::bad_request(format!("{file:?} is not a PNG tile name"), hint))?;
+    let (y, size) = match stem.strip_suffix("@2x") {
+        Some(y) => (y, TileSize::Retina),
+        None => (stem, TileSize::Standard),
+    };
+    let y = y
+        .parse::<u32>()
+        .map_err(|_| ApiError::bad_request(format!("tile y {y:?} is not a whole number"), hint))?;
+    Ok((y, size))
+}
+
+/// A strong ETag from the data version, the style and the tile.
+fn etag(state: &SharedState, style_key: &str, tile: TileId, size: TileSize) -> String {
+    let mut h = std::hash::DefaultHasher::new();
+    state.data_version.hash(&mut h);
+    style_key.hash(&mut h);
+    (tile.z, tile.x, tile.y, size.px()).hash(&mut h);
+    format!("\"{:016x}\"", h.finish())
+}
+
+fn png_response(body: Bytes, etag: &str) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    r
+}
+
+/// `GET /tiles/{layer}/{indicator}/{z}/{x}/{y}.png`.
+pub async fn tile(
+    State(state): State<SharedState>,
+    Path((layer_id, indicator_id, z, x, y_file)): Path<(String, String, String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_unknown(&q, &STYLE_OPTIONS)?;
+    let layer = state.layer(&layer_id)?;
+    let ind = state.indicator(layer, &indicator_id)?;
+    let hint = format!("zoom 0..{}, x and y below 2^zoom", state.config.max_zoom);
+    let z: u8 = z.parse().map_err(|_| {
+        ApiError::bad_request(format!("zoom {z:?} is not a whole number"), hint.clone())
+    })?;
+    let x: u32 = x.parse().map_err(|_| {
+        ApiError::bad_request(format!("tile x {x:?} is not a whole number"), hint.clone())
+    })?;
+    let (y, size) = parse_y(&y_file)?;
+    let tile = TileId::new(z, x, y, state.config.max_zoom)
+        .map_err(|e| ApiError::bad_request(e.to_string(), hint))?;
+    let style = style::resolve(&state, layer, ind, &q)?;
+    let tag = etag(&state, &style.key, tile, size);
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        if inm.split(',').any(|t| t.trim() == tag || t.trim() == "*") {
+            state.metrics.not_modified.inc();
+            let mut r = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(v) = HeaderValue::from_str(&tag) {
+                r.headers_mut().insert(header::ETAG, v);
+            }
+            return Ok(r);
+        }
+    }
+    let key = (
+        Arc::<str>::from(style.key.as_str()),
+        tile.z,
+        tile.x,
+        tile.y,
+        size.scale() as u8,
+    );
+    if let Some(bytes) = state.tiles.get(&key) {
+        state.metrics.tile_cache_hits.inc();
+        return Ok(png_response(bytes, &tag));
+    }
+    state.metrics.tile_cache_misses.inc();
+    let st = state.clone();
+    let bytes = tokio::task::spawn_blocking(move || render(&st, &style, tile, size))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    state.tiles.insert(key, bytes.clone());
+    Ok(png_response(bytes, &tag))
+}
+
+/// Renders and encodes one tile (runs on a blocking thread).
+pub fn render(
+    state: &SharedState,
+    style: &style::ResolvedStyle,
+    tile: TileId,
+    size: TileSize,
+) -> Result<Bytes, ApiError> {
+    let start = Instant::now();
+    let bands = state.bands(&style.layer)?;
+    let b = tile.mercator_bounds();
+    // A margin of a few pixels so outlines of districts just outside the tile still show.
+    let pad = tile_math::metres_per_pixel(tile.z) * 4.0;
+    let hits = bands.query(
+        tile.z,
+        b.min_x - pad,
+        b.min_y - pad,
+        b.max_x + pad,
+        b.max_y + pad,
+    );
+    let geoms = bands.geometry(tile.z);
+    let features = hits.iter().map(|&i| Feature {
+        geometry: &geoms[i].0,
+        fill: style.fills[i],
+        highlight: false,
+    });
+    // Highlighted districts go last so their outline is on top.
+    let highlights = style
+        .highlight
+        .iter()
+        .filter(|i| hits.contains(i))
+        .map(|&i| Feature {
+            geometry: &geoms[i].0,
+            fill: style.fills[i],
+            highlight: true,
+        });
+    let tile_style = TileStyle::for_zoom(tile.z);
+    let png = RENDERERS.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let (std_r, retina_r, enc) = &mut *guard;
+        let r = match size {
+            TileSize::Standard => std_r,
+            TileSize::Retina => retina_r,
+        };
+        let raster = r
+            .render(b, features.chain(highlights), &tile_style)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        enc.encode_raster(&raster, size)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })?;
+    state
+        .metrics
+        .render_seconds
+        .observe(start.elapsed().as_secs_f64());
+    Ok(Bytes::from(png))
+}
+
+/// `GET /tiles/{layer}/{indicator}.json`: TileJSON 3.0.
+pub async fn tilejson(
+    State(state): State<SharedState>,
+    Path((layer_id, file)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let Some(indicator_id) = file.strip_suffix(".json") else {
+        return Err(ApiError::not_found(
+            format!("/tiles/{layer_id}/{file} is not a TileJSON or tile URL"),
+            "TileJSON: /tiles/{layer}/{indicator}.json; tiles: /tiles/{layer}/{indicator}/{z}/{x}/{y}.png",
+        ));
+    };
+    reject_unknown(&q, &STYLE_OPTIONS)?;
+    let layer = state.layer(&layer_id)?;
+    let ind = state.indicator(layer, indicator_id)?;
+    let style = style::resolve(&state, layer, ind, &q)?;
+    let bounds = crate::routes::data::layer_json(layer)["bounds"].clone();
+    let center = match bounds
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_f64()).collect::<Vec<_>>())
+    {
+        Some(b) if b.len() == 4 => json!([(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 6]),
+        _ => Value::Null,
+    };
+    let mut query: Vec<String> = STYLE_OPTIONS
+        .iter()
+        .filter_map(|k| q.get(*k).map(|v| format!("{k}={}", urlencode(v))))
+        .collect();
+    query.sort();
+    let qs = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", query.join("&"))
+    };
+    let attribution = format!("{} | {}", ind.meta.attribution, layer.meta.attribution);
+    Ok(Json(json!({
+        "tilejson": "3.0.0",
+        "name": format!("{} ({})", ind.meta.title, style.showing.label()),
+        "description": ind.meta.description.clone().unwrap_or_else(|| ind.meta.title.clone()),
+        "version": "1.0.0",
+        "attribution": attribution,
+        "scheme": "xyz",
+        "tiles": [format!("/tiles/{}/{}/{{z}}/{{x}}/{{y}}.png{qs}", layer.meta.id, ind.meta.id)],
+        "minzoom": 0,
+        "maxzoom": state.config.max_zoom,
+        "bounds": bounds,
+        "center": center,
+        "legend": format!("/legend/{}/{}.json{qs}", layer.meta.id, ind.meta.id),
+        "placemap": { "layer": layer.meta.id, "indicator": ind.meta.id, "period": style.showing.label(), "unit": style.unit, "palette": style.palette },
+    }))
+    .into_response())
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~,".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

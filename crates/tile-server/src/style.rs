@@ -1,0 +1,543 @@
+//! Turning a request's style options (`scheme`, `k`, `breaks`, `palette`, `reverse`,
+//! `highlight`, `year`, `change`, `change_kind`, `midpoint`) into a [`ResolvedStyle`]: the
+//! classification and one fill per district. Resolved once per distinct style and cached, so a
+//! tile request only looks fills up.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use choropleth::classify::{Classification, Scheme, classify, diverging_breaks_around};
+use choropleth::render::{Fill, Rgba};
+use districts::catalog::Direction;
+use districts::layer::PeriodValues;
+use districts::{Indicator, Layer};
+
+use crate::error::{ApiError, valid_ids};
+use crate::params::{parse_bool, parse_list, parse_num};
+use crate::state::AppState;
+
+/// Options every styled route (tiles, TileJSON, legend, static map) accepts.
+pub const STYLE_OPTIONS: [&str; 10] = [
+    "scheme",
+    "k",
+    "breaks",
+    "palette",
+    "reverse",
+    "highlight",
+    "year",
+    "change",
+    "change_kind",
+    "midpoint",
+];
+
+/// How a change between two periods is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// `to - from`, in the indicator's unit.
+    Difference,
+    /// `(to - from) / from * 100`.
+    Percent,
+}
+
+/// What a map shows: one period, or the change between two.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Showing {
+    Period(String),
+    Change {
+        from: String,
+        to: String,
+        kind: ChangeKind,
+    },
+}
+
+impl Showing {
+    /// Human label: `2021`, `change 2010 to 2020`, `% change 2010 to 2020`.
+    pub fn label(&self) -> String {
+        match self {
+            Showing::Period(p) => p.clone(),
+            Showing::Change {
+                from,
+                to,
+                kind: ChangeKind::Difference,
+            } => format!("change {from} to {to}"),
+            Showing::Change {
+                from,
+                to,
+                kind: ChangeKind::Percent,
+            } => format!("% change {from} to {to}"),
+        }
+    }
+}
+
+/// A colour class of a categorical map.
+#[derive(Clone, Debug)]
+pub struct Category {
+    pub label: String,
+    pub color: Rgba,
+    pub count: usize,
+}
+
+/// A style resolved against an indicator's data.
+#[derive(Debug)]
+pub struct ResolvedStyle {
+    /// Canonical text of the style (part of tile cache keys and ETags).
+    pub key: String,
+    pub layer: String,
+    pub indicator: String,
+    pub showing: Showing,
+    /// Numeric classification (None for categorical indicators).
+    pub classification: Option<Classification>,
+    /// Class colours, low class first.
+    pub colors: Vec<Rgba>,
+    /// Categories of a categorical indicator.
+    pub categories: Vec<Category>,
+    /// Palette name used.
+    pub palette: String,
+    /// Values mapped (per district), after `change` arithmetic.
+    pub values: Vec<Option<f64>>,
+    /// Fill of every district, in layer order.
+    pub fills: Vec<Fill>,
+    /// Districts to outline (positions in the layer).
+    pub highlight: Vec<usize>,
+    /// Unit of the mapped values (`%` for percentage change).
+    pub unit: String,
+}
+
+/// Parses a `#rrggbb` colour from the palette module into the renderer's colour.
+pub fn rgba(c: choropleth::palette::Rgb) -> Rgba {
+    Rgba(c.r, c.g, c.b, 255)
+}
+
+fn numeric(ind: &Indicator, period: &str) -> Result<Vec<Option<f64>>, ApiError> {
+    let p = ind.period(period).ok_or_else(|| {
+        ApiError::not_found(
+            format!("indicator {} has no period {period:?}", ind.meta.id),
+            valid_ids("periods", ind.periods.iter().map(|p| p.label.as_str())),
+        )
+    })?;
+    match &p.values {
+        PeriodValues::Numeric(v) => Ok(v.clone()),
+        PeriodValues::Categorical(_) => Err(ApiError::bad_request(
+            format!("indicator {} is categorical", ind.meta.id),
+            "change= and numeric schemes apply to numeric indicators only",
+        )),
+    }
+}
+
+/// Resolves a period name given by the user: exact label, or a year that starts one label
+/// (`year=2020` picks `2020/21` when that is the only match).
+fn resolve_period(ind: &Indicator, raw: &str) -> Result<String, ApiError> {
+    let raw = raw.trim();
+    if ind.period(raw).is_some() {
+        return Ok(raw.to_string());
+    }
+    let matches: Vec<&str> = ind
+        .periods
+        .iter()
+        .map(|p| p.label.as_str())
+        .filter(|l| l.starts_with(raw))
+        .collect();
+    if matches.len() == 1 {
+        return Ok(matches[0].to_string());
+    }
+    Err(ApiError::not_found(
+        format!("indicator {} has no period {raw:?}", ind.meta.id),
+        valid_ids("periods", ind.periods.iter().map(|p| p.label.as_str())),
+    ))
+}
+
+/// Resolves the style options of a request for one layer/indicator (cached by canonical key).
+pub fn resolve(
+    state: &AppState,
+    layer: &Layer,
+    ind: &Indicator,
+    q: &HashMap<String, String>,
+) -> Result<Arc<ResolvedStyle>, ApiError> {
+    let key = canonical_key(layer, ind, q);
+    if let Some(s) = state.styles.get(&key) {
+        return Ok(s);
+    }
+    let style = Arc::new(build(layer, ind, q, key.clone())?);
+    state.styles.insert(key, style.clone());
+    Ok(style)
+}
+
+/// The style options in a fixed order, so equal styles share cache entries.
+fn canonical_key(layer: &Layer, ind: &Indicator, q: &HashMap<String, String>) -> String {
+    let mut key = format!("{}/{}", layer.meta.id, ind.meta.id);
+    for name in STYLE_OPTIONS {
+        if let Some(v) = q.get(name) {
+            key.push_str(&format!("&{name}={v}"));
+        }
+    }
+    key
+}
+
+fn build(
+    layer: &Layer,
+    ind: &Indicator,
+    q: &HashMap<String, String>,
+    key: String,
+) -> Result<ResolvedStyle, ApiError> {
+    let hint_style = ind
+        .meta
+        .style
+        .clone()
+        .unwrap_or(districts::catalog::StyleHint {
+            scheme: None,
+            k: None,
+            palette: None,
+        });
+    // What is shown: one period or a change.
+    let showing = match (q.get("change"), q.get("year")) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "give year= or change=, not both",
+                "change=2010..2020 maps the change between two periods",
+            ));
+        }
+        (Some(c), None) => {
+            let hint = format!(
+                "change=FROM..TO with two periods of {}: {}",
+                ind.meta.id,
+                ind.periods
+                    .iter()
+                    .map(|p| p.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let Some((from, to)) = c.split_once("..") else {
+                return Err(ApiError::bad_request(
+                    format!("change={c:?} is not FROM..TO"),
+                    hint,
+                ));
+            };
+            let kind = match q.get("change_kind").map(|s| s.as_str()) {
+                None | Some("diff") | Some("difference") => ChangeKind::Difference,
+                Some("pct") | Some("percent") => ChangeKind::Percent,
+                Some(other) => {
+                    return Err(ApiError::bad_request(
+                        format!("change_kind={other:?} is not known"),
+                        "change_kind=diff (default) or change_kind=pct",
+                    ));
+                }
+            };
+            let from = resolve_period(ind, from)?;
+            let to = resolve_period(ind, to)?;
+            if from == to {
+                return Err(ApiError::bad_request(
+                    format!("change={c:?} compares a period with itself"),
+                    hint,
+                ));
+            }
+            Showing::Change { from, to, kind }
+        }
+        (None, Some(y)) => Showing::Period(resolve_period(ind, y)?),
+        (None, None) => {
+            if q.contains_key("change_kind") {
+                return Err(ApiError::bad_request(
+                    "change_kind= needs change=FROM..TO",
+                    "e.g. change=2010..2020&change_kind=pct",
+                ));
+            }
+            Showing::Period(ind.default_period.clone())
+        }
+    };
+    let highlight = match q.get("highlight") {
+        None => Vec::new(),
+        Some(list) => {
+            let codes = parse_list(list);
+            let mut out = Vec::new();
+            for c in codes {
+                out.push(layer.position(&c).ok_or_else(|| {
+                    ApiError::not_found(
+                        format!("highlight: no district {c:?} in layer {}", layer.meta.id),
+                        format!(
+                            "give GSS codes of {} districts, e.g. {}",
+                            layer.meta.id,
+                            layer
+                                .districts
+                                .first()
+                                .map(|d| d.code.as_str())
+                                .unwrap_or("E06000001")
+                        ),
+                    )
+                })?);
+            }
+            out
+        }
+    };
+    let reverse = match q.get("reverse") {
+        Some(r) => parse_bool("reverse", r)?,
+        None => false,
+    };
+
+    if ind.meta.categorical {
+        return build_categorical(layer, ind, q, key, showing, highlight, reverse);
+    }
+
+    let (values, unit, is_change) = match &showing {
+        Showing::Period(p) => (numeric(ind, p)?, ind.meta.unit.clone(), false),
+        Showing::Change { from, to, kind } => {
+            let a = numeric(ind, from)?;
+            let b = numeric(ind, to)?;
+            let v: Vec<Option<f64>> = a
+                .iter()
+                .zip(&b)
+                .map(|(a, b)| match (a, b, kind) {
+                    (Some(a), Some(b), ChangeKind::Difference) => Some(b - a),
+                    (Some(a), Some(b), ChangeKind::Percent) if *a != 0.0 => {
+                        Some((b - a) / a * 100.0)
+                    }
+                    _ => None,
+                })
+                .collect();
+            let unit = match kind {
+                ChangeKind::Difference => ind.meta.unit.clone(),
+                ChangeKind::Percent => "%".to_string(),
+            };
+            (v, unit, true)
+        }
+    };
+    let k: usize = match q.get("k") {
+        Some(k) => parse_num("k", k)?,
+        None => hint_style.k.unwrap_or(5),
+    };
+    let midpoint = match q.get("midpoint") {
+        Some(m) if m.trim().eq_ignore_ascii_case("median") => {
+            Some(median(&values).ok_or_else(|| {
+                ApiError::unprocessable("no values to take a median of", "pick another period")
+            })?)
+        }
+        Some(m) => Some(parse_num::<f64>("midpoint", m)?),
+        None if is_change => Some(0.0),
+        None => None,
+    };
+    let scheme_name = q
+        .get("scheme")
+        .cloned()
+        .or(hint_style.scheme.clone())
+        .unwrap_or_else(|| "quantile".into());
+    let scheme: Scheme = if scheme_name == "manual" || q.contains_key("breaks") {
+        if scheme_name != "manual" {
+            return Err(ApiError::bad_request(
+                "breaks= needs scheme=manual",
+                "scheme=manual&breaks=10,20,30",
+            ));
+        }
+        let Some(b) = q.get("breaks") else {
+            return Err(ApiError::bad_request(
+                "scheme=manual needs breaks=",
+                "breaks=10,20,30 (class upper bounds, increasing)",
+            ));
+        };
+        Scheme::manual_from_str(b).map_err(|e| {
+            ApiError::bad_request(
+                format!("breaks={b:?}: {e}"),
+                "breaks=10,20,30 (class upper bounds, strictly increasing numbers)",
+            )
+        })?
+    } else if let Some(m) = midpoint {
+        let breaks = diverging_breaks_around(&values, m, k).map_err(classify_error)?;
+        Scheme::Manual(breaks)
+    } else {
+        scheme_name.parse::<Scheme>().map_err(|e| {
+            ApiError::bad_request(
+                format!("scheme={scheme_name:?}: {e}"),
+                valid_ids("schemes", Scheme::NAMES),
+            )
+        })?
+    };
+    let classification = classify(&values, &scheme, k).map_err(classify_error)?;
+    let n = classification.classes();
+    let diverging = midpoint.is_some();
+    let default_palette = if diverging {
+        "RdBu".to_string()
+    } else {
+        hint_style
+            .palette
+            .clone()
+            .unwrap_or_else(|| choropleth::palette::DEFAULT_SEQUENTIAL.to_string())
+    };
+    let palette_name = q.get("palette").cloned().unwrap_or(default_palette);
+    let mut palette = choropleth::palette::Palette::from_name(&palette_name, n).map_err(|e| {
+        ApiError::bad_request(
+            format!("palette={palette_name:?}: {e}"),
+            valid_ids("palettes", choropleth::palette::Palette::names()),
+        )
+    })?;
+    // Worse is darker/redder by default: sequential palettes run light -> dark, so flip them when
+    // higher is better; diverging palettes (RdBu: red low) flip when higher is worse.
+    let flip = match (diverging, ind.meta.direction) {
+        (false, Direction::HigherIsBetter) => true,
+        (true, Direction::HigherIsWorse) => true,
+        _ => false,
+    };
+    if flip != reverse {
+        palette = palette.reverse();
+    }
+    let colors: Vec<Rgba> = palette.colors().into_iter().map(rgba).collect();
+    let fills = values
+        .iter()
+        .map(|v| match classification.class_of_opt(*v) {
+            Some(c) => Fill::Solid(colors[c.min(colors.len() - 1)]),
+            None => Fill::NoData,
+        })
+        .collect();
+    Ok(ResolvedStyle {
+        key,
+        layer: layer.meta.id.clone(),
+        indicator: ind.meta.id.clone(),
+        showing,
+        classification: Some(classification),
+        colors,
+        categories: Vec::new(),
+        palette: palette_name,
+        values,
+        fills,
+        highlight,
+        unit,
+    })
+}
+
+fn build_categorical(
+    layer: &Layer,
+    ind: &Indicator,
+    q: &HashMap<String, String>,
+    key: String,
+    showing: Showing,
+    highlight: Vec<usize>,
+    reverse: bool,
+) -> Result<ResolvedStyle, ApiError> {
+    for opt in ["scheme", "k", "breaks", "change", "midpoint"] {
+        if q.contains_key(opt) {
+            return Err(ApiError::bad_request(
+                format!(
+                    "{opt}= does not apply to categorical indicator {}",
+                    ind.meta.id
+                ),
+                "categorical maps take palette=, year= and highlight= only",
+            ));
+        }
+    }
+    let Showing::Period(period) = &showing else {
+        return Err(ApiError::bad_request(
+            "change= does not apply to categories",
+            "pick one period with year=",
+        ));
+    };
+    let p = ind.period(period).ok_or_else(|| {
+        ApiError::not_found(
+            format!("no period {period}"),
+            valid_ids("periods", ind.periods.iter().map(|p| p.label.as_str())),
+        )
+    })?;
+    let PeriodValues::Categorical(labels) = &p.values else {
+        return Err(ApiError::Internal(format!(
+            "indicator {} is flagged categorical but holds numbers",
+            ind.meta.id
+        )));
+    };
+    let mut names: Vec<&str> = labels.iter().flatten().map(|s| s.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let palette_name = q
+        .get("palette")
+        .cloned()
+        .unwrap_or_else(|| "categorical".into());
+    let mut colors: Vec<Rgba> = categorical_colors(names.len());
+    if reverse {
+        colors.reverse();
+    }
+    let mut categories: Vec<Category> = names
+        .iter()
+        .zip(&colors)
+        .map(|(n, c)| Category {
+            label: n.to_string(),
+            color: *c,
+            count: 0,
+        })
+        .collect();
+    let fills = labels
+        .iter()
+        .map(
+            |l| match l.as_deref().and_then(|l| names.binary_search(&l).ok()) {
+                Some(i) => {
+                    categories[i].count += 1;
+                    Fill::Solid(colors[i])
+                }
+                None => Fill::NoData,
+            },
+        )
+        .collect();
+    Ok(ResolvedStyle {
+        key,
+        layer: layer.meta.id.clone(),
+        indicator: ind.meta.id.clone(),
+        showing,
+        classification: None,
+        colors,
+        categories,
+        palette: palette_name,
+        values: vec![None; labels.len()],
+        fills,
+        highlight,
+        unit: ind.meta.unit.clone(),
+    })
+}
+
+fn median(values: &[Option<f64>]) -> Option<f64> {
+    let mut v: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+fn classify_error(e: choropleth::classify::ClassifyError) -> ApiError {
+    use choropleth::classify::ClassifyError as E;
+    match e {
+        E::ClassCountOutOfRange { .. } => {
+            ApiError::bad_request(e.to_string(), "k must be from 2 to 9")
+        }
+        E::AllMissing { .. } | E::TooFewDistinctValues { .. } => ApiError::unprocessable(
+            e.to_string(),
+            "pick another period, indicator or fewer classes",
+        ),
+        other => ApiError::bad_request(
+            other.to_string(),
+            "breaks=10,20,30 (class upper bounds, strictly increasing numbers)",
+        ),
+    }
+}
+
+/// Distinct colours for `n` categories: Tableau 10 then Set3 (22 in all), then evenly spaced
+/// hues of the sinebow for more.
+fn categorical_colors(n: usize) -> Vec<Rgba> {
+    let fixed: Vec<colorous::Color> = colorous::TABLEAU10
+        .iter()
+        .chain(colorous::SET3.iter())
+        .copied()
+        .collect();
+    (0..n)
+        .map(|i| {
+            let c = if n <= fixed.len() {
+                fixed[i]
+            } else {
+                colorous::SINEBOW.eval_rational(i, n)
+            };
+            Rgba(c.r, c.g, c.b, 255)
+        })
+        .collect()
+}
