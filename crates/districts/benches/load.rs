@@ -11,13 +11,27 @@ use districts::load::{BoundarySpec, load_boundaries};
 fn data_dir() -> PathBuf {
     std::env::var_os("PLACEMAP_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")))
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
 }
 
 fn bench_load(c: &mut Criterion) {
     let cases = [
-        ("lsoa11_geojson", "lsoa_2011_england_generalised_wgs84.geojson", "lsoa11cd", "lsoa11nm", 32_844),
-        ("lad19_geojson", "lad_2019_uk_generalised_wgs84.geojson", "lad19cd", "lad19nm", 382),
+        (
+            "lsoa11_geojson",
+            "lsoa_2011_england_generalised_wgs84.geojson",
+            "lsoa11cd",
+            "lsoa11nm",
+            32_844,
+        ),
+        (
+            "lad19_geojson",
+            "lad_2019_uk_generalised_wgs84.geojson",
+            "lad19cd",
+            "lad19nm",
+            382,
+        ),
     ];
     let mut group = c.benchmark_group("load");
     group.sample_size(10);

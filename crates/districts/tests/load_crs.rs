@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use districts::crs::{Crs, ToWgs84};
 
 fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-    })
+    std::env::var_os("PLACEMAP_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
 }
 
 /// Great-circle distance in metres (haversine, mean Earth radius).
@@ -22,7 +24,10 @@ fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
 
 #[test]
 fn bng_rail_stations_match_pyproj_within_5_metres() {
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rail_wgs84_pyproj.csv");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rail_wgs84_pyproj.csv"
+    );
     let mut expected = HashMap::new();
     let mut rdr = csv::Reader::from_path(fixture).expect("fixture is committed");
     for row in rdr.records() {

@@ -122,9 +122,7 @@ pub enum LoadError {
         msg: String,
     },
     /// The file extension is none we read.
-    #[error(
-        "{path}: unsupported boundary file type; expected .geojson, .json, .shp or .topojson"
-    )]
+    #[error("{path}: unsupported boundary file type; expected .geojson, .json, .shp or .topojson")]
     UnsupportedFormat {
         /// The file.
         path: PathBuf,

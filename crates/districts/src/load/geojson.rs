@@ -10,8 +10,8 @@ use std::fmt;
 use std::path::Path;
 
 use geo_types::Coord;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{
     BoundarySpec, LoadError, LoadedBoundaries, SourceFeature, SourceGeometry, finish, json_error,
@@ -251,9 +251,9 @@ impl<'de> Deserialize<'de> for GeometryDoc {
                     return Ok(doc);
                 }
                 match deferred {
-                    Deferred::Value(v) => {
-                        CoordinatesSeed(&kind).deserialize(v).map_err(de::Error::custom)
-                    }
+                    Deferred::Value(v) => CoordinatesSeed(&kind)
+                        .deserialize(v)
+                        .map_err(de::Error::custom),
                     Deferred::None if kind == "Polygon" || kind == "MultiPolygon" => {
                         Err(de::Error::missing_field("coordinates"))
                     }

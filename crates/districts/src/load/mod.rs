@@ -330,13 +330,16 @@ pub(crate) fn json_value_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// Code (absent if null), name and kept attributes of one feature.
+pub(crate) type FeatureFields = (Option<String>, String, Vec<(String, String)>);
+
 /// Reads code, name and attributes from a JSON property map (GeoJSON and TopoJSON share it).
 pub(crate) fn json_properties(
     path: &Path,
     index: usize,
     properties: Option<&serde_json::Map<String, serde_json::Value>>,
     spec: &BoundarySpec,
-) -> Result<(Option<String>, String, Vec<(String, String)>), LoadError> {
+) -> Result<FeatureFields, LoadError> {
     let empty = serde_json::Map::new();
     let props = properties.unwrap_or(&empty);
     let get = |field: &str| -> Result<Option<String>, LoadError> {

@@ -157,12 +157,12 @@ fn read_records(
         }
     }
     let shx_path = path.with_extension("shx");
-    let shp = std::fs::File::open(path).map(BufReader::new).map_err(|source| {
-        LoadError::Io {
+    let shp = std::fs::File::open(path)
+        .map(BufReader::new)
+        .map_err(|source| LoadError::Io {
             path: path.to_path_buf(),
             source,
-        }
-    })?;
+        })?;
     let shapes = if shx_path.is_file() {
         let shx = std::fs::File::open(&shx_path)
             .map(BufReader::new)
@@ -228,7 +228,9 @@ fn record_text(record: &Record, field: &str) -> Option<String> {
         FieldValue::Double(n) | FieldValue::Currency(n) => fmt_number(*n),
         FieldValue::Integer(n) => n.to_string(),
         FieldValue::Logical(b) => b.map(|b| b.to_string())?,
-        FieldValue::Date(d) => d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))?,
+        FieldValue::Date(d) => {
+            d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))?
+        }
         FieldValue::DateTime(dt) => {
             let d = dt.date();
             format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
@@ -253,16 +255,26 @@ fn shape_geometry(shape: Shape) -> SourceGeometry {
             .into_inner()
             .into_iter()
             .map(|r| match r {
-                PolygonRing::Outer(pts) => (true, pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect()),
-                PolygonRing::Inner(pts) => (false, pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect()),
+                PolygonRing::Outer(pts) => {
+                    (true, pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect())
+                }
+                PolygonRing::Inner(pts) => (
+                    false,
+                    pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect(),
+                ),
             })
             .collect(),
         Shape::PolygonZ(p) => p
             .into_inner()
             .into_iter()
             .map(|r| match r {
-                PolygonRing::Outer(pts) => (true, pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect()),
-                PolygonRing::Inner(pts) => (false, pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect()),
+                PolygonRing::Outer(pts) => {
+                    (true, pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect())
+                }
+                PolygonRing::Inner(pts) => (
+                    false,
+                    pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect(),
+                ),
             })
             .collect(),
         Shape::NullShape => return SourceGeometry::Missing,
@@ -274,7 +286,10 @@ fn shape_geometry(shape: Shape) -> SourceGeometry {
 fn ring_of(r: PolygonRing<shapefile::Point>) -> (bool, Vec<Coord<f64>>) {
     match r {
         PolygonRing::Outer(pts) => (true, pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect()),
-        PolygonRing::Inner(pts) => (false, pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect()),
+        PolygonRing::Inner(pts) => (
+            false,
+            pts.iter().map(|p| Coord { x: p.x, y: p.y }).collect(),
+        ),
     }
 }
 

@@ -44,9 +44,10 @@ pub fn load(path: &Path, spec: &BoundarySpec) -> Result<LoadedBoundaries, LoadEr
     }
     let names = || doc.objects.keys().cloned().collect::<Vec<_>>().join(", ");
     let object = match spec.object {
-        Some(name) => doc.objects.get(name).ok_or_else(|| {
-            topology_error(format!("no object {name:?}; objects: {}", names()))
-        })?,
+        Some(name) => doc
+            .objects
+            .get(name)
+            .ok_or_else(|| topology_error(format!("no object {name:?}; objects: {}", names())))?,
         None if doc.objects.len() == 1 => doc
             .objects
             .values()
@@ -160,7 +161,10 @@ fn ring(indices: &[i64], arcs: &[Vec<Coord<f64>>]) -> Result<Vec<Coord<f64>>, St
     Ok(ring)
 }
 
-fn polygon(v: &serde_json::Value, arcs: &[Vec<Coord<f64>>]) -> Result<Vec<Vec<Coord<f64>>>, String> {
+fn polygon(
+    v: &serde_json::Value,
+    arcs: &[Vec<Coord<f64>>],
+) -> Result<Vec<Vec<Coord<f64>>>, String> {
     let rings: Vec<Vec<i64>> = serde_json::from_value(v.clone())
         .map_err(|e| format!("polygon arcs are not lists of arc indices: {e}"))?;
     rings.iter().map(|r| ring(r, arcs)).collect()
