@@ -439,7 +439,7 @@ pub fn aggregate<S: AsRef<str>>(
                     exclusions.missing_weight.push(code());
                     continue;
                 }
-                Some(w) if w == 0.0 => {
+                Some(0.0) => {
                     exclusions.zero_weight.push(code());
                     continue;
                 }
