@@ -79,6 +79,7 @@ pub struct DistrictIndex {
     coords: Vec<Coord<f64>>,
     bin_offsets: Vec<usize>,
     bin_edges: Vec<usize>,
+    grid: CellGrid,
     districts: usize,
 }
 
@@ -111,6 +112,7 @@ impl DistrictIndex {
             }
         }
         index.tree = RTree::bulk_load(envelopes);
+        index.grid = CellGrid::build(&index);
         index
     }
 
@@ -204,6 +206,18 @@ impl DistrictIndex {
     /// assert_eq!(index.lookup(1.5, 1.5), None);
     /// ```
     pub fn lookup(&self, lon: f64, lat: f64) -> Option<usize> {
+        match self.grid.cell(lon, lat) {
+            None => None,
+            Some(cell) => match self.grid.owners[cell] {
+                NO_DISTRICT => None,
+                MIXED => self.lookup_exact(lon, lat),
+                owner => Some(owner as usize),
+            },
+        }
+    }
+
+    /// The exact test behind [`lookup`](Self::lookup): R-tree envelope hits, then even-odd.
+    fn lookup_exact(&self, lon: f64, lat: f64) -> Option<usize> {
         let p = Coord { x: lon, y: lat };
         // Districts with an odd number of crossings so far; a point is inside very few rings,
         // so a small inline set avoids allocating per lookup.
@@ -329,6 +343,142 @@ impl DistrictIndex {
             + (self.bin_offsets.capacity() + self.bin_edges.capacity())
                 * std::mem::size_of::<usize>()
             + self.tree.size() * std::mem::size_of::<GeomWithData<Rectangle<[f64; 2]>, usize>>() * 2
+            + self.grid.owners.capacity() * std::mem::size_of::<u32>()
+    }
+}
+
+/// Cell marker: some edge may touch the cell, so points in it take the exact test.
+const MIXED: u32 = u32::MAX;
+/// Cell marker: the cell is in no district (sea, or a hole).
+const NO_DISTRICT: u32 = u32::MAX - 1;
+/// Target number of grid cells per ring edge, and the bounds on the grid size.
+const CELLS_PER_EDGE: usize = 16;
+const MIN_CELLS: usize = 1 << 12;
+const MAX_CELLS: usize = 1 << 22;
+
+/// A uniform grid over the layer's extent that answers most lookups without any geometry.
+///
+/// Every cell that an edge's bounding box touches is `MIXED`. Any other cell contains no
+/// point of any edge, and neither does a connected run of such cells, so the even-odd answer is
+/// the same everywhere in it: it is computed once per connected run (union-find over the
+/// grid) with the exact test and stored. Lookups in the sea or deep inside a district are then
+/// one array read; only points near a border pay for the exact test.
+#[derive(Debug, Default)]
+struct CellGrid {
+    min: [f64; 2],
+    max: [f64; 2],
+    inv_size: [f64; 2],
+    dims: [usize; 2],
+    owners: Vec<u32>,
+}
+
+impl CellGrid {
+    /// Column or row of a coordinate; monotone, so an edge's bbox covers every cell its points map to.
+    fn axis(&self, v: f64, axis: usize) -> usize {
+        // `as usize` truncates towards zero and saturates, so for c >= 0 it is floor, and it
+        // compiles to one instruction where `f64::floor` is a libm call on baseline x86-64.
+        let c = (v - self.min[axis]) * self.inv_size[axis];
+        if c <= 0.0 {
+            0
+        } else {
+            (c as usize).min(self.dims[axis] - 1)
+        }
+    }
+
+    /// Cell of a point, `None` outside the extent of all rings (so in no district).
+    fn cell(&self, x: f64, y: f64) -> Option<usize> {
+        // Written so that NaN also lands outside.
+        let inside = x >= self.min[0] && x <= self.max[0] && y >= self.min[1] && y <= self.max[1];
+        (inside && !self.owners.is_empty())
+            .then(|| self.axis(y, 1) * self.dims[0] + self.axis(x, 0))
+    }
+
+    fn build(index: &DistrictIndex) -> CellGrid {
+        let envelope = index.tree.root().envelope();
+        let edges: usize = index.rings.iter().map(|r| r.edges).sum();
+        if index.rings.is_empty() || index.districts >= NO_DISTRICT as usize {
+            return CellGrid::default();
+        }
+        let (lower, upper) = (envelope.lower(), envelope.upper());
+        let (w, h) = (upper[0] - lower[0], upper[1] - lower[1]);
+        if !(w > 0.0 && h > 0.0) {
+            return CellGrid::default();
+        }
+        let target = (edges * CELLS_PER_EDGE).clamp(MIN_CELLS, MAX_CELLS) as f64;
+        let cols = ((target * w / h).sqrt().round() as usize).clamp(1, MAX_CELLS);
+        let rows = (target / cols as f64).round().clamp(1.0, MAX_CELLS as f64) as usize;
+        let mut grid = CellGrid {
+            min: lower,
+            max: upper,
+            inv_size: [cols as f64 / w, rows as f64 / h],
+            dims: [cols, rows],
+            owners: vec![NO_DISTRICT; cols * rows],
+        };
+        for ring in &index.rings {
+            for e in index.coords[ring.start..=ring.start + ring.edges].windows(2) {
+                let (c0, c1) = (
+                    grid.axis(e[0].x.min(e[1].x), 0),
+                    grid.axis(e[0].x.max(e[1].x), 0),
+                );
+                let (r0, r1) = (
+                    grid.axis(e[0].y.min(e[1].y), 1),
+                    grid.axis(e[0].y.max(e[1].y), 1),
+                );
+                for r in r0..=r1 {
+                    grid.owners[r * cols + c0..=r * cols + c1].fill(MIXED);
+                }
+            }
+        }
+        // Union-find over the clean cells, joining each to its clean left and lower neighbours.
+        let mut parent: Vec<u32> = (0..(cols * rows) as u32).collect();
+        fn find(parent: &mut [u32], mut i: usize) -> usize {
+            while parent[i] as usize != i {
+                parent[i] = parent[parent[i] as usize];
+                i = parent[i] as usize;
+            }
+            i
+        }
+        for r in 0..rows {
+            for c in 0..cols {
+                let i = r * cols + c;
+                if grid.owners[i] == MIXED {
+                    continue;
+                }
+                for j in [(c > 0).then(|| i - 1), (r > 0).then(|| i - cols)]
+                    .into_iter()
+                    .flatten()
+                {
+                    if grid.owners[j] != MIXED {
+                        let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                        parent[a.max(b)] = a.min(b) as u32;
+                    }
+                }
+            }
+        }
+        // One exact lookup per connected run, at the centre of a cell that maps back to itself.
+        let mut answer: Vec<u32> = vec![MIXED; cols * rows];
+        for r in 0..rows {
+            for c in 0..cols {
+                let i = r * cols + c;
+                if grid.owners[i] == MIXED {
+                    continue;
+                }
+                let root = find(&mut parent, i);
+                if answer[root] == MIXED {
+                    let x = grid.min[0] + (c as f64 + 0.5) / grid.inv_size[0];
+                    let y = grid.min[1] + (r as f64 + 0.5) / grid.inv_size[1];
+                    if grid.cell(x, y) == Some(i) {
+                        answer[root] = index.lookup_exact(x, y).map_or(NO_DISTRICT, |d| d as u32);
+                    }
+                }
+            }
+        }
+        for i in 0..cols * rows {
+            if grid.owners[i] != MIXED {
+                grid.owners[i] = answer[find(&mut parent, i)];
+            }
+        }
+        grid
     }
 }
 
