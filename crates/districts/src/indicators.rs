@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -212,8 +213,9 @@ pub struct TableIndicator {
     pub duplicates: Vec<DuplicateKey>,
     /// Category labels in code order (categorical indicators only), for legends.
     pub categories: Vec<String>,
-    /// Names of codes as given in the table (if it has a name column).
-    pub names: HashMap<String, String>,
+    /// Names of codes as given in the table (if it has a name column), shared by the
+    /// indicators of one table.
+    pub names: Arc<HashMap<String, String>>,
     /// Data file, for reports.
     pub path: PathBuf,
 }
@@ -586,6 +588,8 @@ impl CategoryLabeller<'_> {
 enum Plan {
     /// Wide: (column position, column name, period label).
     Wide(Vec<(usize, String, String)>),
+    /// Wide, with the period's position in the accumulator: (column, name, period position).
+    WideAt(Vec<(usize, String, usize)>),
     /// Long: value column position and name, plus row filters.
     Long {
         value: usize,
@@ -594,12 +598,42 @@ enum Plan {
     },
 }
 
+/// The codes of a table, interned: each distinct code is hashed once per row, and every
+/// indicator of the table stores its values in vectors indexed by code id.
+#[derive(Default)]
+struct Codes {
+    ids: HashMap<String, usize>,
+    list: Vec<String>,
+    /// Name of each code from the first row that had it (if the table has a name column).
+    names: Vec<Option<String>>,
+}
+
+impl Codes {
+    /// The id of `code` (already normalised), adding it on first sight.
+    fn id(&mut self, code: &str, name: Option<&str>) -> usize {
+        if let Some(&id) = self.ids.get(code) {
+            return id;
+        }
+        let id = self.list.len();
+        self.ids.insert(code.to_string(), id);
+        self.list.push(code.to_string());
+        self.names.push(name.map(|n| n.trim().to_string()));
+        id
+    }
+}
+
+/// One value slot: the cell and the line it came from; `None` when the code has no row.
+type Slot = Option<(Cell, u64)>;
+
 /// Accumulates one indicator's periods while rows stream by.
 struct Accumulator {
     categorical: bool,
-    /// label -> (code -> (value, line))
-    periods: HashMap<String, HashMap<String, (Cell, u64)>>,
-    duplicates: Vec<DuplicateKey>,
+    /// Period label -> position in `periods`.
+    label_index: HashMap<String, usize>,
+    /// (label, slots by code id).
+    periods: Vec<(String, Vec<Slot>)>,
+    /// (code id, period position, first line, line, same value).
+    duplicates: Vec<(usize, usize, u64, u64, bool)>,
     categories: Vec<(String, String)>,
 }
 
@@ -610,69 +644,99 @@ enum Cell {
 }
 
 impl Accumulator {
-    fn insert(&mut self, code: &str, label: &str, cell: Cell, line: u64) {
-        let period = match self.periods.get_mut(label) {
-            Some(p) => p,
-            None => self.periods.entry(label.to_string()).or_default(),
-        };
-        match period.get(code) {
-            Some((first, first_line)) => self.duplicates.push(DuplicateKey {
-                code: code.to_string(),
-                period: label.to_string(),
-                first_line: *first_line,
-                line,
-                same_value: *first == cell,
-            }),
-            None => {
-                period.insert(code.to_string(), (cell, line));
-            }
+    fn new(categorical: bool) -> Self {
+        Accumulator {
+            categorical,
+            label_index: HashMap::new(),
+            periods: Vec::new(),
+            duplicates: Vec::new(),
+            categories: Vec::new(),
         }
     }
 
-    fn finish(self, id: &str, path: &Path, names: &HashMap<String, String>) -> TableIndicator {
-        let mut labels: Vec<String> = self.periods.keys().cloned().collect();
-        labels.sort();
-        let mut periods_map = self.periods;
-        let periods = labels
-            .into_iter()
-            .map(|label| {
-                let cells = periods_map.remove(&label).unwrap_or_default();
-                let values = if self.categorical {
-                    TableValues::Categorical(
-                        cells
-                            .into_iter()
-                            .map(|(code, (cell, _))| match cell {
-                                Cell::Category(c) => (code, c),
-                                Cell::Number(_) => (code, None),
-                            })
-                            .collect(),
-                    )
-                } else {
-                    TableValues::Numeric(
-                        cells
-                            .into_iter()
-                            .map(|(code, (cell, _))| match cell {
-                                Cell::Number(v) => (code, v),
-                                Cell::Category(_) => (code, None),
-                            })
-                            .collect(),
-                    )
-                };
-                TablePeriod { label, values }
-            })
+    /// Position of the period with this label, adding it on first sight.
+    fn period(&mut self, label: &str) -> usize {
+        if let Some(&i) = self.label_index.get(label) {
+            return i;
+        }
+        let i = self.periods.len();
+        self.label_index.insert(label.to_string(), i);
+        self.periods.push((label.to_string(), Vec::new()));
+        i
+    }
+
+    fn insert(&mut self, code: usize, period: usize, cell: Cell, line: u64) {
+        let slots = &mut self.periods[period].1;
+        if slots.len() <= code {
+            slots.resize_with(code + 1, || None);
+        }
+        match &slots[code] {
+            Some((first, first_line)) => {
+                self.duplicates
+                    .push((code, period, *first_line, line, *first == cell));
+            }
+            None => slots[code] = Some((cell, line)),
+        }
+    }
+
+    fn finish(
+        self,
+        id: &str,
+        path: &Path,
+        codes: &Codes,
+        names: &Arc<HashMap<String, String>>,
+    ) -> TableIndicator {
+        let duplicates = self
+            .duplicates
+            .iter()
+            .map(
+                |&(code, period, first_line, line, same_value)| DuplicateKey {
+                    code: codes.list[code].clone(),
+                    period: self.periods[period].0.clone(),
+                    first_line,
+                    line,
+                    same_value,
+                },
+            )
             .collect();
+        let mut periods: Vec<TablePeriod> =
+            self.periods
+                .into_iter()
+                .map(|(label, slots)| {
+                    // Sized up front: collecting from a filter leaves the map rehashing as it grows.
+                    let count = slots.iter().filter(|s| s.is_some()).count();
+                    let present = slots.iter().enumerate().filter_map(|(i, s)| {
+                        s.as_ref().map(|(cell, _)| (codes.list[i].clone(), cell))
+                    });
+                    let values = if self.categorical {
+                        let mut m = HashMap::with_capacity(count);
+                        m.extend(present.map(|(code, cell)| match cell {
+                            Cell::Category(c) => (code, c.clone()),
+                            Cell::Number(_) => (code, None),
+                        }));
+                        TableValues::Categorical(m)
+                    } else {
+                        let mut m = HashMap::with_capacity(count);
+                        m.extend(present.map(|(code, cell)| match cell {
+                            Cell::Number(v) => (code, *v),
+                            Cell::Category(_) => (code, None),
+                        }));
+                        TableValues::Numeric(m)
+                    };
+                    TablePeriod { label, values }
+                })
+                .collect();
+        periods.sort_by(|a, b| a.label.cmp(&b.label));
         let mut categories = self.categories;
         categories.sort();
         categories.dedup();
-        let mut duplicates = self.duplicates;
-        duplicates.sort_by_key(|d| d.line);
         TableIndicator {
             id: id.to_string(),
             categorical: self.categorical,
             periods,
             duplicates,
             categories: categories.into_iter().map(|(_, name)| name).collect(),
-            names: names.clone(),
+            names: Arc::clone(names),
             path: path.to_path_buf(),
         }
     }
@@ -791,8 +855,17 @@ fn read_table_text(
         };
         // Filters on a wide indicator select rows too.
         let wide_filters = match plan {
-            Plan::Wide(_) => filter_positions(path, &header, &spec.filters)?,
-            _ => Vec::new(),
+            Plan::Wide(_) | Plan::WideAt(_) => filter_positions(path, &header, &spec.filters)?,
+            Plan::Long { .. } => Vec::new(),
+        };
+        let mut acc = Accumulator::new(spec.categorical());
+        let plan = match plan {
+            Plan::Wide(cols) => Plan::WideAt(
+                cols.into_iter()
+                    .map(|(i, name, label)| (i, name, acc.period(&label)))
+                    .collect(),
+            ),
+            other => other,
         };
         plans.push((plan, wide_filters));
         labellers.push(spec.categories.as_ref().map(|c| -> Result<_, TableError> {
@@ -802,19 +875,15 @@ fn read_table_text(
                 names: category_names(catalog, spec)?,
             })
         }));
-        accs.push(Accumulator {
-            categorical: spec.categorical(),
-            periods: HashMap::new(),
-            duplicates: Vec::new(),
-            categories: Vec::new(),
-        });
+        accs.push(acc);
     }
     let labellers = labellers
         .into_iter()
         .map(|l| l.transpose())
         .collect::<Result<Vec<_>, _>>()?;
 
-    let mut names = HashMap::new();
+    let mut codes = Codes::default();
+    let mut code_buf = String::new();
     let mut period_cache: HashMap<String, String> = HashMap::new();
     let mut record = csv::StringRecord::new();
     let mut rows = 0usize;
@@ -837,13 +906,10 @@ fn read_table_text(
                 column: source.code_column.clone(),
             });
         }
-        let code = normalise_code(raw_code);
-        if let Some(ni) = name_i
-            && let Some(n) = record.get(ni)
-            && !names.contains_key(&code)
-        {
-            names.insert(code.clone(), n.trim().to_string());
-        }
+        // Same as `normalise_code`, into a reused buffer.
+        code_buf.clear();
+        code_buf.extend(raw_code.chars().map(|c| c.to_ascii_uppercase()));
+        let code = codes.id(&code_buf, name_i.and_then(|ni| record.get(ni)));
         let period_label_of_row = match &period_i {
             Some((pi, pname)) => {
                 let raw = record.get(*pi).unwrap_or("").trim();
@@ -868,11 +934,12 @@ fn read_table_text(
             plans.iter().zip(&labellers).zip(accs.iter_mut())
         {
             match plan {
-                Plan::Wide(cols) => {
+                Plan::Wide(_) => {}
+                Plan::WideAt(cols) => {
                     if !passes(&record, wide_filters) {
                         continue;
                     }
-                    for (i, name, label) in cols {
+                    for (i, name, period) in cols {
                         let cell = read_cell(
                             path,
                             line,
@@ -881,7 +948,7 @@ fn read_table_text(
                             labeller.as_ref(),
                             acc,
                         )?;
-                        acc.insert(&code, label, cell, line);
+                        acc.insert(code, *period, cell, line);
                     }
                 }
                 Plan::Long {
@@ -892,7 +959,7 @@ fn read_table_text(
                     if !passes(&record, filters) {
                         continue;
                     }
-                    let label = period_label_of_row.as_deref().unwrap_or("");
+                    let period = acc.period(period_label_of_row.as_deref().unwrap_or(""));
                     let cell = read_cell(
                         path,
                         line,
@@ -901,15 +968,22 @@ fn read_table_text(
                         labeller.as_ref(),
                         acc,
                     )?;
-                    acc.insert(&code, label, cell, line);
+                    acc.insert(code, period, cell, line);
                 }
             }
         }
     }
+    let names: HashMap<String, String> = codes
+        .list
+        .iter()
+        .zip(&codes.names)
+        .filter_map(|(c, n)| n.as_ref().map(|n| (c.clone(), n.clone())))
+        .collect();
+    let names = Arc::new(names);
     let indicators = accs
         .into_iter()
         .zip(&source.indicators)
-        .map(|(acc, spec)| acc.finish(&spec.id, path, &names))
+        .map(|(acc, spec)| acc.finish(&spec.id, path, &codes, &names))
         .collect();
     Ok(IndicatorTable {
         source_id: source.id.clone(),

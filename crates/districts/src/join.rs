@@ -352,7 +352,7 @@ fn code_kind(code: &str) -> String {
 ///         ("E06000060".to_string(), Some(600.0)),
 ///         ("E12000001".to_string(), Some(480.0)),
 ///     ])) }],
-///     duplicates: vec![], categories: vec![], names: HashMap::new(), path: "pay.csv".into(),
+///     duplicates: vec![], categories: vec![], names: Default::default(), path: "pay.csv".into(),
 /// };
 /// let codes = vec!["E06000001".to_string(), "E07000004".to_string()];
 /// let (periods, report) = join_values(&LayerCodes::new("lad19", &codes), &table);
@@ -503,7 +503,7 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
 /// use districts::join::{join_indicator, LayerCodes};
 /// let table = TableIndicator {
 ///     id: "x".into(), categorical: false, duplicates: vec![], categories: vec![],
-///     names: HashMap::new(), path: "x.csv".into(),
+///     names: Default::default(), path: "x.csv".into(),
 ///     periods: ["2020", "2021"].iter().map(|l| TablePeriod { label: l.to_string(),
 ///         values: TableValues::Numeric(HashMap::from([("E06000001".to_string(), Some(1.0))])) }).collect(),
 /// };
