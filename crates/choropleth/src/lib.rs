@@ -3,9 +3,12 @@
 
 /// Class breaks from indicator values (quantile, equal interval, Fisher-Jenks, std dev, manual).
 pub mod classify;
-/// Legends: class labels, colours, counts and credit as JSON, SVG or PNG (embedded font).
-pub mod legend;
+
 /// Class colours: ColorBrewer and matplotlib palettes, direction, no-data style, bivariate.
 pub mod palette;
+
+/// Legends: class labels, colours, counts and credit as JSON, SVG or PNG (embedded font).
+pub mod legend;
+
 /// Tile rendering: Web Mercator multipolygons to anti-aliased PNG tiles (tiny-skia, fdeflate).
 pub mod render;
