@@ -177,7 +177,9 @@ impl Worker {
 fn check(layer: &Layer, wgs_points: &[(usize, f64, f64)]) {
     let mut w = Worker::new();
     for &(i, lon, lat) in wgs_points {
-        let t = tile_math::tile_for_lonlat(lon, lat, 10);
+        // z14 (10 m pixels): even small LSOAs are many pixels wide there, so the pixel is
+        // well inside the district, away from anti-aliased edges.
+        let t = tile_math::tile_for_lonlat(lon, lat, 14);
         let (png, _) = w.tile(layer, t, false, &peer_style());
         let img = image::load_from_memory(&png)
             .expect("PNG decodes")
@@ -205,6 +207,7 @@ fn describe(layer: &Layer, tiles: &[TileId], simplified: bool) {
     let mut bytes = 0usize;
     let mut indexed = 0usize;
     let (mut t_render, mut t_encode) = (Duration::ZERO, Duration::ZERO);
+    let mut per_zoom = [Duration::ZERO; 6];
     for &t in tiles {
         let b = t.mercator_bounds();
         let geoms = if simplified {
@@ -238,6 +241,7 @@ fn describe(layer: &Layer, tiles: &[TileId], simplified: bool) {
             .expect("encodes");
         t_encode += m.elapsed();
         t_render += m - s;
+        per_zoom[usize::from(t.z - 5)] += s.elapsed();
         kinds[match raster {
             TileRaster::Empty => 0,
             TileRaster::Flat(_) => 1,
@@ -262,6 +266,12 @@ fn describe(layer: &Layer, tiles: &[TileId], simplified: bool) {
         t_render.as_secs_f64() * 1e3,
         t_encode.as_secs_f64() * 1e3,
     );
+    let ms: Vec<String> = per_zoom
+        .iter()
+        .zip(5..)
+        .map(|(d, z)| format!("z{z} {:.1}", d.as_secs_f64() * 1e3))
+        .collect();
+    println!("  render + encode ms per zoom: {}", ms.join(", "));
 }
 
 fn bench(c: &mut Criterion) {

@@ -390,3 +390,33 @@ fn png_round_trips_indexed_and_rgba() {
         assert_eq!(d.0, [c.red(), c.green(), c.blue(), c.alpha()], "({x},{y})");
     }
 }
+
+#[test]
+fn sub_pixel_districts_are_blended_by_area() {
+    // 100 m tile, 256 px: a 0.2 m square is 0.512 px wide, 0.262 px² inside pixel (128, 127).
+    let g = mp(vec![Polygon::new(
+        square(50.05, 50.05, 50.25, 50.25),
+        vec![],
+    )]);
+    let style = TileStyle {
+        outline: None,
+        ..TileStyle::for_zoom(5)
+    };
+    let p = render_tile(BOUNDS, TileSize::Standard, [solid(&g, RED)], &style).expect("valid");
+    let c = p.pixel(128, 127).expect("in range");
+    let expected = 0.512f64 * 0.512 * 255.0;
+    assert!(
+        (f64::from(c.alpha()) - expected).abs() <= 2.0,
+        "alpha {} vs {expected}",
+        c.alpha()
+    );
+    assert_eq!(c.red(), c.alpha(), "pure red, premultiplied");
+    let painted = p.pixels().iter().filter(|p| p.alpha() > 0).count();
+    assert_eq!(painted, 1, "only the pixel holding the speck");
+
+    // With an outline, the perimeter's share of white is blended on top.
+    let style = TileStyle::for_zoom(5);
+    let p = render_tile(BOUNDS, TileSize::Standard, [solid(&g, RED)], &style).expect("valid");
+    let c = p.pixel(128, 127).expect("in range").demultiply();
+    assert!(c.green() > 0 && c.alpha() > 150, "{c:?}");
+}
