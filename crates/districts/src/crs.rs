@@ -408,6 +408,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reprojection_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<ToWgs84>();
+    }
+
+    #[test]
     fn names_round_trip_through_display() {
         for crs in [Crs::Wgs84, Crs::WebMercator, Crs::BritishNationalGrid] {
             assert_eq!(Crs::from_name(&crs.to_string()).expect("recognised"), crs);
