@@ -394,3 +394,51 @@ async fn map_page_and_assets() {
     expect_client_error("/map/nope/imd_score", 404).await;
     expect_client_error("/map/assets/nope.js", 404).await;
 }
+
+#[tokio::test]
+async fn legends_in_three_formats() {
+    let r = get("/legend/lad19/imd_score.json").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    let entries = j["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 5);
+    let total: u64 = entries
+        .iter()
+        .filter_map(|e| e["count"].as_u64())
+        .sum::<u64>()
+        + j["no_data"]["count"].as_u64().expect("no data count");
+    assert_eq!(total, 382, "every district is in a class or no data");
+    assert_eq!(
+        j["no_data"]["count"], 65,
+        "Wales, Scotland and NI have no IMD 2019 score"
+    );
+    assert!(
+        j["credit"]
+            .as_str()
+            .is_some_and(|c| c.contains("Deprivation")),
+        "{j}"
+    );
+    assert!(
+        entries[0]["color"]
+            .as_str()
+            .is_some_and(|c| c.starts_with('#'))
+    );
+    let r = get("/legend/lad19/imd_score.svg?k=7&scheme=jenks").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type").as_deref(), Some("image/svg+xml"));
+    assert!(r.text().contains("<text") && r.text().contains("No data"));
+    let r = get("/legend/lad19/imd_score.png").await;
+    assert_eq!(r.status, 200);
+    assert!(image::load_from_memory(&r.body).is_ok());
+    let r = get("/legend/lad19/area_class_supergroup.json").await;
+    if r.status == 200 {
+        assert!(
+            r.json()["entries"].as_array().is_some_and(|e| e.len() >= 7),
+            "{}",
+            r.text()
+        );
+    }
+    expect_client_error("/legend/lad19/imd_score.gif", 404).await;
+    expect_client_error("/legend/lad19/imd_score.png?scale=100", 400).await;
+    expect_client_error("/legend/lad19/imd_score.json?k=99", 400).await;
+}

@@ -23,14 +23,22 @@ fn run(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn lookup_one_point_prints_json_with_indicators() {
-    let (code, out, err) = run(&["lookup", "--layer", "lad19", "--lon", "-1.2129", "--lat", "54.6863"]);
+    let (code, out, err) = run(&[
+        "lookup", "--layer", "lad19", "--lon", "-1.2129", "--lat", "54.6863",
+    ]);
     assert_eq!(code, 0, "{err}");
     let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(j["code"], "E06000001");
     assert_eq!(j["name"], "Hartlepool");
-    assert!(j["indicators"]["imd_score"]["value"].as_f64().is_some_and(|v| v > 30.0));
+    assert!(
+        j["indicators"]["imd_score"]["value"]
+            .as_f64()
+            .is_some_and(|v| v > 30.0)
+    );
     // In the sea: code null.
-    let (code, out, _) = run(&["lookup", "--layer", "lad19", "--lon", "-3.0", "--lat", "53.9"]);
+    let (code, out, _) = run(&[
+        "lookup", "--layer", "lad19", "--lon", "-3.0", "--lat", "53.9",
+    ]);
     assert_eq!(code, 0);
     let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     assert!(j["code"].is_null());
@@ -38,19 +46,48 @@ fn lookup_one_point_prints_json_with_indicators() {
 
 #[test]
 fn lookup_points_joins_rail_stations_in_bng() {
-    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/naptan_rail_references_2016.csv");
-    let (code, out, err) = run(&["lookup", "--layer", "lad19", "--points", data, "--crs", "EPSG:27700", "--x-col", "Easting", "--y-col", "Northing"]);
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/naptan_rail_references_2016.csv"
+    );
+    let (code, out, err) = run(&[
+        "lookup",
+        "--layer",
+        "lad19",
+        "--points",
+        data,
+        "--crs",
+        "EPSG:27700",
+        "--x-col",
+        "Easting",
+        "--y-col",
+        "Northing",
+    ]);
     assert_eq!(code, 0, "{err}");
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
     let headers = rdr.headers().expect("header").clone();
     assert_eq!(headers.get(headers.len() - 2), Some("lad19_code"));
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 2619, "every station row is written");
-    let code_of = |station: &str| rows.iter().find(|r| r.get(3) == Some(station)).and_then(|r| r.get(headers.len() - 2)).map(str::to_string);
-    assert_eq!(code_of("Hartlepool Rail Station").as_deref(), Some("E06000001"));
+    let code_of = |station: &str| {
+        rows.iter()
+            .find(|r| r.get(3) == Some(station))
+            .and_then(|r| r.get(headers.len() - 2))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        code_of("Hartlepool Rail Station").as_deref(),
+        Some("E06000001")
+    );
     assert_eq!(code_of("Leeds Rail Station").as_deref(), Some("E08000035"));
-    assert_eq!(code_of("Cambridge Rail Station").as_deref(), Some("E07000008"));
-    let matched = rows.iter().filter(|r| r.get(headers.len() - 2).is_some_and(|c| !c.is_empty())).count();
+    assert_eq!(
+        code_of("Cambridge Rail Station").as_deref(),
+        Some("E07000008")
+    );
+    let matched = rows
+        .iter()
+        .filter(|r| r.get(headers.len() - 2).is_some_and(|c| !c.is_empty()))
+        .count();
     // SOURCES.md: 2,595 stations fall in exactly one LAD 2019 polygon (shapely); the rest are
     // coastal stations outside the clipped coastline. Allow a few border/coast differences.
     assert!((2585..=2605).contains(&matched), "matched {matched}");
@@ -62,11 +99,20 @@ fn join_report_and_strict_mode() {
     assert_eq!(code, 0, "{err}");
     let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     let reports = j["reports"].as_array().expect("reports");
-    let imd = reports.iter().find(|r| r["indicator"] == "imd_score").expect("imd_score report");
+    let imd = reports
+        .iter()
+        .find(|r| r["indicator"] == "imd_score")
+        .expect("imd_score report");
     assert_eq!(imd["matched"], 317);
     let (code, out, _) = run(&["join", "--layer", "lad19", "--strict"]);
-    assert_eq!(code, 1, "pay data on 2021 codes leaves LAD 2019 codes unmatched");
-    assert!(out.contains("E06000060"), "Buckinghamshire's 2020 code is reported");
+    assert_eq!(
+        code, 1,
+        "pay data on 2021 codes leaves LAD 2019 codes unmatched"
+    );
+    assert!(
+        out.contains("E06000060"),
+        "Buckinghamshire's 2020 code is reported"
+    );
 }
 
 #[test]
@@ -79,11 +125,21 @@ fn says_which_data_directory_and_fails_clearly_without_one() {
         .expect("runs");
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("data directory") && err.contains("shared/data"), "{err}");
+    assert!(
+        err.contains("data directory") && err.contains("shared/data"),
+        "{err}"
+    );
     let (code, _, err) = run(&["--data", "/no/such/dir", "layers"]);
     assert_ne!(code, 0);
-    assert!(err.contains("/no/such/dir") && err.contains("--data"), "{err}");
-    let out = placemap().env("PLACEMAP_DATA", "/no/such/env/dir").args(["layers"]).output().expect("runs");
+    assert!(
+        err.contains("/no/such/dir") && err.contains("--data"),
+        "{err}"
+    );
+    let out = placemap()
+        .env("PLACEMAP_DATA", "/no/such/env/dir")
+        .args(["layers"])
+        .output()
+        .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("PLACEMAP_DATA"));
 }

@@ -106,6 +106,7 @@ pub fn app(state: SharedState) -> Router {
             "/tiles/{layer}/{indicator}/{z}/{x}/{y}",
             get(routes::tiles::tile),
         )
+        .route("/legend/{layer}/{file}", get(routes::legend::legend))
         .route("/map/{layer}/{indicator}", get(routes::map::page))
         .route("/map/assets/{*path}", get(routes::map::asset))
         .fallback(not_found)

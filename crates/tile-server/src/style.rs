@@ -93,6 +93,8 @@ pub struct ResolvedStyle {
     pub categories: Vec<Category>,
     /// Palette name used.
     pub palette: String,
+    /// The palette of a numeric map (for its legend).
+    pub palette_used: Option<choropleth::palette::Palette>,
     /// Values mapped (per district), after `change` arithmetic.
     pub values: Vec<Option<f64>>,
     /// Fill of every district, in layer order.
@@ -377,6 +379,7 @@ fn build(
         palette = palette.reverse();
     }
     let colors: Vec<Rgba> = palette.colors().into_iter().map(rgba).collect();
+    let palette_used = Some(palette.clone());
     let fills = values
         .iter()
         .map(|v| match classification.class_of_opt(*v) {
@@ -393,6 +396,7 @@ fn build(
         colors,
         categories: Vec::new(),
         palette: palette_name,
+        palette_used,
         values,
         fills,
         highlight,
@@ -479,6 +483,7 @@ fn build_categorical(
         colors,
         categories,
         palette: palette_name,
+        palette_used: None,
         values: vec![None; labels.len()],
         fills,
         highlight,

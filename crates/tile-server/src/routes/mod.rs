@@ -5,6 +5,8 @@
 pub mod data;
 /// `/health`, `/metrics`.
 pub mod health;
+/// `/legend...`: legends as SVG, PNG, JSON.
+pub mod legend;
 /// `/lookup`: points to districts.
 pub mod lookup;
 /// `/map...`: the embeddable interactive map.
