@@ -63,9 +63,14 @@ pub fn resolve_data_dir(flag: Option<PathBuf>, env: Option<String>) -> Result<Da
         let how = match origin {
             Origin::Flag => "given with --data",
             Origin::Env => "given in PLACEMAP_DATA",
-            Origin::Default => "the default (../shared/data beside the repository; pass --data DIR or set PLACEMAP_DATA)",
+            Origin::Default => {
+                "the default (../shared/data beside the repository; pass --data DIR or set PLACEMAP_DATA)"
+            }
         };
-        return Err(format!("data directory {} does not exist: {how}", path.display()));
+        return Err(format!(
+            "data directory {} does not exist: {how}",
+            path.display()
+        ));
     }
     let path = path.canonicalize().unwrap_or(path);
     Ok(DataDir { path, origin })
@@ -75,7 +80,14 @@ pub fn resolve_data_dir(flag: Option<PathBuf>, env: Option<String>) -> Result<Da
 /// else the one in the repository this binary was built from.
 pub fn resolve_catalog(flag: Option<PathBuf>) -> Result<PathBuf, String> {
     if let Some(p) = flag {
-        return if p.is_file() { Ok(p) } else { Err(format!("catalogue {} does not exist (given with --catalog)", p.display())) };
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!(
+                "catalogue {} does not exist (given with --catalog)",
+                p.display()
+            ))
+        };
     }
     let local = PathBuf::from("boundaries/catalog.toml");
     if local.is_file() {
