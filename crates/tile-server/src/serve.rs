@@ -61,14 +61,21 @@ pub fn load_state(config: ServerConfig) -> Result<AppState, StartError> {
 /// Binds the configured address and serves until Ctrl-C / SIGTERM, then drains in-flight
 /// requests. `on_listen` receives the bound address (useful with port 0).
 pub async fn run(state: SharedState, on_listen: impl FnOnce(SocketAddr)) -> Result<(), StartError> {
+    run_until(state, on_listen, shutdown_signal()).await
+}
+
+/// Like [`run`], but stops when `shutdown` completes (tests use a oneshot channel).
+pub async fn run_until(
+    state: SharedState,
+    on_listen: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let addr = state.config.addr;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     on_listen(local);
     axum::serve(listener, crate::app(Arc::clone(&state)))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)
 }

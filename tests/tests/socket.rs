@@ -1,0 +1,67 @@
+//! A few tests on a real socket (127.0.0.1, port 0): the server answers HTTP/1.1 over TCP,
+//! compresses GeoJSON, keeps serving after bad requests, and shuts down gracefully by itself.
+
+use std::net::SocketAddr;
+
+use placemap_e2e::state;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A minimal HTTP/1.1 exchange (one request, `Connection: close`): status, headers, body.
+async fn http(addr: SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(request.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.expect("read");
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
+    (status, head, buf[split + 4..].to_vec())
+}
+
+fn get(path: &str, extra: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}\r\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_on_loopback_and_shuts_down() {
+    let st = state();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let server = tokio::spawn(tile_server::serve::run_until(
+        st,
+        move |a| {
+            let _ = addr_tx.send(a);
+        },
+        async {
+            let _ = rx.await;
+        },
+    ));
+    let addr = addr_rx.await.expect("bound address");
+    assert!(addr.ip().is_loopback() && addr.port() != 0);
+
+    let (status, _, body) = http(addr, &get("/health", "")).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("\"ok\""));
+
+    let (status, head, body) = http(addr, &get("/tiles/lad19/imd_score/7/63/40.png", "")).await;
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-type: image/png"));
+    assert_eq!(&body[1..4], b"PNG");
+
+    // GeoJSON is compressed for clients that accept it.
+    let (status, head, _) = http(addr, &get("/layers/lad19.geojson?zoom=5", "Accept-Encoding: gzip\r\n")).await;
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-encoding: gzip"), "{head}");
+
+    // Bad requests get 4xx and the server keeps serving.
+    let (status, _, _) = http(addr, &get("/tiles/lad19/imd_score/99/0/0.png", "")).await;
+    assert_eq!(status, 400);
+    let (status, _, _) = http(addr, "GARBAGE\r\n\r\n").await;
+    assert!((400..500).contains(&status));
+    let (status, _, _) = http(addr, &get("/health", "")).await;
+    assert_eq!(status, 200);
+
+    tx.send(()).expect("shutdown signal");
+    let res = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
+    assert!(matches!(res, Ok(Ok(Ok(())))), "server stopped cleanly: {res:?}");
+}
