@@ -133,7 +133,7 @@ fn group_thousands(s: &str) -> String {
     };
     let mut out = String::with_capacity(s.len() + int.len() / 3);
     for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

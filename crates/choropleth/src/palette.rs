@@ -355,7 +355,7 @@ mod tests {
     fn every_palette_gives_k_distinct_colours_for_every_k() {
         for name in Palette::names() {
             for k in 2..=9 {
-                let p = Palette::from_name(name, k).unwrap();
+                let p = Palette::from_name(name, k).expect("valid palette");
                 assert_eq!(p.len(), k, "{name} {k}");
                 let mut c = p.colors();
                 c.dedup();
@@ -371,7 +371,9 @@ mod tests {
             Err(PaletteError::ClassCountOutOfRange { k: 10, .. })
         ));
         assert!(Palette::from_name("Blues", 1).is_err());
-        let e = Palette::from_name("rainbow", 5).unwrap_err().to_string();
+        let e = Palette::from_name("rainbow", 5)
+            .expect_err("must fail")
+            .to_string();
         for name in Palette::names() {
             assert!(e.contains(name), "{e} lacks {name}");
         }
@@ -380,9 +382,9 @@ mod tests {
     #[test]
     fn diverging_for_indicator_puts_red_on_the_worse_side() {
         // RdBu starts red. Higher is worse: the highest class must be red.
-        let p = Palette::for_indicator(Some("RdBu"), 5, true).unwrap();
+        let p = Palette::for_indicator(Some("RdBu"), 5, true).expect("valid palette");
         assert_eq!(p.colors()[4], Rgb::from_u32(0xca0020));
-        let p = Palette::for_indicator(Some("RdBu"), 5, false).unwrap();
+        let p = Palette::for_indicator(Some("RdBu"), 5, false).expect("valid palette");
         assert_eq!(p.colors()[0], Rgb::from_u32(0xca0020));
         // Odd k keeps the neutral ColorBrewer middle in the middle class.
         assert_eq!(p.colors()[2], Rgb::from_u32(0xf7f7f7));
@@ -390,16 +392,16 @@ mod tests {
 
     #[test]
     fn gradients_sample_both_ends() {
-        let p = Palette::from_name("viridis", 3).unwrap();
+        let p = Palette::from_name("viridis", 3).expect("valid palette");
         assert_eq!(p.colors()[0], Rgb::from_u32(0x440154));
         assert_eq!(p.colors()[2], Rgb::from_u32(0xfde725));
     }
 
     #[test]
     fn rgb_serialises_as_hex() {
-        let json = serde_json::to_string(&Rgb::from_u32(0x0a0b0c)).unwrap();
+        let json = serde_json::to_string(&Rgb::from_u32(0x0a0b0c)).expect("valid palette");
         assert_eq!(json, "\"#0a0b0c\"");
-        let back: Rgb = serde_json::from_str(&json).unwrap();
+        let back: Rgb = serde_json::from_str(&json).expect("valid palette");
         assert_eq!(back, Rgb::from_u32(0x0a0b0c));
         assert!(serde_json::from_str::<Rgb>("\"red\"").is_err());
     }
