@@ -12,3 +12,6 @@ pub mod legend;
 
 /// Tile rendering: Web Mercator multipolygons to anti-aliased PNG tiles (tiny-skia, fdeflate).
 pub mod render;
+
+/// Static maps for reports: title, legend, credit, labels and London inset, as SVG or PNG.
+pub mod figure;

@@ -1,0 +1,280 @@
+//! Drawing a figure as PNG: the district polygons straight onto a tiny-skia pixmap (fast even for
+//! 32,844 LSOAs: no SVG text to write and parse), then the overlay SVG (title, legend, labels,
+//! frames, credit) through resvg on top, with the shipped DejaVu Sans regular and bold.
+
+use std::sync::{Arc, OnceLock};
+
+use resvg::usvg;
+use tiny_skia::{
+    Color, FillRule, FilterQuality, LineCap, LineJoin, Mask, Paint, Path, PathBuilder, Pattern,
+    Pixmap, PremultipliedColorU8, Shader, SpreadMode, Stroke, Transform,
+};
+
+use super::layout::{FONT_BOLD, MapView};
+use super::svg::{self, HIGHLIGHT, HIGHLIGHT_WIDTH, Part};
+use super::{Figure, FigureError, Fill, Prepared, Rect, Rgba};
+use crate::legend::{FONT_FAMILY, font_database};
+use crate::palette::NO_DATA_STYLE;
+
+pub(super) fn render_png(fig: &Figure<'_>) -> Result<Vec<u8>, FigureError> {
+    let (width, height) = fig.png_size();
+    let mut pixmap = Pixmap::new(width, height).ok_or(FigureError::Pixmap { width, height })?;
+    pixmap.fill(Color::WHITE);
+    let scale = f64::from(fig.options.scale);
+    let u = fig.layout.unit;
+    let hatch = hatch_pixmap(u * scale);
+
+    draw_map(&mut pixmap, fig, &fig.main, hatch.as_ref(), scale, |_| true);
+    if let (Some((view, _)), Some(rect)) = (&fig.inset, fig.layout.inset) {
+        let paint = solid(Rgba::WHITE);
+        if let Some(r) = to_skia_rect(rect, scale) {
+            pixmap.fill_rect(r, &paint, Transform::identity(), None);
+        }
+        draw_map(&mut pixmap, fig, view, hatch.as_ref(), scale, |d| {
+            d.district.in_london
+        });
+    }
+
+    let overlay = svg::write(fig, Part::Overlay);
+    let options = usvg::Options {
+        font_family: FONT_FAMILY.to_string(),
+        fontdb: fonts(),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(&overlay, &options)?;
+    let s = fig.options.scale;
+    resvg::render(&tree, Transform::from_scale(s, s), &mut pixmap.as_mut());
+    Ok(crate::render::encode_png(&pixmap)?)
+}
+
+/// The legend's font database (DejaVu Sans) plus DejaVu Sans Bold, built once.
+fn fonts() -> Arc<usvg::fontdb::Database> {
+    static DB: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
+    DB.get_or_init(|| {
+        let mut db = (*font_database()).clone();
+        db.load_font_data(FONT_BOLD.to_vec());
+        Arc::new(db)
+    })
+    .clone()
+}
+
+/// Fills, outlines and highlights of the `wanted` districts through `view`, clipped to its box.
+fn draw_map(
+    pixmap: &mut Pixmap,
+    fig: &Figure<'_>,
+    view: &MapView,
+    hatch: Option<&Pixmap>,
+    scale: f64,
+    wanted: impl Fn(&Prepared<'_>) -> bool,
+) {
+    let Some(mask) = clip_mask(pixmap, view.clip, scale) else {
+        return;
+    };
+    let visible = view.visible();
+    let mut paths: Vec<(&Prepared<'_>, Path)> = Vec::new();
+    let mut ring_px: Vec<(f32, f32)> = Vec::new();
+    for d in fig.districts.iter().filter(|d| wanted(d)) {
+        let mut pb = PathBuilder::new();
+        for poly in &d.district.geometry.0 {
+            // Skip polygons of a multipolygon wholly outside the view (islands off the inset).
+            if let Some(r) = geo::BoundingRect::bounding_rect(poly.exterior()) {
+                let b = tile_math::Bounds {
+                    min_x: r.min().x,
+                    min_y: r.min().y,
+                    max_x: r.max().x,
+                    max_y: r.max().y,
+                };
+                if !b.intersects(&visible) {
+                    continue;
+                }
+            }
+            add_ring(&mut pb, poly.exterior(), view, scale, &mut ring_px);
+            for hole in poly.interiors() {
+                add_ring(&mut pb, hole, view, scale, &mut ring_px);
+            }
+        }
+        if let Some(path) = pb.finish() {
+            paths.push((d, path));
+        }
+    }
+
+    // The hatch pixmap is at least 3 px square and always exists; plain grey if it did not.
+    let hatch_paint = match hatch {
+        Some(h) => Paint {
+            anti_alias: true,
+            shader: Pattern::new(
+                h.as_ref(),
+                SpreadMode::Repeat,
+                FilterQuality::Nearest,
+                1.0,
+                Transform::identity(),
+            ),
+            ..Paint::default()
+        },
+        None => {
+            let g = NO_DATA_STYLE.fill;
+            solid(Rgba(g.r, g.g, g.b, 255))
+        }
+    };
+    let mut paint = solid(Rgba::WHITE);
+    for (d, path) in &paths {
+        let p = match d.district.fill {
+            Fill::Solid(c) => {
+                paint.shader = Shader::SolidColor(to_color(c));
+                &paint
+            }
+            Fill::NoData => &hatch_paint,
+        };
+        pixmap.fill_path(
+            path,
+            p,
+            FillRule::EvenOdd,
+            Transform::identity(),
+            Some(&mask),
+        );
+    }
+    if let Some((colour, width)) = fig.outline {
+        stroke(
+            pixmap,
+            &paths,
+            colour,
+            f64::from(width) * scale,
+            &mask,
+            |_| true,
+        );
+    }
+    let u = fig.layout.unit;
+    stroke(
+        pixmap,
+        &paths,
+        HIGHLIGHT,
+        HIGHLIGHT_WIDTH * u * scale,
+        &mask,
+        |d| d.district.highlight,
+    );
+}
+
+fn stroke(
+    pixmap: &mut Pixmap,
+    paths: &[(&Prepared<'_>, Path)],
+    colour: Rgba,
+    width: f64,
+    mask: &Mask,
+    wanted: impl Fn(&Prepared<'_>) -> bool,
+) {
+    if !(width > 0.0 && width.is_finite()) || colour.3 == 0 {
+        return;
+    }
+    let paint = solid(colour);
+    let stroke = Stroke {
+        width: width as f32,
+        line_join: LineJoin::Round,
+        line_cap: LineCap::Round,
+        ..Stroke::default()
+    };
+    for (d, path) in paths {
+        if wanted(d) {
+            pixmap.stroke_path(path, &paint, &stroke, Transform::identity(), Some(mask));
+        }
+    }
+}
+
+/// Adds one ring in PNG pixels, dropping points that repeat at 1/16 px; rings of fewer than 3
+/// distinct points are left out.
+fn add_ring(
+    pb: &mut PathBuilder,
+    ring: &geo_types::LineString<f64>,
+    view: &MapView,
+    scale: f64,
+    pts: &mut Vec<(f32, f32)>,
+) {
+    pts.clear();
+    for c in &ring.0 {
+        let (x, y) = view.project(c.x, c.y);
+        let p = ((x * scale) as f32, (y * scale) as f32);
+        if pts
+            .last()
+            .is_none_or(|q| (q.0 - p.0).abs() > 0.0625 || (q.1 - p.1).abs() > 0.0625)
+        {
+            pts.push(p);
+        }
+    }
+    if pts.len() < 3 {
+        return;
+    }
+    pb.move_to(pts[0].0, pts[0].1);
+    for p in &pts[1..] {
+        pb.line_to(p.0, p.1);
+    }
+    pb.close();
+}
+
+fn clip_mask(pixmap: &Pixmap, clip: Rect, scale: f64) -> Option<Mask> {
+    let mut mask = Mask::new(pixmap.width(), pixmap.height())?;
+    let rect = to_skia_rect(clip, scale)?;
+    let path = PathBuilder::from_rect(rect);
+    mask.fill_path(&path, FillRule::Winding, true, Transform::identity());
+    Some(mask)
+}
+
+fn to_skia_rect(r: Rect, scale: f64) -> Option<tiny_skia::Rect> {
+    tiny_skia::Rect::from_xywh(
+        (r.x * scale) as f32,
+        (r.y * scale) as f32,
+        (r.width * scale) as f32,
+        (r.height * scale) as f32,
+    )
+}
+
+fn solid(c: Rgba) -> Paint<'static> {
+    Paint {
+        shader: Shader::SolidColor(to_color(c)),
+        anti_alias: true,
+        ..Paint::default()
+    }
+}
+
+fn to_color(c: Rgba) -> Color {
+    Color::from_rgba8(c.0, c.1, c.2, c.3)
+}
+
+/// One period of the no-data hatch at `px_per_unit` PNG pixels per layout unit: "/" lines of
+/// the hatch grey on the no-data grey, as the SVG pattern draws them.
+fn hatch_pixmap(px_per_unit: f64) -> Option<Pixmap> {
+    let n = (f64::from(NO_DATA_STYLE.hatch_period_px) * px_per_unit)
+        .round()
+        .max(3.0) as u32;
+    let thick = (f64::from(NO_DATA_STYLE.hatch_width_px) * px_per_unit)
+        .round()
+        .clamp(1.0, f64::from(n - 1)) as u32;
+    let premultiplied = |c: crate::palette::Rgb| {
+        PremultipliedColorU8::from_rgba(c.r, c.g, c.b, 255)
+            .unwrap_or(PremultipliedColorU8::TRANSPARENT)
+    };
+    let (bg, line) = (
+        premultiplied(NO_DATA_STYLE.fill),
+        premultiplied(NO_DATA_STYLE.hatch),
+    );
+    let mut p = Pixmap::new(n, n)?;
+    for (i, px) in p.pixels_mut().iter_mut().enumerate() {
+        let (x, y) = (i as u32 % n, i as u32 / n);
+        *px = if (x + y) % n < thick { line } else { bg };
+    }
+    Some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hatch_has_both_greys() {
+        let p = hatch_pixmap(1.0).expect("hatch");
+        assert_eq!(p.width(), 6);
+        let line = p.pixel(0, 0).map(|c| c.red());
+        let bg = p.pixel(2, 0).map(|c| c.red());
+        assert_eq!(line, Some(NO_DATA_STYLE.hatch.r));
+        assert_eq!(bg, Some(NO_DATA_STYLE.fill.r));
+        assert_eq!(hatch_pixmap(3.0).map(|p| p.width()), Some(18));
+    }
+}
