@@ -420,3 +420,47 @@ fn sub_pixel_districts_are_blended_by_area() {
     let c = p.pixel(128, 127).expect("in range").demultiply();
     assert!(c.green() > 0 && c.alpha() > 150, "{c:?}");
 }
+
+#[test]
+fn same_fill_neighbours_merge_without_a_seam_and_unmerged_fills_paint_in_order() {
+    // Two squares meeting at x = 50.2 m (px 128.512, inside a pixel column).
+    let a = mp(vec![Polygon::new(square(10.0, 10.0, 50.2, 90.0), vec![])]);
+    let b = mp(vec![Polygon::new(square(50.2, 10.0, 90.0, 90.0), vec![])]);
+    let style = TileStyle {
+        outline: None,
+        ..TileStyle::for_zoom(8)
+    };
+    let merged = render_tile(
+        BOUNDS,
+        TileSize::Standard,
+        [solid(&a, ORRD[3]), solid(&b, ORRD[3])],
+        &style,
+    )
+    .expect("valid");
+    let c = merged.pixel(128, 128).expect("in range");
+    assert_eq!(
+        c.alpha(),
+        255,
+        "no anti-aliasing seam between same-fill neighbours"
+    );
+
+    // Unmerged: each district on its own, the later one over the earlier where they overlap.
+    let big = mp(vec![Polygon::new(square(10.0, 10.0, 90.0, 90.0), vec![])]);
+    let small = mp(vec![Polygon::new(square(40.0, 40.0, 60.0, 60.0), vec![])]);
+    let mut r = TileRenderer::new(TileSize::Standard);
+    r.set_merge_fills(false);
+    let p = r
+        .render_pixels(
+            BOUNDS,
+            [
+                solid(&big, ORRD[0]),
+                solid(&small, ORRD[0]),
+                solid(&small, RED),
+            ],
+            &style,
+        )
+        .expect("valid");
+    let img = decode(&encode_png(p).expect("encodes"));
+    assert_eq!(px(&img, 128, 128), RED);
+    assert_eq!(px(&img, 50, 128), ORRD[0]);
+}

@@ -24,10 +24,11 @@ pub fn data_dir() -> PathBuf {
     }
 }
 
-/// One boundary: code, name and Web Mercator geometry.
+/// One boundary: code, name, LAD 2019 code (its own for a LAD) and Web Mercator geometry.
 pub struct Area {
     pub code: String,
     pub name: String,
+    pub lad: String,
     pub mercator: MultiPolygon<f64>,
 }
 
@@ -55,6 +56,7 @@ pub fn read_areas(path: &Path, code_key: &str, name_key: &str) -> Result<Vec<Are
             .ok_or_else(|| ctx("no properties"))?;
         let code = prop(props, code_key).ok_or_else(|| ctx(&format!("no {code_key}")))?;
         let name = prop(props, name_key).unwrap_or_default();
+        let lad = prop(props, "lad19cd").unwrap_or_else(|| code.clone());
         let g = &f["geometry"];
         let polys: Vec<&Value> = match g["type"].as_str() {
             Some("Polygon") => vec![&g["coordinates"]],
@@ -87,6 +89,7 @@ pub fn read_areas(path: &Path, code_key: &str, name_key: &str) -> Result<Vec<Are
         out.push(Area {
             code,
             name,
+            lad,
             mercator: MultiPolygon(polygons),
         });
     }
@@ -139,7 +142,8 @@ pub struct Layer {
 
 impl Layer {
     /// English areas (code starting with `E`) of a boundary file with a value column joined,
-    /// classified into quintiles and coloured OrRd.
+    /// classified into quintiles and coloured OrRd (reversed when
+    /// higher is better, so that worse is darker).
     pub fn england(
         boundaries: &str,
         code_key: &str,
@@ -148,6 +152,7 @@ impl Layer {
         csv_key: &str,
         csv_value: &str,
         meta: LegendMeta,
+        higher_is_better: bool,
     ) -> Result<Layer, String> {
         let dir = data_dir();
         let areas: Vec<Area> = read_areas(&dir.join(boundaries), code_key, name_key)?
@@ -158,6 +163,12 @@ impl Layer {
         let values: Vec<Option<f64>> = areas.iter().map(|a| column.get(&a.code).copied()).collect();
         let classes = classify(&values, &Scheme::Quantile, 5).map_err(|e| e.to_string())?;
         let palette = Palette::from_name("OrRd", 5).map_err(|e| e.to_string())?;
+        // Worse is darker: a decile of 1 is the most deprived.
+        let palette = if higher_is_better {
+            palette.reverse()
+        } else {
+            palette
+        };
         let colours = palette.colors();
         let fills = values
             .iter()
@@ -193,6 +204,7 @@ impl Layer {
                 unit: "score".into(),
                 source: CREDIT.into(),
             },
+            false,
         )
     }
 
@@ -211,6 +223,7 @@ impl Layer {
                 unit: "decile (1 = most deprived)".into(),
                 source: CREDIT.into(),
             },
+            true,
         )
     }
 
@@ -219,7 +232,7 @@ impl Layer {
         self.areas.iter().position(|a| a.code == code)
     }
 
-    /// Figure inputs: every area, London ones (E09) flagged, `highlight` codes outlined and
+    /// Figure inputs: every area, London ones (in an E09 district) flagged, `highlight` codes outlined and
     /// labelled with their names.
     pub fn districts(&self, highlight: &[&str]) -> Vec<MapDistrict<'_>> {
         self.areas
@@ -232,7 +245,7 @@ impl Layer {
                     fill,
                     label: hl.then_some(a.name.as_str()),
                     highlight: hl,
-                    in_london: a.code.starts_with("E09"),
+                    in_london: a.lad.starts_with("E09"),
                 }
             })
             .collect()
