@@ -237,7 +237,7 @@ impl TileRenderer {
         let px = size.px();
         let pixmap = Pixmap::new(px, px)
             .or_else(|| Pixmap::new(1, 1))
-            .unwrap_or_else(|| unreachable_pixmap());
+            .unwrap_or_else(unreachable_pixmap);
         TileRenderer {
             size,
             pixmap,
