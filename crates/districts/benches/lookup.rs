@@ -131,7 +131,11 @@ fn lookup(c: &mut Criterion) {
             .iter()
             .filter(|&&(x, y)| index.lookup(x, y).is_some())
             .count();
-        println!("{}: {matched} of {POINTS} points in a district", case.name);
+        println!(
+            "{}: {matched} of {POINTS} points in a district; index heap {:.1} MB",
+            case.name,
+            index.heap_bytes() as f64 / 1e6
+        );
         group.bench_function(case.name, |b| {
             b.iter(|| {
                 let mut found = 0usize;

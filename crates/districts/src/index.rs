@@ -206,13 +206,22 @@ impl DistrictIndex {
     /// assert_eq!(index.lookup(1.5, 1.5), None);
     /// ```
     pub fn lookup(&self, lon: f64, lat: f64) -> Option<usize> {
-        match self.grid.cell(lon, lat) {
-            None => None,
-            Some(cell) => match self.grid.owners[cell] {
-                NO_DISTRICT => None,
-                MIXED => self.lookup_exact(lon, lat),
-                owner => Some(owner as usize),
-            },
+        let grid = &self.grid;
+        if grid.cells.is_empty() {
+            return self.lookup_exact(lon, lat);
+        }
+        if !grid.covers(lon, lat) {
+            return None;
+        }
+        let (c, r) = (grid.axis(lon, 0), grid.axis(lat, 1));
+        match grid.cells[r * grid.dims[0] + c] {
+            NO_DISTRICT => None,
+            owner if owner < MIXED_FLAG => Some(owner as usize),
+            mixed => grid.lookup_mixed(
+                (mixed & !MIXED_FLAG) as usize,
+                grid.anchor_x[c],
+                Coord { x: lon, y: lat },
+            ),
         }
     }
 
@@ -343,37 +352,74 @@ impl DistrictIndex {
             + (self.bin_offsets.capacity() + self.bin_edges.capacity())
                 * std::mem::size_of::<usize>()
             + self.tree.size() * std::mem::size_of::<GeomWithData<Rectangle<[f64; 2]>, usize>>() * 2
-            + self.grid.owners.capacity() * std::mem::size_of::<u32>()
+            + self.grid.heap_bytes()
     }
 }
 
-/// Cell marker: some edge may touch the cell, so points in it take the exact test.
-const MIXED: u32 = u32::MAX;
-/// Cell marker: the cell is in no district (sea, or a hole).
-const NO_DISTRICT: u32 = u32::MAX - 1;
+/// Grid cell value (below [`MIXED_FLAG`]): the cell is in no district (sea, or a hole).
+const NO_DISTRICT: u32 = MIXED_FLAG - 1;
+/// Grid cell values with this bit set are mixed cells: the rest is the start of the cell's
+/// entries in `CellGrid::entries`.
+const MIXED_FLAG: u32 = 1 << 31;
+/// `CellEntry::tag` bit: the cell's last entry.
+const TAG_LAST: u32 = 1 << 31;
+/// `CellEntry::tag` bit: an unconditional toggle (the district's parity at the cell's anchor
+/// point, corrected for the cell's own edges), not an edge.
+const TAG_BASE: u32 = 1 << 30;
+/// `CellEntry::tag` bits holding the district position.
+const TAG_DISTRICT: u32 = TAG_BASE - 1;
 /// Target number of grid cells per ring edge, and the bounds on the grid size.
 const CELLS_PER_EDGE: usize = 16;
 const MIN_CELLS: usize = 1 << 12;
 const MAX_CELLS: usize = 1 << 22;
 
-/// A uniform grid over the layer's extent that answers most lookups without any geometry.
+/// One entry of a mixed cell: an edge that touches the cell (copied, so a lookup reads one
+/// contiguous run of memory), or a base toggle (`TAG_BASE`, `a` and `b` unused).
+#[derive(Debug, Clone, Copy)]
+struct CellEntry {
+    a: Coord<f64>,
+    b: Coord<f64>,
+    tag: u32,
+}
+
+/// A uniform grid over the layer's extent that answers every lookup from the cell alone.
 ///
-/// Every cell that an edge's bounding box touches is `MIXED`. Any other cell contains no
-/// point of any edge, and neither does a connected run of such cells, so the even-odd answer is
-/// the same everywhere in it: it is computed once per connected run (union-find over the
-/// grid) with the exact test and stored. Lookups in the sea or deep inside a district are then
-/// one array read; only points near a border pay for the exact test.
+/// A cell that no edge's bounding box touches ("clean") holds its single answer. A "mixed"
+/// cell holds the edges whose bounding box touches it, grouped by district, and a base parity
+/// per district. Each column has an anchor x `X` and each row an anchor y `Y`, both inside the
+/// cell. For a point `p` in the cell, the even-odd parity of a district is its parity at the
+/// anchor `(X, Y)`, flipped by every edge crossed on the path `p → (X, p.y) → (X, Y)`. That
+/// path stays inside the cell, so only the cell's own edges can cross it. The horizontal leg
+/// is the crossing rule of [`crosses`] taken at `p` and at `(X, p.y)`; the vertical leg is the
+/// same rule turned upwards ([`crosses_up`]) at `(X, p.y)` and at `(X, Y)`. Both rules use the
+/// same infinitesimal shift `(ε, δ)` of the point, so the answer is exactly the one the
+/// R-tree path gives, border rule included. The `(X, Y)` terms are the same for every point
+/// of the cell and are folded into the base parities at build time.
+///
+/// The parities at the anchors come from one sweep per row along `y = Y` (each edge spanning
+/// `Y` flips its district for all anchors left of its crossing), so the build tests no
+/// polygon at all. Cells are mapped with a monotone floor, so "the bbox of an edge touches
+/// the cell" holds for every edge that has a point mapping to the cell.
+///
+/// Hand-written rather than taken from a crate: no crate offers point location with this
+/// border rule and the even-odd rule across the polygons of a district.
 #[derive(Debug, Default)]
 struct CellGrid {
     min: [f64; 2],
     max: [f64; 2],
     inv_size: [f64; 2],
     dims: [usize; 2],
-    owners: Vec<u32>,
+    /// Anchor x of each column (maps back to that column).
+    anchor_x: Vec<f64>,
+    /// Per cell, row-major: a district, [`NO_DISTRICT`], or `MIXED_FLAG | start`.
+    cells: Vec<u32>,
+    /// The mixed cells' entries, each cell's run sorted by district and ended by `TAG_LAST`.
+    entries: Vec<CellEntry>,
 }
 
 impl CellGrid {
     /// Column or row of a coordinate; monotone, so an edge's bbox covers every cell its points map to.
+    #[inline]
     fn axis(&self, v: f64, axis: usize) -> usize {
         // `as usize` truncates towards zero and saturates, so for c >= 0 it is floor, and it
         // compiles to one instruction where `f64::floor` is a libm call on baseline x86-64.
@@ -385,20 +431,59 @@ impl CellGrid {
         }
     }
 
-    /// Cell of a point, `None` outside the extent of all rings (so in no district).
-    fn cell(&self, x: f64, y: f64) -> Option<usize> {
+    /// Whether the point is in the extent of all rings (outside it, it is in no district).
+    #[inline]
+    fn covers(&self, x: f64, y: f64) -> bool {
         // Written so that NaN also lands outside.
-        let inside = x >= self.min[0] && x <= self.max[0] && y >= self.min[1] && y <= self.max[1];
-        (inside && !self.owners.is_empty())
-            .then(|| self.axis(y, 1) * self.dims[0] + self.axis(x, 0))
+        x >= self.min[0] && x <= self.max[0] && y >= self.min[1] && y <= self.max[1]
     }
 
+    /// The anchor of column or row `i`: the cell centre, if it maps back to `i`.
+    fn anchor(&self, i: usize, axis: usize) -> Option<f64> {
+        let size = (self.max[axis] - self.min[axis]) / self.dims[axis] as f64;
+        let v = self.min[axis] + (i as f64 + 0.5) * size;
+        (self.axis(v, axis) == i).then_some(v)
+    }
+
+    /// The exact answer for a point `p` in a mixed cell whose entries start at `start`, with
+    /// `anchor_x` the anchor of the cell's column.
+    #[inline]
+    fn lookup_mixed(&self, start: usize, anchor_x: f64, p: Coord<f64>) -> Option<usize> {
+        let q = Coord {
+            x: anchor_x,
+            y: p.y,
+        };
+        let mut district = TAG_DISTRICT;
+        let mut odd = false;
+        for e in &self.entries[start..] {
+            let d = e.tag & TAG_DISTRICT;
+            if d != district {
+                // Runs are sorted by district, so the first odd one is the lowest position.
+                if odd {
+                    return Some(district as usize);
+                }
+                district = d;
+            }
+            odd ^= e.tag & TAG_BASE != 0
+                || (crosses(e.a, e.b, p) ^ crosses(e.a, e.b, q) ^ crosses_up(e.a, e.b, q));
+            if e.tag & TAG_LAST != 0 {
+                break;
+            }
+        }
+        odd.then_some(district as usize)
+    }
+
+    /// Builds the grid; an empty grid (every lookup takes the R-tree path) when the layer is
+    /// degenerate or too large for the cell encoding.
     fn build(index: &DistrictIndex) -> CellGrid {
-        let envelope = index.tree.root().envelope();
-        let edges: usize = index.rings.iter().map(|r| r.edges).sum();
-        if index.rings.is_empty() || index.districts >= NO_DISTRICT as usize {
+        if index.rings.is_empty()
+            || index.districts >= TAG_DISTRICT as usize
+            || index.coords.len() >= u32::MAX as usize
+        {
             return CellGrid::default();
         }
+        let envelope = index.tree.root().envelope();
+        let edges: usize = index.rings.iter().map(|r| r.edges).sum();
         let (lower, upper) = (envelope.lower(), envelope.upper());
         let (w, h) = (upper[0] - lower[0], upper[1] - lower[1]);
         if !(w > 0.0 && h > 0.0) {
@@ -412,73 +497,173 @@ impl CellGrid {
             max: upper,
             inv_size: [cols as f64 / w, rows as f64 / h],
             dims: [cols, rows],
-            owners: vec![NO_DISTRICT; cols * rows],
+            ..CellGrid::default()
         };
-        for ring in &index.rings {
-            for e in index.coords[ring.start..=ring.start + ring.edges].windows(2) {
-                let (c0, c1) = (
-                    grid.axis(e[0].x.min(e[1].x), 0),
-                    grid.axis(e[0].x.max(e[1].x), 0),
-                );
-                let (r0, r1) = (
-                    grid.axis(e[0].y.min(e[1].y), 1),
-                    grid.axis(e[0].y.max(e[1].y), 1),
-                );
-                for r in r0..=r1 {
-                    grid.owners[r * cols + c0..=r * cols + c1].fill(MIXED);
+        let anchor_x: Option<Vec<f64>> = (0..cols).map(|c| grid.anchor(c, 0)).collect();
+        let anchor_y: Option<Vec<f64>> = (0..rows).map(|r| grid.anchor(r, 1)).collect();
+        let (Some(anchor_x), Some(anchor_y)) = (anchor_x, anchor_y) else {
+            // Cells narrower than the float spacing: no usable grid.
+            return CellGrid::default();
+        };
+
+        // Every (cell, edge) pair where the edge's bbox touches the cell, bucketed by cell
+        // (counting sort: `first[i]..first[i + 1]` are cell i's pairs in `pairs`).
+        let ncells = cols * rows;
+        let span = |grid: &CellGrid, a: Coord<f64>, b: Coord<f64>| {
+            (
+                grid.axis(a.x.min(b.x), 0),
+                grid.axis(a.x.max(b.x), 0),
+                grid.axis(a.y.min(b.y), 1),
+                grid.axis(a.y.max(b.y), 1),
+            )
+        };
+        let ring_edges = || {
+            index.rings.iter().flat_map(|ring| {
+                (ring.start..ring.start + ring.edges)
+                    .map(move |k| (k, ring.district as u32))
+                    .filter(|&(k, _)| index.coords[k] != index.coords[k + 1])
+            })
+        };
+        let mut first = vec![0usize; ncells + 1];
+        for (k, _) in ring_edges() {
+            let (c0, c1, r0, r1) = span(&grid, index.coords[k], index.coords[k + 1]);
+            for r in r0..=r1 {
+                for slot in &mut first[r * cols + c0 + 1..=r * cols + c1 + 1] {
+                    *slot += 1;
                 }
             }
         }
-        // Union-find over the clean cells, joining each to its clean left and lower neighbours.
-        let mut parent: Vec<u32> = (0..(cols * rows) as u32).collect();
-        fn find(parent: &mut [u32], mut i: usize) -> usize {
-            while parent[i] as usize != i {
-                parent[i] = parent[parent[i] as usize];
-                i = parent[i] as usize;
-            }
-            i
+        for i in 0..ncells {
+            first[i + 1] += first[i];
         }
-        for r in 0..rows {
+        let mut pairs = vec![(0u32, 0u32); first[ncells]];
+        let mut next = first.clone();
+        for (k, district) in ring_edges() {
+            let (c0, c1, r0, r1) = span(&grid, index.coords[k], index.coords[k + 1]);
+            for r in r0..=r1 {
+                for i in r * cols + c0..=r * cols + c1 {
+                    pairs[next[i]] = (k as u32, district);
+                    next[i] += 1;
+                }
+            }
+        }
+        drop(next);
+
+        // One sweep per row along y = anchor_y[r], right to left, carrying the set of districts
+        // with odd parity at the current column's anchor.
+        grid.cells = vec![NO_DISTRICT; ncells];
+        let mut events: Vec<(usize, u32)> = Vec::new();
+        let mut odd: Vec<u32> = Vec::new();
+        let mut run: Vec<CellEntry> = Vec::new();
+        for (r, &y) in anchor_y.iter().enumerate() {
+            events.clear();
             for c in 0..cols {
                 let i = r * cols + c;
-                if grid.owners[i] == MIXED {
-                    continue;
-                }
-                for j in [(c > 0).then(|| i - 1), (r > 0).then(|| i - cols)]
-                    .into_iter()
-                    .flatten()
-                {
-                    if grid.owners[j] != MIXED {
-                        let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                        parent[a.max(b)] = a.min(b) as u32;
+                for &(k, district) in &pairs[first[i]..first[i + 1]] {
+                    let (a, b) = (index.coords[k as usize], index.coords[k as usize + 1]);
+                    // Each edge once per row: in the first column its bbox touches.
+                    if grid.axis(a.x.min(b.x), 0) != c || y < a.y.min(b.y) || y >= a.y.max(b.y) {
+                        continue;
+                    }
+                    // The edge crosses the rays from the anchors of columns 0..end (anchors left
+                    // of its bbox are left of it; anchors right of its bbox are not).
+                    let (_, c1, _, _) = span(&grid, a, b);
+                    let mut end = c;
+                    while end <= c1 && crosses(a, b, Coord { x: anchor_x[end], y }) {
+                        end += 1;
+                    }
+                    if end > 0 {
+                        events.push((end - 1, district));
                     }
                 }
             }
-        }
-        // One exact lookup per connected run, at the centre of a cell that maps back to itself.
-        let mut answer: Vec<u32> = vec![MIXED; cols * rows];
-        for r in 0..rows {
-            for c in 0..cols {
+            events.sort_unstable_by(|a, b| b.cmp(a));
+            let mut pending = events.iter().peekable();
+            odd.clear();
+            for c in (0..cols).rev() {
+                while let Some(&(_, district)) = pending.next_if(|e| e.0 == c) {
+                    toggle(&mut odd, district);
+                }
                 let i = r * cols + c;
-                if grid.owners[i] == MIXED {
+                let cell_pairs = &pairs[first[i]..first[i + 1]];
+                if cell_pairs.is_empty() {
+                    grid.cells[i] = odd.iter().copied().min().unwrap_or(NO_DISTRICT);
                     continue;
                 }
-                let root = find(&mut parent, i);
-                if answer[root] == MIXED {
-                    let x = grid.min[0] + (c as f64 + 0.5) / grid.inv_size[0];
-                    let y = grid.min[1] + (r as f64 + 0.5) / grid.inv_size[1];
-                    if grid.cell(x, y) == Some(i) {
-                        answer[root] = index.lookup_exact(x, y).map_or(NO_DISTRICT, |d| d as u32);
+                let anchor = Coord {
+                    x: anchor_x[c],
+                    y,
+                };
+                let mut base = odd.clone();
+                run.clear();
+                for &(k, district) in cell_pairs {
+                    let (a, b) = (index.coords[k as usize], index.coords[k as usize + 1]);
+                    if crosses_up(a, b, anchor) {
+                        toggle(&mut base, district);
                     }
+                    run.push(CellEntry { a, b, tag: district });
                 }
+                let zero = Coord { x: 0.0, y: 0.0 };
+                run.extend(base.iter().map(|&district| CellEntry {
+                    a: zero,
+                    b: zero,
+                    tag: district | TAG_BASE,
+                }));
+                run.sort_by_key(|e| e.tag & TAG_DISTRICT);
+                if let Some(last) = run.last_mut() {
+                    last.tag |= TAG_LAST;
+                }
+                let start = grid.entries.len();
+                if start >= NO_DISTRICT as usize {
+                    return CellGrid::default();
+                }
+                grid.cells[i] = MIXED_FLAG | start as u32;
+                grid.entries.extend_from_slice(&run);
             }
         }
-        for i in 0..cols * rows {
-            if grid.owners[i] != MIXED {
-                grid.owners[i] = answer[find(&mut parent, i)];
-            }
-        }
+        grid.entries.shrink_to_fit();
+        grid.anchor_x = anchor_x;
         grid
+    }
+
+    /// Heap bytes held by the grid.
+    fn heap_bytes(&self) -> usize {
+        self.cells.capacity() * std::mem::size_of::<u32>()
+            + self.entries.capacity() * std::mem::size_of::<CellEntry>()
+            + self.anchor_x.capacity() * std::mem::size_of::<f64>()
+    }
+}
+
+/// Flips `district`'s membership of a small set.
+fn toggle(set: &mut Vec<u32>, district: u32) {
+    match set.iter().position(|&d| d == district) {
+        Some(i) => {
+            set.swap_remove(i);
+        }
+        None => set.push(district),
+    }
+}
+
+/// Whether edge `a`-`b` crosses the ray from `p` towards +y, under the same shift of `p` as
+/// [`crosses`] (by `(ε, δ)`, `0 < δ ≪ ε`): `left.x <= p.x < right.x` and the shifted `p`
+/// strictly below the edge. For `p` on the edge's line the shift decides: below exactly when
+/// the edge rises to the right.
+#[inline]
+fn crosses_up(a: Coord<f64>, b: Coord<f64>, p: Coord<f64>) -> bool {
+    let (left, right) = if a.x <= b.x { (a, b) } else { (b, a) };
+    if p.x < left.x || p.x >= right.x {
+        return false;
+    }
+    if p.y < left.y.min(right.y) {
+        return true;
+    }
+    if p.y > left.y.max(right.y) {
+        return false;
+    }
+    match RobustKernel::orient2d(left, right, p) {
+        Orientation::Clockwise => true,
+        Orientation::CounterClockwise => false,
+        Orientation::Collinear => right.y > left.y,
     }
 }
 
@@ -544,5 +729,126 @@ impl OddSet {
             .chain(&self.spill)
             .copied()
             .min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo_types::{LineString, MultiPolygon, Polygon};
+
+    use super::*;
+
+    fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
+        Polygon::new(
+            LineString::from(vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]),
+            vec![],
+        )
+    }
+
+    fn poly(pts: &[(f64, f64)]) -> Polygon<f64> {
+        Polygon::new(LineString::from(pts.to_vec()), vec![])
+    }
+
+    /// A layer on [0, 64]² with fewer than 256 edges, so the grid is 64 × 64 and every anchor
+    /// sits at a half-integer: edges and vertices on half-integers lie exactly on anchor lines.
+    fn degenerate_layer() -> Vec<Wgs84> {
+        let mut with_hole = square(10.5, 0.5, 20.5, 10.5);
+        with_hole.interiors_push(LineString::from(vec![
+            (12.5, 2.5),
+            (14.5, 2.5),
+            (14.5, 4.5),
+            (12.5, 4.5),
+            (12.5, 2.5),
+        ]));
+        vec![
+            // 0: a frame corner, so the extent is exactly [0, 64]².
+            Wgs84(MultiPolygon(vec![poly(&[(0.0, 0.0), (0.5, 0.0), (0.0, 0.5)])])),
+            // 1, 2: squares sharing the vertical border x = 10.5 and corners on anchors.
+            Wgs84(MultiPolygon(vec![square(0.5, 0.5, 10.5, 10.5)])),
+            Wgs84(MultiPolygon(vec![with_hole])),
+            // 3: north of both, sharing the horizontal border y = 10.5.
+            Wgs84(MultiPolygon(vec![square(0.5, 10.5, 20.5, 20.5)])),
+            // 4: triangles with diagonals through anchor crossings, and a second polygon of
+            // the same district overlapping the first (even-odd: the overlap is outside).
+            Wgs84(MultiPolygon(vec![
+                poly(&[(20.5, 0.5), (30.5, 10.5), (20.5, 10.5)]),
+                square(22.5, 6.5, 26.5, 9.5),
+            ])),
+            // 5: fills the rest of that square; 6: overlaps 5 (lowest position wins).
+            Wgs84(MultiPolygon(vec![poly(&[
+                (20.5, 0.5),
+                (30.5, 0.5),
+                (30.5, 10.5),
+            ])])),
+            Wgs84(MultiPolygon(vec![square(25.5, 1.5, 40.25, 5.75)])),
+            // 7: a thin sliver and a spike, vertices off and on anchors.
+            Wgs84(MultiPolygon(vec![poly(&[
+                (40.5, 40.5),
+                (63.5, 40.5),
+                (41.5, 40.75),
+                (52.5, 63.5),
+                (40.5, 40.5),
+            ])])),
+            // 8: the far corner of the frame.
+            Wgs84(MultiPolygon(vec![poly(&[
+                (64.0, 64.0),
+                (63.5, 64.0),
+                (64.0, 63.5),
+            ])])),
+        ]
+    }
+
+    #[test]
+    fn the_grid_gives_the_exact_answer_on_borders_vertices_and_anchor_lines() {
+        let index = DistrictIndex::build(&degenerate_layer());
+        assert_eq!(index.grid.dims, [64, 64]);
+        assert_eq!(index.grid.anchor_x[10], 10.5);
+        let mut mixed = 0;
+        let mut found = [0usize; 9];
+        for i in 0..=256 {
+            for j in 0..=256 {
+                let (x, y) = (f64::from(i) / 4.0, f64::from(j) / 4.0);
+                let exact = index.lookup_exact(x, y);
+                assert_eq!(index.lookup(x, y), exact, "({x}, {y})");
+                let cell = index.grid.cells[index.grid.axis(y, 1) * 64 + index.grid.axis(x, 0)];
+                mixed += usize::from(cell >= MIXED_FLAG);
+                if let Some(d) = exact {
+                    found[d] += 1;
+                }
+            }
+        }
+        assert!(mixed > 5_000, "only {mixed} points took the mixed-cell path");
+        assert!(found.iter().all(|&n| n > 0), "{found:?}");
+        // The rule itself, on the anchor lines: east wins, then north; holes and overlaps.
+        assert_eq!(index.lookup(10.5, 5.5), Some(2));
+        assert_eq!(index.lookup(5.5, 10.5), Some(3));
+        assert_eq!(index.lookup(13.5, 3.5), None);
+        assert_eq!(index.lookup(24.5, 8.0), None);
+        assert_eq!(index.lookup(28.0, 3.0), Some(5));
+        assert_eq!(index.lookup(35.0, 3.0), Some(6));
+        assert_eq!(index.lookup(64.5, 3.0), None);
+    }
+
+    #[test]
+    fn the_grid_is_exact_for_random_points_near_the_borders() {
+        let layer = degenerate_layer();
+        let index = DistrictIndex::build(&layer);
+        // A fixed linear congruential sequence: reproducible without a dev-dependency here.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..100_000 {
+            // Near a half-integer lattice point, within a millionth, or exactly on it.
+            let snap = |v: f64| (v * 64.0).floor() + 0.5;
+            let (x, y) = (snap(next()), snap(next()));
+            let (dx, dy) = ((next() - 0.5) * 2e-6, (next() - 0.5) * 2e-6);
+            for (px, py) in [(x, y), (x + dx, y), (x, y + dy), (x + dx, y + dy)] {
+                assert_eq!(index.lookup(px, py), index.lookup_exact(px, py), "({px}, {py})");
+            }
+        }
     }
 }
