@@ -60,7 +60,7 @@ impl PngEncoder {
                 &self.packed
             };
             let (plte, trns) = self.palette.plte_trns();
-            encode_indexed(w, h, depth, &plte, trns.as_deref(), data)
+            encode_indexed(w, h, Compression::Fast, depth, &plte, trns.as_deref(), data)
         } else {
             demultiply_into(pixels, &mut self.rgba);
             encode_rgba(w, h, &self.rgba)
@@ -138,12 +138,14 @@ pub fn flat_tile_png(colour: Rgba, size: TileSize) -> Result<Vec<u8>, EncodeErro
     let plte = [colour.0, colour.1, colour.2];
     let trns = [colour.3];
     let trns = (colour.3 < 255).then_some(&trns[..]);
-    encode_indexed(px, px, BitDepth::One, &plte, trns, &data)
+    // 8 kB of zero bits: strong compression costs microseconds here and gives ~100 bytes.
+    encode_indexed(px, px, Compression::High, BitDepth::One, &plte, trns, &data)
 }
 
 fn encode_indexed(
     w: u32,
     h: u32,
+    compression: Compression,
     depth: BitDepth,
     plte: &[u8],
     trns: Option<&[u8]>,
@@ -163,7 +165,7 @@ fn encode_indexed(
     if let Some(t) = trns {
         enc.set_trns(t);
     }
-    enc.set_compression(Compression::Fast);
+    enc.set_compression(compression);
     // Index rows of a map tile are long runs: "Up" finds the rows repeated from the one above
     // and costs far less than adaptive filtering.
     enc.set_filter(Filter::Up);
