@@ -12,9 +12,16 @@ async fn http(addr: SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
     s.write_all(request.as_bytes()).await.expect("write");
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.expect("read");
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
     (status, head, buf[split + 4..].to_vec())
 }
 
@@ -45,13 +52,23 @@ async fn serves_on_loopback_and_shuts_down() {
 
     let (status, head, body) = http(addr, &get("/tiles/lad19/imd_score/7/63/40.png", "")).await;
     assert_eq!(status, 200);
-    assert!(head.to_ascii_lowercase().contains("content-type: image/png"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: image/png")
+    );
     assert_eq!(&body[1..4], b"PNG");
 
     // GeoJSON is compressed for clients that accept it.
-    let (status, head, _) = http(addr, &get("/layers/lad19.geojson?zoom=5", "Accept-Encoding: gzip\r\n")).await;
+    let (status, head, _) = http(
+        addr,
+        &get("/layers/lad19.geojson?zoom=5", "Accept-Encoding: gzip\r\n"),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert!(head.to_ascii_lowercase().contains("content-encoding: gzip"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("content-encoding: gzip"),
+        "{head}"
+    );
 
     // Bad requests get 4xx and the server keeps serving.
     let (status, _, _) = http(addr, &get("/tiles/lad19/imd_score/99/0/0.png", "")).await;
@@ -63,5 +80,8 @@ async fn serves_on_loopback_and_shuts_down() {
 
     tx.send(()).expect("shutdown signal");
     let res = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
-    assert!(matches!(res, Ok(Ok(Ok(())))), "server stopped cleanly: {res:?}");
+    assert!(
+        matches!(res, Ok(Ok(Ok(())))),
+        "server stopped cleanly: {res:?}"
+    );
 }

@@ -114,6 +114,9 @@ pub struct StyleHint {
     /// ColorBrewer palette name, e.g. `YlOrRd`.
     #[serde(default)]
     pub palette: Option<String>,
+    /// Class upper bounds for `scheme = "manual"`, e.g. IMD deciles in pairs.
+    #[serde(default)]
+    pub breaks: Option<Vec<f64>>,
 }
 
 /// Text encoding of a CSV file.

@@ -185,7 +185,7 @@ pub fn metres_per_pixel(z: u8) -> f64 {
 ///
 /// ```
 /// let t = tile_math::tile_for_lonlat(-1.21, 54.69, 10);
-/// assert_eq!((t.z, t.x, t.y), (10, 508, 327));
+/// assert_eq!((t.z, t.x, t.y), (10, 508, 325));
 /// ```
 pub fn tile_for_lonlat(lon: f64, lat: f64, z: u8) -> TileId {
     let (x, y) = lonlat_to_mercator(lon, lat);

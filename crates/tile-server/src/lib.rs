@@ -109,6 +109,24 @@ pub fn app(state: SharedState) -> Router {
         .route("/legend/{layer}/{file}", get(routes::legend::legend))
         .route("/map/{layer}/{indicator}", get(routes::map::page))
         .route("/map/assets/{*path}", get(routes::map::asset))
+        .route("/stats", get(routes::stats::index))
+        .route("/stats/aggregate", get(routes::stats::aggregate))
+        .route(
+            "/stats/{layer}/{indicator}/compare",
+            get(routes::stats::compare),
+        )
+        .route(
+            "/stats/{layer}/{indicator}/correlate",
+            get(routes::stats::correlate),
+        )
+        .route(
+            "/stats/{layer}/{indicator}/moran",
+            get(routes::stats::moran),
+        )
+        .route(
+            "/stats/{layer}/{indicator}/clusters",
+            get(routes::stats::clusters),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(CompressionLayer::new())

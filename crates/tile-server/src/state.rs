@@ -31,6 +31,8 @@ pub struct AppState {
     pub styles: moka::sync::Cache<String, Arc<crate::style::ResolvedStyle>>,
     /// Changes whenever the loaded data changes; part of every ETag.
     pub data_version: String,
+    /// The catalogue's lookup tables (LSOA -> MSOA -> LAD -> region...), for `/stats/...`.
+    pub lookups: Vec<districts::indicators::LookupTable>,
 }
 
 /// The state as handlers see it.
@@ -40,6 +42,10 @@ impl AppState {
     /// Builds the derived structures (simplified geometry per zoom band) and the caches.
     pub fn new(config: ServerConfig, atlas: Atlas, data_version: String) -> Self {
         use rayon::prelude::*;
+        // Aggregates and LISA clusters as indicators of their layers (see routes::stats).
+        let mut atlas = atlas;
+        crate::routes::stats::add_standard_derived(&mut atlas);
+        let lookups = crate::routes::stats::load_lookups(&config);
         let bands: HashMap<String, ZoomBands> = atlas
             .layers
             .par_iter()
@@ -65,6 +71,7 @@ impl AppState {
             ranks: moka::sync::Cache::new(512),
             styles: moka::sync::Cache::new(256),
             data_version,
+            lookups,
         }
     }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use choropleth::classify::{Classification, Scheme, classify, diverging_breaks_around};
+use choropleth::palette::PaletteKind;
 use choropleth::render::{Fill, Rgba};
 use districts::catalog::Direction;
 use districts::layer::PeriodValues;
@@ -189,6 +190,7 @@ fn build(
             scheme: None,
             k: None,
             palette: None,
+            breaks: None,
         });
     // What is shown: one period or a change.
     let showing = match (q.get("change"), q.get("year")) {
@@ -303,7 +305,10 @@ fn build(
     };
     let k: usize = match q.get("k") {
         Some(k) => parse_num("k", k)?,
-        None => hint_style.k.unwrap_or(5),
+        None => hint_style
+            .k
+            .or(hint_style.breaks.as_ref().map(|b| b.len()))
+            .unwrap_or(5),
     };
     let midpoint = match q.get("midpoint") {
         Some(m) if m.trim().eq_ignore_ascii_case("median") => {
@@ -327,18 +332,21 @@ fn build(
                 "scheme=manual&breaks=10,20,30",
             ));
         }
-        let Some(b) = q.get("breaks") else {
-            return Err(ApiError::bad_request(
-                "scheme=manual needs breaks=",
-                "breaks=10,20,30 (class upper bounds, increasing)",
-            ));
-        };
-        Scheme::manual_from_str(b).map_err(|e| {
-            ApiError::bad_request(
-                format!("breaks={b:?}: {e}"),
-                "breaks=10,20,30 (class upper bounds, strictly increasing numbers)",
-            )
-        })?
+        match (q.get("breaks"), &hint_style.breaks) {
+            (Some(b), _) => Scheme::manual_from_str(b).map_err(|e| {
+                ApiError::bad_request(
+                    format!("breaks={b:?}: {e}"),
+                    "breaks=10,20,30 (class upper bounds, strictly increasing numbers)",
+                )
+            })?,
+            (None, Some(b)) if !q.contains_key("scheme") => Scheme::Manual(b.clone()),
+            (None, _) => {
+                return Err(ApiError::bad_request(
+                    "scheme=manual needs breaks=",
+                    "breaks=10,20,30 (class upper bounds, increasing)",
+                ));
+            }
+        }
     } else if let Some(m) = midpoint {
         let breaks = diverging_breaks_around(&values, m, k).map_err(classify_error)?;
         Scheme::Manual(breaks)
@@ -370,11 +378,11 @@ fn build(
     })?;
     // Worse is darker/redder by default: sequential palettes run light -> dark, so flip them when
     // higher is better; diverging palettes (RdBu: red low) flip when higher is worse.
-    let flip = match (diverging, ind.meta.direction) {
-        (false, Direction::HigherIsBetter) => true,
-        (true, Direction::HigherIsWorse) => true,
-        _ => false,
-    };
+    let flip = matches!(
+        (palette.kind, ind.meta.direction),
+        (PaletteKind::Sequential, Direction::HigherIsBetter)
+            | (PaletteKind::Diverging, Direction::HigherIsWorse)
+    );
     if flip != reverse {
         palette = palette.reverse();
     }

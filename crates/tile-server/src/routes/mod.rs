@@ -11,5 +11,7 @@ pub mod legend;
 pub mod lookup;
 /// `/map...`: the embeddable interactive map.
 pub mod map;
+/// `/stats...`: aggregation, group comparison, correlation, Moran's I and LISA clusters.
+pub mod stats;
 /// `/tiles...`: raster tiles and TileJSON.
 pub mod tiles;

@@ -145,21 +145,12 @@ pub fn render(
         b.max_y + pad,
     );
     let geoms = bands.geometry(tile.z);
+    // Each district once; the renderer strokes highlighted ones on top of everything.
     let features = hits.iter().map(|&i| Feature {
         geometry: &geoms[i].0,
         fill: style.fills[i],
-        highlight: false,
+        highlight: style.highlight.contains(&i),
     });
-    // Highlighted districts go last so their outline is on top.
-    let highlights = style
-        .highlight
-        .iter()
-        .filter(|i| hits.contains(i))
-        .map(|&i| Feature {
-            geometry: &geoms[i].0,
-            fill: style.fills[i],
-            highlight: true,
-        });
     let tile_style = TileStyle::for_zoom(tile.z);
     let png = RENDERERS.with(|cell| {
         let mut guard = cell.borrow_mut();
@@ -169,7 +160,7 @@ pub fn render(
             TileSize::Retina => retina_r,
         };
         let raster = r
-            .render(b, features.chain(highlights), &tile_style)
+            .render(b, features, &tile_style)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         enc.encode_raster(&raster, size)
             .map_err(|e| ApiError::Internal(e.to_string()))
