@@ -81,6 +81,22 @@ fn bench(c: &mut Criterion) {
     group.bench_function("lsoa11", |b| {
         b.iter(|| black_box(png(&lsoa, "Index of Multiple Deprivation 2019: decile")))
     });
+    // The SVG of the same LSOA map (layout + writing ~3 MB of path data), for the record.
+    let svg = |layer: &Layer| {
+        let extent = layer
+            .bounds_of(&[])
+            .unwrap_or_else(|| panic!("no geometry"));
+        let figure = Figure::new(
+            layer.districts(&[]),
+            extent,
+            &layer.legend,
+            options("Index of Multiple Deprivation 2019: decile"),
+        )
+        .unwrap_or_else(|e| panic!("figure: {e}"));
+        figure.to_svg()
+    };
+    assert_eq!(svg(&lsoa).matches("<path").count(), 32_844 + 4_835);
+    group.bench_function("lsoa11_svg", |b| b.iter(|| black_box(svg(&lsoa))));
     group.finish();
 }
 

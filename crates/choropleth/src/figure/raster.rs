@@ -11,7 +11,7 @@ use tiny_skia::{
 };
 
 use super::layout::{FONT_BOLD, MapView};
-use super::svg::{self, HIGHLIGHT, HIGHLIGHT_WIDTH, Part};
+use super::svg::{self, HIGHLIGHT, HIGHLIGHT_WIDTH, Part, SEAL_WIDTH};
 use super::{Figure, FigureError, Fill, Prepared, Rect, Rgba};
 use crate::legend::{FONT_FAMILY, font_database};
 use crate::palette::NO_DATA_STYLE;
@@ -116,6 +116,13 @@ fn draw_map(
             solid(Rgba(g.r, g.g, g.b, 255))
         }
     };
+    // Without boundary lines, neighbours anti-aliased one by one leave faint light seams along
+    // shared edges; a hairline of each district's own colour closes them.
+    let seal = Stroke {
+        width: (SEAL_WIDTH * scale) as f32,
+        line_join: LineJoin::Round,
+        ..Stroke::default()
+    };
     let mut paint = solid(Rgba::WHITE);
     for (d, path) in &paths {
         let p = match d.district.fill {
@@ -132,6 +139,9 @@ fn draw_map(
             Transform::identity(),
             Some(&mask),
         );
+        if fig.outline.is_none() && matches!(d.district.fill, Fill::Solid(_)) {
+            pixmap.stroke_path(path, p, &seal, Transform::identity(), Some(&mask));
+        }
     }
     if let Some((colour, width)) = fig.outline {
         stroke(

@@ -28,6 +28,9 @@ pub(super) enum Part {
 pub(super) const HIGHLIGHT: Rgba = Rgba(0x1a, 0x1a, 0x1a, 255);
 /// Highlight outline width, units.
 pub(super) const HIGHLIGHT_WIDTH: f64 = 2.0;
+/// Width (px) of the stroke in each district's own colour that closes anti-aliasing seams
+/// between neighbours when there are no boundary lines.
+pub(super) const SEAL_WIDTH: f64 = 0.5;
 /// Frame colour around the map and the inset.
 const FRAME: &str = "#a6a6a6";
 
@@ -208,6 +211,9 @@ fn map_group(
         match fill {
             Fill::Solid(c) => {
                 let _ = write!(s, r#"<g fill="{}""#, hex(c));
+                if fig.outline.is_none() {
+                    let _ = write!(s, r#" stroke="{}" stroke-width="{SEAL_WIDTH}""#, hex(c));
+                }
                 if c.3 < 255 {
                     let _ = write!(s, r#" fill-opacity="{:.3}""#, f64::from(c.3) / 255.0);
                 }
