@@ -13,6 +13,9 @@ pub mod compare;
 pub mod contiguity;
 /// Pearson and Spearman correlation of two indicators.
 pub mod correlation;
+/// Results as indicators of their layer (aggregates, LISA classes); the start-up set.
+#[cfg(feature = "layer")]
+pub mod derived;
 /// Errors of this crate, with the code or group that caused them.
 pub mod error;
 /// Thin adapters from a `districts::Layer` to the plain inputs above (feature `layer`).
@@ -20,6 +23,9 @@ pub mod error;
 pub mod layer;
 /// Global Moran's I and local Moran (LISA) with seeded permutation inference.
 pub mod moran;
+/// Analyses of loaded layers named by id: the one implementation behind the CLI and HTTP.
+#[cfg(feature = "layer")]
+pub mod query;
 /// The table form every result offers (columns + rows; JSON and CSV).
 pub mod table;
 

@@ -108,4 +108,79 @@ impl Table {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default()
     }
+
+    /// The table as aligned text for people (numbers right-aligned, at most 4 decimals,
+    /// empty cells as `-`), header first.
+    ///
+    /// ```
+    /// use analysis::{Cell, Table};
+    /// let mut t = Table::new(&["code", "value"]);
+    /// t.push(vec![Cell::from("E06000001"), Cell::from(1.0 / 3.0)]);
+    /// t.push(vec![Cell::from("E06000002"), Cell::Empty]);
+    /// assert_eq!(t.to_text(), "code       value\nE06000001 0.3333\nE06000002      -\n");
+    /// ```
+    pub fn to_text(&self) -> String {
+        let cells: Vec<Vec<(String, bool)>> = self
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|c| match c {
+                        Cell::Text(s) => (s.clone(), false),
+                        Cell::Int(i) => (i.to_string(), true),
+                        Cell::Number(v) => (human_number(*v), true),
+                        Cell::Empty => ("-".to_string(), true),
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut width: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        for row in &cells {
+            for (w, (s, _)) in width.iter_mut().zip(row) {
+                *w = (*w).max(s.chars().count());
+            }
+        }
+        // A column is right-aligned when every non-empty cell in it is a number.
+        let right: Vec<bool> = (0..self.columns.len())
+            .map(|i| !cells.is_empty() && cells.iter().all(|r| r.get(i).is_none_or(|c| c.1)))
+            .collect();
+        let line = |items: Vec<&str>| -> String {
+            let mut out = String::new();
+            for (i, s) in items.iter().enumerate() {
+                let pad = width[i].saturating_sub(s.chars().count());
+                if i > 0 {
+                    out.push(' ');
+                }
+                if right[i] {
+                    out.push_str(&" ".repeat(pad));
+                    out.push_str(s);
+                } else {
+                    out.push_str(s);
+                    if i + 1 < items.len() {
+                        out.push_str(&" ".repeat(pad));
+                    }
+                }
+            }
+            out.push('\n');
+            out
+        };
+        let mut out = line(self.columns.iter().map(String::as_str).collect());
+        for row in &cells {
+            out.push_str(&line(row.iter().map(|(s, _)| s.as_str()).collect()));
+        }
+        out
+    }
+}
+
+/// A number for people: integers as such, others with at most 4 decimals, trailing zeros cut.
+fn human_number(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return format!("{v:.0}");
+    }
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
 }

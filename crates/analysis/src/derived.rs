@@ -1,0 +1,499 @@
+//! Results as indicators: an aggregation becomes a numeric indicator of the target layer, LISA
+//! clusters a categorical one, each with metadata (title, unit, direction, method, the credits
+//! of its inputs) and a join report of its coverage, so tiles, legends, GeoJSON and lookups
+//! serve them like any catalogued indicator. [`standard`] is the small set the server adds at
+//! start-up; [`add_derived`] computes and adds a set to an atlas.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use districts::catalog::{Direction, IndicatorMeta};
+use districts::indicators::LookupTable;
+use districts::join::{JoinReport, PeriodCoverage, ReportedCode};
+use districts::layer::{Period, PeriodValues};
+use districts::{Atlas, Indicator, Layer};
+use serde::Serialize;
+
+use crate::aggregate::{Aggregation, ClassRule, UnassignedReason};
+use crate::query::{
+    AggregateOutput, AggregateRequest, ClusterOutput, ClusterRequest, KeySource, QueryError, Via,
+};
+
+/// `source_id` of every derived indicator (no catalogue table behind it).
+pub const DERIVED_SOURCE_ID: &str = "placemap_derived";
+
+/// What a derived indicator is called and how it reads.
+#[derive(Clone, Debug)]
+pub struct DerivedMeta {
+    /// Indicator id on the target layer.
+    pub id: String,
+    /// Title for legends.
+    pub title: String,
+    /// Unit for legends.
+    pub unit: String,
+    /// Whether higher is better or worse.
+    pub direction: Direction,
+    /// The method in words (exclusion counts are appended).
+    pub description: String,
+}
+
+/// Joins distinct, non-empty credit lines.
+fn credits<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for l in lines {
+        let l = l.trim();
+        if !l.is_empty() && !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    out.join(" ")
+}
+
+/// The numeric indicator of `target` made from an aggregation of `source` (the layers the
+/// output came from).
+pub fn aggregate_indicator(
+    out: &AggregateOutput,
+    source: &Layer,
+    target: &Layer,
+    meta: DerivedMeta,
+) -> Indicator {
+    let value_ind = source.indicator(&out.indicator);
+    let weight_id = out
+        .weights
+        .as_deref()
+        .and_then(|w| w.split_whitespace().next());
+    let weight_ind = weight_id.and_then(|w| source.indicator(w));
+    let inputs: Vec<&Indicator> = value_ind.into_iter().chain(weight_ind).collect();
+    let spatial = out.via.starts_with("spatial");
+    let mut attribution = credits(inputs.iter().map(|i| i.meta.attribution.as_str()));
+    if spatial {
+        // The small areas' boundaries decided the assignment.
+        attribution = credits([attribution.as_str(), source.meta.attribution.as_str()]);
+    }
+    let files: Vec<&str> = inputs.iter().map(|i| i.meta.file.as_str()).collect();
+    let r = &out.result;
+    let excl: Vec<String> = out
+        .exclusion_summary()
+        .into_iter()
+        .map(|(what, n)| format!("{what}: {n}"))
+        .collect();
+    let description = format!(
+        "{} Computed by placemap: {} of {} ({}) over the {} areas of {} assigned to each district of {} by {}{}. {} of {} areas assigned.{}",
+        meta.description.trim_end(),
+        statistic_words(r.aggregation),
+        out.indicator,
+        out.period,
+        out.areas,
+        out.from,
+        out.to,
+        out.via,
+        out.weights
+            .as_ref()
+            .map(|w| format!(", weighted by {w}"))
+            .unwrap_or_default(),
+        out.assigned,
+        out.areas,
+        if excl.is_empty() {
+            " Nothing excluded.".to_string()
+        } else {
+            format!(" Excluded: {}.", excl.join("; "))
+        },
+    );
+    let values: Vec<Option<f64>> = target
+        .districts
+        .iter()
+        .map(|d| out.result.row(&d.code).and_then(|row| row.value))
+        .collect();
+    let mut unknown_targets: BTreeMap<String, usize> = BTreeMap::new();
+    for u in &r.exclusions.unassigned {
+        if let UnassignedReason::UnknownTarget { target } = &u.reason {
+            *unknown_targets.entry(target.clone()).or_default() += 1;
+        }
+    }
+    let report = JoinReport {
+        indicator: meta.id.clone(),
+        file: files.join(", "),
+        layer: target.meta.id.clone(),
+        boundary_count: target.districts.len(),
+        matched: values.iter().filter(|v| v.is_some()).count(),
+        boundaries_without_data: target
+            .districts
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(d, _)| {
+                let assigned = out.result.row(&d.code).map_or(0, |r| r.areas_assigned);
+                ReportedCode {
+                    code: d.code.clone(),
+                    name: Some(d.name.clone()),
+                    hint: Some(if assigned == 0 {
+                        format!("no {} area assigned to it", out.from)
+                    } else {
+                        format!("{assigned} {} areas assigned, none usable", out.from)
+                    }),
+                }
+            })
+            .collect(),
+        data_without_boundary: unknown_targets
+            .into_iter()
+            .map(|(code, n)| ReportedCode {
+                hint: Some(match districts::join::reorganisation_hint(&code) {
+                    Some(h) => format!("{n} {} areas name it; {h}", out.from),
+                    None => format!("{n} {} areas name it", out.from),
+                }),
+                code,
+                name: None,
+            })
+            .collect(),
+        coverage: vec![PeriodCoverage {
+            label: out.period.clone(),
+            with_row: r.rows.iter().filter(|r| r.areas_assigned > 0).count(),
+            with_value: values.iter().filter(|v| v.is_some()).count(),
+        }],
+        ..JoinReport::default()
+    };
+    let source_text = format!(
+        "placemap aggregation of {} ({})",
+        value_ind.map_or(out.indicator.as_str(), |i| i.meta.title.as_str()),
+        value_ind.map_or("", |i| i.meta.source.as_str()),
+    );
+    Indicator {
+        meta: IndicatorMeta {
+            id: meta.id,
+            title: meta.title,
+            unit: meta.unit,
+            direction: meta.direction,
+            source: source_text,
+            licence: value_ind.map_or_else(|| "OGL-3.0".into(), |i| i.meta.licence.clone()),
+            attribution,
+            file: files.join(", "),
+            categorical: false,
+            source_id: DERIVED_SOURCE_ID.into(),
+            default_period: Some(out.period.clone()),
+            periods_note: None,
+            description: Some(description),
+            style: None,
+        },
+        periods: vec![Period {
+            label: out.period.clone(),
+            values: PeriodValues::Numeric(values),
+        }],
+        default_period: out.period.clone(),
+        report,
+    }
+}
+
+fn statistic_words(a: Aggregation) -> String {
+    match a {
+        Aggregation::Mean => "mean".into(),
+        Aggregation::WeightedMean => "weighted mean".into(),
+        Aggregation::Sum => "sum".into(),
+        Aggregation::Median => "median".into(),
+        Aggregation::Min => "minimum".into(),
+        Aggregation::Max => "maximum".into(),
+        Aggregation::Share(rule) => format!(
+            "share of areas with a value {}",
+            match rule {
+                ClassRule::Equal(v) => format!("equal to {v}"),
+                ClassRule::AtMost(v) => format!("at most {v}"),
+                ClassRule::AtLeast(v) => format!("at least {v}"),
+                ClassRule::Between(a, b) => format!("from {a} to {b}"),
+            }
+        ),
+    }
+}
+
+/// The categorical indicator of `layer` holding each district's LISA class (`high-high`,
+/// `low-low`, `high-low`, `low-high`, `not significant`, `no neighbours`); districts left out
+/// of the analysis have no data.
+pub fn lisa_indicator(out: &ClusterOutput, layer: &Layer, meta: DerivedMeta) -> Indicator {
+    let mut values: Vec<Option<String>> = vec![None; layer.districts.len()];
+    if let Some(local) = &out.local {
+        for (&pos, a) in out.positions.iter().zip(&local.areas) {
+            if let Some(slot) = values.get_mut(pos) {
+                *slot = Some(a.class.label().to_string());
+            }
+        }
+    }
+    let input = layer.indicator(&out.indicator);
+    let counts: Vec<String> = out
+        .class_counts()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| format!("{} {n}", c.label()))
+        .collect();
+    let g = &out.global;
+    let (perms, seed, alpha) = out
+        .local
+        .as_ref()
+        .map_or((0, 0, 0.0), |l| (l.permutations, l.seed, l.alpha));
+    let description = format!(
+        "{} Computed by placemap: local Moran (LISA) of {} ({}) on {}{} with queen contiguity, row-standardised weights, {perms} conditional permutations (seed {seed}), significance {alpha}. Global Moran's I = {:.4} (pseudo p = {}). Districts: {}. {} districts without a value left out; islands: {}.",
+        meta.description.trim_end(),
+        out.indicator,
+        out.period,
+        out.layer,
+        if out.england_only {
+            " (England only)"
+        } else {
+            ""
+        },
+        g.i,
+        g.p_sim.map_or("n/a".to_string(), |p| format!("{p:.3}")),
+        counts.join(", "),
+        out.excluded,
+        if out.islands.is_empty() {
+            "none".to_string()
+        } else {
+            out.islands.join(", ")
+        },
+    );
+    let report = JoinReport {
+        indicator: meta.id.clone(),
+        file: input.map_or_else(String::new, |i| i.meta.file.clone()),
+        layer: layer.meta.id.clone(),
+        boundary_count: layer.districts.len(),
+        matched: values.iter().filter(|v| v.is_some()).count(),
+        boundaries_without_data: layer
+            .districts
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(d, _)| ReportedCode {
+                code: d.code.clone(),
+                name: Some(d.name.clone()),
+                hint: Some(if out.england_only && !d.code.starts_with('E') {
+                    "outside England".to_string()
+                } else {
+                    format!("no {} value", out.indicator)
+                }),
+            })
+            .collect(),
+        coverage: vec![PeriodCoverage {
+            label: out.period.clone(),
+            with_row: values.iter().filter(|v| v.is_some()).count(),
+            with_value: values.iter().filter(|v| v.is_some()).count(),
+        }],
+        ..JoinReport::default()
+    };
+    Indicator {
+        meta: IndicatorMeta {
+            id: meta.id,
+            title: meta.title,
+            unit: meta.unit,
+            direction: meta.direction,
+            source: format!(
+                "placemap LISA clusters of {} ({})",
+                input.map_or(out.indicator.as_str(), |i| i.meta.title.as_str()),
+                input.map_or("", |i| i.meta.source.as_str())
+            ),
+            licence: input.map_or_else(|| "OGL-3.0".into(), |i| i.meta.licence.clone()),
+            attribution: input.map_or_else(String::new, |i| i.meta.attribution.clone()),
+            file: input.map_or_else(String::new, |i| i.meta.file.clone()),
+            categorical: true,
+            source_id: DERIVED_SOURCE_ID.into(),
+            default_period: Some(out.period.clone()),
+            periods_note: None,
+            description: Some(description),
+            style: None,
+        },
+        periods: vec![Period {
+            label: out.period.clone(),
+            values: PeriodValues::Categorical(values),
+        }],
+        default_period: out.period.clone(),
+        report,
+    }
+}
+
+/// How a derived indicator is computed.
+#[derive(Clone, Debug)]
+pub enum DerivedKind {
+    /// An aggregation of `from`'s areas to the target layer.
+    Aggregate {
+        from: String,
+        request: AggregateRequest,
+    },
+    /// LISA clusters of an indicator of the target layer itself.
+    Lisa { request: ClusterRequest },
+}
+
+/// One derived indicator: where it goes, what it is called, how it is computed.
+#[derive(Clone, Debug)]
+pub struct DerivedSpec {
+    /// Target layer id.
+    pub layer: String,
+    /// Name, title, unit, direction, method.
+    pub meta: DerivedMeta,
+    /// The computation.
+    pub kind: DerivedKind,
+}
+
+/// The derived indicators the server adds at start-up (all from the default data):
+///
+/// | layer | id | what |
+/// |---|---|---|
+/// | `lad19` | `imd_lsoa_share_most_deprived_decile` | share of LSOAs in IMD decile 1, through the LSOAs' `lad19cd` |
+/// | `lad19` | `imd_rank_pop_weighted` | population-weighted mean LSOA IMD rank, through `lad19cd` |
+/// | `lad21` | `imd_rank_pop_weighted_spatial` | the same, LSOA 2011 to LAD 2021 by interior point |
+/// | `lad19` | `imd_score_lisa` | LISA clusters of `imd_score`, England, 999 permutations, seed 42 |
+///
+/// ```
+/// let ids: Vec<String> = analysis::derived::standard().into_iter().map(|s| s.meta.id).collect();
+/// assert!(ids.contains(&"imd_score_lisa".to_string()));
+/// ```
+pub fn standard() -> Vec<DerivedSpec> {
+    let lad19cd = Via::Lookup(Some(KeySource::Attribute("lad19cd".into())));
+    let pop_rank = |via: Via| AggregateRequest {
+        indicator: "imd_rank".into(),
+        period: None,
+        how: Aggregation::WeightedMean,
+        weights: Some("population_total".into()),
+        via,
+    };
+    let rank_text = "Population-weighted mean of the IMD 2019 ranks of the district's LSOAs (1 = most deprived of 32,844), weights the mid-2015 population excluding prisoners (File 6). Lower is more deprived; equals 32,845 minus File 10's 'IMD - Average rank', which counts ranks the other way.";
+    vec![
+        DerivedSpec {
+            layer: "lad19".into(),
+            meta: DerivedMeta {
+                id: "imd_lsoa_share_most_deprived_decile".into(),
+                title: "Share of LSOAs in the most deprived 10% nationally (IMD 2019)".into(),
+                unit: "proportion".into(),
+                direction: Direction::HigherIsWorse,
+                description: "Proportion of the district's LSOAs in IMD 2019 decile 1; reproduces File 10's 'IMD - Proportion of LSOAs in most deprived 10% nationally'.".into(),
+            },
+            kind: DerivedKind::Aggregate {
+                from: "lsoa11".into(),
+                request: AggregateRequest {
+                    indicator: "imd_decile".into(),
+                    period: None,
+                    how: Aggregation::Share(ClassRule::Equal(1.0)),
+                    weights: None,
+                    via: lad19cd.clone(),
+                },
+            },
+        },
+        DerivedSpec {
+            layer: "lad19".into(),
+            meta: DerivedMeta {
+                id: "imd_rank_pop_weighted".into(),
+                title: "IMD 2019: population-weighted mean LSOA rank".into(),
+                unit: "rank".into(),
+                direction: Direction::HigherIsBetter,
+                description: rank_text.into(),
+            },
+            kind: DerivedKind::Aggregate {
+                from: "lsoa11".into(),
+                request: pop_rank(lad19cd),
+            },
+        },
+        DerivedSpec {
+            layer: "lad21".into(),
+            meta: DerivedMeta {
+                id: "imd_rank_pop_weighted_spatial".into(),
+                title: "IMD 2019: population-weighted mean LSOA rank (LSOAs placed in 2021 districts by location)".into(),
+                unit: "rank".into(),
+                direction: Direction::HigherIsBetter,
+                description: format!("{rank_text} LSOA 2011 areas are placed in the May 2021 districts by their interior point, so the merged Buckinghamshire, North and West Northamptonshire get values too."),
+            },
+            kind: DerivedKind::Aggregate {
+                from: "lsoa11".into(),
+                request: pop_rank(Via::Spatial),
+            },
+        },
+        DerivedSpec {
+            layer: "lad19".into(),
+            meta: DerivedMeta {
+                id: "imd_score_lisa".into(),
+                title: "Clusters of deprivation: LISA of the IMD 2019 average score".into(),
+                unit: "LISA class".into(),
+                direction: Direction::Neutral,
+                description: "high-high: a deprived district among deprived neighbours; low-low: a less deprived district among less deprived neighbours; high-low and low-high: outliers; not significant at the 5% level.".into(),
+            },
+            kind: DerivedKind::Lisa {
+                request: ClusterRequest {
+                    indicator: "imd_score".into(),
+                    england_only: true,
+                    ..ClusterRequest::default()
+                },
+            },
+        },
+    ]
+}
+
+/// What happened to one derived indicator.
+#[derive(Clone, Debug, Serialize)]
+pub struct DerivedOutcome {
+    /// Target layer.
+    pub layer: String,
+    /// Indicator id.
+    pub id: String,
+    /// Districts with a value, when added.
+    pub matched: Option<usize>,
+    /// Districts in the layer.
+    pub districts: usize,
+    /// Why it was not added (a layer not loaded, or the computation failed).
+    pub skipped: Option<String>,
+    /// Time to compute, milliseconds.
+    pub millis: f64,
+}
+
+fn compute(
+    atlas: &Atlas,
+    spec: &DerivedSpec,
+    lookups: &[LookupTable],
+) -> Result<Indicator, String> {
+    let target = atlas
+        .layer(&spec.layer)
+        .ok_or_else(|| format!("layer {} is not loaded", spec.layer))?;
+    let err = |e: QueryError| e.to_string();
+    match &spec.kind {
+        DerivedKind::Aggregate { from, request } => {
+            let source = atlas
+                .layer(from)
+                .ok_or_else(|| format!("layer {from} is not loaded"))?;
+            let out =
+                crate::query::aggregate_layers(source, target, request, lookups).map_err(err)?;
+            Ok(aggregate_indicator(&out, source, target, spec.meta.clone()))
+        }
+        DerivedKind::Lisa { request } => {
+            let out = crate::query::clusters_on_layer(target, request, true).map_err(err)?;
+            Ok(lisa_indicator(&out, target, spec.meta.clone()))
+        }
+    }
+}
+
+/// Computes each derived indicator and adds it to its layer (replacing one with the same id).
+/// A spec whose layers are not loaded, or whose computation fails, is skipped and says why.
+pub fn add_derived(
+    atlas: &mut Atlas,
+    specs: &[DerivedSpec],
+    lookups: &[LookupTable],
+) -> Vec<DerivedOutcome> {
+    let mut outcomes = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let started = Instant::now();
+        let result = compute(atlas, spec, lookups);
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        let districts = atlas.layer(&spec.layer).map_or(0, |l| l.districts.len());
+        let (matched, skipped) = match result {
+            Ok(ind) => {
+                let matched = ind.report.matched;
+                if let Some(l) = atlas.layers.iter_mut().find(|l| l.meta.id == spec.layer) {
+                    l.add_indicator(ind);
+                }
+                (Some(matched), None)
+            }
+            Err(why) => (None, Some(why)),
+        };
+        outcomes.push(DerivedOutcome {
+            layer: spec.layer.clone(),
+            id: spec.meta.id.clone(),
+            matched,
+            districts,
+            skipped,
+            millis,
+        });
+    }
+    outcomes
+}

@@ -1,0 +1,224 @@
+//! `analysis::query` and `analysis::derived` on the real layers (loaded through the catalogue):
+//! the derived indicators reproduce IMD File 10 through the LSOA layer's `lad19cd`, the
+//! spatial aggregation into LAD 2021 assigns every LSOA, and bad requests give the right kind
+//! of error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::OnceLock;
+
+use analysis::derived::{add_derived, standard};
+use analysis::query::{
+    self, AggregateRequest, ClusterRequest, CompareRequest, ErrorKind, KeySource, Via,
+};
+use analysis::{Aggregation, ClassRule};
+use districts::Atlas;
+use districts::catalog::Catalog;
+use districts::layer::PeriodValues;
+
+fn atlas() -> &'static Atlas {
+    static ATLAS: OnceLock<Atlas> = OnceLock::new();
+    ATLAS.get_or_init(|| {
+        let data = std::env::var("PLACEMAP_DATA").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
+        });
+        let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
+        let catalog = Catalog::load(cat.as_ref(), data.as_ref()).unwrap();
+        let mut atlas =
+            Atlas::load(&catalog, &["lad19".into(), "lad21".into(), "lsoa11".into()]).unwrap();
+        let outcomes = add_derived(&mut atlas, &standard(), &[]);
+        for o in &outcomes {
+            assert!(o.skipped.is_none(), "{o:?}");
+        }
+        atlas
+    })
+}
+
+fn numbers(layer: &str, id: &str) -> Vec<Option<f64>> {
+    analysis::layer::numeric_values(atlas().layer(layer).unwrap(), id, None).unwrap()
+}
+
+#[test]
+fn derived_lad19_indicators_reproduce_file10() {
+    let share = numbers("lad19", "imd_lsoa_share_most_deprived_decile");
+    let published_share = numbers("lad19", "imd_proportion_most_deprived_10pc");
+    let rank = numbers("lad19", "imd_rank_pop_weighted");
+    let published_avg = numbers("lad19", "imd_average_rank");
+    let mut compared = 0;
+    for i in 0..share.len() {
+        match published_share[i] {
+            Some(p) => {
+                let s = share[i].expect("every File 10 district has LSOAs");
+                assert_eq!((s * 1e4).round() / 1e4, p, "district {i}");
+                // File 10 counts ranks the other way: average = 32,845 - our mean rank.
+                let a = 32_845.0 - rank[i].unwrap();
+                assert!(
+                    (a - published_avg[i].unwrap()).abs() < 0.15,
+                    "district {i}: {a}"
+                );
+                compared += 1;
+            }
+            None => assert!(share[i].is_none(), "no LSOA outside England"),
+        }
+    }
+    assert_eq!(compared, 317);
+    let ind = atlas()
+        .layer("lad19")
+        .unwrap()
+        .indicator("imd_rank_pop_weighted")
+        .unwrap();
+    assert_eq!(ind.report.matched, 317);
+    assert_eq!(ind.report.boundary_count, 382);
+    assert_eq!(ind.report.boundaries_without_data.len(), 65);
+    assert!(ind.meta.source.starts_with("placemap aggregation of"));
+    assert!(
+        ind.meta
+            .attribution
+            .contains("English Indices of Deprivation 2019")
+    );
+    assert!(
+        ind.meta
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("32844 of 32844 areas assigned")
+    );
+}
+
+#[test]
+fn spatial_aggregation_into_lad21_covers_the_merged_districts() {
+    let lad21 = atlas().layer("lad21").unwrap();
+    let ind = lad21.indicator("imd_rank_pop_weighted_spatial").unwrap();
+    // Every English LAD 2021 district gets LSOAs, including the 2020/21 unitaries that File 10
+    // (LAD 2019 codes) has no row for.
+    let english = lad21
+        .districts
+        .iter()
+        .filter(|d| d.code.starts_with('E'))
+        .count();
+    assert_eq!(ind.report.matched, english);
+    let v = numbers("lad21", "imd_rank_pop_weighted_spatial");
+    let bucks = lad21.position("E06000060").unwrap();
+    assert!(
+        v[bucks].is_some_and(|r| r > 20_000.0),
+        "Buckinghamshire is among the least deprived"
+    );
+    // Districts whose boundaries did not change agree with the lookup aggregation closely.
+    let lookup = numbers("lad19", "imd_rank_pop_weighted");
+    let lad19 = atlas().layer("lad19").unwrap();
+    let hartlepool = (
+        lookup[lad19.position("E06000001").unwrap()].unwrap(),
+        v[lad21.position("E06000001").unwrap()].unwrap(),
+    );
+    assert!((hartlepool.0 - hartlepool.1).abs() < 1e-6, "{hartlepool:?}");
+}
+
+#[test]
+fn lisa_layer_is_categorical_on_england() {
+    let lad19 = atlas().layer("lad19").unwrap();
+    let ind = lad19.indicator("imd_score_lisa").unwrap();
+    assert!(ind.meta.categorical);
+    let PeriodValues::Categorical(v) = &ind.periods[0].values else {
+        panic!("categorical values")
+    };
+    assert_eq!(v.iter().flatten().count(), 317);
+    let hh = v.iter().flatten().filter(|c| *c == "high-high").count();
+    let ll = v.iter().flatten().filter(|c| *c == "low-low").count();
+    assert!(hh > 10 && ll > 10, "hh {hh} ll {ll}");
+    // The same request through query gives the same classes (seeded).
+    let out = query::clusters_on_layer(
+        lad19,
+        &ClusterRequest {
+            indicator: "imd_score".into(),
+            england_only: true,
+            ..ClusterRequest::default()
+        },
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        out.islands,
+        ["E06000046", "E06000053"],
+        "Isle of Wight, Isles of Scilly"
+    );
+    assert!(out.global.i > 0.3 && out.global.p_sim == Some(0.001));
+    let hartlepool = lad19.position("E06000001").unwrap();
+    let k = out.positions.iter().position(|&p| p == hartlepool).unwrap();
+    assert_eq!(
+        v[hartlepool].as_deref(),
+        Some(out.local.as_ref().unwrap().areas[k].class.label())
+    );
+}
+
+#[test]
+fn lookup_key_is_chosen_by_coverage_and_bad_requests_say_why() {
+    let lsoa = atlas().layer("lsoa11").unwrap();
+    let lad19 = atlas().layer("lad19").unwrap();
+    let req = |via: Via, how: Aggregation| AggregateRequest {
+        indicator: "imd_decile".into(),
+        period: None,
+        how,
+        weights: None,
+        via,
+    };
+    let out = query::aggregate_layers(
+        lsoa,
+        lad19,
+        &req(Via::Lookup(None), Aggregation::Share(ClassRule::Equal(1.0))),
+        &[],
+    )
+    .unwrap();
+    assert!(out.via.contains("lad19cd"), "{}", out.via);
+    let e = query::aggregate_layers(
+        lsoa,
+        lad19,
+        &req(
+            Via::Lookup(Some(KeySource::Attribute("nope".into()))),
+            Aggregation::Mean,
+        ),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadRequest);
+    // A weighted mean without weights is refused, not turned into a plain mean.
+    let e = query::aggregate_layers(
+        lsoa,
+        lad19,
+        &req(Via::Spatial, Aggregation::WeightedMean),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadRequest);
+    assert!(e.to_string().contains("weights"));
+
+    let compare = |group: &str| {
+        query::compare_on_layer(
+            lad19,
+            &CompareRequest {
+                indicator: "imd_score".into(),
+                group_by: "area_class_subgroup".into(),
+                group: Some(group.into()),
+                england_only: true,
+                ..CompareRequest::default()
+            },
+            &[],
+        )
+    };
+    let c = compare("Mining Legacy").unwrap();
+    assert_eq!(c.comparison.a.count, 7);
+    assert_eq!(c.comparison.b.name.as_deref(), Some("rest of England"));
+    let e = compare("Atlantis").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert!(e.hint().contains("Mining Legacy"));
+    let e = query::compare_on_layer(
+        lad19,
+        &CompareRequest {
+            indicator: "imd_score".into(),
+            group_by: "country".into(),
+            group: Some("Wales".into()),
+            ..CompareRequest::default()
+        },
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unprocessable, "{e}");
+}
