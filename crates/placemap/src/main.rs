@@ -37,6 +37,12 @@ pub enum Command {
     Join(commands::join::JoinArgs),
     /// List the layers and indicators of the catalogue.
     Layers(commands::layers::LayersArgs),
+    /// Aggregate small areas to districts (by lookup or spatially), reporting exclusions.
+    Aggregate(commands::aggregate::AggregateArgs),
+    /// Compare a group of districts with another or the rest; correlate two indicators.
+    Compare(commands::compare::CompareArgs),
+    /// Global Moran's I and LISA clusters of an indicator.
+    Clusters(commands::clusters::ClustersArgs),
 }
 
 fn main() -> ExitCode {

@@ -1,5 +1,8 @@
 //! One module per command, each with its clap arguments and a `run`.
 
+pub mod aggregate;
+pub mod clusters;
+pub mod compare;
 pub mod join;
 pub mod layers;
 pub mod lookup;
@@ -28,6 +31,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lookup(a) => lookup::run(&ctx, a),
         Command::Join(a) => join::run(&ctx, a),
         Command::Layers(a) => layers::run(&ctx, a),
+        Command::Aggregate(a) => aggregate::run(&ctx, a),
+        Command::Compare(a) => compare::run(&ctx, a),
+        Command::Clusters(a) => clusters::run(&ctx, a),
     }
 }
 
