@@ -10,6 +10,13 @@
 //! Rings of many vertices carry a small edge index (edges binned by y), so a test touches only
 //! the few edges at the point's latitude instead of thousands.
 //!
+//! That R-tree path is the reference. Lookups go through a uniform grid over the layer
+//! (`CellGrid`): a cell no border crosses holds its answer, and a cell a border crosses holds
+//! copies of its edges and the districts' parities at an anchor point, from which the answer
+//! for any point in the cell follows exactly (same rule, same result) by looking at those few
+//! edges only. The R-tree path remains for degenerate layers where no grid can be built, and
+//! serves [`DistrictIndex::candidates_in_bbox`] and [`DistrictIndex::nearest`].
+//!
 //! # Border rule
 //!
 //! A point exactly on a border belongs to the district *just east* of it; on an east-west
@@ -225,7 +232,8 @@ impl DistrictIndex {
         }
     }
 
-    /// The exact test behind [`lookup`](Self::lookup): R-tree envelope hits, then even-odd.
+    /// The reference test (R-tree envelope hits, then even-odd), used when there is no grid;
+    /// [`lookup`](Self::lookup) gives the same answer from the grid.
     fn lookup_exact(&self, lon: f64, lat: f64) -> Option<usize> {
         let p = Coord { x: lon, y: lat };
         // Districts with an odd number of crossings so far; a point is inside very few rings,
@@ -572,6 +580,7 @@ impl CellGrid {
         let mut events: Vec<(usize, u32)> = Vec::new();
         let mut odd: Vec<u32> = Vec::new();
         let mut run: Vec<CellEntry> = Vec::new();
+        let mut base: Vec<u32> = Vec::new();
         for (r, &y) in anchor_y.iter().enumerate() {
             events.clear();
             for c in 0..cols {
@@ -621,7 +630,8 @@ impl CellGrid {
                     continue;
                 }
                 let anchor = Coord { x: anchor_x[c], y };
-                let mut base = odd.clone();
+                base.clear();
+                base.extend_from_slice(&odd);
                 run.clear();
                 for &(k, district) in cell_pairs {
                     let (a, b) = (index.coords[k as usize], index.coords[k as usize + 1]);
