@@ -144,6 +144,8 @@ impl Layer {
     /// English areas (code starting with `E`) of a boundary file with a value column joined,
     /// classified into quintiles and coloured OrRd (reversed when
     /// higher is better, so that worse is darker).
+    // One call per layer below; a parameter struct would only restate these names.
+    #[allow(clippy::too_many_arguments)]
     pub fn england(
         boundaries: &str,
         code_key: &str,
