@@ -18,6 +18,12 @@ test: fmt-check lint
 	CI=$${CI:-} $(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
 	$(CARGO) build --workspace --benches
+	$(MAKE) e2e-browser
+
+## The interactive map in headless Chromium (system /usr/bin/chromium, no downloads).
+e2e-browser:
+	$(CARGO) build -p placemap
+	cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && node map.test.mjs
 
 ci: test doc
 

@@ -231,11 +231,20 @@ pub fn join_tables(
         let Some(ti) = table.indicator(&spec.id) else {
             continue;
         };
-        joined.push(crate::join::join_indicator(
-            spec.to_meta(source),
-            &layer_codes,
-            ti,
-        ));
+        let mut ind = crate::join::join_indicator(spec.to_meta(source), &layer_codes, ti);
+        // Periods with no value on this layer (e.g. pay 2002-2007, published for the UK and
+        // countries only) cannot be mapped; the join report's coverage still lists them.
+        ind.periods.retain(|p| match &p.values {
+            PeriodValues::Numeric(v) => v.iter().any(Option::is_some),
+            PeriodValues::Categorical(v) => v.iter().any(Option::is_some),
+        });
+        if ind.periods.is_empty() {
+            continue;
+        }
+        if ind.period(&ind.default_period).is_none() {
+            ind.default_period = ind.periods.last().map(|p| p.label.clone()).unwrap_or_default();
+        }
+        joined.push(ind);
     }
     for ind in joined {
         layer.add_indicator(ind);
