@@ -17,6 +17,8 @@ pub mod routes;
 pub mod serve;
 /// Shared state built once at start-up.
 pub mod state;
+/// Static maps for reports (shared by the route and `placemap render`).
+pub mod staticmap;
 /// Request style options resolved into classifications and fills.
 pub mod style;
 
@@ -107,6 +109,7 @@ pub fn app(state: SharedState) -> Router {
             get(routes::tiles::tile),
         )
         .route("/legend/{layer}/{file}", get(routes::legend::legend))
+        .route("/static/{layer}/{file}", get(routes::staticmap::static_map))
         .route("/map/{layer}/{indicator}", get(routes::map::page))
         .route("/map/assets/{*path}", get(routes::map::asset))
         .route("/stats", get(routes::stats::index))

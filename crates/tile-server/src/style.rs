@@ -79,7 +79,7 @@ pub struct Category {
 }
 
 /// A style resolved against an indicator's data.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ResolvedStyle {
     /// Canonical text of the style (part of tile cache keys and ETags).
     pub key: String,

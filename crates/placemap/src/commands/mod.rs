@@ -6,6 +6,7 @@ pub mod compare;
 pub mod join;
 pub mod layers;
 pub mod lookup;
+pub mod render;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lookup(a) => lookup::run(&ctx, a),
         Command::Join(a) => join::run(&ctx, a),
         Command::Layers(a) => layers::run(&ctx, a),
+        Command::Render(a) => render::run(&ctx, a),
         Command::Aggregate(a) => aggregate::run(&ctx, a),
         Command::Compare(a) => compare::run(&ctx, a),
         Command::Clusters(a) => clusters::run(&ctx, a),

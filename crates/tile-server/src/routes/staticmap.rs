@@ -1,0 +1,44 @@
+//! `GET /static/{layer}/{indicator}.{png,svg}`: a finished figure for reports.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::state::SharedState;
+use crate::staticmap::{self, Format};
+
+/// Renders on a blocking thread (a national LSOA map takes a few hundred milliseconds).
+pub async fn static_map(
+    State(state): State<SharedState>,
+    Path((layer_id, file)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (indicator_id, ext) = file.rsplit_once('.').ok_or_else(|| {
+        ApiError::not_found(
+            format!("{file:?} has no format extension"),
+            "use /static/{layer}/{indicator}.png or .svg",
+        )
+    })?;
+    let format = Format::from_extension(ext).ok_or_else(|| {
+        ApiError::not_found(
+            format!("static map format {ext:?} is not served"),
+            "formats: png, svg",
+        )
+    })?;
+    // Check ids before doing any work.
+    let layer = state.layer(&layer_id)?;
+    state.indicator(layer, indicator_id)?;
+    let st = state.clone();
+    let indicator_id = indicator_id.to_string();
+    let body = tokio::task::spawn_blocking(move || {
+        let layer = st.layer(&layer_id)?;
+        let ind = st.indicator(layer, &indicator_id)?;
+        staticmap::render(&st, layer, ind, &q, format)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
+}

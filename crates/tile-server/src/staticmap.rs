@@ -1,0 +1,309 @@
+//! Static, publication-ready maps for reports (`GET /static/{layer}/{indicator}.{png,svg}` and
+//! `placemap render`): the same classification and palette as the tiles, framed as a figure
+//! with title, legend, credit line and an optional London inset.
+
+use std::collections::HashMap;
+
+use choropleth::figure::{Figure, FigureError, FigureOptions, InsetCorner, MapDistrict};
+use districts::{District, Indicator, Layer};
+use tile_math::Bounds;
+
+use crate::error::{ApiError, valid_ids};
+use crate::params::{parse_bbox, parse_bool, parse_list, parse_num};
+use crate::state::AppState;
+use crate::style::{self, STYLE_OPTIONS};
+
+/// Options of a static map besides the style options.
+pub const FIGURE_OPTIONS: [&str; 9] = [
+    "title",
+    "subtitle",
+    "width",
+    "height",
+    "scale",
+    "region",
+    "bbox",
+    "districts",
+    "inset",
+];
+
+/// Output format of a static map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    /// `png` or `svg` (from a file extension).
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        match ext.to_ascii_lowercase().as_str() {
+            "png" => Some(Format::Png),
+            "svg" => Some(Format::Svg),
+            _ => None,
+        }
+    }
+    /// The HTTP content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Png => "image/png",
+            Format::Svg => "image/svg+xml",
+        }
+    }
+}
+
+fn attribute<'a>(d: &'a District, key: &str) -> Option<&'a str> {
+    d.attributes
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether a district is in England: its own code, or the LAD code a small area carries.
+fn in_england(d: &District) -> bool {
+    d.code.starts_with('E')
+}
+
+/// Whether a district is in London (a borough, or a small area in one).
+fn in_london(d: &District) -> bool {
+    d.code.starts_with("E09")
+        || attribute(d, "lad19cd").is_some_and(|c| c.starts_with("E09"))
+        || attribute(d, "region_name") == Some("London")
+}
+
+fn figure_error(e: FigureError) -> ApiError {
+    match e {
+        FigureError::Pixmap { .. } | FigureError::Svg(_) | FigureError::Png(_) => {
+            ApiError::Internal(e.to_string())
+        }
+        other => ApiError::bad_request(
+            other.to_string(),
+            "width and height from 200 to 10000 px (after scale), scale up to 8, a non-empty extent",
+        ),
+    }
+}
+
+/// Renders the static map of `indicator` on `layer` with the request's options.
+pub fn render(
+    state: &AppState,
+    layer: &Layer,
+    ind: &Indicator,
+    q: &HashMap<String, String>,
+    format: Format,
+) -> Result<Vec<u8>, ApiError> {
+    let known: Vec<&str> = STYLE_OPTIONS
+        .iter()
+        .chain(FIGURE_OPTIONS.iter())
+        .copied()
+        .collect();
+    crate::params::reject_unknown(q, &known)?;
+    let style_q: HashMap<String, String> = q
+        .iter()
+        .filter(|(k, _)| STYLE_OPTIONS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let style = style::resolve(state, layer, ind, &style_q)?;
+
+    // Which districts are drawn, and the extent.
+    let n = layer.districts.len();
+    let chosen: Vec<bool> = match (q.get("region"), q.get("bbox"), q.get("districts")) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "give one of region=, bbox= or districts=",
+                "the default extent is all of England",
+            ));
+        }
+        (Some(region), None, None) => {
+            let mut regions: Vec<&str> = layer
+                .districts
+                .iter()
+                .filter_map(|d| attribute(d, "region_name"))
+                .filter(|r| !r.is_empty())
+                .collect();
+            regions.sort_unstable();
+            regions.dedup();
+            if regions.is_empty() {
+                return Err(ApiError::bad_request(
+                    format!("layer {} has no region attribute", layer.meta.id),
+                    "region= works on layers that carry region_name (lad19, lsoa11); use districts= or bbox= here",
+                ));
+            }
+            let Some(r) = regions
+                .iter()
+                .find(|r| r.eq_ignore_ascii_case(region.trim()))
+            else {
+                return Err(ApiError::not_found(
+                    format!("unknown region {region:?}"),
+                    valid_ids("regions", regions.iter().copied()),
+                ));
+            };
+            layer
+                .districts
+                .iter()
+                .map(|d| attribute(d, "region_name") == Some(*r))
+                .collect()
+        }
+        (None, Some(b), None) => {
+            let [w, s, e, nn] = parse_bbox(b)?;
+            let mut v = vec![false; n];
+            for i in layer.index.candidates_in_bbox(w, s, e, nn) {
+                v[i] = true;
+            }
+            v
+        }
+        (None, None, Some(list)) => {
+            let codes = parse_list(list);
+            if codes.is_empty() {
+                return Err(ApiError::bad_request(
+                    "districts= is empty",
+                    "districts=E06000001,E06000004 (GSS codes)",
+                ));
+            }
+            let mut v = vec![false; n];
+            for c in codes {
+                let i = layer.position(&c).ok_or_else(|| {
+                    ApiError::not_found(
+                        format!("no district {c:?} in layer {}", layer.meta.id),
+                        format!("GET /layers/{}/districts lists the codes", layer.meta.id),
+                    )
+                })?;
+                v[i] = true;
+            }
+            v
+        }
+        (None, None, None) => layer.districts.iter().map(in_england).collect(),
+    };
+    let mut extent: Option<Bounds> = None;
+    for (d, _) in layer.districts.iter().zip(&chosen).filter(|(_, c)| **c) {
+        if let Some(r) = d.mercator.bbox() {
+            let e = extent.get_or_insert(Bounds {
+                min_x: f64::MAX,
+                min_y: f64::MAX,
+                max_x: f64::MIN,
+                max_y: f64::MIN,
+            });
+            e.min_x = e.min_x.min(r.min().x);
+            e.min_y = e.min_y.min(r.min().y);
+            e.max_x = e.max_x.max(r.max().x);
+            e.max_y = e.max_y.max(r.max().y);
+        }
+    }
+    let mut extent = extent.ok_or_else(|| {
+        ApiError::unprocessable(
+            "nothing to draw in that extent",
+            "widen the bbox or pick other districts",
+        )
+    })?;
+    if let Some(b) = q.get("bbox") {
+        // The requested box, not the bounds of the districts it touches.
+        let [w, s, e, nn] = parse_bbox(b)?;
+        let (x0, y0) = tile_math::lonlat_to_mercator(w, s);
+        let (x1, y1) = tile_math::lonlat_to_mercator(e, nn);
+        extent = Bounds {
+            min_x: x0,
+            min_y: y0,
+            max_x: x1,
+            max_y: y1,
+        };
+    }
+    // With bbox= every district in view is drawn; otherwise only the chosen ones.
+    let draw_all_in_view = q.contains_key("bbox");
+
+    // The legend counts what the figure shows, with the breaks of the whole layer (as tiles).
+    let legend = {
+        let drawn = |i: usize| draw_all_in_view || chosen[i];
+        let mut shown = (*style).clone();
+        if let Some(c) = shown.classification.as_mut() {
+            c.counts = vec![0; c.breaks.len()];
+            c.no_data = 0;
+            for (_, v) in style.values.iter().enumerate().filter(|(i, _)| drawn(*i)) {
+                match c.class_of_opt(*v) {
+                    Some(k) => c.counts[k] += 1,
+                    None => c.no_data += 1,
+                }
+            }
+        }
+        for cat in shown.categories.iter_mut() {
+            cat.count = 0;
+        }
+        for (_, f) in style.fills.iter().enumerate().filter(|(i, _)| drawn(*i)) {
+            if let choropleth::render::Fill::Solid(c) = f {
+                if let Some(cat) = shown.categories.iter_mut().find(|k| k.color == *c) {
+                    cat.count += 1;
+                }
+            }
+        }
+        shown.fills = style
+            .fills
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| drawn(*i))
+            .map(|(_, f)| *f)
+            .collect();
+        crate::routes::legend::legend_for(layer, ind, &shown)?
+    };
+    let mut opts = FigureOptions::default();
+    opts.width = match q.get("width") {
+        Some(w) => parse_num("width", w)?,
+        None => 1000,
+    };
+    opts.height = match q.get("height") {
+        Some(h) => parse_num("height", h)?,
+        None => 1100,
+    };
+    opts.scale = match q.get("scale") {
+        Some(s) => parse_num("scale", s)?,
+        None => 1.0,
+    };
+    opts.title = q
+        .get("title")
+        .cloned()
+        .unwrap_or_else(|| ind.meta.title.clone());
+    opts.subtitle = q.get("subtitle").cloned().unwrap_or_else(|| {
+        let scope = match (q.get("region"), q.get("bbox"), q.get("districts")) {
+            (Some(r), _, _) => r.trim().to_string(),
+            (None, None, None) => "England".to_string(),
+            _ => layer.meta.title.clone(),
+        };
+        format!(
+            "{scope}, {}, {}",
+            layer
+                .meta
+                .title
+                .to_lowercase()
+                .split(" (")
+                .next()
+                .unwrap_or(""),
+            style.showing.label()
+        )
+    });
+    opts.credit = crate::routes::legend::credit(layer, ind);
+    let want_inset = match q.get("inset") {
+        Some(v) => parse_bool("inset", v)?,
+        None => true,
+    };
+    if want_inset {
+        // Top left is open sea and Scotland on an England map; the North East coast is top right.
+        opts.london_inset = Some(InsetCorner::TopLeft);
+    }
+    let districts: Vec<MapDistrict> = layer
+        .districts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| draw_all_in_view || chosen[*i])
+        .map(|(i, d)| {
+            let highlight = style.highlight.contains(&i);
+            MapDistrict {
+                geometry: &d.mercator.0,
+                fill: style.fills[i],
+                label: highlight.then_some(d.name.as_str()),
+                highlight,
+                in_london: in_london(d),
+            }
+        })
+        .collect();
+    let fig = Figure::new(districts, extent, &legend, opts).map_err(figure_error)?;
+    match format {
+        Format::Svg => Ok(fig.to_svg().into_bytes()),
+        Format::Png => fig.to_png().map_err(figure_error),
+    }
+}

@@ -1,0 +1,74 @@
+//! Static report maps over HTTP (`/static/{layer}/{indicator}.{png,svg}`): England, a region, a
+//! highlight, golden PNGs, and bad options answered 4xx with hints.
+
+use placemap_e2e::{check_golden_png, expect_client_error, get};
+
+#[tokio::test]
+async fn golden_static_england_region_and_highlight() {
+    for (uri, name) in [
+        (
+            "/static/lad19/imd_score.png?width=800&height=900",
+            "static/http_england_lad19_imd.png",
+        ),
+        (
+            "/static/lad19/median_weekly_pay.png?region=North%20East&width=800&height=900",
+            "static/http_north_east_lad19_pay.png",
+        ),
+        (
+            "/static/lad19/imd_score.png?highlight=E06000001,E08000021&width=800&height=900&inset=false",
+            "static/http_england_lad19_imd_highlight.png",
+        ),
+    ] {
+        let r = get(uri).await;
+        assert_eq!(r.status, 200, "{uri}: {}", r.text());
+        assert_eq!(r.header("content-type").as_deref(), Some("image/png"));
+        check_golden_png(name, &r.body);
+    }
+}
+
+#[tokio::test]
+async fn svg_has_text_as_text_and_the_credit() {
+    let r = get("/static/lad19/imd_score.svg?highlight=E06000001&title=Deprivation%20in%20England")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type").as_deref(), Some("image/svg+xml"));
+    let svg = r.text();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"));
+    assert!(svg.contains(">Deprivation in England<"), "custom title");
+    assert!(svg.contains("Hartlepool"), "highlighted district labelled");
+    assert!(svg.contains("Crown copyright"), "credit line");
+    assert!(svg.contains("London"), "London inset");
+    // One path per English district at least (the inset adds London's again).
+    assert!(svg.matches("<path").count() >= 317);
+}
+
+#[tokio::test]
+async fn print_scale_and_lsoa_map() {
+    let r = get("/static/lad19/imd_score.png?width=600&height=700&scale=2").await;
+    assert_eq!(r.status, 200);
+    let img = image::load_from_memory(&r.body).expect("PNG");
+    assert_eq!((img.width(), img.height()), (1200, 1400));
+    let r = get("/static/lsoa11/imd_decile.png?region=North%20East&width=600&height=700").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[tokio::test]
+async fn bad_static_options_are_4xx_with_hints() {
+    let j = expect_client_error("/static/lad19/imd_score.png?region=Atlantis", 404).await;
+    assert!(j["hint"].as_str().is_some_and(|h| h.contains("North East")));
+    expect_client_error("/static/lad19/imd_score.png?districts=", 400).await;
+    expect_client_error("/static/lad19/imd_score.png?districts=E99999999", 404).await;
+    expect_client_error("/static/lad19/imd_score.png?width=0", 400).await;
+    expect_client_error("/static/lad19/imd_score.png?width=100000", 400).await;
+    expect_client_error("/static/lad19/imd_score.png?width=abc", 400).await;
+    expect_client_error("/static/lad19/imd_score.png?scale=99", 400).await;
+    expect_client_error("/static/lad19/imd_score.png?colour=red", 400).await;
+    expect_client_error(
+        "/static/lad19/imd_score.png?region=London&bbox=-1,51,0,52",
+        400,
+    )
+    .await;
+    expect_client_error("/static/lad19/imd_score.gif", 404).await;
+    expect_client_error("/static/lad21/imd_score.png?region=London", 400).await;
+    expect_client_error("/static/lad19/imd_score.png?k=20", 400).await;
+}
