@@ -242,7 +242,11 @@ pub fn join_tables(
             continue;
         }
         if ind.period(&ind.default_period).is_none() {
-            ind.default_period = ind.periods.last().map(|p| p.label.clone()).unwrap_or_default();
+            ind.default_period = ind
+                .periods
+                .last()
+                .map(|p| p.label.clone())
+                .unwrap_or_default();
         }
         joined.push(ind);
     }

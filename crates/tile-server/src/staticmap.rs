@@ -226,10 +226,10 @@ pub fn render(
             cat.count = 0;
         }
         for (_, f) in style.fills.iter().enumerate().filter(|(i, _)| drawn(*i)) {
-            if let choropleth::render::Fill::Solid(c) = f {
-                if let Some(cat) = shown.categories.iter_mut().find(|k| k.color == *c) {
-                    cat.count += 1;
-                }
+            if let choropleth::render::Fill::Solid(c) = f
+                && let Some(cat) = shown.categories.iter_mut().find(|k| k.color == *c)
+            {
+                cat.count += 1;
             }
         }
         shown.fills = style
@@ -241,7 +241,10 @@ pub fn render(
             .collect();
         crate::routes::legend::legend_for(layer, ind, &shown)?
     };
-    let mut opts = FigureOptions::default();
+    let mut opts = FigureOptions {
+        width: 1000,
+        ..FigureOptions::default()
+    };
     opts.width = match q.get("width") {
         Some(w) => parse_num("width", w)?,
         None => 1000,

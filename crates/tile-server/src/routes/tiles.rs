@@ -95,15 +95,14 @@ pub async fn tile(
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
+        && inm.split(',').any(|t| t.trim() == tag || t.trim() == "*")
     {
-        if inm.split(',').any(|t| t.trim() == tag || t.trim() == "*") {
-            state.metrics.not_modified.inc();
-            let mut r = StatusCode::NOT_MODIFIED.into_response();
-            if let Ok(v) = HeaderValue::from_str(&tag) {
-                r.headers_mut().insert(header::ETAG, v);
-            }
-            return Ok(r);
+        state.metrics.not_modified.inc();
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(&tag) {
+            r.headers_mut().insert(header::ETAG, v);
         }
+        return Ok(r);
     }
     let key = (
         Arc::<str>::from(style.key.as_str()),
