@@ -442,3 +442,85 @@ async fn legends_in_three_formats() {
     expect_client_error("/legend/lad19/imd_score.png?scale=100", 400).await;
     expect_client_error("/legend/lad19/imd_score.json?k=99", 400).await;
 }
+
+#[tokio::test]
+async fn bivariate_tiles_legend_and_static_map() {
+    let q = "bivariate=median_weekly_pay";
+    let r = get(&format!("/legend/lad19/imd_score.json?{q}")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    let entries = j["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 9, "3 x 3 classes");
+    let counted: u64 = entries.iter().filter_map(|e| e["count"].as_u64()).sum();
+    // English districts with both an IMD score and 2021 pay on LAD 2019 codes.
+    assert!((290..=317).contains(&counted), "{counted}");
+    assert_eq!(entries[0]["color"], "#e8e8e8");
+    assert_eq!(entries[8]["color"], "#574249");
+    // Hartlepool: high deprivation, low pay -> the high/low cell.
+    let st = state();
+    let layer = st.atlas.layer("lad19").expect("lad19");
+    let i = layer.position("E06000001").expect("Hartlepool");
+    let ind = layer.indicator("imd_score").expect("imd");
+    let mut query = std::collections::HashMap::new();
+    query.insert("bivariate".to_string(), "median_weekly_pay".to_string());
+    let style = tile_server::style::resolve(&st, layer, ind, &query).expect("style");
+    // Expected cell: terciles of each indicator over districts that have both values.
+    let values = |id: &str| -> Vec<Option<f64>> {
+        let ind = layer.indicator(id).expect("indicator");
+        match &ind.period(&ind.default_period).expect("period").values {
+            districts::layer::PeriodValues::Numeric(v) => v.clone(),
+            districts::layer::PeriodValues::Categorical(_) => panic!("numeric"),
+        }
+    };
+    let (a, b) = (values("imd_score"), values("median_weekly_pay"));
+    let both = |v: &[Option<f64>]| -> Vec<Option<f64>> {
+        v.iter()
+            .zip(a.iter().zip(&b))
+            .map(|(x, (p, q))| if p.is_some() && q.is_some() { *x } else { None })
+            .collect()
+    };
+    let ta = choropleth::classify::classify(&both(&a), &choropleth::classify::Scheme::Quantile, 3)
+        .expect("terciles");
+    let tb = choropleth::classify::classify(&both(&b), &choropleth::classify::Scheme::Quantile, 3)
+        .expect("terciles");
+    let (ci, cj) = (
+        ta.class_of_opt(a[i]).expect("imd"),
+        tb.class_of_opt(b[i]).expect("pay"),
+    );
+    assert_eq!(ci, 2, "Hartlepool is in the most deprived third");
+    let grid = choropleth::palette::bivariate_3x3();
+    let high_low = grid[ci][cj];
+    assert_eq!(
+        style.fills[i],
+        choropleth::render::Fill::Solid(choropleth::render::Rgba(
+            high_low.r, high_low.g, high_low.b, 255
+        ))
+    );
+    let p = layer.districts[i]
+        .wgs84
+        .0
+        .interior_point()
+        .expect("interior point");
+    let (px, py, t) = pixel_of(p.x(), p.y(), 9, 256);
+    let r = get(&format!(
+        "/tiles/lad19/imd_score/{}/{}/{}.png?{q}",
+        t.z, t.x, t.y
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let img = image::load_from_memory(&r.body).expect("PNG").to_rgba8();
+    assert_eq!(
+        img.get_pixel(px, py).0,
+        [high_low.r, high_low.g, high_low.b, 255]
+    );
+    let r = get(&format!("/static/lad19/imd_score.svg?{q}")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("#574249") || r.text().contains("#574249".to_uppercase().as_str()));
+    expect_client_error("/legend/lad19/imd_score.json?bivariate=nope", 404).await;
+    expect_client_error("/legend/lad19/imd_score.json?bivariate=imd_score", 400).await;
+    expect_client_error(
+        "/legend/lad19/imd_score.json?bivariate=median_weekly_pay&k=4",
+        400,
+    )
+    .await;
+}

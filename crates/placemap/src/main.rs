@@ -38,7 +38,7 @@ pub enum Command {
     /// List the layers and indicators of the catalogue.
     Layers(commands::layers::LayersArgs),
     /// A static, publication-ready map (PNG or SVG) for reports.
-    Render(commands::render::RenderArgs),
+    Render(Box<commands::render::RenderArgs>),
     /// Aggregate small areas to districts (by lookup or spatially), reporting exclusions.
     Aggregate(commands::aggregate::AggregateArgs),
     /// Compare a group of districts with another or the rest; correlate two indicators.

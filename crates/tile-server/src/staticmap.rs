@@ -257,10 +257,18 @@ pub fn render(
         Some(s) => parse_num("scale", s)?,
         None => 1.0,
     };
-    opts.title = q
-        .get("title")
-        .cloned()
-        .unwrap_or_else(|| ind.meta.title.clone());
+    opts.title = match (
+        q.get("title"),
+        q.get("bivariate").and_then(|b| layer.indicator(b)),
+    ) {
+        (Some(t), _) => t.clone(),
+        (None, Some(other)) => format!(
+            "{} against {}",
+            ind.meta.title,
+            other.meta.title.to_lowercase()
+        ),
+        (None, None) => ind.meta.title.clone(),
+    };
     opts.subtitle = q.get("subtitle").cloned().unwrap_or_else(|| {
         let scope = match (q.get("region"), q.get("bbox"), q.get("districts")) {
             (Some(r), _, _) => r.trim().to_string(),

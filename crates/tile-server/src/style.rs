@@ -18,7 +18,9 @@ use crate::params::{parse_bool, parse_list, parse_num};
 use crate::state::AppState;
 
 /// Options every styled route (tiles, TileJSON, legend, static map) accepts.
-pub const STYLE_OPTIONS: [&str; 10] = [
+pub const STYLE_OPTIONS: [&str; 12] = [
+    "bivariate",
+    "bivariate_year",
     "scheme",
     "k",
     "breaks",
@@ -276,6 +278,9 @@ fn build(
         None => false,
     };
 
+    if let Some(other) = q.get("bivariate") {
+        return build_bivariate(layer, ind, other, q, key, showing, highlight);
+    }
     if ind.meta.categorical {
         return build_categorical(layer, ind, q, key, showing, highlight, reverse);
     }
@@ -457,7 +462,7 @@ fn build_categorical(
         .get("palette")
         .cloned()
         .unwrap_or_else(|| "categorical".into());
-    let mut colors: Vec<Rgba> = categorical_colors(names.len());
+    let mut colors: Vec<Rgba> = colors_for_categories(&names);
     if reverse {
         colors.reverse();
     }
@@ -535,6 +540,31 @@ fn classify_error(e: choropleth::classify::ClassifyError) -> ApiError {
     }
 }
 
+/// Conventional LISA cluster colours (GeoDa): hot spots red, cold spots blue, outliers pale.
+const LISA_COLOURS: [(&str, Rgba); 6] = [
+    ("high-high", Rgba(0xd7, 0x19, 0x1c, 255)),
+    ("high-low", Rgba(0xfd, 0xae, 0x61, 255)),
+    ("low-high", Rgba(0xab, 0xd9, 0xe9, 255)),
+    ("low-low", Rgba(0x2c, 0x7b, 0xb6, 255)),
+    ("not significant", Rgba(0xee, 0xee, 0xee, 255)),
+    ("no neighbours", Rgba(0x99, 0x99, 0x99, 255)),
+];
+
+/// Colours for the given category names: LISA colours when the names are LISA classes,
+/// otherwise [`categorical_colors`].
+fn colors_for_categories(names: &[&str]) -> Vec<Rgba> {
+    let lisa: Option<Vec<Rgba>> = names
+        .iter()
+        .map(|n| {
+            LISA_COLOURS
+                .iter()
+                .find(|(l, _)| l.eq_ignore_ascii_case(n))
+                .map(|(_, c)| *c)
+        })
+        .collect();
+    lisa.unwrap_or_else(|| categorical_colors(names.len()))
+}
+
 /// Distinct colours for `n` categories: Tableau 10 then Set3 (22 in all), then evenly spaced
 /// hues of the sinebow for more.
 fn categorical_colors(n: usize) -> Vec<Rgba> {
@@ -553,4 +583,139 @@ fn categorical_colors(n: usize) -> Vec<Rgba> {
             Rgba(c.r, c.g, c.b, 255)
         })
         .collect()
+}
+
+/// Class names of terciles, low to high.
+const TERCILES: [&str; 3] = ["low", "mid", "high"];
+
+/// A bivariate choropleth (3 x 3 classes): terciles of this indicator against terciles of
+/// `other`, coloured with Joshua Stevens' blue-pink scheme. Each of the nine combinations is a
+/// category, so legends, static maps and tiles need nothing special.
+fn build_bivariate(
+    layer: &Layer,
+    ind: &Indicator,
+    other_id: &str,
+    q: &HashMap<String, String>,
+    key: String,
+    showing: Showing,
+    highlight: Vec<usize>,
+) -> Result<ResolvedStyle, ApiError> {
+    for opt in [
+        "scheme", "k", "breaks", "palette", "reverse", "change", "midpoint",
+    ] {
+        if q.contains_key(opt) {
+            return Err(ApiError::bad_request(
+                format!("{opt}= does not apply to a bivariate map"),
+                "bivariate maps take year=, bivariate_year= and highlight=; both indicators are cut into terciles",
+            ));
+        }
+    }
+    let other = layer.indicator(other_id).ok_or_else(|| {
+        ApiError::not_found(
+            format!(
+                "bivariate: unknown indicator {other_id:?} on layer {}",
+                layer.meta.id
+            ),
+            valid_ids(
+                "indicators",
+                layer
+                    .indicators
+                    .iter()
+                    .filter(|i| !i.meta.categorical)
+                    .map(|i| i.meta.id.as_str()),
+            ),
+        )
+    })?;
+    if other.meta.id == ind.meta.id || ind.meta.categorical || other.meta.categorical {
+        return Err(ApiError::bad_request(
+            "a bivariate map needs two different numeric indicators",
+            "e.g. /tiles/lad19/imd_score/{z}/{x}/{y}.png?bivariate=median_weekly_pay",
+        ));
+    }
+    let Showing::Period(period) = &showing else {
+        return Err(ApiError::bad_request(
+            "change= does not apply to a bivariate map",
+            "pick periods with year= and bivariate_year=",
+        ));
+    };
+    let other_period = match q.get("bivariate_year") {
+        Some(y) => resolve_period(other, y)?,
+        None => other.default_period.clone(),
+    };
+    let a = numeric(ind, period)?;
+    let b = numeric(other, &other_period)?;
+    // Only districts with both values are classified, so the terciles describe the pairs mapped.
+    let both: Vec<bool> = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| x.is_some() && y.is_some())
+        .collect();
+    let only = |v: &[Option<f64>]| -> Vec<Option<f64>> {
+        v.iter()
+            .zip(&both)
+            .map(|(x, k)| if *k { *x } else { None })
+            .collect()
+    };
+    let ca = classify(&only(&a), &Scheme::Quantile, 3).map_err(classify_error)?;
+    let cb = classify(&only(&b), &Scheme::Quantile, 3).map_err(classify_error)?;
+    if ca.classes() != 3 || cb.classes() != 3 {
+        return Err(ApiError::unprocessable(
+            "too few distinct values for terciles",
+            "pick indicators with at least three distinct values on this layer",
+        ));
+    }
+    let grid = choropleth::palette::bivariate_3x3();
+    let mut categories = Vec::with_capacity(9);
+    for (i, ta) in TERCILES.iter().enumerate() {
+        for (j, tb) in TERCILES.iter().enumerate() {
+            categories.push(Category {
+                label: format!("{ta} / {tb}"),
+                color: rgba(grid[i][j]),
+                count: 0,
+            });
+        }
+    }
+    let fills = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| match (ca.class_of_opt(*x), cb.class_of_opt(*y)) {
+            (Some(i), Some(j)) => {
+                categories[i * 3 + j].count += 1;
+                Fill::Solid(categories[i * 3 + j].color)
+            }
+            _ => Fill::NoData,
+        })
+        .collect();
+    let colors = categories.iter().map(|c| c.color).collect();
+    Ok(ResolvedStyle {
+        key,
+        layer: layer.meta.id.clone(),
+        indicator: ind.meta.id.clone(),
+        showing: Showing::Period(format!("{period} / {other_period}")),
+        classification: None,
+        colors,
+        categories,
+        palette: "bivariate 3x3 (Stevens)".into(),
+        palette_used: None,
+        values: a,
+        fills,
+        highlight,
+        unit: format!("terciles: {} / {}", short_title(ind), short_title(other)),
+    })
+}
+
+/// A short name for legend labels: the title up to its first colon or parenthesis.
+fn short_title(ind: &Indicator) -> String {
+    let t = ind
+        .meta
+        .title
+        .split([':', '('])
+        .next()
+        .unwrap_or(&ind.meta.title)
+        .trim();
+    if t.len() > 24 {
+        ind.meta.id.replace('_', " ")
+    } else {
+        t.to_string()
+    }
 }

@@ -32,7 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lookup(a) => lookup::run(&ctx, a),
         Command::Join(a) => join::run(&ctx, a),
         Command::Layers(a) => layers::run(&ctx, a),
-        Command::Render(a) => render::run(&ctx, a),
+        Command::Render(a) => render::run(&ctx, *a),
         Command::Aggregate(a) => aggregate::run(&ctx, a),
         Command::Compare(a) => compare::run(&ctx, a),
         Command::Clusters(a) => clusters::run(&ctx, a),

@@ -78,6 +78,12 @@ pub struct RenderArgs {
     /// diff (default) or pct.
     #[arg(long)]
     pub change_kind: Option<String>,
+    /// A second indicator for a bivariate (3 x 3) map against this one.
+    #[arg(long)]
+    pub bivariate: Option<String>,
+    /// Period of the second indicator of a bivariate map.
+    #[arg(long)]
+    pub bivariate_year: Option<String>,
     /// Midpoint of a diverging palette (a number or `median`).
     #[arg(long, allow_hyphen_values = true)]
     pub midpoint: Option<String>,
@@ -111,6 +117,8 @@ impl RenderArgs {
         put("change", self.change.clone());
         put("change_kind", self.change_kind.clone());
         put("midpoint", self.midpoint.clone());
+        put("bivariate", self.bivariate.clone());
+        put("bivariate_year", self.bivariate_year.clone());
         q
     }
 }
