@@ -85,3 +85,47 @@ async fn serves_on_loopback_and_shuts_down() {
         "server stopped cleanly: {res:?}"
     );
 }
+
+/// GDAL reads the GeoJSON over HTTP (the way QGIS and ogr2ogr users pull it): every feature,
+/// the properties as typed fields, WGS84. `.ci/run` installs gdal-bin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gdal_reads_the_geojson_over_http() {
+    let st = state();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let server = tokio::spawn(tile_server::serve::run_until(
+        st,
+        move |a| {
+            let _ = addr_tx.send(a);
+        },
+        async {
+            let _ = rx.await;
+        },
+    ));
+    let addr = addr_rx.await.expect("bound address");
+    let url =
+        format!("http://{addr}/layers/lad19.geojson?zoom=7&indicators=imd_score,median_weekly_pay");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("ogrinfo")
+            .args(["-ro", "-so", "-al", &url])
+            .env("GDAL_HTTP_TIMEOUT", "30")
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("ogrinfo runs (install gdal-bin)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "ogrinfo failed: {}{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Feature Count: 382"), "{text}");
+    assert!(text.contains("Geometry: Multi Polygon"), "{text}");
+    assert!(text.contains("imd_score: Real"), "{text}");
+    assert!(text.contains("code: String"), "{text}");
+    assert!(text.contains("WGS 84"), "{text}");
+    tx.send(()).expect("shutdown");
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
+}

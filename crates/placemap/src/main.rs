@@ -23,6 +23,9 @@ pub struct Cli {
     /// Quieter output (no progress bars).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Logs as JSON lines (for log collectors) instead of text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
