@@ -25,17 +25,14 @@ async fn http(addr: SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
     (status, head, buf[split + 4..].to_vec())
 }
 
-fn get(path: &str, extra: &str) -> String {
-    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}\r\n")
-}
+type Server = tokio::task::JoinHandle<Result<(), tile_server::serve::StartError>>;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serves_on_loopback_and_shuts_down() {
-    let st = state();
+/// Starts the server on 127.0.0.1:0; returns its address, the shutdown trigger and the task.
+async fn start() -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Server) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
     let server = tokio::spawn(tile_server::serve::run_until(
-        st,
+        state(),
         move |a| {
             let _ = addr_tx.send(a);
         },
@@ -43,7 +40,16 @@ async fn serves_on_loopback_and_shuts_down() {
             let _ = rx.await;
         },
     ));
-    let addr = addr_rx.await.expect("bound address");
+    (addr_rx.await.expect("bound address"), tx, server)
+}
+
+fn get(path: &str, extra: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}\r\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_on_loopback_and_shuts_down() {
+    let (addr, tx, server) = start().await;
     assert!(addr.ip().is_loopback() && addr.port() != 0);
 
     let (status, _, body) = http(addr, &get("/health", "")).await;
@@ -90,19 +96,7 @@ async fn serves_on_loopback_and_shuts_down() {
 /// the properties as typed fields, WGS84. `.ci/run` installs gdal-bin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gdal_reads_the_geojson_over_http() {
-    let st = state();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
-    let server = tokio::spawn(tile_server::serve::run_until(
-        st,
-        move |a| {
-            let _ = addr_tx.send(a);
-        },
-        async {
-            let _ = rx.await;
-        },
-    ));
-    let addr = addr_rx.await.expect("bound address");
+    let (addr, tx, server) = start().await;
     let url =
         format!("http://{addr}/layers/lad19.geojson?zoom=7&indicators=imd_score,median_weekly_pay");
     let out = tokio::task::spawn_blocking(move || {
