@@ -21,7 +21,11 @@ fn lad21_bng_and_lad19_wgs84_agree_on_unchanged_districts() {
         }
         let p = d.wgs84.0.interior_point().expect("interior point");
         checked += 1;
-        match lad19.index.lookup(p.x(), p.y()).map(|i| lad19.districts[i].code.as_str()) {
+        match lad19
+            .index
+            .lookup(p.x(), p.y())
+            .map(|i| lad19.districts[i].code.as_str())
+        {
             Some(c) if c == d.code => same += 1,
             other => differ.push((d.code.clone(), other.map(str::to_string))),
         }
@@ -30,8 +34,14 @@ fn lad21_bng_and_lad19_wgs84_agree_on_unchanged_districts() {
     // Never a different district. An interior point may fall outside the other file's
     // coastline where the two generalisations differ across an estuary (Halton on the
     // Mersey, Newport on the Usk).
-    assert!(differ.iter().all(|(_, got)| got.is_none()), "{same} of {checked} agree; differing: {differ:?}");
-    assert!(differ.len() <= 3, "{same} of {checked} agree; outside: {differ:?}");
+    assert!(
+        differ.iter().all(|(_, got)| got.is_none()),
+        "{same} of {checked} agree; differing: {differ:?}"
+    );
+    assert!(
+        differ.len() <= 3,
+        "{same} of {checked} agree; outside: {differ:?}"
+    );
 }
 
 #[test]
@@ -39,10 +49,19 @@ fn every_lsoa_falls_in_the_lad_the_imd_file_names() {
     let st = state();
     let lsoa = st.atlas.layer("lsoa11").expect("lsoa11");
     let lad19 = st.atlas.layer("lad19_bgc").expect("lad19_bgc");
-    let mut rdr = csv::Reader::from_path(data_dir().join("imd2019_lsoa_file1_imd.csv")).expect("IMD file 1");
+    let mut rdr =
+        csv::Reader::from_path(data_dir().join("imd2019_lsoa_file1_imd.csv")).expect("IMD file 1");
     let headers = rdr.headers().expect("header").clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name).expect(name);
-    let (lsoa_col, lad_col) = (col("LSOA code (2011)"), col("Local Authority District code (2019)"));
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+            .expect(name)
+    };
+    let (lsoa_col, lad_col) = (
+        col("LSOA code (2011)"),
+        col("Local Authority District code (2019)"),
+    );
     let lad_of: HashMap<String, String> = rdr
         .records()
         .map(|r| r.expect("row"))
@@ -53,7 +72,10 @@ fn every_lsoa_falls_in_the_lad_the_imd_file_names() {
     for d in &lsoa.districts {
         let want = lad_of.get(&d.code).expect("every LSOA is in File 1");
         let p = d.wgs84.0.interior_point().expect("interior point");
-        let got = lad19.index.lookup(p.x(), p.y()).map(|i| lad19.districts[i].code.clone());
+        let got = lad19
+            .index
+            .lookup(p.x(), p.y())
+            .map(|i| lad19.districts[i].code.clone());
         if got.as_deref() != Some(want.as_str()) {
             wrong.push((d.code.clone(), want.clone(), got));
         }
@@ -75,16 +97,24 @@ fn every_lsoa_falls_in_the_lad_the_imd_file_names() {
             deg * 111_000.0 > 300.0
         })
         .collect();
-    assert!(too_far.is_empty(), "LSOAs in a district other than the named one: {too_far:?}");
+    assert!(
+        too_far.is_empty(),
+        "LSOAs in a district other than the named one: {too_far:?}"
+    );
     assert!(wrong.len() <= 40, "{} misses: {wrong:?}", wrong.len());
-    assert!(wrong.len() <= 40, "{} LSOA interior points outside every district: {wrong:?}", wrong.len());
+    assert!(
+        wrong.len() <= 40,
+        "{} LSOA interior points outside every district: {wrong:?}",
+        wrong.len()
+    );
 }
 
 #[test]
 fn rail_stations_resolve_to_their_districts() {
     let st = state();
     let bng = ToWgs84::new(Crs::BritishNationalGrid).expect("BNG");
-    let mut rdr = csv::Reader::from_path(data_dir().join("naptan_rail_references_2016.csv")).expect("NaPTAN");
+    let mut rdr =
+        csv::Reader::from_path(data_dir().join("naptan_rail_references_2016.csv")).expect("NaPTAN");
     let mut at: HashMap<String, (f64, f64)> = HashMap::new();
     for r in rdr.records() {
         let r = r.expect("row");
@@ -98,8 +128,16 @@ fn rail_stations_resolve_to_their_districts() {
         ("Middlesbrough Rail Station", "E06000002", "E06000002"),
         ("Newcastle Rail Station", "E08000021", "E08000021"),
         ("Leeds Rail Station", "E08000035", "E08000035"),
-        ("Manchester Piccadilly Rail Station", "E08000003", "E08000003"),
-        ("Birmingham New Street Rail Station", "E08000025", "E08000025"),
+        (
+            "Manchester Piccadilly Rail Station",
+            "E08000003",
+            "E08000003",
+        ),
+        (
+            "Birmingham New Street Rail Station",
+            "E08000025",
+            "E08000025",
+        ),
         ("Cambridge Rail Station", "E07000008", "E07000008"),
         ("Aylesbury Rail Station", "E07000004", "E06000060"),
         ("Northampton Rail Station", "E07000154", "E06000062"),
@@ -110,9 +148,17 @@ fn rail_stations_resolve_to_their_districts() {
     let lad19 = st.atlas.layer("lad19").expect("lad19");
     let lad21 = st.atlas.layer("lad21").expect("lad21");
     for (station, code19, code21) in known {
-        let (lon, lat) = *at.get(station).unwrap_or_else(|| panic!("{station} not in NaPTAN"));
-        let got19 = lad19.index.lookup(lon, lat).map(|i| lad19.districts[i].code.as_str());
-        let got21 = lad21.index.lookup(lon, lat).map(|i| lad21.districts[i].code.as_str());
+        let (lon, lat) = *at
+            .get(station)
+            .unwrap_or_else(|| panic!("{station} not in NaPTAN"));
+        let got19 = lad19
+            .index
+            .lookup(lon, lat)
+            .map(|i| lad19.districts[i].code.as_str());
+        let got21 = lad21
+            .index
+            .lookup(lon, lat)
+            .map(|i| lad21.districts[i].code.as_str());
         assert_eq!(got19, Some(code19), "{station} on LAD 2019");
         assert_eq!(got21, Some(code21), "{station} on LAD 2021 (BNG file)");
     }
