@@ -4,7 +4,7 @@ DATA ?= $(abspath ../shared/data)
 ADDR ?= 127.0.0.1:8080
 CARGO ?= cargo
 
-.PHONY: run test ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser
+.PHONY: run test ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser bench-server
 
 build:
 	$(CARGO) build --release -p placemap
@@ -47,10 +47,18 @@ bless:
 bench:
 	$(CARGO) bench --workspace
 
-## The peers' side of BENCHMARKS.md (Mapnik, GeoPandas), measured in the same run.
-bench-peers:
+## The peers' side of BENCHMARKS.md (Mapnik, GeoPandas, PySAL), measured in the same run.
+bench-peers: build
 	bash ../shared/bench/prep_peers.sh
+	python3 bench/startup_geopandas.py $(DATA) 5
 	/usr/bin/python3 ../shared/bench/mapnik_tiles.py /tmp/placemap-bench/lad19_3857.shp 5 10 120
 	/usr/bin/python3 ../shared/bench/mapnik_tiles.py /tmp/placemap-bench/lsoa11_3857.shp 5 10 120
 	python3 ../shared/bench/geopandas_lookup.py $(DATA)/lad_2019_uk_generalised_wgs84.geojson lad19cd 1000000
 	python3 ../shared/bench/geopandas_lookup.py $(DATA)/lsoa_2011_england_generalised_wgs84.geojson lsoa11cd 1000000
+	python3 crates/analysis/benches/peer_geopandas_esda.py $(DATA)
+	bash bench/static_maps.sh
+
+## The server under wrk (cached and uncached tiles) and its memory over a long run (BENCHMARKS.md).
+bench-server: build
+	bash bench/server_wrk.sh
+	bash bench/memory.sh
