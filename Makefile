@@ -60,5 +60,6 @@ bench-peers: build
 
 ## The server under wrk (cached and uncached tiles) and its memory over a long run (BENCHMARKS.md).
 bench-server: build
+	bash bench/startup_memory.sh
 	bash bench/server_wrk.sh
 	bash bench/memory.sh

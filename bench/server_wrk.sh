@@ -5,7 +5,7 @@
 #  2. cached tiles: the 329 peer tiles (crates/choropleth/benches/tiles_z5_z10.txt) for lad19 and
 #     lsoa11 (658 URLs), each requested once to warm the cache, then wrk cycling through them;
 #  3. uncached tiles: wrk with lua/uncached.lua, every request a (style, tile) pair never seen,
-#     England z5..z12, 8 style variants, lad19/imd_score and lsoa11/imd_decile.
+#     England z5..z12 (about 14,600 tiles) x 16 style variants, so no pair repeats within a run, lad19/imd_score and lsoa11/imd_decile.
 # Usage: bench/server_wrk.sh   (env: DUR seconds per run [20], CONNS_CACHED [64], CONNS_UNCACHED [8],
 #        THREADS [2], ADDR, BIN, DATA, OUT)
 set -euo pipefail
@@ -40,7 +40,7 @@ PLACEMAP_URLS=$urls wrk -t"$THREADS" -c"$CONNS_CACHED" -d"${DUR}s" --latency -s 
 hits1=$(metric placemap_tile_cache_hits_total); miss1=$(metric placemap_tile_cache_misses_total)
 echo "CACHED $(wrk_summary "$OUT/wrk_cached.txt") cache-hits +$(echo "$hits1 - $hits0" | bc) misses +$(echo "$miss1 - $miss0" | bc)"
 
-STYLES='k=5;k=6;k=7;k=4;k=8;k=3;k=9;scheme=equal'
+STYLES='k=5;k=6;k=7;k=4;k=8;k=3;k=9;scheme=equal;k=5&reverse=true;k=6&reverse=true;k=7&reverse=true;k=4&reverse=true;k=8&reverse=true;k=3&reverse=true;k=9&reverse=true;scheme=equal&reverse=true'
 for li in lad19/imd_score lsoa11/imd_decile; do
   hits0=$(metric placemap_tile_cache_hits_total); miss0=$(metric placemap_tile_cache_misses_total)
   echo "-- uncached tiles $li z5-z12: wrk -t$THREADS -c$CONNS_UNCACHED -d${DUR}s --latency; $(loadavg)"

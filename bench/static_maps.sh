@@ -11,11 +11,18 @@ RUNS=${RUNS:-5}
 PEER=${PEER:-$ROOT/../shared/bench/geopandas_static.py}
 cd "$ROOT"
 echo "== static maps: $(loadavg)"
-hyperfine --warmup 1 --runs "$RUNS" --export-markdown "$OUT/static_lad19.md" \
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/static_lad19.json" \
   -n placemap_lad19 "$BIN --quiet --data $DATA render --layer lad19 --indicator imd_score --width 1600 --height 1600 --out $OUT/placemap_lad19.png" \
   -n geopandas_lad19 "python3 $PEER $DATA/lad_2019_uk_generalised_wgs84.geojson lad19cd $DATA/imd2019_lad_summaries_file10.csv 'Local Authority District code (2019)' 'IMD - Average score' $OUT/gp_lad19.png"
 echo "== $(loadavg)"
-hyperfine --warmup 1 --runs "$RUNS" --export-markdown "$OUT/static_lsoa11.md" \
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/static_lsoa11.json" \
   -n placemap_lsoa11 "$BIN --quiet --data $DATA render --layer lsoa11 --indicator imd_decile --width 1600 --height 1600 --out $OUT/placemap_lsoa11.png" \
   -n geopandas_lsoa11 "python3 $PEER $DATA/lsoa_2011_england_generalised_wgs84.geojson lsoa11cd $DATA/imd2019_lsoa_file1_imd.csv 'LSOA code (2011)' 'Index of Multiple Deprivation (IMD) Decile' $OUT/gp_lsoa11.png"
 echo "== $(loadavg)"
+python3 - "$OUT/static_lad19.json" "$OUT/static_lsoa11.json" <<'PY'
+import json, statistics, sys
+for f in sys.argv[1:]:
+    r = {b["command"]: statistics.median(b["times"]) for b in json.load(open(f))["results"]}
+    (a, pa), (b, pb) = r.items()
+    print("STATIC %s median %.3f s, %s median %.3f s, ratio %.1fx" % (a, pa, b, pb, pb / pa))
+PY

@@ -53,6 +53,7 @@ fn bench_startup(c: &mut Criterion) {
         Some("E06000001")
     );
     drop(atlas);
+    describe(&catalog, &only);
 
     let mut g = c.benchmark_group("startup");
     g.sample_size(10);
@@ -65,6 +66,67 @@ fn bench_startup(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// One untimed pass of the stages `Atlas::load` runs, one after the other on one thread, printed
+/// so BENCHMARKS.md can say where start-up time goes.
+fn describe(catalog: &Catalog, only: &[String]) {
+    use districts::layer::{join_tables, load_districts};
+    use std::time::Instant;
+    let mut layers = Vec::new();
+    for id in only {
+        let meta = catalog.layer(id).expect("layer in catalogue");
+        let t = Instant::now();
+        let mut layer = match load_districts(meta, &catalog.data_dir) {
+            Ok(l) => l,
+            Err(e) => panic!("{id}: {e}"),
+        };
+        let total = t.elapsed();
+        let geoms: Vec<districts::Wgs84> =
+            layer.districts.iter().map(|d| d.wgs84.clone()).collect();
+        let t = Instant::now();
+        layer.index = districts::index::DistrictIndex::build(&geoms);
+        let index = t.elapsed();
+        println!(
+            "stage {id}: load_districts (read, reproject, project, index) {:.0} ms; index build again alone {:.0} ms",
+            total.as_secs_f64() * 1e3,
+            index.as_secs_f64() * 1e3
+        );
+        layers.push(layer);
+    }
+    let mut tables = Vec::new();
+    let t = Instant::now();
+    for s in catalog
+        .sources
+        .iter()
+        .filter(|s| s.layers.iter().any(|l| only.contains(l)))
+    {
+        let ts = Instant::now();
+        match districts::indicators::read_table(catalog, s) {
+            Ok(table) => tables.push(table),
+            Err(e) => panic!("{}: {e}", s.id),
+        }
+        println!(
+            "stage   table {}: {:.0} ms",
+            s.id,
+            ts.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    println!(
+        "stage indicator tables ({}): {:.0} ms",
+        tables.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    for layer in &mut layers {
+        let t = Instant::now();
+        join_tables(layer, catalog, &tables);
+        println!(
+            "stage join {} ({} indicators): {:.0} ms",
+            layer.meta.id,
+            layer.indicators.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
 }
 
 criterion_group!(benches, bench_startup);

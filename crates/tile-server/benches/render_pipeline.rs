@@ -184,6 +184,67 @@ fn check(state: &AppState, layer: &str, classes: &[Option<u8>]) {
     assert!(checked >= 10, "{layer}: only {checked} districts checked");
 }
 
+/// One untimed pass (printed for BENCHMARKS.md): bytes a tile's PNG holds against the bytes its
+/// `Vec` allocated, for the route's own render path. The route turns the `Vec` into `Bytes`, which
+/// keeps the whole allocation, while the tile cache weighs `len()` only.
+fn describe_png_allocations(state: &SharedState, tiles: &[TileId]) {
+    use choropleth::render::TileRaster;
+    for (layer, indicator) in [("lad19", "imd_score"), ("lsoa11", "imd_decile")] {
+        let l = state.layer(layer).expect("layer loaded");
+        let ind = state.indicator(l, indicator).expect("indicator joined");
+        let style = tile_server::style::resolve(state, l, ind, &HashMap::new())
+            .expect("default style resolves");
+        let bands = state.bands(layer).expect("zoom bands built");
+        for (size, deeper) in [
+            (TileSize::Standard, 0u8),
+            (TileSize::Retina, 0),
+            (TileSize::Retina, 4),
+        ] {
+            let mut r = TileRenderer::new(size);
+            let mut e = PngEncoder::new();
+            let (mut len, mut cap) = ([0usize; 3], [0usize; 3]);
+            let mut count = [0usize; 3];
+            for &t0 in tiles {
+                // `deeper` > 0: the tile's first descendant that many zooms down (z9..z14).
+                let t = TileId::new(t0.z + deeper, t0.x << deeper, t0.y << deeper, 22)
+                    .expect("valid tile");
+                let b = t.mercator_bounds();
+                let hits = bands.query(t.z, b.min_x, b.min_y, b.max_x, b.max_y);
+                let geoms = bands.geometry(t.z);
+                let feats = hits.iter().map(|&i| Feature {
+                    geometry: &geoms[i].0,
+                    fill: style.fills[i],
+                    highlight: false,
+                });
+                let raster = r
+                    .render(b, feats, &TileStyle::for_zoom(t.z))
+                    .expect("valid bounds");
+                let kind = match raster {
+                    TileRaster::Empty => 0,
+                    TileRaster::Flat(_) => 1,
+                    TileRaster::Pixels(_) => 2,
+                };
+                let png = e.encode_raster(&raster, size).expect("encodes");
+                len[kind] += png.len();
+                cap[kind] += png.capacity();
+                count[kind] += 1;
+            }
+            for (k, name) in ["empty", "flat", "pixels"].iter().enumerate() {
+                if count[k] > 0 {
+                    println!(
+                        "png allocation {layer} {}px z+{deeper} {name}: {} tiles, mean len {} B, mean capacity {} B ({:.1}x)",
+                        size.px(),
+                        count[k],
+                        len[k] / count[k],
+                        cap[k] / count[k],
+                        cap[k] as f64 / len[k].max(1) as f64
+                    );
+                }
+            }
+        }
+    }
+}
+
 fn state() -> SharedState {
     let catalog = Catalog::load(&catalog_path(), &data_dir()).expect("catalogue loads");
     let layers = vec!["lad19".to_string(), "lsoa11".to_string()];
@@ -214,6 +275,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(lsoa.iter().flatten().count(), 32_844, "LSOAs with a class");
     check(&state, "lad19", &lad);
     check(&state, "lsoa11", &lsoa);
+    describe_png_allocations(&state, &tiles);
 
     let mut g = c.benchmark_group("server_pipeline_z5_z10");
     g.throughput(Throughput::Elements(tiles.len() as u64));
