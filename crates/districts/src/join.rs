@@ -228,6 +228,54 @@ pub struct LayerCodes<'a> {
     pub names: &'a [String],
     /// Codes the loader found more than once in the boundary file (reported, not matched twice).
     pub duplicate_codes: &'a [String],
+    /// The per-layer lookups built once for many joins ([`PreparedCodes`]); built per join if absent.
+    pub prepared: Option<&'a PreparedCodes<'a>>,
+}
+
+/// What every join to one layer needs, built once per layer rather than once per indicator:
+/// code positions, repeated boundary codes and the kinds of code the layer holds.
+#[derive(Debug)]
+pub struct PreparedCodes<'a> {
+    positions: HashMap<&'a str, usize>,
+    boundary_duplicates: Vec<String>,
+    boundary_kinds: HashSet<String>,
+}
+
+impl<'a> PreparedCodes<'a> {
+    /// Builds the lookups of a layer's codes.
+    ///
+    /// ```
+    /// use districts::join::{LayerCodes, PreparedCodes};
+    /// let codes = vec!["E06000001".to_string()];
+    /// let layer = LayerCodes::new("lad19", &codes);
+    /// let prepared = PreparedCodes::new(&layer);
+    /// let layer = layer.with_prepared(&prepared);
+    /// assert!(layer.prepared.is_some());
+    /// ```
+    pub fn new(layer: &LayerCodes<'a>) -> Self {
+        let positions: HashMap<&str, usize> = layer
+            .codes
+            .iter()
+            .enumerate()
+            .rev() // the first district with a code wins
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        let mut boundary_duplicates: Vec<String> = layer.duplicate_codes.to_vec();
+        let mut seen = HashSet::new();
+        for c in layer.codes {
+            if !seen.insert(c.as_str()) {
+                boundary_duplicates.push(c.clone());
+            }
+        }
+        boundary_duplicates.sort();
+        boundary_duplicates.dedup();
+        let boundary_kinds = layer.codes.iter().map(|c| code_kind(c)).collect();
+        PreparedCodes {
+            positions,
+            boundary_duplicates,
+            boundary_kinds,
+        }
+    }
 }
 
 impl<'a> LayerCodes<'a> {
@@ -238,6 +286,7 @@ impl<'a> LayerCodes<'a> {
             codes,
             names: &[],
             duplicate_codes: &[],
+            prepared: None,
         }
     }
 
@@ -250,6 +299,12 @@ impl<'a> LayerCodes<'a> {
     /// With duplicate codes found by the loader.
     pub fn with_duplicates(mut self, duplicate_codes: &'a [String]) -> Self {
         self.duplicate_codes = duplicate_codes;
+        self
+    }
+
+    /// With lookups prepared once for many joins to this layer.
+    pub fn with_prepared(mut self, prepared: &'a PreparedCodes<'a>) -> Self {
+        self.prepared = Some(prepared);
         self
     }
 }
@@ -366,25 +421,16 @@ fn code_kind(code: &str) -> String {
 /// assert_eq!(report.not_district_codes["E12"], 1);
 /// ```
 pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Period>, JoinReport) {
-    let positions: HashMap<&str, usize> = layer
-        .codes
-        .iter()
-        .enumerate()
-        .rev() // the first district with a code wins
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
-
-    let mut boundary_duplicates: Vec<String> = layer.duplicate_codes.to_vec();
-    {
-        let mut seen = HashSet::new();
-        for c in layer.codes {
-            if !seen.insert(c.as_str()) {
-                boundary_duplicates.push(c.clone());
-            }
+    let local;
+    let prepared = match layer.prepared {
+        Some(p) => p,
+        None => {
+            local = PreparedCodes::new(layer);
+            &local
         }
-        boundary_duplicates.sort();
-        boundary_duplicates.dedup();
-    }
+    };
+    let positions = &prepared.positions;
+    let boundary_duplicates = prepared.boundary_duplicates.clone();
 
     let n = layer.codes.len();
     let mut has_row = vec![false; n];
@@ -409,7 +455,11 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
                         v[i] = *cell;
                     }
                 }
-                data_codes.extend(map.keys().map(String::as_str));
+                data_codes.extend(
+                    map.keys()
+                        .map(String::as_str)
+                        .filter(|c| !positions.contains_key(c)),
+                );
                 (PeriodValues::Numeric(v), rows, vals)
             }
             TableValues::Categorical(map) => {
@@ -428,7 +478,11 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
                         v[i] = cell.clone();
                     }
                 }
-                data_codes.extend(map.keys().map(String::as_str));
+                data_codes.extend(
+                    map.keys()
+                        .map(String::as_str)
+                        .filter(|c| !positions.contains_key(c)),
+                );
                 (PeriodValues::Categorical(v), rows, vals)
             }
         };
@@ -443,7 +497,7 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
         });
     }
 
-    let boundary_kinds: HashSet<String> = layer.codes.iter().map(|c| code_kind(c)).collect();
+    let boundary_kinds = &prepared.boundary_kinds;
     let mut data_without_boundary = Vec::new();
     let mut not_district_codes: BTreeMap<String, usize> = BTreeMap::new();
     let mut sorted_codes: Vec<&str> = data_codes.into_iter().collect();

@@ -220,9 +220,11 @@ pub fn join_tables(
         .filter(|c| !seen.insert(c.as_str()))
         .cloned()
         .collect();
-    let layer_codes = crate::join::LayerCodes::new(&layer.meta.id, &codes)
+    let base = crate::join::LayerCodes::new(&layer.meta.id, &codes)
         .with_names(&names)
         .with_duplicates(&duplicates);
+    let prepared = crate::join::PreparedCodes::new(&base);
+    let layer_codes = base.with_prepared(&prepared);
     let mut joined = Vec::new();
     for (source, spec) in catalog.indicators_for_layer(&layer.meta.id) {
         let Some(table) = tables.iter().find(|t| t.source_id == source.id) else {

@@ -58,8 +58,10 @@ impl AppState {
         let cache_bytes = config.cache_bytes;
         let tiles = moka::sync::Cache::builder()
             .max_capacity(cache_bytes)
+            // PNG bytes, the key, and moka's own per-entry bookkeeping (about 200 bytes), so the
+            // byte bound is a bound on memory.
             .weigher(|k: &TileKey, v: &Bytes| -> u32 {
-                (v.len() + k.0.len() + 64).try_into().unwrap_or(u32::MAX)
+                (v.len() + k.0.len() + 200).try_into().unwrap_or(u32::MAX)
             })
             .build();
         AppState {

@@ -168,6 +168,10 @@ pub fn render(
         .metrics
         .render_seconds
         .observe(start.elapsed().as_secs_f64());
+    // The encoder's buffer is larger than the PNG; the cache must hold only the PNG, or its
+    // byte bound would not bound memory.
+    let mut png = png;
+    png.shrink_to_fit();
     Ok(Bytes::from(png))
 }
 
