@@ -3,6 +3,8 @@ SHELL := /bin/bash
 DATA ?= $(abspath ../shared/data)
 ADDR ?= 127.0.0.1:8080
 CARGO ?= cargo
+# Where cargo puts binaries (honours CARGO_TARGET_DIR).
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
 .PHONY: run test ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser bench-server
 
@@ -11,19 +13,20 @@ build:
 
 ## The main job: serve maps of the default data (prints the URL).
 run: build
-	./target/release/placemap serve --addr $(ADDR) --data $(DATA)
+	$(TARGET_DIR)/release/placemap serve --addr $(ADDR) --data $(DATA)
 
 ## Everything CI checks: formatting, lints, unit + integration + doc tests, browser test.
 test: fmt-check lint
 	CI=$${CI:-} $(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
-	$(CARGO) build --workspace --benches
+	$(CARGO) build --workspace --benches --profile dev
 	$(MAKE) e2e-browser
 
 ## The interactive map in headless Chromium (system /usr/bin/chromium, no downloads).
 e2e-browser:
 	$(CARGO) build -p placemap
-	cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && node map.test.mjs
+	cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && \
+	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node map.test.mjs
 
 ci: test doc
 
