@@ -237,6 +237,8 @@ pub struct LayerCodes<'a> {
 #[derive(Debug)]
 pub struct PreparedCodes<'a> {
     positions: HashMap<&'a str, usize>,
+    /// Whether each district is the first with its code (only the first takes a value).
+    first_of_code: Vec<bool>,
     boundary_duplicates: Vec<String>,
     boundary_kinds: HashSet<String>,
 }
@@ -269,9 +271,16 @@ impl<'a> PreparedCodes<'a> {
         }
         boundary_duplicates.sort();
         boundary_duplicates.dedup();
+        let first_of_code = layer
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| positions.get(c.as_str()) == Some(&i))
+            .collect();
         let boundary_kinds = layer.codes.iter().map(|c| code_kind(c)).collect();
         PreparedCodes {
             positions,
+            first_of_code,
             boundary_duplicates,
             boundary_kinds,
         }
@@ -438,51 +447,26 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
     let mut coverage = Vec::with_capacity(table.periods.len());
     let mut data_codes: HashSet<&str> = HashSet::new();
     for p in &table.periods {
+        // One pass over the data rows, one lookup each: a code's first district takes the
+        // value (a repeated boundary code takes none); codes with no district are kept for
+        // the report.
         let (values, with_row, with_value) = match &p.values {
             TableValues::Numeric(map) => {
                 let mut v = vec![None; n];
-                let (mut rows, mut vals) = (0, 0);
-                for (i, code) in layer.codes.iter().enumerate() {
-                    if positions.get(code.as_str()) != Some(&i) {
-                        continue; // a repeated boundary code takes no value
-                    }
-                    if let Some(cell) = map.get(code) {
-                        has_row[i] = true;
-                        rows += 1;
-                        if cell.is_some() {
-                            vals += 1;
-                        }
+                let (rows, vals) =
+                    align(map, positions, &mut has_row, &mut data_codes, |i, cell| {
                         v[i] = *cell;
-                    }
-                }
-                data_codes.extend(
-                    map.keys()
-                        .map(String::as_str)
-                        .filter(|c| !positions.contains_key(c)),
-                );
+                        cell.is_some()
+                    });
                 (PeriodValues::Numeric(v), rows, vals)
             }
             TableValues::Categorical(map) => {
                 let mut v = vec![None; n];
-                let (mut rows, mut vals) = (0, 0);
-                for (i, code) in layer.codes.iter().enumerate() {
-                    if positions.get(code.as_str()) != Some(&i) {
-                        continue;
-                    }
-                    if let Some(cell) = map.get(code) {
-                        has_row[i] = true;
-                        rows += 1;
-                        if cell.is_some() {
-                            vals += 1;
-                        }
-                        v[i] = cell.clone();
-                    }
-                }
-                data_codes.extend(
-                    map.keys()
-                        .map(String::as_str)
-                        .filter(|c| !positions.contains_key(c)),
-                );
+                let (rows, vals) =
+                    align(map, positions, &mut has_row, &mut data_codes, |i, cell| {
+                        v[i].clone_from(cell);
+                        cell.is_some()
+                    });
                 (PeriodValues::Categorical(v), rows, vals)
             }
         };
@@ -522,7 +506,7 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
         .codes
         .iter()
         .enumerate()
-        .filter(|(i, c)| !has_row[*i] && positions.get(c.as_str()) == Some(i))
+        .filter(|(i, _)| !has_row[*i] && prepared.first_of_code[*i])
         .map(|(i, c)| ReportedCode {
             code: c.clone(),
             name: layer.names.get(i).cloned(),
@@ -544,6 +528,34 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
         coverage,
     };
     (periods, report)
+}
+
+/// Places one period's data rows on the layer's districts: `put(district, cell)` stores a cell
+/// and says whether it holds a value. Returns (districts with a row, districts with a value);
+/// data codes with no district go to `unmatched`.
+fn align<'m, V>(
+    map: &'m HashMap<String, V>,
+    positions: &HashMap<&str, usize>,
+    has_row: &mut [bool],
+    unmatched: &mut HashSet<&'m str>,
+    mut put: impl FnMut(usize, &V) -> bool,
+) -> (usize, usize) {
+    let (mut rows, mut vals) = (0, 0);
+    for (code, cell) in map {
+        match positions.get(code.as_str()) {
+            Some(&i) => {
+                has_row[i] = true;
+                rows += 1;
+                if put(i, cell) {
+                    vals += 1;
+                }
+            }
+            None => {
+                unmatched.insert(code.as_str());
+            }
+        }
+    }
+    (rows, vals)
 }
 
 /// Joins a table indicator to a layer and wraps it as a layer [`Indicator`]: metadata from the
