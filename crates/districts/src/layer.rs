@@ -184,19 +184,36 @@ pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<La
         layer: meta.id.clone(),
         source,
     })?;
-    let districts: Vec<District> = loaded
+    // The index reads the WGS84 geometries in place (no copy of the polygons) while the other
+    // core projects them to Web Mercator.
+    type Fields = (String, String, Vec<(String, String)>);
+    let (geoms, fields): (Vec<Wgs84>, Vec<Fields>) = loaded
         .features
         .into_iter()
-        .map(|f| District {
-            mercator: f.geometry.to_mercator(),
-            code: f.code,
-            name: f.name,
-            wgs84: f.geometry,
-            attributes: f.attributes,
+        .map(|f| (f.geometry, (f.code, f.name, f.attributes)))
+        .unzip();
+    let (index, mercator) = rayon::join(
+        || DistrictIndex::build(&geoms),
+        || {
+            use rayon::prelude::*;
+            geoms
+                .par_iter()
+                .map(Wgs84::to_mercator)
+                .collect::<Vec<Mercator>>()
+        },
+    );
+    let districts: Vec<District> = fields
+        .into_iter()
+        .zip(geoms)
+        .zip(mercator)
+        .map(|(((code, name, attributes), wgs84), mercator)| District {
+            mercator,
+            code,
+            name,
+            wgs84,
+            attributes,
         })
         .collect();
-    let geoms: Vec<Wgs84> = districts.iter().map(|d| d.wgs84.clone()).collect();
-    let index = DistrictIndex::build(&geoms);
     Ok(Layer::new(
         meta.clone(),
         districts,
@@ -225,33 +242,38 @@ pub fn join_tables(
         .with_duplicates(&duplicates);
     let prepared = crate::join::PreparedCodes::new(&base);
     let layer_codes = base.with_prepared(&prepared);
-    let mut joined = Vec::new();
-    for (source, spec) in catalog.indicators_for_layer(&layer.meta.id) {
-        let Some(table) = tables.iter().find(|t| t.source_id == source.id) else {
-            continue;
-        };
-        let Some(ti) = table.indicator(&spec.id) else {
-            continue;
-        };
-        let mut ind = crate::join::join_indicator(spec.to_meta(source), &layer_codes, ti);
-        // Periods with no value on this layer (e.g. pay 2002-2007, published for the UK and
-        // countries only) cannot be mapped; the join report's coverage still lists them.
-        ind.periods.retain(|p| match &p.values {
-            PeriodValues::Numeric(v) => v.iter().any(Option::is_some),
-            PeriodValues::Categorical(v) => v.iter().any(Option::is_some),
-        });
-        if ind.periods.is_empty() {
-            continue;
-        }
-        if ind.period(&ind.default_period).is_none() {
-            ind.default_period = ind
-                .periods
-                .last()
-                .map(|p| p.label.clone())
-                .unwrap_or_default();
-        }
-        joined.push(ind);
-    }
+    // Each indicator joins on its own (one pass over its table), so they run in parallel;
+    // `collect` keeps catalogue order.
+    use rayon::prelude::*;
+    let wanted: Vec<_> = catalog
+        .indicators_for_layer(&layer.meta.id)
+        .into_iter()
+        .collect();
+    let joined: Vec<Indicator> = wanted
+        .par_iter()
+        .filter_map(|(source, spec)| {
+            let table = tables.iter().find(|t| t.source_id == source.id)?;
+            let ti = table.indicator(&spec.id)?;
+            let mut ind = crate::join::join_indicator(spec.to_meta(source), &layer_codes, ti);
+            // Periods with no value on this layer (e.g. pay 2002-2007, published for the UK and
+            // countries only) cannot be mapped; the join report's coverage still lists them.
+            ind.periods.retain(|p| match &p.values {
+                PeriodValues::Numeric(v) => v.iter().any(Option::is_some),
+                PeriodValues::Categorical(v) => v.iter().any(Option::is_some),
+            });
+            if ind.periods.is_empty() {
+                return None;
+            }
+            if ind.period(&ind.default_period).is_none() {
+                ind.default_period = ind
+                    .periods
+                    .last()
+                    .map(|p| p.label.clone())
+                    .unwrap_or_default();
+            }
+            Some(ind)
+        })
+        .collect();
     for ind in joined {
         layer.add_indicator(ind);
     }
