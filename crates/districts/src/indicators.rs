@@ -288,7 +288,8 @@ impl LookupTable {
 #[allow(clippy::result_unit_err)]
 pub fn parse_number(cell: &str) -> Result<Option<f64>, ()> {
     let s = cell.trim();
-    if MISSING_MARKERS.contains(&s) {
+    // No marker starts with a digit (checked by a test), so most cells skip the scan.
+    if !s.starts_with(|c: char| c.is_ascii_digit()) && MISSING_MARKERS.contains(&s) {
         return Ok(None);
     }
     let s = s.strip_prefix('£').unwrap_or(s);
@@ -602,7 +603,8 @@ enum Plan {
 /// indicator of the table stores its values in vectors indexed by code id.
 #[derive(Default)]
 struct Codes {
-    ids: HashMap<String, usize>,
+    /// foldhash: one lookup per row of every table; the keys are codes from our data files.
+    ids: HashMap<String, usize, foldhash::fast::RandomState>,
     list: Vec<String>,
     /// Name of each code from the first row that had it (if the table has a name column).
     names: Vec<Option<String>>,
@@ -1068,4 +1070,19 @@ pub fn read_lookup(spec: &LookupSpec) -> Result<LookupTable, TableError> {
         rows,
         keys,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `parse_number` skips the marker scan for cells that start with a digit.
+    #[test]
+    fn no_missing_marker_starts_with_a_digit() {
+        for m in MISSING_MARKERS {
+            assert!(!m.starts_with(|c: char| c.is_ascii_digit()), "{m:?}");
+        }
+        assert_eq!(parse_number("12.5"), Ok(Some(12.5)));
+        assert_eq!(parse_number(" .. "), Ok(None));
+    }
 }
