@@ -64,7 +64,15 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         state.atlas.layers.len(),
         started.elapsed().as_secs_f64()
     );
-    let rt = tokio::runtime::Runtime::new()?;
+    // Rendering runs on blocking threads, each with its own reusable renderer and encoder: keep
+    // that pool to a few threads per core so memory stays flat under load.
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(cores * 4)
+        .build()?;
     rt.block_on(tile_server::serve::run(state, |addr| {
         println!("listening on http://{addr}");
         println!("interactive map: http://{addr}/map/lad19/imd_score");
