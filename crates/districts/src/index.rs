@@ -377,7 +377,7 @@ const TAG_BASE: u32 = 1 << 30;
 /// `CellEntry::tag` bits holding the district position.
 const TAG_DISTRICT: u32 = TAG_BASE - 1;
 /// Target number of grid cells per ring edge, and the bounds on the grid size.
-const CELLS_PER_EDGE: usize = 16;
+const CELLS_PER_EDGE: usize = 6;
 const MIN_CELLS: usize = 1 << 12;
 const MAX_CELLS: usize = 1 << 22;
 
