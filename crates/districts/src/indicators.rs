@@ -7,6 +7,7 @@
 //! [`crate::join`]'s job.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -128,13 +129,188 @@ pub enum TableError {
     UnknownLookup(String),
 }
 
+/// The distinct codes of one table (normalised), in file order of first occurrence, shared by
+/// every period of every indicator read from it.
+#[derive(Clone, Debug, Default)]
+pub struct TableCodes {
+    /// foldhash: one lookup per row of every table; the keys are codes from our data files.
+    ids: HashMap<String, u32, foldhash::fast::RandomState>,
+    list: Vec<String>,
+}
+
+impl TableCodes {
+    /// The id of `code` (already normalised), adding it on first sight.
+    fn intern(&mut self, code: &str) -> (u32, bool) {
+        if let Some(&id) = self.ids.get(code) {
+            return (id, false);
+        }
+        let id = u32::try_from(self.list.len()).expect("fewer than 2^32 codes in a table");
+        self.ids.insert(code.to_string(), id);
+        self.list.push(code.to_string());
+        (id, true)
+    }
+
+    /// The id of a code, if the table has it.
+    pub fn id(&self, code: &str) -> Option<u32> {
+        self.ids.get(code).copied()
+    }
+
+    /// The code with this id.
+    pub fn code(&self, id: u32) -> &String {
+        &self.list[id as usize]
+    }
+
+    /// Every code, by id.
+    pub fn list(&self) -> &[String] {
+        &self.list
+    }
+
+    /// Number of distinct codes.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether the table has no code.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// Values of one period by code: (code id, value) entries over the table's shared
+/// [`TableCodes`], each code at most once, in code id order. Behaves like a read-only map.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use districts::indicators::CodeValues;
+/// let m: CodeValues<Option<f64>> = HashMap::from([("E06000001".to_string(), Some(1.0))]).into();
+/// assert_eq!(m.get("E06000001"), Some(&Some(1.0)));
+/// assert_eq!(m["E06000001"], Some(1.0));
+/// assert_eq!(m.len(), 1);
+/// assert!(m.get("E06000002").is_none());
+/// ```
+#[derive(Clone)]
+pub struct CodeValues<V> {
+    codes: Arc<TableCodes>,
+    /// (code id, value), ids strictly increasing.
+    entries: Vec<(u32, V)>,
+}
+
+impl<V> CodeValues<V> {
+    /// Values over `codes`; `entries` must have strictly increasing code ids.
+    fn from_entries(codes: Arc<TableCodes>, entries: Vec<(u32, V)>) -> Self {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+        CodeValues { codes, entries }
+    }
+
+    /// The table's codes these values are keyed over (shared by the table's indicators).
+    pub fn table_codes(&self) -> &Arc<TableCodes> {
+        &self.codes
+    }
+
+    /// (code id, value) entries, in code id order.
+    pub fn entries(&self) -> &[(u32, V)] {
+        &self.entries
+    }
+
+    /// Number of codes with a row.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no code has a row.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value of a code, if it has a row.
+    pub fn get(&self, code: &str) -> Option<&V> {
+        let id = self.codes.id(code)?;
+        self.entries
+            .binary_search_by_key(&id, |(i, _)| *i)
+            .ok()
+            .map(|k| &self.entries[k].1)
+    }
+
+    /// Whether a code has a row.
+    pub fn contains_key(&self, code: &str) -> bool {
+        self.get(code).is_some()
+    }
+
+    /// (code, value) pairs, in code id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> + '_ {
+        self.entries.iter().map(|(i, v)| (self.codes.code(*i), v))
+    }
+
+    /// The codes with a row.
+    pub fn keys(&self) -> impl Iterator<Item = &String> + '_ {
+        self.entries.iter().map(|(i, _)| self.codes.code(*i))
+    }
+
+    /// The values.
+    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.entries.iter().map(|(_, v)| v)
+    }
+}
+
+impl<V> FromIterator<(String, V)> for CodeValues<V> {
+    /// Like collecting into a map: a repeated code keeps the last value.
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(iter: I) -> Self {
+        let mut codes = TableCodes::default();
+        let mut entries: Vec<(u32, V)> = Vec::new();
+        for (code, v) in iter {
+            let (id, new) = codes.intern(&code);
+            if new {
+                entries.push((id, v));
+            } else {
+                entries[id as usize].1 = v;
+            }
+        }
+        CodeValues::from_entries(Arc::new(codes), entries)
+    }
+}
+
+impl<V> From<HashMap<String, V>> for CodeValues<V> {
+    fn from(map: HashMap<String, V>) -> Self {
+        map.into_iter().collect()
+    }
+}
+
+impl<'a, V> IntoIterator for &'a CodeValues<V> {
+    type Item = (&'a String, &'a V);
+    type IntoIter = Box<dyn Iterator<Item = (&'a String, &'a V)> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl<V> std::ops::Index<&str> for CodeValues<V> {
+    type Output = V;
+    fn index(&self, code: &str) -> &V {
+        self.get(code)
+            .unwrap_or_else(|| panic!("no value for code `{code}`"))
+    }
+}
+
+impl<V: PartialEq> PartialEq for CodeValues<V> {
+    /// Equal as maps: the same codes with the same values, whatever the code ids.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(c, v)| other.get(c) == Some(v))
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for CodeValues<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
 /// Values of one period, keyed by normalised GSS code.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TableValues {
     /// Numbers; `None` is a suppression marker or an empty cell.
-    Numeric(HashMap<String, Option<f64>>),
+    Numeric(CodeValues<Option<f64>>),
     /// Category labels; `None` is an empty cell.
-    Categorical(HashMap<String, Option<String>>),
+    Categorical(CodeValues<Option<String>>),
 }
 
 impl TableValues {
@@ -172,6 +348,14 @@ impl TableValues {
         match self {
             TableValues::Numeric(m) => m.get(code).copied(),
             TableValues::Categorical(_) => None,
+        }
+    }
+
+    /// The table codes the values are keyed over.
+    pub fn table_codes(&self) -> &Arc<TableCodes> {
+        match self {
+            TableValues::Numeric(m) => m.table_codes(),
+            TableValues::Categorical(m) => m.table_codes(),
         }
     }
 }
@@ -603,9 +787,7 @@ enum Plan {
 /// indicator of the table stores its values in vectors indexed by code id.
 #[derive(Default)]
 struct Codes {
-    /// foldhash: one lookup per row of every table; the keys are codes from our data files.
-    ids: HashMap<String, usize, foldhash::fast::RandomState>,
-    list: Vec<String>,
+    table: TableCodes,
     /// Name of each code from the first row that had it (if the table has a name column).
     names: Vec<Option<String>>,
 }
@@ -613,14 +795,11 @@ struct Codes {
 impl Codes {
     /// The id of `code` (already normalised), adding it on first sight.
     fn id(&mut self, code: &str, name: Option<&str>) -> usize {
-        if let Some(&id) = self.ids.get(code) {
-            return id;
+        let (id, new) = self.table.intern(code);
+        if new {
+            self.names.push(name.map(|n| n.trim().to_string()));
         }
-        let id = self.list.len();
-        self.ids.insert(code.to_string(), id);
-        self.list.push(code.to_string());
-        self.names.push(name.map(|n| n.trim().to_string()));
-        id
+        id as usize
     }
 }
 
@@ -685,7 +864,7 @@ impl Accumulator {
         self,
         id: &str,
         path: &Path,
-        codes: &Codes,
+        codes: &Arc<TableCodes>,
         names: &Arc<HashMap<String, String>>,
     ) -> TableIndicator {
         let duplicates = self
@@ -701,33 +880,35 @@ impl Accumulator {
                 },
             )
             .collect();
-        let mut periods: Vec<TablePeriod> =
-            self.periods
-                .into_iter()
-                .map(|(label, slots)| {
-                    // Sized up front: collecting from a filter leaves the map rehashing as it grows.
-                    let count = slots.iter().filter(|s| s.is_some()).count();
-                    let present = slots.iter().enumerate().filter_map(|(i, s)| {
-                        s.as_ref().map(|(cell, _)| (codes.list[i].clone(), cell))
-                    });
-                    let values = if self.categorical {
-                        let mut m = HashMap::with_capacity(count);
-                        m.extend(present.map(|(code, cell)| match cell {
-                            Cell::Category(c) => (code, c.clone()),
-                            Cell::Number(_) => (code, None),
-                        }));
-                        TableValues::Categorical(m)
-                    } else {
-                        let mut m = HashMap::with_capacity(count);
-                        m.extend(present.map(|(code, cell)| match cell {
-                            Cell::Number(v) => (code, *v),
-                            Cell::Category(_) => (code, None),
-                        }));
-                        TableValues::Numeric(m)
-                    };
-                    TablePeriod { label, values }
-                })
-                .collect();
+        let categorical = self.categorical;
+        let mut periods: Vec<TablePeriod> = self
+            .periods
+            .into_iter()
+            .map(|(label, slots)| {
+                // Code ids are positions in `slots`, so entries come out in id order.
+                let count = slots.iter().filter(|s| s.is_some()).count();
+                let present = slots
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| s.map(|(cell, _)| (i as u32, cell)));
+                let values = if categorical {
+                    let mut v = Vec::with_capacity(count);
+                    v.extend(present.map(|(i, cell)| match cell {
+                        Cell::Category(c) => (i, c),
+                        Cell::Number(_) => (i, None),
+                    }));
+                    TableValues::Categorical(CodeValues::from_entries(Arc::clone(codes), v))
+                } else {
+                    let mut v = Vec::with_capacity(count);
+                    v.extend(present.map(|(i, cell)| match cell {
+                        Cell::Number(n) => (i, n),
+                        Cell::Category(_) => (i, None),
+                    }));
+                    TableValues::Numeric(CodeValues::from_entries(Arc::clone(codes), v))
+                };
+                TablePeriod { label, values }
+            })
+            .collect();
         periods.sort_by(|a, b| a.label.cmp(&b.label));
         let mut categories = self.categories;
         categories.sort();
@@ -976,12 +1157,14 @@ fn read_table_text(
         }
     }
     let names: HashMap<String, String> = codes
+        .table
         .list
         .iter()
         .zip(&codes.names)
         .filter_map(|(c, n)| n.as_ref().map(|n| (c.clone(), n.clone())))
         .collect();
     let names = Arc::new(names);
+    let codes = Arc::new(codes.table);
     let indicators = accs
         .into_iter()
         .zip(&source.indicators)

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -13,7 +14,7 @@ use serde::Serialize;
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use crate::catalog::IndicatorMeta;
-use crate::indicators::{DuplicateKey, TableIndicator, TableValues};
+use crate::indicators::{CodeValues, DuplicateKey, TableCodes, TableIndicator, TableValues};
 use crate::layer::{Indicator, Period, PeriodValues};
 
 /// Normalises a GSS code for matching: trimmed, upper case.
@@ -247,7 +248,17 @@ pub struct PreparedCodes<'a> {
     first_of_code: Vec<bool>,
     boundary_duplicates: Vec<String>,
     boundary_kinds: HashSet<String>,
+    /// Per table (keyed by the address of its shared [`TableCodes`], which the entry keeps
+    /// alive): table code id -> district position, or [`NO_DISTRICT`]. Built by the first join
+    /// of each table, so its other indicators and periods look no code up.
+    table_positions: Mutex<FastMap<usize, TablePositions>>,
 }
+
+/// A table's codes and, by code id, the district each one lands on.
+type TablePositions = (Arc<TableCodes>, Arc<Vec<u32>>);
+
+/// A table code with no district in the layer.
+const NO_DISTRICT: u32 = u32::MAX;
 
 impl<'a> PreparedCodes<'a> {
     /// Builds the lookups of a layer's codes.
@@ -289,7 +300,37 @@ impl<'a> PreparedCodes<'a> {
             first_of_code,
             boundary_duplicates,
             boundary_kinds,
+            table_positions: Mutex::default(),
         }
+    }
+
+    /// Table code id -> district position for the table these codes belong to, cached.
+    fn table_positions(&self, codes: &Arc<TableCodes>) -> Arc<Vec<u32>> {
+        let key = Arc::as_ptr(codes) as usize;
+        let lock = || {
+            self.table_positions
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some((_, v)) = lock().get(&key) {
+            return Arc::clone(v);
+        }
+        let v: Arc<Vec<u32>> = Arc::new(
+            codes
+                .list()
+                .iter()
+                .map(|c| {
+                    self.positions
+                        .get(c.as_str())
+                        .map_or(NO_DISTRICT, |&i| i as u32)
+                })
+                .collect(),
+        );
+        let mut map = lock();
+        let entry = map
+            .entry(key)
+            .or_insert_with(|| (Arc::clone(codes), Arc::clone(&v)));
+        Arc::clone(&entry.1)
     }
 }
 
@@ -421,7 +462,7 @@ fn code_kind(code: &str) -> String {
 ///         ("E06000001".to_string(), Some(500.0)),
 ///         ("E06000060".to_string(), Some(600.0)),
 ///         ("E12000001".to_string(), Some(480.0)),
-///     ])) }],
+///     ]).into()) }],
 ///     duplicates: vec![], categories: vec![], names: Default::default(), path: "pay.csv".into(),
 /// };
 /// let codes = vec!["E06000001".to_string(), "E07000004".to_string()];
@@ -456,11 +497,12 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
         // One pass over the data rows, one lookup each: a code's first district takes the
         // value (a repeated boundary code takes none); codes with no district are kept for
         // the report.
+        let table_pos = prepared.table_positions(p.values.table_codes());
         let (values, with_row, with_value) = match &p.values {
             TableValues::Numeric(map) => {
                 let mut v = vec![None; n];
                 let (rows, vals) =
-                    align(map, positions, &mut has_row, &mut data_codes, |i, cell| {
+                    align(map, &table_pos, &mut has_row, &mut data_codes, |i, cell| {
                         v[i] = *cell;
                         cell.is_some()
                     });
@@ -469,7 +511,7 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
             TableValues::Categorical(map) => {
                 let mut v = vec![None; n];
                 let (rows, vals) =
-                    align(map, positions, &mut has_row, &mut data_codes, |i, cell| {
+                    align(map, &table_pos, &mut has_row, &mut data_codes, |i, cell| {
                         v[i].clone_from(cell);
                         cell.is_some()
                     });
@@ -538,26 +580,28 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
 
 /// Places one period's data rows on the layer's districts: `put(district, cell)` stores a cell
 /// and says whether it holds a value. Returns (districts with a row, districts with a value);
-/// data codes with no district go to `unmatched`.
+/// data codes with no district go to `unmatched`. `table_pos` maps the values' code ids to
+/// districts (see [`PreparedCodes`]).
 fn align<'m, V>(
-    map: &'m HashMap<String, V>,
-    positions: &FastMap<&str, usize>,
+    values: &'m CodeValues<V>,
+    table_pos: &[u32],
     has_row: &mut [bool],
     unmatched: &mut HashSet<&'m str>,
     mut put: impl FnMut(usize, &V) -> bool,
 ) -> (usize, usize) {
     let (mut rows, mut vals) = (0, 0);
-    for (code, cell) in map {
-        match positions.get(code.as_str()) {
-            Some(&i) => {
+    for (id, cell) in values.entries() {
+        match table_pos[*id as usize] {
+            NO_DISTRICT => {
+                unmatched.insert(values.table_codes().code(*id).as_str());
+            }
+            i => {
+                let i = i as usize;
                 has_row[i] = true;
                 rows += 1;
                 if put(i, cell) {
                     vals += 1;
                 }
-            }
-            None => {
-                unmatched.insert(code.as_str());
             }
         }
     }
@@ -577,7 +621,7 @@ fn align<'m, V>(
 ///     id: "x".into(), categorical: false, duplicates: vec![], categories: vec![],
 ///     names: Default::default(), path: "x.csv".into(),
 ///     periods: ["2020", "2021"].iter().map(|l| TablePeriod { label: l.to_string(),
-///         values: TableValues::Numeric(HashMap::from([("E06000001".to_string(), Some(1.0))])) }).collect(),
+///         values: TableValues::Numeric(HashMap::from([("E06000001".to_string(), Some(1.0))]).into()) }).collect(),
 /// };
 /// let meta = IndicatorMeta { id: "x".into(), title: "X".into(), unit: "%".into(),
 ///     direction: Direction::Neutral, source: "s".into(), licence: "OGL-3.0".into(),
