@@ -75,6 +75,17 @@ impl ApiError {
         }
     }
 
+    /// The hint shown to the client (none for internal errors).
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ApiError::BadRequest { hint, .. }
+            | ApiError::NotFound { hint, .. }
+            | ApiError::TooLarge { hint, .. }
+            | ApiError::Unprocessable { hint, .. } => hint.as_deref(),
+            ApiError::Internal(_) => None,
+        }
+    }
+
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {

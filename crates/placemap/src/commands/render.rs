@@ -151,9 +151,9 @@ pub fn run(ctx: &Context_, a: RenderArgs) -> Result<ExitCode> {
     let layer = state.layer(&a.layer).map_err(|e| anyhow!("{e}"))?;
     let ind = state
         .indicator(layer, &a.indicator)
-        .map_err(|e| anyhow!("{e}: {}", hint_of(&e)))?;
+        .map_err(|e| anyhow!("{e}: {}", e.hint().unwrap_or_default()))?;
     let bytes = staticmap::render(&state, layer, ind, &a.query(), format)
-        .map_err(|e| anyhow!("{e} ({})", hint_of(&e)))?;
+        .map_err(|e| anyhow!("{e} ({})", e.hint().unwrap_or_default()))?;
     std::fs::write(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
     if !ctx.quiet {
         eprintln!(
@@ -163,15 +163,4 @@ pub fn run(ctx: &Context_, a: RenderArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn hint_of(e: &tile_server::error::ApiError) -> String {
-    use tile_server::error::ApiError as E;
-    match e {
-        E::BadRequest { hint, .. }
-        | E::NotFound { hint, .. }
-        | E::TooLarge { hint, .. }
-        | E::Unprocessable { hint, .. } => hint.clone().unwrap_or_default(),
-        E::Internal(_) => String::new(),
-    }
 }
