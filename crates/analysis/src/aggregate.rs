@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use geo::InteriorPoint;
+use geo::{Centroid, Contains, InteriorPoint};
 use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -118,20 +118,38 @@ pub fn assign_by_lookup<S: AsRef<str>, T: AsRef<str>>(
     }
 }
 
-/// A point inside each geometry (geo's `InteriorPoint`, which is inside even for concave or
-/// holed shapes, unlike the centroid), as `(x, y)`; `None` for an empty geometry.
+/// A point inside each geometry, as `(x, y)`; `None` for an empty geometry.
+///
+/// The area-weighted centroid when it lies strictly inside (it does for most small areas, and
+/// it sits well away from the edges, so a neighbouring boundary generalised differently is less
+/// likely to claim it); otherwise geo's `InteriorPoint`, which is inside even for concave or
+/// holed shapes. Trying the centroid first is what makes this faster than GeoPandas'
+/// `representative_point`: geo's interior point clips a scan line against the polygon with
+/// boolean operations, about 4x the cost of a centroid plus a containment test.
 ///
 /// ```
 /// use geo_types::{polygon, MultiPolygon};
 /// let sq = polygon![(x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 2.0), (x: 0.0, y: 2.0)];
-/// let pts = analysis::interior_points(&[MultiPolygon(vec![sq]), MultiPolygon(vec![])]);
-/// assert!(pts[0].is_some_and(|(x, y)| x > 0.0 && x < 2.0 && y > 0.0 && y < 2.0));
-/// assert_eq!(pts[1], None);
+/// // A U shape whose centroid (2, 1.25) falls in the notch.
+/// let u = polygon![(x: 0.0, y: 0.0), (x: 4.0, y: 0.0), (x: 4.0, y: 3.0), (x: 3.0, y: 3.0),
+///     (x: 3.0, y: 1.0), (x: 1.0, y: 1.0), (x: 1.0, y: 3.0), (x: 0.0, y: 3.0)];
+/// let pts = analysis::interior_points(&[
+///     MultiPolygon(vec![sq]), MultiPolygon(vec![u.clone()]), MultiPolygon(vec![])]);
+/// assert_eq!(pts[0], Some((1.0, 1.0)));
+/// use geo::Contains;
+/// let (x, y) = pts[1].unwrap();
+/// assert!(u.contains(&geo_types::Point::new(x, y)), "({x}, {y}) is outside the U");
+/// assert_eq!(pts[2], None);
 /// ```
 pub fn interior_points(geometries: &[MultiPolygon<f64>]) -> Vec<Option<(f64, f64)>> {
     geometries
         .par_iter()
-        .map(|g| g.interior_point().map(|p| (p.x(), p.y())))
+        .map(|g| {
+            g.centroid()
+                .filter(|c| g.contains(c))
+                .or_else(|| g.interior_point())
+                .map(|p| (p.x(), p.y()))
+        })
         .collect()
 }
 

@@ -115,9 +115,11 @@ fn reproduces_file10_average_rank_and_most_deprived_decile_share() {
             "{lad}: average rank {a} vs published {published}"
         );
     }
-    // Exact to 2 dp for the large majority; the rest off by < 0.15 of a rank.
+    // Exact to 2 dp for the large majority; the rest off by < 0.15 of a rank (see
+    // `average_rank_misses_are_one_person_weight_differences` for why).
+    eprintln!("IMD average rank exact to 2 dp in {exact_2dp}/317; worst {worst:?}");
     assert!(
-        exact_2dp >= 250,
+        exact_2dp >= 255,
         "only {exact_2dp}/317 average ranks exact to 2 dp; worst {worst:?}"
     );
 
@@ -229,5 +231,128 @@ fn missing_and_zero_weights_are_reported_not_dropped_silently() {
             Aggregation::WeightedMean
         )
         .is_err()
+    );
+}
+
+/// File 2 rank column prefix and File 10 sheet name of every domain File 10 weights by the total
+/// population (Employment uses the working-age population and the supplementary indices are not
+/// in File 2).
+const TOTAL_WEIGHTED_DOMAINS: [(&str, &str); 7] = [
+    ("Index of Multiple Deprivation (IMD) Rank", "IMD"),
+    ("Income Rank", "Income"),
+    (
+        "Education, Skills and Training Rank",
+        "Education, Skills and Training",
+    ),
+    (
+        "Health Deprivation and Disability Rank",
+        "Health Deprivation and Disability",
+    ),
+    ("Crime Rank", "Crime"),
+    (
+        "Barriers to Housing and Services Rank",
+        "Barriers to Housing and Services",
+    ),
+    ("Living Environment Rank", "Living Environment"),
+];
+
+/// Where the IMD average rank misses the published figure, the miss is a weight difference of
+/// one person in one or two LSOAs, not a different method: adding one person to a single LSOA
+/// of the district (or two LSOAs, or moving one person between two) reproduces all seven
+/// total-population-weighted average ranks of File 10 at once, and exactly one LSOA (pair)
+/// does. A chance fit of seven published figures by one of ~100 candidates is implausible, so
+/// this pins the cause on MHCLG's weights, which differ from File 6 as published. The LSOAs it
+/// finds are prison sites (e.g. Bedford 010F, HMP Bedford; Winchester 005F, HMP Winchester),
+/// where File 6 removed the prisoners.
+#[test]
+fn average_rank_misses_are_one_person_weight_differences() {
+    let file2 = read_csv("imd2019_lsoa_file2_domains.csv");
+    let n = file2.len() as f64;
+    let header: Vec<&String> = file2[0].keys().collect();
+    let columns: Vec<&String> = TOTAL_WEIGHTED_DOMAINS
+        .iter()
+        .map(|(prefix, _)| {
+            *header
+                .iter()
+                .find(|h| h.starts_with(prefix))
+                .unwrap_or_else(|| panic!("File 2 has no column {prefix}"))
+        })
+        .collect();
+    let pop: HashMap<String, f64> = read_csv("imd2019_lsoa_file6_population.csv")
+        .into_iter()
+        .map(|r| (r[LSOA_CODE].clone(), number(&r[TOTAL_POP])))
+        .collect();
+    // Per district: (weight, reversed rank per domain) of each LSOA.
+    let mut by_lad: HashMap<&str, Vec<(f64, [f64; 7])>> = HashMap::new();
+    for r in &file2 {
+        let mut ranks = [0.0; 7];
+        for (k, c) in columns.iter().enumerate() {
+            ranks[k] = n + 1.0 - number(&r[c.as_str()]);
+        }
+        by_lad
+            .entry(r[LAD_CODE].as_str())
+            .or_default()
+            .push((pop[&r[LSOA_CODE]], ranks));
+    }
+    let file10 = read_csv("imd2019_lad_summaries_file10.csv");
+    let (mut misses, mut explained) = (0, Vec::new());
+    for row in &file10 {
+        let lad = row[LAD_CODE].as_str();
+        let published: Vec<f64> = TOTAL_WEIGHTED_DOMAINS
+            .iter()
+            .map(|(_, sheet)| number(&row[&format!("{sheet} - Average rank")]))
+            .collect();
+        let lsoas = &by_lad[lad];
+        let mut sums = [0.0; 7];
+        let mut total = 0.0;
+        for (w, ranks) in lsoas {
+            total += w;
+            for k in 0..7 {
+                sums[k] += w * ranks[k];
+            }
+        }
+        // All seven averages with `delta[k]` added to the weighted sums and `dw` to the total.
+        let matches = |delta: &dyn Fn(usize) -> f64, dw: f64| {
+            (0..7).all(|k| round_dp((sums[k] + delta(k)) / (total + dw), 2) == published[k])
+        };
+        if round_dp(sums[0] / total, 2) == published[0] {
+            continue;
+        }
+        misses += 1;
+        let one: Vec<usize> = (0..lsoas.len())
+            .filter(|&j| matches(&|k| lsoas[j].1[k], 1.0))
+            .collect();
+        if one.len() == 1 {
+            explained.push(lad);
+            continue;
+        }
+        let mut two = 0;
+        let mut moved = 0;
+        for i in 0..lsoas.len() {
+            for j in 0..lsoas.len() {
+                if i <= j && matches(&|k| lsoas[i].1[k] + lsoas[j].1[k], 2.0) {
+                    two += 1;
+                }
+                if i != j && matches(&|k| lsoas[i].1[k] - lsoas[j].1[k], 0.0) {
+                    moved += 1;
+                }
+            }
+        }
+        if two == 1 || moved == 1 {
+            explained.push(lad);
+        }
+    }
+    eprintln!(
+        "{misses} IMD average ranks off at 2 dp; {} explained by a unique one-person change: {explained:?}",
+        explained.len()
+    );
+    assert!(
+        (45..=70).contains(&misses),
+        "{misses} misses: the File 6 weights no longer behave as analysed"
+    );
+    assert!(
+        explained.len() >= 25,
+        "only {} of {misses} misses explained by one-person weight changes",
+        explained.len()
     );
 }
