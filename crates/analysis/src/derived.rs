@@ -1,13 +1,13 @@
 //! Results as indicators: an aggregation becomes a numeric indicator of the target layer, LISA
 //! clusters a categorical one, each with metadata (title, unit, direction, method, the credits
 //! of its inputs) and a join report of its coverage, so tiles, legends, GeoJSON and lookups
-//! serve them like any catalogued indicator. [`standard`] is the small set the server adds at
-//! start-up; [`add_derived`] computes and adds a set to an atlas.
+//! serve them like any catalogued indicator. [`specs_from_catalog`] reads the catalogue's
+//! `[[derived]]` entries; [`add_derived`] computes and adds them to an atlas.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use districts::catalog::{Direction, IndicatorMeta};
+use districts::catalog::{Catalog, DerivedEntry, DerivedMethod, Direction, IndicatorMeta};
 use districts::indicators::LookupTable;
 use districts::join::{JoinReport, PeriodCoverage, ReportedCode};
 use districts::layer::{Period, PeriodValues};
@@ -15,9 +15,7 @@ use districts::{Atlas, Indicator, Layer};
 use serde::Serialize;
 
 use crate::aggregate::{Aggregation, ClassRule, UnassignedReason};
-use crate::query::{
-    AggregateOutput, AggregateRequest, ClusterOutput, ClusterRequest, KeySource, QueryError, Via,
-};
+use crate::query::{AggregateOutput, AggregateRequest, ClusterOutput, ClusterRequest, QueryError};
 
 /// `source_id` of every derived indicator (no catalogue table behind it).
 pub const DERIVED_SOURCE_ID: &str = "placemap_derived";
@@ -329,96 +327,86 @@ pub struct DerivedSpec {
     pub kind: DerivedKind,
 }
 
-/// The derived indicators the server adds at start-up (all from the default data):
-///
-/// | layer | id | what |
-/// |---|---|---|
-/// | `lad19` | `imd_lsoa_share_most_deprived_decile` | share of LSOAs in IMD decile 1, through the LSOAs' `lad19cd` |
-/// | `lad19` | `imd_rank_pop_weighted` | population-weighted mean LSOA IMD rank, through `lad19cd` |
-/// | `lad21` | `imd_rank_pop_weighted_spatial` | the same, LSOA 2011 to LAD 2021 by interior point |
-/// | `lad19` | `imd_score_lisa` | LISA clusters of `imd_score`, England, 999 permutations, seed 42 |
+/// The catalogue's `[[derived]]` entries as specs, in order. The catalogue has checked ids,
+/// layers and indicator references; this parses the options whose grammar the analysis owns
+/// (`how`, `class`, `via`, `key`), and names the catalogue and the entry when one is
+/// wrong.
 ///
 /// ```
-/// let ids: Vec<String> = analysis::derived::standard().into_iter().map(|s| s.meta.id).collect();
-/// assert!(ids.contains(&"imd_score_lisa".to_string()));
+/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+/// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
+/// # if !std::path::Path::new(dir).exists() { return; }
+/// let catalog = districts::catalog::Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
+/// let specs = analysis::derived::specs_from_catalog(&catalog).unwrap();
+/// assert!(specs.iter().any(|s| s.meta.id == "imd_score_lisa"));
 /// ```
-pub fn standard() -> Vec<DerivedSpec> {
-    let lad19cd = Via::Lookup(Some(KeySource::Attribute("lad19cd".into())));
-    let pop_rank = |via: Via| AggregateRequest {
-        indicator: "imd_rank".into(),
-        period: None,
-        how: Aggregation::WeightedMean,
-        weights: Some("population_total".into()),
-        via,
+pub fn specs_from_catalog(catalog: &Catalog) -> Result<Vec<DerivedSpec>, DerivedConfigError> {
+    catalog
+        .derived
+        .iter()
+        .map(|d| {
+            spec_from_entry(d).map_err(|e| DerivedConfigError {
+                catalog: catalog.path.display().to_string(),
+                entry: d.id.clone(),
+                message: format!("{e} ({})", e.hint()),
+            })
+        })
+        .collect()
+}
+
+/// A `[[derived]]` entry whose options do not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("catalogue {catalog}: derived `{entry}`: {message}")]
+pub struct DerivedConfigError {
+    /// Catalogue path.
+    pub catalog: String,
+    /// Entry id.
+    pub entry: String,
+    /// What is wrong, with the accepted forms.
+    pub message: String,
+}
+
+fn spec_from_entry(d: &DerivedEntry) -> Result<DerivedSpec, QueryError> {
+    let meta = DerivedMeta {
+        id: d.id.clone(),
+        title: d.title.clone(),
+        unit: d.unit.clone(),
+        direction: d.direction,
+        description: d.description.clone(),
     };
-    let rank_text = "Population-weighted mean of the IMD 2019 ranks of the district's LSOAs (1 = most deprived of 32,844), weights the mid-2015 population excluding prisoners (File 6). Lower is more deprived; equals 32,845 minus File 10's 'IMD - Average rank', which counts ranks the other way.";
-    vec![
-        DerivedSpec {
-            layer: "lad19".into(),
-            meta: DerivedMeta {
-                id: "imd_lsoa_share_most_deprived_decile".into(),
-                title: "Share of LSOAs in the most deprived 10% nationally (IMD 2019)".into(),
-                unit: "proportion".into(),
-                direction: Direction::HigherIsWorse,
-                description: "Proportion of the district's LSOAs in IMD 2019 decile 1; reproduces File 10's 'IMD - Proportion of LSOAs in most deprived 10% nationally'.".into(),
-            },
-            kind: DerivedKind::Aggregate {
-                from: "lsoa11".into(),
-                request: AggregateRequest {
-                    indicator: "imd_decile".into(),
-                    period: None,
-                    how: Aggregation::Share(ClassRule::Equal(1.0)),
-                    weights: None,
-                    via: lad19cd.clone(),
-                },
+    let kind = match d.method {
+        DerivedMethod::Aggregate => DerivedKind::Aggregate {
+            // The catalogue guarantees `from` and `how` for aggregates.
+            from: d.from.clone().unwrap_or_default(),
+            request: AggregateRequest {
+                indicator: d.indicator.clone(),
+                period: d.period.clone(),
+                how: crate::query::parse_how(d.how.as_deref().unwrap_or(""), d.class.as_deref())?,
+                weights: d.weights.clone(),
+                via: crate::query::parse_via(d.via.as_deref(), d.key.as_deref())?,
             },
         },
-        DerivedSpec {
-            layer: "lad19".into(),
-            meta: DerivedMeta {
-                id: "imd_rank_pop_weighted".into(),
-                title: "IMD 2019: population-weighted mean LSOA rank".into(),
-                unit: "rank".into(),
-                direction: Direction::HigherIsBetter,
-                description: rank_text.into(),
-            },
-            kind: DerivedKind::Aggregate {
-                from: "lsoa11".into(),
-                request: pop_rank(lad19cd),
-            },
-        },
-        DerivedSpec {
-            layer: "lad21".into(),
-            meta: DerivedMeta {
-                id: "imd_rank_pop_weighted_spatial".into(),
-                title: "IMD 2019: population-weighted mean LSOA rank (LSOAs placed in 2021 districts by location)".into(),
-                unit: "rank".into(),
-                direction: Direction::HigherIsBetter,
-                description: format!("{rank_text} LSOA 2011 areas are placed in the May 2021 districts by their interior point, so the merged Buckinghamshire, North and West Northamptonshire get values too."),
-            },
-            kind: DerivedKind::Aggregate {
-                from: "lsoa11".into(),
-                request: pop_rank(Via::Spatial),
-            },
-        },
-        DerivedSpec {
-            layer: "lad19".into(),
-            meta: DerivedMeta {
-                id: "imd_score_lisa".into(),
-                title: "Clusters of deprivation: LISA of the IMD 2019 average score".into(),
-                unit: "LISA class".into(),
-                direction: Direction::Neutral,
-                description: "high-high: a deprived district among deprived neighbours; low-low: a less deprived district among less deprived neighbours; high-low and low-high: outliers; not significant at the 5% level.".into(),
-            },
-            kind: DerivedKind::Lisa {
+        DerivedMethod::Lisa => {
+            // alpha and the rest are checked where the clusters are computed.
+            let defaults = ClusterRequest::default();
+            DerivedKind::Lisa {
                 request: ClusterRequest {
-                    indicator: "imd_score".into(),
-                    england_only: true,
-                    ..ClusterRequest::default()
+                    indicator: d.indicator.clone(),
+                    period: d.period.clone(),
+                    permutations: d.permutations.unwrap_or(defaults.permutations),
+                    seed: d.seed.unwrap_or(defaults.seed),
+                    alpha: d.alpha.unwrap_or(defaults.alpha),
+                    england_only: d.england_only.unwrap_or(false),
+                    knn_islands: d.knn,
                 },
-            },
-        },
-    ]
+            }
+        }
+    };
+    Ok(DerivedSpec {
+        layer: d.layer.clone(),
+        meta,
+        kind,
+    })
 }
 
 /// What happened to one derived indicator.

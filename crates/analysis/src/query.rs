@@ -153,6 +153,28 @@ pub enum KeySource {
     Lookup { table: String, column: String },
 }
 
+impl KeySource {
+    /// `lad19cd` (an attribute of the source layer) or `TABLE.COLUMN` (a lookup column).
+    ///
+    /// ```
+    /// use analysis::query::KeySource;
+    /// assert_eq!(KeySource::parse("lad19cd"), KeySource::Attribute("lad19cd".into()));
+    /// assert_eq!(
+    ///     KeySource::parse("lsoa11_msoa11_lad17.MSOA11CD"),
+    ///     KeySource::Lookup { table: "lsoa11_msoa11_lad17".into(), column: "MSOA11CD".into() }
+    /// );
+    /// ```
+    pub fn parse(raw: &str) -> KeySource {
+        match raw.split_once('.') {
+            Some((table, column)) => KeySource::Lookup {
+                table: table.trim().to_string(),
+                column: column.trim().to_string(),
+            },
+            None => KeySource::Attribute(raw.trim().to_string()),
+        }
+    }
+}
+
 impl std::fmt::Display for KeySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -190,6 +212,31 @@ impl Via {
                 "via=lookup (codes from an attribute or catalogued lookup) or via=spatial",
             )),
         }
+    }
+}
+
+/// Parses how areas find their district: `via` (`lookup`, the default, or `spatial`) and, for
+/// a lookup, an optional `key` ([`KeySource::parse`]).
+///
+/// ```
+/// use analysis::query::{parse_via, KeySource, Via};
+/// assert_eq!(parse_via(None, None).unwrap(), Via::Lookup(None));
+/// assert_eq!(
+///     parse_via(Some("lookup"), Some("lad19cd")).unwrap(),
+///     Via::Lookup(Some(KeySource::Attribute("lad19cd".into())))
+/// );
+/// assert!(parse_via(Some("spatial"), Some("lad19cd")).is_err());
+/// ```
+pub fn parse_via(via: Option<&str>, key: Option<&str>) -> Result<Via, QueryError> {
+    let via = via.map_or(Ok(Via::Lookup(None)), Via::parse)?;
+    match (key, via) {
+        (None, via) => Ok(via),
+        (Some(_), Via::Spatial) => Err(QueryError::invalid(
+            "key",
+            "a key applies to via=lookup only",
+            "drop the key or use via=lookup",
+        )),
+        (Some(k), Via::Lookup(_)) => Ok(Via::Lookup(Some(KeySource::parse(k)))),
     }
 }
 

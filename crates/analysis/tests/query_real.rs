@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use analysis::derived::{add_derived, standard};
+use analysis::derived::{add_derived, specs_from_catalog};
 use analysis::query::{
     self, AggregateRequest, ClusterRequest, CompareRequest, ErrorKind, KeySource, Via,
 };
@@ -26,7 +26,8 @@ fn atlas() -> &'static Atlas {
         let catalog = Catalog::load(cat.as_ref(), data.as_ref()).unwrap();
         let mut atlas =
             Atlas::load(&catalog, &["lad19".into(), "lad21".into(), "lsoa11".into()]).unwrap();
-        let outcomes = add_derived(&mut atlas, &standard(), &[]);
+        let specs = specs_from_catalog(&catalog).unwrap();
+        let outcomes = add_derived(&mut atlas, &specs, &[]);
         for o in &outcomes {
             assert!(o.skipped.is_none(), "{o:?}");
         }
@@ -133,6 +134,61 @@ fn spatial_aggregation_into_lad21_covers_the_merged_districts() {
     // Within 2 % except where a district has few LSOAs or a coast the two generalisations
     // draw differently (9 in this data: City of London's 6 LSOAs, Blackpool, Hartlepool, ...).
     assert!(off.len() <= 11, "{} more than 2 % off: {off:?}", off.len());
+}
+
+#[test]
+fn catalogued_income_share_reproduces_file10() {
+    // `income_lsoa_share_most_deprived_decile` is declared only in the catalogue
+    // ([[derived]]); File 10's Income proportion is not a catalogued indicator, so read it here.
+    let share = numbers("lad19", "income_lsoa_share_most_deprived_decile");
+    let lad19 = atlas().layer("lad19").unwrap();
+    let data = std::env::var("PLACEMAP_DATA").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
+    });
+    let path = std::path::Path::new(&data).join("imd2019_lad_summaries_file10.csv");
+    let mut r = csv::Reader::from_path(&path).unwrap();
+    let col = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h.trim() == "Income - Proportion of LSOAs in most deprived 10% nationally")
+        .unwrap();
+    let mut compared = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let code = rec[0].trim_start_matches('\u{feff}');
+        let published: f64 = rec[col].parse().unwrap();
+        let ours = share[lad19.position(code).unwrap()].unwrap();
+        assert_eq!((ours * 1e4).round() / 1e4, published, "{code}: {ours}");
+        compared += 1;
+    }
+    assert_eq!(compared, 317);
+}
+
+#[test]
+fn bad_derived_options_name_the_catalogue_entry() {
+    let data = std::env::var("PLACEMAP_DATA").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
+    });
+    let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
+    let mut catalog = Catalog::load(cat.as_ref(), data.as_ref()).unwrap();
+    catalog.derived[0].class = Some("one".into());
+    let err = specs_from_catalog(&catalog).unwrap_err().to_string();
+    assert!(
+        err.contains("catalog.toml")
+            && err.contains("derived `imd_lsoa_share_most_deprived_decile`")
+            && err.contains("class")
+            && err.contains("<=3284"),
+        "{err}"
+    );
+    catalog.derived[0].class = None;
+    catalog.derived[0].how = Some("average".into());
+    let err = specs_from_catalog(&catalog).unwrap_err().to_string();
+    assert!(err.contains("\"average\" is not a statistic"), "{err}");
+    catalog.derived[0].how = Some("mean".into());
+    catalog.derived[0].via = Some("spatial".into());
+    let err = specs_from_catalog(&catalog).unwrap_err().to_string();
+    assert!(err.contains("key applies to via=lookup only"), "{err}");
 }
 
 #[test]

@@ -357,6 +357,80 @@ pub struct Catalog {
     pub lookups: Vec<LookupSpec>,
     /// Point data sets.
     pub points: Vec<PointsSpec>,
+    /// Derived indicators, in the order they are computed.
+    pub derived: Vec<DerivedEntry>,
+}
+
+/// How a `[[derived]]` indicator is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DerivedMethod {
+    /// An aggregation of another layer's areas (e.g. LSOAs) to this layer's districts.
+    Aggregate,
+    /// Local Moran (LISA) cluster classes of one of this layer's indicators.
+    Lisa,
+}
+
+/// A `[[derived]]` entry: an indicator computed at start-up (an aggregation of small areas, or
+/// LISA clusters), so that it tiles, exports and looks up like a table's. The catalogue checks
+/// the ids, layers and indicator references; the analysis crate parses the statistic, class and
+/// key (it owns that grammar, shared with `placemap aggregate` and `/stats/aggregate`).
+/// Entries are computed in order, so one may use an earlier one (e.g. LISA of an aggregate).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedEntry {
+    /// Indicator id on `layer`; unique among all indicator ids of the catalogue.
+    pub id: String,
+    /// The layer that gets the indicator.
+    pub layer: String,
+    /// Title for legends and maps.
+    pub title: String,
+    /// Unit for legends.
+    pub unit: String,
+    /// Whether higher is better or worse.
+    pub direction: Direction,
+    /// What it is, in words (exclusion counts are appended when it is computed).
+    pub description: String,
+    /// `aggregate` or `lisa`.
+    pub method: DerivedMethod,
+    /// The indicator aggregated (of `from`) or clustered (of `layer`).
+    pub indicator: String,
+    /// Its period (default: the indicator's default period).
+    #[serde(default)]
+    pub period: Option<String>,
+    /// aggregate: the layer whose areas are aggregated.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// aggregate: `mean | weighted-mean | sum | median | min | max | share`.
+    #[serde(default)]
+    pub how: Option<String>,
+    /// aggregate with `how = "share"`: the class counted, e.g. `=1`, `<=3284`, `1..3`.
+    #[serde(default)]
+    pub class: Option<String>,
+    /// aggregate: indicator of `from` used as weights (`weighted-mean`).
+    #[serde(default)]
+    pub weights: Option<String>,
+    /// aggregate: `lookup` (default) or `spatial`.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// aggregate via lookup: `lad19cd` (attribute of `from`) or `TABLE.COLUMN` (lookup column).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// lisa: only English districts (codes E...).
+    #[serde(default)]
+    pub england_only: Option<bool>,
+    /// lisa: permutations for the pseudo p-values (default 999).
+    #[serde(default)]
+    pub permutations: Option<usize>,
+    /// lisa: seed of the permutations (default 42).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// lisa: significance level of the classes (default 0.05).
+    #[serde(default)]
+    pub alpha: Option<f64>,
+    /// lisa: link islands to their k nearest districts.
+    #[serde(default)]
+    pub knn: Option<usize>,
 }
 
 /// What is wrong with a catalogue. Every variant names the catalogue file; most name the entry.
@@ -471,6 +545,9 @@ pub struct RawCatalog {
     /// `[[points]]` entries.
     #[serde(default)]
     pub points: Vec<RawPoints>,
+    /// `[[derived]]` entries.
+    #[serde(default)]
+    pub derived: Vec<DerivedEntry>,
 }
 
 /// A `[[source]]` entry as written.
@@ -726,7 +803,8 @@ impl Catalog {
             "indicator",
             raw.source
                 .iter()
-                .flat_map(|s| s.indicator.iter().map(|i| i.id.as_str())),
+                .flat_map(|s| s.indicator.iter().map(|i| i.id.as_str()))
+                .chain(raw.derived.iter().map(|d| d.id.as_str())),
         )?;
         cx.unique("lookup", raw.lookup.iter().map(|l| l.id.as_str()))?;
         cx.unique("points", raw.points.iter().map(|p| p.id.as_str()))?;
@@ -774,6 +852,14 @@ impl Catalog {
             sources,
             lookups,
             points,
+            derived: Vec::new(),
+        };
+        for (i, d) in raw.derived.iter().enumerate() {
+            cx.derived(d, &catalog, &raw.derived[..i])?;
+        }
+        let catalog = Catalog {
+            derived: raw.derived,
+            ..catalog
         };
         for layer in &catalog.layers {
             if let Some(default) = &layer.default_indicator {
@@ -886,6 +972,118 @@ impl Resolver {
     }
 
     /// Ids go into URLs: lower-case ASCII letters, digits and underscores.
+    /// Checks a `[[derived]]` entry against the resolved tables and the entries before it.
+    fn derived(
+        &self,
+        d: &DerivedEntry,
+        catalog: &Catalog,
+        earlier: &[DerivedEntry],
+    ) -> Result<(), CatalogError> {
+        self.check_id(&d.id)?;
+        let layer_ids = || join_ids(catalog.layers.iter().map(|l| l.id.as_str()));
+        let unknown =
+            |kind: &'static str, id: &str, known: String| CatalogError::UnknownReference {
+                catalog: self.catalog.clone(),
+                entry: d.id.clone(),
+                kind,
+                id: id.to_string(),
+                known,
+            };
+        if catalog.layer(&d.layer).is_none() {
+            return Err(unknown("layer", &d.layer, layer_ids()));
+        }
+        // Indicators of a layer: its tables' and the derived entries before this one.
+        let indicators_of = |layer: &str| -> Vec<&str> {
+            catalog
+                .indicators_for_layer(layer)
+                .into_iter()
+                .map(|(_, i)| i.id.as_str())
+                .chain(
+                    earlier
+                        .iter()
+                        .filter(|e| e.layer == layer)
+                        .map(|e| e.id.as_str()),
+                )
+                .collect()
+        };
+        let only = |set: bool, option: &str, method: &str| {
+            if set {
+                Err(self.invalid(
+                    &d.id,
+                    format!("`{option}` applies to method = \"{method}\" only"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let (indicator_layer, refs) = match d.method {
+            DerivedMethod::Aggregate => {
+                let Some(from) = &d.from else {
+                    return Err(self.invalid(
+                        &d.id,
+                        "method = \"aggregate\" needs `from`, the layer whose areas are aggregated"
+                            .into(),
+                    ));
+                };
+                if catalog.layer(from).is_none() {
+                    return Err(unknown("layer", from, layer_ids()));
+                }
+                if from == &d.layer {
+                    return Err(self.invalid(
+                        &d.id,
+                        format!("`from` must be another layer than `layer` ({from})"),
+                    ));
+                }
+                if d.how.is_none() {
+                    return Err(self.invalid(
+                        &d.id,
+                        "method = \"aggregate\" needs `how` (mean, weighted-mean, sum, median, min, max or share)".into(),
+                    ));
+                }
+                for (set, option) in [
+                    (d.england_only.is_some(), "england_only"),
+                    (d.permutations.is_some(), "permutations"),
+                    (d.seed.is_some(), "seed"),
+                    (d.alpha.is_some(), "alpha"),
+                    (d.knn.is_some(), "knn"),
+                ] {
+                    only(set, option, "lisa")?;
+                }
+                (
+                    from.as_str(),
+                    vec![&d.indicator]
+                        .into_iter()
+                        .chain(&d.weights)
+                        .collect::<Vec<_>>(),
+                )
+            }
+            DerivedMethod::Lisa => {
+                for (set, option) in [
+                    (d.from.is_some(), "from"),
+                    (d.how.is_some(), "how"),
+                    (d.class.is_some(), "class"),
+                    (d.weights.is_some(), "weights"),
+                    (d.via.is_some(), "via"),
+                    (d.key.is_some(), "key"),
+                ] {
+                    only(set, option, "aggregate")?;
+                }
+                (d.layer.as_str(), vec![&d.indicator])
+            }
+        };
+        let available = indicators_of(indicator_layer);
+        for id in refs {
+            if !available.contains(&id.as_str()) {
+                return Err(unknown(
+                    "indicator",
+                    id,
+                    join_ids(available.iter().copied()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn check_id(&self, id: &str) -> Result<(), CatalogError> {
         let ok = !id.is_empty()
             && id

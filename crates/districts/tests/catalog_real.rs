@@ -303,3 +303,100 @@ column = "{column}"
         Err(CatalogError::Parse { .. })
     ));
 }
+
+#[test]
+fn real_catalogue_declares_the_derived_indicators_in_order() {
+    let c = load();
+    let ids: Vec<&str> = c.derived.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "imd_lsoa_share_most_deprived_decile",
+            "income_lsoa_share_most_deprived_decile",
+            "imd_rank_pop_weighted",
+            "imd_rank_pop_weighted_spatial",
+            "imd_score_lisa"
+        ]
+    );
+    let lisa = &c.derived[4];
+    assert_eq!(lisa.method, districts::catalog::DerivedMethod::Lisa);
+    assert_eq!(lisa.england_only, Some(true));
+}
+
+#[test]
+fn bad_derived_entries_name_the_entry_and_what_is_wrong() {
+    let dir = scratch("derived");
+    // The real catalogue plus one derived entry, so every reference it may make exists.
+    let real = std::fs::read_to_string(catalog_path()).expect("read catalogue");
+    let with = |entry: &str| {
+        let p = write_catalog(&dir, &format!("{real}\n[[derived]]\n{entry}"));
+        Catalog::load(&p, &data_dir())
+    };
+    let base = r#"id = "my_share"
+layer = "lad19"
+title = "t"
+unit = "proportion"
+direction = "higher_is_worse"
+description = "d"
+"#;
+    let ok = with(&format!(
+        "{base}method = \"aggregate\"\nfrom = \"lsoa11\"\nindicator = \"imd_decile\"\nhow = \"share\"\nclass = \"<=2\"\n"
+    ))
+    .expect("a well-formed entry loads");
+    assert_eq!(ok.derived.last().map(|d| d.id.as_str()), Some("my_share"));
+    // An entry may use an earlier derived indicator of its layer.
+    with(&format!(
+        "{base}method = \"lisa\"\nindicator = \"imd_rank_pop_weighted\"\n"
+    ))
+    .expect("LISA of an earlier derived indicator");
+
+    let cases: [(String, &[&str]); 8] = [
+        (
+            format!("{base}method = \"aggregate\"\nindicator = \"imd_decile\"\nhow = \"share\"\n"),
+            &["`my_share`", "needs `from`"],
+        ),
+        (
+            format!(
+                "{base}method = \"aggregate\"\nfrom = \"lsoa99\"\nindicator = \"imd_decile\"\nhow = \"mean\"\n"
+            ),
+            &["`my_share`", "unknown layer `lsoa99`", "lsoa11"],
+        ),
+        (
+            format!(
+                "{base}method = \"aggregate\"\nfrom = \"lsoa11\"\nindicator = \"imd_decil\"\nhow = \"mean\"\n"
+            ),
+            &["`my_share`", "unknown indicator `imd_decil`", "imd_decile"],
+        ),
+        (
+            format!(
+                "{base}method = \"aggregate\"\nfrom = \"lsoa11\"\nindicator = \"imd_decile\"\n"
+            ),
+            &["`my_share`", "needs `how`"],
+        ),
+        (
+            format!("{base}method = \"lisa\"\nindicator = \"imd_score\"\nhow = \"mean\"\n"),
+            &["`my_share`", "`how` applies to method = \"aggregate\" only"],
+        ),
+        (
+            format!(
+                "{base}method = \"aggregate\"\nfrom = \"lsoa11\"\nindicator = \"imd_decile\"\nhow = \"mean\"\nseed = 7\n"
+            ),
+            &["`my_share`", "`seed` applies to method = \"lisa\" only"],
+        ),
+        (
+            format!("{base}method = \"lisa\"\nindicator = \"imd_score\"\n")
+                .replace("my_share", "imd_score_lisa"),
+            &["indicator id `imd_score_lisa` is used more than once"],
+        ),
+        (
+            format!("{base}method = \"cluster\"\nindicator = \"imd_score\"\n"),
+            &["catalog.toml", "cluster"],
+        ),
+    ];
+    for (entry, wanted) in cases {
+        let err = with(&entry).expect_err(&entry).to_string();
+        for w in wanted {
+            assert!(err.contains(w), "{err}\nwanted {w}");
+        }
+    }
+}

@@ -258,7 +258,7 @@ fn state() -> SharedState {
     .resolve()
     .expect("config resolves");
     let version = tile_server::serve::data_version(&catalog);
-    Arc::new(AppState::new(config, atlas, version))
+    Arc::new(AppState::new(config, atlas, version, Vec::new()))
 }
 
 fn bench(c: &mut Criterion) {

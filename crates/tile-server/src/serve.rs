@@ -17,6 +17,8 @@ pub enum StartError {
     Catalog(#[from] districts::catalog::CatalogError),
     #[error(transparent)]
     Atlas(#[from] districts::layer::AtlasError),
+    #[error(transparent)]
+    Derived(#[from] analysis::derived::DerivedConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -50,12 +52,16 @@ pub fn data_version(catalog: &Catalog) -> String {
 /// Loads the catalogue and every layer it names, and builds the server state.
 pub fn load_state(config: ServerConfig) -> Result<AppState, StartError> {
     let catalog = Catalog::load(&config.catalog, &config.data_dir)?;
-    let atlas = Atlas::load(&catalog, &config.layers)?;
+    let mut atlas = Atlas::load(&catalog, &config.layers)?;
     for layer in &atlas.layers {
         tracing::info!(layer = %layer.meta.id, districts = layer.districts.len(), indicators = layer.indicators.len(), notes = layer.load_notes.len(), "layer loaded");
     }
+    // Aggregates and LISA clusters as indicators of their layers (routes::stats).
+    let specs = analysis::derived::specs_from_catalog(&catalog)?;
+    let lookups = crate::routes::stats::load_lookups(&catalog);
+    crate::routes::stats::add_derived(&mut atlas, &specs, &lookups);
     let version = data_version(&catalog);
-    Ok(AppState::new(config, atlas, version))
+    Ok(AppState::new(config, atlas, version, lookups))
 }
 
 /// Binds the configured address and serves until Ctrl-C / SIGTERM, then drains in-flight

@@ -43,12 +43,14 @@ pub type SharedState = Arc<AppState>;
 
 impl AppState {
     /// Builds the derived structures (simplified geometry per zoom band) and the caches.
-    pub fn new(config: ServerConfig, atlas: Atlas, data_version: String) -> Self {
+    /// `lookups` are the catalogue's lookup tables, for `/stats/...`.
+    pub fn new(
+        config: ServerConfig,
+        atlas: Atlas,
+        data_version: String,
+        lookups: Vec<districts::indicators::LookupTable>,
+    ) -> Self {
         use rayon::prelude::*;
-        // Aggregates and LISA clusters as indicators of their layers (see routes::stats).
-        let mut atlas = atlas;
-        crate::routes::stats::add_standard_derived(&mut atlas);
-        let lookups = crate::routes::stats::load_lookups(&config);
         let bands: HashMap<String, ZoomBands> = atlas
             .layers
             .par_iter()

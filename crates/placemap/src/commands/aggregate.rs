@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use analysis::query::{self, AggregateRequest, KeySource, Via};
+use analysis::query::{self, AggregateRequest, Via};
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use districts::catalog::Catalog;
@@ -88,19 +88,8 @@ pub fn run(ctx: &Context_, a: AggregateArgs) -> Result<ExitCode> {
     let mut o = String::new();
     let how =
         query::parse_how(&a.how, a.class.as_deref()).map_err(|e| anyhow!("{e} ({})", e.hint()))?;
-    let mut via = Via::parse(&a.via).map_err(|e| anyhow!("{e} ({})", e.hint()))?;
-    if let Some(k) = &a.key {
-        if via == Via::Spatial {
-            return Err(anyhow!("--key applies to --via lookup only"));
-        }
-        via = Via::Lookup(Some(match k.split_once('.') {
-            Some((table, column)) => KeySource::Lookup {
-                table: table.into(),
-                column: column.into(),
-            },
-            None => KeySource::Attribute(k.clone()),
-        }));
-    }
+    let via = query::parse_via(Some(&a.via), a.key.as_deref())
+        .map_err(|e| anyhow!("{e} ({})", e.hint()))?;
     let catalog = ctx.catalog()?;
     let tables = if matches!(via, Via::Lookup(_)) {
         lookups(&catalog)?

@@ -2,14 +2,15 @@
 //! `format=csv`, the same numbers as `placemap aggregate | compare | clusters` (both call
 //! `analysis::query`). Heavy work (permutations, aggregation) runs on blocking threads.
 //!
-//! Also the start-up hook that adds the standard derived indicators (aggregates and LISA
-//! clusters, `analysis::derived::standard`) to their layers, so tiles, legends, GeoJSON and
+//! Also the start-up hook that adds the catalogue's derived indicators (aggregates and LISA
+//! clusters, `[[derived]]` in the catalogue) to their layers, so tiles, legends, GeoJSON and
 //! lookups serve them like any catalogued indicator.
 
 use std::collections::HashMap;
 
+use analysis::derived::DerivedSpec;
 use analysis::query::{
-    self, AggregateRequest, ClusterRequest, CompareRequest, ErrorKind, KeySource, QueryError, Via,
+    self, AggregateRequest, ClusterRequest, CompareRequest, ErrorKind, QueryError,
 };
 use analysis::{Cell, Table};
 use axum::Json;
@@ -17,18 +18,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use districts::Atlas;
+use districts::catalog::Catalog;
 use districts::indicators::LookupTable;
 use serde_json::{Map, Value, json};
 
-use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::params::{parse_bool, parse_list, parse_num, reject_unknown};
 use crate::state::SharedState;
 
-/// Adds `analysis::derived::standard()` to the atlas and logs each outcome with its time.
-pub fn add_standard_derived(atlas: &mut Atlas) {
+/// Computes the catalogue's `[[derived]]` indicators and adds them to their layers, logging
+/// each outcome with its time (one whose layers are not loaded is skipped and says why).
+pub fn add_derived(atlas: &mut Atlas, specs: &[DerivedSpec], lookups: &[LookupTable]) {
     let started = std::time::Instant::now();
-    let outcomes = analysis::derived::add_derived(atlas, &analysis::derived::standard(), &[]);
+    let outcomes = analysis::derived::add_derived(atlas, specs, lookups);
     for o in &outcomes {
         match &o.skipped {
             None => {
@@ -47,14 +49,7 @@ pub fn add_standard_derived(atlas: &mut Atlas) {
 
 /// Reads every lookup table of the catalogue (for `via=lookup` and `group_by=region`); a
 /// table that cannot be read is logged and left out, never fatal.
-pub fn load_lookups(config: &ServerConfig) -> Vec<LookupTable> {
-    let catalog = match districts::catalog::Catalog::load(&config.catalog, &config.data_dir) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "no lookup tables for /stats");
-            return Vec::new();
-        }
-    };
+pub fn load_lookups(catalog: &Catalog) -> Vec<LookupTable> {
     catalog
         .lookups
         .iter()
@@ -376,17 +371,6 @@ pub async fn clusters(
     .into_response())
 }
 
-/// `key=lad19cd` (an attribute of the source layer) or `key=TABLE.COLUMN` (a lookup column).
-pub fn parse_key(raw: &str) -> KeySource {
-    match raw.split_once('.') {
-        Some((table, column)) => KeySource::Lookup {
-            table: table.trim().to_string(),
-            column: column.trim().to_string(),
-        },
-        None => KeySource::Attribute(raw.trim().to_string()),
-    }
-}
-
 const AGGREGATE_OPTIONS: [&str; 10] = [
     "from",
     "to",
@@ -432,19 +416,11 @@ pub async fn aggregate(
         q.get("class").map(String::as_str),
     )
     .map_err(api_error)?;
-    let mut via = match q.get("via") {
-        Some(v) => Via::parse(v).map_err(api_error)?,
-        None => Via::Lookup(None),
-    };
-    if let Some(k) = q.get("key") {
-        if via == Via::Spatial {
-            return Err(ApiError::bad_request(
-                "key= applies to via=lookup only",
-                "drop key= or use via=lookup",
-            ));
-        }
-        via = Via::Lookup(Some(parse_key(k)));
-    }
+    let via = query::parse_via(
+        q.get("via").map(String::as_str),
+        q.get("key").map(String::as_str),
+    )
+    .map_err(api_error)?;
     let req = AggregateRequest {
         indicator,
         period: q.get("year").cloned(),
