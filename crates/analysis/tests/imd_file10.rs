@@ -262,8 +262,9 @@ const TOTAL_WEIGHTED_DOMAINS: [(&str, &str); 7] = [
 /// total-population-weighted average ranks of File 10 at once, and exactly one LSOA (pair)
 /// does. A chance fit of seven published figures by one of ~100 candidates is implausible, so
 /// this pins the cause on MHCLG's weights, which differ from File 6 as published. The LSOAs it
-/// finds are prison sites (e.g. Bedford 010F, HMP Bedford; Winchester 005F, HMP Winchester),
-/// where File 6 removed the prisoners.
+/// finds are in towns with prisons (Bedford 010F, Winchester 005F, Chelmsford 010E, ...), which
+/// suggests a difference in how prisoners were removed; the staged data cannot say which LSOAs
+/// hold a prison.
 #[test]
 fn average_rank_misses_are_one_person_weight_differences() {
     let file2 = read_csv("imd2019_lsoa_file2_domains.csv");
