@@ -99,27 +99,103 @@ async fn gdal_reads_the_geojson_over_http() {
     let (addr, tx, server) = start().await;
     let url =
         format!("http://{addr}/layers/lad19.geojson?zoom=7&indicators=imd_score,median_weekly_pay");
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("ogrinfo")
-            .args(["-ro", "-so", "-al", &url])
-            .env("GDAL_HTTP_TIMEOUT", "30")
-            .output()
-    })
-    .await
-    .expect("join")
-    .expect("ogrinfo runs (install gdal-bin)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "ogrinfo failed: {}{}",
-        text,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = gdal(
+        "ogrinfo",
+        vec!["-ro".into(), "-so".into(), "-al".into(), url],
+    )
+    .await;
     assert!(text.contains("Feature Count: 382"), "{text}");
     assert!(text.contains("Geometry: Multi Polygon"), "{text}");
     assert!(text.contains("imd_score: Real"), "{text}");
     assert!(text.contains("code: String"), "{text}");
     assert!(text.contains("WGS 84"), "{text}");
+    tx.send(()).expect("shutdown");
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
+}
+
+/// Runs a GDAL command line tool on a blocking thread; panics with its output when it fails.
+async fn gdal(program: &'static str, args: Vec<String>) -> String {
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(program)
+            .args(&args)
+            .env("GDAL_HTTP_TIMEOUT", "30")
+            .output()
+    })
+    .await
+    .expect("join")
+    .unwrap_or_else(|e| panic!("{program} runs (install gdal-bin): {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{program} failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+#[tokio::test]
+async fn gdal_reads_districts_through_ogc_api_features() {
+    use geo::Intersects;
+    let (addr, tx, server) = start().await;
+    let service = format!("OAPIF:http://{addr}/ogc");
+
+    // GDAL's OGC API - Features driver lists the layers and reads the collection's metadata.
+    let text = gdal("ogrinfo", vec!["-ro".into(), service.clone()]).await;
+    for id in state().atlas.layer_ids() {
+        assert!(text.contains(&format!(": {id} (title:")), "{id}: {text}");
+    }
+    let text = gdal(
+        "ogrinfo",
+        vec!["-ro".into(), "-so".into(), service.clone(), "lad19".into()],
+    )
+    .await;
+    assert!(text.contains("Feature Count: 382"), "{text}");
+    assert!(text.contains("imd_score: Real"), "{text}");
+
+    // ogr2ogr pages through the LSOAs in a box around Hartlepool (GDAL sends bbox and follows
+    // next links) and gets exactly the LSOAs whose polygons intersect the box.
+    let (w, s, e, n) = (-1.3, 54.6, -1.1, 54.75);
+    let out = std::env::temp_dir().join(format!("placemap-oapif-{}.geojson", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    gdal(
+        "ogr2ogr",
+        vec![
+            "-f".into(),
+            "GeoJSON".into(),
+            out.display().to_string(),
+            service,
+            "lsoa11".into(),
+            "-spat".into(),
+            w.to_string(),
+            s.to_string(),
+            e.to_string(),
+            n.to_string(),
+        ],
+    )
+    .await;
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("ogr2ogr output")).expect("GeoJSON");
+    let _ = std::fs::remove_file(&out);
+    let mut got: Vec<String> = written["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["properties"]["code"].as_str().map(str::to_string))
+        .collect();
+    got.sort();
+    let st = state();
+    let lsoa = st.atlas.layer("lsoa11").expect("lsoa11");
+    let rect = geo::Rect::new(geo::coord! { x: w, y: s }, geo::coord! { x: e, y: n });
+    let mut want: Vec<String> = lsoa
+        .districts
+        .iter()
+        .filter(|d| d.wgs84.0.intersects(&rect))
+        .map(|d| d.code.clone())
+        .collect();
+    want.sort();
+    assert!(want.len() > 50, "{} LSOAs in the box", want.len());
+    assert_eq!(got, want);
+
     tx.send(()).expect("shutdown");
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
 }

@@ -112,6 +112,16 @@ pub fn app(state: SharedState) -> Router {
         .route("/static/{layer}/{file}", get(routes::staticmap::static_map))
         .route("/map/{layer}/{indicator}", get(routes::map::page))
         .route("/map/assets/{*path}", get(routes::map::asset))
+        .route("/ogc", get(routes::ogc::landing))
+        .route("/ogc/api", get(routes::ogc::api))
+        .route("/ogc/conformance", get(routes::ogc::conformance))
+        .route("/ogc/collections", get(routes::ogc::collections))
+        .route("/ogc/collections/{layer}", get(routes::ogc::collection))
+        .route("/ogc/collections/{layer}/items", get(routes::ogc::items))
+        .route(
+            "/ogc/collections/{layer}/items/{code}",
+            get(routes::ogc::item),
+        )
         .route("/stats", get(routes::stats::index))
         .route("/stats/aggregate", get(routes::stats::aggregate))
         .route(

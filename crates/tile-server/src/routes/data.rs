@@ -18,7 +18,7 @@ use crate::params::{parse_bbox, parse_list, parse_num, reject_unknown};
 use crate::state::SharedState;
 
 /// `[minLon, minLat, maxLon, maxLat]` of a layer.
-fn layer_bounds(layer: &Layer) -> Option<[f64; 4]> {
+pub fn layer_bounds(layer: &Layer) -> Option<[f64; 4]> {
     let mut b: Option<[f64; 4]> = None;
     for d in &layer.districts {
         if let Some(r) = d.wgs84.bbox() {
@@ -114,8 +114,22 @@ fn indicator_properties(props: &mut Map<String, Value>, inds: &[&Indicator], i: 
     }
 }
 
+/// The properties of district `i` in GeoJSON: code, name, kept attributes and the chosen
+/// indicators' values for their default period.
+pub fn feature_properties(layer: &Layer, inds: &[&Indicator], i: usize) -> Map<String, Value> {
+    let d = &layer.districts[i];
+    let mut props = Map::new();
+    props.insert("code".into(), Value::from(d.code.clone()));
+    props.insert("name".into(), Value::from(d.name.clone()));
+    for (k, v) in &d.attributes {
+        props.insert(k.clone(), Value::from(v.clone()));
+    }
+    indicator_properties(&mut props, inds, i);
+    props
+}
+
 /// Picks the indicators named in `indicators=` (all by default; `indicators=` empty for none).
-fn chosen_indicators<'a>(
+pub fn chosen_indicators<'a>(
     layer: &'a Layer,
     q: &HashMap<String, String>,
 ) -> Result<Vec<&'a Indicator>, ApiError> {
@@ -138,12 +152,8 @@ fn chosen_indicators<'a>(
     }
 }
 
-fn layer_geojson(
-    state: &SharedState,
-    layer: &Layer,
-    q: &HashMap<String, String>,
-) -> Result<String, ApiError> {
-    reject_unknown(q, &["bbox", "indicators", "zoom", "simplify", "precision"])?;
+/// `precision=` decimals of coordinates (default 6, about 10 cm; at most 10).
+pub fn parse_precision(q: &HashMap<String, String>) -> Result<usize, ApiError> {
     let precision = match q.get("precision") {
         Some(p) => parse_num::<usize>("precision", p)?,
         None => 6,
@@ -154,6 +164,16 @@ fn layer_geojson(
             "use 0 to 10 decimals (6 is about 10 cm)",
         ));
     }
+    Ok(precision)
+}
+
+fn layer_geojson(
+    state: &SharedState,
+    layer: &Layer,
+    q: &HashMap<String, String>,
+) -> Result<String, ApiError> {
+    reject_unknown(q, &["bbox", "indicators", "zoom", "simplify", "precision"])?;
+    let precision = parse_precision(q)?;
     let zoom = match (q.get("zoom"), q.get("simplify")) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request(
@@ -209,13 +229,7 @@ fn layer_geojson(
         if n > 0 {
             out.push(',');
         }
-        let mut props = Map::new();
-        props.insert("code".into(), Value::from(d.code.clone()));
-        props.insert("name".into(), Value::from(d.name.clone()));
-        for (k, v) in &d.attributes {
-            props.insert(k.clone(), Value::from(v.clone()));
-        }
-        indicator_properties(&mut props, &inds, i);
+        let props = feature_properties(layer, &inds, i);
         match (bands, zoom) {
             (Some(b), Some(z)) => {
                 let merc = &b.geometry(z)[i].0;

@@ -11,6 +11,8 @@ pub mod legend;
 pub mod lookup;
 /// `/map...`: the embeddable interactive map.
 pub mod map;
+/// `/ogc...`: OGC API - Features (Core, GeoJSON) for GIS clients.
+pub mod ogc;
 /// `/static...`: figures for reports.
 pub mod staticmap;
 /// `/stats...`: aggregation, group comparison, correlation, Moran's I and LISA clusters.

@@ -1,0 +1,444 @@
+//! OGC API - Features (Part 1: Core, with the GeoJSON encoding) under `/ogc`, so QGIS, ArcGIS
+//! and GDAL's OAPIF driver can browse and page through the districts of every layer, with
+//! their indicator values as properties. Collections are the boundary layers; a feature's id is
+//! its GSS code. Written against the standard (OGC 17-069r4) because no Rust crate serves it.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /ogc` | landing page |
+//! | `GET /ogc/conformance` | conformance classes |
+//! | `GET /ogc/api` | OpenAPI 3.0 description of these routes |
+//! | `GET /ogc/collections`, `/ogc/collections/{layer}` | the layers, with extent and CRS |
+//! | `GET /ogc/collections/{layer}/items` | features: `limit` (10, at most 10,000), `offset`, `bbox`, `datetime`, plus placemap's `indicators=` and `precision=` |
+//! | `GET /ogc/collections/{layer}/items/{code}` | one feature |
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use districts::Layer;
+use geo::Intersects;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::geojson_out;
+use crate::params::{parse_bbox, parse_num, reject_unknown};
+use crate::routes::data::{chosen_indicators, feature_properties, layer_bounds, parse_precision};
+use crate::state::SharedState;
+
+const CONF_CORE: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core";
+const CONF_GEOJSON: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson";
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+const GEOJSON: &str = "application/geo+json";
+const DEFAULT_LIMIT: usize = 10;
+const MAX_LIMIT: usize = 10_000;
+
+/// `http://host` as the client addressed us, for absolute links (clients such as GDAL follow
+/// `next` links as given).
+fn base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}/ogc")
+}
+
+fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
+    json!({ "href": href, "rel": rel, "type": kind, "title": title })
+}
+
+/// `f=json` is the only encoding (GeoJSON for features); anything else is a 400.
+fn check_format(q: &HashMap<String, String>) -> Result<(), ApiError> {
+    match q.get("f").map(|f| f.to_ascii_lowercase()) {
+        None => Ok(()),
+        Some(f) if f == "json" || f == "geojson" => Ok(()),
+        Some(f) => Err(ApiError::bad_request(
+            format!("f={f:?} is not an encoding this service offers"),
+            "f=json (GeoJSON for features), or leave it out",
+        )),
+    }
+}
+
+/// `GET /ogc`: the landing page.
+pub async fn landing(
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    reject_unknown(&q, &["f"])?;
+    check_format(&q)?;
+    let b = base(&headers);
+    Ok(Json(json!({
+        "title": "placemap",
+        "description": "Districts of England and the UK (local authority districts, LSOAs, MSOAs) with the deprivation, pay, employment and education indicators placemap joins to them.",
+        "links": [
+            link(b.clone(), "self", "application/json", "this document"),
+            link(format!("{b}/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
+            link(format!("{b}/conformance"), "conformance", "application/json", "conformance classes"),
+            link(format!("{b}/collections"), "data", "application/json", "the boundary layers"),
+        ],
+    })))
+}
+
+/// `GET /ogc/conformance`.
+pub async fn conformance(
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    reject_unknown(&q, &["f"])?;
+    check_format(&q)?;
+    Ok(Json(json!({ "conformsTo": [CONF_CORE, CONF_GEOJSON] })))
+}
+
+/// One collection (a boundary layer).
+fn collection_json(layer: &Layer, b: &str) -> Value {
+    let id = &layer.meta.id;
+    let mut c = json!({
+        "id": id,
+        "title": layer.meta.title,
+        "description": format!(
+            "{} districts, vintage {}, with {} indicators as properties (default period each). {}",
+            layer.districts.len(),
+            layer.meta.vintage,
+            layer.indicators.len(),
+            layer.meta.attribution
+        ),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            link(format!("{b}/collections/{id}"), "self", "application/json", "this collection"),
+            link(format!("{b}/collections/{id}/items"), "items", GEOJSON, "the districts"),
+        ],
+    });
+    if let Some(bounds) = layer_bounds(layer) {
+        c["extent"] = json!({ "spatial": { "bbox": [bounds], "crs": CRS84 } });
+    }
+    c
+}
+
+/// `GET /ogc/collections`.
+pub async fn collections(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    reject_unknown(&q, &["f"])?;
+    check_format(&q)?;
+    let b = base(&headers);
+    Ok(Json(json!({
+        "links": [link(format!("{b}/collections"), "self", "application/json", "this document")],
+        "collections": state.atlas.layers.iter().map(|l| collection_json(l, &b)).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /ogc/collections/{layer}`.
+pub async fn collection(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    reject_unknown(&q, &["f"])?;
+    check_format(&q)?;
+    let layer = state.layer(&id)?;
+    Ok(Json(collection_json(layer, &base(&headers))))
+}
+
+/// Checks `datetime` (an instant or an interval, `..` open): districts have no temporal
+/// geometry, so a valid value selects every feature (the standard's "features without
+/// temporal information" case); a malformed one is a 400.
+fn check_datetime(raw: &str) -> Result<(), ApiError> {
+    let ok_instant = |s: &str| {
+        s == ".."
+            || s.is_empty()
+            || (s.len() >= 10
+                && s.as_bytes()[4] == b'-'
+                && s.as_bytes()[7] == b'-'
+                && s[..4].chars().all(|c| c.is_ascii_digit()))
+    };
+    let parts: Vec<&str> = raw.split('/').collect();
+    let valid = match parts.as_slice() {
+        [one] => !one.is_empty() && *one != ".." && ok_instant(one),
+        [a, b] => {
+            let open = |s: &str| s.is_empty() || s == "..";
+            ok_instant(a) && ok_instant(b) && !(open(a) && open(b))
+        }
+        _ => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            format!("datetime={raw:?} is not an RFC 3339 instant or interval"),
+            "e.g. datetime=2019-09-26T00:00:00Z or datetime=2019-01-01T00:00:00Z/..",
+        ))
+    }
+}
+
+/// `GET /ogc/collections/{layer}/items`: a page of districts as a GeoJSON FeatureCollection.
+pub async fn items(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    reject_unknown(
+        &q,
+        &[
+            "f",
+            "limit",
+            "offset",
+            "bbox",
+            "datetime",
+            "indicators",
+            "precision",
+        ],
+    )?;
+    check_format(&q)?;
+    state.layer(&id)?;
+    let b = base(&headers);
+    let state2 = state.clone();
+    let body = tokio::task::spawn_blocking(move || items_page(&state2, &id, &q, &b))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+}
+
+fn items_page(
+    state: &SharedState,
+    id: &str,
+    q: &HashMap<String, String>,
+    b: &str,
+) -> Result<String, ApiError> {
+    let layer = state.layer(id)?;
+    let limit = match q.get("limit") {
+        Some(l) => parse_num::<usize>("limit", l)?,
+        None => DEFAULT_LIMIT,
+    };
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(
+            format!("limit {limit} is out of range"),
+            format!("limit=1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); page with offset="),
+        ));
+    }
+    let offset = match q.get("offset") {
+        Some(o) => parse_num::<usize>("offset", o)?,
+        None => 0,
+    };
+    if let Some(d) = q.get("datetime") {
+        check_datetime(d)?;
+    }
+    let precision = parse_precision(q)?;
+    let inds = chosen_indicators(layer, q)?;
+    // Features whose geometry intersects the box (exactly, not only their envelope).
+    let matched: Vec<usize> = match q.get("bbox") {
+        Some(raw) => {
+            let [w, s, e, n] = parse_bbox(raw)?;
+            let rect = geo::Rect::new(geo::coord! { x: w, y: s }, geo::coord! { x: e, y: n });
+            let mut c: Vec<usize> = layer
+                .index
+                .candidates_in_bbox(w, s, e, n)
+                .into_iter()
+                .filter(|&i| layer.districts[i].wgs84.0.intersects(&rect))
+                .collect();
+            c.sort_unstable();
+            c
+        }
+        None => (0..layer.districts.len()).collect(),
+    };
+    let page: &[usize] = matched
+        .get(offset..)
+        .map_or(&[], |rest| &rest[..limit.min(rest.len())]);
+
+    // Links keep the client's other parameters.
+    let mut kept: Vec<(&String, &String)> = q
+        .iter()
+        .filter(|(k, _)| k.as_str() != "offset" && k.as_str() != "limit")
+        .collect();
+    kept.sort();
+    let href = |off: usize| {
+        let (limit, off) = (limit.to_string(), off.to_string());
+        let mut pairs: Vec<(&str, &str)> = vec![("limit", &limit), ("offset", &off)];
+        pairs.extend(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("{b}/collections/{id}/items?{query}")
+    };
+    let mut links = vec![
+        link(href(offset), "self", GEOJSON, "this page"),
+        link(
+            format!("{b}/collections/{id}"),
+            "collection",
+            "application/json",
+            "the collection",
+        ),
+    ];
+    if offset + page.len() < matched.len() {
+        links.push(link(
+            href(offset + page.len()),
+            "next",
+            GEOJSON,
+            "next page",
+        ));
+    }
+    if offset > 0 {
+        links.push(link(
+            href(offset.saturating_sub(limit)),
+            "prev",
+            GEOJSON,
+            "previous page",
+        ));
+    }
+
+    let mut out = String::with_capacity(page.len() * 2048 + 512);
+    out.push_str(r#"{"type":"FeatureCollection","features":["#);
+    for (n, &i) in page.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let d = &layer.districts[i];
+        let props = feature_properties(layer, &inds, i);
+        geojson_out::push_feature(&mut out, &d.code, &d.wgs84.0, &props, precision);
+    }
+    out.push_str("],");
+    let tail = json!({
+        "numberMatched": matched.len(),
+        "numberReturned": page.len(),
+        "links": links,
+    });
+    // Splice the members of `tail` into the collection object.
+    let tail = tail.to_string();
+    out.push_str(&tail[1..]);
+    Ok(out)
+}
+
+/// `GET /ogc/collections/{layer}/items/{code}`: one district as a GeoJSON Feature.
+pub async fn item(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path((id, code)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    reject_unknown(&q, &["f", "indicators", "precision"])?;
+    check_format(&q)?;
+    let layer = state.layer(&id)?;
+    let i = layer.position(&code).ok_or_else(|| {
+        ApiError::not_found(
+            format!("no feature {code:?} in collection {id}"),
+            format!(
+                "feature ids are the layer's GSS codes, e.g. {}",
+                layer
+                    .districts
+                    .first()
+                    .map_or("E06000001", |d| d.code.as_str())
+            ),
+        )
+    })?;
+    let precision = parse_precision(&q)?;
+    let inds = chosen_indicators(layer, &q)?;
+    let b = base(&headers);
+    let d = &layer.districts[i];
+    let mut out = String::new();
+    geojson_out::push_feature(
+        &mut out,
+        &d.code,
+        &d.wgs84.0,
+        &feature_properties(layer, &inds, i),
+        precision,
+    );
+    // Add the links member before the closing brace of the feature.
+    out.pop();
+    let links = json!([
+        link(
+            format!("{b}/collections/{id}/items/{}", d.code),
+            "self",
+            GEOJSON,
+            "this feature"
+        ),
+        link(
+            format!("{b}/collections/{id}"),
+            "collection",
+            "application/json",
+            "the collection"
+        ),
+    ]);
+    out.push_str(r#","links":"#);
+    out.push_str(&links.to_string());
+    out.push('}');
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], out).into_response())
+}
+
+/// `GET /ogc/api`: an OpenAPI 3.0 description of the routes above.
+pub async fn api(headers: HeaderMap) -> Response {
+    let b = base(&headers);
+    let param = |name: &str, schema: Value, desc: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": desc });
+    let path_param = |name: &str, desc: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" }, "description": desc });
+    let ok =
+        |desc: &str, kind: &str| json!({ "200": { "description": desc, "content": { kind: {} } } });
+    let doc = json!({
+        "openapi": "3.0.3",
+        "info": { "title": "placemap OGC API - Features", "version": env!("CARGO_PKG_VERSION") },
+        "servers": [{ "url": b }],
+        "paths": {
+            "/": { "get": { "summary": "Landing page", "responses": ok("links", "application/json") } },
+            "/conformance": { "get": { "summary": "Conformance classes", "responses": ok("conformsTo", "application/json") } },
+            "/collections": { "get": { "summary": "The boundary layers", "responses": ok("collections", "application/json") } },
+            "/collections/{collectionId}": { "get": {
+                "summary": "One boundary layer",
+                "parameters": [path_param("collectionId", "layer id, e.g. lad19")],
+                "responses": ok("collection", "application/json"),
+            } },
+            "/collections/{collectionId}/items": { "get": {
+                "summary": "Districts of a layer, paged",
+                "parameters": [
+                    path_param("collectionId", "layer id, e.g. lad19"),
+                    param("limit", json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }), "features per page"),
+                    param("offset", json!({ "type": "integer", "minimum": 0, "default": 0 }), "features to skip"),
+                    param("bbox", json!({ "type": "array", "minItems": 4, "maxItems": 4, "items": { "type": "number" } }), "minLon,minLat,maxLon,maxLat (CRS84): features intersecting it"),
+                    param("datetime", json!({ "type": "string" }), "RFC 3339 instant or interval; districts have no temporal geometry, so every feature matches"),
+                    param("indicators", json!({ "type": "string" }), "comma-separated indicator ids to include as properties (default all)"),
+                    param("precision", json!({ "type": "integer", "minimum": 0, "maximum": 10, "default": 6 }), "decimals of coordinates"),
+                ],
+                "responses": ok("FeatureCollection", GEOJSON),
+            } },
+            "/collections/{collectionId}/items/{featureId}": { "get": {
+                "summary": "One district",
+                "parameters": [path_param("collectionId", "layer id"), path_param("featureId", "GSS code, e.g. E06000001")],
+                "responses": ok("Feature", GEOJSON),
+            } },
+        },
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.oai.openapi+json;version=3.0",
+        )],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetime_forms() {
+        for ok in [
+            "2019-09-26T00:00:00Z",
+            "2019-09-26",
+            "2019-01-01T00:00:00Z/..",
+            "../2020-01-01T00:00:00Z",
+            "2018-01-01/2019-12-31",
+        ] {
+            assert!(check_datetime(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "..", "../..", "yesterday", "2019/2020/2021", "19-1-1"] {
+            assert!(check_datetime(bad).is_err(), "{bad}");
+        }
+    }
+}
