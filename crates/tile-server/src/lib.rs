@@ -103,7 +103,9 @@ pub fn app(state: SharedState) -> Router {
             "/lookup",
             get(routes::lookup::lookup_point).post(routes::lookup::lookup_many),
         )
+        .route("/tiles/{file}", get(routes::vector::tilejson))
         .route("/tiles/{layer}/{file}", get(routes::tiles::tilejson))
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::vector::tile))
         .route(
             "/tiles/{layer}/{indicator}/{z}/{x}/{y}",
             get(routes::tiles::tile),

@@ -19,3 +19,5 @@ pub mod staticmap;
 pub mod stats;
 /// `/tiles...`: raster tiles and TileJSON.
 pub mod tiles;
+/// `/tiles/{layer}/{z}/{x}/{y}.mvt`: vector tiles and their TileJSON.
+pub mod vector;

@@ -35,19 +35,10 @@ const GEOJSON: &str = "application/geo+json";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 
-/// `http://host` as the client addressed us, for absolute links (clients such as GDAL follow
-/// `next` links as given).
+/// `http://host/ogc` as the client addressed us, for absolute links (clients such as GDAL
+/// follow `next` links as given).
 fn base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}/ogc")
+    format!("{}/ogc", crate::params::origin(headers))
 }
 
 fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {

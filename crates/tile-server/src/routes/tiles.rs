@@ -47,6 +47,33 @@ fn parse_y(file: &str) -> Result<(u32, TileSize), ApiError> {
     Ok((y, size))
 }
 
+/// The tile addressed by `z`, `x` (path segments) and `y`, or a 400 saying what is wrong.
+pub fn tile_id(state: &SharedState, z: &str, x: &str, y: u32) -> Result<TileId, ApiError> {
+    let hint = format!("zoom 0..{}, x and y below 2^zoom", state.config.max_zoom);
+    let z: u8 = z.parse().map_err(|_| {
+        ApiError::bad_request(format!("zoom {z:?} is not a whole number"), hint.clone())
+    })?;
+    let x: u32 = x.parse().map_err(|_| {
+        ApiError::bad_request(format!("tile x {x:?} is not a whole number"), hint.clone())
+    })?;
+    TileId::new(z, x, y, state.config.max_zoom)
+        .map_err(|e| ApiError::bad_request(e.to_string(), hint))
+}
+
+/// A 304 when the client's `If-None-Match` names `tag` (or `*`).
+pub fn not_modified(state: &SharedState, headers: &HeaderMap, tag: &str) -> Option<Response> {
+    let inm = headers.get(header::IF_NONE_MATCH)?.to_str().ok()?;
+    if !inm.split(',').any(|t| t.trim() == tag || t.trim() == "*") {
+        return None;
+    }
+    state.metrics.not_modified.inc();
+    let mut r = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(v) = HeaderValue::from_str(tag) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    Some(r)
+}
+
 /// A strong ETag from the data version, the style and the tile.
 fn etag(state: &SharedState, style_key: &str, tile: TileId, size: TileSize) -> String {
     let mut h = std::hash::DefaultHasher::new();
@@ -80,28 +107,11 @@ pub async fn tile(
     reject_unknown(&q, &STYLE_OPTIONS)?;
     let layer = state.layer(&layer_id)?;
     let ind = state.indicator(layer, &indicator_id)?;
-    let hint = format!("zoom 0..{}, x and y below 2^zoom", state.config.max_zoom);
-    let z: u8 = z.parse().map_err(|_| {
-        ApiError::bad_request(format!("zoom {z:?} is not a whole number"), hint.clone())
-    })?;
-    let x: u32 = x.parse().map_err(|_| {
-        ApiError::bad_request(format!("tile x {x:?} is not a whole number"), hint.clone())
-    })?;
     let (y, size) = parse_y(&y_file)?;
-    let tile = TileId::new(z, x, y, state.config.max_zoom)
-        .map_err(|e| ApiError::bad_request(e.to_string(), hint))?;
+    let tile = tile_id(&state, &z, &x, y)?;
     let style = style::resolve(&state, layer, ind, &q)?;
     let tag = etag(&state, &style.key, tile, size);
-    if let Some(inm) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        && inm.split(',').any(|t| t.trim() == tag || t.trim() == "*")
-    {
-        state.metrics.not_modified.inc();
-        let mut r = StatusCode::NOT_MODIFIED.into_response();
-        if let Ok(v) = HeaderValue::from_str(&tag) {
-            r.headers_mut().insert(header::ETAG, v);
-        }
+    if let Some(r) = not_modified(&state, &headers, &tag) {
         return Ok(r);
     }
     let key = (

@@ -1,0 +1,308 @@
+//! Mapbox Vector Tiles (`GET /tiles/{layer}/{z}/{x}/{y}.mvt`) and their TileJSON
+//! (`GET /tiles/{layer}.json`), for web maps that style districts themselves (MapLibre,
+//! OpenLayers, QGIS). One MVT layer named after the boundary layer; each district is a
+//! feature with `code`, `name` and the chosen indicators (default period) as attributes. The
+//! geometry is the same gap-free per-zoom simplification the PNG tiles draw, clipped to the tile
+//! plus a buffer by the `mvt` crate's encoder; tiles share the PNG tiles' byte-bounded cache and
+//! ETags.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use districts::layer::PeriodValues;
+use districts::{Indicator, Layer};
+use geo::orient::{Direction, Orient};
+use mvt::{GeomEncoder, GeomType, Tile};
+use pointy::BBox;
+use serde_json::{Value, json};
+use tile_math::TileId;
+
+use crate::error::{ApiError, valid_ids};
+use crate::params::{parse_list, reject_unknown};
+use crate::state::SharedState;
+
+/// Tile coordinate extent (the MVT default).
+const EXTENT: u32 = 4096;
+/// Geometry kept outside the tile, in tile units, so that strokes join across tile edges.
+const BUFFER: f64 = 64.0;
+/// The media type MapLibre and GDAL expect.
+const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+
+/// The indicators a vector tile carries: `indicators=a,b`, `indicators=all`, `indicators=`
+/// (none), or by default the layer's default indicator.
+fn tile_indicators<'a>(
+    layer: &'a Layer,
+    q: &HashMap<String, String>,
+) -> Result<Vec<&'a Indicator>, ApiError> {
+    let ids: Vec<String> = match q.get("indicators").map(String::as_str) {
+        Some("all") => return Ok(layer.indicators.iter().collect()),
+        Some(list) => parse_list(list),
+        None => layer.meta.default_indicator.iter().cloned().collect(),
+    };
+    ids.iter()
+        .map(|id| {
+            layer.indicator(id).ok_or_else(|| {
+                ApiError::not_found(
+                    format!("unknown indicator {id:?} on layer {}", layer.meta.id),
+                    valid_ids(
+                        "indicators (or all)",
+                        layer.indicators.iter().map(|i| i.meta.id.as_str()),
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Parses `{y}.mvt` or `{y}.pbf`.
+fn parse_y(file: &str) -> Result<u32, ApiError> {
+    let hint = "vector tile URLs end in {y}.mvt (or .pbf), e.g. /tiles/lad19/7/63/41.mvt";
+    let stem = file
+        .strip_suffix(".mvt")
+        .or_else(|| file.strip_suffix(".pbf"))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("{file:?} is not a vector tile name"), hint)
+        })?;
+    stem.parse::<u32>()
+        .map_err(|_| ApiError::bad_request(format!("tile y {stem:?} is not a whole number"), hint))
+}
+
+/// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`.
+pub async fn tile(
+    State(state): State<SharedState>,
+    Path((layer_id, z, x, y_file)): Path<(String, String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    reject_unknown(&q, &["indicators"])?;
+    let layer = state.layer(&layer_id)?;
+    let y = parse_y(&y_file)?;
+    let tile = crate::routes::tiles::tile_id(&state, &z, &x, y)?;
+    let inds = tile_indicators(layer, &q)?;
+    let ids: Vec<&str> = inds.iter().map(|i| i.meta.id.as_str()).collect();
+    let cache_key: Arc<str> = format!("mvt/{layer_id}/{}", ids.join(",")).into();
+
+    let mut h = std::hash::DefaultHasher::new();
+    (&state.data_version, &*cache_key, tile.z, tile.x, tile.y).hash(&mut h);
+    let tag = format!("\"{:016x}\"", h.finish());
+    if let Some(r) = crate::routes::tiles::not_modified(&state, &headers, &tag) {
+        return Ok(r);
+    }
+    // Scale 0 marks vector tiles in the shared (style, z, x, y, scale) key.
+    let key = (cache_key, tile.z, tile.x, tile.y, 0u8);
+    let bytes = match state.tiles.get(&key) {
+        Some(b) => {
+            state.metrics.tile_cache_hits.inc();
+            b
+        }
+        None => {
+            state.metrics.tile_cache_misses.inc();
+            let st = state.clone();
+            let layer_id = layer_id.clone();
+            let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            let b = tokio::task::spawn_blocking(move || encode(&st, &layer_id, &ids, tile))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))??;
+            state.tiles.insert(key, b.clone());
+            b
+        }
+    };
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(r)
+}
+
+/// Encodes one vector tile (runs on a blocking thread).
+pub fn encode(
+    state: &SharedState,
+    layer_id: &str,
+    indicator_ids: &[String],
+    tile: TileId,
+) -> Result<Bytes, ApiError> {
+    let layer = state.layer(layer_id)?;
+    let inds: Vec<&Indicator> = indicator_ids
+        .iter()
+        .filter_map(|id| layer.indicator(id))
+        .collect();
+    let bands = state.bands(layer_id)?;
+    let b = tile.mercator_bounds();
+    let scale = f64::from(EXTENT) / b.width();
+    let pad = BUFFER / scale;
+    let hits = bands.query(
+        tile.z,
+        b.min_x - pad,
+        b.min_y - pad,
+        b.max_x + pad,
+        b.max_y + pad,
+    );
+    let geoms = bands.geometry(tile.z);
+    let extent = f64::from(EXTENT);
+    let clip = BBox::new([(-BUFFER, -BUFFER), (extent + BUFFER, extent + BUFFER)]);
+    let err = |e: mvt::Error| ApiError::Internal(format!("vector tile encoding: {e}"));
+
+    let mut out = Tile::new(EXTENT);
+    let mut mvt_layer = out.create_layer(layer_id);
+    for &i in &hits {
+        // MVT wants exteriors with positive area in tile coordinates (y down), i.e. clockwise
+        // in Mercator's y-up coordinates.
+        let mp = geoms[i].0.orient(Direction::Reversed);
+        let mut enc = GeomEncoder::new(GeomType::Polygon).bbox(clip);
+        let to_tile =
+            |c: &geo_types::Coord<f64>| ((c.x - b.min_x) * scale, (b.max_y - c.y) * scale);
+        for poly in &mp.0 {
+            // A polygon whose exterior would collapse in this tile is left out with its holes.
+            if !ring_survives(poly.exterior(), &to_tile, extent) {
+                continue;
+            }
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                if !ring_survives(ring, &to_tile, extent) {
+                    continue;
+                }
+                // The closing vertex repeats the first; the encoder closes rings itself.
+                for c in &ring.0[..ring.0.len() - 1] {
+                    let (x, y) = to_tile(c);
+                    enc.add_point(x, y).map_err(err)?;
+                }
+                enc.complete_geom().map_err(err)?;
+            }
+        }
+        let geom = enc.encode().map_err(err)?;
+        if geom.is_empty() {
+            continue;
+        }
+        let d = &layer.districts[i];
+        let mut f = mvt_layer.into_feature(geom);
+        f.set_id(i as u64);
+        f.add_tag_string("code", &d.code);
+        f.add_tag_string("name", &d.name);
+        for ind in &inds {
+            match ind.period(&ind.default_period).map(|p| &p.values) {
+                Some(PeriodValues::Numeric(v)) => {
+                    if let Some(x) = v[i] {
+                        f.add_tag_double(&ind.meta.id, x);
+                    }
+                }
+                Some(PeriodValues::Categorical(v)) => {
+                    if let Some(s) = &v[i] {
+                        f.add_tag_string(&ind.meta.id, s);
+                    }
+                }
+                None => {}
+            }
+        }
+        mvt_layer = f.into_layer();
+    }
+    if mvt_layer.num_features() > 0 {
+        out.add_layer(mvt_layer).map_err(err)?;
+    }
+    let bytes = out.to_bytes().map_err(err)?;
+    Ok(Bytes::from(bytes))
+}
+
+/// Whether a ring keeps an area once the encoder has clamped it to the buffered tile and
+/// rounded it to tile units: rings wholly outside the tile (they clamp onto its edge), or
+/// smaller than a tile unit, would become invalid zero-area geometry.
+fn ring_survives(
+    ring: &geo_types::LineString<f64>,
+    to_tile: &dyn Fn(&geo_types::Coord<f64>) -> (f64, f64),
+    extent: f64,
+) -> bool {
+    let n = ring.0.len().saturating_sub(1);
+    if n < 3 {
+        return false;
+    }
+    let snap = |c: &geo_types::Coord<f64>| {
+        let (x, y) = to_tile(c);
+        (
+            x.clamp(-BUFFER, extent + BUFFER).round(),
+            y.clamp(-BUFFER, extent + BUFFER).round(),
+        )
+    };
+    // Twice the signed area (shoelace) of the snapped ring.
+    let mut twice_area = 0.0;
+    let mut prev = snap(&ring.0[n - 1]);
+    for c in &ring.0[..n] {
+        let p = snap(c);
+        twice_area += prev.0 * p.1 - p.0 * prev.1;
+        prev = p;
+    }
+    twice_area.abs() >= 1.0
+}
+
+/// `GET /tiles/{layer}.json`: TileJSON 3.0 for the vector tiles, with `vector_layers`.
+pub async fn tilejson(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    reject_unknown(&q, &["indicators"])?;
+    let layer_id = file.strip_suffix(".json").ok_or_else(|| {
+        ApiError::not_found(
+            format!("no such resource /tiles/{file}"),
+            "vector TileJSON is /tiles/{layer}.json; raster TileJSON /tiles/{layer}/{indicator}.json",
+        )
+    })?;
+    let layer = state.layer(layer_id)?;
+    let inds = tile_indicators(layer, &q)?;
+    let origin = crate::params::origin(&headers);
+    let query = match q.get("indicators") {
+        Some(list) => format!(
+            "?{}",
+            serde_urlencoded::to_string([("indicators", list)]).unwrap_or_default()
+        ),
+        None => String::new(),
+    };
+    let mut fields = serde_json::Map::new();
+    fields.insert("code".into(), json!("GSS code"));
+    fields.insert("name".into(), json!("district name"));
+    for ind in &inds {
+        let kind = if ind.meta.categorical {
+            "String"
+        } else {
+            "Number"
+        };
+        fields.insert(
+            ind.meta.id.clone(),
+            json!(format!("{kind}: {} ({})", ind.meta.title, ind.meta.unit)),
+        );
+    }
+    let mut attribution: Vec<&str> = vec![layer.meta.attribution.as_str()];
+    for ind in &inds {
+        if !attribution.contains(&ind.meta.attribution.as_str()) {
+            attribution.push(&ind.meta.attribution);
+        }
+    }
+    Ok(Json(json!({
+        "tilejson": "3.0.0",
+        "name": layer.meta.title,
+        "scheme": "xyz",
+        "format": "pbf",
+        "tiles": [format!("{origin}/tiles/{layer_id}/{{z}}/{{x}}/{{y}}.mvt{query}")],
+        "minzoom": 0,
+        "maxzoom": state.config.max_zoom,
+        "bounds": crate::routes::data::layer_bounds(layer),
+        "attribution": attribution.join(" "),
+        "vector_layers": [{
+            "id": layer_id,
+            "description": layer.meta.title,
+            "minzoom": 0,
+            "maxzoom": state.config.max_zoom,
+            "fields": fields,
+        }],
+    })))
+}

@@ -1,0 +1,179 @@
+//! Vector tiles on the real data, decoded by an independent reader (GDAL's MVT driver): the
+//! districts, their attributes and their placement on the map survive the encoding.
+
+use axum::body::Body;
+use axum::http::Request;
+use geo::Contains;
+use placemap_e2e::{expect_client_error, get, send, state};
+use serde_json::Value;
+
+/// Decodes tile z/x/y with `ogr2ogr` (GDAL reads z/x/y from the path) into WGS84 GeoJSON.
+fn gdal_decode(bytes: &[u8], z: u8, x: u32, y: u32, name: &str) -> Value {
+    let dir = std::env::temp_dir().join(format!("placemap-mvt-{}-{name}", std::process::id()));
+    let tile_dir = dir.join(z.to_string()).join(x.to_string());
+    std::fs::create_dir_all(&tile_dir).expect("tile dir");
+    let tile = tile_dir.join(format!("{y}.pbf"));
+    std::fs::write(&tile, bytes).expect("write tile");
+    let out = dir.join("decoded.geojson");
+    let _ = std::fs::remove_file(&out);
+    let run = std::process::Command::new("ogr2ogr")
+        .args(["-f", "GeoJSON", "-t_srs", "EPSG:4326"])
+        .arg(&out)
+        .arg(&tile)
+        .output()
+        .expect("ogr2ogr runs (install gdal-bin)");
+    assert!(
+        run.status.success(),
+        "ogr2ogr: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let v = serde_json::from_slice(&std::fs::read(&out).expect("decoded")).expect("GeoJSON");
+    let _ = std::fs::remove_dir_all(&dir);
+    v
+}
+
+/// A GeoJSON (Multi)Polygon as geo's MultiPolygon.
+fn multipolygon(g: &Value) -> geo::MultiPolygon<f64> {
+    let ring = |r: &Value| -> geo::LineString<f64> {
+        r.as_array()
+            .expect("ring")
+            .iter()
+            .map(|p| (p[0].as_f64().expect("x"), p[1].as_f64().expect("y")))
+            .collect::<Vec<_>>()
+            .into()
+    };
+    let polygon = |p: &Value| {
+        let rings = p.as_array().expect("rings");
+        geo::Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
+    };
+    match g["type"].as_str() {
+        Some("Polygon") => geo::MultiPolygon(vec![polygon(&g["coordinates"])]),
+        Some("MultiPolygon") => geo::MultiPolygon(
+            g["coordinates"]
+                .as_array()
+                .expect("polygons")
+                .iter()
+                .map(polygon)
+                .collect(),
+        ),
+        other => panic!("not a polygon: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn teesside_tile_decodes_with_districts_values_and_places() {
+    // z7 tile holding Teesside.
+    let (z, x, y) = (7, 63, 40);
+    let uri = format!("/tiles/lad19/{z}/{x}/{y}.mvt?indicators=imd_score,imd_score_lisa");
+    let r = get(&uri).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    let tag = r.header("etag").expect("etag");
+    let req = Request::builder()
+        .uri(&uri)
+        .header("if-none-match", &tag)
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(send(req).await.status, 304);
+
+    let decoded = gdal_decode(&r.body, z, x, y, "teesside");
+    let features = decoded["features"].as_array().expect("features");
+    let st = state();
+    let layer = st.atlas.layer("lad19").expect("lad19");
+    let score = analysis::layer::numeric_values(layer, "imd_score", None).expect("imd_score");
+    let mut codes = Vec::new();
+    for f in features {
+        let p = &f["properties"];
+        let code = p["code"].as_str().expect("code");
+        let i = layer.position(code).expect("a lad19 district");
+        assert_eq!(p["name"].as_str(), Some(layer.districts[i].name.as_str()));
+        match score[i] {
+            Some(v) => assert!((p["imd_score"].as_f64().expect("score") - v).abs() < 1e-9),
+            None => assert!(p["imd_score"].is_null(), "{code}"),
+        }
+        assert!(
+            p.get("median_weekly_pay").is_none(),
+            "only the chosen indicators"
+        );
+        codes.push(code.to_string());
+    }
+    for code in [
+        "E06000001",
+        "E06000002",
+        "E06000003",
+        "E06000004",
+        "E06000047",
+    ] {
+        assert!(codes.contains(&code.to_string()), "{code} in {codes:?}");
+    }
+    // Placement and ring orientation: Hartlepool's decoded polygon holds Hartlepool's centre
+    // and not Middlesbrough's.
+    let hartlepool = features
+        .iter()
+        .find(|f| f["properties"]["code"] == "E06000001")
+        .expect("Hartlepool");
+    let mp = multipolygon(&hartlepool["geometry"]);
+    assert!(mp.contains(&geo::Point::new(-1.2129, 54.6863)));
+    assert!(!mp.contains(&geo::Point::new(-1.2348, 54.5742)));
+}
+
+#[tokio::test]
+async fn tilejson_and_options() {
+    let j = get("/tiles/lad19.json").await.json();
+    assert_eq!(j["tilejson"], "3.0.0");
+    assert_eq!(j["vector_layers"][0]["id"], "lad19");
+    assert!(j["vector_layers"][0]["fields"]["imd_score"].is_string());
+    assert!(
+        j["tiles"][0]
+            .as_str()
+            .is_some_and(|t| t.ends_with("/tiles/lad19/{z}/{x}/{y}.mvt"))
+    );
+    assert!(
+        j["attribution"]
+            .as_str()
+            .is_some_and(|a| a.contains("Office for National Statistics"))
+    );
+
+    // All indicators: many more attributes; none: just code and name.
+    let all = get("/tiles/lad19/7/63/40.mvt?indicators=all").await;
+    let none = get("/tiles/lad19/7/63/40.mvt?indicators=").await;
+    assert_eq!((all.status.as_u16(), none.status.as_u16()), (200, 200));
+    assert!(all.body.len() > 2 * none.body.len());
+    let decoded = gdal_decode(&none.body, 7, 63, 40, "none");
+    let props = decoded["features"][0]["properties"]
+        .as_object()
+        .expect("properties");
+    // GDAL reports the MVT feature id as mvt_id: the district's position in the layer.
+    let mut keys: Vec<&str> = props.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["code", "mvt_id", "name"]);
+    let st = state();
+    let code = props["code"].as_str().expect("code");
+    assert_eq!(
+        props["mvt_id"].as_u64(),
+        st.atlas
+            .layer("lad19")
+            .and_then(|l| l.position(code))
+            .map(|i| i as u64)
+    );
+    // Open sea: a valid empty tile.
+    let sea = get("/tiles/lad19/7/50/40.mvt").await;
+    assert_eq!(sea.status, 200);
+    assert!(sea.body.is_empty());
+
+    for (uri, status) in [
+        ("/tiles/lad19/7/63/40.png", 400),
+        ("/tiles/lad19/7/63/forty.mvt", 400),
+        ("/tiles/lad19/31/0/0.mvt", 400),
+        ("/tiles/lad19/7/63/40.mvt?indicators=nope", 404),
+        ("/tiles/lad19/7/63/40.mvt?scheme=jenks", 400),
+        ("/tiles/lad99/7/63/40.mvt", 404),
+        ("/tiles/lad99.json", 404),
+        ("/tiles/lad19.yaml", 404),
+    ] {
+        expect_client_error(uri, status).await;
+    }
+}
