@@ -60,6 +60,7 @@ bench-peers: build
 	python3 ../shared/bench/geopandas_lookup.py $(DATA)/lsoa_2011_england_generalised_wgs84.geojson lsoa11cd 1000000
 	python3 crates/analysis/benches/peer_geopandas_esda.py $(DATA)
 	bash bench/static_maps.sh
+	bash bench/mvt_gdal.sh
 
 ## The server under wrk (cached and uncached tiles) and its memory over a long run (BENCHMARKS.md).
 bench-server: build
