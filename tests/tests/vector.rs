@@ -177,3 +177,45 @@ async fn tilejson_and_options() {
         expect_client_error(uri, status).await;
     }
 }
+
+#[tokio::test]
+async fn a_zoom_22_tile_inside_highland_holds_highland_alone() {
+    use std::sync::Arc;
+    // With the server's maximum zoom raised to 22 (one tile unit is 2 mm), the Highland
+    // district reaches about 10^8 units beyond a tile in it; the tile still decodes to it.
+    let config = tile_server::config::RawConfig {
+        addr: "127.0.0.1:0".into(),
+        data_dir: placemap_e2e::data_dir(),
+        catalog: placemap_e2e::catalog_path(),
+        layers: vec!["lad19".into()],
+        max_zoom: 22,
+        cache_mb: 8,
+        ..tile_server::config::RawConfig::default()
+    }
+    .resolve()
+    .expect("config");
+    let st = Arc::new(tile_server::serve::load_state(config).expect("state"));
+    let (z, x, y) = (22u8, 2_044_723u32, 1_274_199u32); // lon -4.5, lat 57.5 (Highland)
+    let uri = format!("/tiles/lad19/{z}/{x}/{y}.mvt");
+    let res = tower::ServiceExt::oneshot(
+        tile_server::app(st),
+        Request::builder()
+            .uri(&uri)
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+    .expect("router");
+    assert_eq!(res.status(), 200);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let decoded = gdal_decode(&body, z, x, y, "deep");
+    let codes: Vec<&str> = decoded["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["properties"]["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["S12000017"], "Highland alone");
+}

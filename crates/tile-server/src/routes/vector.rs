@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use districts::layer::PeriodValues;
 use districts::{Indicator, Layer};
+use geo::BooleanOps;
 use geo::orient::{Direction, Orient};
 use mvt::{GeomEncoder, GeomType, Tile};
 use pointy::BBox;
@@ -31,6 +32,9 @@ use crate::state::SharedState;
 const EXTENT: u32 = 4096;
 /// Geometry kept outside the tile, in tile units, so that strokes join across tile edges.
 const BUFFER: f64 = 64.0;
+/// Beyond this many tile units from the tile a district is clipped before encoding: the
+/// encoder works in i32 tile units (about 2 mm each at zoom 22).
+const FAR: f64 = 1.0e8;
 /// The media type MapLibre and GDAL expect.
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
@@ -140,8 +144,7 @@ pub fn encode(
         .collect();
     let bands = state.bands(layer_id)?;
     let b = tile.mercator_bounds();
-    let scale = f64::from(EXTENT) / b.width();
-    let pad = BUFFER / scale;
+    let pad = BUFFER * b.width() / f64::from(EXTENT);
     let hits = bands.query(
         tile.z,
         b.min_x - pad,
@@ -150,40 +153,14 @@ pub fn encode(
         b.max_y + pad,
     );
     let geoms = bands.geometry(tile.z);
-    let extent = f64::from(EXTENT);
-    let clip = BBox::new([(-BUFFER, -BUFFER), (extent + BUFFER, extent + BUFFER)]);
     let err = |e: mvt::Error| ApiError::Internal(format!("vector tile encoding: {e}"));
 
     let mut out = Tile::new(EXTENT);
     let mut mvt_layer = out.create_layer(layer_id);
     for &i in &hits {
-        // MVT wants exteriors with positive area in tile coordinates (y down), i.e. clockwise
-        // in Mercator's y-up coordinates.
-        let mp = geoms[i].0.orient(Direction::Reversed);
-        let mut enc = GeomEncoder::new(GeomType::Polygon).bbox(clip);
-        let to_tile =
-            |c: &geo_types::Coord<f64>| ((c.x - b.min_x) * scale, (b.max_y - c.y) * scale);
-        for poly in &mp.0 {
-            // A polygon whose exterior would collapse in this tile is left out with its holes.
-            if !ring_survives(poly.exterior(), &to_tile, extent) {
-                continue;
-            }
-            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                if !ring_survives(ring, &to_tile, extent) {
-                    continue;
-                }
-                // The closing vertex repeats the first; the encoder closes rings itself.
-                for c in &ring.0[..ring.0.len() - 1] {
-                    let (x, y) = to_tile(c);
-                    enc.add_point(x, y).map_err(err)?;
-                }
-                enc.complete_geom().map_err(err)?;
-            }
-        }
-        let geom = enc.encode().map_err(err)?;
-        if geom.is_empty() {
+        let Some(geom) = encode_geometry(&geoms[i].0, &b).map_err(err)? else {
             continue;
-        }
+        };
         let d = &layer.districts[i];
         let mut f = mvt_layer.into_feature(geom);
         f.set_id(i as u64);
@@ -211,6 +188,60 @@ pub fn encode(
     }
     let bytes = out.to_bytes().map_err(err)?;
     Ok(Bytes::from(bytes))
+}
+
+/// One district's geometry in the tile `b` (Mercator bounds), clipped to the tile and its
+/// buffer; `None` when nothing of it is left there.
+fn encode_geometry(
+    geometry: &geo_types::MultiPolygon<f64>,
+    b: &tile_math::Bounds,
+) -> Result<Option<mvt::GeomData>, mvt::Error> {
+    let extent = f64::from(EXTENT);
+    let scale = extent / b.width();
+    let pad = BUFFER / scale;
+    let to_tile = |c: &geo_types::Coord<f64>| ((c.x - b.min_x) * scale, (b.max_y - c.y) * scale);
+    // The encoder clamps points to the buffered tile, but its tile units are i32: a district
+    // reaching further than FAR units from the tile is clipped exactly first.
+    let far = geometry.0.iter().any(|p| {
+        p.exterior().0.iter().any(|c| {
+            let (x, y) = to_tile(c);
+            x.abs() > FAR || y.abs() > FAR
+        })
+    });
+    let source = if far {
+        let buffered = geo::Rect::new(
+            geo::coord! { x: b.min_x - pad, y: b.min_y - pad },
+            geo::coord! { x: b.max_x + pad, y: b.max_y + pad },
+        )
+        .to_polygon();
+        geometry.intersection(&buffered)
+    } else {
+        geometry.clone()
+    };
+    // MVT wants exteriors with positive area in tile coordinates (y down), i.e. clockwise in
+    // Mercator's y-up coordinates.
+    let mp = source.orient(Direction::Reversed);
+    let clip = BBox::new([(-BUFFER, -BUFFER), (extent + BUFFER, extent + BUFFER)]);
+    let mut enc = GeomEncoder::new(GeomType::Polygon).bbox(clip);
+    for poly in &mp.0 {
+        // A polygon whose exterior would collapse in this tile is left out with its holes.
+        if !ring_survives(poly.exterior(), &to_tile, extent) {
+            continue;
+        }
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            if !ring_survives(ring, &to_tile, extent) {
+                continue;
+            }
+            // The closing vertex repeats the first; the encoder closes rings itself.
+            for c in &ring.0[..ring.0.len() - 1] {
+                let (x, y) = to_tile(c);
+                enc.add_point(x, y)?;
+            }
+            enc.complete_geom()?;
+        }
+    }
+    let geom = enc.encode()?;
+    Ok((!geom.is_empty()).then_some(geom))
 }
 
 /// Whether a ring keeps an area once the encoder has clamped it to the buffered tile and
@@ -305,4 +336,33 @@ pub async fn tilejson(
             "fields": fields,
         }],
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::polygon;
+
+    #[test]
+    fn a_world_sized_polygon_is_clipped_into_a_deep_tile() {
+        // Most of the Web Mercator square: billions of tile units away at zoom 22.
+        let r = 2.0e7;
+        let world = geo_types::MultiPolygon(vec![polygon![
+            (x: -r, y: -r), (x: r, y: -r), (x: r, y: r), (x: -r, y: r), (x: -r, y: -r)
+        ]]);
+        let tile = TileId::new(22, 2_097_152, 2_097_151, 22).expect("tile");
+        let geom = encode_geometry(&world, &tile.mercator_bounds())
+            .expect("encodes")
+            .expect("covers the tile");
+        assert!(!geom.is_empty());
+        // A polygon far outside the tile leaves nothing.
+        let away = geo_types::MultiPolygon(vec![polygon![
+            (x: r - 10.0, y: r - 10.0), (x: r, y: r - 10.0), (x: r, y: r), (x: r - 10.0, y: r)
+        ]]);
+        assert!(
+            encode_geometry(&away, &tile.mercator_bounds())
+                .expect("encodes")
+                .is_none()
+        );
+    }
 }
