@@ -208,19 +208,18 @@ fn encode_geometry(
             x.abs() > FAR || y.abs() > FAR
         })
     });
-    let source = if far {
+    // MVT wants exteriors with positive area in tile coordinates (y down), i.e. clockwise in
+    // Mercator's y-up coordinates.
+    let mp = if far {
         let buffered = geo::Rect::new(
             geo::coord! { x: b.min_x - pad, y: b.min_y - pad },
             geo::coord! { x: b.max_x + pad, y: b.max_y + pad },
         )
         .to_polygon();
-        geometry.intersection(&buffered)
+        geometry.intersection(&buffered).orient(Direction::Reversed)
     } else {
-        geometry.clone()
+        geometry.orient(Direction::Reversed)
     };
-    // MVT wants exteriors with positive area in tile coordinates (y down), i.e. clockwise in
-    // Mercator's y-up coordinates.
-    let mp = source.orient(Direction::Reversed);
     let clip = BBox::new([(-BUFFER, -BUFFER), (extent + BUFFER, extent + BUFFER)]);
     let mut enc = GeomEncoder::new(GeomType::Polygon).bbox(clip);
     for poly in &mp.0 {
