@@ -144,14 +144,19 @@ pub async fn collection(
 /// geometry, so a valid value selects every feature (the standard's "features without
 /// temporal information" case); a malformed one is a 400.
 fn check_datetime(raw: &str) -> Result<(), ApiError> {
-    let ok_instant = |s: &str| {
-        s == ".."
-            || s.is_empty()
-            || (s.len() >= 10
-                && s.as_bytes()[4] == b'-'
-                && s.as_bytes()[7] == b'-'
-                && s[..4].chars().all(|c| c.is_ascii_digit()))
+    // An RFC 3339 date or date-time starts YYYY-MM-DD; the time part is not checked further.
+    let ok_date = |s: &str| {
+        let b = s.as_bytes();
+        let num = |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u32>().ok());
+        b.len() >= 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[..4].iter().all(u8::is_ascii_digit)
+            && num(5..7).is_some_and(|m| (1..=12).contains(&m))
+            && num(8..10).is_some_and(|d| (1..=31).contains(&d))
+            && (b.len() == 10 || b[10] == b'T' || b[10] == b't')
     };
+    let ok_instant = |s: &str| s == ".." || s.is_empty() || ok_date(s);
     let parts: Vec<&str> = raw.split('/').collect();
     let valid = match parts.as_slice() {
         [one] => !one.is_empty() && *one != ".." && ok_instant(one),
@@ -428,7 +433,17 @@ mod tests {
         ] {
             assert!(check_datetime(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "..", "../..", "yesterday", "2019/2020/2021", "19-1-1"] {
+        for bad in [
+            "",
+            "..",
+            "../..",
+            "yesterday",
+            "2019/2020/2021",
+            "19-1-1",
+            "2019-99-99",
+            "2019-02-00",
+            "2019-01-01X",
+        ] {
             assert!(check_datetime(bad).is_err(), "{bad}");
         }
     }
