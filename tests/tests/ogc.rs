@@ -170,3 +170,39 @@ async fn bad_ogc_requests_are_4xx_with_hints() {
         expect_client_error(uri, status).await;
     }
 }
+
+#[tokio::test]
+async fn every_period_as_a_wide_table() {
+    // GIS users get a time series as one column per period.
+    let st = state();
+    let layer = st.atlas.layer("lad21").expect("lad21");
+    let ind = layer.indicator("median_weekly_pay").expect("pay");
+    assert!(ind.periods.len() > 10, "a time series");
+    let i = layer.position("E06000001").expect("Hartlepool");
+    let f = get("/ogc/collections/lad21/items/E06000001?indicators=median_weekly_pay&periods=all")
+        .await
+        .json();
+    let props = f["properties"].as_object().expect("properties");
+    for p in &ind.periods {
+        let key = format!("median_weekly_pay_{}", p.label.replace(['/', '-'], "_"));
+        let want = match &p.values {
+            districts::layer::PeriodValues::Numeric(v) => v[i],
+            districts::layer::PeriodValues::Categorical(_) => panic!("numeric"),
+        };
+        assert_eq!(props.get(&key).and_then(Value::as_f64), want, "{key}");
+    }
+    assert!(props.get("median_weekly_pay").is_none());
+    // The same in the plain GeoJSON export.
+    let g = get("/layers/lad21.geojson?indicators=median_weekly_pay&periods=all&bbox=-1.23,54.66,-1.21,54.68")
+        .await
+        .json();
+    let hp = g["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .find(|f| f["id"] == "E06000001")
+        .expect("Hartlepool");
+    assert_eq!(hp["properties"], f["properties"]);
+    expect_client_error("/ogc/collections/lad21/items?periods=some", 400).await;
+    expect_client_error("/layers/lad21.geojson?periods=latest", 400).await;
+}

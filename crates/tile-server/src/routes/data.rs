@@ -103,20 +103,69 @@ pub async fn layer_file(
     Ok(Json(layer_json(state.layer(&file)?)).into_response())
 }
 
-/// Indicator values as feature properties: `{id: value}` for the chosen period.
-fn indicator_properties(props: &mut Map<String, Value>, inds: &[&Indicator], i: usize) {
+/// Which periods of each indicator become feature properties (`periods=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Periods {
+    /// The default period, as `{id}` (the default).
+    Default,
+    /// Every period, as `{id}_{label}` with `/` and `-` of the label as `_`
+    /// (`median_weekly_pay_2021`, `gcse_eng_maths_2020_21`): a wide table for GIS users.
+    All,
+}
+
+/// `periods=default|all`.
+pub fn parse_periods(q: &HashMap<String, String>) -> Result<Periods, ApiError> {
+    match q.get("periods").map(String::as_str) {
+        None | Some("default") => Ok(Periods::Default),
+        Some("all") => Ok(Periods::All),
+        Some(other) => Err(ApiError::bad_request(
+            format!("periods={other:?} is not a choice"),
+            "periods=default (each indicator's default period, as its id) or periods=all (every period, as id_period)",
+        )),
+    }
+}
+
+fn period_value(values: &PeriodValues, i: usize) -> Value {
+    match values {
+        PeriodValues::Numeric(v) => v[i].map(Value::from).unwrap_or(Value::Null),
+        PeriodValues::Categorical(v) => v[i].clone().map(Value::from).unwrap_or(Value::Null),
+    }
+}
+
+/// Indicator values as feature properties: `{id: value}` for the default period, or
+/// `{id_period: value}` for every period.
+fn indicator_properties(
+    props: &mut Map<String, Value>,
+    inds: &[&Indicator],
+    i: usize,
+    periods: Periods,
+) {
     for ind in inds {
-        let v = ind.period(&ind.default_period).map(|p| match &p.values {
-            PeriodValues::Numeric(v) => v[i].map(Value::from).unwrap_or(Value::Null),
-            PeriodValues::Categorical(v) => v[i].clone().map(Value::from).unwrap_or(Value::Null),
-        });
-        props.insert(ind.meta.id.clone(), v.unwrap_or(Value::Null));
+        match periods {
+            Periods::Default => {
+                let v = ind
+                    .period(&ind.default_period)
+                    .map(|p| period_value(&p.values, i));
+                props.insert(ind.meta.id.clone(), v.unwrap_or(Value::Null));
+            }
+            Periods::All => {
+                for p in &ind.periods {
+                    let key = format!("{}_{}", ind.meta.id, p.label.replace(['/', '-'], "_"));
+                    props.insert(key, period_value(&p.values, i));
+                }
+            }
+        }
     }
 }
 
 /// The properties of district `i` in GeoJSON: code, name, kept attributes and the chosen
-/// indicators' values for their default period.
-pub fn feature_properties(layer: &Layer, inds: &[&Indicator], i: usize) -> Map<String, Value> {
+/// indicators' values (see [`Periods`]).
+pub fn feature_properties(
+    layer: &Layer,
+    inds: &[&Indicator],
+    i: usize,
+    periods: Periods,
+) -> Map<String, Value> {
     let d = &layer.districts[i];
     let mut props = Map::new();
     props.insert("code".into(), Value::from(d.code.clone()));
@@ -124,7 +173,7 @@ pub fn feature_properties(layer: &Layer, inds: &[&Indicator], i: usize) -> Map<S
     for (k, v) in &d.attributes {
         props.insert(k.clone(), Value::from(v.clone()));
     }
-    indicator_properties(&mut props, inds, i);
+    indicator_properties(&mut props, inds, i, periods);
     props
 }
 
@@ -172,7 +221,18 @@ fn layer_geojson(
     layer: &Layer,
     q: &HashMap<String, String>,
 ) -> Result<String, ApiError> {
-    reject_unknown(q, &["bbox", "indicators", "zoom", "simplify", "precision"])?;
+    reject_unknown(
+        q,
+        &[
+            "bbox",
+            "indicators",
+            "periods",
+            "zoom",
+            "simplify",
+            "precision",
+        ],
+    )?;
+    let periods = parse_periods(q)?;
     let precision = parse_precision(q)?;
     let zoom = match (q.get("zoom"), q.get("simplify")) {
         (Some(_), Some(_)) => {
@@ -229,7 +289,7 @@ fn layer_geojson(
         if n > 0 {
             out.push(',');
         }
-        let props = feature_properties(layer, &inds, i);
+        let props = feature_properties(layer, &inds, i, periods);
         match (bands, zoom) {
             (Some(b), Some(z)) => {
                 let merc = &b.geometry(z)[i].0;

@@ -9,7 +9,7 @@
 //! | `GET /ogc/conformance` | conformance classes |
 //! | `GET /ogc/api` | OpenAPI 3.0 description of these routes |
 //! | `GET /ogc/collections`, `/ogc/collections/{layer}` | the layers, with extent and CRS |
-//! | `GET /ogc/collections/{layer}/items` | features: `limit` (10, at most 10,000), `offset`, `bbox`, `datetime`, plus placemap's `indicators=` and `precision=` |
+//! | `GET /ogc/collections/{layer}/items` | features: `limit` (10, at most 10,000), `offset`, `bbox`, `datetime`, plus placemap's `indicators=`, `periods=` and `precision=` |
 //! | `GET /ogc/collections/{layer}/items/{code}` | one feature |
 
 use std::collections::HashMap;
@@ -25,7 +25,9 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::geojson_out;
 use crate::params::{parse_bbox, parse_num, reject_unknown};
-use crate::routes::data::{chosen_indicators, feature_properties, layer_bounds, parse_precision};
+use crate::routes::data::{
+    chosen_indicators, feature_properties, layer_bounds, parse_periods, parse_precision,
+};
 use crate::state::SharedState;
 
 const CONF_CORE: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core";
@@ -192,6 +194,7 @@ pub async fn items(
             "bbox",
             "datetime",
             "indicators",
+            "periods",
             "precision",
         ],
     )?;
@@ -230,6 +233,7 @@ fn items_page(
         check_datetime(d)?;
     }
     let precision = parse_precision(q)?;
+    let periods = parse_periods(q)?;
     let inds = chosen_indicators(layer, q)?;
     // Features whose geometry intersects the box (exactly, not only their envelope).
     let matched: Vec<usize> = match q.get("bbox") {
@@ -297,7 +301,7 @@ fn items_page(
             out.push(',');
         }
         let d = &layer.districts[i];
-        let props = feature_properties(layer, &inds, i);
+        let props = feature_properties(layer, &inds, i, periods);
         geojson_out::push_feature(&mut out, &d.code, &d.wgs84.0, &props, precision);
     }
     out.push_str("],");
@@ -319,7 +323,7 @@ pub async fn item(
     Path((id, code)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    reject_unknown(&q, &["f", "indicators", "precision"])?;
+    reject_unknown(&q, &["f", "indicators", "periods", "precision"])?;
     check_format(&q)?;
     let layer = state.layer(&id)?;
     let i = layer.position(&code).ok_or_else(|| {
@@ -335,6 +339,7 @@ pub async fn item(
         )
     })?;
     let precision = parse_precision(&q)?;
+    let periods = parse_periods(&q)?;
     let inds = chosen_indicators(layer, &q)?;
     let b = base(&headers);
     let d = &layer.districts[i];
@@ -343,7 +348,7 @@ pub async fn item(
         &mut out,
         &d.code,
         &d.wgs84.0,
-        &feature_properties(layer, &inds, i),
+        &feature_properties(layer, &inds, i, periods),
         precision,
     );
     // Add the links member before the closing brace of the feature.
@@ -397,6 +402,7 @@ pub async fn api(headers: HeaderMap) -> Response {
                     param("bbox", json!({ "type": "array", "minItems": 4, "maxItems": 4, "items": { "type": "number" } }), "minLon,minLat,maxLon,maxLat (CRS84): features intersecting it"),
                     param("datetime", json!({ "type": "string" }), "RFC 3339 instant or interval; districts have no temporal geometry, so every feature matches"),
                     param("indicators", json!({ "type": "string" }), "comma-separated indicator ids to include as properties (default all)"),
+                    param("periods", json!({ "type": "string", "enum": ["default", "all"], "default": "default" }), "each indicator's default period as `id`, or every period as `id_period`"),
                     param("precision", json!({ "type": "integer", "minimum": 0, "maximum": 10, "default": 6 }), "decimals of coordinates"),
                 ],
                 "responses": ok("FeatureCollection", GEOJSON),
