@@ -385,6 +385,22 @@ async function run() {
     assert(code.endsWith('</iframe>'), `embed code "${code}" is not a whole iframe element`);
   });
 
+  await check('download links give a finished figure of this view', async () => {
+    const png = await page.getAttribute('#placemap-download-png', 'href');
+    const svg = await page.getAttribute('#placemap-download-svg', 'href');
+    assert(png.startsWith(`/static/${LAYER}/${otherInd.id}.png?bbox=`), `PNG link ${png}`);
+    assert(svg.startsWith(`/static/${LAYER}/${otherInd.id}.svg?bbox=`), `SVG link ${svg}`);
+    const box = new URL(png, base).searchParams.get('bbox').split(',').map(Number);
+    const c = await page.evaluate(() => { const c = window.placemapMap.getCenter(); return [c.lng, c.lat]; });
+    assert(box[0] < c[0] && c[0] < box[2] && box[1] < c[1] && c[1] < box[3], `bbox ${box} does not hold the centre ${c}`);
+    const r1 = await page.request.get(base + png);
+    assert(r1.status() === 200 && r1.headers()['content-type'] === 'image/png', `PNG ${r1.status()} ${r1.headers()['content-type']}`);
+    const r2 = await page.request.get(base + svg);
+    const text = await r2.text();
+    assert(r2.status() === 200 && text.includes('<svg'), `SVG ${r2.status()}`);
+    assert(text.includes(otherInd.title.replace(/&/g, '&amp;')), 'the SVG has the indicator title');
+  });
+
   await check('works inside an iframe (no frame-busting)', async () => {
     const framePage = await context.newPage();
     framePage.on('pageerror', (e) => pageErrors.push(`iframe page: ${e}`));

@@ -22,6 +22,8 @@
     search: document.getElementById('placemap-search'),
     searchClear: document.getElementById('placemap-search-clear'),
     results: document.getElementById('placemap-search-results'),
+    downloadPng: document.getElementById('placemap-download-png'),
+    downloadSvg: document.getElementById('placemap-download-svg'),
     embedButton: document.getElementById('placemap-embed-button'),
     embed: document.getElementById('placemap-embed'),
     embedCode: document.getElementById('placemap-embed-code'),
@@ -178,6 +180,33 @@
       history.replaceState(null, '', url);
     }
     if (!els.embed.hidden) els.embedCode.value = embedSnippet();
+    updateDownloads();
+  }
+
+  // A finished figure of what is on screen (the server's static map: title, legend, credits),
+  // for reports.
+  function staticUrl(format) {
+    var b = map.getBounds();
+    var clamp = function (v, lo, hi) { return Math.max(lo, Math.min(hi, v)); };
+    var box = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -85, 85),
+      clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85, 85)];
+    var q = ['bbox=' + box.map(function (v) { return v.toFixed(4); }).join(',')];
+    var size = map.getSize();
+    q.push('width=' + Math.max(400, Math.min(2400, 2 * size.x)));
+    q.push('height=' + Math.max(300, Math.min(2400, 2 * size.y)));
+    if (state.period) q.push('year=' + encodeURIComponent(state.period));
+    if (state.highlight) q.push('highlight=' + encodeURIComponent(state.highlight));
+    return '/static/' + encodeURIComponent(state.layer.id) + '/' + encodeURIComponent(state.indicator.id) +
+      '.' + format + '?' + q.join('&');
+  }
+
+  function updateDownloads() {
+    if (!state.indicator) return;
+    els.downloadPng.href = staticUrl('png');
+    els.downloadSvg.href = staticUrl('svg');
+    var name = state.layer.id + '-' + state.indicator.id;
+    els.downloadPng.setAttribute('download', name + '.png');
+    els.downloadSvg.setAttribute('download', name + '.svg');
   }
 
   // ---------------------------------------------------------------- tiles, attribution, legend
