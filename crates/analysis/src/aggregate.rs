@@ -3,9 +3,9 @@
 //! Two steps: first an [`Assignment`] says which target each small area belongs to, either
 //! through a lookup table ([`assign_by_lookup`]) or spatially, by the target polygon containing
 //! the small area's interior point ([`interior_points`] + [`assign_by_point`]). Then
-//! [`aggregate`] computes one [`Aggregation`] per target. Nothing is dropped silently: small
+//! [`aggregate`](fn@crate::aggregate::aggregate) computes one [`Aggregation`](crate::aggregate::Aggregation) per target. Nothing is dropped silently: small
 //! areas that could not be assigned, have no value, or have a missing, zero or invalid weight
-//! are listed in [`Exclusions`].
+//! are listed in [`Exclusions`](crate::aggregate::Exclusions).
 
 use std::collections::HashMap;
 
@@ -321,7 +321,7 @@ impl Exclusions {
     }
 }
 
-/// The result of [`aggregate`]: one row per target plus what was left out.
+/// The result of [`aggregate`](fn@aggregate): one row per target plus what was left out.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AggregateResult {
     /// The statistic computed.

@@ -1,8 +1,8 @@
 //! Results as indicators: an aggregation becomes a numeric indicator of the target layer, LISA
 //! clusters a categorical one, each with metadata (title, unit, direction, method, the credits
 //! of its inputs) and a join report of its coverage, so tiles, legends, GeoJSON and lookups
-//! serve them like any catalogued indicator. [`specs_from_catalog`] reads the catalogue's
-//! `[[derived]]` entries; [`add_derived`] computes and adds them to an atlas.
+//! serve them like any catalogued indicator. [`specs_from_catalog`](crate::derived::specs_from_catalog) reads the catalogue's
+//! `[[derived]]` entries; [`add_derived`](crate::derived::add_derived) computes and adds them to an atlas.
 
 use std::collections::BTreeMap;
 use std::time::Instant;

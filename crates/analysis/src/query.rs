@@ -2,8 +2,8 @@
 //! implementation behind `placemap aggregate | compare | clusters` and the `/stats/...` routes,
 //! so the command line and the server always give the same numbers.
 //!
-//! Every function takes loaded [`Layer`]s and plain request structs, checks the request
-//! against the layer (unknown indicator, period, group, code: [`QueryError`] listing what
+//! Every function takes loaded [`Layer`](districts::Layer)s and plain request structs, checks the request
+//! against the layer (unknown indicator, period, group, code: [`QueryError`](crate::query::QueryError) listing what
 //! exists) and returns a serialisable output with a table form.
 
 use std::collections::HashMap;

@@ -14,16 +14,16 @@
 //!   being exactly the maximum (mapclassify `EqualInterval`);
 //! * **natural breaks** are the class maxima of the partition of the sorted values into `k`
 //!   contiguous classes with the least total within-class sum of squared deviations
-//!   (Fisher 1958, Jenks). See [`Scheme::NaturalBreaks`] for how this relates to mapclassify;
+//!   (Fisher 1958, Jenks). See [`Scheme::NaturalBreaks`](crate::classify::Scheme::NaturalBreaks) for how this relates to mapclassify;
 //! * **standard deviation** bounds are `mean + m * s` for the multiples `m` of
-//!   [`stddev_multiples`], with `s` the *sample* standard deviation (`ddof = 1`, as
+//!   [`stddev_multiples`](crate::classify::stddev_multiples), with `s` the *sample* standard deviation (`ddof = 1`, as
 //!   mapclassify `StdMean` uses), and the maximum appended as a last bound when the last
 //!   multiple falls below it;
 //! * **manual** breaks are used as given, with the maximum appended when the data go above the
 //!   last break (mapclassify `UserDefined`).
 //!
 //! Missing values (`None` or NaN) take no part in the classification and are counted in
-//! [`Classification::no_data`]; they are never put in the lowest class.
+//! [`Classification::no_data`](crate::classify::Classification::no_data); they are never put in the lowest class.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-//! The legend of a choropleth map: a model built from a [`Classification`] and a [`Palette`]
+//! The legend of a choropleth map: a model built from a [`Classification`](crate::classify::Classification) and a [`Palette`](crate::palette::Palette)
 //! plus titles, written out as JSON, standalone SVG or PNG.
 //!
 //! The PNG is drawn by resvg with the DejaVu Sans font shipped in `assets/fonts` (Bitstream Vera

@@ -3,7 +3,7 @@
 //! (viridis, cividis, magma, inferno, plasma; sampled evenly), the no-data style and a 3x3
 //! bivariate palette.
 //!
-//! Direction: on our maps *worse is darker / redder*. [`Palette::for_indicator`] reverses a
+//! Direction: on our maps *worse is darker / redder*. [`Palette::for_indicator`](crate::palette::Palette::for_indicator) reverses a
 //! palette when needed so that this holds whichever way an indicator runs.
 
 use std::fmt;

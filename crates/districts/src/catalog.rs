@@ -1,8 +1,8 @@
 //! The catalogue (`boundaries/catalog.toml`): which data file is which layer, which columns are
 //! which indicators, their vintage, units, direction and the credit their licence requires.
 //!
-//! Two stages, as in ripgrep's lowargs -> hiargs: the raw TOML as written ([`RawCatalog`]),
-//! then [`Catalog`] resolved and validated against a data directory: every file exists, every
+//! Two stages, as in ripgrep's lowargs -> hiargs: the raw TOML as written ([`RawCatalog`](crate::catalog::RawCatalog)),
+//! then [`Catalog`](crate::catalog::Catalog) resolved and validated against a data directory: every file exists, every
 //! id is unique, every indicator's layers exist, every column it names is in the file's header,
 //! and every layer's default indicator applies to it. Nothing downstream reads the TOML again.
 

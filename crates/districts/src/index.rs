@@ -15,7 +15,7 @@
 //! copies of its edges and the districts' parities at an anchor point, from which the answer
 //! for any point in the cell follows exactly (same rule, same result) by looking at those few
 //! edges only. The R-tree path remains for degenerate layers where no grid can be built, and
-//! serves [`DistrictIndex::candidates_in_bbox`] and [`DistrictIndex::nearest`].
+//! serves [`DistrictIndex::candidates_in_bbox`](crate::index::DistrictIndex::candidates_in_bbox) and [`DistrictIndex::nearest`](crate::index::DistrictIndex::nearest).
 //!
 //! # Border rule
 //!

@@ -1,4 +1,4 @@
-//! Joining indicator tables to districts by GSS code. A mismatch is data (a [`JoinReport`]), not
+//! Joining indicator tables to districts by GSS code. A mismatch is data (a [`JoinReport`](crate::join::JoinReport)), not
 //! an error: the report lists boundary districts with no data, data codes with no boundary
 //! (with a hint where a known reorganisation explains it), duplicates on both sides and the
 //! coverage of each period.

@@ -1,5 +1,5 @@
 //! Server configuration in two stages (ripgrep's lowargs -> hiargs, martin's config lifecycle):
-//! [`RawConfig`] as the user wrote it, then [`ServerConfig`] resolved and validated. Nothing
+//! [`RawConfig`](crate::config::RawConfig) as the user wrote it, then [`ServerConfig`](crate::config::ServerConfig) resolved and validated. Nothing
 //! downstream reads environment variables or files.
 
 use std::net::SocketAddr;

@@ -1,5 +1,5 @@
 //! Turning a request's style options (`scheme`, `k`, `breaks`, `palette`, `reverse`,
-//! `highlight`, `year`, `change`, `change_kind`, `midpoint`) into a [`ResolvedStyle`]: the
+//! `highlight`, `year`, `change`, `change_kind`, `midpoint`) into a [`ResolvedStyle`](crate::style::ResolvedStyle): the
 //! classification and one fill per district. Resolved once per distinct style and cached, so a
 //! tile request only looks fills up.
 

@@ -1,12 +1,12 @@
 //! Publication-ready static maps ("figures") for reports: a choropleth of Web Mercator districts
 //! with title, subtitle, legend, wrapped credit line, labels of highlighted districts and an
 //! optional London inset, written as a standalone SVG or a PNG. Knows nothing of files or HTTP:
-//! the caller hands over districts (geometry, fill, label, flags), the extent and a [`Legend`].
+//! the caller hands over districts (geometry, fill, label, flags), the extent and a [`Legend`](crate::legend::Legend).
 //!
-//! Pipeline: [`Figure::new`] validates the size, lays the page out (`layout`: text is measured
+//! Pipeline: [`Figure::new`](crate::figure::Figure::new) validates the size, lays the page out (`layout`: text is measured
 //! with the shipped DejaVu Sans metrics, the map is fitted north-up into its box, outline width is
 //! chosen from the size of the districts in view) and culls districts outside the frame; then
-//! [`Figure::to_svg`] writes everything as SVG (`svg`), and [`Figure::to_png`] draws the polygons
+//! [`Figure::to_svg`](crate::figure::Figure::to_svg) writes everything as SVG (`svg`), and [`Figure::to_png`](crate::figure::Figure::to_png) draws the polygons
 //! directly with tiny-skia and only the text, legend and frames through resvg (`raster`), which
 //! keeps a 32,844-LSOA map fast.
 //!

@@ -1,8 +1,8 @@
 //! Choropleth map tiles: Web Mercator multipolygons in, PNG bytes out. Knows nothing of files,
 //! layers or tile addresses beyond their Web Mercator bounds.
 //!
-//! [`raster`] draws a tile (anti-aliased even-odd fills, outlines, highlights, hatched no-data)
-//! and recognises empty and one-colour tiles without drawing; [`encode`] turns the result into a
+//! [`raster`](crate::render::raster) draws a tile (anti-aliased even-odd fills, outlines, highlights, hatched no-data)
+//! and recognises empty and one-colour tiles without drawing; [`encode`](crate::render::encode) turns the result into a
 //! PNG as fast as it can (fdeflate, indexed when the colours fit).
 //!
 //! ```

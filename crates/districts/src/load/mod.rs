@@ -1,6 +1,6 @@
 //! Reading boundary files into WGS84 features, one sibling module per format (GeoJSON,
 //! Shapefile + `.prj`, TopoJSON), all with the same shape: a format module reads the file into
-//! [`SourceFeature`]s in the file's own CRS, then [`finish`] checks every geometry the same way,
+//! `SourceFeature`s in the file's own CRS, then `finish` checks every geometry the same way,
 //! reprojects it and records what it handled in notes.
 //!
 //! Geometry policy (the same for every format):

@@ -305,7 +305,7 @@ const MORAN_OPTIONS: [&str; 6] = [
 ];
 
 /// `GET /stats/{layer}/{indicator}/moran`: global Moran's I (queen contiguity,
-/// row-standardised) with E[I], z and the seeded permutation pseudo p-value.
+/// row-standardised) with E\[I\], z and the seeded permutation pseudo p-value.
 pub async fn moran(
     State(state): State<SharedState>,
     Path((layer_id, indicator)): Path<(String, String)>,
