@@ -524,3 +524,53 @@ async fn bivariate_tiles_legend_and_static_map() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn layer_as_csv_for_spreadsheets() {
+    let r = get("/layers/lad19.csv?indicators=imd_score,imd_score_lisa").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    let text = r.text();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        header,
+        ["code", "name", "region_name", "imd_score", "imd_score_lisa"]
+    );
+    let st = state();
+    let layer = st.atlas.layer("lad19").expect("lad19");
+    let score = analysis::layer::numeric_values(layer, "imd_score", None).expect("imd_score");
+    let mut rows = 0;
+    for rec in rdr.records() {
+        let rec = rec.expect("row");
+        let i = layer.position(&rec[0]).expect("district");
+        let cell = &rec[3];
+        match score[i] {
+            Some(v) => assert_eq!(cell.parse::<f64>().ok(), Some(v), "{}", &rec[0]),
+            None => assert!(cell.is_empty(), "{}", &rec[0]),
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 382);
+    // Every period as its own column.
+    let r = get(
+        "/layers/lad21.csv?indicators=median_weekly_pay&periods=all&bbox=-1.23,54.66,-1.21,54.68",
+    )
+    .await;
+    let first = r.text().lines().next().unwrap_or_default().to_string();
+    assert!(
+        first.contains("median_weekly_pay_2008") && first.contains("median_weekly_pay_2022"),
+        "{first}"
+    );
+    expect_client_error("/layers/lad19.csv?zoom=5", 400).await;
+    expect_client_error("/layers/lad19.csv?periods=latest", 400).await;
+    expect_client_error("/layers/lad99.csv", 404).await;
+}

@@ -422,6 +422,8 @@ pub struct DerivedOutcome {
     pub districts: usize,
     /// Why it was not added (a layer not loaded, or the computation failed).
     pub skipped: Option<String>,
+    /// Skipped only because a layer it needs is not loaded (e.g. a command loading one layer).
+    pub layer_not_loaded: bool,
     /// Time to compute, milliseconds.
     pub millis: f64,
 }
@@ -464,6 +466,8 @@ pub fn add_derived(
         let result = compute(atlas, spec, lookups);
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         let districts = atlas.layer(&spec.layer).map_or(0, |l| l.districts.len());
+        let layer_not_loaded = atlas.layer(&spec.layer).is_none()
+            || matches!(&spec.kind, DerivedKind::Aggregate { from, .. } if atlas.layer(from).is_none());
         let (matched, skipped) = match result {
             Ok(ind) => {
                 let matched = ind.report.matched;
@@ -480,6 +484,7 @@ pub fn add_derived(
             matched,
             districts,
             skipped,
+            layer_not_loaded,
             millis,
         });
     }

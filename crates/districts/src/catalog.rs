@@ -878,6 +878,51 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// The layers to load for `layer` so that its derived indicators among `indicators` (all
+    /// with `None`) can be computed: `layer` itself, then the layers those aggregate from,
+    /// following derived indicators built on other derived ones.
+    ///
+    /// ```
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+    /// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
+    /// # if !std::path::Path::new(dir).exists() { return; }
+    /// let c = districts::catalog::Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
+    /// assert_eq!(c.layers_for("lad19", Some(&["imd_score".into()])), ["lad19"]);
+    /// assert_eq!(c.layers_for("lad19", Some(&["imd_rank_pop_weighted".into()])), ["lad19", "lsoa11"]);
+    /// ```
+    pub fn layers_for(&self, layer: &str, indicators: Option<&[String]>) -> Vec<String> {
+        let mut layers = vec![layer.to_string()];
+        let mut wanted: Vec<String> = match indicators {
+            Some(ids) => ids.to_vec(),
+            None => self
+                .derived
+                .iter()
+                .filter(|d| d.layer == layer)
+                .map(|d| d.id.clone())
+                .collect(),
+        };
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(id) = wanted.pop() {
+            if seen.contains(&id) {
+                continue;
+            }
+            let Some(d) = self.derived.iter().find(|d| d.id == id && d.layer == layer) else {
+                continue;
+            };
+            match &d.from {
+                Some(from) => {
+                    if !layers.contains(from) {
+                        layers.push(from.clone());
+                    }
+                }
+                // A LISA of this layer's indicator: that one may be derived too.
+                None => wanted.push(d.indicator.clone()),
+            }
+            seen.push(id);
+        }
+        layers
+    }
+
     /// The layer with this id.
     pub fn layer(&self, id: &str) -> Option<&LayerMeta> {
         self.layers.iter().find(|l| l.id == id)

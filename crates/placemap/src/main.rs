@@ -42,6 +42,8 @@ pub enum Command {
     Layers(commands::layers::LayersArgs),
     /// A static, publication-ready map (PNG or SVG) for reports.
     Render(Box<commands::render::RenderArgs>),
+    /// A layer's districts and indicator values as GeoJSON or CSV.
+    Export(commands::export::ExportArgs),
     /// Aggregate small areas to districts (by lookup or spatially), reporting exclusions.
     Aggregate(commands::aggregate::AggregateArgs),
     /// Compare a group of districts with another or the rest; correlate two indicators.

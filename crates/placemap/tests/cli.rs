@@ -157,3 +157,100 @@ fn bad_arguments_are_errors_not_panics() {
     assert!(err.contains("/no/such.csv"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+#[test]
+fn export_writes_csv_and_geojson() {
+    let out = std::env::temp_dir().join(format!("placemap-export-{}.csv", std::process::id()));
+    let path = out.display().to_string();
+    let (code, _, err) = run(&[
+        "export",
+        "--layer",
+        "lad19",
+        "--format",
+        "csv",
+        "--indicators",
+        "imd_score,imd_lsoa_share_most_deprived_decile",
+        "--out",
+        &path,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).expect("CSV written");
+    let _ = std::fs::remove_file(&out);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("code,name,region_name,imd_score,imd_lsoa_share_most_deprived_decile")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 382);
+    let hartlepool = rows
+        .iter()
+        .find(|r| r.starts_with("E06000001,"))
+        .expect("Hartlepool");
+    // File 10: IMD average score 35.037, 36.21 % of LSOAs in the most deprived decile.
+    assert!(
+        hartlepool.starts_with("E06000001,Hartlepool,North East,35.037,0.362"),
+        "{hartlepool}"
+    );
+
+    // GeoJSON on standard output, a box around Teesside, simplified for zoom 9.
+    let (code, stdout, err) = run(&[
+        "export",
+        "--layer",
+        "lad19",
+        "--indicators",
+        "imd_score",
+        "--bbox",
+        "-1.4,54.5,-1.1,54.7",
+        "--zoom",
+        "9",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let g: serde_json::Value = serde_json::from_str(&stdout).expect("GeoJSON");
+    let ids: Vec<&str> = g["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"E06000001") && ids.contains(&"E06000002"),
+        "{ids:?}"
+    );
+
+    // Bad options are errors with the reason, not panics.
+    let (code, _, err) = run(&[
+        "export", "--layer", "lad19", "--format", "csv", "--zoom", "9",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--zoom"), "{err}");
+    let (code, _, err) = run(&["export", "--layer", "lad19", "--periods", "latest"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("periods"), "{err}");
+    let (code, _, err) = run(&["export", "--layer", "lad99"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("lad99"), "{err}");
+}
+
+#[test]
+fn render_of_a_derived_indicator_loads_the_layer_it_aggregates_from() {
+    let out = std::env::temp_dir().join(format!("placemap-derived-{}.png", std::process::id()));
+    let path = out.display().to_string();
+    let (code, _, err) = run(&[
+        "render",
+        "--layer",
+        "lad19",
+        "--indicator",
+        "imd_lsoa_share_most_deprived_decile",
+        "--width",
+        "400",
+        "--height",
+        "450",
+        "--out",
+        &path,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let png = std::fs::read(&out).expect("PNG written");
+    let _ = std::fs::remove_file(&out);
+    assert!(png.starts_with(b"\x89PNG"));
+}

@@ -3,6 +3,7 @@
 pub mod aggregate;
 pub mod clusters;
 pub mod compare;
+pub mod export;
 pub mod join;
 pub mod layers;
 pub mod lookup;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Join(a) => join::run(&ctx, a),
         Command::Layers(a) => layers::run(&ctx, a),
         Command::Render(a) => render::run(&ctx, *a),
+        Command::Export(a) => export::run(&ctx, a),
         Command::Aggregate(a) => aggregate::run(&ctx, a),
         Command::Compare(a) => compare::run(&ctx, a),
         Command::Clusters(a) => clusters::run(&ctx, a),

@@ -137,10 +137,16 @@ pub fn run(ctx: &Context_, a: RenderArgs) -> Result<ExitCode> {
     if !ctx.quiet {
         eprintln!("placemap: data directory {data}");
     }
+    // The layer, and the layers its derived indicators aggregate from.
+    let wanted: Vec<String> = std::iter::once(a.indicator.clone())
+        .chain(a.bivariate.clone())
+        .collect();
+    let layers = districts::catalog::Catalog::load(&catalog, &data.path)?
+        .layers_for(&a.layer, Some(&wanted));
     let config = RawConfig {
         data_dir: data.path,
         catalog,
-        layers: vec![a.layer.clone()],
+        layers,
         ..RawConfig::default()
     }
     .resolve()?;

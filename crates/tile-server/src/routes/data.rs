@@ -78,7 +78,7 @@ pub async fn list_layers(State(state): State<SharedState>) -> Json<Value> {
     Json(json!({ "layers": state.atlas.layers.iter().map(layer_json).collect::<Vec<_>>() }))
 }
 
-/// `GET /layers/{layer}` (metadata) or `GET /layers/{layer}.geojson`.
+/// `GET /layers/{layer}` (metadata), `GET /layers/{layer}.geojson` or `GET /layers/{layer}.csv`.
 pub async fn layer_file(
     State(state): State<SharedState>,
     Path(file): Path<String>,
@@ -96,6 +96,11 @@ pub async fn layer_file(
         .map_err(|e| ApiError::Internal(e.to_string()))??;
         let _ = layer;
         return Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response());
+    }
+    if let Some(id) = file.strip_suffix(".csv") {
+        let layer = state.layer(id)?;
+        let body = layer_csv(layer, &q)?;
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
     }
     if let Some(id) = file.strip_suffix(".json") {
         return Ok(Json(layer_json(state.layer(id)?)).into_response());
@@ -216,7 +221,86 @@ pub fn parse_precision(q: &HashMap<String, String>) -> Result<usize, ApiError> {
     Ok(precision)
 }
 
-fn layer_geojson(
+/// Districts whose bounding box meets `bbox=` (all without one), in layer order.
+fn districts_in_bbox(layer: &Layer, q: &HashMap<String, String>) -> Result<Vec<usize>, ApiError> {
+    Ok(match q.get("bbox") {
+        Some(b) => {
+            let [w, s, e, n] = parse_bbox(b)?;
+            let mut c = layer.index.candidates_in_bbox(w, s, e, n);
+            c.sort_unstable();
+            c
+        }
+        None => (0..layer.districts.len()).collect(),
+    })
+}
+
+/// The districts' attributes and indicator values as CSV, one row per district (no geometry):
+/// `code`, `name`, the layer's kept attributes, then one column per indicator (or per
+/// indicator and period with `periods=all`). Missing values are empty cells.
+pub fn layer_csv(layer: &Layer, q: &HashMap<String, String>) -> Result<String, ApiError> {
+    reject_unknown(q, &["bbox", "indicators", "periods"])?;
+    let periods = parse_periods(q)?;
+    let inds = chosen_indicators(layer, q)?;
+    let rows = districts_in_bbox(layer, q)?;
+    let mut header: Vec<String> = vec!["code".into(), "name".into()];
+    header.extend(layer.meta.attributes.iter().cloned());
+    // (indicator, period index) per value column.
+    let mut columns: Vec<(&Indicator, usize)> = Vec::new();
+    for ind in &inds {
+        match periods {
+            Periods::Default => {
+                if let Some(p) = ind
+                    .periods
+                    .iter()
+                    .position(|p| p.label == ind.default_period)
+                {
+                    header.push(ind.meta.id.clone());
+                    columns.push((ind, p));
+                }
+            }
+            Periods::All => {
+                for (p, period) in ind.periods.iter().enumerate() {
+                    header.push(format!(
+                        "{}_{}",
+                        ind.meta.id,
+                        period.label.replace(['/', '-'], "_")
+                    ));
+                    columns.push((ind, p));
+                }
+            }
+        }
+    }
+    let internal = |e: csv::Error| ApiError::Internal(format!("writing CSV: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).map_err(internal)?;
+    for i in rows {
+        let d = &layer.districts[i];
+        let mut record: Vec<String> = vec![d.code.clone(), d.name.clone()];
+        for a in &layer.meta.attributes {
+            let v = d
+                .attributes
+                .iter()
+                .find(|(k, _)| k == a)
+                .map(|(_, v)| v.clone());
+            record.push(v.unwrap_or_default());
+        }
+        for (ind, p) in &columns {
+            record.push(match &ind.periods[*p].values {
+                PeriodValues::Numeric(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
+                PeriodValues::Categorical(v) => v[i].clone().unwrap_or_default(),
+            });
+        }
+        w.write_record(&record).map_err(internal)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| ApiError::Internal(format!("CSV is not UTF-8: {e}")))
+}
+
+/// The districts as an RFC 7946 FeatureCollection with the chosen indicators as properties
+/// (`bbox`, `indicators`, `periods`, `zoom` or `simplify`, `precision`).
+pub fn layer_geojson(
     state: &SharedState,
     layer: &Layer,
     q: &HashMap<String, String>,
@@ -269,15 +353,7 @@ fn layer_geojson(
         (None, None) => None,
     };
     let inds = chosen_indicators(layer, q)?;
-    let candidates: Vec<usize> = match q.get("bbox") {
-        Some(b) => {
-            let [w, s, e, n] = parse_bbox(b)?;
-            let mut c = layer.index.candidates_in_bbox(w, s, e, n);
-            c.sort_unstable();
-            c
-        }
-        None => (0..layer.districts.len()).collect(),
-    };
+    let candidates = districts_in_bbox(layer, q)?;
     let bands = match zoom {
         Some(_) => Some(state.bands(&layer.meta.id)?),
         None => None,

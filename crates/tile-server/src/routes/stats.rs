@@ -36,6 +36,10 @@ pub fn add_derived(atlas: &mut Atlas, specs: &[DerivedSpec], lookups: &[LookupTa
             None => {
                 tracing::info!(layer = %o.layer, indicator = %o.id, matched = o.matched, districts = o.districts, ms = o.millis, "derived indicator added")
             }
+            // Expected when a command loads only some layers.
+            Some(why) if o.layer_not_loaded => {
+                tracing::info!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped")
+            }
             Some(why) => {
                 tracing::warn!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped")
             }
