@@ -254,3 +254,18 @@ fn render_of_a_derived_indicator_loads_the_layer_it_aggregates_from() {
     let _ = std::fs::remove_file(&out);
     assert!(png.starts_with(b"\x89PNG"));
 }
+
+#[test]
+fn layers_lists_tables_and_derived_indicators() {
+    let (code, out, err) = run(&["layers"]);
+    assert_eq!(code, 0, "{err}");
+    let line = |id: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{out}"))
+            .to_string()
+    };
+    assert!(line("imd_score").contains("imd2019_lad_summaries_file10.csv"));
+    assert!(line("imd_rank_pop_weighted").contains("derived: weighted-mean of lsoa11.imd_rank"));
+    assert!(line("imd_score_lisa").contains("derived: LISA clusters of imd_score"));
+}

@@ -31,6 +31,13 @@ pub fn run(ctx: &Context_, a: LayersArgs) -> Result<ExitCode> {
                 spec.id, spec.title, spec.unit, source.file
             );
         }
+        for d in catalog.derived.iter().filter(|d| d.layer == layer.id) {
+            let how = match (&d.from, &d.how) {
+                (Some(from), Some(how)) => format!("{how} of {from}.{}", d.indicator),
+                _ => format!("LISA clusters of {}", d.indicator),
+            };
+            println!("    {:<36} {} [{}] derived: {how}", d.id, d.title, d.unit);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
