@@ -8,8 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, ValueEnum};
-use districts::data_dir::{resolve_catalog, resolve_data_dir};
-use tile_server::config::RawConfig;
 use tile_server::routes::data::{layer_csv, layer_geojson};
 
 use super::Context_;
@@ -70,32 +68,13 @@ impl ExportArgs {
 }
 
 pub fn run(ctx: &Context_, a: ExportArgs) -> Result<ExitCode> {
-    let data = resolve_data_dir(ctx.data.clone(), std::env::var("PLACEMAP_DATA").ok())
-        .map_err(|e| anyhow!(e))?;
-    let catalog = resolve_catalog(ctx.catalog.clone()).map_err(|e| anyhow!(e))?;
-    if !ctx.quiet {
-        eprintln!("placemap: data directory {data}");
-    }
-    // The layer, and the layers its derived indicators aggregate from.
     let wanted: Option<Vec<String>> = a.indicators.as_deref().map(|l| {
         l.split(',')
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect()
     });
-    let layers = districts::catalog::Catalog::load(&catalog, &data.path)?
-        .layers_for(&a.layer, wanted.as_deref());
-    let config = RawConfig {
-        data_dir: data.path,
-        catalog,
-        layers,
-        ..RawConfig::default()
-    }
-    .resolve()?;
-    let pb = ctx.spinner(format!("loading {}", a.layer));
-    let state = tile_server::serve::load_state(config);
-    pb.finish_and_clear();
-    let state = std::sync::Arc::new(state?);
+    let state = std::sync::Arc::new(ctx.server_state(&a.layer, wanted.as_deref())?);
     let layer = state.layer(&a.layer).map_err(|e| anyhow!("{e}"))?;
     let q = a.query();
     let hint = |e: tile_server::error::ApiError| anyhow!("{e} ({})", e.hint().unwrap_or_default());

@@ -86,6 +86,35 @@ impl Context_ {
         Ok(atlas)
     }
 
+    /// The server's state (catalogue, layers, derived indicators) for one layer, with the layers
+    /// its derived indicators among `indicators` (all with `None`) aggregate from.
+    pub fn server_state(
+        &self,
+        layer: &str,
+        indicators: Option<&[String]>,
+    ) -> Result<tile_server::state::AppState> {
+        let data = resolve_data_dir(self.data.clone(), std::env::var("PLACEMAP_DATA").ok())
+            .map_err(|e| anyhow!(e))?;
+        let catalog = resolve_catalog(self.catalog.clone()).map_err(|e| anyhow!(e))?;
+        if !self.quiet {
+            eprintln!("placemap: data directory {data}");
+        }
+        let layers = Catalog::load(&catalog, &data.path)
+            .with_context(|| format!("loading catalogue {}", catalog.display()))?
+            .layers_for(layer, indicators);
+        let config = tile_server::config::RawConfig {
+            data_dir: data.path,
+            catalog,
+            layers,
+            ..tile_server::config::RawConfig::default()
+        }
+        .resolve()?;
+        let pb = self.spinner(format!("loading {layer}"));
+        let state = tile_server::serve::load_state(config);
+        pb.finish_and_clear();
+        Ok(state?)
+    }
+
     /// A spinner on stderr (hidden with --quiet).
     pub fn spinner(&self, msg: String) -> ProgressBar {
         if self.quiet {

@@ -7,8 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use districts::data_dir::{resolve_catalog, resolve_data_dir};
-use tile_server::config::RawConfig;
 use tile_server::staticmap::{self, Format};
 
 use super::Context_;
@@ -131,29 +129,10 @@ pub fn run(ctx: &Context_, a: RenderArgs) -> Result<ExitCode> {
             a.out.display()
         );
     };
-    let data = resolve_data_dir(ctx.data.clone(), std::env::var("PLACEMAP_DATA").ok())
-        .map_err(|e| anyhow!(e))?;
-    let catalog = resolve_catalog(ctx.catalog.clone()).map_err(|e| anyhow!(e))?;
-    if !ctx.quiet {
-        eprintln!("placemap: data directory {data}");
-    }
-    // The layer, and the layers its derived indicators aggregate from.
     let wanted: Vec<String> = std::iter::once(a.indicator.clone())
         .chain(a.bivariate.clone())
         .collect();
-    let layers = districts::catalog::Catalog::load(&catalog, &data.path)?
-        .layers_for(&a.layer, Some(&wanted));
-    let config = RawConfig {
-        data_dir: data.path,
-        catalog,
-        layers,
-        ..RawConfig::default()
-    }
-    .resolve()?;
-    let pb = ctx.spinner(format!("loading {}", a.layer));
-    let state = tile_server::serve::load_state(config);
-    pb.finish_and_clear();
-    let state = state?;
+    let state = ctx.server_state(&a.layer, Some(&wanted))?;
     let layer = state.layer(&a.layer).map_err(|e| anyhow!("{e}"))?;
     let ind = state
         .indicator(layer, &a.indicator)
