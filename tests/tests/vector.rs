@@ -219,3 +219,83 @@ async fn a_zoom_22_tile_inside_highland_holds_highland_alone() {
         .collect();
     assert_eq!(codes, ["S12000017"], "Highland alone");
 }
+
+#[tokio::test]
+async fn a_pmtiles_archive_holds_the_served_tiles() {
+    use tile_server::archive::{ArchiveOptions, write_pmtiles};
+    let st = state();
+    let path = std::env::temp_dir().join(format!("placemap-{}.pmtiles", std::process::id()));
+    let opts = ArchiveOptions {
+        indicators: vec!["imd_score".into()],
+        min_zoom: 4,
+        max_zoom: 8,
+        bbox: Some([-3.0, 54.0, -0.5, 55.5]), // the North East and around
+    };
+    let file = std::fs::File::create(&path).expect("create");
+    let stats = write_pmtiles(&st, "lad19", &opts, std::io::BufWriter::new(file)).expect("written");
+    assert!(stats.tiles_written >= 10, "{stats:?}");
+
+    // Read back with the pmtiles crate's reader: header, metadata, and every tile equal to the
+    // tile the server serves.
+    let reader = pmtiles::AsyncPmTilesReader::new_with_path(&path)
+        .await
+        .expect("archive opens");
+    let h = reader.get_header();
+    assert_eq!((h.min_zoom, h.max_zoom), (4, 8));
+    assert_eq!(h.tile_type, pmtiles::TileType::Mvt);
+    let meta: Value = serde_json::from_str(&reader.get_metadata().await.expect("metadata"))
+        .expect("JSON metadata");
+    assert_eq!(meta["vector_layers"][0]["id"], "lad19");
+    assert!(
+        meta["attribution"]
+            .as_str()
+            .is_some_and(|a| a.contains("Office for National Statistics"))
+    );
+    let mut found = 0;
+    for z in 4..=8u8 {
+        for t in tile_math::tiles_covering(-3.0, 54.0, -0.5, 55.5, z) {
+            let served =
+                tile_server::routes::vector::encode(&st, "lad19", &["imd_score".into()], t)
+                    .expect("encodes");
+            let coord = pmtiles::TileCoord::new(t.z, t.x, t.y).expect("coord");
+            let stored = reader.get_tile_decompressed(coord).await.expect("read");
+            match stored {
+                Some(bytes) => {
+                    assert_eq!(bytes.as_ref(), served.as_ref(), "{t:?}");
+                    found += 1;
+                }
+                None => assert!(served.is_empty(), "{t:?} missing from the archive"),
+            }
+        }
+    }
+    assert_eq!(found, stats.tiles_written);
+    // And GDAL decodes the Teesside tile from the archive to Hartlepool and its neighbours.
+    let coord = pmtiles::TileCoord::new(7, 63, 40).expect("coord");
+    let bytes = reader
+        .get_tile_decompressed(coord)
+        .await
+        .expect("read")
+        .expect("Teesside tile");
+    let decoded = gdal_decode(&bytes, 7, 63, 40, "archive");
+    assert!(
+        decoded["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .any(|f| f["properties"]["code"] == "E06000001")
+    );
+    let _ = std::fs::remove_file(&path);
+
+    // A bad zoom range or indicator is refused before anything is written.
+    let bad = ArchiveOptions {
+        min_zoom: 8,
+        max_zoom: 4,
+        ..opts.clone()
+    };
+    assert!(write_pmtiles(&st, "lad19", &bad, std::io::Cursor::new(Vec::new())).is_err());
+    let bad = ArchiveOptions {
+        indicators: vec!["nope".into()],
+        ..opts
+    };
+    assert!(write_pmtiles(&st, "lad19", &bad, std::io::Cursor::new(Vec::new())).is_err());
+}

@@ -44,6 +44,8 @@ pub enum Command {
     Render(Box<commands::render::RenderArgs>),
     /// A layer's districts and indicator values as GeoJSON or CSV.
     Export(commands::export::ExportArgs),
+    /// A layer's vector tiles in one PMTiles archive, for maps hosted as static files.
+    Tiles(commands::tiles::TilesArgs),
     /// Aggregate small areas to districts (by lookup or spatially), reporting exclusions.
     Aggregate(commands::aggregate::AggregateArgs),
     /// Compare a group of districts with another or the rest; correlate two indicators.

@@ -269,3 +269,42 @@ fn layers_lists_tables_and_derived_indicators() {
     assert!(line("imd_rank_pop_weighted").contains("derived: weighted-mean of lsoa11.imd_rank"));
     assert!(line("imd_score_lisa").contains("derived: LISA clusters of imd_score"));
 }
+
+#[test]
+fn tiles_writes_a_pmtiles_archive() {
+    let out = std::env::temp_dir().join(format!("placemap-cli-{}.pmtiles", std::process::id()));
+    let path = out.display().to_string();
+    let (code, _, err) = run(&[
+        "tiles",
+        "--layer",
+        "lad19",
+        "--min-zoom",
+        "0",
+        "--max-zoom",
+        "5",
+        "--out",
+        &path,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let bytes = std::fs::read(&out).expect("archive written");
+    let _ = std::fs::remove_file(&out);
+    // PMTiles v3: magic "PMTiles", version 3, tile type 1 (MVT) at byte 99.
+    assert_eq!(&bytes[..7], b"PMTiles");
+    assert_eq!(bytes[7], 3);
+    assert_eq!(bytes[99], 1, "tile type MVT");
+    let (code, _, err) = run(&[
+        "tiles",
+        "--layer",
+        "lad19",
+        "--min-zoom",
+        "6",
+        "--max-zoom",
+        "2",
+        "--out",
+        &path,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("zoom"), "{err}");
+    assert!(!out.exists(), "no archive left behind");
+    assert!(!out.with_extension("pmtiles.partial").exists());
+}

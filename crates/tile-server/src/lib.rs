@@ -1,6 +1,8 @@
 //! The HTTP face of placemap (axum on tokio): config -> state -> routes. [`app`] is a function
 //! of the shared state so tests drive it with `tower::ServiceExt::oneshot`.
 
+/// PMTiles archives of a layer's vector tiles (`placemap tiles`).
+pub mod archive;
 /// Configuration: raw as given, then resolved and validated.
 pub mod config;
 /// The one error shape and its mapping to HTTP.

@@ -9,6 +9,7 @@ pub mod layers;
 pub mod lookup;
 pub mod render;
 pub mod serve;
+pub mod tiles;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Layers(a) => layers::run(&ctx, a),
         Command::Render(a) => render::run(&ctx, *a),
         Command::Export(a) => export::run(&ctx, a),
+        Command::Tiles(a) => tiles::run(&ctx, a),
         Command::Aggregate(a) => aggregate::run(&ctx, a),
         Command::Compare(a) => compare::run(&ctx, a),
         Command::Clusters(a) => clusters::run(&ctx, a),
