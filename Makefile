@@ -66,4 +66,5 @@ bench-peers: build
 bench-server: build
 	bash bench/startup_memory.sh
 	bash bench/server_wrk.sh
+	bash bench/mvt_wrk.sh
 	bash bench/memory.sh
