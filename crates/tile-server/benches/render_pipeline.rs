@@ -16,22 +16,19 @@
 //! Setup (catalogue, atlas, zoom bands, style) is outside the timed loop; a pixel check at
 //! district interior points runs before timing. Throughput is in tiles per second.
 
+mod common;
+
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use choropleth::render::{
     Feature, Fill, Outline, PngEncoder, Rgba, TileRenderer, TileSize, TileStyle,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use districts::Atlas;
-use districts::catalog::Catalog;
 use districts::layer::PeriodValues;
 use geo::InteriorPoint;
 use tile_math::TileId;
-use tile_server::config::RawConfig;
 use tile_server::state::{AppState, SharedState};
 
 /// ColorBrewer OrRd 5, as mapnik_tiles.py.
@@ -42,35 +39,6 @@ const ORRD: [Rgba; 5] = [
     Rgba(0xe3, 0x4a, 0x33, 255),
     Rgba(0xb3, 0x00, 0x00, 255),
 ];
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
-
-fn catalog_path() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../boundaries/catalog.toml"
-    ))
-}
-
-/// The peer's tile list (329 tiles).
-fn tiles() -> Vec<TileId> {
-    include_str!("../../choropleth/benches/tiles_z5_z10.txt")
-        .lines()
-        .map(|l| {
-            let v: Vec<u32> = l
-                .split_whitespace()
-                .map(|s| s.parse().expect("tile list is numbers"))
-                .collect();
-            TileId::new(v[0] as u8, v[1], v[2], 22).expect("tile list holds valid tiles")
-        })
-        .collect()
-}
 
 fn numeric(state: &AppState, layer: &str, indicator: &str) -> Vec<Option<f64>> {
     let l = state.atlas.layer(layer).expect("layer loaded");
@@ -245,26 +213,10 @@ fn describe_png_allocations(state: &SharedState, tiles: &[TileId]) {
     }
 }
 
-fn state() -> SharedState {
-    let catalog = Catalog::load(&catalog_path(), &data_dir()).expect("catalogue loads");
-    let layers = vec!["lad19".to_string(), "lsoa11".to_string()];
-    let atlas = Atlas::load(&catalog, &layers).expect("atlas loads");
-    let config = RawConfig {
-        data_dir: data_dir(),
-        catalog: catalog_path(),
-        layers,
-        ..RawConfig::default()
-    }
-    .resolve()
-    .expect("config resolves");
-    let version = tile_server::serve::data_version(&catalog);
-    Arc::new(AppState::new(config, atlas, version, Vec::new()))
-}
-
 fn bench(c: &mut Criterion) {
-    let tiles = tiles();
+    let tiles = common::peer_tiles();
     assert_eq!(tiles.len(), 329, "the peer's tile list");
-    let state = state();
+    let state = common::state();
     let lad = lad_classes(&numeric(&state, "lad19", "imd_score"));
     let lsoa = lsoa_classes(&numeric(&state, "lsoa11", "imd_decile"));
     assert_eq!(
