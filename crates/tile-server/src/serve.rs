@@ -52,15 +52,21 @@ pub fn data_version(catalog: &Catalog) -> String {
 /// Loads the catalogue and every layer it names, and builds the server state.
 pub fn load_state(config: ServerConfig) -> Result<AppState, StartError> {
     let catalog = Catalog::load(&config.catalog, &config.data_dir)?;
-    let mut atlas = Atlas::load(&catalog, &config.layers)?;
+    load_state_from(&catalog, config)
+}
+
+/// Builds the server state from a catalogue already loaded (from `config`'s catalogue file
+/// and data directory), e.g. by a command that first read it to choose the layers.
+pub fn load_state_from(catalog: &Catalog, config: ServerConfig) -> Result<AppState, StartError> {
+    let mut atlas = Atlas::load(catalog, &config.layers)?;
     for layer in &atlas.layers {
         tracing::info!(layer = %layer.meta.id, districts = layer.districts.len(), indicators = layer.indicators.len(), notes = layer.load_notes.len(), "layer loaded");
     }
     // Aggregates and LISA clusters as indicators of their layers (routes::stats).
-    let specs = analysis::derived::specs_from_catalog(&catalog)?;
-    let lookups = crate::routes::stats::load_lookups(&catalog);
+    let specs = analysis::derived::specs_from_catalog(catalog)?;
+    let lookups = crate::routes::stats::load_lookups(catalog);
     crate::routes::stats::add_derived(&mut atlas, &specs, &lookups);
-    let version = data_version(&catalog);
+    let version = data_version(catalog);
     Ok(AppState::new(config, atlas, version, lookups))
 }
 

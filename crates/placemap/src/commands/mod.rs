@@ -101,18 +101,17 @@ impl Context_ {
         if !self.quiet {
             eprintln!("placemap: data directory {data}");
         }
-        let layers = Catalog::load(&catalog, &data.path)
-            .with_context(|| format!("loading catalogue {}", catalog.display()))?
-            .layers_for(layer, indicators);
+        let loaded = Catalog::load(&catalog, &data.path)
+            .with_context(|| format!("loading catalogue {}", catalog.display()))?;
         let config = tile_server::config::RawConfig {
             data_dir: data.path,
             catalog,
-            layers,
+            layers: loaded.layers_for(layer, indicators),
             ..tile_server::config::RawConfig::default()
         }
         .resolve()?;
         let pb = self.spinner(format!("loading {layer}"));
-        let state = tile_server::serve::load_state(config);
+        let state = tile_server::serve::load_state_from(&loaded, config);
         pb.finish_and_clear();
         Ok(state?)
     }
