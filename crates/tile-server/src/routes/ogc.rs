@@ -28,6 +28,7 @@ use crate::params::{parse_bbox, parse_num, reject_unknown};
 use crate::routes::data::{
     chosen_indicators, feature_properties, layer_bounds, parse_periods, parse_precision,
 };
+use crate::routes::tiles::urlencode;
 use crate::state::SharedState;
 
 const CONF_CORE: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core";
@@ -262,11 +263,11 @@ fn items_page(
         .collect();
     kept.sort();
     let href = |off: usize| {
-        let (limit, off) = (limit.to_string(), off.to_string());
-        let mut pairs: Vec<(&str, &str)> = vec![("limit", &limit), ("offset", &off)];
-        pairs.extend(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        format!("{b}/collections/{id}/items?{query}")
+        let mut s = format!("{b}/collections/{id}/items?limit={limit}&offset={off}");
+        for (k, v) in &kept {
+            s.push_str(&format!("&{}={}", urlencode(k), urlencode(v)));
+        }
+        s
     };
     let mut links = vec![
         link(href(offset), "self", GEOJSON, "this page"),

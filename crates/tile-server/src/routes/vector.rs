@@ -291,10 +291,7 @@ pub async fn tilejson(
     let inds = tile_indicators(layer, &q)?;
     let origin = crate::params::origin(&headers);
     let query = match q.get("indicators") {
-        Some(list) => format!(
-            "?{}",
-            serde_urlencoded::to_string([("indicators", list)]).unwrap_or_default()
-        ),
+        Some(list) => format!("?indicators={}", crate::routes::tiles::urlencode(list)),
         None => String::new(),
     };
     let mut fields = serde_json::Map::new();
