@@ -48,6 +48,12 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": kind, "title": title })
 }
 
+/// Only `known` query options, and `f=json` as the encoding; anything else is a 400.
+fn check_options(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    reject_unknown(q, known)?;
+    check_format(q)
+}
+
 /// `f=json` is the only encoding (GeoJSON for features); anything else is a 400.
 fn check_format(q: &HashMap<String, String>) -> Result<(), ApiError> {
     match q.get("f").map(|f| f.to_ascii_lowercase()) {
@@ -65,8 +71,7 @@ pub async fn landing(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    reject_unknown(&q, &["f"])?;
-    check_format(&q)?;
+    check_options(&q, &["f"])?;
     let b = base(&headers);
     Ok(Json(json!({
         "title": "placemap",
@@ -84,8 +89,7 @@ pub async fn landing(
 pub async fn conformance(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    reject_unknown(&q, &["f"])?;
-    check_format(&q)?;
+    check_options(&q, &["f"])?;
     Ok(Json(json!({ "conformsTo": [CONF_CORE, CONF_GEOJSON] })))
 }
 
@@ -121,8 +125,7 @@ pub async fn collections(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    reject_unknown(&q, &["f"])?;
-    check_format(&q)?;
+    check_options(&q, &["f"])?;
     let b = base(&headers);
     Ok(Json(json!({
         "links": [link(format!("{b}/collections"), "self", "application/json", "this document")],
@@ -137,8 +140,7 @@ pub async fn collection(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    reject_unknown(&q, &["f"])?;
-    check_format(&q)?;
+    check_options(&q, &["f"])?;
     let layer = state.layer(&id)?;
     Ok(Json(collection_json(layer, &base(&headers))))
 }
@@ -186,7 +188,7 @@ pub async fn items(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    reject_unknown(
+    check_options(
         &q,
         &[
             "f",
@@ -199,7 +201,6 @@ pub async fn items(
             "precision",
         ],
     )?;
-    check_format(&q)?;
     state.layer(&id)?;
     let b = base(&headers);
     let state2 = state.clone();
@@ -324,8 +325,7 @@ pub async fn item(
     Path((id, code)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    reject_unknown(&q, &["f", "indicators", "periods", "precision"])?;
-    check_format(&q)?;
+    check_options(&q, &["f", "indicators", "periods", "precision"])?;
     let layer = state.layer(&id)?;
     let i = layer.position(&code).ok_or_else(|| {
         ApiError::not_found(
