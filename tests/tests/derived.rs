@@ -116,7 +116,7 @@ async fn a_users_derived_indicators_are_served_like_any_other() {
     .await;
     let rows = agg["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 382);
-    let layer = state.atlas.layer("lad19").expect("lad19");
+    let layer = state.maps.atlas.layer("lad19").expect("lad19");
     let values = analysis::layer::numeric_values(layer, "imd_lsoa_share_most_deprived_fifth", None)
         .expect("numeric");
     let mut compared = 0;

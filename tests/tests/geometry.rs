@@ -11,8 +11,8 @@ use placemap_e2e::{data_dir, state};
 #[test]
 fn lad21_bng_and_lad19_wgs84_agree_on_unchanged_districts() {
     let st = state();
-    let lad19 = st.atlas.layer("lad19").expect("lad19");
-    let lad21 = st.atlas.layer("lad21").expect("lad21");
+    let lad19 = st.maps.atlas.layer("lad19").expect("lad19");
+    let lad21 = st.maps.atlas.layer("lad21").expect("lad21");
     let (mut same, mut checked) = (0, 0);
     let mut differ = Vec::new();
     for d in &lad21.districts {
@@ -47,8 +47,8 @@ fn lad21_bng_and_lad19_wgs84_agree_on_unchanged_districts() {
 #[test]
 fn every_lsoa_falls_in_the_lad_the_imd_file_names() {
     let st = state();
-    let lsoa = st.atlas.layer("lsoa11").expect("lsoa11");
-    let lad19 = st.atlas.layer("lad19_bgc").expect("lad19_bgc");
+    let lsoa = st.maps.atlas.layer("lsoa11").expect("lsoa11");
+    let lad19 = st.maps.atlas.layer("lad19_bgc").expect("lad19_bgc");
     let mut rdr =
         csv::Reader::from_path(data_dir().join("imd2019_lsoa_file1_imd.csv")).expect("IMD file 1");
     let headers = rdr.headers().expect("header").clone();
@@ -145,8 +145,8 @@ fn rail_stations_resolve_to_their_districts() {
         ("Edinburgh Rail Station", "S12000036", "S12000036"),
         ("Barnsley Rail Station", "E08000016", "E08000016"),
     ];
-    let lad19 = st.atlas.layer("lad19").expect("lad19");
-    let lad21 = st.atlas.layer("lad21").expect("lad21");
+    let lad19 = st.maps.atlas.layer("lad19").expect("lad19");
+    let lad21 = st.maps.atlas.layer("lad21").expect("lad21");
     for (station, code19, code21) in known {
         let (lon, lat) = *at
             .get(station)

@@ -48,7 +48,7 @@ async fn landing_conformance_and_collections() {
         .iter()
         .filter_map(|c| c["id"].as_str())
         .collect();
-    assert_eq!(ids, state().atlas.layer_ids());
+    assert_eq!(ids, state().maps.atlas.layer_ids());
     let lad19 = get("/ogc/collections/lad19").await.json();
     let bbox = &lad19["extent"]["spatial"]["bbox"][0];
     let w = bbox[0].as_f64().expect("west");
@@ -118,6 +118,7 @@ async fn bbox_selects_what_intersects_and_items_answer_by_code() {
     assert_eq!(j["numberMatched"], 1);
     let st = state();
     let envelopes = st
+        .maps
         .atlas
         .layer("lad19")
         .expect("lad19")
@@ -175,7 +176,7 @@ async fn bad_ogc_requests_are_4xx_with_hints() {
 async fn every_period_as_a_wide_table() {
     // GIS users get a time series as one column per period.
     let st = state();
-    let layer = st.atlas.layer("lad21").expect("lad21");
+    let layer = st.maps.atlas.layer("lad21").expect("lad21");
     let ind = layer.indicator("median_weekly_pay").expect("pay");
     assert!(ind.periods.len() > 10, "a time series");
     let i = layer.position("E06000001").expect("Hartlepool");

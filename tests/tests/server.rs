@@ -47,7 +47,7 @@ async fn health_and_layers() {
 #[tokio::test]
 async fn hartlepool_pixel_has_its_class_colour() {
     let st = state();
-    let layer = st.atlas.layer("lad19").expect("lad19");
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
     let i = layer.position("E06000001").expect("Hartlepool");
     let p = layer.districts[i]
         .wgs84
@@ -68,7 +68,7 @@ async fn hartlepool_pixel_has_its_class_colour() {
     assert_eq!(img.dimensions(), (256, 256));
     // The expected colour: Hartlepool's class under the default style.
     let ind = layer.indicator("imd_score").expect("imd_score");
-    let style = tile_server::style::resolve(&st, layer, ind, &Default::default()).expect("style");
+    let style = maps::style::resolve(layer, ind, &Default::default()).expect("style");
     let cls = style
         .classification
         .as_ref()
@@ -458,12 +458,14 @@ async fn bivariate_tiles_legend_and_static_map() {
     assert_eq!(entries[8]["color"], "#574249");
     // Hartlepool: high deprivation, low pay -> the high/low cell.
     let st = state();
-    let layer = st.atlas.layer("lad19").expect("lad19");
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
     let i = layer.position("E06000001").expect("Hartlepool");
     let ind = layer.indicator("imd_score").expect("imd");
-    let mut query = std::collections::HashMap::new();
-    query.insert("bivariate".to_string(), "median_weekly_pay".to_string());
-    let style = tile_server::style::resolve(&st, layer, ind, &query).expect("style");
+    let query = maps::StyleOptions {
+        bivariate: Some("median_weekly_pay".into()),
+        ..Default::default()
+    };
+    let style = maps::style::resolve(layer, ind, &query).expect("style");
     // Expected cell: terciles of each indicator over districts that have both values.
     let values = |id: &str| -> Vec<Option<f64>> {
         let ind = layer.indicator(id).expect("indicator");
@@ -546,7 +548,7 @@ async fn layer_as_csv_for_spreadsheets() {
         ["code", "name", "region_name", "imd_score", "imd_score_lisa"]
     );
     let st = state();
-    let layer = st.atlas.layer("lad19").expect("lad19");
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
     let score = analysis::layer::numeric_values(layer, "imd_score", None).expect("imd_score");
     let mut rows = 0;
     for rec in rdr.records() {

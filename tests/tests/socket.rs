@@ -141,7 +141,7 @@ async fn gdal_reads_districts_through_ogc_api_features() {
 
     // GDAL's OGC API - Features driver lists the layers and reads the collection's metadata.
     let text = gdal("ogrinfo", vec!["-ro".into(), service.clone()]).await;
-    for id in state().atlas.layer_ids() {
+    for id in state().maps.atlas.layer_ids() {
         assert!(text.contains(&format!(": {id} (title:")), "{id}: {text}");
     }
     let text = gdal(
@@ -184,7 +184,7 @@ async fn gdal_reads_districts_through_ogc_api_features() {
         .collect();
     got.sort();
     let st = state();
-    let lsoa = st.atlas.layer("lsoa11").expect("lsoa11");
+    let lsoa = st.maps.atlas.layer("lsoa11").expect("lsoa11");
     let rect = geo::Rect::new(geo::coord! { x: w, y: s }, geo::coord! { x: e, y: n });
     let mut want: Vec<String> = lsoa
         .districts

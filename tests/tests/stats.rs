@@ -9,7 +9,7 @@ use serde_json::Value;
 
 fn numeric(layer: &str, id: &str) -> Vec<Option<f64>> {
     let st = state();
-    let l = st.atlas.layer(layer).expect("layer");
+    let l = st.maps.atlas.layer(layer).expect("layer");
     let ind = l.indicator(id).expect("indicator");
     match &ind.period(&ind.default_period).expect("period").values {
         PeriodValues::Numeric(v) => v.clone(),
@@ -19,7 +19,7 @@ fn numeric(layer: &str, id: &str) -> Vec<Option<f64>> {
 
 fn categorical(layer: &str, id: &str) -> Vec<Option<String>> {
     let st = state();
-    let l = st.atlas.layer(layer).expect("layer");
+    let l = st.maps.atlas.layer(layer).expect("layer");
     let ind = l.indicator(id).expect("indicator");
     match &ind.period(&ind.default_period).expect("period").values {
         PeriodValues::Categorical(v) => v.clone(),
@@ -39,7 +39,7 @@ async fn compare_mining_legacy_with_the_rest_of_england() {
     let c = &j["comparison"];
     // Recompute from the layer: English districts whose subgroup is Mining Legacy.
     let st = state();
-    let layer = st.atlas.layer("lad19").expect("lad19");
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
     let class = categorical("lad19", "area_class_subgroup");
     let rate = numeric("lad19", "employment_rate");
     let mut mine = Vec::new();
@@ -219,7 +219,7 @@ async fn clusters_match_the_derived_lisa_layer() {
     assert_eq!(counted, 317);
     // Same defaults (999 permutations, seed 42, alpha 0.05) as the imd_score_lisa indicator.
     let st = state();
-    let layer = st.atlas.layer("lad19").expect("lad19");
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
     let lisa = categorical("lad19", "imd_score_lisa");
     for d in districts {
         let code = d["code"].as_str().expect("code");
@@ -254,7 +254,7 @@ async fn aggregate_reports_exclusions() {
         .find(|r| r["code"] == "E06000001")
         .expect("Hartlepool");
     let st = state();
-    let lad19 = st.atlas.layer("lad19").expect("lad19");
+    let lad19 = st.maps.atlas.layer("lad19").expect("lad19");
     let i = lad19.position("E06000001").expect("Hartlepool");
     let published = numeric("lad19", "imd_average_rank")[i].expect("File 10");
     assert!((32_845.0 - f(&hartlepool["value"]) - published).abs() < 0.15);
@@ -391,6 +391,7 @@ async fn derived_indicators_are_listed_looked_up_and_exported() {
     let published = numeric("lad19", "imd_proportion_most_deprived_10pc");
     let st = state();
     let i = st
+        .maps
         .atlas
         .layer("lad19")
         .and_then(|l| l.position("E06000001"))
@@ -452,7 +453,7 @@ async fn lisa_tile_renders_each_class_in_its_legend_colour() {
         [c(0), c(2), c(4), 255]
     };
     let st = state();
-    let layer = st.atlas.layer("lad19").expect("lad19");
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
     let lisa = categorical("lad19", "imd_score_lisa");
     let mut checked = 0;
     for class in ["high-high", "low-low"] {

@@ -82,7 +82,7 @@ async fn teesside_tile_decodes_with_districts_values_and_places() {
     let decoded = gdal_decode(&r.body, z, x, y, "teesside");
     let features = decoded["features"].as_array().expect("features");
     let st = state();
-    let layer = st.atlas.layer("lad19").expect("lad19");
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
     let score = analysis::layer::numeric_values(layer, "imd_score", None).expect("imd_score");
     let mut codes = Vec::new();
     for f in features {
@@ -154,7 +154,8 @@ async fn tilejson_and_options() {
     let code = props["code"].as_str().expect("code");
     assert_eq!(
         props["mvt_id"].as_u64(),
-        st.atlas
+        st.maps
+            .atlas
             .layer("lad19")
             .and_then(|l| l.position(code))
             .map(|i| i as u64)
@@ -222,7 +223,7 @@ async fn a_zoom_22_tile_inside_highland_holds_highland_alone() {
 
 #[tokio::test]
 async fn a_pmtiles_archive_holds_the_served_tiles() {
-    use tile_server::archive::{ArchiveOptions, write_pmtiles};
+    use maps::archive::{ArchiveOptions, write_pmtiles};
     let st = state();
     let path = std::env::temp_dir().join(format!("placemap-{}.pmtiles", std::process::id()));
     let opts = ArchiveOptions {
@@ -232,7 +233,8 @@ async fn a_pmtiles_archive_holds_the_served_tiles() {
         bbox: Some([-3.0, 54.0, -0.5, 55.5]), // the North East and around
     };
     let file = std::fs::File::create(&path).expect("create");
-    let stats = write_pmtiles(&st, "lad19", &opts, std::io::BufWriter::new(file)).expect("written");
+    let stats =
+        write_pmtiles(&st.maps, "lad19", &opts, std::io::BufWriter::new(file)).expect("written");
     assert!(stats.tiles_written >= 10, "{stats:?}");
 
     // Read back with the pmtiles crate's reader: header, metadata, and every tile equal to the
@@ -254,9 +256,8 @@ async fn a_pmtiles_archive_holds_the_served_tiles() {
     let mut found = 0;
     for z in 4..=8u8 {
         for t in tile_math::tiles_covering(-3.0, 54.0, -0.5, 55.5, z) {
-            let served =
-                tile_server::routes::vector::encode(&st, "lad19", &["imd_score".into()], t)
-                    .expect("encodes");
+            let served = maps::vector_tiles::encode(&st.maps, "lad19", &["imd_score".into()], t)
+                .expect("encodes");
             let coord = pmtiles::TileCoord::new(t.z, t.x, t.y).expect("coord");
             let stored = reader.get_tile_decompressed(coord).await.expect("read");
             match stored {
@@ -292,10 +293,10 @@ async fn a_pmtiles_archive_holds_the_served_tiles() {
         max_zoom: 4,
         ..opts.clone()
     };
-    assert!(write_pmtiles(&st, "lad19", &bad, std::io::Cursor::new(Vec::new())).is_err());
+    assert!(write_pmtiles(&st.maps, "lad19", &bad, std::io::Cursor::new(Vec::new())).is_err());
     let bad = ArchiveOptions {
         indicators: vec!["nope".into()],
         ..opts
     };
-    assert!(write_pmtiles(&st, "lad19", &bad, std::io::Cursor::new(Vec::new())).is_err());
+    assert!(write_pmtiles(&st.maps, "lad19", &bad, std::io::Cursor::new(Vec::new())).is_err());
 }

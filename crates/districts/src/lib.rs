@@ -1,9 +1,6 @@
 //! The geometry crate: district boundaries and indicator tables in, an indexed and joined
 //! [`Layer`] out. Stages, in pipeline order:
 
-/// Finding the data directory and catalogue (`--data`, `PLACEMAP_DATA`, `../shared/data`).
-pub mod data_dir;
-
 /// The catalogue in `boundaries/`: which file is which layer and indicator, with credits.
 pub mod catalog;
 /// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.

@@ -35,7 +35,22 @@ pub enum ApiError {
     },
     /// A failure on our side: 500; the cause is logged, not shown.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<maps::MapError> for ApiError {
+    fn from(e: maps::MapError) -> Self {
+        use maps::ErrorKind as K;
+        let hint = e.hint().map(str::to_string);
+        let message = e.message().to_string();
+        match e.kind() {
+            K::BadRequest => ApiError::BadRequest { message, hint },
+            K::NotFound => ApiError::NotFound { message, hint },
+            K::Unprocessable => ApiError::Unprocessable { message, hint },
+            K::TooLarge => ApiError::TooLarge { message, hint },
+            K::Internal => ApiError::Internal(Box::new(e)),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -66,6 +81,10 @@ impl ApiError {
             message: message.into(),
             hint: Some(hint.into()),
         }
+    }
+    /// 500 keeping its cause (an error, or text saying what failed).
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError::Internal(cause.into())
     }
     /// 413 with a hint.
     pub fn too_large(message: impl Into<String>, hint: impl Into<String>) -> Self {
@@ -128,8 +147,4 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Lists ids for a hint: `valid layers: lad19, lad21`.
-pub fn valid_ids<'a>(what: &str, ids: impl IntoIterator<Item = &'a str>) -> String {
-    let ids: Vec<&str> = ids.into_iter().collect();
-    format!("valid {what}: {}", ids.join(", "))
-}
+pub use maps::error::valid_ids;

@@ -1,14 +1,12 @@
 //! The HTTP face of placemap (axum on tokio): config -> state -> routes. [`app`] is a function
 //! of the shared state so tests drive it with `tower::ServiceExt::oneshot`.
 
-/// PMTiles archives of a layer's vector tiles (`placemap tiles`).
-pub mod archive;
 /// Configuration: raw as given, then resolved and validated.
 pub mod config;
 /// The one error shape and its mapping to HTTP.
 pub mod error;
-/// RFC 7946 GeoJSON writing with coordinate precision.
-pub mod geojson_out;
+/// Typed options read from the query string (the `maps` option sets).
+pub mod extract;
 /// Prometheus metrics.
 pub mod metrics;
 /// Query parameter parsing with 400s that say what is wrong.
@@ -19,10 +17,6 @@ pub mod routes;
 pub mod serve;
 /// Shared state built once at start-up.
 pub mod state;
-/// Static maps for reports (shared by the route and `placemap render`).
-pub mod staticmap;
-/// Request style options resolved into classifications and fills.
-pub mod style;
 
 use std::time::Instant;
 

@@ -28,53 +28,11 @@ pub fn parse_bool(name: &str, raw: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// A comma-separated list, trimmed, empty items dropped.
-pub fn parse_list(raw: &str) -> Vec<String> {
-    raw.split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
+pub use maps::options::parse_list;
 
 /// `bbox=minLon,minLat,maxLon,maxLat` in degrees, checked for order and range.
 pub fn parse_bbox(raw: &str) -> Result<[f64; 4], ApiError> {
-    let hint = "bbox=minLon,minLat,maxLon,maxLat in degrees, e.g. bbox=-2.0,53.3,-1.2,53.9";
-    let parts: Vec<&str> = raw.split(',').collect();
-    if parts.len() != 4 {
-        return Err(ApiError::bad_request(
-            format!("bbox={raw:?} needs 4 numbers, got {}", parts.len()),
-            hint,
-        ));
-    }
-    let mut v = [0.0; 4];
-    for (slot, p) in v.iter_mut().zip(&parts) {
-        *slot = p
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("bbox value {p:?} is not a number"), hint)
-            })?;
-    }
-    let [w, s, e, n] = v;
-    if !(-180.0..=180.0).contains(&w)
-        || !(-180.0..=180.0).contains(&e)
-        || !(-90.0..=90.0).contains(&s)
-        || !(-90.0..=90.0).contains(&n)
-    {
-        return Err(ApiError::bad_request(
-            format!("bbox={raw:?} is out of range for degrees"),
-            hint,
-        ));
-    }
-    if w > e || s > n {
-        return Err(ApiError::bad_request(
-            format!("bbox={raw:?} has min greater than max"),
-            hint,
-        ));
-    }
-    Ok(v)
+    Ok(raw.parse::<maps::options::Bbox>()?.0)
 }
 
 /// Rejects parameters this route does not know, listing the ones it does.
@@ -126,16 +84,15 @@ pub fn origin(headers: &axum::http::HeaderMap) -> String {
     format!("http://{host}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bbox_checks_order_and_range() {
-        assert!(parse_bbox("-2,53,-1,54").is_ok());
-        assert!(parse_bbox("-1,53,-2,54").is_err());
-        assert!(parse_bbox("-2,53,-1").is_err());
-        assert!(parse_bbox("-2,53,-1,954").is_err());
-        assert!(parse_bbox("a,53,-1,54").is_err());
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~,".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
     }
+    out
 }

@@ -1,11 +1,10 @@
 //! Start-up (catalogue -> atlas -> state) and serving with graceful shutdown.
 
-use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use districts::Atlas;
 use districts::catalog::Catalog;
+use maps::{LoadOptions, Loaded};
 
 use crate::config::ServerConfig;
 use crate::state::{AppState, SharedState};
@@ -13,12 +12,9 @@ use crate::state::{AppState, SharedState};
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The catalogue, a layer or a derived indicator could not be loaded.
     #[error(transparent)]
-    Catalog(#[from] districts::catalog::CatalogError),
-    #[error(transparent)]
-    Atlas(#[from] districts::layer::AtlasError),
-    #[error(transparent)]
-    Derived(#[from] analysis::derived::DerivedConfigError),
+    Load(Box<maps::LoadError>),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -29,45 +25,24 @@ pub enum StartError {
     Serve(#[source] std::io::Error),
 }
 
-/// A version of the loaded data: changes when the catalogue or any file it names changes
-/// (size or modification time), so ETags change with the data.
-pub fn data_version(catalog: &Catalog) -> String {
-    let mut h = std::hash::DefaultHasher::new();
-    std::fs::read(&catalog.path)
-        .unwrap_or_default()
-        .hash(&mut h);
-    for f in catalog.referenced_files() {
-        let p = catalog.data_dir.join(&f);
-        f.hash(&mut h);
-        if let Ok(m) = std::fs::metadata(&p) {
-            m.len().hash(&mut h);
-            if let Ok(t) = m.modified() {
-                t.hash(&mut h);
-            }
-        }
-    }
-    format!("{:016x}", h.finish())
-}
-
 /// Loads the catalogue and every layer it names, and builds the server state.
 pub fn load_state(config: ServerConfig) -> Result<AppState, StartError> {
-    let catalog = Catalog::load(&config.catalog, &config.data_dir)?;
+    let catalog = Catalog::load(&config.catalog, &config.data_dir)
+        .map_err(|e| StartError::Load(Box::new(e.into())))?;
     load_state_from(&catalog, config)
 }
 
 /// Builds the server state from a catalogue already loaded (from `config`'s catalogue file
-/// and data directory), e.g. by a command that first read it to choose the layers.
+/// and data directory).
 pub fn load_state_from(catalog: &Catalog, config: ServerConfig) -> Result<AppState, StartError> {
-    let mut atlas = Atlas::load(catalog, &config.layers)?;
-    for layer in &atlas.layers {
-        tracing::info!(layer = %layer.meta.id, districts = layer.districts.len(), indicators = layer.indicators.len(), notes = layer.load_notes.len(), "layer loaded");
-    }
-    // Aggregates and LISA clusters as indicators of their layers (routes::stats).
-    let specs = analysis::derived::specs_from_catalog(catalog)?;
-    let lookups = crate::routes::stats::load_lookups(catalog);
-    crate::routes::stats::add_derived(&mut atlas, &specs, &lookups);
-    let version = data_version(catalog);
-    Ok(AppState::new(config, atlas, version, lookups))
+    let opts = LoadOptions {
+        layers: config.layers.clone(),
+        max_zoom: config.max_zoom,
+        // Tiles are served from the first request on: build every layer's geometry now.
+        eager_bands: true,
+    };
+    let loaded = Loaded::load(catalog, &opts).map_err(|e| StartError::Load(Box::new(e)))?;
+    Ok(AppState::new(config, loaded))
 }
 
 /// Binds the configured address and serves until Ctrl-C / SIGTERM, then drains in-flight

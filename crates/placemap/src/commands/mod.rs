@@ -17,8 +17,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use districts::Atlas;
 use districts::catalog::Catalog;
-use districts::data_dir::{resolve_catalog, resolve_data_dir};
 use indicatif::{ProgressBar, ProgressStyle};
+use maps::{LoadOptions, Loaded};
+use placemap::data_dir::{resolve_catalog, resolve_data_dir};
 
 use crate::{Cli, Command};
 
@@ -88,32 +89,19 @@ impl Context_ {
         Ok(atlas)
     }
 
-    /// The server's state (catalogue, layers, derived indicators) for one layer, with the layers
-    /// its derived indicators among `indicators` (all with `None`) aggregate from.
-    pub fn server_state(
-        &self,
-        layer: &str,
-        indicators: Option<&[String]>,
-    ) -> Result<tile_server::state::AppState> {
-        let data = resolve_data_dir(self.data.clone(), std::env::var("PLACEMAP_DATA").ok())
-            .map_err(|e| anyhow!(e))?;
-        let catalog = resolve_catalog(self.catalog.clone()).map_err(|e| anyhow!(e))?;
-        if !self.quiet {
-            eprintln!("placemap: data directory {data}");
-        }
-        let loaded = Catalog::load(&catalog, &data.path)
-            .with_context(|| format!("loading catalogue {}", catalog.display()))?;
-        let config = tile_server::config::RawConfig {
-            data_dir: data.path,
-            catalog,
-            layers: loaded.layers_for(layer, indicators),
-            ..tile_server::config::RawConfig::default()
-        }
-        .resolve()?;
+    /// The maps of one layer (layers, derived indicators, lookups), with the layers its derived
+    /// indicators among `indicators` (all with `None`) aggregate from. Per-zoom geometry is
+    /// built only if an operation asks for it.
+    pub fn maps(&self, layer: &str, indicators: Option<&[String]>) -> Result<Loaded> {
+        let catalog = self.catalog()?;
+        let opts = LoadOptions {
+            layers: catalog.layers_for(layer, indicators),
+            ..LoadOptions::default()
+        };
         let pb = self.spinner(format!("loading {layer}"));
-        let state = tile_server::serve::load_state_from(&loaded, config);
+        let loaded = Loaded::load(&catalog, &opts);
         pb.finish_and_clear();
-        Ok(state?)
+        Ok(loaded?)
     }
 
     /// A spinner on stderr (hidden with --quiet).
@@ -129,4 +117,49 @@ impl Context_ {
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
     }
+}
+
+/// A map error as the command line prints it: the message, then what would work.
+pub fn hinted(e: maps::MapError) -> anyhow::Error {
+    match e.hint() {
+        Some(h) => anyhow!("{e} ({h})"),
+        None => anyhow!(e),
+    }
+}
+
+/// Writes `path` whole or not at all: into a temporary file beside it, flushed to disk, then
+/// renamed over it, so a command killed midway leaves the previous file (or none), never half.
+pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    write_whole_with(path, |f| {
+        std::io::Write::write_all(f, bytes)?;
+        Ok(())
+    })
+}
+
+/// Like [`write_whole`], with the content written by `fill` into the temporary file.
+pub fn write_whole_with<T>(
+    path: &std::path::Path,
+    fill: impl FnOnce(&mut std::fs::File) -> Result<T>,
+) -> Result<T> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{} is not a file name", path.display()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.partial", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| -> Result<T> {
+        let mut f =
+            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let out = fill(&mut f)?;
+        f.sync_all()
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("moving {} to {}", tmp.display(), path.display()))?;
+        Ok(out)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use clap::Args;
-use districts::data_dir::{resolve_catalog, resolve_data_dir};
+use placemap::data_dir::{resolve_catalog, resolve_data_dir};
 use tile_server::config::RawConfig;
 
 use super::Context_;
@@ -61,7 +61,7 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
     let state = Arc::new(state?);
     eprintln!(
         "placemap: loaded {} layers in {:.2} s",
-        state.atlas.layers.len(),
+        state.maps.atlas.layers.len(),
         started.elapsed().as_secs_f64()
     );
     // Rendering runs on blocking threads, each with its own reusable renderer and encoder: keep

@@ -11,6 +11,7 @@ use crate::state::SharedState;
 /// `GET /health`: up, with what is loaded.
 pub async fn health(State(state): State<SharedState>) -> Json<Value> {
     let layers: Vec<Value> = state
+        .maps
         .atlas
         .layers
         .iter()
@@ -18,7 +19,7 @@ pub async fn health(State(state): State<SharedState>) -> Json<Value> {
         .collect();
     Json(json!({
         "status": "ok",
-        "data_version": state.data_version,
+        "data_version": state.maps.data_version,
         "layers": layers,
         "tile_cache": { "entries": state.tiles.entry_count(), "bytes": state.tiles.weighted_size(), "capacity_bytes": state.config.cache_bytes },
     }))

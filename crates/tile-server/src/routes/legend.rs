@@ -1,92 +1,22 @@
 //! Legends: `GET /legend/{layer}/{indicator}.{svg,png,json}` with class ranges, units, counts per
 //! class, the no-data entry and the source credit, for the same style options as the tiles.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use choropleth::legend::{Legend, LegendEntry, LegendMeta, NoDataEntry, NumberStyle};
-use choropleth::palette::{NO_DATA_STYLE, Rgb};
-use districts::{Indicator, Layer};
+use maps::StyleOptions;
+use maps::legend::legend_for;
+use maps::options::read_options;
 
 use crate::error::ApiError;
-use crate::params::{parse_num, reject_unknown};
+use crate::params::parse_num;
 use crate::state::SharedState;
-use crate::style::{self, ResolvedStyle, STYLE_OPTIONS};
-
-/// The credit a map of this indicator on this layer must carry: data source and boundaries.
-pub fn credit(layer: &Layer, ind: &Indicator) -> String {
-    if ind.meta.attribution == layer.meta.attribution {
-        ind.meta.attribution.clone()
-    } else {
-        format!(
-            "{} {}",
-            ind.meta.attribution.trim_end(),
-            layer.meta.attribution.trim()
-        )
-    }
-}
-
-/// Builds the legend of a resolved style.
-pub fn legend_for(
-    layer: &Layer,
-    ind: &Indicator,
-    style: &ResolvedStyle,
-) -> Result<Legend, ApiError> {
-    let meta = LegendMeta {
-        title: ind.meta.title.clone(),
-        subtitle: style.showing.label(),
-        unit: style.unit.clone(),
-        source: credit(layer, ind),
-    };
-    match (&style.classification, &style.palette_used) {
-        (Some(c), Some(p)) => {
-            Legend::new(c, p, meta).map_err(|e| ApiError::Internal(e.to_string()))
-        }
-        _ => {
-            // Categories: one entry per category, no ranges.
-            let no_data = style
-                .fills
-                .iter()
-                .filter(|f| matches!(f, choropleth::render::Fill::NoData))
-                .count();
-            Ok(Legend {
-                title: meta.title,
-                subtitle: meta.subtitle,
-                unit: meta.unit,
-                scheme: "categories".into(),
-                palette: style.palette.clone(),
-                number_style: NumberStyle::for_unit(""),
-                decimals: 0,
-                entries: style
-                    .categories
-                    .iter()
-                    .map(|c| LegendEntry {
-                        label: c.label.clone(),
-                        lower: f64::NAN,
-                        upper: f64::NAN,
-                        color: Rgb::new(c.color.0, c.color.1, c.color.2),
-                        count: c.count,
-                    })
-                    .collect(),
-                no_data: NoDataEntry {
-                    label: "No data".into(),
-                    color: NO_DATA_STYLE.fill,
-                    style: NO_DATA_STYLE,
-                    count: no_data,
-                },
-                source: meta.source,
-            })
-        }
-    }
-}
 
 /// `GET /legend/{layer}/{indicator}.{svg,png,json}`.
 pub async fn legend(
     State(state): State<SharedState>,
     Path((layer_id, file)): Path<(String, String)>,
-    Query(mut q): Query<HashMap<String, String>>,
+    Query(mut pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let (indicator_id, ext) = file.rsplit_once('.').ok_or_else(|| {
         ApiError::not_found(
@@ -94,8 +24,9 @@ pub async fn legend(
             "use /legend/{layer}/{indicator}.svg, .png or .json",
         )
     })?;
-    let scale: f32 = match q.remove("scale") {
-        Some(s) => parse_num("scale", &s)?,
+    // `scale` sizes the PNG; every other option styles the map.
+    let scale: f32 = match pairs.iter().position(|(k, _)| k == "scale") {
+        Some(i) => parse_num("scale", &pairs.remove(i).1)?,
         None => 2.0,
     };
     if !(0.5..=8.0).contains(&scale) {
@@ -104,15 +35,14 @@ pub async fn legend(
             "scale from 0.5 to 8",
         ));
     }
-    reject_unknown(&q, &STYLE_OPTIONS)?;
+    let opts: StyleOptions = read_options(&pairs)?;
     let layer = state.layer(&layer_id)?;
     let ind = state.indicator(layer, indicator_id)?;
-    let style = style::resolve(&state, layer, ind, &q)?;
+    let style = state.maps.styles.resolve(layer, ind, &opts)?;
     let legend = legend_for(layer, ind, &style)?;
     match ext {
         "json" => {
-            let mut v =
-                serde_json::to_value(&legend).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let mut v = serde_json::to_value(&legend).map_err(ApiError::internal)?;
             v["credit"] = serde_json::Value::from(legend.source.clone());
             v["period"] = serde_json::Value::from(style.showing.label());
             v["layer"] = serde_json::Value::from(layer.meta.id.clone());
@@ -121,9 +51,7 @@ pub async fn legend(
         }
         "svg" => Ok(([(header::CONTENT_TYPE, "image/svg+xml")], legend.to_svg()).into_response()),
         "png" => {
-            let png = legend
-                .to_png(scale)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let png = legend.to_png(scale).map_err(ApiError::internal)?;
             Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
         }
         other => Err(ApiError::not_found(

@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::params::{parse_list, parse_lonlat, reject_unknown};
-use crate::routes::data::indicator_value;
 use crate::state::SharedState;
+use maps::export::indicator_value;
 
 /// The layers named by `layer=` (comma list), or all.
 fn chosen_layers<'a>(
@@ -23,7 +23,7 @@ fn chosen_layers<'a>(
 ) -> Result<Vec<&'a Layer>, ApiError> {
     match q.get("layer") {
         Some(list) => parse_list(list).iter().map(|id| state.layer(id)).collect(),
-        None => Ok(state.atlas.layers.iter().collect()),
+        None => Ok(state.maps.atlas.layers.iter().collect()),
     }
 }
 
@@ -57,7 +57,7 @@ pub async fn lookup_point(
                     .unwrap_or(&ind.default_period);
                 values.insert(
                     ind.meta.id.clone(),
-                    Value::Object(indicator_value(&state, layer, ind, period, i)),
+                    Value::Object(indicator_value(&state.maps, layer, ind, period, i)),
                 );
             }
             results.push(
@@ -227,7 +227,7 @@ pub async fn lookup_many(
                 header.push(format!("{}_code", l.meta.id));
                 header.push(format!("{}_name", l.meta.id));
             }
-            w.write_record(&header).map_err(|e| ApiError::Internal(e.to_string()))?;
+            w.write_record(&header).map_err(ApiError::internal)?;
             for (n, (lon, lat)) in pts.iter().enumerate() {
                 let mut row = vec![n.to_string(), lon.to_string(), lat.to_string()];
                 for (l, f) in layers.iter().zip(&found) {
@@ -235,9 +235,9 @@ pub async fn lookup_many(
                     row.push(d.map(|d| d.code.clone()).unwrap_or_default());
                     row.push(d.map(|d| d.name.clone()).unwrap_or_default());
                 }
-                w.write_record(&row).map_err(|e| ApiError::Internal(e.to_string()))?;
+                w.write_record(&row).map_err(ApiError::internal)?;
             }
-            let bytes = w.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
+            let bytes = w.into_inner().map_err(ApiError::internal)?;
             return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response());
         }
         let rows: Vec<Value> = pts
@@ -256,5 +256,5 @@ pub async fn lookup_many(
         Ok(Json(json!({ "count": pts.len(), "matched": matched, "points": rows })).into_response())
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(ApiError::internal)?
 }

@@ -23,12 +23,11 @@ use geo::Intersects;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::geojson_out;
-use crate::params::{parse_bbox, parse_num, reject_unknown};
-use crate::routes::data::{
-    chosen_indicators, feature_properties, layer_bounds, parse_periods, parse_precision,
-};
-use crate::routes::tiles::urlencode;
+use maps::export::{check_precision, chosen_indicators, feature_properties, layer_bounds};
+use maps::geojson_text;
+use maps::options::Periods;
+
+use crate::params::{parse_bbox, parse_num, reject_unknown, urlencode};
 use crate::state::SharedState;
 
 const CONF_CORE: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core";
@@ -129,7 +128,7 @@ pub async fn collections(
     let b = base(&headers);
     Ok(Json(json!({
         "links": [link(format!("{b}/collections"), "self", "application/json", "this document")],
-        "collections": state.atlas.layers.iter().map(|l| collection_json(l, &b)).collect::<Vec<_>>(),
+        "collections": state.maps.atlas.layers.iter().map(|l| collection_json(l, &b)).collect::<Vec<_>>(),
     })))
 }
 
@@ -206,7 +205,7 @@ pub async fn items(
     let state2 = state.clone();
     let body = tokio::task::spawn_blocking(move || items_page(&state2, &id, &q, &b))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        .map_err(ApiError::internal)??;
     Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
 }
 
@@ -234,9 +233,17 @@ fn items_page(
     if let Some(d) = q.get("datetime") {
         check_datetime(d)?;
     }
-    let precision = parse_precision(q)?;
-    let periods = parse_periods(q)?;
-    let inds = chosen_indicators(layer, q)?;
+    let precision = check_precision(
+        q.get("precision")
+            .map(|p| parse_num::<usize>("precision", p))
+            .transpose()?,
+    )?;
+    let periods = q
+        .get("periods")
+        .map(|p| p.parse::<Periods>())
+        .transpose()?
+        .unwrap_or_default();
+    let inds = chosen_indicators(layer, q.get("indicators").map(String::as_str))?;
     // Features whose geometry intersects the box (exactly, not only their envelope).
     let matched: Vec<usize> = match q.get("bbox") {
         Some(raw) => {
@@ -304,7 +311,7 @@ fn items_page(
         }
         let d = &layer.districts[i];
         let props = feature_properties(layer, &inds, i, periods);
-        geojson_out::push_feature(&mut out, &d.code, &d.wgs84.0, &props, precision);
+        geojson_text::push_feature(&mut out, &d.code, &d.wgs84.0, &props, precision);
     }
     out.push_str("],");
     let tail = json!({
@@ -339,13 +346,21 @@ pub async fn item(
             ),
         )
     })?;
-    let precision = parse_precision(&q)?;
-    let periods = parse_periods(&q)?;
-    let inds = chosen_indicators(layer, &q)?;
+    let precision = check_precision(
+        q.get("precision")
+            .map(|p| parse_num::<usize>("precision", p))
+            .transpose()?,
+    )?;
+    let periods = q
+        .get("periods")
+        .map(|p| p.parse::<Periods>())
+        .transpose()?
+        .unwrap_or_default();
+    let inds = chosen_indicators(layer, q.get("indicators").map(String::as_str))?;
     let b = base(&headers);
     let d = &layer.districts[i];
     let mut out = String::new();
-    geojson_out::push_feature(
+    geojson_text::push_feature(
         &mut out,
         &d.code,
         &d.wgs84.0,

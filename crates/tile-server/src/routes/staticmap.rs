@@ -1,20 +1,20 @@
 //! `GET /static/{layer}/{indicator}.{png,svg}`: a finished figure for reports.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use maps::figure::{self, Format};
+use maps::{FigureOptions, StyleOptions};
 
 use crate::error::ApiError;
+use crate::extract::Options;
 use crate::state::SharedState;
-use crate::staticmap::{self, Format};
 
 /// Renders on a blocking thread (a national LSOA map takes a few hundred milliseconds).
 pub async fn static_map(
     State(state): State<SharedState>,
     Path((layer_id, file)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    Options((style, frame)): Options<(StyleOptions, FigureOptions)>,
 ) -> Result<Response, ApiError> {
     let (indicator_id, ext) = file.rsplit_once('.').ok_or_else(|| {
         ApiError::not_found(
@@ -33,12 +33,19 @@ pub async fn static_map(
     state.indicator(layer, indicator_id)?;
     let st = state.clone();
     let indicator_id = indicator_id.to_string();
-    let body = tokio::task::spawn_blocking(move || {
+    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let layer = st.layer(&layer_id)?;
         let ind = st.indicator(layer, &indicator_id)?;
-        staticmap::render(&st, layer, ind, &q, format)
+        Ok(figure::render(
+            &st.maps.styles,
+            layer,
+            ind,
+            &style,
+            &frame,
+            format,
+        )?)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(ApiError::internal)??;
     Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
 }

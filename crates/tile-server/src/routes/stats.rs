@@ -1,82 +1,24 @@
 //! `/stats/...`: the regional-divide analyses over HTTP, JSON by default and CSV with
 //! `format=csv`, the same numbers as `placemap aggregate | compare | clusters` (both call
 //! `analysis::query`). Heavy work (permutations, aggregation) runs on blocking threads.
-//!
-//! Also the start-up hook that adds the catalogue's derived indicators (aggregates and LISA
-//! clusters, `[[derived]]` in the catalogue) to their layers, so tiles, legends, GeoJSON and
-//! lookups serve them like any catalogued indicator.
 
 use std::collections::HashMap;
 
-use analysis::derived::DerivedSpec;
-use analysis::query::{
-    self, AggregateRequest, ClusterRequest, CompareRequest, ErrorKind, QueryError,
-};
+use analysis::query::{self, AggregateRequest, ClusterRequest, CompareRequest, QueryError};
 use analysis::{Cell, Table};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use districts::Atlas;
-use districts::catalog::Catalog;
-use districts::indicators::LookupTable;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::params::{parse_bool, parse_list, parse_num, reject_unknown};
 use crate::state::SharedState;
 
-/// Computes the catalogue's `[[derived]]` indicators and adds them to their layers, logging
-/// each outcome with its time (one whose layers are not loaded is skipped and says why).
-pub fn add_derived(atlas: &mut Atlas, specs: &[DerivedSpec], lookups: &[LookupTable]) {
-    let started = std::time::Instant::now();
-    let outcomes = analysis::derived::add_derived(atlas, specs, lookups);
-    for o in &outcomes {
-        match &o.skipped {
-            None => {
-                tracing::info!(layer = %o.layer, indicator = %o.id, matched = o.matched, districts = o.districts, ms = o.millis, "derived indicator added")
-            }
-            // Expected when a command loads only some layers.
-            Some(why) if o.layer_not_loaded => {
-                tracing::info!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped")
-            }
-            Some(why) => {
-                tracing::warn!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped")
-            }
-        }
-    }
-    tracing::info!(
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "derived indicators"
-    );
-}
-
-/// Reads every lookup table of the catalogue (for `via=lookup` and `group_by=region`); a
-/// table that cannot be read is logged and left out, never fatal.
-pub fn load_lookups(catalog: &Catalog) -> Vec<LookupTable> {
-    catalog
-        .lookups
-        .iter()
-        .filter_map(|spec| match districts::indicators::read_lookup(spec) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                tracing::warn!(lookup = %spec.id, error = %e, "lookup table not loaded");
-                None
-            }
-        })
-        .collect()
-}
-
 /// Maps an analysis error to the HTTP error shape.
 fn api_error(e: QueryError) -> ApiError {
-    let hint = e.hint();
-    let message = e.to_string();
-    match e.kind() {
-        ErrorKind::BadRequest => ApiError::bad_request(message, hint),
-        ErrorKind::NotFound => ApiError::not_found(message, hint),
-        ErrorKind::Unprocessable => ApiError::unprocessable(message, hint),
-        ErrorKind::Internal => ApiError::Internal(message),
-    }
+    ApiError::from(maps::MapError::from(e))
 }
 
 /// `format=json` (default) or `format=csv`.
@@ -124,7 +66,7 @@ fn csv_response(t: &Table) -> Response {
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
+    serde_json::to_value(v).map_err(ApiError::internal)
 }
 
 /// Runs `f` on a blocking thread.
@@ -133,7 +75,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::internal)?
 }
 
 fn opt_bool(q: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
@@ -150,6 +92,7 @@ fn check_ids(state: &SharedState, layer: &str, indicator: &str) -> Result<(), Ap
 /// `GET /stats`: the analyses served and the derived indicators added at start-up.
 pub async fn index(State(state): State<SharedState>) -> Json<Value> {
     let derived: Vec<Value> = state
+        .maps
         .atlas
         .layers
         .iter()
@@ -218,7 +161,7 @@ pub async fn compare(
     let st = state.clone();
     let out = blocking(move || {
         let layer = st.layer(&layer_id)?;
-        query::compare_on_layer(layer, &req, &st.lookups).map_err(api_error)
+        query::compare_on_layer(layer, &req, &st.maps.lookups).map_err(api_error)
     })
     .await?;
     if csv {
@@ -436,7 +379,7 @@ pub async fn aggregate(
     let out = blocking(move || {
         let source = st.layer(&from)?;
         let target = st.layer(&to)?;
-        query::aggregate_layers(source, target, &req, &st.lookups).map_err(api_error)
+        query::aggregate_layers(source, target, &req, &st.maps.lookups).map_err(api_error)
     })
     .await?;
     let t = out.to_table();

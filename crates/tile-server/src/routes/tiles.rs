@@ -5,8 +5,6 @@
 //! byte-bounded tile cache, and only then renders on a blocking thread: an R-tree query of the
 //! zoom band's simplified geometry, one affine transform, fill, outline, PNG encode.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,20 +14,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use choropleth::render::{Feature, PngEncoder, TileRenderer, TileSize, TileStyle};
+use choropleth::render::TileSize;
+use maps::StyleOptions;
 use serde_json::{Value, json};
 use tile_math::TileId;
 
 use crate::error::ApiError;
-use crate::params::reject_unknown;
+use crate::extract::Options;
+use crate::params::urlencode;
 use crate::state::SharedState;
-use crate::style::{self, STYLE_OPTIONS};
-
-thread_local! {
-    /// One renderer and encoder per blocking thread, reused between tiles (no per-tile allocation).
-    static RENDERERS: RefCell<(TileRenderer, TileRenderer, PngEncoder)> =
-        RefCell::new((TileRenderer::new(TileSize::Standard), TileRenderer::new(TileSize::Retina), PngEncoder::new()));
-}
 
 /// Parses `123.png` or `123@2x.png`.
 fn parse_y(file: &str) -> Result<(u32, TileSize), ApiError> {
@@ -77,7 +70,7 @@ pub fn not_modified(state: &SharedState, headers: &HeaderMap, tag: &str) -> Opti
 /// A strong ETag from the data version, the style and the tile.
 fn etag(state: &SharedState, style_key: &str, tile: TileId, size: TileSize) -> String {
     let mut h = std::hash::DefaultHasher::new();
-    state.data_version.hash(&mut h);
+    state.maps.data_version.hash(&mut h);
     style_key.hash(&mut h);
     (tile.z, tile.x, tile.y, size.px()).hash(&mut h);
     format!("\"{:016x}\"", h.finish())
@@ -101,15 +94,14 @@ fn png_response(body: Bytes, etag: &str) -> Response {
 pub async fn tile(
     State(state): State<SharedState>,
     Path((layer_id, indicator_id, z, x, y_file)): Path<(String, String, String, String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    Options(opts): Options<StyleOptions>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    reject_unknown(&q, &STYLE_OPTIONS)?;
     let layer = state.layer(&layer_id)?;
     let ind = state.indicator(layer, &indicator_id)?;
     let (y, size) = parse_y(&y_file)?;
     let tile = tile_id(&state, &z, &x, y)?;
-    let style = style::resolve(&state, layer, ind, &q)?;
+    let style = state.maps.styles.resolve(layer, ind, &opts)?;
     let tag = etag(&state, &style.key, tile, size);
     if let Some(r) = not_modified(&state, &headers, &tag) {
         return Ok(r);
@@ -127,69 +119,26 @@ pub async fn tile(
     }
     state.metrics.tile_cache_misses.inc();
     let st = state.clone();
-    let bytes = tokio::task::spawn_blocking(move || render(&st, &style, tile, size))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        let png = maps::raster::render_tile(&st.maps, &style, tile, size);
+        st.metrics
+            .render_seconds
+            .observe(start.elapsed().as_secs_f64());
+        png
+    })
+    .await
+    .map_err(ApiError::internal)??;
     state.tiles.insert(key, bytes.clone());
     Ok(png_response(bytes, &tag))
-}
-
-/// Renders and encodes one tile (runs on a blocking thread).
-pub fn render(
-    state: &SharedState,
-    style: &style::ResolvedStyle,
-    tile: TileId,
-    size: TileSize,
-) -> Result<Bytes, ApiError> {
-    let start = Instant::now();
-    let bands = state.bands(&style.layer)?;
-    let b = tile.mercator_bounds();
-    // A margin of a few pixels so outlines of districts just outside the tile still show.
-    let pad = tile_math::metres_per_pixel(tile.z) * 4.0;
-    let hits = bands.query(
-        tile.z,
-        b.min_x - pad,
-        b.min_y - pad,
-        b.max_x + pad,
-        b.max_y + pad,
-    );
-    let geoms = bands.geometry(tile.z);
-    // Each district once; the renderer strokes highlighted ones on top of everything.
-    let features = hits.iter().map(|&i| Feature {
-        geometry: &geoms[i].0,
-        fill: style.fills[i],
-        highlight: style.highlight.contains(&i),
-    });
-    let tile_style = TileStyle::for_zoom(tile.z);
-    let png = RENDERERS.with(|cell| {
-        let mut guard = cell.borrow_mut();
-        let (std_r, retina_r, enc) = &mut *guard;
-        let r = match size {
-            TileSize::Standard => std_r,
-            TileSize::Retina => retina_r,
-        };
-        let raster = r
-            .render(b, features, &tile_style)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        enc.encode_raster(&raster, size)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    })?;
-    state
-        .metrics
-        .render_seconds
-        .observe(start.elapsed().as_secs_f64());
-    // The encoder's buffer is larger than the PNG; the cache must hold only the PNG, or its
-    // byte bound would not bound memory.
-    let mut png = png;
-    png.shrink_to_fit();
-    Ok(Bytes::from(png))
 }
 
 /// `GET /tiles/{layer}/{indicator}.json`: TileJSON 3.0.
 pub async fn tilejson(
     State(state): State<SharedState>,
     Path((layer_id, file)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    Options(opts): Options<StyleOptions>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let Some(indicator_id) = file.strip_suffix(".json") else {
         return Err(ApiError::not_found(
@@ -197,11 +146,10 @@ pub async fn tilejson(
             "TileJSON: /tiles/{layer}/{indicator}.json; tiles: /tiles/{layer}/{indicator}/{z}/{x}/{y}.png",
         ));
     };
-    reject_unknown(&q, &STYLE_OPTIONS)?;
     let layer = state.layer(&layer_id)?;
     let ind = state.indicator(layer, indicator_id)?;
-    let style = style::resolve(&state, layer, ind, &q)?;
-    let bounds = crate::routes::data::layer_json(layer)["bounds"].clone();
+    let style = state.maps.styles.resolve(layer, ind, &opts)?;
+    let bounds = json!(maps::export::layer_bounds(layer));
     let center = match bounds
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_f64()).collect::<Vec<_>>())
@@ -209,9 +157,9 @@ pub async fn tilejson(
         Some(b) if b.len() == 4 => json!([(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 6]),
         _ => Value::Null,
     };
-    let mut query: Vec<String> = STYLE_OPTIONS
+    let mut query: Vec<String> = pairs
         .iter()
-        .filter_map(|k| q.get(*k).map(|v| format!("{k}={}", urlencode(v))))
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
         .collect();
     query.sort();
     let qs = if query.is_empty() {
@@ -236,17 +184,4 @@ pub async fn tilejson(
         "placemap": { "layer": layer.meta.id, "indicator": ind.meta.id, "period": style.showing.label(), "unit": style.unit, "palette": style.palette },
     }))
     .into_response())
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~,".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

@@ -1,5 +1,5 @@
-//! Setup shared by the tile-server benches: the real data, the repository's catalogue, the
-//! peer benchmark's tile list and a server state with LAD 2019 and LSOA 2011 loaded.
+//! Setup shared by the maps benches: the real data, the repository's catalogue, the peer
+//! benchmark's tile list and the maps of LAD 2019 and LSOA 2011, loaded as the server does.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use districts::Atlas;
 use districts::catalog::Catalog;
+use maps::{LoadOptions, Loaded};
 use tile_math::TileId;
-use tile_server::config::RawConfig;
-use tile_server::state::{AppState, SharedState};
+
+/// The maps as benches share them.
+pub type SharedState = Arc<Loaded>;
 
 pub fn data_dir() -> PathBuf {
     std::env::var_os("PLACEMAP_DATA")
@@ -45,19 +47,16 @@ pub fn peer_tiles() -> Vec<TileId> {
     parse_tiles(include_str!("../../../choropleth/benches/tiles_z5_z10.txt"))
 }
 
-/// The server state with LAD 2019 and LSOA 2011 (no lookup tables).
+/// The maps of LAD 2019 and LSOA 2011 (no lookup tables), geometry bands built as a server does.
 pub fn state() -> SharedState {
     let catalog = Catalog::load(&catalog_path(), &data_dir()).expect("catalogue loads");
     let layers = vec!["lad19".to_string(), "lsoa11".to_string()];
     let atlas = Atlas::load(&catalog, &layers).expect("atlas loads");
-    let config = RawConfig {
-        data_dir: data_dir(),
-        catalog: catalog_path(),
+    let version = maps::loaded::data_version(&catalog);
+    let opts = LoadOptions {
         layers,
-        ..RawConfig::default()
-    }
-    .resolve()
-    .expect("config resolves");
-    let version = tile_server::serve::data_version(&catalog);
-    Arc::new(AppState::new(config, atlas, version, Vec::new()))
+        eager_bands: true,
+        ..LoadOptions::default()
+    };
+    Arc::new(Loaded::from_atlas(atlas, Vec::new(), version, &opts))
 }

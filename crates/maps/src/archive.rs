@@ -1,6 +1,6 @@
 //! A layer's vector tiles written once into a PMTiles archive (`placemap tiles`), so a
 //! newsroom can host an interactive map as one static file (MapLibre reads it with the pmtiles
-//! protocol, no tile server). The tiles are the server's own (`routes::vector::encode`),
+//! protocol, no tile server). The tiles are the server's own ([`crate::vector_tiles::encode`]),
 //! gzip-compressed by the `pmtiles` crate's writer; empty tiles are left out.
 
 use std::io::{Seek, Write};
@@ -9,9 +9,9 @@ use pmtiles::{Compression, PmTilesWriter, TileCoord, TileType};
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::error::ApiError;
-use crate::routes::vector::encode;
-use crate::state::SharedState;
+use crate::error::MapError;
+use crate::loaded::Loaded;
+use crate::vector_tiles::encode;
 
 /// A tile ready for the archive: its PMTiles id (for ordering), coordinate and MVT bytes.
 type Encoded = (u64, TileCoord, bytes::Bytes);
@@ -42,31 +42,28 @@ pub struct ArchiveOptions {
 /// Encodes every tile of `layer_id` over the extent and zooms, in parallel, and writes the
 /// archive to `out`.
 pub fn write_pmtiles<W: Write + Seek>(
-    state: &SharedState,
+    state: &Loaded,
     layer_id: &str,
     opts: &ArchiveOptions,
     out: W,
-) -> Result<ArchiveStats, ApiError> {
+) -> Result<ArchiveStats, MapError> {
     let layer = state.layer(layer_id)?;
-    if opts.min_zoom > opts.max_zoom || opts.max_zoom > state.config.max_zoom {
-        return Err(ApiError::bad_request(
+    if opts.min_zoom > opts.max_zoom || opts.max_zoom > state.max_zoom {
+        return Err(MapError::bad_request(
             format!("zooms {}..{} are not a range", opts.min_zoom, opts.max_zoom),
             format!(
                 "min zoom <= max zoom <= {} (the server's maximum)",
-                state.config.max_zoom
+                state.max_zoom
             ),
         ));
     }
     for id in &opts.indicators {
         state.indicator(layer, id)?;
     }
-    let [w, s, e, n] = match opts
-        .bbox
-        .or_else(|| crate::routes::data::layer_bounds(layer))
-    {
+    let [w, s, e, n] = match opts.bbox.or_else(|| crate::export::layer_bounds(layer)) {
         Some(b) => b,
         None => {
-            return Err(ApiError::bad_request(
+            return Err(MapError::bad_request(
                 "the layer has no extent",
                 "give a bbox",
             ));
@@ -74,14 +71,14 @@ pub fn write_pmtiles<W: Write + Seek>(
     };
     let (w, e) = (w.max(-180.0), e.min(180.0));
     let (s, n) = (s.max(-85.05), n.min(85.05));
-    let archive_error = |e: pmtiles::PmtError| ApiError::Internal(format!("writing PMTiles: {e}"));
+    let archive_error = |e: pmtiles::PmtError| MapError::internal("writing PMTiles", e);
 
     let mut tiles: Vec<Encoded> = Vec::new();
     let mut stats = ArchiveStats::default();
     for z in opts.min_zoom..=opts.max_zoom {
         let ids = tile_math::tiles_covering(w, s, e, n, z);
         stats.tiles_considered += ids.len();
-        let encoded: Vec<Result<Option<Encoded>, ApiError>> = ids
+        let encoded: Vec<Result<Option<Encoded>, MapError>> = ids
             .par_iter()
             .map(|t| {
                 let body = encode(state, layer_id, &opts.indicators, *t)?;

@@ -1,9 +1,8 @@
-//! Turning a request's style options (`scheme`, `k`, `breaks`, `palette`, `reverse`,
-//! `highlight`, `year`, `change`, `change_kind`, `midpoint`) into a [`ResolvedStyle`](crate::style::ResolvedStyle): the
-//! classification and one fill per district. Resolved once per distinct style and cached, so a
-//! tile request only looks fills up.
+//! Turning [`StyleOptions`] (`scheme`, `k`, `breaks`, `palette`, `reverse`, `highlight`,
+//! `year`, `change`, `change_kind`, `midpoint`, `bivariate`) into a [`ResolvedStyle`]: the
+//! classification and one fill per district. Resolved once per distinct style and cached
+//! ([`StyleCache`]), so a tile request only looks fills up.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use choropleth::classify::{Classification, Scheme, classify, diverging_breaks_around};
@@ -13,25 +12,8 @@ use districts::catalog::Direction;
 use districts::layer::PeriodValues;
 use districts::{Indicator, Layer};
 
-use crate::error::{ApiError, valid_ids};
-use crate::params::{parse_bool, parse_list, parse_num};
-use crate::state::AppState;
-
-/// Options every styled route (tiles, TileJSON, legend, static map) accepts.
-pub const STYLE_OPTIONS: [&str; 12] = [
-    "bivariate",
-    "bivariate_year",
-    "scheme",
-    "k",
-    "breaks",
-    "palette",
-    "reverse",
-    "highlight",
-    "year",
-    "change",
-    "change_kind",
-    "midpoint",
-];
+use crate::error::{MapError, valid_ids};
+use crate::options::{StyleOptions, parse_list};
 
 /// How a change between two periods is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,16 +95,16 @@ pub fn rgba(c: choropleth::palette::Rgb) -> Rgba {
     Rgba(c.r, c.g, c.b, 255)
 }
 
-fn numeric(ind: &Indicator, period: &str) -> Result<Vec<Option<f64>>, ApiError> {
+fn numeric(ind: &Indicator, period: &str) -> Result<Vec<Option<f64>>, MapError> {
     let p = ind.period(period).ok_or_else(|| {
-        ApiError::not_found(
+        MapError::not_found(
             format!("indicator {} has no period {period:?}", ind.meta.id),
             valid_ids("periods", ind.periods.iter().map(|p| p.label.as_str())),
         )
     })?;
     match &p.values {
         PeriodValues::Numeric(v) => Ok(v.clone()),
-        PeriodValues::Categorical(_) => Err(ApiError::bad_request(
+        PeriodValues::Categorical(_) => Err(MapError::bad_request(
             format!("indicator {} is categorical", ind.meta.id),
             "change= and numeric schemes apply to numeric indicators only",
         )),
@@ -131,7 +113,7 @@ fn numeric(ind: &Indicator, period: &str) -> Result<Vec<Option<f64>>, ApiError> 
 
 /// Resolves a period name given by the user: exact label, or a year that starts one label
 /// (`year=2020` picks `2020/21` when that is the only match).
-fn resolve_period(ind: &Indicator, raw: &str) -> Result<String, ApiError> {
+fn resolve_period(ind: &Indicator, raw: &str) -> Result<String, MapError> {
     let raw = raw.trim();
     if ind.period(raw).is_some() {
         return Ok(raw.to_string());
@@ -145,45 +127,60 @@ fn resolve_period(ind: &Indicator, raw: &str) -> Result<String, ApiError> {
     if matches.len() == 1 {
         return Ok(matches[0].to_string());
     }
-    Err(ApiError::not_found(
+    Err(MapError::not_found(
         format!("indicator {} has no period {raw:?}", ind.meta.id),
         valid_ids("periods", ind.periods.iter().map(|p| p.label.as_str())),
     ))
 }
 
-/// Resolves the style options of a request for one layer/indicator (cached by canonical key).
-pub fn resolve(
-    state: &AppState,
-    layer: &Layer,
-    ind: &Indicator,
-    q: &HashMap<String, String>,
-) -> Result<Arc<ResolvedStyle>, ApiError> {
-    let key = canonical_key(layer, ind, q);
-    if let Some(s) = state.styles.get(&key) {
-        return Ok(s);
+/// Key of a resolved style: layer, indicator and the options (equal options, one entry).
+pub type StyleKey = (String, String, StyleOptions);
+
+/// Resolved styles, bounded in entries; two concurrent misses of one style build it once.
+pub struct StyleCache(moka::sync::Cache<StyleKey, Arc<ResolvedStyle>>);
+
+impl StyleCache {
+    /// A cache of at most `entries` styles.
+    pub fn new(entries: u64) -> Self {
+        StyleCache(moka::sync::Cache::new(entries))
     }
-    let style = Arc::new(build(layer, ind, q, key.clone())?);
-    state.styles.insert(key, style.clone());
-    Ok(style)
+
+    /// The style of `ind` on `layer` with `opts`, resolved once and then shared.
+    pub fn resolve(
+        &self,
+        layer: &Layer,
+        ind: &Indicator,
+        opts: &StyleOptions,
+    ) -> Result<Arc<ResolvedStyle>, MapError> {
+        let key: StyleKey = (layer.meta.id.clone(), ind.meta.id.clone(), opts.clone());
+        self.0
+            .try_get_with(key, || resolve(layer, ind, opts).map(Arc::new))
+            .map_err(MapError::from_shared)
+    }
 }
 
-/// The style options in a fixed order, so equal styles share cache entries.
-fn canonical_key(layer: &Layer, ind: &Indicator, q: &HashMap<String, String>) -> String {
-    let mut key = format!("{}/{}", layer.meta.id, ind.meta.id);
-    for name in STYLE_OPTIONS {
-        if let Some(v) = q.get(name) {
-            key.push_str(&format!("&{name}={v}"));
-        }
-    }
-    key
+/// Resolves the style options for one layer/indicator (uncached; see [`StyleCache`]).
+pub fn resolve(
+    layer: &Layer,
+    ind: &Indicator,
+    opts: &StyleOptions,
+) -> Result<ResolvedStyle, MapError> {
+    build(layer, ind, opts, canonical_key(layer, ind, opts))
+}
+
+/// The text of a style: its layer, indicator and options in a fixed order (tile cache keys and
+/// ETags).
+fn canonical_key(layer: &Layer, ind: &Indicator, opts: &StyleOptions) -> String {
+    let options = serde_json::to_string(opts).unwrap_or_default();
+    format!("{}/{}{options}", layer.meta.id, ind.meta.id)
 }
 
 fn build(
     layer: &Layer,
     ind: &Indicator,
-    q: &HashMap<String, String>,
+    q: &StyleOptions,
     key: String,
-) -> Result<ResolvedStyle, ApiError> {
+) -> Result<ResolvedStyle, MapError> {
     let hint_style = ind
         .meta
         .style
@@ -195,9 +192,9 @@ fn build(
             breaks: None,
         });
     // What is shown: one period or a change.
-    let showing = match (q.get("change"), q.get("year")) {
+    let showing = match (&q.change, &q.year) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request(
+            return Err(MapError::bad_request(
                 "give year= or change=, not both",
                 "change=2010..2020 maps the change between two periods",
             ));
@@ -213,16 +210,16 @@ fn build(
                     .join(", ")
             );
             let Some((from, to)) = c.split_once("..") else {
-                return Err(ApiError::bad_request(
+                return Err(MapError::bad_request(
                     format!("change={c:?} is not FROM..TO"),
                     hint,
                 ));
             };
-            let kind = match q.get("change_kind").map(|s| s.as_str()) {
+            let kind = match q.change_kind.as_deref() {
                 None | Some("diff") | Some("difference") => ChangeKind::Difference,
                 Some("pct") | Some("percent") => ChangeKind::Percent,
                 Some(other) => {
-                    return Err(ApiError::bad_request(
+                    return Err(MapError::bad_request(
                         format!("change_kind={other:?} is not known"),
                         "change_kind=diff (default) or change_kind=pct",
                     ));
@@ -231,7 +228,7 @@ fn build(
             let from = resolve_period(ind, from)?;
             let to = resolve_period(ind, to)?;
             if from == to {
-                return Err(ApiError::bad_request(
+                return Err(MapError::bad_request(
                     format!("change={c:?} compares a period with itself"),
                     hint,
                 ));
@@ -240,8 +237,8 @@ fn build(
         }
         (None, Some(y)) => Showing::Period(resolve_period(ind, y)?),
         (None, None) => {
-            if q.contains_key("change_kind") {
-                return Err(ApiError::bad_request(
+            if q.change_kind.is_some() {
+                return Err(MapError::bad_request(
                     "change_kind= needs change=FROM..TO",
                     "e.g. change=2010..2020&change_kind=pct",
                 ));
@@ -249,14 +246,14 @@ fn build(
             Showing::Period(ind.default_period.clone())
         }
     };
-    let highlight = match q.get("highlight") {
+    let highlight = match &q.highlight {
         None => Vec::new(),
         Some(list) => {
             let codes = parse_list(list);
             let mut out = Vec::new();
             for c in codes {
                 out.push(layer.position(&c).ok_or_else(|| {
-                    ApiError::not_found(
+                    MapError::not_found(
                         format!("highlight: no district {c:?} in layer {}", layer.meta.id),
                         format!(
                             "give GSS codes of {} districts, e.g. {}",
@@ -273,12 +270,9 @@ fn build(
             out
         }
     };
-    let reverse = match q.get("reverse") {
-        Some(r) => parse_bool("reverse", r)?,
-        None => false,
-    };
+    let reverse = q.reverse;
 
-    if let Some(other) = q.get("bivariate") {
+    if let Some(other) = &q.bivariate {
         return build_bivariate(layer, ind, other, q, key, showing, highlight);
     }
     if ind.meta.categorical {
@@ -308,45 +302,56 @@ fn build(
             (v, unit, true)
         }
     };
-    let k: usize = match q.get("k") {
-        Some(k) => parse_num("k", k)?,
+    let k: usize = match q.k {
+        Some(k) => k,
         None => hint_style
             .k
             .or(hint_style.breaks.as_ref().map(|b| b.len()))
             .unwrap_or(5),
     };
-    let midpoint = match q.get("midpoint") {
+    let midpoint = match q.midpoint.as_deref() {
         Some(m) if m.trim().eq_ignore_ascii_case("median") => {
             Some(median(&values).ok_or_else(|| {
-                ApiError::unprocessable("no values to take a median of", "pick another period")
+                MapError::unprocessable("no values to take a median of", "pick another period")
             })?)
         }
-        Some(m) => Some(parse_num::<f64>("midpoint", m)?),
+        Some(m) => Some(
+            m.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|m| m.is_finite())
+                .ok_or_else(|| {
+                    MapError::bad_request(
+                        format!("midpoint={m:?} is not a valid number"),
+                        "midpoint=0 (a number in the indicator's unit) or midpoint=median",
+                    )
+                })?,
+        ),
         None if is_change => Some(0.0),
         None => None,
     };
     let scheme_name = q
-        .get("scheme")
-        .cloned()
+        .scheme
+        .clone()
         .or(hint_style.scheme.clone())
         .unwrap_or_else(|| "quantile".into());
-    let scheme: Scheme = if scheme_name == "manual" || q.contains_key("breaks") {
+    let scheme: Scheme = if scheme_name == "manual" || q.breaks.is_some() {
         if scheme_name != "manual" {
-            return Err(ApiError::bad_request(
+            return Err(MapError::bad_request(
                 "breaks= needs scheme=manual",
                 "scheme=manual&breaks=10,20,30",
             ));
         }
-        match (q.get("breaks"), &hint_style.breaks) {
+        match (&q.breaks, &hint_style.breaks) {
             (Some(b), _) => Scheme::manual_from_str(b).map_err(|e| {
-                ApiError::bad_request(
+                MapError::bad_request(
                     format!("breaks={b:?}: {e}"),
                     "breaks=10,20,30 (class upper bounds, strictly increasing numbers)",
                 )
             })?,
-            (None, Some(b)) if !q.contains_key("scheme") => Scheme::Manual(b.clone()),
+            (None, Some(b)) if q.scheme.is_none() => Scheme::Manual(b.clone()),
             (None, _) => {
-                return Err(ApiError::bad_request(
+                return Err(MapError::bad_request(
                     "scheme=manual needs breaks=",
                     "breaks=10,20,30 (class upper bounds, increasing)",
                 ));
@@ -357,7 +362,7 @@ fn build(
         Scheme::Manual(breaks)
     } else {
         scheme_name.parse::<Scheme>().map_err(|e| {
-            ApiError::bad_request(
+            MapError::bad_request(
                 format!("scheme={scheme_name:?}: {e}"),
                 valid_ids("schemes", Scheme::NAMES),
             )
@@ -374,9 +379,9 @@ fn build(
             .clone()
             .unwrap_or_else(|| choropleth::palette::DEFAULT_SEQUENTIAL.to_string())
     };
-    let palette_name = q.get("palette").cloned().unwrap_or(default_palette);
+    let palette_name = q.palette.clone().unwrap_or(default_palette);
     let mut palette = choropleth::palette::Palette::from_name(&palette_name, n).map_err(|e| {
-        ApiError::bad_request(
+        MapError::bad_request(
             format!("palette={palette_name:?}: {e}"),
             valid_ids("palettes", choropleth::palette::Palette::names()),
         )
@@ -420,15 +425,22 @@ fn build(
 fn build_categorical(
     layer: &Layer,
     ind: &Indicator,
-    q: &HashMap<String, String>,
+    q: &StyleOptions,
     key: String,
     showing: Showing,
     highlight: Vec<usize>,
     reverse: bool,
-) -> Result<ResolvedStyle, ApiError> {
-    for opt in ["scheme", "k", "breaks", "change", "midpoint"] {
-        if q.contains_key(opt) {
-            return Err(ApiError::bad_request(
+) -> Result<ResolvedStyle, MapError> {
+    let given = [
+        ("scheme", q.scheme.is_some()),
+        ("k", q.k.is_some()),
+        ("breaks", q.breaks.is_some()),
+        ("change", q.change.is_some()),
+        ("midpoint", q.midpoint.is_some()),
+    ];
+    if let Some((opt, _)) = given.iter().find(|(_, g)| *g) {
+        {
+            return Err(MapError::bad_request(
                 format!(
                     "{opt}= does not apply to categorical indicator {}",
                     ind.meta.id
@@ -438,30 +450,30 @@ fn build_categorical(
         }
     }
     let Showing::Period(period) = &showing else {
-        return Err(ApiError::bad_request(
+        return Err(MapError::bad_request(
             "change= does not apply to categories",
             "pick one period with year=",
         ));
     };
     let p = ind.period(period).ok_or_else(|| {
-        ApiError::not_found(
+        MapError::not_found(
             format!("no period {period}"),
             valid_ids("periods", ind.periods.iter().map(|p| p.label.as_str())),
         )
     })?;
     let PeriodValues::Categorical(labels) = &p.values else {
-        return Err(ApiError::Internal(format!(
-            "indicator {} is flagged categorical but holds numbers",
-            ind.meta.id
-        )));
+        return Err(MapError::internal(
+            "resolving a style",
+            format!(
+                "indicator {} is flagged categorical but holds numbers",
+                ind.meta.id
+            ),
+        ));
     };
     let mut names: Vec<&str> = labels.iter().flatten().map(|s| s.as_str()).collect();
     names.sort_unstable();
     names.dedup();
-    let palette_name = q
-        .get("palette")
-        .cloned()
-        .unwrap_or_else(|| "categorical".into());
+    let palette_name = q.palette.clone().unwrap_or_else(|| "categorical".into());
     let mut colors: Vec<Rgba> = colors_for_categories(&names);
     if reverse {
         colors.reverse();
@@ -523,17 +535,17 @@ fn median(values: &[Option<f64>]) -> Option<f64> {
     })
 }
 
-fn classify_error(e: choropleth::classify::ClassifyError) -> ApiError {
+fn classify_error(e: choropleth::classify::ClassifyError) -> MapError {
     use choropleth::classify::ClassifyError as E;
     match e {
         E::ClassCountOutOfRange { .. } => {
-            ApiError::bad_request(e.to_string(), "k must be from 2 to 9")
+            MapError::bad_request(e.to_string(), "k must be from 2 to 9")
         }
-        E::AllMissing { .. } | E::TooFewDistinctValues { .. } => ApiError::unprocessable(
+        E::AllMissing { .. } | E::TooFewDistinctValues { .. } => MapError::unprocessable(
             e.to_string(),
             "pick another period, indicator or fewer classes",
         ),
-        other => ApiError::bad_request(
+        other => MapError::bad_request(
             other.to_string(),
             "breaks=10,20,30 (class upper bounds, strictly increasing numbers)",
         ),
@@ -595,23 +607,30 @@ fn build_bivariate(
     layer: &Layer,
     ind: &Indicator,
     other_id: &str,
-    q: &HashMap<String, String>,
+    q: &StyleOptions,
     key: String,
     showing: Showing,
     highlight: Vec<usize>,
-) -> Result<ResolvedStyle, ApiError> {
-    for opt in [
-        "scheme", "k", "breaks", "palette", "reverse", "change", "midpoint",
-    ] {
-        if q.contains_key(opt) {
-            return Err(ApiError::bad_request(
+) -> Result<ResolvedStyle, MapError> {
+    let given = [
+        ("scheme", q.scheme.is_some()),
+        ("k", q.k.is_some()),
+        ("breaks", q.breaks.is_some()),
+        ("palette", q.palette.is_some()),
+        ("reverse", q.reverse),
+        ("change", q.change.is_some()),
+        ("midpoint", q.midpoint.is_some()),
+    ];
+    if let Some((opt, _)) = given.iter().find(|(_, g)| *g) {
+        {
+            return Err(MapError::bad_request(
                 format!("{opt}= does not apply to a bivariate map"),
                 "bivariate maps take year=, bivariate_year= and highlight=; both indicators are cut into terciles",
             ));
         }
     }
     let other = layer.indicator(other_id).ok_or_else(|| {
-        ApiError::not_found(
+        MapError::not_found(
             format!(
                 "bivariate: unknown indicator {other_id:?} on layer {}",
                 layer.meta.id
@@ -627,18 +646,18 @@ fn build_bivariate(
         )
     })?;
     if other.meta.id == ind.meta.id || ind.meta.categorical || other.meta.categorical {
-        return Err(ApiError::bad_request(
+        return Err(MapError::bad_request(
             "a bivariate map needs two different numeric indicators",
             "e.g. /tiles/lad19/imd_score/{z}/{x}/{y}.png?bivariate=median_weekly_pay",
         ));
     }
     let Showing::Period(period) = &showing else {
-        return Err(ApiError::bad_request(
+        return Err(MapError::bad_request(
             "change= does not apply to a bivariate map",
             "pick periods with year= and bivariate_year=",
         ));
     };
-    let other_period = match q.get("bivariate_year") {
+    let other_period = match &q.bivariate_year {
         Some(y) => resolve_period(other, y)?,
         None => other.default_period.clone(),
     };
@@ -659,7 +678,7 @@ fn build_bivariate(
     let ca = classify(&only(&a), &Scheme::Quantile, 3).map_err(classify_error)?;
     let cb = classify(&only(&b), &Scheme::Quantile, 3).map_err(classify_error)?;
     if ca.classes() != 3 || cb.classes() != 3 {
-        return Err(ApiError::unprocessable(
+        return Err(MapError::unprocessable(
             "too few distinct values for terciles",
             "pick indicators with at least three distinct values on this layer",
         ));

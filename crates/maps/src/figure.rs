@@ -2,29 +2,13 @@
 //! `placemap render`): the same classification and palette as the tiles, framed as a figure
 //! with title, legend, credit line and an optional London inset.
 
-use std::collections::HashMap;
-
-use choropleth::figure::{Figure, FigureError, FigureOptions, InsetCorner, MapDistrict};
+use choropleth::figure::{Figure, FigureError, InsetCorner, MapDistrict};
 use districts::{District, Indicator, Layer};
 use tile_math::Bounds;
 
-use crate::error::{ApiError, valid_ids};
-use crate::params::{parse_bbox, parse_bool, parse_list, parse_num};
-use crate::state::AppState;
-use crate::style::{self, STYLE_OPTIONS};
-
-/// Options of a static map besides the style options.
-pub const FIGURE_OPTIONS: [&str; 9] = [
-    "title",
-    "subtitle",
-    "width",
-    "height",
-    "scale",
-    "region",
-    "bbox",
-    "districts",
-    "inset",
-];
+use crate::error::{MapError, valid_ids};
+use crate::options::{FigureOptions, StyleOptions, parse_list};
+use crate::style::StyleCache;
 
 /// Output format of a static map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,44 +54,34 @@ fn in_london(d: &District) -> bool {
         || attribute(d, "region_name") == Some("London")
 }
 
-fn figure_error(e: FigureError) -> ApiError {
+fn figure_error(e: FigureError) -> MapError {
     match e {
         FigureError::Pixmap { .. } | FigureError::Svg(_) | FigureError::Png(_) => {
-            ApiError::Internal(e.to_string())
+            MapError::internal("drawing a figure", e)
         }
-        other => ApiError::bad_request(
+        other => MapError::bad_request(
             other.to_string(),
             "width and height from 200 to 10000 px (after scale), scale up to 8, a non-empty extent",
         ),
     }
 }
 
-/// Renders the static map of `indicator` on `layer` with the request's options.
+/// Renders the static map of `ind` on `layer` with a style and a frame.
 pub fn render(
-    state: &AppState,
+    styles: &StyleCache,
     layer: &Layer,
     ind: &Indicator,
-    q: &HashMap<String, String>,
+    style_opts: &StyleOptions,
+    q: &FigureOptions,
     format: Format,
-) -> Result<Vec<u8>, ApiError> {
-    let known: Vec<&str> = STYLE_OPTIONS
-        .iter()
-        .chain(FIGURE_OPTIONS.iter())
-        .copied()
-        .collect();
-    crate::params::reject_unknown(q, &known)?;
-    let style_q: HashMap<String, String> = q
-        .iter()
-        .filter(|(k, _)| STYLE_OPTIONS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let style = style::resolve(state, layer, ind, &style_q)?;
+) -> Result<Vec<u8>, MapError> {
+    let style = styles.resolve(layer, ind, style_opts)?;
 
     // Which districts are drawn, and the extent.
     let n = layer.districts.len();
-    let chosen: Vec<bool> = match (q.get("region"), q.get("bbox"), q.get("districts")) {
+    let chosen: Vec<bool> = match (&q.region, &q.bbox, &q.districts) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
-            return Err(ApiError::bad_request(
+            return Err(MapError::bad_request(
                 "give one of region=, bbox= or districts=",
                 "the default extent is all of England",
             ));
@@ -122,7 +96,7 @@ pub fn render(
             regions.sort_unstable();
             regions.dedup();
             if regions.is_empty() {
-                return Err(ApiError::bad_request(
+                return Err(MapError::bad_request(
                     format!("layer {} has no region attribute", layer.meta.id),
                     "region= works on layers that carry region_name (lad19, lsoa11); use districts= or bbox= here",
                 ));
@@ -131,7 +105,7 @@ pub fn render(
                 .iter()
                 .find(|r| r.eq_ignore_ascii_case(region.trim()))
             else {
-                return Err(ApiError::not_found(
+                return Err(MapError::not_found(
                     format!("unknown region {region:?}"),
                     valid_ids("regions", regions.iter().copied()),
                 ));
@@ -143,7 +117,7 @@ pub fn render(
                 .collect()
         }
         (None, Some(b), None) => {
-            let [w, s, e, nn] = parse_bbox(b)?;
+            let [w, s, e, nn] = b.0;
             let mut v = vec![false; n];
             for i in layer.index.candidates_in_bbox(w, s, e, nn) {
                 v[i] = true;
@@ -153,7 +127,7 @@ pub fn render(
         (None, None, Some(list)) => {
             let codes = parse_list(list);
             if codes.is_empty() {
-                return Err(ApiError::bad_request(
+                return Err(MapError::bad_request(
                     "districts= is empty",
                     "districts=E06000001,E06000004 (GSS codes)",
                 ));
@@ -161,7 +135,7 @@ pub fn render(
             let mut v = vec![false; n];
             for c in codes {
                 let i = layer.position(&c).ok_or_else(|| {
-                    ApiError::not_found(
+                    MapError::not_found(
                         format!("no district {c:?} in layer {}", layer.meta.id),
                         format!("GET /layers/{}/districts lists the codes", layer.meta.id),
                     )
@@ -188,14 +162,14 @@ pub fn render(
         }
     }
     let mut extent = extent.ok_or_else(|| {
-        ApiError::unprocessable(
+        MapError::unprocessable(
             "nothing to draw in that extent",
             "widen the bbox or pick other districts",
         )
     })?;
-    if let Some(b) = q.get("bbox") {
+    if let Some(b) = &q.bbox {
         // The requested box, not the bounds of the districts it touches.
-        let [w, s, e, nn] = parse_bbox(b)?;
+        let [w, s, e, nn] = b.0;
         let (x0, y0) = tile_math::lonlat_to_mercator(w, s);
         let (x1, y1) = tile_math::lonlat_to_mercator(e, nn);
         extent = Bounds {
@@ -206,7 +180,7 @@ pub fn render(
         };
     }
     // With bbox= every district in view is drawn; otherwise only the chosen ones.
-    let draw_all_in_view = q.contains_key("bbox");
+    let draw_all_in_view = q.bbox.is_some();
 
     // The legend counts what the figure shows, with the breaks of the whole layer (as tiles).
     let legend = {
@@ -239,27 +213,20 @@ pub fn render(
             .filter(|(i, _)| drawn(*i))
             .map(|(_, f)| *f)
             .collect();
-        crate::routes::legend::legend_for(layer, ind, &shown)?
+        crate::legend::legend_for(layer, ind, &shown)?
     };
-    let mut opts = FigureOptions {
-        width: 1000,
-        ..FigureOptions::default()
-    };
-    opts.width = match q.get("width") {
-        Some(w) => parse_num("width", w)?,
-        None => 1000,
-    };
-    opts.height = match q.get("height") {
-        Some(h) => parse_num("height", h)?,
-        None => 1100,
-    };
-    opts.scale = match q.get("scale") {
-        Some(s) => parse_num("scale", s)?,
-        None => 1.0,
+    let mut opts = choropleth::figure::FigureOptions {
+        width: q.width.unwrap_or(1000),
+        height: q.height.unwrap_or(1100),
+        scale: q.scale.unwrap_or(1.0),
+        ..choropleth::figure::FigureOptions::default()
     };
     opts.title = match (
-        q.get("title"),
-        q.get("bivariate").and_then(|b| layer.indicator(b)),
+        &q.title,
+        style_opts
+            .bivariate
+            .as_deref()
+            .and_then(|b| layer.indicator(b)),
     ) {
         (Some(t), _) => t.clone(),
         (None, Some(other)) => format!(
@@ -269,8 +236,8 @@ pub fn render(
         ),
         (None, None) => ind.meta.title.clone(),
     };
-    opts.subtitle = q.get("subtitle").cloned().unwrap_or_else(|| {
-        let scope = match (q.get("region"), q.get("bbox"), q.get("districts")) {
+    opts.subtitle = q.subtitle.clone().unwrap_or_else(|| {
+        let scope = match (&q.region, &q.bbox, &q.districts) {
             (Some(r), _, _) => r.trim().to_string(),
             (None, None, None) => "England".to_string(),
             _ => layer.meta.title.clone(),
@@ -287,11 +254,8 @@ pub fn render(
             style.showing.label()
         )
     });
-    opts.credit = crate::routes::legend::credit(layer, ind);
-    let want_inset = match q.get("inset") {
-        Some(v) => parse_bool("inset", v)?,
-        None => true,
-    };
+    opts.credit = crate::legend::credit(layer, ind);
+    let want_inset = q.inset.unwrap_or(true);
     if want_inset {
         // Top left is open sea and Scotland on an England map; the North East coast is top right.
         opts.london_inset = Some(InsetCorner::TopLeft);

@@ -4,13 +4,13 @@
 //!
 //! Two groups:
 //! - `server_pipeline_z5_z10/{lad19,lsoa11}`: the server state's per-zoom gap-free simplified
-//!   geometry (`AppState::bands`, i.e. `districts::simplify::ZoomBands`) and its band R-tree, the
+//!   geometry (`Loaded::bands`, i.e. `districts::simplify::ZoomBands`) and its band R-tree, the
 //!   server's 4 px query margin, `choropleth::render::TileRenderer` + `PngEncoder`, in the peer's
 //!   style (OrRd 5 classes, 0.5 px white outline, 256 px; classes as
 //!   /work/shared/bench/prep_peers.sh; districts without a class are not drawn, as Mapnik has no
 //!   rule for them). This is the number compared with Mapnik (`mapnik_tiles.py ... 5 10 120`).
 //! - `server_render_fn_z5_z10/{lad19_imd_score,lsoa11_imd_decile}`: the route's own
-//!   `tile_server::routes::tiles::render` with the server's default style for the indicator
+//!   `maps::raster::render_tile` with the server's default style for the indicator
 //!   (house outline width per zoom, no-data hatch for districts without a value).
 //!
 //! Setup (catalogue, atlas, zoom bands, style) is outside the timed loop; a pixel check at
@@ -18,18 +18,17 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
 
 use choropleth::render::{
     Feature, Fill, Outline, PngEncoder, Rgba, TileRenderer, TileSize, TileStyle,
 };
+use common::SharedState;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use districts::layer::PeriodValues;
 use geo::InteriorPoint;
 use tile_math::TileId;
-use tile_server::state::{AppState, SharedState};
 
 /// ColorBrewer OrRd 5, as mapnik_tiles.py.
 const ORRD: [Rgba; 5] = [
@@ -40,7 +39,7 @@ const ORRD: [Rgba; 5] = [
     Rgba(0xb3, 0x00, 0x00, 255),
 ];
 
-fn numeric(state: &AppState, layer: &str, indicator: &str) -> Vec<Option<f64>> {
+fn numeric(state: &maps::Loaded, layer: &str, indicator: &str) -> Vec<Option<f64>> {
     let l = state.atlas.layer(layer).expect("layer loaded");
     let ind = l.indicator(indicator).expect("indicator joined");
     match ind.period(&ind.default_period).map(|p| &p.values) {
@@ -86,7 +85,7 @@ fn peer_style(z: u8) -> TileStyle {
 
 /// One tile through the server's zoom bands, in the peer's style: query, render, encode.
 fn peer_tile(
-    state: &AppState,
+    state: &maps::Loaded,
     layer: &str,
     classes: &[Option<u8>],
     t: TileId,
@@ -120,7 +119,7 @@ fn peer_tile(
 }
 
 /// Before timing: at z14 the pixel at a district's interior point has its class colour.
-fn check(state: &AppState, layer: &str, classes: &[Option<u8>]) {
+fn check(state: &maps::Loaded, layer: &str, classes: &[Option<u8>]) {
     let l = state.atlas.layer(layer).expect("layer loaded");
     let (mut r, mut e) = (TileRenderer::new(TileSize::Standard), PngEncoder::new());
     let step = (l.districts.len() / 12).max(1);
@@ -160,8 +159,8 @@ fn describe_png_allocations(state: &SharedState, tiles: &[TileId]) {
     for (layer, indicator) in [("lad19", "imd_score"), ("lsoa11", "imd_decile")] {
         let l = state.layer(layer).expect("layer loaded");
         let ind = state.indicator(l, indicator).expect("indicator joined");
-        let style = tile_server::style::resolve(state, l, ind, &HashMap::new())
-            .expect("default style resolves");
+        let style =
+            maps::style::resolve(l, ind, &Default::default()).expect("default style resolves");
         let bands = state.bands(layer).expect("zoom bands built");
         for (size, deeper) in [
             (TileSize::Standard, 0u8),
@@ -256,16 +255,15 @@ fn bench(c: &mut Criterion) {
     for (layer, indicator) in [("lad19", "imd_score"), ("lsoa11", "imd_decile")] {
         let l = state.layer(layer).expect("layer loaded");
         let ind = state.indicator(l, indicator).expect("indicator joined");
-        let style = tile_server::style::resolve(&state, l, ind, &HashMap::new())
-            .expect("default style resolves");
+        let style =
+            maps::style::resolve(l, ind, &Default::default()).expect("default style resolves");
         g.bench_function(format!("{layer}_{indicator}"), |b| {
             b.iter(|| {
                 let mut bytes = 0usize;
                 for &t in &tiles {
-                    bytes +=
-                        tile_server::routes::tiles::render(&state, &style, t, TileSize::Standard)
-                            .map(|png| png.len())
-                            .expect("tile renders");
+                    bytes += maps::raster::render_tile(&state, &style, t, TileSize::Standard)
+                        .map(|png| png.len())
+                        .expect("tile renders");
                 }
                 black_box(bytes)
             })

@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
         let mut empty = 0;
         let mut total = 0usize;
         for &t in &tiles {
-            let b = tile_server::routes::vector::encode(&state, layer, &[], t).unwrap();
+            let b = maps::vector_tiles::encode(&state, layer, &[], t).unwrap();
             empty += usize::from(b.is_empty());
             total += b.len();
         }
@@ -50,7 +50,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut bytes = 0usize;
                 for &t in &tiles {
-                    bytes += tile_server::routes::vector::encode(&state, layer, &[], t)
+                    bytes += maps::vector_tiles::encode(&state, layer, &[], t)
                         .unwrap()
                         .len();
                 }

@@ -1,5 +1,7 @@
 //! Finding the data directory and the catalogue: `--data DIR`, else `PLACEMAP_DATA`, else
-//! `../shared/data` seen from the repository root. Every command says which one it used.
+//! `../shared/data` seen from the repository that holds the current directory (the nearest
+//! directory upwards with `boundaries/catalog.toml`). Nothing is baked in at build time, so a
+//! binary copied elsewhere finds the data of where it runs. Every command says which it used.
 
 use std::path::{Path, PathBuf};
 
@@ -32,16 +34,32 @@ impl std::fmt::Display for DataDir {
     }
 }
 
-/// The repository root this crate was built in (two levels above this crate's manifest).
-pub fn repository_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+/// The repository holding `dir`: the nearest directory from `dir` upwards that has
+/// `boundaries/catalog.toml`.
+///
+/// ```
+/// # let root = std::env::temp_dir().join(format!("pm-root-{}", std::process::id()));
+/// # std::fs::create_dir_all(root.join("boundaries")).unwrap();
+/// # std::fs::create_dir_all(root.join("crates/x")).unwrap();
+/// # std::fs::write(root.join("boundaries/catalog.toml"), "").unwrap();
+/// use placemap::data_dir::repository_root;
+/// assert_eq!(repository_root(&root.join("crates/x")), Some(root.clone()));
+/// ```
+pub fn repository_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join("boundaries/catalog.toml").is_file())
+        .map(Path::to_path_buf)
+}
+
+fn current_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// Resolves the data directory. `flag` is `--data`, `env` the value of `PLACEMAP_DATA`.
 /// Returns an error message that says what was tried when no directory exists.
 ///
 /// ```
-/// use districts::data_dir::{resolve_data_dir, Origin};
+/// use placemap::data_dir::{resolve_data_dir, Origin};
 /// let d = resolve_data_dir(Some(std::env::temp_dir()), None).unwrap();
 /// assert_eq!(d.origin, Origin::Flag);
 /// assert!(resolve_data_dir(Some("/no/such/dir".into()), None).is_err());
@@ -52,12 +70,12 @@ pub fn resolve_data_dir(flag: Option<PathBuf>, env: Option<String>) -> Result<Da
     } else if let Some(p) = env.filter(|s| !s.trim().is_empty()) {
         (PathBuf::from(p), Origin::Env)
     } else {
-        let cwd_default = PathBuf::from("../shared/data");
-        if cwd_default.is_dir() {
-            (cwd_default, Origin::Default)
-        } else {
-            (repository_root().join("../shared/data"), Origin::Default)
-        }
+        let cwd = current_dir();
+        let path = match repository_root(&cwd) {
+            Some(root) => root.join("../shared/data"),
+            None => cwd.join("../shared/data"),
+        };
+        (path, Origin::Default)
     };
     if !path.is_dir() {
         let how = match origin {
@@ -76,8 +94,8 @@ pub fn resolve_data_dir(flag: Option<PathBuf>, env: Option<String>) -> Result<Da
     Ok(DataDir { path, origin })
 }
 
-/// Resolves the catalogue file: `flag`, else `boundaries/catalog.toml` in the current directory,
-/// else the one in the repository this binary was built from.
+/// Resolves the catalogue file: `flag`, else `boundaries/catalog.toml` of the repository holding
+/// the current directory.
 pub fn resolve_catalog(flag: Option<PathBuf>) -> Result<PathBuf, String> {
     if let Some(p) = flag {
         return if p.is_file() {
@@ -89,13 +107,11 @@ pub fn resolve_catalog(flag: Option<PathBuf>) -> Result<PathBuf, String> {
             ))
         };
     }
-    let local = PathBuf::from("boundaries/catalog.toml");
-    if local.is_file() {
-        return Ok(local);
+    match repository_root(&current_dir()) {
+        Some(root) => {
+            let p = root.join("boundaries/catalog.toml");
+            Ok(p.canonicalize().unwrap_or(p))
+        }
+        None => Err("no catalogue found: expected boundaries/catalog.toml in the current directory or a directory above it; pass --catalog FILE".into()),
     }
-    let built = repository_root().join("boundaries/catalog.toml");
-    if built.is_file() {
-        return Ok(built.canonicalize().unwrap_or(built));
-    }
-    Err("no catalogue found: expected boundaries/catalog.toml in the current directory or the repository; pass --catalog FILE".into())
 }

@@ -1,0 +1,40 @@
+//! Map operations, free of HTTP and of the command line: each a plain function over typed
+//! options returning `Result<_, MapError>`, so the server and the CLI are thin edges over the
+//! same code. Stages, in pipeline order:
+
+/// The one error of map operations: kind, message, hint, cause.
+pub mod error;
+
+/// Typed options (style, figure, export), read from query strings or CLI flags.
+pub mod options;
+
+/// Start-up: layers, derived indicators, lookups, data version, per-zoom geometry.
+pub mod loaded;
+
+/// Style options resolved into a classification and one fill per district, cached.
+pub mod style;
+
+/// Legends of resolved styles and the credit line each map must carry.
+pub mod legend;
+
+/// Choropleth PNG tiles.
+pub mod raster;
+
+/// Mapbox Vector Tiles.
+pub mod vector_tiles;
+
+/// PMTiles archives of a layer's vector tiles.
+pub mod archive;
+
+/// Static figures for reports (PNG, SVG).
+pub mod figure;
+
+/// RFC 7946 GeoJSON text with coordinate precision.
+pub mod geojson_text;
+
+/// GeoJSON and CSV exports, layer and indicator descriptions, one district's values.
+pub mod export;
+
+pub use error::{ErrorKind, MapError};
+pub use loaded::{LoadError, LoadOptions, Loaded};
+pub use options::{ExportOptions, FigureOptions, StyleOptions};

@@ -1,0 +1,271 @@
+//! Start-up: the catalogue's layers loaded and joined, derived indicators added, lookups read,
+//! a data version for ETags, and per-zoom simplified geometry, gathered in one [`Loaded`] value
+//! that every map operation reads and nothing changes afterwards.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use districts::catalog::Catalog;
+use districts::indicators::LookupTable;
+use districts::layer::PeriodValues;
+use districts::simplify::ZoomBands;
+use districts::{Atlas, Indicator, Layer};
+
+use crate::error::{MapError, valid_ids};
+use crate::style::StyleCache;
+
+/// Why loading failed (the edge decides how to report it).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The catalogue is malformed or names missing files.
+    #[error(transparent)]
+    Catalog(#[from] districts::catalog::CatalogError),
+    /// A layer or table could not be read or joined.
+    #[error(transparent)]
+    Atlas(#[from] districts::layer::AtlasError),
+    /// A `[[derived]]` entry cannot be computed.
+    #[error(transparent)]
+    Derived(#[from] analysis::derived::DerivedConfigError),
+}
+
+/// Key of cached ranks: layer, indicator, period.
+type RankKey = (String, String, String);
+
+/// What to load.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Only these layers (all when empty).
+    pub layers: Vec<String>,
+    /// Deepest zoom served or written.
+    pub max_zoom: u8,
+    /// Build every layer's per-zoom geometry now (a server), rather than on first use (a
+    /// command that may never need it, such as `placemap render`).
+    pub eager_bands: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            layers: Vec::new(),
+            max_zoom: 18,
+            eager_bands: false,
+        }
+    }
+}
+
+/// Everything loaded at start-up, read-only afterwards, shared behind an `Arc` by the server.
+pub struct Loaded {
+    /// The layers with their joined indicators (derived ones included).
+    pub atlas: Atlas,
+    /// The catalogue's lookup tables (LSOA -> MSOA -> LAD -> region...), for analyses.
+    pub lookups: Vec<LookupTable>,
+    /// Changes whenever the loaded data changes; part of every ETag.
+    pub data_version: String,
+    /// Deepest zoom served or written.
+    pub max_zoom: u8,
+    /// Per-layer simplified geometry with per-band R-trees, built once (eagerly or on first use).
+    bands: HashMap<String, OnceLock<ZoomBands>>,
+    /// Resolved styles.
+    pub styles: StyleCache,
+    /// Ranks of one indicator period (1 = highest value), by layer, indicator and period.
+    ranks: moka::sync::Cache<RankKey, Arc<Vec<Option<u32>>>>,
+}
+
+impl Loaded {
+    /// Loads the layers of `catalog` (with the layers their derived indicators need), adds the
+    /// derived indicators and reads the lookups.
+    pub fn load(catalog: &Catalog, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+        let mut atlas = Atlas::load(catalog, &opts.layers)?;
+        for layer in &atlas.layers {
+            tracing::info!(layer = %layer.meta.id, districts = layer.districts.len(), indicators = layer.indicators.len(), notes = layer.load_notes.len(), "layer loaded");
+        }
+        let specs = analysis::derived::specs_from_catalog(catalog)?;
+        let lookups = load_lookups(catalog);
+        add_derived(&mut atlas, &specs, &lookups);
+        Ok(Self::from_atlas(
+            atlas,
+            lookups,
+            data_version(catalog),
+            opts,
+        ))
+    }
+
+    /// Wraps layers loaded elsewhere (benchmarks, tests of one layer).
+    pub fn from_atlas(
+        atlas: Atlas,
+        lookups: Vec<LookupTable>,
+        data_version: String,
+        opts: &LoadOptions,
+    ) -> Loaded {
+        let bands: HashMap<String, OnceLock<ZoomBands>> = atlas
+            .layers
+            .iter()
+            .map(|l| (l.meta.id.clone(), OnceLock::new()))
+            .collect();
+        let loaded = Loaded {
+            atlas,
+            lookups,
+            data_version,
+            max_zoom: opts.max_zoom,
+            bands,
+            styles: StyleCache::new(256),
+            ranks: moka::sync::Cache::new(512),
+        };
+        if opts.eager_bands {
+            use rayon::prelude::*;
+            loaded.atlas.layers.par_iter().for_each(|l| {
+                let _ = loaded.bands(&l.meta.id);
+            });
+        }
+        loaded
+    }
+
+    /// The layer with this id, or a not-found error listing the valid ids.
+    pub fn layer(&self, id: &str) -> Result<&Layer, MapError> {
+        self.atlas.layer(id).ok_or_else(|| {
+            MapError::not_found(
+                format!("unknown layer {id:?}"),
+                valid_ids("layers", self.atlas.layer_ids()),
+            )
+        })
+    }
+
+    /// The indicator of a layer, or a not-found error listing the valid ids.
+    pub fn indicator<'a>(&self, layer: &'a Layer, id: &str) -> Result<&'a Indicator, MapError> {
+        indicator(layer, id)
+    }
+
+    /// The simplified geometry of a layer, built on first use.
+    pub fn bands(&self, layer: &str) -> Result<&ZoomBands, MapError> {
+        let cell = self.bands.get(layer).ok_or_else(|| {
+            MapError::not_found(
+                format!("unknown layer {layer:?}"),
+                valid_ids("layers", self.atlas.layer_ids()),
+            )
+        })?;
+        Ok(cell.get_or_init(|| {
+            let geoms: Vec<districts::Mercator> = self
+                .atlas
+                .layer(layer)
+                .map(|l| l.districts.iter().map(|d| d.mercator.clone()).collect())
+                .unwrap_or_default();
+            ZoomBands::build(&geoms)
+        }))
+    }
+
+    /// Ranks (1 = highest value) of every district for one period; `None` without a value.
+    pub fn ranks(
+        &self,
+        layer: &Layer,
+        indicator: &Indicator,
+        period: &str,
+    ) -> Arc<Vec<Option<u32>>> {
+        let key: RankKey = (
+            layer.meta.id.clone(),
+            indicator.meta.id.clone(),
+            period.to_string(),
+        );
+        self.ranks.get_with(key, || {
+            let mut ranks = vec![None; layer.districts.len()];
+            if let Some(PeriodValues::Numeric(values)) = indicator.period(period).map(|p| &p.values)
+            {
+                let mut order: Vec<(usize, f64)> = values
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| v.map(|v| (i, v)))
+                    .collect();
+                order.sort_by(|a, b| b.1.total_cmp(&a.1));
+                // Competition ranking: ties share the best rank.
+                let mut prev: Option<(f64, u32)> = None;
+                for (pos, (i, v)) in order.iter().enumerate() {
+                    let r = match prev {
+                        Some((pv, pr)) if pv == *v => pr,
+                        _ => pos as u32 + 1,
+                    };
+                    ranks[*i] = Some(r);
+                    prev = Some((*v, r));
+                }
+            }
+            Arc::new(ranks)
+        })
+    }
+}
+
+/// The indicator of a layer, or a not-found error listing the valid ids.
+pub fn indicator<'a>(layer: &'a Layer, id: &str) -> Result<&'a Indicator, MapError> {
+    layer.indicator(id).ok_or_else(|| {
+        MapError::not_found(
+            format!("unknown indicator {id:?} on layer {}", layer.meta.id),
+            valid_ids(
+                "indicators",
+                layer.indicators.iter().map(|i| i.meta.id.as_str()),
+            ),
+        )
+    })
+}
+
+/// A version of the loaded data: changes when the catalogue or any file it names changes
+/// (size or modification time), so ETags change with the data.
+pub fn data_version(catalog: &Catalog) -> String {
+    let mut h = std::hash::DefaultHasher::new();
+    std::fs::read(&catalog.path)
+        .unwrap_or_default()
+        .hash(&mut h);
+    for f in catalog.referenced_files() {
+        let p = catalog.data_dir.join(&f);
+        f.hash(&mut h);
+        if let Ok(m) = std::fs::metadata(&p) {
+            m.len().hash(&mut h);
+            if let Ok(t) = m.modified() {
+                t.hash(&mut h);
+            }
+        }
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// Computes the catalogue's `[[derived]]` indicators and adds them to their layers, logging
+/// each outcome with its time (one whose layers are not loaded is skipped and says why).
+pub fn add_derived(
+    atlas: &mut Atlas,
+    specs: &[analysis::derived::DerivedSpec],
+    lookups: &[LookupTable],
+) {
+    let started = std::time::Instant::now();
+    let outcomes = analysis::derived::add_derived(atlas, specs, lookups);
+    for o in &outcomes {
+        match &o.skipped {
+            None => {
+                tracing::info!(layer = %o.layer, indicator = %o.id, matched = o.matched, districts = o.districts, ms = o.millis, "derived indicator added")
+            }
+            // Expected when a command loads only some layers.
+            Some(why) if o.layer_not_loaded => {
+                tracing::info!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped")
+            }
+            Some(why) => {
+                tracing::warn!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped")
+            }
+        }
+    }
+    tracing::info!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "derived indicators"
+    );
+}
+
+/// Reads every lookup table of the catalogue (for `via=lookup` and `group_by=region`); a
+/// table that cannot be read is logged and left out, never fatal.
+pub fn load_lookups(catalog: &Catalog) -> Vec<LookupTable> {
+    catalog
+        .lookups
+        .iter()
+        .filter_map(|spec| match districts::indicators::read_lookup(spec) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(lookup = %spec.id, error = %e, "lookup table not loaded");
+                None
+            }
+        })
+        .collect()
+}

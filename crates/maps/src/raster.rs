@@ -1,0 +1,65 @@
+//! Choropleth raster tiles: an R-tree query of the zoom band's simplified geometry, one affine
+//! transform, fill, outline, PNG encode (renderer and encoder reused per thread).
+
+use std::cell::RefCell;
+
+use bytes::Bytes;
+use choropleth::render::{Feature, PngEncoder, TileRenderer, TileSize, TileStyle};
+use tile_math::TileId;
+
+use crate::error::MapError;
+use crate::loaded::Loaded;
+use crate::style::ResolvedStyle;
+
+thread_local! {
+    /// One renderer and encoder per thread, reused between tiles (no per-tile allocation).
+    static RENDERERS: RefCell<(TileRenderer, TileRenderer, PngEncoder)> =
+        RefCell::new((TileRenderer::new(TileSize::Standard), TileRenderer::new(TileSize::Retina), PngEncoder::new()));
+}
+
+/// Renders and encodes one tile of a resolved style (call it on a blocking thread: a dense
+/// LSOA tile takes milliseconds).
+pub fn render_tile(
+    loaded: &Loaded,
+    style: &ResolvedStyle,
+    tile: TileId,
+    size: TileSize,
+) -> Result<Bytes, MapError> {
+    let bands = loaded.bands(&style.layer)?;
+    let b = tile.mercator_bounds();
+    // A margin of a few pixels so outlines of districts just outside the tile still show.
+    let pad = tile_math::metres_per_pixel(tile.z) * 4.0;
+    let hits = bands.query(
+        tile.z,
+        b.min_x - pad,
+        b.min_y - pad,
+        b.max_x + pad,
+        b.max_y + pad,
+    );
+    let geoms = bands.geometry(tile.z);
+    // Each district once; the renderer strokes highlighted ones on top of everything.
+    let features = hits.iter().map(|&i| Feature {
+        geometry: &geoms[i].0,
+        fill: style.fills[i],
+        highlight: style.highlight.contains(&i),
+    });
+    let tile_style = TileStyle::for_zoom(tile.z);
+    let png = RENDERERS.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let (std_r, retina_r, enc) = &mut *guard;
+        let r = match size {
+            TileSize::Standard => std_r,
+            TileSize::Retina => retina_r,
+        };
+        let raster = r
+            .render(b, features, &tile_style)
+            .map_err(|e| MapError::internal("rendering a tile", e))?;
+        enc.encode_raster(&raster, size)
+            .map_err(|e| MapError::internal("encoding a tile", e))
+    })?;
+    // The encoder's buffer is larger than the PNG; the cache must hold only the PNG, or its
+    // byte bound would not bound memory.
+    let mut png = png;
+    png.shrink_to_fit();
+    Ok(Bytes::from(png))
+}
