@@ -96,12 +96,15 @@ pub struct Dissolved {
 /// use districts::dissolve::{dissolve, DissolveOptions};
 /// use geo_types::{polygon, MultiPolygon};
 /// let a = MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)]]);
-/// // The shared border's vertices are 1e-12 off: still one square-ish rectangle, no sliver.
+/// // The shared border's vertices are 1e-12 off: still one rectangle, no sliver.
 /// let b = MultiPolygon(vec![polygon![(x: 1.0 + 1e-12, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 1.0, y: 1.0 - 1e-12)]]);
 /// let d = dissolve(&[&a, &b], &DissolveOptions::default());
 /// assert_eq!(d.geometry.0.len(), 1);
 /// assert!(d.geometry.0[0].interiors().is_empty());
-/// assert_eq!(d.geometry.0[0].exterior().0.len(), 5); // four corners, closed
+/// assert_eq!(d.stats.snapped_vertices, 2);
+/// // The six input corners on the outline (a's copies of the snapped pair), closed.
+/// assert_eq!(d.geometry.0[0].exterior().0.len(), 7);
+/// assert!(d.geometry.0[0].exterior().0.contains(&geo_types::coord! { x: 1.0, y: 1.0 }));
 /// ```
 pub fn dissolve(members: &[&MultiPolygon<f64>], options: &DissolveOptions) -> Dissolved {
     let tolerance = tolerance(members, options.snap);
@@ -442,10 +445,7 @@ fn chain(vertices: &Vertices, edges: Vec<(u32, u32)>) -> Vec<Vec<u32>> {
     }
     let mut walks = Vec::new();
     for start in starts {
-        loop {
-            let Some(first) = out.get_mut(&start).and_then(Vec::pop) else {
-                break;
-            };
+        while let Some(first) = out.get_mut(&start).and_then(Vec::pop) {
             let mut walk = vec![start];
             let (mut prev, mut here) = (start, first);
             while here != start {
