@@ -14,6 +14,8 @@
 pub mod edges;
 pub mod plan;
 
+use std::collections::HashMap;
+
 use geo_types::MultiPolygon;
 use rayon::prelude::*;
 
@@ -96,17 +98,21 @@ pub fn derive_districts(
     options: &DissolveOptions,
 ) -> Result<DerivedLayer, MergeError> {
     let resolved = plan.resolve(source.iter().map(|d| d.code), absent)?;
-    let position: std::collections::HashMap<&str, usize> = source
-        .iter()
-        .enumerate()
-        .rev() // the first of duplicate codes wins
-        .map(|(i, d)| (d.code, i))
-        .collect();
+    // Positions of each code (normalised as the plan's are); a duplicated code is merged in
+    // every copy.
+    let mut positions: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, d) in source.iter().enumerate() {
+        positions
+            .entry(d.code.trim().to_ascii_uppercase())
+            .or_default()
+            .push(i);
+    }
+    let at = |code: &str| positions.get(code).map(Vec::as_slice).unwrap_or_default();
     // Group of each source district, if merged.
     let mut group_of: Vec<Option<usize>> = vec![None; source.len()];
     for (gi, group) in resolved.groups.iter().enumerate() {
         for member in &group.members {
-            if let Some(&i) = position.get(member.as_str()) {
+            for &i in at(member) {
                 group_of[i] = Some(gi);
             }
         }
@@ -118,7 +124,7 @@ pub fn derive_districts(
             let members: Vec<&MultiPolygon<f64>> = group
                 .members
                 .iter()
-                .filter_map(|m| position.get(m.as_str()).map(|&i| source[i].geometry))
+                .flat_map(|m| at(m).iter().map(|&i| source[i].geometry))
                 .collect();
             dissolve(&members, options)
         })
@@ -128,13 +134,16 @@ pub fn derive_districts(
         .skipped
         .iter()
         .map(|r| {
+            let successor = std::iter::once(&r.new_code)
+                .chain(r.via.iter().rev())
+                .find(|c| !at(c).is_empty())
+                .unwrap_or(&r.new_code);
             format!(
-                "{}:{}: skipped {} -> {}: the layer already has {}",
+                "{}:{}: skipped {} -> {}: already merged, the layer has {successor}",
                 plan.source(),
                 r.line,
                 r.old_code,
                 r.new_code,
-                r.new_code
             )
         })
         .collect();

@@ -604,3 +604,64 @@ fn a_missing_column_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn every_english_district_dissolves_into_england() {
+    let layer = lad21_bng();
+    let england: Vec<&MultiPolygon<f64>> = layer
+        .iter()
+        .filter(|d| d.code.starts_with('E'))
+        .map(|d| &d.geometry)
+        .collect();
+    assert_eq!(england.len(), 309);
+    let start = Instant::now();
+    let whole = dissolve(&england, &DissolveOptions::default());
+    println!(
+        "England, 309 districts in one: {:?}, {} parts, {:?}",
+        start.elapsed(),
+        whole.geometry.0.len(),
+        whole.stats
+    );
+    let sum: f64 = england.iter().map(|g| g.unsigned_area()).sum();
+    assert!((whole.geometry.unsigned_area() - sum).abs() / sum < 1e-9);
+    // South Cambridgeshire's hole is Cambridge, which fills it.
+    let holes: usize = whole.geometry.0.iter().map(|p| p.interiors().len()).sum();
+    assert_eq!(holes, 0);
+    for p in &whole.geometry.0 {
+        for c in &p.exterior().0 {
+            assert_ne!(whole.geometry.coordinate_position(c), CoordPos::Inside);
+        }
+    }
+    let errors = whole.geometry.validation_errors();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn nested_shells_of_the_2019_file_dissolve() -> Result<(), Box<dyn std::error::Error>> {
+    // LAD 2019 (file 1) stores Cambridge's hole in South Cambridgeshire as an overlapping
+    // polygon; Cambridge fills it.
+    let loaded = load_boundaries(
+        &data("lad_2019_uk_generalised_wgs84.geojson"),
+        &BoundarySpec::new("lad19cd", "lad19nm"),
+    )?;
+    let get = |code: &str| {
+        loaded
+            .features
+            .iter()
+            .find(|f| f.code == code)
+            .map(|f| &f.geometry.0)
+            .ok_or(format!("no {code}"))
+    };
+    let (cambridge, south) = (get("E07000008")?, get("E07000012")?);
+    let d = dissolve(&[cambridge, south], &DissolveOptions::default());
+    println!("{:?}", d.stats);
+    let holes: usize = d.geometry.0.iter().map(|p| p.interiors().len()).sum();
+    assert_eq!(holes, 0);
+    assert_eq!(d.stats.unplaced_holes, 0);
+    for p in &d.geometry.0 {
+        for c in &p.exterior().0 {
+            assert_ne!(d.geometry.coordinate_position(c), CoordPos::Inside, "{c:?}");
+        }
+    }
+    Ok(())
+}
