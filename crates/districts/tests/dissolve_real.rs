@@ -370,10 +370,27 @@ fn merged_geometry_is_valid_without_sliver_holes() {
             .flat_map(|m| vertex_set(&source[m].geometry))
             .collect();
         let moved = vertex_set(&unary).difference(&inputs).count();
+        let input_coords: Vec<Coord<f64>> = inputs
+            .iter()
+            .map(|v| Coord {
+                x: f64::from_bits(v.0),
+                y: f64::from_bits(v.1),
+            })
+            .collect();
+        let farthest = vertex_set(&unary)
+            .iter()
+            .map(|v| {
+                let (x, y) = (f64::from_bits(v.0), f64::from_bits(v.1));
+                input_coords
+                    .iter()
+                    .map(|c| (c.x - x).hypot(c.y - y))
+                    .fold(f64::MAX, f64::min)
+            })
+            .fold(0.0, f64::max);
         let ours: usize = merged.0.iter().map(|p| p.interiors().len()).sum();
         println!(
             "{code}: geo pairwise union {} holes (largest {:.3} m²); unary_union {} holes, \
-             {moved} of {} vertices not input vertices; dissolve {ours} holes, {} vertices",
+             {moved} of {} vertices not input vertices (moved up to {farthest:.1e} m); dissolve {ours} holes, {} vertices",
             slivers.len(),
             slivers.iter().copied().fold(0.0, f64::max),
             unary.0.iter().map(|p| p.interiors().len()).sum::<usize>(),

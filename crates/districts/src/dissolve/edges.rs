@@ -22,10 +22,13 @@
 //! overlap between members could only survive as an edge that found no reverse, which snapping
 //! and splitting rule out for borders that match within the tolerance.
 //!
-//! Hand-written rather than geo's `BooleanOps::union`/`unary_union`: a boolean union computes
-//! new intersection points and keeps the zero-area holes left by near-identical vertices (six
-//! in Cumberland); geo's `StitchTriangles` cancels edges but needs bit-identical vertices and
-//! is deprecated.
+//! Hand-written rather than geo's boolean ops, measured on LAD 2021 (`tests/dissolve_real.rs`):
+//! a pairwise `union` leaves sliver holes along former borders (10 in North Yorkshire, up to
+//! 0.65 m², 5 in Somerset); `unary_union`, clean here, rounds every vertex through its integer
+//! grid (none of Cumberland's 173 output vertices is an input vertex; moved up to 0.085 mm), so
+//! the outline no longer matches the unmerged neighbours' copies bit for bit. geo's
+//! `StitchTriangles` cancels edges like this module but needs bit-identical vertices and is
+//! deprecated.
 
 use std::collections::HashMap;
 
