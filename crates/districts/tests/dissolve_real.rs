@@ -682,3 +682,34 @@ fn nested_shells_of_the_2019_file_dissolve() -> Result<(), Box<dyn std::error::E
     }
     Ok(())
 }
+
+#[test]
+fn without_snapping_cumberland_keeps_slivers() {
+    // Allerdale and Carlisle share 9 vertices that differ by about 1e-9 m: exact matching
+    // alone leaves their border (or slivers of it) in place.
+    let layer = lad21_bng();
+    let source = by_code(&layer);
+    let members: Vec<&MultiPolygon<f64>> = ["E07000026", "E07000028", "E07000029"]
+        .iter()
+        .map(|m| &source[m].geometry)
+        .collect();
+    let exact = dissolve(
+        &members,
+        &DissolveOptions {
+            snap: districts::dissolve::Snap::Absolute(0.0),
+        },
+    );
+    let snapped = dissolve(&members, &DissolveOptions::default());
+    let rings =
+        |mp: &MultiPolygon<f64>| -> usize { mp.0.iter().map(|p| 1 + p.interiors().len()).sum() };
+    println!(
+        "Cumberland: exact matching {} rings {:?}; snapped {} rings {:?}",
+        rings(&exact.geometry),
+        exact.stats,
+        rings(&snapped.geometry),
+        snapped.stats
+    );
+    assert_eq!(snapped.stats.snapped_vertices, 9);
+    assert_eq!(rings(&snapped.geometry), 1);
+    assert!(rings(&exact.geometry) > 1);
+}
