@@ -5,6 +5,8 @@
 pub mod catalog;
 /// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.
 pub mod crs;
+/// Merging districts into a derived layer (LAD 2021 -> 2023): merge lookups and exact dissolve.
+pub mod dissolve;
 /// Coordinate systems with a type: [`Wgs84`] lon/lat and [`Mercator`] metres.
 pub mod geometry;
 /// The R-tree of districts with exact point-in-polygon lookups.
