@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::catalog::{
     Catalog, Filter, IndicatorSpec, Layout, LookupSpec, SourceSpec, TextEncoding, ValueSpec,
 };
-use crate::join::normalise_code;
+use crate::codes::{normalise_code, normalise_code_into};
 
 /// Cells read as "no value" (trimmed, compared case-sensitively except `NA`/`N/A`).
 ///
@@ -1089,9 +1089,8 @@ fn read_table_text(
                 column: source.code_column.clone(),
             });
         }
-        // Same as `normalise_code`, into a reused buffer.
-        code_buf.clear();
-        code_buf.extend(raw_code.chars().map(|c| c.to_ascii_uppercase()));
+        // `normalise_code` into one buffer reused for every row.
+        normalise_code_into(raw_code, &mut code_buf);
         let code = codes.id(&code_buf, name_i.and_then(|ni| record.get(ni)));
         let period_label_of_row = match &period_i {
             Some((pi, pname)) => {

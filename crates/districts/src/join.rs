@@ -14,17 +14,9 @@ use serde::Serialize;
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use crate::catalog::IndicatorMeta;
+use crate::codes::normalise_code;
 use crate::indicators::{CodeValues, DuplicateKey, TableCodes, TableIndicator, TableValues};
 use crate::layer::{Indicator, Period, PeriodValues};
-
-/// Normalises a GSS code for matching: trimmed, upper case.
-///
-/// ```
-/// assert_eq!(districts::join::normalise_code(" e06000001 "), "E06000001");
-/// ```
-pub fn normalise_code(code: &str) -> String {
-    code.trim().to_ascii_uppercase()
-}
 
 /// A local government reorganisation that changed GSS codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

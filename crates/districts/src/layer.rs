@@ -97,7 +97,7 @@ impl Layer {
     /// Position of the district with this code (trimmed, case-insensitive).
     pub fn position(&self, code: &str) -> Option<usize> {
         self.by_code
-            .get(&crate::join::normalise_code(code))
+            .get(&crate::codes::normalise_code(code))
             .copied()
     }
 

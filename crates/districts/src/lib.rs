@@ -4,6 +4,9 @@
 /// Finding the data directory and catalogue (`--data`, `PLACEMAP_DATA`, `../shared/data`).
 pub mod data_dir;
 
+/// GSS codes as compared everywhere: trimmed, upper case.
+pub mod codes;
+
 /// The catalogue in `boundaries/`: which file is which layer and indicator, with credits.
 pub mod catalog;
 /// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.
