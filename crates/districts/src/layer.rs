@@ -154,7 +154,7 @@ pub enum AtlasError {
         source: crate::crs::CrsError,
     },
     #[error(transparent)]
-    Table(#[from] crate::indicators::TableError),
+    Table(#[from] crate::csv_text::TableError),
     #[error("unknown layer {0:?}; the catalogue has: {1}")]
     UnknownLayer(String, String),
 }

@@ -11,10 +11,13 @@ pub mod codes;
 pub mod catalog;
 /// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.
 pub mod crs;
+/// CSV text as published: encodings, header, number cells and missing markers, period labels.
+pub mod csv_text;
 /// Coordinate systems with a type: [`Wgs84`] lon/lat and [`Mercator`] metres.
 pub mod geometry;
 /// The R-tree of districts with exact point-in-polygon lookups.
 pub mod index;
+
 /// Reading indicator tables (CSV, wide or long) as published, suppression markers and all.
 pub mod indicators;
 /// Joining indicator values to districts by GSS code, with an honest join report.

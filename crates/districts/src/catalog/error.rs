@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::indicators::TableError;
+use crate::csv_text::TableError;
 
 /// What is wrong with a catalogue. Every variant names the catalogue file; most name the entry.
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::csv_text::TextEncoding;
 pub use error::CatalogError;
 pub use raw::{RawCatalog, RawColumn, RawIndicator, RawLayout, RawLookup, RawPoints, RawSource};
 
@@ -132,18 +133,6 @@ pub struct StyleHint {
     pub breaks: Option<Vec<f64>>,
 }
 
-/// Text encoding of a CSV file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TextEncoding {
-    /// UTF-8, with or without a BOM (the default): `encoding = "utf-8"`.
-    #[default]
-    #[serde(rename = "utf-8")]
-    Utf8,
-    /// Windows-1252 (older ONS downloads with a `£`): `encoding = "windows-1252"`.
-    #[serde(rename = "windows-1252")]
-    Windows1252,
-}
-
 /// Layout of an indicator table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "layout")]
@@ -175,7 +164,7 @@ pub enum ValueSpec {
     /// Wide file, one column per period: `(column, period label)`.
     Columns(Vec<(String, String)>),
     /// Wide file, the columns whose names match `prefix{period}suffix`; labels from the
-    /// `{period}` part by [`crate::indicators::period_label`].
+    /// `{period}` part by [`crate::csv_text::period_label`].
     ColumnPattern(String),
     /// Long file: values in this column, periods from the source's period column.
     Long {

@@ -9,7 +9,7 @@ use super::{
     Layout, LookupSpec, PointsSpec, RawCatalog, RawIndicator, RawLayout, RawLookup, RawPoints,
     RawSource, SourceSpec, TextEncoding, ValueSpec,
 };
-use crate::indicators;
+use crate::csv_text;
 
 impl Catalog {
     /// Reads the catalogue at `path` and validates it against `data_dir`.
@@ -315,7 +315,7 @@ impl Resolver {
         path: &Path,
         encoding: TextEncoding,
     ) -> Result<Vec<String>, CatalogError> {
-        indicators::read_header(path, encoding).map_err(|e| CatalogError::Table {
+        csv_text::read_header(path, encoding).map_err(|e| CatalogError::Table {
             catalog: self.catalog.clone(),
             entry: entry.to_string(),
             source: Box::new(e),
@@ -481,7 +481,7 @@ impl Resolver {
                     }
                 }
                 ValueSpec::ColumnPattern(p) => {
-                    let matched = indicators::match_pattern(p, &header);
+                    let matched = csv_text::match_pattern(p, &header);
                     if matched.is_empty() {
                         return Err(CatalogError::MissingColumn {
                             catalog: self.catalog.clone(),
