@@ -9,8 +9,7 @@ use std::time::Instant;
 
 use districts::catalog::{Catalog, DerivedEntry, DerivedMethod, Direction, IndicatorMeta};
 use districts::indicators::LookupTable;
-use districts::join::{JoinReport, PeriodCoverage, ReportedCode};
-use districts::layer::{Period, PeriodValues};
+use districts::model::{JoinReport, Period, PeriodCoverage, PeriodValues, ReportedCode};
 use districts::{Atlas, Indicator, Layer};
 use serde::Serialize;
 

@@ -673,7 +673,7 @@ pub fn grouping(
     }
     if let Some(ind) = layer.indicator(group_by) {
         let p = ind.period(&ind.default_period);
-        if let Some(districts::layer::PeriodValues::Categorical(v)) = p.map(|p| &p.values) {
+        if let Some(districts::model::PeriodValues::Categorical(v)) = p.map(|p| &p.values) {
             return Ok(Grouping::from_labels(group_by, v.clone()));
         }
         return Err(QueryError::invalid(

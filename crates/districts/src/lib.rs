@@ -22,6 +22,9 @@ pub mod index;
 pub mod indicators;
 /// Joining indicator values to districts by GSS code, with an honest join report.
 pub mod join;
+/// The value model: districts, joined indicators and their periods, join reports.
+pub mod model;
+
 /// Assembling everything above into layers, and the set of layers (the atlas).
 pub mod layer;
 /// Reading boundary files: GeoJSON, Shapefile (+ `.prj`), TopoJSON.
@@ -30,4 +33,5 @@ pub mod load;
 pub mod simplify;
 
 pub use geometry::{Mercator, Wgs84};
-pub use layer::{Atlas, District, Indicator, Layer, Period};
+pub use layer::{Atlas, Layer};
+pub use model::{District, Indicator, JoinReport, Period, PeriodValues};
