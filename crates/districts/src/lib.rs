@@ -4,33 +4,41 @@
 /// Finding the data directory and catalogue (`--data`, `PLACEMAP_DATA`, `../shared/data`).
 pub mod data_dir;
 
+/// The catalogue in `boundaries/`: which file is which layer and indicator, with credits.
+pub mod catalog;
+
+/// Reading boundary files: GeoJSON, Shapefile (+ `.prj`), TopoJSON.
+pub mod load;
+
+/// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.
+pub mod crs;
+
+/// Coordinate systems with a type: [`Wgs84`] lon/lat and [`Mercator`] metres.
+pub mod geometry;
+
 /// GSS codes as compared everywhere: trimmed, upper case.
 pub mod codes;
 
-/// The catalogue in `boundaries/`: which file is which layer and indicator, with credits.
-pub mod catalog;
-/// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.
-pub mod crs;
 /// CSV text as published: encodings, header, number cells and missing markers, period labels.
 pub mod csv_text;
-/// Coordinate systems with a type: [`Wgs84`] lon/lat and [`Mercator`] metres.
-pub mod geometry;
-/// The R-tree of districts with exact point-in-polygon lookups.
-pub mod index;
 
 /// Reading indicator tables (CSV, wide or long) as published, suppression markers and all.
 pub mod indicators;
-/// Joining indicator values to districts by GSS code, with an honest join report.
-pub mod join;
+
 /// The value model: districts, joined indicators and their periods, join reports.
 pub mod model;
 
-/// Assembling everything above into layers, and the set of layers (the atlas).
-pub mod layer;
-/// Reading boundary files: GeoJSON, Shapefile (+ `.prj`), TopoJSON.
-pub mod load;
+/// Joining indicator values to districts by GSS code, with an honest join report.
+pub mod join;
+
+/// The R-tree of districts with exact point-in-polygon lookups.
+pub mod index;
+
 /// Gap-free per-zoom simplification of shared borders.
 pub mod simplify;
+
+/// Assembling everything above into layers, and the set of layers (the atlas).
+pub mod layer;
 
 pub use geometry::{Mercator, Wgs84};
 pub use layer::{Atlas, Layer};
