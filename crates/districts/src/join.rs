@@ -542,7 +542,7 @@ fn align<'m, V>(
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use districts::catalog::{Direction, IndicatorMeta};
+/// use districts::catalog::{Direction, IndicatorMeta, Provenance};
 /// use districts::indicators::{TableIndicator, TablePeriod, TableValues};
 /// use districts::join::{join_indicator, LayerCodes};
 /// let table = TableIndicator {
@@ -552,8 +552,9 @@ fn align<'m, V>(
 ///         values: TableValues::Numeric(HashMap::from([("E06000001".to_string(), Some(1.0))]).into()) }).collect(),
 /// };
 /// let meta = IndicatorMeta { id: "x".into(), title: "X".into(), unit: "%".into(),
-///     direction: Direction::Neutral, source: "s".into(), licence: "OGL-3.0".into(),
-///     attribution: "a".into(), file: "x.csv".into(), categorical: false, source_id: "s".into(),
+///     direction: Direction::Neutral, source: "s".into(),
+///     provenance: Provenance { licence: "OGL-3.0".into(), attribution: "a".into(), ..Default::default() },
+///     file: "x.csv".into(), categorical: false, source_id: "s".into(),
 ///     default_period: None, periods_note: None, description: None, style: None };
 /// let codes = vec!["E06000001".to_string()];
 /// let ind = join_indicator(meta, &LayerCodes::new("lad19", &codes), &table);

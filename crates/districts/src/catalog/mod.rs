@@ -25,7 +25,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::csv_text::TextEncoding;
 pub use error::CatalogError;
-pub use raw::{RawCatalog, RawColumn, RawIndicator, RawLayout, RawLookup, RawPoints, RawSource};
+pub use raw::{
+    RawCatalog, RawColumn, RawIndicator, RawLayer, RawLayout, RawLookup, RawPoints, RawSource,
+};
 
 /// Whether a higher value of an indicator is better, worse or neither (sets palette direction).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,9 +41,26 @@ pub enum Direction {
     Neutral,
 }
 
-/// Metadata of a boundary layer, as the catalogue states it.
+/// Where a data set comes from and the credit its licence requires: shared by layers, tables,
+/// lookups, point sets and the indicators read from tables. Flattened when serialised, so JSON
+/// keeps the flat `publisher`, `licence`, `attribution` and `notes` keys of the TOML.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Publisher, e.g. `ONS` or `ONS Open Geography Portal` (always given for tables, lookups
+    /// and point sets; a layer may leave it out).
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Licence, e.g. `OGL-3.0`.
+    pub licence: String,
+    /// Credit line(s) required by the licence, shown with maps of the data.
+    pub attribution: String,
+    /// Provenance notes, caveats, known defects.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Metadata of a boundary layer, as the catalogue states it (parsed as [`RawLayer`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LayerMeta {
     /// Layer id used in URLs and the CLI: `lad19`, `lad19_bgc`, `lad21`, `lsoa11`, `msoa11`.
     pub id: String,
@@ -58,22 +77,16 @@ pub struct LayerMeta {
     pub crs: Option<String>,
     /// Boundary vintage, e.g. `December 2019`.
     pub vintage: String,
-    /// Licence, e.g. `OGL-3.0`.
-    pub licence: String,
-    /// Credit line(s) that must be shown with maps of this layer.
-    pub attribution: String,
+    /// Publisher, licence, credit line(s) that must be shown with maps of this layer, and known
+    /// defects worth knowing when reading them (invalid rings, slivers...).
+    #[serde(flatten)]
+    pub provenance: Provenance,
     /// Further attributes to keep on each district (e.g. `region_name`).
     #[serde(default)]
     pub attributes: Vec<String>,
     /// Indicator shown when none is named.
     #[serde(default)]
     pub default_indicator: Option<String>,
-    /// Publisher of the boundaries, e.g. `ONS Open Geography Portal`.
-    #[serde(default)]
-    pub publisher: Option<String>,
-    /// Known defects worth knowing when reading maps of this layer (invalid rings, slivers...).
-    #[serde(default)]
-    pub notes: Option<String>,
 }
 
 /// Metadata of one indicator, as the catalogue states it. Layers keep this next to the values.
@@ -89,10 +102,9 @@ pub struct IndicatorMeta {
     pub direction: Direction,
     /// Publisher and dataset, e.g. `MHCLG, English indices of deprivation 2019`.
     pub source: String,
-    /// Licence, e.g. `OGL-3.0`.
-    pub licence: String,
-    /// Credit line required by the licence.
-    pub attribution: String,
+    /// Provenance of its source: licence, the credit line it requires, publisher, notes.
+    #[serde(flatten)]
+    pub provenance: Provenance,
     /// Data file it comes from (inside the data directory).
     pub file: String,
     /// Whether values are categories (e.g. area classification names) rather than numbers.
@@ -229,7 +241,7 @@ impl IndicatorSpec {
     /// let (source, spec) = catalog.indicator("imd_score").unwrap();
     /// let meta = spec.to_meta(source);
     /// assert_eq!(meta.file, "imd2019_lad_summaries_file10.csv");
-    /// assert!(meta.attribution.contains("English Indices of Deprivation 2019"));
+    /// assert!(meta.provenance.attribution.contains("English Indices of Deprivation 2019"));
     /// ```
     pub fn to_meta(&self, source: &SourceSpec) -> IndicatorMeta {
         IndicatorMeta {
@@ -237,9 +249,12 @@ impl IndicatorSpec {
             title: self.title.clone(),
             unit: self.unit.clone(),
             direction: self.direction,
-            source: format!("{}, {}", source.publisher, source.title),
-            licence: source.licence.clone(),
-            attribution: source.attribution.clone(),
+            source: format!(
+                "{}, {}",
+                source.provenance.publisher.as_deref().unwrap_or_default(),
+                source.title
+            ),
+            provenance: source.provenance.clone(),
             file: source.file.clone(),
             categorical: self.categorical(),
             source_id: source.id.clone(),
@@ -262,12 +277,9 @@ pub struct SourceSpec {
     pub file: String,
     /// Absolute (data directory joined) path to the file.
     pub path: PathBuf,
-    /// Publisher, e.g. `ONS`.
-    pub publisher: String,
-    /// Licence, e.g. `OGL-3.0`.
-    pub licence: String,
-    /// Credit lines required by the licence.
-    pub attribution: String,
+    /// Publisher, licence, credit lines required by the licence, notes and caveats.
+    #[serde(flatten)]
+    pub provenance: Provenance,
     /// Text encoding.
     pub encoding: TextEncoding,
     /// Wide or long.
@@ -280,8 +292,6 @@ pub struct SourceSpec {
     pub filters: Vec<Filter>,
     /// Layers its indicators apply to.
     pub layers: Vec<String>,
-    /// Provenance notes, caveats.
-    pub notes: Option<String>,
     /// The indicators read from this file.
     pub indicators: Vec<IndicatorSpec>,
 }
@@ -297,20 +307,15 @@ pub struct LookupSpec {
     pub file: String,
     /// Absolute path.
     pub path: PathBuf,
-    /// Publisher.
-    pub publisher: String,
-    /// Licence.
-    pub licence: String,
-    /// Credit lines.
-    pub attribution: String,
+    /// Publisher, licence, credit lines, notes.
+    #[serde(flatten)]
+    pub provenance: Provenance,
     /// Text encoding.
     pub encoding: TextEncoding,
     /// Column holding the key (e.g. `LSOA11CD`).
     pub key_column: String,
     /// Columns carried for each key.
     pub columns: Vec<String>,
-    /// Notes.
-    pub notes: Option<String>,
 }
 
 /// A point data set (e.g. rail stations) for spatial joins.
@@ -324,12 +329,9 @@ pub struct PointsSpec {
     pub file: String,
     /// Absolute path.
     pub path: PathBuf,
-    /// Publisher.
-    pub publisher: String,
-    /// Licence.
-    pub licence: String,
-    /// Credit lines.
-    pub attribution: String,
+    /// Publisher, licence, credit lines, notes.
+    #[serde(flatten)]
+    pub provenance: Provenance,
     /// Column of the point id.
     pub id_column: String,
     /// Column of the point name.
@@ -340,8 +342,6 @@ pub struct PointsSpec {
     pub y_column: String,
     /// CRS of x/y, e.g. `EPSG:27700`.
     pub crs: String,
-    /// Notes.
-    pub notes: Option<String>,
 }
 
 /// The resolved, validated catalogue.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{DerivedEntry, Direction, LayerMeta, StyleHint, TextEncoding};
+use super::{DerivedEntry, Direction, StyleHint, TextEncoding};
 
 /// The catalogue as written in TOML, before validation.
 #[derive(Debug, Deserialize)]
@@ -12,7 +12,7 @@ use super::{DerivedEntry, Direction, LayerMeta, StyleHint, TextEncoding};
 pub struct RawCatalog {
     /// `[[layer]]` entries.
     #[serde(default)]
-    pub layer: Vec<LayerMeta>,
+    pub layer: Vec<RawLayer>,
     /// `[[source]]` entries.
     #[serde(default)]
     pub source: Vec<RawSource>,
@@ -25,6 +25,43 @@ pub struct RawCatalog {
     /// `[[derived]]` entries.
     #[serde(default)]
     pub derived: Vec<DerivedEntry>,
+}
+
+/// A `[[layer]]` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLayer {
+    /// Layer id used in URLs and the CLI: `lad19`, `lad19_bgc`, `lad21`, `lsoa11`, `msoa11`.
+    pub id: String,
+    /// Human title, e.g. `Local authority districts (December 2019)`.
+    pub title: String,
+    /// File name inside the data directory (for a shapefile, the `.shp`).
+    pub file: String,
+    /// Property / DBF field holding the GSS code.
+    pub code_field: String,
+    /// Property / DBF field holding the name.
+    pub name_field: String,
+    /// CRS when the file cannot say it itself (e.g. `EPSG:3857` GeoJSON without `crs`).
+    #[serde(default)]
+    pub crs: Option<String>,
+    /// Boundary vintage, e.g. `December 2019`.
+    pub vintage: String,
+    /// Licence, e.g. `OGL-3.0`.
+    pub licence: String,
+    /// Credit line(s) that must be shown with maps of this layer.
+    pub attribution: String,
+    /// Further attributes to keep on each district (e.g. `region_name`).
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    /// Indicator shown when none is named.
+    #[serde(default)]
+    pub default_indicator: Option<String>,
+    /// Publisher of the boundaries, e.g. `ONS Open Geography Portal`.
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Known defects worth knowing when reading maps of this layer (invalid rings, slivers...).
+    #[serde(default)]
+    pub notes: Option<String>,
 }
 
 /// A `[[source]]` entry as written.

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::{
     Catalog, CatalogError, CategorySpec, DerivedEntry, DerivedMethod, Filter, IndicatorSpec,
-    Layout, LookupSpec, PointsSpec, RawCatalog, RawIndicator, RawLayout, RawLookup, RawPoints,
-    RawSource, SourceSpec, TextEncoding, ValueSpec,
+    LayerMeta, Layout, LookupSpec, PointsSpec, Provenance, RawCatalog, RawIndicator, RawLayer,
+    RawLayout, RawLookup, RawPoints, RawSource, SourceSpec, TextEncoding, ValueSpec,
 };
 use crate::csv_text;
 
@@ -98,7 +98,7 @@ impl Catalog {
         let catalog = Catalog {
             path: cx.catalog.clone(),
             data_dir: cx.data_dir.clone(),
-            layers: raw.layer,
+            layers: raw.layer.into_iter().map(layer_meta).collect(),
             sources,
             lookups,
             points,
@@ -355,13 +355,15 @@ impl Resolver {
             title: raw.title,
             file: raw.file,
             path,
-            publisher: raw.publisher,
-            licence: raw.licence,
-            attribution: raw.attribution,
+            provenance: Provenance {
+                publisher: Some(raw.publisher),
+                licence: raw.licence,
+                attribution: raw.attribution,
+                notes: raw.notes,
+            },
             encoding: raw.encoding,
             key_column: raw.key_column,
             columns: raw.columns,
-            notes: raw.notes,
         })
     }
 
@@ -382,15 +384,17 @@ impl Resolver {
             title: raw.title,
             file: raw.file,
             path,
-            publisher: raw.publisher,
-            licence: raw.licence,
-            attribution: raw.attribution,
+            provenance: Provenance {
+                publisher: Some(raw.publisher),
+                licence: raw.licence,
+                attribution: raw.attribution,
+                notes: raw.notes,
+            },
             id_column: raw.id_column,
             name_column: raw.name_column,
             x_column: raw.x_column,
             y_column: raw.y_column,
             crs: raw.crs,
-            notes: raw.notes,
         })
     }
 
@@ -517,16 +521,18 @@ impl Resolver {
             title: raw.title,
             file: raw.file,
             path,
-            publisher: raw.publisher,
-            licence: raw.licence,
-            attribution: raw.attribution,
+            provenance: Provenance {
+                publisher: Some(raw.publisher),
+                licence: raw.licence,
+                attribution: raw.attribution,
+                notes: raw.notes,
+            },
             encoding: raw.encoding,
             layout,
             code_column: raw.code_column,
             name_column: raw.name_column,
             filters: to_filters(raw.filters),
             layers: raw.layers,
-            notes: raw.notes,
             indicators,
         })
     }
@@ -639,4 +645,25 @@ fn to_filters(map: BTreeMap<String, String>) -> Vec<Filter> {
     map.into_iter()
         .map(|(column, value)| Filter { column, value })
         .collect()
+}
+
+/// A `[[layer]]` entry with its credits gathered into a [`Provenance`].
+fn layer_meta(raw: RawLayer) -> LayerMeta {
+    LayerMeta {
+        id: raw.id,
+        title: raw.title,
+        file: raw.file,
+        code_field: raw.code_field,
+        name_field: raw.name_field,
+        crs: raw.crs,
+        vintage: raw.vintage,
+        provenance: Provenance {
+            publisher: raw.publisher,
+            licence: raw.licence,
+            attribution: raw.attribution,
+            notes: raw.notes,
+        },
+        attributes: raw.attributes,
+        default_indicator: raw.default_indicator,
+    }
 }
