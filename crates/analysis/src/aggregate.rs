@@ -14,6 +14,8 @@ use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use districts::codes::normalise_code;
+
 use crate::error::AnalysisError;
 use crate::table::{Cell, Table};
 
@@ -80,17 +82,23 @@ pub fn assign_by_lookup<S: AsRef<str>, T: AsRef<str>>(
     lookup: &HashMap<String, String>,
     target_codes: &[T],
 ) -> Assignment {
-    let target_codes: Vec<String> = target_codes.iter().map(|c| norm(c.as_ref())).collect();
+    let target_codes: Vec<String> = target_codes
+        .iter()
+        .map(|c| normalise_code(c.as_ref()))
+        .collect();
     let position: HashMap<&str, usize> = target_codes
         .iter()
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
-    let lookup: HashMap<String, String> = lookup.iter().map(|(k, v)| (norm(k), norm(v))).collect();
+    let lookup: HashMap<String, String> = lookup
+        .iter()
+        .map(|(k, v)| (normalise_code(k), normalise_code(v)))
+        .collect();
     let mut target = Vec::with_capacity(small_codes.len());
     let mut unassigned = Vec::new();
     for code in small_codes {
-        let code = norm(code.as_ref());
+        let code = normalise_code(code.as_ref());
         match lookup.get(&code) {
             None => {
                 target.push(None);
@@ -199,7 +207,7 @@ where
                 target.push(None);
                 let code = small_codes
                     .get(i)
-                    .map_or_else(|| format!("#{i}"), |c| norm(c.as_ref()));
+                    .map_or_else(|| format!("#{i}"), |c| normalise_code(c.as_ref()));
                 unassigned.push(Unassigned { code, reason });
             }
         }
@@ -208,12 +216,15 @@ where
     for c in small_codes.iter().skip(points.len()) {
         target.push(None);
         unassigned.push(Unassigned {
-            code: norm(c.as_ref()),
+            code: normalise_code(c.as_ref()),
             reason: UnassignedReason::NoInteriorPoint,
         });
     }
     Assignment {
-        target_codes: target_codes.iter().map(|c| norm(c.as_ref())).collect(),
+        target_codes: target_codes
+            .iter()
+            .map(|c| normalise_code(c.as_ref()))
+            .collect(),
         target,
         unassigned,
     }
@@ -335,7 +346,7 @@ pub struct AggregateResult {
 impl AggregateResult {
     /// The row for a target code.
     pub fn row(&self, code: &str) -> Option<&AggregateRow> {
-        let code = norm(code);
+        let code = normalise_code(code);
         self.rows.iter().find(|r| r.code == code)
     }
 
@@ -445,7 +456,7 @@ pub fn aggregate<S: AsRef<str>>(
             continue;
         };
         assigned[t] += 1;
-        let code = || norm(small_codes[i].as_ref());
+        let code = || normalise_code(small_codes[i].as_ref());
         let Some(v) = values[i].filter(|v| v.is_finite()) else {
             exclusions.missing_value.push(code());
             continue;
@@ -528,9 +539,4 @@ pub(crate) fn check_len(
             got,
         })
     }
-}
-
-/// GSS codes as compared everywhere: trimmed and upper case.
-pub(crate) fn norm(code: &str) -> String {
-    code.trim().to_ascii_uppercase()
 }

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::aggregate::{check_len, norm};
+use districts::codes::normalise_code;
+
+use crate::aggregate::check_len;
 use crate::error::AnalysisError;
 use crate::table::{Cell, Table};
 
@@ -53,10 +55,15 @@ impl Grouping {
         codes: &[S],
         lookup: &HashMap<String, String>,
     ) -> Self {
-        let lookup: HashMap<String, &String> = lookup.iter().map(|(k, v)| (norm(k), v)).collect();
+        let lookup: HashMap<String, &String> =
+            lookup.iter().map(|(k, v)| (normalise_code(k), v)).collect();
         let labels = codes
             .iter()
-            .map(|c| lookup.get(&norm(c.as_ref())).map(|s| s.to_string()))
+            .map(|c| {
+                lookup
+                    .get(&normalise_code(c.as_ref()))
+                    .map(|s| s.to_string())
+            })
             .collect();
         Grouping::from_labels(kind, labels)
     }
@@ -71,7 +78,7 @@ impl Grouping {
         let labels = codes
             .iter()
             .map(|c| {
-                match norm(c.as_ref()).chars().next() {
+                match normalise_code(c.as_ref()).chars().next() {
                     Some('E') => Some("England"),
                     Some('W') => Some("Wales"),
                     Some('S') => Some("Scotland"),
@@ -97,10 +104,10 @@ impl Grouping {
         name: &str,
         members: &[T],
     ) -> Result<Self, AnalysisError> {
-        let all: Vec<String> = codes.iter().map(|c| norm(c.as_ref())).collect();
+        let all: Vec<String> = codes.iter().map(|c| normalise_code(c.as_ref())).collect();
         let mut chosen = std::collections::HashSet::new();
         for m in members {
-            let m = norm(m.as_ref());
+            let m = normalise_code(m.as_ref());
             if !all.contains(&m) {
                 return Err(AnalysisError::UnknownCode { code: m });
             }
@@ -130,13 +137,15 @@ impl Grouping {
         level: ClassLevel,
         names: HashMap<String, String>,
     ) -> Self {
-        let subgroup_of: HashMap<String, &String> =
-            subgroup_of.iter().map(|(k, v)| (norm(k), v)).collect();
+        let subgroup_of: HashMap<String, &String> = subgroup_of
+            .iter()
+            .map(|(k, v)| (normalise_code(k), v))
+            .collect();
         let labels = codes
             .iter()
             .map(|c| {
                 subgroup_of
-                    .get(&norm(c.as_ref()))
+                    .get(&normalise_code(c.as_ref()))
                     .and_then(|sub| class_at_level(sub, level))
             })
             .collect();

@@ -10,7 +10,9 @@ use geo::Centroid;
 use geo_types::MultiPolygon;
 use serde::Serialize;
 
-use crate::aggregate::{check_len, norm};
+use districts::codes::normalise_code;
+
+use crate::aggregate::check_len;
 use crate::error::AnalysisError;
 use crate::table::{Cell, Table};
 
@@ -82,7 +84,7 @@ pub fn queen_contiguity<S: AsRef<str>>(
         .filter(|&i| neighbours[i].is_empty())
         .collect();
     Ok(SpatialWeights {
-        codes: codes.iter().map(|c| norm(c.as_ref())).collect(),
+        codes: codes.iter().map(|c| normalise_code(c.as_ref())).collect(),
         neighbours,
         islands,
         knn_links: Vec::new(),
@@ -159,7 +161,7 @@ impl SpatialWeights {
 
     /// Neighbour codes of the area with this code.
     pub fn neighbour_codes(&self, code: &str) -> Option<Vec<&str>> {
-        let code = norm(code);
+        let code = normalise_code(code);
         let i = self.codes.iter().position(|c| *c == code)?;
         Some(
             self.neighbours[i]

@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use districts::catalog::{Catalog, DerivedEntry, DerivedMethod, Direction, IndicatorMeta};
+use districts::catalog::{
+    Catalog, DerivedEntry, DerivedMethod, Direction, IndicatorMeta, Provenance,
+};
 use districts::indicators::LookupTable;
-use districts::join::{JoinReport, PeriodCoverage, ReportedCode};
-use districts::layer::{Period, PeriodValues};
+use districts::model::{JoinReport, Period, PeriodCoverage, PeriodValues, ReportedCode};
 use districts::{Atlas, Indicator, Layer};
 use serde::Serialize;
 
@@ -63,10 +64,17 @@ pub fn aggregate_indicator(
     let weight_ind = weight_id.and_then(|w| source.indicator(w));
     let inputs: Vec<&Indicator> = value_ind.into_iter().chain(weight_ind).collect();
     let spatial = out.via.starts_with("spatial");
-    let mut attribution = credits(inputs.iter().map(|i| i.meta.attribution.as_str()));
+    let mut attribution = credits(
+        inputs
+            .iter()
+            .map(|i| i.meta.provenance.attribution.as_str()),
+    );
     if spatial {
         // The small areas' boundaries decided the assignment.
-        attribution = credits([attribution.as_str(), source.meta.attribution.as_str()]);
+        attribution = credits([
+            attribution.as_str(),
+            source.meta.provenance.attribution.as_str(),
+        ]);
     }
     let files: Vec<&str> = inputs.iter().map(|i| i.meta.file.as_str()).collect();
     let r = &out.result;
@@ -162,8 +170,12 @@ pub fn aggregate_indicator(
             unit: meta.unit,
             direction: meta.direction,
             source: source_text,
-            licence: value_ind.map_or_else(|| "OGL-3.0".into(), |i| i.meta.licence.clone()),
-            attribution,
+            provenance: Provenance {
+                licence: value_ind
+                    .map_or_else(|| "OGL-3.0".into(), |i| i.meta.provenance.licence.clone()),
+                attribution,
+                ..Provenance::default()
+            },
             file: files.join(", "),
             categorical: false,
             source_id: DERIVED_SOURCE_ID.into(),
@@ -285,8 +297,13 @@ pub fn lisa_indicator(out: &ClusterOutput, layer: &Layer, meta: DerivedMeta) -> 
                 input.map_or(out.indicator.as_str(), |i| i.meta.title.as_str()),
                 input.map_or("", |i| i.meta.source.as_str())
             ),
-            licence: input.map_or_else(|| "OGL-3.0".into(), |i| i.meta.licence.clone()),
-            attribution: input.map_or_else(String::new, |i| i.meta.attribution.clone()),
+            provenance: Provenance {
+                licence: input
+                    .map_or_else(|| "OGL-3.0".into(), |i| i.meta.provenance.licence.clone()),
+                attribution: input
+                    .map_or_else(String::new, |i| i.meta.provenance.attribution.clone()),
+                ..Provenance::default()
+            },
             file: input.map_or_else(String::new, |i| i.meta.file.clone()),
             categorical: true,
             source_id: DERIVED_SOURCE_ID.into(),

@@ -3,7 +3,7 @@
 //! `layer.districts`.
 
 use districts::Layer;
-use districts::layer::PeriodValues;
+use districts::model::PeriodValues;
 use geo_types::MultiPolygon;
 
 use crate::error::AnalysisError;

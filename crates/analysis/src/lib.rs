@@ -5,29 +5,38 @@
 //! from anything else. Every result is `serde`-serialisable and has a table form
 //! ([`Table`]) for CSV output. Stages, in pipeline order:
 
-/// Small areas to districts: assignment by lookup or by point-in-polygon, then statistics.
-pub mod aggregate;
-/// Groups of districts (region, area classification, country, user list) compared.
-pub mod compare;
-/// Queen contiguity neighbours from geometry, islands, k-nearest fallback, row-standardised weights.
-pub mod contiguity;
-/// Pearson and Spearman correlation of two indicators.
-pub mod correlation;
-/// Results as indicators of their layer (aggregates, LISA classes); the start-up set.
-#[cfg(feature = "layer")]
-pub mod derived;
-/// Errors of this crate, with the code or group that caused them.
-pub mod error;
-/// Thin adapters from a `districts::Layer` to the plain inputs above (feature `layer`).
+/// Thin adapters from a `districts::Layer` to the plain inputs below (feature `layer`).
 #[cfg(feature = "layer")]
 pub mod layer;
+
+/// Small areas to districts: assignment by lookup or by point-in-polygon, then statistics.
+pub mod aggregate;
+
+/// Groups of districts (region, area classification, country, user list) compared.
+pub mod compare;
+
+/// Pearson and Spearman correlation of two indicators.
+pub mod correlation;
+
+/// Queen contiguity neighbours from geometry, islands, k-nearest fallback, row-standardised weights.
+pub mod contiguity;
+
 /// Global Moran's I and local Moran (LISA) with seeded permutation inference.
 pub mod moran;
+
 /// Analyses of loaded layers named by id: the one implementation behind the CLI and HTTP.
 #[cfg(feature = "layer")]
 pub mod query;
+
+/// Results as indicators of their layer (aggregates, LISA classes); the start-up set.
+#[cfg(feature = "layer")]
+pub mod derived;
+
 /// The table form every result offers (columns + rows; JSON and CSV).
 pub mod table;
+
+/// Errors of this crate, with the code or group that caused them.
+pub mod error;
 
 pub use aggregate::{
     AggregateResult, Aggregation, Assignment, ClassRule, aggregate, assign_by_lookup,

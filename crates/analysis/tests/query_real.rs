@@ -74,6 +74,7 @@ fn derived_lad19_indicators_reproduce_file10() {
     assert!(ind.meta.source.starts_with("placemap aggregation of"));
     assert!(
         ind.meta
+            .provenance
             .attribution
             .contains("English Indices of Deprivation 2019")
     );

@@ -1,10 +1,9 @@
-//! Joining indicator tables to districts by GSS code. A mismatch is data (a [`JoinReport`](crate::join::JoinReport)), not
+//! Joining indicator tables to districts by GSS code. A mismatch is data (a [`JoinReport`](crate::model::JoinReport)), not
 //! an error: the report lists boundary districts with no data, data codes with no boundary
 //! (with a hint where a known reorganisation explains it), duplicates on both sides and the
 //! coverage of each period.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -14,17 +13,11 @@ use serde::Serialize;
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use crate::catalog::IndicatorMeta;
-use crate::indicators::{CodeValues, DuplicateKey, TableCodes, TableIndicator, TableValues};
-use crate::layer::{Indicator, Period, PeriodValues};
-
-/// Normalises a GSS code for matching: trimmed, upper case.
-///
-/// ```
-/// assert_eq!(districts::join::normalise_code(" e06000001 "), "E06000001");
-/// ```
-pub fn normalise_code(code: &str) -> String {
-    code.trim().to_ascii_uppercase()
-}
+use crate::codes::normalise_code;
+use crate::indicators::{CodeValues, TableCodes, TableIndicator, TableValues};
+use crate::model::{Indicator, Period, PeriodCoverage, PeriodValues, ReportedCode};
+// At its old path: the CLI names it `districts::join::JoinReport`.
+pub use crate::model::JoinReport;
 
 /// A local government reorganisation that changed GSS codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -365,71 +358,6 @@ impl<'a> LayerCodes<'a> {
     }
 }
 
-/// A code in a report, with its name and a reorganisation hint where one applies.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ReportedCode {
-    /// GSS code.
-    pub code: String,
-    /// Name, if the boundary file or the table gives one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Why it may not match (a known reorganisation).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
-
-/// Districts with a value in one period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PeriodCoverage {
-    /// Period label.
-    pub label: String,
-    /// Boundary districts with a row in this period (suppressed or not).
-    pub with_row: usize,
-    /// Boundary districts with a value (not suppressed) in this period.
-    pub with_value: usize,
-}
-
-/// How a table's codes met a layer's codes.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct JoinReport {
-    /// Indicator id.
-    pub indicator: String,
-    /// Data file of the indicator.
-    pub file: String,
-    /// Layer id.
-    pub layer: String,
-    /// Number of districts in the layer.
-    pub boundary_count: usize,
-    /// Districts with a row in at least one period.
-    pub matched: usize,
-    /// Districts with no row in any period.
-    pub boundaries_without_data: Vec<ReportedCode>,
-    /// Data codes of the layer's kind (same code prefixes) with no district.
-    pub data_without_boundary: Vec<ReportedCode>,
-    /// Data codes of other kinds (counties, regions, nations...), not failures: count by prefix.
-    pub not_district_codes: BTreeMap<String, usize>,
-    /// Codes that occur more than once in the boundary file.
-    pub boundary_duplicates: Vec<String>,
-    /// Repeated (code, period) keys in the data (the first row was kept).
-    pub data_duplicates: Vec<DuplicateKey>,
-    /// Coverage of each period.
-    pub coverage: Vec<PeriodCoverage>,
-}
-
-impl JoinReport {
-    /// Total count of data codes that are not district codes.
-    pub fn not_district_total(&self) -> usize {
-        self.not_district_codes.values().sum()
-    }
-
-    /// Whether every district matched and no district-kind data code was left over.
-    pub fn is_complete(&self) -> bool {
-        self.boundaries_without_data.is_empty()
-            && self.data_without_boundary.is_empty()
-            && self.boundary_duplicates.is_empty()
-    }
-}
-
 /// The kind of a GSS code: its three-character entity prefix (`E06`, `S12`); other keys (ITL
 /// `TLC3`, `na`) are their letters up to the first digit, or the whole key.
 fn code_kind(code: &str) -> String {
@@ -455,7 +383,7 @@ fn code_kind(code: &str) -> String {
 /// use std::collections::HashMap;
 /// use districts::indicators::{TableIndicator, TablePeriod, TableValues};
 /// use districts::join::{join_values, LayerCodes};
-/// use districts::layer::PeriodValues;
+/// use districts::model::PeriodValues;
 /// let table = TableIndicator {
 ///     id: "pay".into(), categorical: false,
 ///     periods: vec![TablePeriod { label: "2021".into(), values: TableValues::Numeric(HashMap::from([
@@ -614,7 +542,7 @@ fn align<'m, V>(
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use districts::catalog::{Direction, IndicatorMeta};
+/// use districts::catalog::{Direction, IndicatorMeta, Provenance};
 /// use districts::indicators::{TableIndicator, TablePeriod, TableValues};
 /// use districts::join::{join_indicator, LayerCodes};
 /// let table = TableIndicator {
@@ -624,8 +552,9 @@ fn align<'m, V>(
 ///         values: TableValues::Numeric(HashMap::from([("E06000001".to_string(), Some(1.0))]).into()) }).collect(),
 /// };
 /// let meta = IndicatorMeta { id: "x".into(), title: "X".into(), unit: "%".into(),
-///     direction: Direction::Neutral, source: "s".into(), licence: "OGL-3.0".into(),
-///     attribution: "a".into(), file: "x.csv".into(), categorical: false, source_id: "s".into(),
+///     direction: Direction::Neutral, source: "s".into(),
+///     provenance: Provenance { licence: "OGL-3.0".into(), attribution: "a".into(), ..Default::default() },
+///     file: "x.csv".into(), categorical: false, source_id: "s".into(),
 ///     default_period: None, periods_note: None, description: None, style: None };
 /// let codes = vec!["E06000001".to_string()];
 /// let ind = join_indicator(meta, &LayerCodes::new("lad19", &codes), &table);
@@ -649,95 +578,5 @@ pub fn join_indicator(
         periods,
         default_period,
         report,
-    }
-}
-
-fn write_codes(f: &mut fmt::Formatter<'_>, codes: &[ReportedCode]) -> fmt::Result {
-    for c in codes {
-        write!(f, "    {}", c.code)?;
-        if let Some(n) = &c.name {
-            write!(f, " {n}")?;
-        }
-        if let Some(h) = &c.hint {
-            write!(f, "  [hint: {h}]")?;
-        }
-        writeln!(f)?;
-    }
-    Ok(())
-}
-
-impl fmt::Display for JoinReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "join {} -> {} ({})",
-            self.indicator, self.layer, self.file
-        )?;
-        writeln!(
-            f,
-            "  matched {} of {} districts",
-            self.matched, self.boundary_count
-        )?;
-        writeln!(
-            f,
-            "  districts with no data: {}",
-            self.boundaries_without_data.len()
-        )?;
-        write_codes(f, &self.boundaries_without_data)?;
-        writeln!(
-            f,
-            "  data codes with no district: {}",
-            self.data_without_boundary.len()
-        )?;
-        write_codes(f, &self.data_without_boundary)?;
-        if !self.not_district_codes.is_empty() {
-            let kinds: Vec<String> = self
-                .not_district_codes
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
-            writeln!(
-                f,
-                "  not district codes: {} ({})",
-                self.not_district_total(),
-                kinds.join(", ")
-            )?;
-        }
-        if !self.boundary_duplicates.is_empty() {
-            writeln!(
-                f,
-                "  duplicate codes in the boundaries: {}",
-                self.boundary_duplicates.join(", ")
-            )?;
-        }
-        if !self.data_duplicates.is_empty() {
-            writeln!(
-                f,
-                "  duplicate (code, period) rows in the data, first kept: {}",
-                self.data_duplicates.len()
-            )?;
-            for d in &self.data_duplicates {
-                writeln!(
-                    f,
-                    "    {} {}: line {} repeats line {}{}",
-                    d.code,
-                    d.period,
-                    d.line,
-                    d.first_line,
-                    if d.same_value {
-                        " (same value)"
-                    } else {
-                        " (different value)"
-                    }
-                )?;
-            }
-        }
-        if !self.coverage.is_empty() {
-            writeln!(f, "  coverage (districts with a value / with a row):")?;
-            for c in &self.coverage {
-                writeln!(f, "    {}: {} / {}", c.label, c.with_value, c.with_row)?;
-            }
-        }
-        Ok(())
     }
 }

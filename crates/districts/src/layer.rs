@@ -3,60 +3,12 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::{IndicatorMeta, LayerMeta};
+use crate::catalog::LayerMeta;
 use crate::geometry::{Mercator, Wgs84};
 use crate::index::DistrictIndex;
-use crate::join::JoinReport;
-
-/// One district (or small area) of a layer.
-#[derive(Clone, Debug)]
-pub struct District {
-    /// GSS code as published (trimmed, upper case), e.g. `E06000001`.
-    pub code: String,
-    /// Name as published, e.g. `Hartlepool`.
-    pub name: String,
-    /// Boundary in WGS84, kept for GeoJSON output and lookups.
-    pub wgs84: Wgs84,
-    /// Boundary in Web Mercator, for rendering.
-    pub mercator: Mercator,
-    /// Further attributes the catalogue asks to keep (e.g. `region_name`, `lad19cd`).
-    pub attributes: Vec<(String, String)>,
-}
-
-/// Values of one indicator for one period, aligned with [`Layer::districts`].
-#[derive(Clone, Debug)]
-pub struct Period {
-    /// Period label as shown to users: `2021`, `2020/21`.
-    pub label: String,
-    /// The values by district position; `None` is "no data" (suppressed, missing or unmatched).
-    pub values: PeriodValues,
-}
-
-/// Numeric values, or category labels for a classification (e.g. the area classification).
-#[derive(Clone, Debug)]
-pub enum PeriodValues {
-    Numeric(Vec<Option<f64>>),
-    Categorical(Vec<Option<String>>),
-}
-
-/// An indicator joined to a layer: metadata, every published period, the join report.
-#[derive(Clone, Debug)]
-pub struct Indicator {
-    pub meta: IndicatorMeta,
-    /// Periods in chronological order.
-    pub periods: Vec<Period>,
-    /// The label of the period shown by default (from the catalogue, else the latest).
-    pub default_period: String,
-    /// How the table's codes met the layer's codes.
-    pub report: JoinReport,
-}
-
-impl Indicator {
-    /// The period with this label.
-    pub fn period(&self, label: &str) -> Option<&Period> {
-        self.periods.iter().find(|p| p.label == label)
-    }
-}
+use crate::model::{District, Indicator};
+// At its old path: the server, the CLI and the end-to-end tests name it `districts::layer::PeriodValues`.
+pub use crate::model::PeriodValues;
 
 /// A boundary layer with its districts, indicators and spatial index.
 #[derive(Debug)]
@@ -97,7 +49,7 @@ impl Layer {
     /// Position of the district with this code (trimmed, case-insensitive).
     pub fn position(&self, code: &str) -> Option<usize> {
         self.by_code
-            .get(&crate::join::normalise_code(code))
+            .get(&crate::codes::normalise_code(code))
             .copied()
     }
 
@@ -154,7 +106,7 @@ pub enum AtlasError {
         source: crate::crs::CrsError,
     },
     #[error(transparent)]
-    Table(#[from] crate::indicators::TableError),
+    Table(#[from] crate::csv_text::TableError),
     #[error("unknown layer {0:?}; the catalogue has: {1}")]
     UnknownLayer(String, String),
 }

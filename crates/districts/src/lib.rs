@@ -3,24 +3,43 @@
 
 /// The catalogue in `boundaries/`: which file is which layer and indicator, with credits.
 pub mod catalog;
-/// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.
-pub mod crs;
-/// Merging districts into a derived layer (LAD 2021 -> 2023): merge lookups and exact dissolve.
-pub mod dissolve;
-/// Coordinate systems with a type: [`Wgs84`] lon/lat and [`Mercator`] metres.
-pub mod geometry;
-/// The R-tree of districts with exact point-in-polygon lookups.
-pub mod index;
-/// Reading indicator tables (CSV, wide or long) as published, suppression markers and all.
-pub mod indicators;
-/// Joining indicator values to districts by GSS code, with an honest join report.
-pub mod join;
-/// Assembling everything above into layers, and the set of layers (the atlas).
-pub mod layer;
+
 /// Reading boundary files: GeoJSON, Shapefile (+ `.prj`), TopoJSON.
 pub mod load;
+
+/// Recognising a file's CRS (`.prj` WKT, GeoJSON `crs`, coordinate ranges) and reprojecting it.
+pub mod crs;
+
+/// Coordinate systems with a type: [`Wgs84`] lon/lat and [`Mercator`] metres.
+pub mod geometry;
+
+/// GSS codes as compared everywhere: trimmed, upper case.
+pub mod codes;
+
+/// CSV text as published: encodings, header, number cells and missing markers, period labels.
+pub mod csv_text;
+
+/// Reading indicator tables (CSV, wide or long) as published, suppression markers and all.
+pub mod indicators;
+
+/// The value model: districts, joined indicators and their periods, join reports.
+pub mod model;
+
+/// Joining indicator values to districts by GSS code, with an honest join report.
+pub mod join;
+
+/// The R-tree of districts with exact point-in-polygon lookups.
+pub mod index;
+
 /// Gap-free per-zoom simplification of shared borders.
 pub mod simplify;
 
+/// Merging districts into a derived layer (LAD 2021 -> 2023): merge lookups and exact dissolve.
+pub mod dissolve;
+
+/// Assembling everything above into layers, and the set of layers (the atlas).
+pub mod layer;
+
 pub use geometry::{Mercator, Wgs84};
-pub use layer::{Atlas, District, Indicator, Layer, Period};
+pub use layer::{Atlas, Layer};
+pub use model::{District, Indicator, JoinReport, Period, PeriodValues};

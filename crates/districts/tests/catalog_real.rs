@@ -60,16 +60,18 @@ fn real_catalogue_loads_with_the_five_layers() {
         assert!(
             cat.layer(id)
                 .expect("layer")
+                .provenance
                 .attribution
                 .contains("LPS Intellectual Property")
         );
     }
     let msoa = cat.layer("msoa11").expect("msoa11");
     assert!(
-        msoa.attribution
+        msoa.provenance
+            .attribution
             .contains("Contains National Statistics data © Crown copyright")
     );
-    assert!(msoa.attribution.contains("SN:5819"));
+    assert!(msoa.provenance.attribution.contains("SN:5819"));
 }
 
 #[test]
@@ -137,7 +139,12 @@ fn indicators_apply_to_the_right_layers() {
     let (_, class) = cat.indicator("area_class_group").expect("area_class_group");
     assert!(class.categorical());
     let (msoa_src, _) = cat.indicator("msoa_imd_score").expect("msoa_imd_score");
-    assert!(msoa_src.attribution.contains("Matthew Gwynfryn Thomas"));
+    assert!(
+        msoa_src
+            .provenance
+            .attribution
+            .contains("Matthew Gwynfryn Thomas")
+    );
 }
 
 #[test]

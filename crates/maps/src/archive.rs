@@ -108,12 +108,12 @@ pub fn write_pmtiles<W: Write + Seek>(
             .chain(opts.indicators.iter().map(|id| (id.clone(), json!("Number or String"))))
             .collect::<serde_json::Map<_, _>>(),
     });
-    let mut attribution: Vec<&str> = vec![layer.meta.attribution.as_str()];
+    let mut attribution: Vec<&str> = vec![layer.meta.provenance.attribution.as_str()];
     for id in &opts.indicators {
         if let Some(ind) = layer.indicator(id)
-            && !attribution.contains(&ind.meta.attribution.as_str())
+            && !attribution.contains(&ind.meta.provenance.attribution.as_str())
         {
-            attribution.push(&ind.meta.attribution);
+            attribution.push(&ind.meta.provenance.attribution);
         }
     }
     let metadata = json!({

@@ -10,13 +10,13 @@ use crate::style::ResolvedStyle;
 
 /// The credit a map of this indicator on this layer must carry: data source and boundaries.
 pub fn credit(layer: &Layer, ind: &Indicator) -> String {
-    if ind.meta.attribution == layer.meta.attribution {
-        ind.meta.attribution.clone()
+    if ind.meta.provenance.attribution == layer.meta.provenance.attribution {
+        ind.meta.provenance.attribution.clone()
     } else {
         format!(
             "{} {}",
-            ind.meta.attribution.trim_end(),
-            layer.meta.attribution.trim()
+            ind.meta.provenance.attribution.trim_end(),
+            layer.meta.provenance.attribution.trim()
         )
     }
 }

@@ -8,7 +8,8 @@ use png::{BitDepth, ColorType, Compression, Encoder, Filter};
 use thiserror::Error;
 use tiny_skia::{Pixmap, PremultipliedColorU8};
 
-use super::raster::{Rgba, TileRaster, TileSize};
+use super::raster::TileRaster;
+use super::style::{Rgba, TileSize};
 
 /// Why a PNG could not be written (in practice only if the `png` crate refuses its input).
 #[derive(Debug, Error)]

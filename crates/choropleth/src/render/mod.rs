@@ -1,9 +1,9 @@
 //! Choropleth map tiles: Web Mercator multipolygons in, PNG bytes out. Knows nothing of files,
 //! layers or tile addresses beyond their Web Mercator bounds.
 //!
-//! [`raster`](crate::render::raster) draws a tile (anti-aliased even-odd fills, outlines, highlights, hatched no-data)
-//! and recognises empty and one-colour tiles without drawing; [`encode`](crate::render::encode) turns the result into a
-//! PNG as fast as it can (fdeflate, indexed when the colours fit).
+//! [`TileRenderer`](crate::render::TileRenderer) draws a tile (anti-aliased even-odd fills, outlines, highlights, hatched
+//! no-data) and recognises empty and one-colour tiles without drawing; [`encode`](crate::render::encode)
+//! turns the result into a PNG as fast as it can (fdeflate, indexed when the colours fit).
 //!
 //! ```
 //! use choropleth::render::{Feature, Fill, PngEncoder, Rgba, TileRenderer, TileSize, TileStyle};
@@ -20,11 +20,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod encode;
-pub mod raster;
+/// The style vocabulary: colours, fills, features, outlines, tile style and size.
+mod style;
 
+/// The tile window: bounds checked, metres to pixels, rings clipped into pixel paths.
+mod clip;
+
+/// Coverage from geometry instead of pixels: empty and flat tiles, sub-pixel districts.
+mod coverage;
+
+/// The renderer: fills, no-data hatch, outlines and highlights into a reused pixmap.
+mod raster;
+
+/// PNG encoding of a rendered tile (fdeflate, indexed when the colours fit).
+pub mod encode;
+
+pub use clip::RenderError;
 pub use encode::{EncodeError, PngEncoder, empty_tile_png, encode_png, flat_tile_png};
-pub use raster::{
-    Feature, Fill, Outline, RenderError, Rgba, TileRaster, TileRenderer, TileSize, TileStyle,
-    outline_width_for_zoom, render_tile,
-};
+pub use raster::{TileRaster, TileRenderer, render_tile};
+pub use style::{Feature, Fill, Outline, Rgba, TileSize, TileStyle, outline_width_for_zoom};

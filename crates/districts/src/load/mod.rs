@@ -31,6 +31,7 @@ use geo_types::{Coord, LineString, MultiPolygon, Polygon, Rect};
 pub use error::LoadError;
 
 use crate::Wgs84;
+use crate::codes::normalise_code;
 use crate::crs::{Crs, ToWgs84};
 
 /// What the catalogue says about a boundary file: which fields hold the code and name, which
@@ -171,7 +172,7 @@ pub(crate) fn finish(
         let code = feature
             .code
             .as_deref()
-            .map(|c| c.trim().to_ascii_uppercase())
+            .map(normalise_code)
             .unwrap_or_default();
         let geometry_error = |msg: String| LoadError::Geometry {
             path: path.to_path_buf(),

@@ -103,7 +103,7 @@ fn collection_json(layer: &Layer, b: &str) -> Value {
             layer.districts.len(),
             layer.meta.vintage,
             layer.indicators.len(),
-            layer.meta.attribution
+            layer.meta.provenance.attribution
         ),
         "itemType": "feature",
         "crs": [CRS84],

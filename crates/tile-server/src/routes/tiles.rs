@@ -167,7 +167,10 @@ pub async fn tilejson(
     } else {
         format!("?{}", query.join("&"))
     };
-    let attribution = format!("{} | {}", ind.meta.attribution, layer.meta.attribution);
+    let attribution = format!(
+        "{} | {}",
+        ind.meta.provenance.attribution, layer.meta.provenance.attribution
+    );
     Ok(Json(json!({
         "tilejson": "3.0.0",
         "name": format!("{} ({})", ind.meta.title, style.showing.label()),

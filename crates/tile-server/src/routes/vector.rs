@@ -130,10 +130,10 @@ pub async fn tilejson(
             json!(format!("{kind}: {} ({})", ind.meta.title, ind.meta.unit)),
         );
     }
-    let mut attribution: Vec<&str> = vec![layer.meta.attribution.as_str()];
+    let mut attribution: Vec<&str> = vec![layer.meta.provenance.attribution.as_str()];
     for ind in &inds {
-        if !attribution.contains(&ind.meta.attribution.as_str()) {
-            attribution.push(&ind.meta.attribution);
+        if !attribution.contains(&ind.meta.provenance.attribution.as_str()) {
+            attribution.push(&ind.meta.provenance.attribution);
         }
     }
     Ok(Json(json!({

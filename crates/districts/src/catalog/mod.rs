@@ -1,0 +1,559 @@
+//! The catalogue (`boundaries/catalog.toml`): which data file is which layer, which columns are
+//! which indicators, their vintage, units, direction and the credit their licence requires.
+//!
+//! Two stages, as in ripgrep's lowargs -> hiargs: the raw TOML as written ([`RawCatalog`](crate::catalog::RawCatalog)),
+//! then [`Catalog`](crate::catalog::Catalog) resolved and validated against a data directory: every file exists, every
+//! id is unique, every indicator's layers exist, every column it names is in the file's header,
+//! and every layer's default indicator applies to it. Nothing downstream reads the TOML again.
+//!
+//! Layout: the resolved types are here; `raw` holds the TOML as written, `resolve` turns it
+//! into these types (the only place that reads files), `error` says what is wrong.
+
+/// The catalogue as written in TOML, before validation.
+mod raw;
+
+/// Raw to resolved: validation against the data directory.
+mod resolve;
+
+/// What is wrong with a catalogue.
+mod error;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::csv_text::TextEncoding;
+pub use error::CatalogError;
+pub use raw::{
+    RawCatalog, RawColumn, RawIndicator, RawLayer, RawLayout, RawLookup, RawPoints, RawSource,
+};
+
+/// Whether a higher value of an indicator is better, worse or neither (sets palette direction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Higher values are better (pay, attainment): the "bad" end of a palette is the low end.
+    HigherIsBetter,
+    /// Higher values are worse (deprivation score, claimant rate).
+    HigherIsWorse,
+    /// No value judgement (population, ranks where direction is stated in the title).
+    Neutral,
+}
+
+/// Where a data set comes from and the credit its licence requires: shared by layers, tables,
+/// lookups, point sets and the indicators read from tables. Flattened when serialised, so JSON
+/// keeps the flat `publisher`, `licence`, `attribution` and `notes` keys of the TOML.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Publisher, e.g. `ONS` or `ONS Open Geography Portal` (always given for tables, lookups
+    /// and point sets; a layer may leave it out).
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Licence, e.g. `OGL-3.0`.
+    pub licence: String,
+    /// Credit line(s) required by the licence, shown with maps of the data.
+    pub attribution: String,
+    /// Provenance notes, caveats, known defects.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Metadata of a boundary layer, as the catalogue states it (parsed as [`RawLayer`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LayerMeta {
+    /// Layer id used in URLs and the CLI: `lad19`, `lad19_bgc`, `lad21`, `lsoa11`, `msoa11`.
+    pub id: String,
+    /// Human title, e.g. `Local authority districts (December 2019)`.
+    pub title: String,
+    /// File name inside the data directory (for a shapefile, the `.shp`).
+    pub file: String,
+    /// Property / DBF field holding the GSS code.
+    pub code_field: String,
+    /// Property / DBF field holding the name.
+    pub name_field: String,
+    /// CRS when the file cannot say it itself (e.g. `EPSG:3857` GeoJSON without `crs`).
+    #[serde(default)]
+    pub crs: Option<String>,
+    /// Boundary vintage, e.g. `December 2019`.
+    pub vintage: String,
+    /// Publisher, licence, credit line(s) that must be shown with maps of this layer, and known
+    /// defects worth knowing when reading them (invalid rings, slivers...).
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// Further attributes to keep on each district (e.g. `region_name`).
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    /// Indicator shown when none is named.
+    #[serde(default)]
+    pub default_indicator: Option<String>,
+}
+
+/// Metadata of one indicator, as the catalogue states it. Layers keep this next to the values.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IndicatorMeta {
+    /// snake_case id: `imd_score`, `median_weekly_pay`, ...
+    pub id: String,
+    /// Title for legends and pickers.
+    pub title: String,
+    /// Unit as shown in legends: `score`, `£ per week`, `%`, `rank`.
+    pub unit: String,
+    /// Whether higher is better or worse (palette direction).
+    pub direction: Direction,
+    /// Publisher and dataset, e.g. `MHCLG, English indices of deprivation 2019`.
+    pub source: String,
+    /// Provenance of its source: licence, the credit line it requires, publisher, notes.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// Data file it comes from (inside the data directory).
+    pub file: String,
+    /// Whether values are categories (e.g. area classification names) rather than numbers.
+    #[serde(default)]
+    pub categorical: bool,
+    /// Id of the catalogue source (table) it comes from.
+    #[serde(default)]
+    pub source_id: String,
+    /// Period shown by default when the catalogue names one (else the latest is used).
+    #[serde(default)]
+    pub default_period: Option<String>,
+    /// What the periods mean (e.g. "academic years; no 2019/20 or 2020/21 assessments").
+    #[serde(default)]
+    pub periods_note: Option<String>,
+    /// Longer description or caveats, shown with the legend.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Default map style suggested by the catalogue.
+    #[serde(default)]
+    pub style: Option<StyleHint>,
+}
+
+/// Default classification style of an indicator (the request may override every part).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StyleHint {
+    /// Classification scheme: `quantile`, `equal`, `jenks`, `stddev`, `manual`.
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// Number of classes.
+    #[serde(default)]
+    pub k: Option<usize>,
+    /// ColorBrewer palette name, e.g. `YlOrRd`.
+    #[serde(default)]
+    pub palette: Option<String>,
+    /// Class upper bounds for `scheme = "manual"`, e.g. IMD deciles in pairs.
+    #[serde(default)]
+    pub breaks: Option<Vec<f64>>,
+}
+
+/// Layout of an indicator table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "layout")]
+pub enum Layout {
+    /// One row per code, one column per indicator (and period).
+    Wide,
+    /// One row per code, period (and indicator): values in a value column.
+    Long {
+        /// Column holding the period string (`2018-09-01/P1Y`, `202223`, `2021`).
+        period_column: String,
+        /// Default value column (an indicator may name its own).
+        value_column: Option<String>,
+    },
+}
+
+/// A `column = value` condition a row must meet (e.g. `gender = "Total"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Filter {
+    /// Column name as in the header (trimmed).
+    pub column: String,
+    /// Value the cell must equal (after trimming).
+    pub value: String,
+}
+
+/// Where an indicator's values are in its table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ValueSpec {
+    /// Wide file, one column per period: `(column, period label)`.
+    Columns(Vec<(String, String)>),
+    /// Wide file, the columns whose names match `prefix{period}suffix`; labels from the
+    /// `{period}` part by [`crate::csv_text::period_label`].
+    ColumnPattern(String),
+    /// Long file: values in this column, periods from the source's period column.
+    Long {
+        /// Value column.
+        value_column: String,
+    },
+}
+
+/// How a categorical indicator turns the cell into a category label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CategorySpec {
+    /// Lookup table (a `[[lookup]]` id) mapping category codes to names; `None` keeps the cell.
+    pub names_lookup: Option<String>,
+    /// Column of that lookup holding the name.
+    pub names_column: Option<String>,
+    /// Derive a coarser code from the cell: keep the first `prefix` characters...
+    pub code_prefix: Option<usize>,
+    /// ...and append this (e.g. `6a2r` -> prefix 2 + `r` -> `6ar`).
+    pub code_suffix: String,
+}
+
+/// One indicator of a source, resolved.
+#[derive(Clone, Debug, Serialize)]
+pub struct IndicatorSpec {
+    /// snake_case id, unique in the catalogue.
+    pub id: String,
+    /// Title for legends.
+    pub title: String,
+    /// Unit shown in legends.
+    pub unit: String,
+    /// Palette direction.
+    pub direction: Direction,
+    /// Where the values are.
+    pub values: ValueSpec,
+    /// Row conditions, in addition to the source's.
+    pub filters: Vec<Filter>,
+    /// Period shown by default.
+    pub default_period: Option<String>,
+    /// What the periods mean.
+    pub periods_note: Option<String>,
+    /// Longer description or caveats.
+    pub description: Option<String>,
+    /// Categorical indicator: how to label categories.
+    pub categories: Option<CategorySpec>,
+    /// Suggested default style.
+    pub style: Option<StyleHint>,
+}
+
+impl IndicatorSpec {
+    /// Whether values are category labels rather than numbers.
+    pub fn categorical(&self) -> bool {
+        self.categories.is_some()
+    }
+
+    /// The metadata a joined layer keeps for this indicator, with the source's credits.
+    ///
+    /// ```
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+    /// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
+    /// # if !std::path::Path::new(dir).exists() { return; }
+    /// let catalog = districts::catalog::Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
+    /// let (source, spec) = catalog.indicator("imd_score").unwrap();
+    /// let meta = spec.to_meta(source);
+    /// assert_eq!(meta.file, "imd2019_lad_summaries_file10.csv");
+    /// assert!(meta.provenance.attribution.contains("English Indices of Deprivation 2019"));
+    /// ```
+    pub fn to_meta(&self, source: &SourceSpec) -> IndicatorMeta {
+        IndicatorMeta {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            unit: self.unit.clone(),
+            direction: self.direction,
+            source: format!(
+                "{}, {}",
+                source.provenance.publisher.as_deref().unwrap_or_default(),
+                source.title
+            ),
+            provenance: source.provenance.clone(),
+            file: source.file.clone(),
+            categorical: self.categorical(),
+            source_id: source.id.clone(),
+            default_period: self.default_period.clone(),
+            periods_note: self.periods_note.clone(),
+            description: self.description.clone(),
+            style: self.style.clone(),
+        }
+    }
+}
+
+/// One indicator table (a data file), resolved.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceSpec {
+    /// Source id, unique in the catalogue.
+    pub id: String,
+    /// Dataset title.
+    pub title: String,
+    /// File name inside the data directory.
+    pub file: String,
+    /// Absolute (data directory joined) path to the file.
+    pub path: PathBuf,
+    /// Publisher, licence, credit lines required by the licence, notes and caveats.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// Text encoding.
+    pub encoding: TextEncoding,
+    /// Wide or long.
+    pub layout: Layout,
+    /// Column holding the GSS code.
+    pub code_column: String,
+    /// Column holding the area name, if any (used in join reports).
+    pub name_column: Option<String>,
+    /// Row conditions applying to every indicator of the source.
+    pub filters: Vec<Filter>,
+    /// Layers its indicators apply to.
+    pub layers: Vec<String>,
+    /// The indicators read from this file.
+    pub indicators: Vec<IndicatorSpec>,
+}
+
+/// A lookup table (not an indicator): e.g. LSOA -> MSOA -> LAD, or category code -> name.
+#[derive(Clone, Debug, Serialize)]
+pub struct LookupSpec {
+    /// Lookup id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// File name inside the data directory.
+    pub file: String,
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Publisher, licence, credit lines, notes.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// Text encoding.
+    pub encoding: TextEncoding,
+    /// Column holding the key (e.g. `LSOA11CD`).
+    pub key_column: String,
+    /// Columns carried for each key.
+    pub columns: Vec<String>,
+}
+
+/// A point data set (e.g. rail stations) for spatial joins.
+#[derive(Clone, Debug, Serialize)]
+pub struct PointsSpec {
+    /// Points id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// File name inside the data directory.
+    pub file: String,
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Publisher, licence, credit lines, notes.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// Column of the point id.
+    pub id_column: String,
+    /// Column of the point name.
+    pub name_column: String,
+    /// Column of x (easting or longitude).
+    pub x_column: String,
+    /// Column of y (northing or latitude).
+    pub y_column: String,
+    /// CRS of x/y, e.g. `EPSG:27700`.
+    pub crs: String,
+}
+
+/// The resolved, validated catalogue.
+#[derive(Clone, Debug, Serialize)]
+pub struct Catalog {
+    /// Path of the catalogue file.
+    pub path: PathBuf,
+    /// Data directory the files were resolved against.
+    pub data_dir: PathBuf,
+    /// Boundary layers.
+    pub layers: Vec<LayerMeta>,
+    /// Indicator tables.
+    pub sources: Vec<SourceSpec>,
+    /// Lookup tables.
+    pub lookups: Vec<LookupSpec>,
+    /// Point data sets.
+    pub points: Vec<PointsSpec>,
+    /// Derived indicators, in the order they are computed.
+    pub derived: Vec<DerivedEntry>,
+}
+
+/// How a `[[derived]]` indicator is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DerivedMethod {
+    /// An aggregation of another layer's areas (e.g. LSOAs) to this layer's districts.
+    Aggregate,
+    /// Local Moran (LISA) cluster classes of one of this layer's indicators.
+    Lisa,
+}
+
+/// A `[[derived]]` entry: an indicator computed at start-up (an aggregation of small areas, or
+/// LISA clusters), so that it tiles, exports and looks up like a table's. The catalogue checks
+/// the ids, layers and indicator references; the analysis crate parses the statistic, class and
+/// key (it owns that grammar, shared with `placemap aggregate` and `/stats/aggregate`).
+/// Entries are computed in order, so one may use an earlier one (e.g. LISA of an aggregate).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedEntry {
+    /// Indicator id on `layer`; unique among all indicator ids of the catalogue.
+    pub id: String,
+    /// The layer that gets the indicator.
+    pub layer: String,
+    /// Title for legends and maps.
+    pub title: String,
+    /// Unit for legends.
+    pub unit: String,
+    /// Whether higher is better or worse.
+    pub direction: Direction,
+    /// What it is, in words (exclusion counts are appended when it is computed).
+    pub description: String,
+    /// `aggregate` or `lisa`.
+    pub method: DerivedMethod,
+    /// The indicator aggregated (of `from`) or clustered (of `layer`).
+    pub indicator: String,
+    /// Its period (default: the indicator's default period).
+    #[serde(default)]
+    pub period: Option<String>,
+    /// aggregate: the layer whose areas are aggregated.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// aggregate: `mean | weighted-mean | sum | median | min | max | share`.
+    #[serde(default)]
+    pub how: Option<String>,
+    /// aggregate with `how = "share"`: the class counted, e.g. `=1`, `<=3284`, `1..3`.
+    #[serde(default)]
+    pub class: Option<String>,
+    /// aggregate: indicator of `from` used as weights (`weighted-mean`).
+    #[serde(default)]
+    pub weights: Option<String>,
+    /// aggregate: `lookup` (default) or `spatial`.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// aggregate via lookup: `lad19cd` (attribute of `from`) or `TABLE.COLUMN` (lookup column).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// lisa: only English districts (codes E...).
+    #[serde(default)]
+    pub england_only: Option<bool>,
+    /// lisa: permutations for the pseudo p-values (default 999).
+    #[serde(default)]
+    pub permutations: Option<usize>,
+    /// lisa: seed of the permutations (default 42).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// lisa: significance level of the classes (default 0.05).
+    #[serde(default)]
+    pub alpha: Option<f64>,
+    /// lisa: link islands to their k nearest districts.
+    #[serde(default)]
+    pub knn: Option<usize>,
+}
+
+impl Catalog {
+    /// The layers to load for `layer` so that its derived indicators among `indicators` (all
+    /// with `None`) can be computed: `layer` itself, then the layers those aggregate from,
+    /// following derived indicators built on other derived ones.
+    ///
+    /// ```
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+    /// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
+    /// # if !std::path::Path::new(dir).exists() { return; }
+    /// let c = districts::catalog::Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
+    /// assert_eq!(c.layers_for("lad19", Some(&["imd_score".into()])), ["lad19"]);
+    /// assert_eq!(c.layers_for("lad19", Some(&["imd_rank_pop_weighted".into()])), ["lad19", "lsoa11"]);
+    /// ```
+    pub fn layers_for(&self, layer: &str, indicators: Option<&[String]>) -> Vec<String> {
+        let mut layers = vec![layer.to_string()];
+        let mut wanted: Vec<String> = match indicators {
+            Some(ids) => ids.to_vec(),
+            None => self
+                .derived
+                .iter()
+                .filter(|d| d.layer == layer)
+                .map(|d| d.id.clone())
+                .collect(),
+        };
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(id) = wanted.pop() {
+            if seen.contains(&id) {
+                continue;
+            }
+            let Some(d) = self.derived.iter().find(|d| d.id == id && d.layer == layer) else {
+                continue;
+            };
+            match &d.from {
+                Some(from) => {
+                    if !layers.contains(from) {
+                        layers.push(from.clone());
+                    }
+                }
+                // A LISA of this layer's indicator: that one may be derived too.
+                None => wanted.push(d.indicator.clone()),
+            }
+            seen.push(id);
+        }
+        layers
+    }
+
+    /// The layer with this id.
+    pub fn layer(&self, id: &str) -> Option<&LayerMeta> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+
+    /// The source (table) with this id.
+    pub fn source(&self, id: &str) -> Option<&SourceSpec> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+
+    /// The lookup table with this id.
+    pub fn lookup(&self, id: &str) -> Option<&LookupSpec> {
+        self.lookups.iter().find(|l| l.id == id)
+    }
+
+    /// The indicator with this id and the source it comes from.
+    pub fn indicator(&self, id: &str) -> Option<(&SourceSpec, &IndicatorSpec)> {
+        self.sources
+            .iter()
+            .flat_map(|s| s.indicators.iter().map(move |i| (s, i)))
+            .find(|(_, i)| i.id == id)
+    }
+
+    /// Every indicator that applies to this layer, in catalogue order.
+    pub fn indicators_for_layer(&self, layer_id: &str) -> Vec<(&SourceSpec, &IndicatorSpec)> {
+        self.sources
+            .iter()
+            .filter(|s| s.layers.iter().any(|l| l == layer_id))
+            .flat_map(|s| s.indicators.iter().map(move |i| (s, i)))
+            .collect()
+    }
+
+    /// Every source whose indicators apply to this layer.
+    pub fn sources_for_layer(&self, layer_id: &str) -> Vec<&SourceSpec> {
+        self.sources
+            .iter()
+            .filter(|s| s.layers.iter().any(|l| l == layer_id))
+            .collect()
+    }
+
+    /// Every data file the catalogue refers to (layers, shapefile siblings, sources, lookups,
+    /// points), as file names inside the data directory.
+    pub fn referenced_files(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        for layer in &self.layers {
+            files.push(layer.file.clone());
+            if let Some(stem) = layer.file.strip_suffix(".shp") {
+                for ext in ["shx", "dbf", "prj"] {
+                    files.push(format!("{stem}.{ext}"));
+                }
+            }
+        }
+        files.extend(self.sources.iter().map(|s| s.file.clone()));
+        files.extend(self.lookups.iter().map(|s| s.file.clone()));
+        files.extend(self.points.iter().map(|s| s.file.clone()));
+        files
+    }
+}
+
+/// Groups indicator ids by layer, for listings (`GET /layers`) and hints.
+pub fn indicator_ids_by_layer(catalog: &Catalog) -> HashMap<String, Vec<String>> {
+    catalog
+        .layers
+        .iter()
+        .map(|l| {
+            (
+                l.id.clone(),
+                catalog
+                    .indicators_for_layer(&l.id)
+                    .into_iter()
+                    .map(|(_, i)| i.id.clone())
+                    .collect(),
+            )
+        })
+        .collect()
+}
