@@ -212,7 +212,21 @@ pub fn reorganisation_hint(code: &str) -> Option<String> {
             ));
         }
     }
+    if is_new_lsoa21(&code) {
+        notes.push("new in 2021 (an LSOA split or merged in the 2021 revision); no boundary of it is loaded".into());
+    }
     (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+/// The last English LSOA code of 2011; ONS numbered the LSOAs made in the 2021 revision after it
+/// (and kept the code of every LSOA whose boundary did not change).
+const LAST_E01_2011: u32 = 33_768;
+
+/// Whether `code` is an English LSOA code first issued in 2021.
+fn is_new_lsoa21(code: &str) -> bool {
+    code.strip_prefix("E01")
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| n > LAST_E01_2011)
 }
 
 /// The boundary side of a join: a layer's codes in district order.
@@ -478,6 +492,8 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
         }
     }
 
+    // A table of 2021 LSOAs on the 2011 layer: the areas it lacks were split or merged.
+    let table_is_lsoa21 = data_without_boundary.iter().any(|r| is_new_lsoa21(&r.code));
     let boundaries_without_data = layer
         .codes
         .iter()
@@ -486,7 +502,11 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
         .map(|(i, c)| ReportedCode {
             code: c.clone(),
             name: layer.names.get(i).cloned(),
-            hint: reorganisation_hint(c),
+            hint: if table_is_lsoa21 && c.starts_with("E01") {
+                Some("split or merged in the 2021 LSOA revision; the source publishes the 2021 areas only".into())
+            } else {
+                reorganisation_hint(c)
+            },
         })
         .collect();
 

@@ -107,6 +107,12 @@ pub enum AtlasError {
     },
     #[error(transparent)]
     Table(#[from] crate::csv_text::TableError),
+    #[error("layer {layer}: {source}")]
+    Merge {
+        layer: String,
+        #[source]
+        source: crate::dissolve::MergeError,
+    },
     #[error("unknown layer {0:?}; the catalogue has: {1}")]
     UnknownLayer(String, String),
 }
@@ -136,14 +142,103 @@ pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<La
         layer: meta.id.clone(),
         source,
     })?;
-    // The index reads the WGS84 geometries in place (no copy of the polygons) while the other
-    // core projects them to Web Mercator.
-    type Fields = (String, String, Vec<(String, String)>);
     let (geoms, fields): (Vec<Wgs84>, Vec<Fields>) = loaded
         .features
         .into_iter()
         .map(|f| (f.geometry, (f.code, f.name, f.attributes)))
         .unzip();
+    Ok(assemble(meta, geoms, fields, loaded.notes))
+}
+
+/// Code, name and kept attributes of a district.
+type Fields = (String, String, Vec<(String, String)>);
+
+/// Builds a layer made by merging the districts of `base` through the lookup of `meta.merge`
+/// (exact dissolve of each group, others copied), then indexes and projects it like a file's.
+/// Each district carries a `merged_from` attribute: the codes it was made of (empty if copied).
+pub fn merge_districts(
+    meta: &LayerMeta,
+    base: &Layer,
+    data_dir: &std::path::Path,
+) -> Result<Layer, AtlasError> {
+    use crate::dissolve::{
+        AbsentCodes, DissolveOptions, MergeColumns, MergePlan, SourceDistrict, derive_districts,
+    };
+    let merge_error = |source| AtlasError::Merge {
+        layer: meta.id.clone(),
+        source,
+    };
+    let Some(m) = &meta.merge else {
+        return Err(AtlasError::UnknownLayer(
+            meta.id.clone(),
+            "(not a merged layer)".into(),
+        ));
+    };
+    let columns = MergeColumns {
+        old_code: m.old_code.clone(),
+        new_code: m.new_code.clone(),
+        new_name: m.new_name.clone(),
+    };
+    let plan = MergePlan::read(&data_dir.join(&m.lookup), &columns).map_err(merge_error)?;
+    let source: Vec<SourceDistrict<'_>> = base
+        .districts
+        .iter()
+        .map(|d| SourceDistrict {
+            code: &d.code,
+            name: &d.name,
+            geometry: &d.wgs84.0,
+        })
+        .collect();
+    // Rows for districts merged before the base layer's vintage (LAD 2019 codes already merged
+    // into a LAD 2021 district) are skipped with a note; any other unknown code is an error.
+    let derived = derive_districts(
+        &source,
+        &plan,
+        AbsentCodes::SkipAlreadyMerged,
+        &DissolveOptions::default(),
+    )
+    .map_err(merge_error)?;
+    let mut geoms = Vec::with_capacity(derived.districts.len());
+    let mut fields = Vec::with_capacity(derived.districts.len());
+    for d in derived.districts {
+        let members: Vec<&District> = d
+            .merged_from
+            .iter()
+            .filter_map(|c| base.district(c))
+            .collect();
+        // Copied districts keep their attributes; a merged one keeps those all members share.
+        let mut attributes: Vec<(String, String)> = match (members.first(), base.district(&d.code))
+        {
+            (Some(first), _) => first
+                .attributes
+                .iter()
+                .filter(|(k, v)| {
+                    members
+                        .iter()
+                        .all(|o| o.attributes.iter().any(|(k2, v2)| k2 == k && v2 == v))
+                })
+                .cloned()
+                .collect(),
+            (None, Some(same)) => same.attributes.clone(),
+            (None, None) => Vec::new(),
+        };
+        attributes.retain(|(k, _)| k != "merged_from");
+        attributes.push(("merged_from".into(), d.merged_from.join(",")));
+        geoms.push(Wgs84(d.geometry));
+        fields.push((d.code, d.name, attributes));
+    }
+    let mut notes = derived.notes;
+    notes.insert(
+        0,
+        format!("merged from layer {} by {}", base.meta.id, m.lookup),
+    );
+    Ok(assemble(meta, geoms, fields, notes))
+}
+
+/// The index, Web Mercator geometry and districts of a layer from its WGS84 boundaries.
+fn assemble(meta: &LayerMeta, geoms: Vec<Wgs84>, fields: Vec<Fields>, notes: Vec<String>) -> Layer {
+    // The index reads the WGS84 geometries in place (no copy of the polygons) while the other
+    // core projects them to Web Mercator.
     let (index, mercator) = rayon::join(
         || DistrictIndex::build(&geoms),
         || {
@@ -166,13 +261,7 @@ pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<La
             attributes,
         })
         .collect();
-    Ok(Layer::new(
-        meta.clone(),
-        districts,
-        Vec::new(),
-        index,
-        loaded.notes,
-    ))
+    Layer::new(meta.clone(), districts, Vec::new(), index, notes)
 }
 
 /// Joins every indicator of the given tables that applies to `layer`, in catalogue order.
@@ -242,11 +331,27 @@ impl Atlas {
                 return Err(AtlasError::UnknownLayer(id.clone(), ids.join(", ")));
             }
         }
+        // A merged layer needs the layer it is made from (and that one its own, if merged).
+        let mut wanted: Vec<String> = only.to_vec();
+        let mut i = 0;
+        while i < wanted.len() {
+            if let Some(from) = catalog
+                .layer(&wanted[i])
+                .and_then(|m| m.merge.as_ref())
+                .map(|m| m.from.clone())
+                && !wanted.contains(&from)
+            {
+                wanted.push(from);
+            }
+            i += 1;
+        }
         let metas: Vec<&LayerMeta> = catalog
             .layers
             .iter()
-            .filter(|l| only.is_empty() || only.contains(&l.id))
+            .filter(|l| wanted.is_empty() || wanted.contains(&l.id))
             .collect();
+        let (merged, from_files): (Vec<&LayerMeta>, Vec<&LayerMeta>) =
+            metas.iter().partition(|m| m.merge.is_some());
         let wanted_sources: Vec<&crate::catalog::SourceSpec> = catalog
             .sources
             .iter()
@@ -254,7 +359,7 @@ impl Atlas {
             .collect();
         let (layers, tables) = rayon::join(
             || {
-                metas
+                from_files
                     .par_iter()
                     .map(|m| load_districts(m, &catalog.data_dir))
                     .collect::<Result<Vec<_>, _>>()
@@ -268,6 +373,22 @@ impl Atlas {
         );
         let mut layers = layers?;
         let tables = tables?;
+        // Catalogue order: a merged layer's base is declared (and so built) before it.
+        for meta in merged {
+            let base_id = meta
+                .merge
+                .as_ref()
+                .map(|m| m.from.as_str())
+                .unwrap_or_default();
+            let base = layers
+                .iter()
+                .find(|l| l.meta.id == base_id)
+                .ok_or_else(|| AtlasError::UnknownLayer(base_id.to_string(), meta.id.clone()))?;
+            let layer = merge_districts(meta, base, &catalog.data_dir)?;
+            layers.push(layer);
+        }
+        // Keep the catalogue's order of layers.
+        layers.sort_by_key(|l| catalog.layers.iter().position(|m| m.id == l.meta.id));
         layers
             .par_iter_mut()
             .for_each(|l| join_tables(l, catalog, &tables));

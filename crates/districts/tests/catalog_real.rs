@@ -48,15 +48,20 @@ fn files_named_in(text: &str) -> Vec<String> {
 }
 
 #[test]
-fn real_catalogue_loads_with_the_five_layers() {
+fn real_catalogue_loads_with_the_six_layers() {
     let cat = load();
     let ids: Vec<&str> = cat.layers.iter().map(|l| l.id.as_str()).collect();
-    assert_eq!(ids, ["lad19", "lad19_bgc", "lad21", "lsoa11", "msoa11"]);
+    assert_eq!(
+        ids,
+        ["lad19", "lad19_bgc", "lad21", "lad23", "lsoa11", "msoa11"]
+    );
+    let lad23 = cat.layer("lad23").expect("lad23");
+    assert_eq!(lad23.merge.as_ref().map(|m| m.from.as_str()), Some("lad21"));
     let lad21 = cat.layer("lad21").expect("lad21");
     assert_eq!(lad21.code_field, "LAD21CD");
     assert!(lad21.attributes.contains(&"LAD21NMW".to_string()));
     // UK-wide layers carry the LPS statement for Northern Ireland; MSOA the UKDS statements.
-    for id in ["lad19", "lad19_bgc", "lad21"] {
+    for id in ["lad19", "lad19_bgc", "lad21", "lad23"] {
         assert!(
             cat.layer(id)
                 .expect("layer")
@@ -405,5 +410,88 @@ description = "d"
         for w in wanted {
             assert!(err.contains(w), "{err}\nwanted {w}");
         }
+    }
+}
+
+/// A merged layer over LAD 2021 in a scratch data directory with the given merge lookup.
+fn merged_layer_catalog(name: &str, lookup: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let bng = "lad_may2021_uk_buc_bng.geojson";
+    let _ = std::fs::remove_file(dir.join(bng));
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(data_dir().join(bng), dir.join(bng)).expect("symlink lad21");
+    std::fs::write(dir.join("merge.csv"), lookup).expect("write lookup");
+    let cat = write_catalog(
+        &dir,
+        r#"
+[[layer]]
+id = "lad21"
+title = "t"
+file = "lad_may2021_uk_buc_bng.geojson"
+code_field = "LAD21CD"
+name_field = "LAD21NM"
+vintage = "2021"
+licence = "OGL-3.0"
+attribution = "a"
+
+[[layer]]
+id = "lad23"
+title = "t"
+merge = { from = "lad21", lookup = "merge.csv" }
+vintage = "2023"
+licence = "OGL-3.0"
+attribution = "a"
+"#,
+    );
+    (dir, cat)
+}
+
+#[test]
+fn a_merged_layer_dissolves_its_base_and_bad_lookups_stop_start_up() {
+    let header = "old_code,new_code,new_name\n";
+    let (dir, cat) = merged_layer_catalog(
+        "merge-ok",
+        &format!(
+            "{header}E07000026,E06000063,Cumberland\nE07000028,E06000063,Cumberland\nE07000029,E06000063,Cumberland\n"
+        ),
+    );
+    let catalog = Catalog::load(&cat, &dir).expect("catalogue");
+    let atlas = districts::Atlas::load(&catalog, &["lad23".to_string()]).expect("atlas");
+    let lad23 = atlas.layer("lad23").expect("lad23 built");
+    assert_eq!(lad23.districts.len(), 374 - 2);
+    assert!(lad23.district("E06000063").is_some());
+    assert!(
+        atlas.layer("lad21").is_some(),
+        "the base layer is loaded too"
+    );
+
+    for (name, body, line, code) in [
+        (
+            "merge-unknown",
+            "E07999999,E06000063,Cumberland\n",
+            2,
+            "E07999999",
+        ),
+        (
+            "merge-two",
+            "E07000026,E06000063,Cumberland\nE07000026,E06000064,Westmorland and Furness\n",
+            3,
+            "E07000026",
+        ),
+        (
+            "merge-cycle",
+            "E07000026,E06000063,Cumberland\nE06000063,E07000026,Allerdale\n",
+            2,
+            "E07000026",
+        ),
+    ] {
+        let (dir, cat) = merged_layer_catalog(name, &format!("{header}{body}"));
+        let catalog = Catalog::load(&cat, &dir).expect("catalogue");
+        let err = districts::Atlas::load(&catalog, &["lad23".to_string()])
+            .expect_err(name)
+            .to_string();
+        assert!(err.contains("merge.csv"), "{name}: {err}");
+        assert!(err.contains(&format!(":{line}")), "{name}: {err}");
+        assert!(err.contains(code), "{name}: {err}");
     }
 }

@@ -87,6 +87,41 @@ pub struct LayerMeta {
     /// Indicator shown when none is named.
     #[serde(default)]
     pub default_indicator: Option<String>,
+    /// For a layer made by merging another: from which layer, through which lookup. Its `file` is
+    /// then the lookup table and `code_field`/`name_field` its new-code and new-name columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeSpec>,
+}
+
+/// How a derived boundary layer is made: the districts of layer `from` merged by a lookup table
+/// (old code -> new code and name), e.g. LAD 2021 -> LAD 2023, or districts -> combined
+/// authorities. Districts not in the lookup are copied.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeSpec {
+    /// The layer whose districts are merged (declared earlier in the catalogue).
+    pub from: String,
+    /// The lookup table in the data directory.
+    pub lookup: String,
+    /// Column of the old (member) codes.
+    #[serde(default = "default_old_code")]
+    pub old_code: String,
+    /// Column of the new codes.
+    #[serde(default = "default_new_code")]
+    pub new_code: String,
+    /// Column of the new names.
+    #[serde(default = "default_new_name")]
+    pub new_name: String,
+}
+
+fn default_old_code() -> String {
+    "old_code".into()
+}
+fn default_new_code() -> String {
+    "new_code".into()
+}
+fn default_new_name() -> String {
+    "new_name".into()
 }
 
 /// Metadata of one indicator, as the catalogue states it. Layers keep this next to the values.

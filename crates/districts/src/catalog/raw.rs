@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{DerivedEntry, Direction, StyleHint, TextEncoding};
+use super::{DerivedEntry, Direction, MergeSpec, StyleHint, TextEncoding};
 
 /// The catalogue as written in TOML, before validation.
 #[derive(Debug, Deserialize)]
@@ -35,12 +35,19 @@ pub struct RawLayer {
     pub id: String,
     /// Human title, e.g. `Local authority districts (December 2019)`.
     pub title: String,
-    /// File name inside the data directory (for a shapefile, the `.shp`).
-    pub file: String,
+    /// File name inside the data directory (for a shapefile, the `.shp`); none for a layer made
+    /// by merging another (`merge`).
+    #[serde(default)]
+    pub file: Option<String>,
     /// Property / DBF field holding the GSS code.
-    pub code_field: String,
+    #[serde(default)]
+    pub code_field: Option<String>,
     /// Property / DBF field holding the name.
-    pub name_field: String,
+    #[serde(default)]
+    pub name_field: Option<String>,
+    /// A layer built from an earlier layer by merging its districts through a lookup table.
+    #[serde(default)]
+    pub merge: Option<MergeSpec>,
     /// CRS when the file cannot say it itself (e.g. `EPSG:3857` GeoJSON without `crs`).
     #[serde(default)]
     pub crs: Option<String>,

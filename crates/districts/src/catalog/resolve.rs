@@ -59,9 +59,39 @@ impl Catalog {
         cx.unique("lookup", raw.lookup.iter().map(|l| l.id.as_str()))?;
         cx.unique("points", raw.points.iter().map(|p| p.id.as_str()))?;
 
-        for layer in &raw.layer {
+        for (i, layer) in raw.layer.iter().enumerate() {
             cx.check_id(&layer.id)?;
-            let path = cx.existing(&layer.id, &layer.file)?;
+            let file = match (
+                &layer.merge,
+                &layer.file,
+                &layer.code_field,
+                &layer.name_field,
+            ) {
+                (Some(m), None, None, None) => {
+                    if !raw.layer[..i]
+                        .iter()
+                        .any(|l| l.id == m.from && l.id != layer.id)
+                    {
+                        return Err(cx.invalid(
+                            &layer.id,
+                            format!(
+                                "merge.from = {:?} is not a layer declared before it (declared: {})",
+                                m.from,
+                                join_ids(raw.layer[..i].iter().map(|l| l.id.as_str()))
+                            ),
+                        ));
+                    }
+                    &m.lookup
+                }
+                (None, Some(f), Some(_), Some(_)) => f,
+                _ => {
+                    return Err(cx.invalid(
+                        &layer.id,
+                        "a layer needs either file, code_field and name_field (a boundary file) or merge = { from, lookup } (districts of another layer merged), not both".into(),
+                    ));
+                }
+            };
+            let path = cx.existing(&layer.id, file)?;
             if path.extension().and_then(|e| e.to_str()) == Some("shp") {
                 // A shapefile is four files; the loader needs the geometry index, the attributes
                 // and the CRS (`.prj`) as well.
@@ -648,13 +678,24 @@ fn to_filters(map: BTreeMap<String, String>) -> Vec<Filter> {
 }
 
 /// A `[[layer]]` entry with its credits gathered into a [`Provenance`].
+/// Checked beforehand: either `merge`, or `file`, `code_field` and `name_field`.
 fn layer_meta(raw: RawLayer) -> LayerMeta {
+    let merge = raw.merge;
+    let (file, code_field, name_field) = match &merge {
+        Some(m) => (m.lookup.clone(), m.new_code.clone(), m.new_name.clone()),
+        None => (
+            raw.file.unwrap_or_default(),
+            raw.code_field.unwrap_or_default(),
+            raw.name_field.unwrap_or_default(),
+        ),
+    };
     LayerMeta {
         id: raw.id,
         title: raw.title,
-        file: raw.file,
-        code_field: raw.code_field,
-        name_field: raw.name_field,
+        file,
+        code_field,
+        name_field,
+        merge: merge.clone(),
         crs: raw.crs,
         vintage: raw.vintage,
         provenance: Provenance {
@@ -663,7 +704,16 @@ fn layer_meta(raw: RawLayer) -> LayerMeta {
             attribution: raw.attribution,
             notes: raw.notes,
         },
-        attributes: raw.attributes,
+        attributes: match &merge {
+            // The codes each merged district was made of.
+            Some(_) => raw
+                .attributes
+                .into_iter()
+                .filter(|a| a != "merged_from")
+                .chain(std::iter::once("merged_from".to_string()))
+                .collect(),
+            None => raw.attributes,
+        },
         default_indicator: raw.default_indicator,
     }
 }

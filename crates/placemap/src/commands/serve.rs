@@ -75,7 +75,7 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         .build()?;
     rt.block_on(tile_server::serve::run(state, |addr| {
         println!("listening on http://{addr}");
-        println!("interactive map: http://{addr}/map/lad19/imd_score");
+        println!("interactive map: http://{addr}/map/lad23/imd25_score");
     }))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,152 @@
+//! The 2023 districts (`lad23`, LAD 2021 merged by the 2019-2023 changes), IMD 2025 on them and
+//! on the unchanged 2011 LSOAs, and data on 2023 codes (claimant count) on today's geography.
+
+use geo::{Area, Contains};
+use placemap_e2e::{get, state};
+
+#[tokio::test]
+async fn lad23_has_361_districts_and_carlisle_is_in_cumberland() {
+    let layers = get("/layers").await.json();
+    let lad23 = layers["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .find(|l| l["id"] == "lad23")
+        .expect("lad23 listed");
+    assert_eq!(lad23["district_count"], 361);
+    let r = get("/lookup?lon=-2.9340&lat=54.8925&layer=lad23").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    assert_eq!(j["results"][0]["code"], "E06000063", "{j}");
+    assert_eq!(j["results"][0]["name"], "Cumberland", "{j}");
+}
+
+#[test]
+fn merged_districts_are_exact_unions_without_interior_edges() {
+    let st = state();
+    let lad21 = st.maps.atlas.layer("lad21").expect("lad21");
+    let lad23 = st.maps.atlas.layer("lad23").expect("lad23");
+    for (new, old) in [
+        ("E06000063", &["E07000026", "E07000028", "E07000029"][..]),
+        ("E06000064", &["E07000027", "E07000030", "E07000031"][..]),
+        (
+            "E06000065",
+            &[
+                "E07000163",
+                "E07000164",
+                "E07000165",
+                "E07000166",
+                "E07000167",
+                "E07000168",
+                "E07000169",
+            ][..],
+        ),
+        (
+            "E06000066",
+            &["E07000187", "E07000188", "E07000189", "E07000246"][..],
+        ),
+    ] {
+        let merged = lad23.district(new).expect("merged district");
+        let members: Vec<_> = old
+            .iter()
+            .map(|c| lad21.district(c).expect("member in lad21"))
+            .collect();
+        let sum: f64 = members.iter().map(|d| d.mercator.0.unsigned_area()).sum();
+        let area = merged.mercator.0.unsigned_area();
+        assert!(
+            (area - sum).abs() / sum < 1e-3,
+            "{new}: area {area} vs members {sum}"
+        );
+        // No holes were made, and every vertex is a member's: the outer boundary is unchanged.
+        let member_holes: usize = members
+            .iter()
+            .flat_map(|d| d.wgs84.0.0.iter())
+            .map(|p| p.interiors().len())
+            .sum();
+        let holes: usize = merged.wgs84.0.0.iter().map(|p| p.interiors().len()).sum();
+        assert!(holes <= member_holes, "{new}: {holes} holes");
+        let inputs: std::collections::HashSet<(u64, u64)> = members
+            .iter()
+            .flat_map(|d| d.wgs84.0.0.iter())
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|r| r.0.iter())
+            .map(|c| (c.x.to_bits(), c.y.to_bits()))
+            .collect();
+        for p in &merged.wgs84.0.0 {
+            for c in &p.exterior().0 {
+                assert!(
+                    inputs.contains(&(c.x.to_bits(), c.y.to_bits())),
+                    "{new}: vertex {c:?} is not a member's"
+                );
+                // A vertex inside the merged area would be left of a former internal border.
+                assert!(!merged.wgs84.0.contains(c), "{new}: interior vertex {c:?}");
+            }
+        }
+        let notes = merged
+            .attributes
+            .iter()
+            .find(|(k, _)| k == "merged_from")
+            .map(|(_, v)| v.clone());
+        assert_eq!(notes.as_deref(), Some(old.join(",").as_str()));
+        // Every zoom band keeps the same parts, with no slivers or seams along old borders.
+        let bands = st.maps.bands("lad23").expect("bands");
+        let i = lad23.position(new).expect("position");
+        for z in 0..=12u8 {
+            let g = &bands.geometry(z)[i].0;
+            let h: usize = g.0.iter().map(|p| p.interiors().len()).sum();
+            assert!(h <= member_holes, "{new} z{z}: {h} holes");
+            assert!(!g.0.is_empty(), "{new} z{z}: vanished");
+        }
+    }
+}
+
+#[tokio::test]
+async fn imd_2025_and_the_claimant_count_map_on_lad23() {
+    let j = get("/layers/lad23.json").await.json();
+    let ind = |id: &str| -> serde_json::Value {
+        j["indicators"]
+            .as_array()
+            .expect("indicators")
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id} on lad23"))
+            .clone()
+    };
+    assert_eq!(ind("imd25_score")["join"]["matched"], 296);
+    assert_eq!(
+        ind("imd25_health_share_most_deprived_decile")["join"]["matched"],
+        296
+    );
+    // Published on 2023 codes: every UK district has a claimant rate.
+    assert_eq!(ind("claimant_rate")["join"]["matched"], 361);
+    let r = get("/tiles/lad23/imd25_score/6/31/20.png").await;
+    assert_eq!(r.status, 200);
+    let legend = get("/legend/lad23/imd25_score.json").await.json();
+    assert!(
+        legend["credit"]
+            .as_str()
+            .is_some_and(|c| c.contains("English Indices of Deprivation 2025")),
+        "{legend}"
+    );
+}
+
+#[test]
+fn imd_2025_deciles_on_the_unchanged_2011_lsoas() {
+    let st = state();
+    let lsoa = st.maps.atlas.layer("lsoa11").expect("lsoa11");
+    let ind = lsoa.indicator("imd25_decile").expect("imd25_decile");
+    let r = &ind.report;
+    assert_eq!(r.matched, 31_810);
+    assert_eq!(r.boundaries_without_data.len(), 1_034);
+    assert!(r.boundaries_without_data.iter().all(|c| {
+        c.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("split or merged in the 2021 LSOA revision"))
+    }));
+    assert_eq!(r.data_without_boundary.len(), 1_945);
+    assert!(r.data_without_boundary.iter().all(|c| {
+        c.hint
+            .as_deref()
+            .is_some_and(|h| h.starts_with("new in 2021"))
+    }));
+}
