@@ -111,7 +111,7 @@ pub enum AtlasError {
     Merge {
         layer: String,
         #[source]
-        source: crate::dissolve::MergeError,
+        source: Box<crate::dissolve::MergeError>,
     },
     #[error("unknown layer {0:?}; the catalogue has: {1}")]
     UnknownLayer(String, String),
@@ -166,7 +166,7 @@ pub fn merge_districts(
     };
     let merge_error = |source| AtlasError::Merge {
         layer: meta.id.clone(),
-        source,
+        source: Box::new(source),
     };
     let Some(m) = &meta.merge else {
         return Err(AtlasError::UnknownLayer(
