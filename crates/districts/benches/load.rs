@@ -3,18 +3,10 @@
 //! /work/notes/bench-loaders.md).
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use test_support::data_dir;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use districts::load::{BoundarySpec, load_boundaries};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
 
 fn bench_load(c: &mut Criterion) {
     let cases = [

@@ -52,12 +52,7 @@ const NEW_2023: [(&str, &str, &[&str]); 4] = [
 ];
 
 fn data(file: &str) -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-        .join(file)
+    test_support::data_dir().join(file)
 }
 
 /// A district in the file's own CRS (British National Grid metres for LAD 2021).

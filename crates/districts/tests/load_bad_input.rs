@@ -8,12 +8,7 @@ use districts::crs::Crs;
 use districts::load::{BoundarySpec, LoadError, load_boundaries};
 
 fn data(file: &str) -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-        .join(file)
+    test_support::data_dir().join(file)
 }
 
 /// A temporary directory removed on drop.

@@ -6,7 +6,7 @@ use std::process::Command;
 fn placemap() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_placemap"));
     // Run from the repository root, as `make run` does, with the default data directory.
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    c.current_dir(test_support::repo_root());
     c.env_remove("PLACEMAP_DATA");
     c.arg("--quiet");
     c
@@ -46,10 +46,9 @@ fn lookup_one_point_prints_json_with_indicators() {
 
 #[test]
 fn lookup_points_joins_rail_stations_in_bng() {
-    let data = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/naptan_rail_references_2016.csv"
-    );
+    // The CLI runs with the default data directory (PLACEMAP_DATA removed), so the file too.
+    let data = test_support::repo_root().join("../shared/data/naptan_rail_references_2016.csv");
+    let data = data.to_str().expect("UTF-8 path");
     let (code, out, err) = run(&[
         "lookup",
         "--layer",
@@ -118,7 +117,7 @@ fn join_report_and_strict_mode() {
 #[test]
 fn says_which_data_directory_and_fails_clearly_without_one() {
     let out = Command::new(env!("CARGO_BIN_EXE_placemap"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .current_dir(test_support::repo_root())
         .args(["layers"])
         .env_remove("PLACEMAP_DATA")
         .output()
