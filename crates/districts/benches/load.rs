@@ -1,6 +1,6 @@
 //! Start-up cost of reading boundary files: the 15 MB LSOA GeoJSON (32,844 features) and the
-//! LAD 2019 GeoJSON (382 features). Compare with GeoPandas `gpd.read_file` (see
-//! /work/notes/bench-loaders.md).
+//! LAD 2019 GeoJSON (382 features). Compare with GeoPandas `gpd.read_file` (BENCHMARKS.md,
+//! section 7, "Boundary loading").
 
 use std::hint::black_box;
 use test_support::data_dir;
