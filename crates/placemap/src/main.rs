@@ -59,10 +59,15 @@ fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(if cli.quiet { "warn" } else { "info" })
     });
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if cli.log_json {
+        // One JSON object per line (timestamp, level, target, fields), for log collectors.
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
