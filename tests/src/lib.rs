@@ -43,8 +43,11 @@ pub fn state() -> SharedState {
 
 /// A response as tests see it.
 pub struct Reply {
+    /// HTTP status.
     pub status: StatusCode,
+    /// Response headers.
     pub headers: axum::http::HeaderMap,
+    /// The whole body.
     pub body: Vec<u8>,
 }
 

@@ -320,7 +320,7 @@ fn bench(c: &mut Criterion) {
                         total += w.tile(layer, t, simplified, &style).0.len();
                     }
                     black_box(total)
-                })
+                });
             });
         }
     }

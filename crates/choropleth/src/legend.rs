@@ -103,7 +103,7 @@ impl NumberStyle {
         } else {
             decimals
         };
-        let number = group_thousands(&format!("{:.*}", decimals, v));
+        let number = group_thousands(&format!("{v:.decimals$}"));
         match self {
             NumberStyle::Pounds => match number.strip_prefix('-') {
                 Some(abs) => format!("-£{abs}"),
@@ -156,7 +156,7 @@ pub fn decimals_for(bounds: &[f64]) -> usize {
     let lo = bounds.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = bounds.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let tolerance = (hi - lo) / 100.0;
-    let rounded = |v: f64, d: usize| format!("{:.*}", d, v);
+    let rounded = |v: f64, d: usize| format!("{v:.d$}");
     (0..=4)
         .find(|&d| {
             let distinct = bounds

@@ -36,7 +36,9 @@ fn bench_load(c: &mut Criterion) {
             Err(e) => panic!("cannot load {file}: {e}"),
         }
         group.bench_function(id, |b| {
-            b.iter(|| black_box(load_boundaries(black_box(&path), &spec).map(|l| l.features.len())))
+            b.iter(|| {
+                black_box(load_boundaries(black_box(&path), &spec).map(|l| l.features.len()))
+            });
         });
     }
     group.finish();

@@ -143,7 +143,7 @@ fn lookup(c: &mut Criterion) {
                     found += usize::from(index.lookup(black_box(x), black_box(y)).is_some());
                 }
                 found
-            })
+            });
         });
     }
     group.finish();
@@ -153,7 +153,7 @@ fn lookup(c: &mut Criterion) {
     for case in &CASES {
         let geoms = common::geoms(&common::read_layer(case.file, case.field));
         build.bench_function(case.name, |b| {
-            b.iter(|| DistrictIndex::build(black_box(&geoms)))
+            b.iter(|| DistrictIndex::build(black_box(&geoms)));
         });
     }
     build.finish();

@@ -48,7 +48,7 @@ fn bench_startup(c: &mut Criterion) {
         b.iter(|| {
             let atlas = Atlas::load(black_box(&catalog), black_box(&only));
             black_box(atlas.map(|a| a.layers.len()).unwrap_or(0))
-        })
+        });
     });
     g.finish();
 }

@@ -321,7 +321,7 @@ pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
 }
 
 pub(crate) fn csv_error(path: &Path, e: csv::Error) -> TableError {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    let line = e.position().map(csv::Position::line).unwrap_or(0);
     TableError::Csv {
         path: path.to_path_buf(),
         line,

@@ -356,7 +356,7 @@ fn merged_geometry_is_valid_without_sliver_holes() {
         let slivers: Vec<f64> = pairwise
             .0
             .iter()
-            .flat_map(|p| p.interiors())
+            .flat_map(geo_types::Polygon::interiors)
             .map(|h| geo_types::Polygon::new(h.clone(), vec![]).unsigned_area())
             .collect();
         let unary = geo::unary_union(members.iter().map(|m| &source[m].geometry));

@@ -194,7 +194,7 @@ fn unclosed_ring_is_refused() {
     let p = dir.write("unclosed.geojson", body.as_bytes());
     match load_err(&p, &SPEC) {
         (LoadError::Geometry { feature: 0, .. }, msg) => {
-            assert!(msg.contains("(E9)") && msg.contains("not closed"), "{msg}")
+            assert!(msg.contains("(E9)") && msg.contains("not closed"), "{msg}");
         }
         (e, _) => panic!("expected a geometry error, got {e:?}"),
     }
@@ -283,7 +283,7 @@ fn coordinates_out_of_range_for_the_declared_crs() {
             assert!(
                 msg.contains("(E2)") && msg.contains("out of range"),
                 "{msg}"
-            )
+            );
         }
         (e, _) => panic!("expected a geometry error, got {e:?}"),
     }

@@ -242,7 +242,7 @@ fn bench(c: &mut Criterion) {
                     bytes += peer_tile(&state, layer, classes, t, &mut r, &mut e).len();
                 }
                 black_box(bytes)
-            })
+            });
         });
     }
     g.finish();
@@ -266,7 +266,7 @@ fn bench(c: &mut Criterion) {
                         .expect("tile renders");
                 }
                 black_box(bytes)
-            })
+            });
         });
     }
     g.finish();

@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
                         .len();
                 }
                 black_box(bytes)
-            })
+            });
         });
     }
     g.finish();

@@ -26,10 +26,12 @@ pub struct Cli {
     /// Logs as JSON lines (for log collectors) instead of text.
     #[arg(long, global = true)]
     pub log_json: bool,
+    #[allow(missing_docs)] // a doc comment here would become clap help text
     #[command(subcommand)]
     pub command: Command,
 }
 
+#[allow(missing_docs)] // each variant's doc comment is its help text
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve tiles, legends, GeoJSON, lookups, static and interactive maps over HTTP.

@@ -390,7 +390,7 @@ fn read_table_text(
     }
     let labellers = labellers
         .into_iter()
-        .map(|l| l.transpose())
+        .map(std::option::Option::transpose)
         .collect::<Result<Vec<_>, _>>()?;
 
     let mut codes = Codes::default();
@@ -405,7 +405,7 @@ fn read_table_text(
             Err(e) => return Err(csv_error(path, e)),
         }
         rows += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(csv::Position::line).unwrap_or(0);
         if !passes(&record, &source_filters) {
             continue;
         }

@@ -199,7 +199,7 @@ pub(crate) fn finish(
             }
         };
         let mut mp = check_polygons(polygons, source_crs, &mut |note| {
-            notes.push(format!("{file}: feature {index} ({code}): {note}"))
+            notes.push(format!("{file}: feature {index} ({code}): {note}"));
         })
         .map_err(&geometry_error)?;
         for note in nested_shells(&mp) {
