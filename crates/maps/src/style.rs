@@ -1,7 +1,7 @@
 //! Turning [`StyleOptions`] (`scheme`, `k`, `breaks`, `palette`, `reverse`, `highlight`,
-//! `year`, `change`, `change_kind`, `midpoint`, `bivariate`) into a [`ResolvedStyle`]: the
+//! `year`, `change`, `change_kind`, `midpoint`, `bivariate`) into a [`ResolvedStyle`](crate::style::ResolvedStyle): the
 //! classification and one fill per district. Resolved once per distinct style and cached
-//! ([`StyleCache`]), so a tile request only looks fills up.
+//! ([`StyleCache`](crate::style::StyleCache)), so a tile request only looks fills up.
 
 use std::sync::Arc;
 
