@@ -16,8 +16,13 @@ run: build
 	$(TARGET_DIR)/release/placemap serve --addr $(ADDR) --data $(DATA)
 
 ## Everything CI checks: formatting, lints, unit + integration + doc tests, browser test.
+## The end-to-end tests (placemap-e2e) run under `cargo test`, not nextest: nextest starts one
+## process per test, so the state they share (every catalogue layer, loaded by a OnceLock in
+## tests/src/lib.rs) would be loaded once per test; `cargo test` runs the one e2e binary's tests
+## as threads of one process, so the layers load once. Everything else runs under nextest.
 test: fmt-check lint
-	CI=$${CI:-} $(CARGO) nextest run --workspace --no-fail-fast
+	CI=$${CI:-} $(CARGO) nextest run --workspace --exclude placemap-e2e --no-fail-fast
+	CI=$${CI:-} $(CARGO) test -p placemap-e2e --test main --no-fail-fast
 	$(CARGO) test --workspace --doc
 	$(CARGO) build --workspace --benches --profile dev
 	$(MAKE) e2e-browser
@@ -28,6 +33,7 @@ e2e-browser:
 	cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && \
 	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node map.test.mjs
 
+## What .ci/run runs: the tests, then the docs with warnings denied.
 ci: test doc
 
 fmt:
@@ -44,7 +50,8 @@ doc:
 
 ## Refresh golden outputs in tests/expected/ (review the diff by eye before committing).
 bless:
-	PLACEMAP_BLESS=1 $(CARGO) nextest run --workspace -E 'test(golden)'
+	PLACEMAP_BLESS=1 $(CARGO) nextest run --workspace --exclude placemap-e2e -E 'test(golden)'
+	PLACEMAP_BLESS=1 $(CARGO) test -p placemap-e2e --test main golden
 
 ## Criterion benchmarks on the real data (placemap's side of BENCHMARKS.md).
 bench:

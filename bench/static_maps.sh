@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Static maps (issue 4): `placemap render` (release, whole process: catalogue, layer, joins, zoom
 # bands, derived indicators, figure, PNG) of England at 1600 x 1600 px for LAD 2019 and LSOA 2011,
-# against /work/shared/bench/geopandas_static.py (GeoPandas plot + matplotlib savefig, 8 in at
+# against ../shared/bench/geopandas_static.py (GeoPandas plot + matplotlib savefig, 8 in at
 # 200 dpi = 1600 px, imports included) in the same hyperfine run.
 # Usage: bench/static_maps.sh   (env: RUNS [5], BIN, DATA, OUT)
 set -euo pipefail

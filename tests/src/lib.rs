@@ -2,7 +2,6 @@
 //! server state loaded once per test binary, and request helpers driving the router with
 //! `tower::ServiceExt::oneshot`.
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
@@ -11,21 +10,8 @@ use tile_server::SharedState;
 use tile_server::config::RawConfig;
 use tower::ServiceExt;
 
-/// The data directory: `PLACEMAP_DATA`, else `../shared/data` beside the repository.
-pub fn data_dir() -> PathBuf {
-    match std::env::var("PLACEMAP_DATA") {
-        Ok(d) if !d.is_empty() => PathBuf::from(d),
-        _ => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")),
-    }
-}
-
-/// The repository's catalogue.
-pub fn catalog_path() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../boundaries/catalog.toml"
-    ))
-}
+pub use test_support::golden::check_png as check_golden_png;
+pub use test_support::{catalog_path, data_dir};
 
 /// A configuration for tests: loopback, port 0, every layer.
 pub fn test_config() -> tile_server::config::ServerConfig {
@@ -57,8 +43,11 @@ pub fn state() -> SharedState {
 
 /// A response as tests see it.
 pub struct Reply {
+    /// HTTP status.
     pub status: StatusCode,
+    /// Response headers.
     pub headers: axum::http::HeaderMap,
+    /// The whole body.
     pub body: Vec<u8>,
 }
 
@@ -126,68 +115,4 @@ pub async fn expect_client_error(uri: &str, status: u16) -> serde_json::Value {
         "{uri}: no hint: {j}"
     );
     j
-}
-
-/// Where golden outputs live: `tests/expected/`.
-pub fn expected_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/expected"))
-}
-
-/// Compares a PNG with its golden file in `tests/expected/` with a small tolerance for
-/// anti-aliasing differences. `PLACEMAP_BLESS=1` (`make bless`) rewrites the golden file; a
-/// missing golden file fails under `CI=true` and is written (with a note) otherwise.
-pub fn check_golden_png(name: &str, png: &[u8]) {
-    let path = expected_dir().join(name);
-    let bless = std::env::var("PLACEMAP_BLESS").is_ok_and(|v| v == "1");
-    if bless || !path.exists() {
-        if !bless && std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "golden file {} is missing: run `make bless`, review it by eye and commit it",
-                path.display()
-            );
-        }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("create tests/expected");
-        }
-        std::fs::write(&path, png).expect("write golden file");
-        eprintln!("wrote golden file {} (review it by eye)", path.display());
-        return;
-    }
-    let want = image::load_from_memory(&std::fs::read(&path).expect("read golden"))
-        .expect("golden decodes")
-        .to_rgba8();
-    let got = image::load_from_memory(png)
-        .expect("output decodes")
-        .to_rgba8();
-    assert_eq!(
-        want.dimensions(),
-        got.dimensions(),
-        "{name}: size differs from the golden file"
-    );
-    let mut total = 0u64;
-    let mut big = 0usize;
-    for (a, b) in want.pixels().zip(got.pixels()) {
-        let d =
-            a.0.iter()
-                .zip(b.0.iter())
-                .map(|(x, y)| x.abs_diff(*y))
-                .max()
-                .unwrap_or(0);
-        total += u64::from(d);
-        if d > 32 {
-            big += 1;
-        }
-    }
-    let n = (want.width() * want.height()) as f64;
-    let mean = total as f64 / n;
-    let share = big as f64 / n;
-    if mean >= 1.0 || share >= 0.005 {
-        let out = std::env::temp_dir().join(format!("placemap-actual-{}", name.replace('/', "-")));
-        let _ = std::fs::write(&out, png);
-        panic!(
-            "{name}: differs from the golden file (mean abs diff {mean:.3}, {:.3}% pixels off by > 32); actual written to {}",
-            share * 100.0,
-            out.display()
-        );
-    }
 }

@@ -191,7 +191,7 @@ async fn tilejson_has_bounds_zooms_and_attribution() {
         .as_array()
         .expect("bounds")
         .iter()
-        .filter_map(|v| v.as_f64())
+        .filter_map(serde_json::Value::as_f64)
         .collect();
     assert!(
         b[0] < -8.0 && b[2] > 1.5 && b[1] < 50.0 && b[3] > 60.0,
@@ -290,7 +290,10 @@ async fn one_district_and_lookups() {
         "{layers:?}"
     );
     let r = get("/lookup?lon=-3.0&lat=53.9&layer=lad19").await;
-    assert_eq!(r.json()["results"].as_array().map(|a| a.len()), Some(0));
+    assert_eq!(
+        r.json()["results"].as_array().map(std::vec::Vec::len),
+        Some(0)
+    );
     expect_client_error("/lookup?lon=-1.2", 400).await;
     expect_client_error("/lookup?lon=abc&lat=54", 400).await;
     expect_client_error("/lookup?lon=500&lat=54", 400).await;

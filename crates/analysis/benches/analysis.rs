@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
         r.exclusions.unassigned.len()
     );
     c.bench_function("aggregate_32844_lsoa_to_lad_spatial_mean", |b| {
-        b.iter(|| black_box(spatial()))
+        b.iter(|| black_box(spatial()));
     });
 
     let w = queen_contiguity(&codes, &geoms).unwrap();
@@ -58,7 +58,7 @@ fn benches(c: &mut Criterion) {
         w.neighbours.iter().map(Vec::len).sum::<usize>()
     );
     c.bench_function("queen_contiguity_32844_lsoa", |b| {
-        b.iter(|| black_box(queen_contiguity(&codes, &geoms).unwrap()))
+        b.iter(|| black_box(queen_contiguity(&codes, &geoms).unwrap()));
     });
 
     let v: Vec<f64> = values.iter().map(|v| v.unwrap()).collect();
@@ -68,7 +68,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("moran");
     g.sample_size(10);
     g.bench_function("moran_global_999_perm_32844_lsoa", |b| {
-        b.iter(|| black_box(moran_global(&v, &w, 999, 1).unwrap()))
+        b.iter(|| black_box(moran_global(&v, &w, 999, 1).unwrap()));
     });
     g.finish();
 }

@@ -62,7 +62,7 @@ impl Grouping {
             .map(|c| {
                 lookup
                     .get(&normalise_code(c.as_ref()))
-                    .map(|s| s.to_string())
+                    .map(|s| (*s).clone())
             })
             .collect();
         Grouping::from_labels(kind, labels)

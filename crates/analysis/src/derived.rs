@@ -350,12 +350,11 @@ pub struct DerivedSpec {
 /// wrong.
 ///
 /// ```
-/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
-/// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
-/// # if !std::path::Path::new(dir).exists() { return; }
-/// let catalog = districts::catalog::Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
+/// # let dir = test_support::fixtures_dir();
+/// # let cat = dir.join("toy_catalog.toml");
+/// let catalog = districts::catalog::Catalog::load(&cat, &dir).unwrap();
 /// let specs = analysis::derived::specs_from_catalog(&catalog).unwrap();
-/// assert!(specs.iter().any(|s| s.meta.id == "imd_score_lisa"));
+/// assert!(specs.iter().any(|s| s.meta.id == "toy_score_mean"));
 /// ```
 pub fn specs_from_catalog(catalog: &Catalog) -> Result<Vec<DerivedSpec>, DerivedConfigError> {
     catalog

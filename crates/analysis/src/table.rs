@@ -65,7 +65,10 @@ impl Table {
     /// An empty table with these columns.
     pub fn new(columns: &[&str]) -> Self {
         Table {
-            columns: columns.iter().map(|c| c.to_string()).collect(),
+            columns: columns
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             rows: Vec::new(),
         }
     }

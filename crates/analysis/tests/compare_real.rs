@@ -1,7 +1,7 @@
 //! Group comparison, ranks, correlation and spatial aggregation on the real LAD data.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -2,7 +2,7 @@
 //! population-weighted average rank and the proportion of LSOAs in the most deprived decile.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

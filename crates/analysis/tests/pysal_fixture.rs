@@ -2,7 +2,7 @@
 //! real boundaries; fixtures made by `fixtures/make_pysal_fixture.py`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -19,11 +19,9 @@ use districts::layer::PeriodValues;
 fn atlas() -> &'static Atlas {
     static ATLAS: OnceLock<Atlas> = OnceLock::new();
     ATLAS.get_or_init(|| {
-        let data = std::env::var("PLACEMAP_DATA").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
-        });
-        let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
-        let catalog = Catalog::load(cat.as_ref(), data.as_ref()).unwrap();
+        let data = test_support::data_dir();
+        let cat = test_support::catalog_path();
+        let catalog = Catalog::load(&cat, &data).unwrap();
         let mut atlas =
             Atlas::load(&catalog, &["lad19".into(), "lad21".into(), "lsoa11".into()]).unwrap();
         let specs = specs_from_catalog(&catalog).unwrap();
@@ -143,10 +141,8 @@ fn catalogued_income_share_reproduces_file10() {
     // ([[derived]]); File 10's Income proportion is not a catalogued indicator, so read it here.
     let share = numbers("lad19", "income_lsoa_share_most_deprived_decile");
     let lad19 = atlas().layer("lad19").unwrap();
-    let data = std::env::var("PLACEMAP_DATA").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
-    });
-    let path = std::path::Path::new(&data).join("imd2019_lad_summaries_file10.csv");
+    let data = test_support::data_dir();
+    let path = data.join("imd2019_lad_summaries_file10.csv");
     let mut r = csv::Reader::from_path(&path).unwrap();
     let col = r
         .headers()
@@ -168,11 +164,9 @@ fn catalogued_income_share_reproduces_file10() {
 
 #[test]
 fn bad_derived_options_name_the_catalogue_entry() {
-    let data = std::env::var("PLACEMAP_DATA").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
-    });
-    let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
-    let mut catalog = Catalog::load(cat.as_ref(), data.as_ref()).unwrap();
+    let data = test_support::data_dir();
+    let cat = test_support::catalog_path();
+    let mut catalog = Catalog::load(&cat, &data).unwrap();
     catalog.derived[0].class = Some("one".into());
     let err = specs_from_catalog(&catalog).unwrap_err().to_string();
     assert!(
@@ -200,10 +194,8 @@ fn lsoa_interior_points_fall_in_the_district_file1_names() {
     let lad21 = atlas().layer("lad21").unwrap();
     let points = analysis::interior_points(&analysis::layer::geometries(lsoa));
     let file1: HashMap<String, String> = {
-        let data = std::env::var("PLACEMAP_DATA").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
-        });
-        let path = std::path::Path::new(&data).join("imd2019_lsoa_file1_imd.csv");
+        let data = test_support::data_dir();
+        let path = data.join("imd2019_lsoa_file1_imd.csv");
         let mut r = csv::Reader::from_path(&path).unwrap();
         r.records()
             .map(|rec| {

@@ -71,7 +71,7 @@ fn bench(c: &mut Criterion) {
                 &lad,
                 "Index of Multiple Deprivation 2019: average score",
             ))
-        })
+        });
     });
     drop(lad);
 
@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(lsoa.areas.len(), 32_844);
     check(&png(&lsoa, "Index of Multiple Deprivation 2019: decile"));
     group.bench_function("lsoa11", |b| {
-        b.iter(|| black_box(png(&lsoa, "Index of Multiple Deprivation 2019: decile")))
+        b.iter(|| black_box(png(&lsoa, "Index of Multiple Deprivation 2019: decile")));
     });
     // The SVG of the same LSOA map (layout + writing ~3 MB of path data), for the record.
     let svg = |layer: &Layer| {

@@ -44,16 +44,7 @@ struct Layer {
 }
 
 fn tiles() -> Vec<TileId> {
-    include_str!("tiles_z5_z10.txt")
-        .lines()
-        .map(|l| {
-            let v: Vec<u32> = l
-                .split_whitespace()
-                .map(|s| s.parse().expect("tile list is numbers"))
-                .collect();
-            TileId::new(v[0] as u8, v[1], v[2], 22).expect("tile list holds valid tiles")
-        })
-        .collect()
+    test_support::tiles::peer_tiles()
 }
 
 fn load(
@@ -329,7 +320,7 @@ fn bench(c: &mut Criterion) {
                         total += w.tile(layer, t, simplified, &style).0.len();
                     }
                     black_box(total)
-                })
+                });
             });
         }
     }

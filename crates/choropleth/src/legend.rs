@@ -103,7 +103,7 @@ impl NumberStyle {
         } else {
             decimals
         };
-        let number = group_thousands(&format!("{:.*}", decimals, v));
+        let number = group_thousands(&format!("{v:.decimals$}"));
         match self {
             NumberStyle::Pounds => match number.strip_prefix('-') {
                 Some(abs) => format!("-£{abs}"),
@@ -156,7 +156,7 @@ pub fn decimals_for(bounds: &[f64]) -> usize {
     let lo = bounds.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = bounds.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let tolerance = (hi - lo) / 100.0;
-    let rounded = |v: f64, d: usize| format!("{:.*}", d, v);
+    let rounded = |v: f64, d: usize| format!("{v:.d$}");
     (0..=4)
         .find(|&d| {
             let distinct = bounds
@@ -600,8 +600,9 @@ fn text(s: &mut String, x: f32, y: f32, size: f32, fill: &str, anchor: &str, con
     );
 }
 
-/// Escapes text for XML content and attribute values.
-fn escape_xml(s: &str) -> String {
+/// Escapes text for XML content and attribute values (SVG legends and figures); drops control
+/// characters other than tab, which XML 1.0 does not allow. The crate's one XML escaper.
+pub(crate) fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -664,5 +665,6 @@ mod tests {
             "a&lt;b &amp; &apos;c&apos; &quot;d&quot;&gt;"
         );
         assert_eq!(escape_xml("x\u{1}y"), "xy");
+        assert_eq!(escape_xml("a<b & 'c'\u{1}"), "a&lt;b &amp; &apos;c&apos;");
     }
 }

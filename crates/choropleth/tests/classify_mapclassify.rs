@@ -5,7 +5,7 @@
 //! directory itself, checks they are the values the fixture was made from, classifies them and
 //! compares breaks (1e-9 relative) and counts per class for every scheme and k = 3..9.
 
-use std::path::PathBuf;
+use test_support::data_dir;
 
 use choropleth::classify::{Classification, Scheme, classify};
 use serde::Deserialize;
@@ -48,14 +48,6 @@ struct Case {
     mapclassify_ssd: Option<f64>,
     #[serde(default)]
     exact_f64_ssd: Option<f64>,
-}
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
 }
 
 /// Reads one column as the generator does: empty and `NA` cells skipped, thousands separators

@@ -4,8 +4,7 @@
 //!
 //! Set `PLACEMAP_FIGURE_OUT=DIR` to keep the PNG and SVG for a look.
 
-#[path = "common/figure_data.rs"]
-mod figure_data;
+use crate::figure_data;
 
 use choropleth::figure::{Figure, FigureOptions, Fill, InsetCorner};
 use figure_data::Layer;

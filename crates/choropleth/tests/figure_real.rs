@@ -3,8 +3,7 @@
 //! and the class colours where the districts are, highlights and the London inset show, bad sizes
 //! are refused.
 
-#[path = "common/figure_data.rs"]
-mod figure_data;
+use crate::figure_data;
 
 use std::sync::OnceLock;
 

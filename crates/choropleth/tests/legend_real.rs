@@ -1,20 +1,12 @@
 //! Legends built from real indicator columns: labels, JSON, SVG that usvg parses, and PNG
 //! pixels that show the class colours and the hatched no-data swatch.
 
-use std::path::PathBuf;
+use test_support::data_dir;
 
 use choropleth::classify::{Scheme, classify};
 use choropleth::legend::{Legend, LegendMeta, SWATCH_SIZE, SWATCH_X, swatch_top};
 use choropleth::palette::{NO_DATA_STYLE, Palette, Rgb};
 use image::GenericImageView;
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
 
 /// A column as values with missing cells (empty / NA) as `None`; "29,199" read as 29199.
 fn column(file: &str, name: &str) -> Vec<Option<f64>> {

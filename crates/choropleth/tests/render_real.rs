@@ -1,6 +1,6 @@
 //! The renderer on real ONS boundaries (LAD 2019, generalised): Hartlepool drawn red at z10.
 
-mod common;
+use crate::common;
 
 use choropleth::render::{Feature, Fill, PngEncoder, Rgba, TileRenderer, TileSize, TileStyle};
 use geo::InteriorPoint;

@@ -1,20 +1,12 @@
 //! Start-up cost of reading boundary files: the 15 MB LSOA GeoJSON (32,844 features) and the
-//! LAD 2019 GeoJSON (382 features). Compare with GeoPandas `gpd.read_file` (see
-//! /work/notes/bench-loaders.md).
+//! LAD 2019 GeoJSON (382 features). Compare with GeoPandas `gpd.read_file` (BENCHMARKS.md,
+//! section 7, "Boundary loading").
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use test_support::data_dir;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use districts::load::{BoundarySpec, load_boundaries};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
 
 fn bench_load(c: &mut Criterion) {
     let cases = [
@@ -44,7 +36,9 @@ fn bench_load(c: &mut Criterion) {
             Err(e) => panic!("cannot load {file}: {e}"),
         }
         group.bench_function(id, |b| {
-            b.iter(|| black_box(load_boundaries(black_box(&path), &spec).map(|l| l.features.len())))
+            b.iter(|| {
+                black_box(load_boundaries(black_box(&path), &spec).map(|l| l.features.len()))
+            });
         });
     }
     group.finish();

@@ -1,7 +1,7 @@
 //! Point lookups per second, single thread, on 1 M random points in the layer's bounding box
 //! (seed 7, like `shared/bench/geopandas_lookup.py`), for LAD 2019 and LSOA 2011.
 //!
-//! `cargo bench -p districts --bench lookup`. With `GEOPANDAS_MATCHES=lad19:/tmp/gp_lad19.csv`
+//! `cargo bench -p districts --bench lookup`. With `GEOPANDAS_MATCHES=lad19:gp_lad19.csv`
 //! (the CSV written by `geopandas_lookup.py ... N OUT.csv`), the same points are also looked up
 //! and compared with GeoPandas' answers first, and the disagreements printed.
 
@@ -143,7 +143,7 @@ fn lookup(c: &mut Criterion) {
                     found += usize::from(index.lookup(black_box(x), black_box(y)).is_some());
                 }
                 found
-            })
+            });
         });
     }
     group.finish();
@@ -153,7 +153,7 @@ fn lookup(c: &mut Criterion) {
     for case in &CASES {
         let geoms = common::geoms(&common::read_layer(case.file, case.field));
         build.bench_function(case.name, |b| {
-            b.iter(|| DistrictIndex::build(black_box(&geoms)))
+            b.iter(|| DistrictIndex::build(black_box(&geoms)));
         });
     }
     build.finish();

@@ -7,27 +7,12 @@
 //! 2-core benchmark machine it uses both cores; the peer reads on one.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
+use test_support::{catalog_path, data_dir};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use districts::Atlas;
 use districts::catalog::Catalog;
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
-
-fn catalog_path() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../boundaries/catalog.toml"
-    ))
-}
 
 fn bench_startup(c: &mut Criterion) {
     let catalog = match Catalog::load(&catalog_path(), &data_dir()) {
@@ -63,7 +48,7 @@ fn bench_startup(c: &mut Criterion) {
         b.iter(|| {
             let atlas = Atlas::load(black_box(&catalog), black_box(&only));
             black_box(atlas.map(|a| a.layers.len()).unwrap_or(0))
-        })
+        });
     });
     g.finish();
 }

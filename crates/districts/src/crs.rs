@@ -387,9 +387,9 @@ impl ToWgs84 {
             return Ok(());
         }
         let mut result = Ok(());
-        for polygon in mp.0.iter_mut() {
+        for polygon in &mut mp.0 {
             polygon.exterior_mut(|ring| result = self.coords(&mut ring.0));
-            result.as_ref().map_err(|e| e.clone())?;
+            result.as_ref().map_err(std::clone::Clone::clone)?;
             polygon.interiors_mut(|rings| {
                 for ring in rings {
                     if result.is_ok() {
@@ -397,7 +397,7 @@ impl ToWgs84 {
                     }
                 }
             });
-            result.as_ref().map_err(|e| e.clone())?;
+            result.as_ref().map_err(std::clone::Clone::clone)?;
         }
         Ok(())
     }

@@ -321,7 +321,7 @@ pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
 }
 
 pub(crate) fn csv_error(path: &Path, e: csv::Error) -> TableError {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    let line = e.position().map(csv::Position::line).unwrap_or(0);
     TableError::Csv {
         path: path.to_path_buf(),
         line,
@@ -344,12 +344,10 @@ pub(crate) fn trimmed_header(
 /// Reads only the header line of a CSV file (trimmed names), e.g. to validate a catalogue.
 ///
 /// ```
-/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
-/// # let path = std::path::Path::new(dir).join("imd2019_lsoa_file1_imd.csv");
-/// # if !path.exists() { return; }
+/// # let path = test_support::fixtures_dir().join("toy_indicators.csv");
 /// use districts::catalog::TextEncoding;
 /// let header = districts::csv_text::read_header(&path, TextEncoding::Utf8).unwrap();
-/// assert_eq!(header[0], "LSOA code (2011)"); // BOM stripped
+/// assert_eq!(header, ["code", "name", "score", "households"]);
 /// ```
 pub fn read_header(path: &Path, encoding: TextEncoding) -> Result<Vec<String>, TableError> {
     let file = std::fs::File::open(path).map_err(|source| TableError::Io {

@@ -2,12 +2,12 @@
 //! of May 2021 ones, so LAD 2023 boundaries come from LAD 2021 and a lookup of the mergers.
 //!
 //! Three steps, each usable on its own:
-//! - [`MergePlan`]: a lookup CSV (old code, new code, new name) read and validated, with chains
-//!   resolved; [`MergePlan::resolve`] applies it to one layer's codes ([`AbsentCodes`] says what
+//! - [`MergePlan`](crate::dissolve::MergePlan): a lookup CSV (old code, new code, new name) read and validated, with chains
+//!   resolved; [`MergePlan::resolve`](crate::dissolve::MergePlan::resolve) applies it to one layer's codes ([`AbsentCodes`](crate::dissolve::AbsentCodes) says what
 //!   to do with codes the layer does not have);
 //! - [`dissolve`]: the exact union of one group's polygons (shared borders removed, outer
-//!   boundary unchanged, no slivers; see [`edges`] for how);
-//! - [`derive_districts`]: a whole layer, merged districts dissolved, the others copied.
+//!   boundary unchanged, no slivers; see [`edges`](crate::dissolve::edges) for how);
+//! - [`derive_districts`](crate::dissolve::derive_districts): a whole layer, merged districts dissolved, the others copied.
 //!
 //! Independent of the catalogue and of start-up: callers pass codes, names and geometry.
 

@@ -317,7 +317,7 @@ impl<'a> PreparedCodes<'a> {
         let lock = || {
             self.table_positions
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         };
         if let Some((_, v)) = lock().get(&key) {
             return Arc::clone(v);

@@ -2,23 +2,9 @@
 //! SOURCES.md describes is either in the catalogue or listed in boundaries/README.md with why.
 
 use std::path::{Path, PathBuf};
+use test_support::{catalog_path, data_dir};
 
 use districts::catalog::{Catalog, CatalogError, Direction, RawCatalog};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
-
-fn catalog_path() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../boundaries/catalog.toml"
-    ))
-}
 
 fn load() -> Catalog {
     match Catalog::load(&catalog_path(), &data_dir()) {
@@ -156,11 +142,8 @@ fn indicators_apply_to_the_right_layers() {
 fn every_sources_md_file_is_catalogued_or_explained() {
     let cat = load();
     let sources_md = std::fs::read_to_string(data_dir().join("SOURCES.md")).expect("SOURCES.md");
-    let readme = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../boundaries/README.md"
-    ))
-    .expect("boundaries/README.md");
+    let readme = std::fs::read_to_string(test_support::repo_root().join("boundaries/README.md"))
+        .expect("boundaries/README.md");
     let referenced = cat.referenced_files();
     let mut named = files_named_in(&sources_md);
     // `england_msoa_2011_sgen_clipped.{shp,shx,dbf,prj}` is written with braces in SOURCES.md.

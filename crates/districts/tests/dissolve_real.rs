@@ -52,12 +52,7 @@ const NEW_2023: [(&str, &str, &[&str]); 4] = [
 ];
 
 fn data(file: &str) -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-        .join(file)
+    test_support::data_dir().join(file)
 }
 
 /// A district in the file's own CRS (British National Grid metres for LAD 2021).
@@ -361,7 +356,7 @@ fn merged_geometry_is_valid_without_sliver_holes() {
         let slivers: Vec<f64> = pairwise
             .0
             .iter()
-            .flat_map(|p| p.interiors())
+            .flat_map(geo_types::Polygon::interiors)
             .map(|h| geo_types::Polygon::new(h.clone(), vec![]).unsigned_area())
             .collect();
         let unary = geo::unary_union(members.iter().map(|m| &source[m].geometry));

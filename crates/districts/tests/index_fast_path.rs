@@ -3,7 +3,7 @@
 //! boundaries: 200k uniform random points in the layer's bbox, plus 100k points within a few
 //! metres of a vertex (where the mixed-cell path is taken), and every 7th vertex exactly.
 
-mod common;
+use crate::common;
 
 use districts::Wgs84;
 use districts::index::DistrictIndex;

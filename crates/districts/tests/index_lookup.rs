@@ -1,7 +1,7 @@
 //! DistrictIndex on the real boundary files: interior points, borders, holes, sea, and a
 //! brute-force comparison with geo's `Contains`.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -1,25 +1,13 @@
 //! Reading the real indicator tables: every catalogued source parses, markers are missing
 //! (never zero), thousands separators and BOMs are handled, periods get their labels.
 
-use std::path::PathBuf;
+use test_support::data_dir;
 
 use districts::catalog::Catalog;
 use districts::indicators::{IndicatorTable, TableValues, read_all, read_lookup, read_table};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
-
 fn catalog() -> Catalog {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../boundaries/catalog.toml"
-    ));
-    Catalog::load(&path, &data_dir()).unwrap_or_else(|e| panic!("{e}"))
+    Catalog::load(&test_support::catalog_path(), &data_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn table(cat: &Catalog, source: &str) -> IndicatorTable {

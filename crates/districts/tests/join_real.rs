@@ -1,27 +1,15 @@
 //! Joining real tables to real boundary codes (read from the GeoJSON properties here, since the
 //! boundary loaders are a separate stage).
 
-use std::path::PathBuf;
+use test_support::data_dir;
 
 use districts::catalog::Catalog;
 use districts::indicators::{IndicatorTable, read_table};
 use districts::join::{LayerCodes, join_indicator, join_values};
 use districts::layer::PeriodValues;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
-
 fn catalog() -> Catalog {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../boundaries/catalog.toml"
-    ));
-    Catalog::load(&path, &data_dir()).unwrap_or_else(|e| panic!("{e}"))
+    Catalog::load(&test_support::catalog_path(), &data_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn table(cat: &Catalog, source: &str) -> IndicatorTable {

@@ -8,12 +8,7 @@ use districts::crs::Crs;
 use districts::load::{BoundarySpec, LoadError, load_boundaries};
 
 fn data(file: &str) -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-        .join(file)
+    test_support::data_dir().join(file)
 }
 
 /// A temporary directory removed on drop.
@@ -199,7 +194,7 @@ fn unclosed_ring_is_refused() {
     let p = dir.write("unclosed.geojson", body.as_bytes());
     match load_err(&p, &SPEC) {
         (LoadError::Geometry { feature: 0, .. }, msg) => {
-            assert!(msg.contains("(E9)") && msg.contains("not closed"), "{msg}")
+            assert!(msg.contains("(E9)") && msg.contains("not closed"), "{msg}");
         }
         (e, _) => panic!("expected a geometry error, got {e:?}"),
     }
@@ -288,7 +283,7 @@ fn coordinates_out_of_range_for_the_declared_crs() {
             assert!(
                 msg.contains("(E2)") && msg.contains("out of range"),
                 "{msg}"
-            )
+            );
         }
         (e, _) => panic!("expected a geometry error, got {e:?}"),
     }

@@ -1,17 +1,9 @@
 //! Reprojection of British National Grid against pyproj, on every GB rail station.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use test_support::data_dir;
 
 use districts::crs::{Crs, ToWgs84};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
 
 /// Great-circle distance in metres (haversine, mean Earth radius).
 fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {

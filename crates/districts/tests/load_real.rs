@@ -7,12 +7,7 @@ use districts::crs::Crs;
 use districts::load::{BoundarySpec, LoadError, LoadedBoundaries, load_boundaries};
 
 fn data(file: &str) -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-        .join(file)
+    test_support::data_dir().join(file)
 }
 
 fn load(file: &str, spec: &BoundarySpec) -> LoadedBoundaries {

@@ -1,7 +1,7 @@
 //! ZoomBands on the real boundary files: gap-free shared borders, closed rings, vertex counts
 //! and area change per band.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 

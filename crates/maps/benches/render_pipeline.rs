@@ -7,7 +7,7 @@
 //!   geometry (`Loaded::bands`, i.e. `districts::simplify::ZoomBands`) and its band R-tree, the
 //!   server's 4 px query margin, `choropleth::render::TileRenderer` + `PngEncoder`, in the peer's
 //!   style (OrRd 5 classes, 0.5 px white outline, 256 px; classes as
-//!   /work/shared/bench/prep_peers.sh; districts without a class are not drawn, as Mapnik has no
+//!   ../shared/bench/prep_peers.sh; districts without a class are not drawn, as Mapnik has no
 //!   rule for them). This is the number compared with Mapnik (`mapnik_tiles.py ... 5 10 120`).
 //! - `server_render_fn_z5_z10/{lad19_imd_score,lsoa11_imd_decile}`: the route's own
 //!   `maps::raster::render_tile` with the server's default style for the indicator
@@ -242,7 +242,7 @@ fn bench(c: &mut Criterion) {
                     bytes += peer_tile(&state, layer, classes, t, &mut r, &mut e).len();
                 }
                 black_box(bytes)
-            })
+            });
         });
     }
     g.finish();
@@ -266,7 +266,7 @@ fn bench(c: &mut Criterion) {
                         .expect("tile renders");
                 }
                 black_box(bytes)
-            })
+            });
         });
     }
     g.finish();

@@ -20,7 +20,7 @@ use tile_math::TileId;
 fn tiles(layer: &str) -> Vec<TileId> {
     let var = format!("PLACEMAP_MVT_TILES_{}", layer.to_uppercase());
     match std::env::var(&var) {
-        Ok(path) => common::parse_tiles(&std::fs::read_to_string(&path).unwrap()),
+        Ok(path) => test_support::tiles::parse_tiles(&std::fs::read_to_string(&path).unwrap()),
         Err(_) => common::peer_tiles(),
     }
 }
@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
                         .len();
                 }
                 black_box(bytes)
-            })
+            });
         });
     }
     g.finish();

@@ -32,8 +32,9 @@ pub struct ArchiveStats {
 pub struct ArchiveOptions {
     /// Indicators carried by each feature (besides code and name).
     pub indicators: Vec<String>,
-    /// Zoom range, inclusive.
+    /// Lowest zoom written.
     pub min_zoom: u8,
+    /// Highest zoom written (inclusive).
     pub max_zoom: u8,
     /// `[minLon, minLat, maxLon, maxLat]`; the layer's extent when `None`.
     pub bbox: Option<[f64; 4]>,
@@ -60,14 +61,11 @@ pub fn write_pmtiles<W: Write + Seek>(
     for id in &opts.indicators {
         state.indicator(layer, id)?;
     }
-    let [w, s, e, n] = match opts.bbox.or_else(|| crate::export::layer_bounds(layer)) {
-        Some(b) => b,
-        None => {
-            return Err(MapError::bad_request(
-                "the layer has no extent",
-                "give a bbox",
-            ));
-        }
+    let Some([w, s, e, n]) = opts.bbox.or_else(|| crate::export::layer_bounds(layer)) else {
+        return Err(MapError::bad_request(
+            "the layer has no extent",
+            "give a bbox",
+        ));
     };
     let (w, e) = (w.max(-180.0), e.min(180.0));
     let (s, n) = (s.max(-85.05), n.min(85.05));

@@ -13,7 +13,9 @@ use crate::style::StyleCache;
 /// Output format of a static map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Raster PNG.
     Png,
+    /// Vector SVG with text as text.
     Svg,
 }
 
@@ -196,7 +198,7 @@ pub fn render(
                 }
             }
         }
-        for cat in shown.categories.iter_mut() {
+        for cat in &mut shown.categories {
             cat.count = 0;
         }
         for (_, f) in style.fills.iter().enumerate().filter(|(i, _)| drawn(*i)) {

@@ -237,14 +237,14 @@ pub fn add_derived(
     for o in &outcomes {
         match &o.skipped {
             None => {
-                tracing::info!(layer = %o.layer, indicator = %o.id, matched = o.matched, districts = o.districts, ms = o.millis, "derived indicator added")
+                tracing::info!(layer = %o.layer, indicator = %o.id, matched = o.matched, districts = o.districts, ms = o.millis, "derived indicator added");
             }
             // Expected when a command loads only some layers.
             Some(why) if o.layer_not_loaded => {
-                tracing::info!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped")
+                tracing::info!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped");
             }
             Some(why) => {
-                tracing::warn!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped")
+                tracing::warn!(layer = %o.layer, indicator = %o.id, %why, "derived indicator skipped");
             }
         }
     }

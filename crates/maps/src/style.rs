@@ -1,7 +1,7 @@
 //! Turning [`StyleOptions`] (`scheme`, `k`, `breaks`, `palette`, `reverse`, `highlight`,
-//! `year`, `change`, `change_kind`, `midpoint`, `bivariate`) into a [`ResolvedStyle`]: the
+//! `year`, `change`, `change_kind`, `midpoint`, `bivariate`) into a [`ResolvedStyle`](crate::style::ResolvedStyle): the
 //! classification and one fill per district. Resolved once per distinct style and cached
-//! ([`StyleCache`]), so a tile request only looks fills up.
+//! ([`StyleCache`](crate::style::StyleCache)), so a tile request only looks fills up.
 
 use std::sync::Arc;
 
@@ -27,10 +27,15 @@ pub enum ChangeKind {
 /// What a map shows: one period, or the change between two.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Showing {
+    /// The values of one period (its label).
     Period(String),
+    /// The change from one period to another.
     Change {
+        /// Label of the earlier period.
         from: String,
+        /// Label of the later period.
         to: String,
+        /// Difference or percentage change.
         kind: ChangeKind,
     },
 }
@@ -57,8 +62,11 @@ impl Showing {
 /// A colour class of a categorical map.
 #[derive(Clone, Debug)]
 pub struct Category {
+    /// The category's label as shown in the legend.
     pub label: String,
+    /// Its fill colour.
     pub color: Rgba,
+    /// How many districts fall in it.
     pub count: usize,
 }
 
@@ -67,8 +75,11 @@ pub struct Category {
 pub struct ResolvedStyle {
     /// Canonical text of the style (part of tile cache keys and ETags).
     pub key: String,
+    /// Layer id.
     pub layer: String,
+    /// Indicator id.
     pub indicator: String,
+    /// The period or change drawn.
     pub showing: Showing,
     /// Numeric classification (None for categorical indicators).
     pub classification: Option<Classification>,
@@ -216,8 +227,8 @@ fn build(
                 ));
             };
             let kind = match q.change_kind.as_deref() {
-                None | Some("diff") | Some("difference") => ChangeKind::Difference,
-                Some("pct") | Some("percent") => ChangeKind::Percent,
+                None | Some("diff" | "difference") => ChangeKind::Difference,
+                Some("pct" | "percent") => ChangeKind::Percent,
                 Some(other) => {
                     return Err(MapError::bad_request(
                         format!("change_kind={other:?} is not known"),
@@ -306,7 +317,7 @@ fn build(
         Some(k) => k,
         None => hint_style
             .k
-            .or(hint_style.breaks.as_ref().map(|b| b.len()))
+            .or(hint_style.breaks.as_ref().map(std::vec::Vec::len))
             .unwrap_or(5),
     };
     let midpoint = match q.midpoint.as_deref() {
@@ -470,7 +481,11 @@ fn build_categorical(
             ),
         ));
     };
-    let mut names: Vec<&str> = labels.iter().flatten().map(|s| s.as_str()).collect();
+    let mut names: Vec<&str> = labels
+        .iter()
+        .flatten()
+        .map(std::string::String::as_str)
+        .collect();
     names.sort_unstable();
     names.dedup();
     let palette_name = q.palette.clone().unwrap_or_else(|| "categorical".into());

@@ -19,7 +19,9 @@ pub enum Origin {
 /// A resolved data directory and how it was chosen.
 #[derive(Clone, Debug)]
 pub struct DataDir {
+    /// The directory.
     pub path: PathBuf,
+    /// Where the choice came from (flag, environment, default).
     pub origin: Origin,
 }
 

@@ -26,10 +26,12 @@ pub struct Cli {
     /// Logs as JSON lines (for log collectors) instead of text.
     #[arg(long, global = true)]
     pub log_json: bool,
+    #[allow(missing_docs)] // a doc comment here would become clap help text
     #[command(subcommand)]
     pub command: Command,
 }
 
+#[allow(missing_docs)] // each variant's doc comment is its help text
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve tiles, legends, GeoJSON, lookups, static and interactive maps over HTTP.
@@ -59,10 +61,15 @@ fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(if cli.quiet { "warn" } else { "info" })
     });
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if cli.log_json {
+        // One JSON object per line (timestamp, level, target, fields), for log collectors.
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {

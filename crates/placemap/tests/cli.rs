@@ -6,7 +6,7 @@ use std::process::Command;
 fn placemap() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_placemap"));
     // Run from the repository root, as `make run` does, with the default data directory.
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    c.current_dir(test_support::repo_root());
     c.env_remove("PLACEMAP_DATA");
     c.arg("--quiet");
     c
@@ -46,10 +46,9 @@ fn lookup_one_point_prints_json_with_indicators() {
 
 #[test]
 fn lookup_points_joins_rail_stations_in_bng() {
-    let data = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/naptan_rail_references_2016.csv"
-    );
+    // The CLI runs with the default data directory (PLACEMAP_DATA removed), so the file too.
+    let data = test_support::repo_root().join("../shared/data/naptan_rail_references_2016.csv");
+    let data = data.to_str().expect("UTF-8 path");
     let (code, out, err) = run(&[
         "lookup",
         "--layer",
@@ -118,7 +117,7 @@ fn join_report_and_strict_mode() {
 #[test]
 fn says_which_data_directory_and_fails_clearly_without_one() {
     let out = Command::new(env!("CARGO_BIN_EXE_placemap"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .current_dir(test_support::repo_root())
         .args(["layers"])
         .env_remove("PLACEMAP_DATA")
         .output()
@@ -307,4 +306,54 @@ fn tiles_writes_a_pmtiles_archive() {
     assert!(err.contains("zoom"), "{err}");
     assert!(!out.exists(), "no archive left behind");
     assert!(!out.with_extension("pmtiles.partial").exists());
+}
+
+/// `placemap` on the toy fixtures of `test-support`, logging at info level.
+fn toy_render_logs(extra: &[&str]) -> String {
+    let dir = test_support::fixtures_dir();
+    let out = std::env::temp_dir().join(format!("placemap-log-{}.png", std::process::id()));
+    let res = Command::new(env!("CARGO_BIN_EXE_placemap"))
+        .env("RUST_LOG", "info")
+        .arg("--data")
+        .arg(&dir)
+        .arg("--catalog")
+        .arg(dir.join("toy_catalog.toml"))
+        .args(extra)
+        .args([
+            "render",
+            "--layer",
+            "toy",
+            "--indicator",
+            "toy_score",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("placemap runs");
+    let _ = std::fs::remove_file(&out);
+    let err = String::from_utf8_lossy(&res.stderr).into_owned();
+    assert!(res.status.success(), "{err}");
+    err
+}
+
+#[test]
+fn log_json_writes_one_json_object_per_log_line() {
+    let text = toy_render_logs(&[]);
+    assert!(
+        text.lines().any(|l| l.contains("INFO")) && !text.trim_start().starts_with('{'),
+        "text logs by default: {text}"
+    );
+    let json = toy_render_logs(&["--log-json"]);
+    // `placemap: ...` lines are the command's own notes to the user, not logs.
+    let lines: Vec<&str> = json
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("placemap: "))
+        .collect();
+    assert!(lines.iter().any(|l| l.contains("layer loaded")), "{json}");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert_eq!(v["level"], "INFO", "{line}");
+        assert!(v["fields"].is_object(), "{line}");
+    }
 }

@@ -5,7 +5,7 @@ use std::process::Command;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_placemap"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .current_dir(test_support::repo_root())
         .env_remove("PLACEMAP_DATA")
         .arg("--quiet")
         .args(args)

@@ -46,9 +46,13 @@ pub fn mercator_to_lonlat(x: f64, y: f64) -> (f64, f64) {
 /// An axis-aligned box (min x, min y, max x, max y), in whatever units the caller names.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bounds {
+    /// Smallest x (the west edge in lon/lat or Mercator).
     pub min_x: f64,
+    /// Smallest y (south).
     pub min_y: f64,
+    /// Largest x (east).
     pub max_x: f64,
+    /// Largest y (north).
     pub max_y: f64,
 }
 
@@ -74,8 +78,10 @@ impl Bounds {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TileError {
     /// Zoom beyond what is served.
+    #[allow(missing_docs)] // the fields are the zoom asked for and the deepest served
     ZoomTooDeep { z: u8, max: u8 },
     /// x or y not below 2^z.
+    #[allow(missing_docs)] // the fields are the tile asked for
     OutOfRange { z: u8, x: u32, y: u32 },
 }
 
@@ -101,8 +107,11 @@ impl std::error::Error for TileError {}
 /// An XYZ (Google/OSM scheme, y down from the north) tile address, checked on construction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TileId {
+    /// Zoom level.
     pub z: u8,
+    /// Column, 0 at the west (antimeridian).
     pub x: u32,
+    /// Row, 0 at the north (XYZ scheme).
     pub y: u32,
 }
 

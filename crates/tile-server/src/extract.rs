@@ -1,4 +1,4 @@
-//! Typed options from the query string: [`Options`] reads any [`OptionSet`] of the `maps` crate,
+//! Typed options from the query string: [`Options`](crate::extract::Options) reads any [`OptionSet`](maps::options::OptionSet) of the `maps` crate,
 //! so an unknown option or a bad value is a 400 in the one JSON error shape, listing the valid
 //! options, and handlers receive checked values.
 

@@ -39,7 +39,7 @@ pub fn parse_bbox(raw: &str) -> Result<[f64; 4], ApiError> {
 pub fn reject_unknown(q: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
     let mut unknown: Vec<&str> = q
         .keys()
-        .map(|k| k.as_str())
+        .map(std::string::String::as_str)
         .filter(|k| !known.contains(k))
         .collect();
     if unknown.is_empty() {

@@ -3,18 +3,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+pub use test_support::data_dir;
 
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
-
-/// The data directory: `$PLACEMAP_DATA`, else `<workspace>/../shared/data`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
 
 /// Rows of a CSV (BOM stripped) as header -> value maps.
 pub fn read_csv(name: &str) -> Vec<HashMap<String, String>> {

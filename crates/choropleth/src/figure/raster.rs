@@ -281,8 +281,8 @@ mod tests {
     fn hatch_has_both_greys() {
         let p = hatch_pixmap(1.0).expect("hatch");
         assert_eq!(p.width(), 6);
-        let line = p.pixel(0, 0).map(|c| c.red());
-        let bg = p.pixel(2, 0).map(|c| c.red());
+        let line = p.pixel(0, 0).map(tiny_skia::PremultipliedColorU8::red);
+        let bg = p.pixel(2, 0).map(tiny_skia::PremultipliedColorU8::red);
         assert_eq!(line, Some(NO_DATA_STYLE.hatch.r));
         assert_eq!(bg, Some(NO_DATA_STYLE.fill.r));
         assert_eq!(hatch_pixmap(3.0).map(|p| p.width()), Some(18));

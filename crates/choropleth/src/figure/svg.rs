@@ -11,7 +11,7 @@ use geo_types::LineString;
 
 use super::layout::{INSET_LABEL, LABEL_SIZE, MapView, TextLine, inset_label_baseline};
 use super::{Figure, Fill, Prepared, Rect, Rgba};
-use crate::legend::FONT_FAMILY;
+use crate::legend::{FONT_FAMILY, escape_xml as escape};
 use crate::palette::NO_DATA_STYLE;
 
 /// Which part of the figure to write.
@@ -404,24 +404,6 @@ fn hex(c: Rgba) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
-/// Escapes text for XML content and attribute values; drops control characters (not allowed in
-/// XML 1.0).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,10 +416,5 @@ mod tests {
             s.push(',');
         }
         assert_eq!(s, "0,.5,-.5,3,-1.2,123.4,");
-    }
-
-    #[test]
-    fn escaping() {
-        assert_eq!(escape("a<b & 'c'\u{1}"), "a&lt;b &amp; &apos;c&apos;");
     }
 }

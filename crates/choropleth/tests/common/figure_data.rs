@@ -5,7 +5,8 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+pub use test_support::data_dir;
 
 use choropleth::classify::{Scheme, classify};
 use choropleth::figure::{Fill, MapDistrict, Rgba};
@@ -15,14 +16,6 @@ use geo::BoundingRect;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 use tile_math::Bounds;
-
-/// The shared data directory: `PLACEMAP_DATA`, else `shared/data` beside the workspace.
-pub fn data_dir() -> PathBuf {
-    match std::env::var_os("PLACEMAP_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
-    }
-}
 
 /// One boundary: code, name, LAD 2019 code (its own for a LAD) and Web Mercator geometry.
 pub struct Area {

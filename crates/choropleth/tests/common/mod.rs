@@ -4,18 +4,11 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+pub use test_support::data_dir;
 
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
-
-/// The shared data directory: `PLACEMAP_DATA`, else `shared/data` beside the workspace.
-pub fn data_dir() -> PathBuf {
-    match std::env::var_os("PLACEMAP_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
-    }
-}
 
 /// One boundary: its code and Web Mercator geometry.
 pub struct District {

@@ -269,14 +269,13 @@ impl IndicatorSpec {
     /// The metadata a joined layer keeps for this indicator, with the source's credits.
     ///
     /// ```
-    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
-    /// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
-    /// # if !std::path::Path::new(dir).exists() { return; }
-    /// let catalog = districts::catalog::Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
-    /// let (source, spec) = catalog.indicator("imd_score").unwrap();
+    /// # let dir = test_support::fixtures_dir();
+    /// # let cat = dir.join("toy_catalog.toml");
+    /// let catalog = districts::catalog::Catalog::load(&cat, &dir).unwrap();
+    /// let (source, spec) = catalog.indicator("toy_score").unwrap();
     /// let meta = spec.to_meta(source);
-    /// assert_eq!(meta.file, "imd2019_lad_summaries_file10.csv");
-    /// assert!(meta.provenance.attribution.contains("English Indices of Deprivation 2019"));
+    /// assert_eq!(meta.file, "toy_indicators.csv");
+    /// assert!(meta.provenance.attribution.contains("placemap's tests"));
     /// ```
     pub fn to_meta(&self, source: &SourceSpec) -> IndicatorMeta {
         IndicatorMeta {
@@ -476,12 +475,11 @@ impl Catalog {
     /// following derived indicators built on other derived ones.
     ///
     /// ```
-    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
-    /// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
-    /// # if !std::path::Path::new(dir).exists() { return; }
-    /// let c = districts::catalog::Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
-    /// assert_eq!(c.layers_for("lad19", Some(&["imd_score".into()])), ["lad19"]);
-    /// assert_eq!(c.layers_for("lad19", Some(&["imd_rank_pop_weighted".into()])), ["lad19", "lsoa11"]);
+    /// # let dir = test_support::fixtures_dir();
+    /// # let cat = dir.join("toy_catalog.toml");
+    /// let c = districts::catalog::Catalog::load(&cat, &dir).unwrap();
+    /// assert_eq!(c.layers_for("toy", Some(&["toy_score".into()])), ["toy"]);
+    /// assert_eq!(c.layers_for("toy_region", Some(&["toy_score_mean".into()])), ["toy_region", "toy"]);
     /// ```
     pub fn layers_for(&self, layer: &str, indicators: Option<&[String]>) -> Vec<String> {
         let mut layers = vec![layer.to_string()];

@@ -403,7 +403,7 @@ fn split_edges(
             on_edge.sort_by(|x, y| x.0.total_cmp(&y.0));
             stats.split_points += on_edge.len();
             let mut from = a;
-            for &(_, w) in on_edge.iter() {
+            for &(_, w) in &on_edge {
                 edges.push((from, w));
                 from = w;
             }

@@ -256,15 +256,15 @@ impl Accumulator {
 /// Reads every indicator of one source.
 ///
 /// ```
-/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
-/// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
-/// # if !std::path::Path::new(dir).exists() { return; }
+/// # let dir = test_support::fixtures_dir();
+/// # let cat = dir.join("toy_catalog.toml");
 /// use districts::{catalog::Catalog, indicators::read_table};
-/// let catalog = Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
-/// let table = read_table(&catalog, catalog.source("imd2019_file10").unwrap()).unwrap();
-/// let score = table.indicator("imd_score").unwrap();
-/// assert_eq!(score.periods[0].label, "2019");
-/// assert_eq!(score.periods[0].values.len(), 317);
+/// let catalog = Catalog::load(&cat, &dir).unwrap();
+/// let table = read_table(&catalog, catalog.source("toy_stats").unwrap()).unwrap();
+/// let score = table.indicator("toy_score").unwrap();
+/// assert_eq!(score.periods[0].label, "2026");
+/// // Every row, the code without a district (E09000999) included; joining reports it.
+/// assert_eq!(score.periods[0].values.len(), 4);
 /// ```
 pub fn read_table(catalog: &Catalog, source: &SourceSpec) -> Result<IndicatorTable, TableError> {
     let text = read_text(&source.path, source.encoding)?;
@@ -390,7 +390,7 @@ fn read_table_text(
     }
     let labellers = labellers
         .into_iter()
-        .map(|l| l.transpose())
+        .map(std::option::Option::transpose)
         .collect::<Result<Vec<_>, _>>()?;
 
     let mut codes = Codes::default();
@@ -405,7 +405,7 @@ fn read_table_text(
             Err(e) => return Err(csv_error(path, e)),
         }
         rows += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(csv::Position::line).unwrap_or(0);
         if !passes(&record, &source_filters) {
             continue;
         }
@@ -535,13 +535,12 @@ fn read_cell(
 /// Reads a lookup table. A repeated key keeps its first row.
 ///
 /// ```
-/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
-/// # let cat = concat!(env!("CARGO_MANIFEST_DIR"), "/../../boundaries/catalog.toml");
-/// # if !std::path::Path::new(dir).exists() { return; }
+/// # let dir = test_support::fixtures_dir();
+/// # let cat = dir.join("toy_catalog.toml");
 /// use districts::{catalog::Catalog, indicators::read_lookup};
-/// let catalog = Catalog::load(cat.as_ref(), dir.as_ref()).unwrap();
-/// let lookup = read_lookup(catalog.lookup("lsoa11_msoa11_lad17").unwrap()).unwrap();
-/// assert_eq!(lookup.get("E01000001", "MSOA11CD"), Some("E02000001"));
+/// let catalog = Catalog::load(&cat, &dir).unwrap();
+/// let lookup = read_lookup(catalog.lookup("toy_regions_lookup").unwrap()).unwrap();
+/// assert_eq!(lookup.get("E09000903", "rgncd"), Some("E12000901"));
 /// ```
 pub fn read_lookup(spec: &LookupSpec) -> Result<LookupTable, TableError> {
     let path = spec.path.as_path();

@@ -101,13 +101,13 @@ pub struct LoadedBoundaries {
 /// Loads a boundary file, choosing the reader by extension: `.geojson`/`.json`, `.shp`,
 /// `.topojson`.
 ///
-/// ```no_run
+/// ```
 /// use districts::load::{load_boundaries, BoundarySpec};
-/// let lad = load_boundaries(
-///     "../shared/data/lad_2019_uk_generalised_wgs84.geojson".as_ref(),
-///     &BoundarySpec::new("lad19cd", "lad19nm"),
+/// let toy = load_boundaries(
+///     &test_support::fixtures_dir().join("toy_districts.geojson"),
+///     &BoundarySpec::new("toycd", "toynm"),
 /// )?;
-/// assert_eq!(lad.features.len(), 382);
+/// assert_eq!(toy.features.len(), 4);
 /// # Ok::<(), districts::load::LoadError>(())
 /// ```
 pub fn load_boundaries(path: &Path, spec: &BoundarySpec) -> Result<LoadedBoundaries, LoadError> {
@@ -199,7 +199,7 @@ pub(crate) fn finish(
             }
         };
         let mut mp = check_polygons(polygons, source_crs, &mut |note| {
-            notes.push(format!("{file}: feature {index} ({code}): {note}"))
+            notes.push(format!("{file}: feature {index} ({code}): {note}"));
         })
         .map_err(&geometry_error)?;
         for note in nested_shells(&mp) {

@@ -13,7 +13,7 @@
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
-use geo::{BoundingRect, CoordinatePosition};
+use geo::CoordinatePosition;
 use geo_types::{Coord, LineString, Polygon};
 use shapefile::dbase::{self, FieldValue, Record};
 use shapefile::{PolygonRing, Shape, ShapeReader};
@@ -301,7 +301,10 @@ fn assign_holes(rings: Vec<(bool, Vec<Coord<f64>>)>) -> Vec<Vec<Vec<Coord<f64>>>
         .filter(|(outer, _)| *outer)
         .map(|(_, r)| Polygon::new(LineString(r.clone()), vec![]))
         .collect();
-    let boxes: Vec<_> = shells.iter().map(|s| s.bounding_rect()).collect();
+    let boxes: Vec<_> = shells
+        .iter()
+        .map(geo::BoundingRect::bounding_rect)
+        .collect();
     let mut polygons: Vec<Vec<Vec<Coord<f64>>>> = Vec::with_capacity(shells.len());
     let mut holes: Vec<Vec<Vec<Coord<f64>>>> = vec![Vec::new(); shells.len()];
     let mut orphans = Vec::new();

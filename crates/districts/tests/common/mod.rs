@@ -2,19 +2,10 @@
 //! elsewhere; the index and simplification tests only need codes and multipolygons).
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+pub use test_support::data_dir;
 
 use districts::Wgs84;
 use geo_types::MultiPolygon;
-
-/// The data directory: `PLACEMAP_DATA` if set, else `<workspace>/../shared/data`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("PLACEMAP_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
 
 /// Reads `file` from the data directory as (code, geometry) in file order; the code comes from
 /// the property `code_field`. Panics with the file and feature on anything unexpected (tests only).

@@ -67,7 +67,7 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
     // Rendering runs on blocking threads, each with its own reusable renderer and encoder: keep
     // that pool to a few threads per core so memory stays flat under load.
     let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
+        .map(std::num::NonZero::get)
         .unwrap_or(2);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

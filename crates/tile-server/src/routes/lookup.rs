@@ -198,7 +198,7 @@ pub async fn lookup_many(
         ));
     }
     let state2 = state.clone();
-    let format_csv = match q.get("format").map(|s| s.as_str()) {
+    let format_csv = match q.get("format").map(std::string::String::as_str) {
         Some("csv") => true,
         Some("json") | None => false,
         Some(other) => {

@@ -150,10 +150,11 @@ pub async fn tilejson(
     let ind = state.indicator(layer, indicator_id)?;
     let style = state.maps.styles.resolve(layer, ind, &opts)?;
     let bounds = json!(maps::export::layer_bounds(layer));
-    let center = match bounds
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_f64()).collect::<Vec<_>>())
-    {
+    let center = match bounds.as_array().map(|a| {
+        a.iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect::<Vec<_>>()
+    }) {
         Some(b) if b.len() == 4 => json!([(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 6]),
         _ => Value::Null,
     };

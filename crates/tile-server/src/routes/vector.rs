@@ -74,7 +74,7 @@ pub async fn tile(
             state.metrics.tile_cache_misses.inc();
             let st = state.clone();
             let layer_id = layer_id.clone();
-            let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            let ids: Vec<String> = ids.iter().map(std::string::ToString::to_string).collect();
             let b = tokio::task::spawn_blocking(move || encode(&st.maps, &layer_id, &ids, tile))
                 .await
                 .map_err(ApiError::internal)??;

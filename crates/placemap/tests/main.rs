@@ -1,0 +1,13 @@
+//! The integration tests of `placemap`, built as one test binary (`autotests = false` in
+//! Cargo.toml): every other file here is a module of it. Add a new file with a `mod` line below;
+//! `every_test_file_is_a_module` fails if one is missing.
+
+mod cli;
+mod cli_analysis;
+
+#[test]
+fn every_test_file_is_a_module() {
+    test_support::assert_test_modules_declared(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
+    );
+}

@@ -1,0 +1,20 @@
+//! The integration tests of `placemap-e2e`, built as one test binary (`autotests = false` in
+//! Cargo.toml): every other file here is a module of it. Add a new file with a `mod` line below;
+//! `every_test_file_is_a_module` fails if one is missing.
+
+mod derived;
+mod geometry;
+mod golden;
+mod ogc;
+mod server;
+mod socket;
+mod staticmaps;
+mod stats;
+mod vector;
+
+#[test]
+fn every_test_file_is_a_module() {
+    test_support::assert_test_modules_declared(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
+    );
+}
