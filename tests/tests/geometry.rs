@@ -69,7 +69,7 @@ fn every_lsoa_falls_in_the_lad_the_imd_file_names() {
         .collect();
     assert_eq!(lad_of.len(), 32_844);
     let mut wrong = Vec::new();
-    for d in &lsoa.districts {
+    for d in lsoa.districts.iter() {
         let want = lad_of.get(&d.code).expect("every LSOA is in File 1");
         let p = d.wgs84.0.interior_point().expect("interior point");
         let got = lad19
