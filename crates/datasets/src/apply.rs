@@ -163,3 +163,22 @@ pub fn apply(base: &Loaded, versions: &[StoredVersion], generation: u64) -> Load
     }
     base.with_indicators(extra, &format!("d{generation}"))
 }
+
+/// `loaded` plus the datasets stored in `state_dir` for its layers (unchanged when there is
+/// no database there yet): how the CLI's `render` and `export` see uploaded datasets.
+pub fn with_stored(loaded: Loaded, state_dir: &std::path::Path) -> crate::Result<Loaded> {
+    if !state_dir.join(crate::sqlite::DB_FILE).exists() {
+        return Ok(loaded);
+    }
+    let store = crate::sqlite::SqliteStore::open(state_dir)?;
+    use crate::store::DatasetStore;
+    let versions: Vec<StoredVersion> = store
+        .live_versions()?
+        .into_iter()
+        .filter(|v| loaded.atlas.layer(&v.layer).is_some())
+        .collect();
+    if versions.is_empty() {
+        return Ok(loaded);
+    }
+    Ok(apply(&loaded, &versions, store.generation()?))
+}

@@ -15,7 +15,7 @@ pub mod table;
 
 use serde_json::{Value, json};
 
-pub use apply::{apply, known_layers};
+pub use apply::{apply, known_layers, with_stored};
 pub use detect::{Detection, KnownLayer};
 pub use error::{DatasetError, ErrorKind, Result};
 pub use join::{JoinSummary, Joined};
