@@ -121,6 +121,8 @@ pub fn read_grid(
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let raw = text.as_bytes();
+    let (mut line_no, mut counted_to) = (1u64, 0usize);
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
@@ -129,7 +131,20 @@ pub fn read_grid(
                 "check the quoting on that line",
             )
         })?;
-        let line = rec.position().map_or(rows.len() as u64 + 1, |p| p.line());
+        // Lines counted from byte offsets: the csv crate skips blank lines in its own count.
+        let mut byte = rec.position().map_or(counted_to, |p| p.byte() as usize);
+        // A record may start at the `\n` of the previous CRLF (or at blank lines it skips).
+        while raw.get(byte).is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            byte += 1;
+        }
+        if byte > counted_to {
+            line_no += raw[counted_to..byte.min(raw.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            counted_to = byte.min(raw.len());
+        }
+        let line = line_no;
         check_shape(name, rows.len() + 1, rec.len(), limits)?;
         rows.push(Row {
             line,
@@ -278,5 +293,19 @@ fn cell_text(d: &Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_lines_count_blank_lines_and_crlf() -> Result<()> {
+        let text = "\u{feff}Title\r\nSource\r\n\r\nCode,V\r\nE06000001,1\r\n";
+        let g = read_grid(text.as_bytes(), "t.csv", None, None, &Limits::default())?;
+        let lines: Vec<u64> = g.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![1, 2, 4, 5]);
+        Ok(())
     }
 }

@@ -22,7 +22,13 @@ pub struct Cli {
     pub catalog: Option<PathBuf>,
     /// State directory holding uploaded datasets (placemap.sqlite), shared by `serve` and the
     /// other commands.
-    #[arg(long, global = true, value_name = "DIR", env = "PLACEMAP_STATE", default_value = "state")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "PLACEMAP_STATE",
+        default_value = "state"
+    )]
     pub state: PathBuf,
     /// Quieter output (no progress bars).
     #[arg(long, short, global = true)]

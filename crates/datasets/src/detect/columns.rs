@@ -120,7 +120,9 @@ pub fn classify(
             .filter(|s| matches!(parse_number(s), Ok(Some(_))))
             .count();
         let readable = filled.iter().filter(|s| parse_number(s).is_ok()).count();
-        if numeric > 0 && readable * 10 >= filled.len() * 9 {
+        // A period column of markers only (a year not published) is still a period.
+        let period_named = frame.header.is_some() && header_period(&header).is_some();
+        if (numeric > 0 || period_named) && readable * 10 >= filled.len() * 9 {
             value_columns.push(c);
             continue;
         }

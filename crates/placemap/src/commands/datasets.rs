@@ -18,13 +18,9 @@ pub enum DatasetsCommand {
     /// List the datasets.
     List,
     /// A dataset's metadata, versions and latest join report (JSON).
-    Show {
-        id: String,
-    },
+    Show { id: String },
     /// Delete a dataset (its maps stop being served).
-    Delete {
-        id: String,
-    },
+    Delete { id: String },
 }
 
 #[derive(Args, Debug)]
