@@ -43,6 +43,8 @@ fn serve(state: &Path) -> Server {
             break a.to_string();
         }
     };
+    // Keep reading: a closed pipe would make the server's later prints fail.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
     Server { child, addr }
 }
 
