@@ -15,7 +15,7 @@ fn lad21_bng_and_lad19_wgs84_agree_on_unchanged_districts() {
     let lad21 = st.maps.atlas.layer("lad21").expect("lad21");
     let (mut same, mut checked) = (0, 0);
     let mut differ = Vec::new();
-    for d in &lad21.districts {
+    for d in lad21.districts.iter() {
         if lad19.position(&d.code).is_none() {
             continue; // a new code (e.g. Buckinghamshire, Northamptonshire): not comparable
         }
@@ -69,7 +69,7 @@ fn every_lsoa_falls_in_the_lad_the_imd_file_names() {
         .collect();
     assert_eq!(lad_of.len(), 32_844);
     let mut wrong = Vec::new();
-    for d in &lsoa.districts {
+    for d in lsoa.districts.iter() {
         let want = lad_of.get(&d.code).expect("every LSOA is in File 1");
         let p = d.wgs84.0.interior_point().expect("interior point");
         let got = lad19

@@ -70,7 +70,7 @@ fn describe(catalog: &Catalog, only: &[String]) {
         let geoms: Vec<districts::Wgs84> =
             layer.districts.iter().map(|d| d.wgs84.clone()).collect();
         let t = Instant::now();
-        layer.index = districts::index::DistrictIndex::build(&geoms);
+        layer.index = std::sync::Arc::new(districts::index::DistrictIndex::build(&geoms));
         let index = t.elapsed();
         println!(
             "stage {id}: load_districts (read, reproject, project, index) {:.0} ms; index build again alone {:.0} ms",

@@ -2,6 +2,7 @@
 //! once at start-up and read-only afterwards (shared behind an `Arc` by the server).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::catalog::LayerMeta;
 use crate::geometry::{Mercator, Wgs84};
@@ -10,16 +11,17 @@ use crate::model::{District, Indicator};
 // At its old path: the server, the CLI and the end-to-end tests name it `districts::layer::PeriodValues`.
 pub use crate::model::PeriodValues;
 
-/// A boundary layer with its districts, indicators and spatial index.
-#[derive(Debug)]
+/// A boundary layer with its districts, indicators and spatial index. Geometry and index sit
+/// behind `Arc`s so a clone that adds indicators (an uploaded dataset) copies no polygons.
+#[derive(Clone, Debug)]
 pub struct Layer {
     pub meta: LayerMeta,
-    pub districts: Vec<District>,
+    pub districts: Arc<Vec<District>>,
     pub indicators: Vec<Indicator>,
-    pub index: DistrictIndex,
+    pub index: Arc<DistrictIndex>,
     /// What loading noticed and handled (repaired rings, dropped slivers...), for the log and report.
     pub load_notes: Vec<String>,
-    by_code: HashMap<String, usize>,
+    by_code: Arc<HashMap<String, usize>>,
 }
 
 impl Layer {
@@ -38,11 +40,11 @@ impl Layer {
             .collect();
         Layer {
             meta,
-            districts,
+            districts: Arc::new(districts),
             indicators,
-            index,
+            index: Arc::new(index),
             load_notes,
-            by_code,
+            by_code: Arc::new(by_code),
         }
     }
 

@@ -15,7 +15,7 @@ use crate::options::{ExportOptions, Periods, parse_list};
 /// `[minLon, minLat, maxLon, maxLat]` of a layer.
 pub fn layer_bounds(layer: &Layer) -> Option<[f64; 4]> {
     let mut b: Option<[f64; 4]> = None;
-    for d in &layer.districts {
+    for d in layer.districts.iter() {
         if let Some(r) = d.wgs84.bbox() {
             let e = b.get_or_insert([f64::MAX, f64::MAX, f64::MIN, f64::MIN]);
             e[0] = e[0].min(r.min().x);

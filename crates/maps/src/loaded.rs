@@ -58,14 +58,16 @@ impl Default for LoadOptions {
 pub struct Loaded {
     /// The layers with their joined indicators (derived ones included).
     pub atlas: Atlas,
-    /// The catalogue's lookup tables (LSOA -> MSOA -> LAD -> region...), for analyses.
-    pub lookups: Vec<LookupTable>,
+    /// The catalogue's lookup tables (LSOA -> MSOA -> LAD -> region...), for analyses
+    /// (shared with copies made by [`Loaded::with_indicators`]).
+    pub lookups: Arc<Vec<LookupTable>>,
     /// Changes whenever the loaded data changes; part of every ETag.
     pub data_version: String,
     /// Deepest zoom served or written.
     pub max_zoom: u8,
-    /// Per-layer simplified geometry with per-band R-trees, built once (eagerly or on first use).
-    bands: HashMap<String, OnceLock<ZoomBands>>,
+    /// Per-layer simplified geometry with per-band R-trees, built once (eagerly or on first
+    /// use) and shared with copies made by [`Loaded::with_indicators`].
+    bands: HashMap<String, Arc<OnceLock<ZoomBands>>>,
     /// Resolved styles.
     pub styles: StyleCache,
     /// Ranks of one indicator period (1 = highest value), by layer, indicator and period.
@@ -98,14 +100,14 @@ impl Loaded {
         data_version: String,
         opts: &LoadOptions,
     ) -> Loaded {
-        let bands: HashMap<String, OnceLock<ZoomBands>> = atlas
+        let bands: HashMap<String, Arc<OnceLock<ZoomBands>>> = atlas
             .layers
             .iter()
-            .map(|l| (l.meta.id.clone(), OnceLock::new()))
+            .map(|l| (l.meta.id.clone(), Arc::new(OnceLock::new())))
             .collect();
         let loaded = Loaded {
             atlas,
-            lookups,
+            lookups: Arc::new(lookups),
             data_version,
             max_zoom: opts.max_zoom,
             bands,
@@ -119,6 +121,30 @@ impl Loaded {
             });
         }
         loaded
+    }
+
+    /// A copy with more indicators (uploaded datasets: `(layer id, indicator)`, replacing any
+    /// with the same id), sharing geometry, per-zoom bands and lookups with `self`; styles and
+    /// ranks start empty since indicator values changed. `version` is appended to the data
+    /// version so ETags and cached tiles change.
+    pub fn with_indicators(&self, extra: Vec<(String, Indicator)>, version: &str) -> Loaded {
+        let mut atlas = Atlas {
+            layers: self.atlas.layers.clone(),
+        };
+        for (layer, ind) in extra {
+            if let Some(l) = atlas.layers.iter_mut().find(|l| l.meta.id == layer) {
+                l.add_indicator(ind);
+            }
+        }
+        Loaded {
+            atlas,
+            lookups: Arc::clone(&self.lookups),
+            data_version: format!("{}-{version}", self.data_version),
+            max_zoom: self.max_zoom,
+            bands: self.bands.clone(),
+            styles: StyleCache::new(256),
+            ranks: moka::sync::Cache::new(512),
+        }
     }
 
     /// The layer with this id, or a not-found error listing the valid ids.

@@ -20,6 +20,16 @@ pub struct Cli {
     /// Catalogue file (default: boundaries/catalog.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// State directory holding uploaded datasets (placemap.sqlite), shared by `serve` and the
+    /// other commands.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "PLACEMAP_STATE",
+        default_value = "state"
+    )]
+    pub state: PathBuf,
     /// Quieter output (no progress bars).
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -36,6 +46,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve tiles, legends, GeoJSON, lookups, static and interactive maps over HTTP.
     Serve(commands::serve::ServeArgs),
+    /// Uploaded datasets: add a table (its geography is detected), list, show, delete.
+    #[command(subcommand)]
+    Datasets(commands::datasets::DatasetsCommand),
     /// Which district contains a point, or a spatial join of a CSV of points.
     Lookup(commands::lookup::LookupArgs),
     /// The join report of every indicator table on a layer.

@@ -10,6 +10,8 @@ pub mod config;
 pub mod error;
 /// Typed options read from the query string (the `maps` option sets).
 pub mod extract;
+/// The current state as requests see it (swapped when datasets change).
+pub mod live;
 /// Prometheus metrics.
 pub mod metrics;
 /// Query parameter parsing with 400s that say what is wrong.
@@ -72,6 +74,13 @@ async fn not_found() -> ApiError {
 
 /// The router of every route, with compression, CORS, timeouts, body limits, tracing and metrics.
 pub fn app(state: SharedState) -> Router {
+    app_live(live::LiveState::fixed(state))
+}
+
+/// [`app`] over live state: the maps change when datasets are uploaded, and `/datasets`
+/// accepts uploads when the state has a dataset store.
+pub fn app_live(live: live::LiveState) -> Router {
+    let state = live.0.snapshot();
     let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
         CorsLayer::new().allow_origin(AllowOrigin::any())
     } else {
@@ -84,7 +93,9 @@ pub fn app(state: SharedState) -> Router {
         CorsLayer::new().allow_origin(AllowOrigin::list(origins))
     };
     let timeout = state.config.request_timeout;
-    let body_limit = state.config.max_body_bytes;
+    let upload_limit = live.0.hub.as_ref().map_or(0, |h| h.limits.max_bytes);
+    // Multipart framing adds a little to the file itself.
+    let body_limit = state.config.max_body_bytes.max(upload_limit + 64 * 1024);
     Router::new()
         .route("/health", get(routes::health::health))
         .route("/metrics", get(routes::health::metrics))
@@ -141,15 +152,26 @@ pub fn app(state: SharedState) -> Router {
             "/stats/{layer}/{indicator}/clusters",
             get(routes::stats::clusters),
         )
+        .route(
+            "/datasets",
+            get(routes::datasets::list).post(routes::datasets::create),
+        )
+        .route(
+            "/datasets/{id}",
+            get(routes::datasets::show)
+                .put(routes::datasets::update)
+                .delete(routes::datasets::delete),
+        )
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(middleware::from_fn_with_state(live.clone(), track))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(live)
 }

@@ -45,6 +45,56 @@ pub fn load_state_from(catalog: &Catalog, config: ServerConfig) -> Result<AppSta
     Ok(AppState::new(config, loaded))
 }
 
+/// Where uploaded datasets live and who may write them.
+#[derive(Clone, Debug)]
+pub struct DatasetsConfig {
+    /// State directory holding `placemap.sqlite`.
+    pub state_dir: std::path::PathBuf,
+    /// Accepted bearer tokens.
+    pub tokens: Vec<String>,
+    pub limits: datasets::Limits,
+    /// How often to look for datasets written by another process.
+    pub poll: std::time::Duration,
+}
+
+/// Why the dataset store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("datasets: {0}")]
+pub struct StoreError(#[from] pub datasets::DatasetError);
+
+/// The state plus datasets from the store in `cfg` (applied now and watched).
+pub fn live_state(
+    state: AppState,
+    cfg: DatasetsConfig,
+) -> Result<crate::live::LiveState, StoreError> {
+    let store = datasets::SqliteStore::open(&cfg.state_dir)?;
+    tracing::info!(path = %store.path().display(), "dataset store opened");
+    Ok(crate::live::LiveState::with_datasets(
+        state,
+        Arc::new(store),
+        cfg.tokens,
+        cfg.limits,
+        cfg.poll,
+    ))
+}
+
+/// Like [`run`], over live state (datasets enabled).
+pub async fn run_live(
+    live: crate::live::LiveState,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<(), StartError> {
+    let addr = live.0.snapshot().config.addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(StartError::Serve)?;
+    on_listen(local);
+    axum::serve(listener, crate::app_live(live))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartError::Serve)
+}
+
 /// Binds the configured address and serves until Ctrl-C / SIGTERM, then drains in-flight
 /// requests. `on_listen` receives the bound address (useful with port 0).
 pub async fn run(state: SharedState, on_listen: impl FnOnce(SocketAddr)) -> Result<(), StartError> {

@@ -21,10 +21,11 @@ pub const ENTRY_OVERHEAD_BYTES: usize = 1024;
 pub struct AppState {
     /// The resolved configuration.
     pub config: ServerConfig,
-    /// Layers, derived indicators, per-zoom geometry and styles.
-    pub maps: Loaded,
-    /// Request, cache and render metrics.
-    pub metrics: Metrics,
+    /// Layers, derived indicators, uploaded datasets, per-zoom geometry and styles (an `Arc`
+    /// so a new dataset version makes a new state sharing everything else).
+    pub maps: Arc<Loaded>,
+    /// Request, cache and render metrics (shared by every snapshot).
+    pub metrics: Arc<Metrics>,
     /// Encoded tiles (PNG and MVT), bounded in bytes.
     pub tiles: moka::sync::Cache<TileKey, Bytes>,
 }
@@ -48,9 +49,20 @@ impl AppState {
             .build();
         AppState {
             config,
-            maps,
-            metrics: Metrics::new(),
+            maps: Arc::new(maps),
+            metrics: Arc::new(Metrics::new()),
             tiles,
+        }
+    }
+
+    /// The same server over other maps (a new dataset version): metrics and the tile cache
+    /// are shared (tile keys include the data version, so no stale tile is served).
+    pub fn with_maps(&self, maps: Arc<Loaded>) -> AppState {
+        AppState {
+            config: self.config.clone(),
+            maps,
+            metrics: Arc::clone(&self.metrics),
+            tiles: self.tiles.clone(),
         }
     }
 

@@ -159,7 +159,7 @@ pub fn compare_on_layer(
     if req.england_only {
         values = england_only(layer, values);
         weights = weights.map(|w| england_only(layer, w));
-        for (l, d) in g.labels.iter_mut().zip(&layer.districts) {
+        for (l, d) in g.labels.iter_mut().zip(layer.districts.iter()) {
             if !d.code.starts_with('E') {
                 *l = None;
             }

@@ -144,7 +144,7 @@ pub fn numeric(
 
 /// Values of districts outside England (codes not starting with `E`) set to `None`.
 fn england_only(layer: &Layer, mut values: Vec<Option<f64>>) -> Vec<Option<f64>> {
-    for (v, d) in values.iter_mut().zip(&layer.districts) {
+    for (v, d) in values.iter_mut().zip(layer.districts.iter()) {
         if !d.code.starts_with('E') {
             *v = None;
         }

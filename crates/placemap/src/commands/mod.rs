@@ -3,6 +3,7 @@
 pub mod aggregate;
 pub mod clusters;
 pub mod compare;
+pub mod datasets;
 pub mod export;
 pub mod join;
 pub mod layers;
@@ -29,9 +30,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         data: cli.data.clone(),
         catalog: cli.catalog.clone(),
         quiet: cli.quiet,
+        state: cli.state.clone(),
     };
     match cli.command {
         Command::Serve(a) => serve::run(&ctx, a),
+        Command::Datasets(a) => datasets::run(&ctx, a),
         Command::Lookup(a) => lookup::run(&ctx, a),
         Command::Join(a) => join::run(&ctx, a),
         Command::Layers(a) => layers::run(&ctx, a),
@@ -49,6 +52,8 @@ pub struct Context_ {
     pub data: Option<std::path::PathBuf>,
     pub catalog: Option<std::path::PathBuf>,
     pub quiet: bool,
+    /// State directory of uploaded datasets.
+    pub state: std::path::PathBuf,
 }
 
 impl Context_ {
@@ -101,7 +106,7 @@ impl Context_ {
         let pb = self.spinner(format!("loading {layer}"));
         let loaded = Loaded::load(&catalog, &opts);
         pb.finish_and_clear();
-        Ok(loaded?)
+        Ok(::datasets::with_stored(loaded?, &self.state)?)
     }
 
     /// A spinner on stderr (hidden with --quiet).

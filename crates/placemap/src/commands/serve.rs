@@ -1,7 +1,6 @@
 //! `placemap serve`: the long-running tile server.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use clap::Args;
@@ -33,6 +32,52 @@ pub struct ServeArgs {
     /// Deepest zoom served.
     #[arg(long, default_value_t = 18)]
     pub max_zoom: u8,
+    /// File with upload tokens, one a line (else PLACEMAP_TOKEN; else one is made and printed).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Largest dataset upload, bytes.
+    #[arg(long, default_value_t = datasets::Limits::default().max_bytes)]
+    pub max_upload_bytes: usize,
+    /// Most rows in an uploaded table.
+    #[arg(long, default_value_t = datasets::Limits::default().max_rows)]
+    pub max_rows: usize,
+    /// Most columns in an uploaded table.
+    #[arg(long, default_value_t = datasets::Limits::default().max_columns)]
+    pub max_columns: usize,
+    /// Most datasets stored.
+    #[arg(long, default_value_t = datasets::Limits::default().max_datasets)]
+    pub max_datasets: usize,
+}
+
+/// Upload tokens: `--token-file`, else `PLACEMAP_TOKEN`, else a new random one (printed once,
+/// as Jupyter does, so `make run` works out of the box).
+fn tokens(a: &ServeArgs) -> Result<(Vec<String>, bool)> {
+    if let Some(f) = &a.token_file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| anyhow!("cannot read --token-file {}: {e}", f.display()))?;
+        let t: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        if t.is_empty() {
+            return Err(anyhow!("--token-file {} has no token", f.display()));
+        }
+        return Ok((t, false));
+    }
+    if let Ok(t) = std::env::var("PLACEMAP_TOKEN")
+        && !t.trim().is_empty()
+    {
+        return Ok((vec![t.trim().to_string()], false));
+    }
+    let mut bytes = [0u8; 24];
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| anyhow!("cannot make an upload token: {e}; set PLACEMAP_TOKEN"))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((vec![token], true))
 }
 
 pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
@@ -41,6 +86,7 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
     let catalog = resolve_catalog(ctx.catalog.clone()).map_err(|e| anyhow!(e))?;
     eprintln!("placemap: data directory {data}");
     eprintln!("placemap: catalogue {}", catalog.display());
+    let (tokens, generated) = tokens(&a)?;
     let raw = RawConfig {
         addr: a.addr,
         data_dir: data.path,
@@ -58,12 +104,32 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let state = tile_server::serve::load_state(config);
     pb.finish_and_clear();
-    let state = Arc::new(state?);
+    let state = state?;
     eprintln!(
         "placemap: loaded {} layers in {:.2} s",
         state.maps.atlas.layers.len(),
         started.elapsed().as_secs_f64()
     );
+    let limits = datasets::Limits {
+        max_bytes: a.max_upload_bytes,
+        max_rows: a.max_rows,
+        max_columns: a.max_columns,
+        max_datasets: a.max_datasets,
+    };
+    let live = tile_server::serve::live_state(
+        state,
+        tile_server::serve::DatasetsConfig {
+            state_dir: ctx.state.clone(),
+            tokens: tokens.clone(),
+            limits,
+            poll: std::time::Duration::from_secs(2),
+        },
+    )?;
+    eprintln!("placemap: datasets in {}", ctx.state.display());
+    if generated {
+        // Printed once, never logged.
+        println!("upload token (Authorization: Bearer ...): {}", tokens[0]);
+    }
     // Rendering runs on blocking threads, each with its own reusable renderer and encoder: keep
     // that pool to a few threads per core so memory stays flat under load.
     let cores = std::thread::available_parallelism()
@@ -73,7 +139,7 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .max_blocking_threads(cores * 4)
         .build()?;
-    rt.block_on(tile_server::serve::run(state, |addr| {
+    rt.block_on(tile_server::serve::run_live(live, |addr| {
         println!("listening on http://{addr}");
         println!("interactive map: http://{addr}/map/lad23/imd25_score");
     }))?;

@@ -3,6 +3,8 @@
 
 /// `/layers...`: catalogue, GeoJSON, districts.
 pub mod data;
+/// Uploaded datasets: upload, list, show, new version, delete.
+pub mod datasets;
 /// `/health`, `/metrics`.
 pub mod health;
 /// `/legend...`: legends as SVG, PNG, JSON.

@@ -1,0 +1,85 @@
+//! Detection: from a grid of cells to a [`Table`] and a report of what was found. One module
+//! per stage: the code column and header row ([`header`]), the other columns ([`columns`]),
+//! the geography ([`geography`]).
+
+pub mod columns;
+pub mod geography;
+pub mod header;
+
+use serde::Serialize;
+
+use crate::error::{DatasetError, Result};
+use crate::read::Grid;
+use crate::table::Table;
+
+pub use geography::KnownLayer;
+
+/// What detection found, reported to the user.
+#[derive(Clone, Debug, Serialize)]
+pub struct Detection {
+    /// 1-based line of the header row, if there is one.
+    pub header_row: Option<u64>,
+    /// Header (or `column N`) of the code column.
+    pub code_column: String,
+    /// Header of the name column.
+    pub name_column: Option<String>,
+    /// `wide` (one column per period or a single period) or `long` (a period column).
+    pub layout: String,
+    pub period_column: Option<String>,
+    /// Value columns found, by header.
+    pub value_columns: Vec<String>,
+    /// Columns left out, with why.
+    pub ignored_columns: Vec<String>,
+    /// Lines above the header (titles, sources).
+    pub lines_above: usize,
+    /// Lines after the last data row (notes).
+    pub notes_below: usize,
+    /// Rows between the header and the notes without a code in the code column.
+    pub rows_without_code: Vec<u64>,
+    /// The layer chosen and how every layer scored.
+    pub layer: String,
+    pub layer_scores: Vec<geography::LayerScore>,
+    /// Reading notes (encoding, sheet, formulas).
+    pub notes: Vec<String>,
+}
+
+/// Detects the table in `grid` and the layer it belongs to. `force_layer` skips the scoring.
+pub fn detect(
+    grid: &Grid,
+    layers: &[KnownLayer],
+    force_layer: Option<&str>,
+    period_default: &str,
+) -> Result<(Table, Detection)> {
+    let candidates = header::code_columns(grid);
+    if candidates.is_empty() {
+        return Err(DatasetError::bad(
+            "no column of GSS codes found",
+            "the table needs a column of area codes such as E06000001 (names alone are not matched)",
+        ));
+    }
+    let (code_col, scores) = geography::choose(grid, &candidates, layers, force_layer)?;
+    let layer = scores.first().map(|s| s.layer.clone()).unwrap_or_default();
+    let frame = header::frame(grid, code_col);
+    let cols = columns::classify(grid, &frame, code_col, period_default)?;
+    let header_name = |c: usize| header::column_name(grid, frame.header, c);
+    let detection = Detection {
+        header_row: frame.header.map(|h| grid.rows[h].line),
+        code_column: header_name(code_col),
+        name_column: cols.name_column.map(header_name),
+        layout: if cols.period_column.is_some() {
+            "long".into()
+        } else {
+            "wide".into()
+        },
+        period_column: cols.period_column.map(header_name),
+        value_columns: cols.value_columns.iter().map(|&c| header_name(c)).collect(),
+        ignored_columns: cols.ignored.clone(),
+        lines_above: frame.lines_above,
+        notes_below: frame.notes_below,
+        rows_without_code: frame.rows_without_code.clone(),
+        layer,
+        layer_scores: scores,
+        notes: grid.notes.clone(),
+    };
+    Ok((cols.table, detection))
+}

@@ -1,0 +1,83 @@
+//! Storage behind one small trait, so a shared database for several replicas can replace the
+//! SQLite file later without touching detection or the edges.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// Descriptive metadata of a dataset, as given at upload (or defaulted).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatasetMeta {
+    /// URL-safe id: lower-case letters, digits and `_`.
+    pub id: String,
+    pub title: String,
+    pub unit: String,
+    /// `higher_is_better`, `higher_is_worse` or `neutral`.
+    pub direction: String,
+    pub source: String,
+    pub licence: String,
+}
+
+/// One stored, immutable version of a dataset.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredVersion {
+    pub dataset: String,
+    pub version: u32,
+    /// Layer the table joined to.
+    pub layer: String,
+    /// Metadata as it was for this version.
+    pub meta: DatasetMeta,
+    /// The detection and join report (JSON text, as answered at upload).
+    pub report: String,
+    /// The normalised table ([`crate::table::Table`] as JSON).
+    pub table: String,
+    /// Seconds since the Unix epoch.
+    pub created: i64,
+}
+
+/// A dataset as listed: latest metadata and its versions.
+#[derive(Clone, Debug, Serialize)]
+pub struct DatasetSummary {
+    #[serde(flatten)]
+    pub meta: DatasetMeta,
+    pub created: i64,
+    pub deleted: bool,
+    /// Version numbers with their layers, oldest first.
+    pub versions: Vec<VersionInfo>,
+}
+
+/// A version as listed.
+#[derive(Clone, Debug, Serialize)]
+pub struct VersionInfo {
+    pub version: u32,
+    pub layer: String,
+    pub created: i64,
+}
+
+/// Where datasets live. Every write is one transaction: visible complete or not at all.
+pub trait DatasetStore: Send + Sync {
+    /// Stores a new version (creating the dataset on its first), returning its number.
+    /// Fails with `Gone` for a deleted id, `Conflict` past `max_datasets` or when `create_only`
+    /// and the id exists.
+    fn put_version(
+        &self,
+        meta: &DatasetMeta,
+        layer: &str,
+        report: &str,
+        table: &str,
+        create_only: bool,
+        max_datasets: usize,
+    ) -> Result<u32>;
+    /// Every dataset, deleted ones included (flagged).
+    fn list(&self) -> Result<Vec<DatasetSummary>>;
+    /// One dataset, or `None`.
+    fn get(&self, id: &str) -> Result<Option<DatasetSummary>>;
+    /// One version (the latest when `version` is `None`).
+    fn version(&self, id: &str, version: Option<u32>) -> Result<Option<StoredVersion>>;
+    /// Every version of every live dataset, for building the maps.
+    fn live_versions(&self) -> Result<Vec<StoredVersion>>;
+    /// Marks a dataset deleted; `false` if there was none (or it was already deleted).
+    fn delete(&self, id: &str) -> Result<bool>;
+    /// A number that changes whenever any process commits a write: cheap to poll.
+    fn generation(&self) -> Result<u64>;
+}

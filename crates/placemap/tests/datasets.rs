@@ -1,0 +1,381 @@
+//! Uploaded datasets end to end: the real `placemap serve` on 127.0.0.1:0 with a temporary
+//! state directory, tables shaped as people get them, restarts and SIGKILL mid-upload.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const TOKEN: &str = "test-token-123";
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(state: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_placemap"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env_remove("PLACEMAP_DATA")
+        .env("PLACEMAP_TOKEN", TOKEN)
+        .args(["--quiet", "--state"])
+        .arg(state)
+        .args(["serve", "--addr", "127.0.0.1:0", "--layers", "lad19,lad21"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("placemap serve starts");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server prints its address")
+            .expect("line");
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            break a.to_string();
+        }
+    };
+    // Keep reading: a closed pipe would make the server's later prints fail.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Server { child, addr }
+}
+
+/// One HTTP/1.1 request (Connection: close): status and body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("write");
+    s.write_all(body).expect("write body");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end")
+        + 4;
+    let head = String::from_utf8_lossy(&out[..split]).to_string();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    (status, out[split..].to_vec())
+}
+
+fn json(b: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
+}
+
+fn upload(addr: &str, query: &str, content_type: &str, body: &[u8]) -> (u16, serde_json::Value) {
+    let auth = format!("Bearer {TOKEN}");
+    let (st, b) = http(
+        addr,
+        "POST",
+        &format!("/datasets?{query}"),
+        &[("Authorization", &auth), ("Content-Type", content_type)],
+        body,
+    );
+    (st, json(&b))
+}
+
+/// A CSV with a BOM, CRLF, title lines, `%` signs, suppression markers, a region, an old code
+/// and notes below.
+const PAY_CSV: &str = "\u{feff}Pay table\r\nSource: ONS\r\n\r\nCode,Name,Pay %,Rate\r\nE06000001,Hartlepool,12.5%,\"1,234\"\r\ne06000002 ,Middlesbrough,[c],1000\r\nE12000001,North East,11%,900\r\nE06000060,Buckinghamshire,10%,800\r\nE06000001,Hartlepool again,9%,..\r\nE07000004,Aylesbury Vale,8%,700\r\nE01000001,An LSOA,7%,600\r\nNotes: provisional\r\n";
+
+#[test]
+fn csv_upload_is_detected_joined_served_versioned_and_survives_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let a = server.addr.clone();
+
+    // No token: 401, nothing stored.
+    let (st, b) = http(
+        &a,
+        "POST",
+        "/datasets?title=Pay",
+        &[("Content-Type", "text/csv")],
+        PAY_CSV.as_bytes(),
+    );
+    assert_eq!(st, 401);
+    assert!(json(&b)["hint"].is_string());
+    let (_, b) = http(&a, "GET", "/datasets", &[], b"");
+    assert_eq!(json(&b)["datasets"].as_array().map(Vec::len), Some(0));
+
+    let (st, r) = upload(
+        &a,
+        "title=Pay&layer=lad21&unit=%25",
+        "text/csv",
+        PAY_CSV.as_bytes(),
+    );
+    assert_eq!(st, 201, "{r}");
+    assert_eq!(r["id"], "pay");
+    assert_eq!(r["version"], 1);
+    assert_eq!(r["layer"], "lad21");
+    assert_eq!(r["header_row"], 4);
+    assert_eq!(r["code_column"], "Code");
+    assert_eq!(r["detection"]["name_column"], "Name");
+    assert_eq!(r["detection"]["notes_below"], 1);
+    let inds = r["indicators"].as_array().expect("indicators");
+    assert_eq!(inds.len(), 2);
+    assert_eq!(inds[0]["id"], "pay_pay");
+    assert_eq!(inds[0]["matched"], 2, "{r}"); // Hartlepool, Buckinghamshire ([c] is missing)
+    assert_eq!(inds[0]["suppressed"]["[c]"], 1);
+    assert_eq!(r["join"]["matched"], 3);
+    assert_eq!(r["join"]["not_districts"][0]["code"], "E12000001");
+    let unmatched = r["join"]["unmatched"].as_array().expect("unmatched");
+    let reason = |code: &str| {
+        unmatched
+            .iter()
+            .find(|u| u["code"] == code)
+            .and_then(|u| u["reason"].as_str())
+            .unwrap_or_else(|| panic!("{code} not in {unmatched:?}"))
+            .to_string()
+    };
+    assert!(reason("E07000004").starts_with("earlier vintage"));
+    assert!(reason("E07000004").contains("E06000060"));
+    assert!(reason("E01000001").starts_with("other geography type"));
+    assert!(reason("E06000001").contains("lines 5, 9"));
+    assert_eq!(
+        unmatched
+            .iter()
+            .find(|u| u["code"] == "E07000004")
+            .map(|u| u["line"].clone()),
+        Some(10.into())
+    );
+
+    // Served like a catalogue indicator.
+    for path in [
+        "/tiles/lad21/pay_rate/6/31/20.png",
+        "/legend/lad21/pay_rate.svg",
+        "/static/lad21/pay_rate.png",
+        "/map/lad21/pay_rate",
+        "/legend/lad21/pay_rate@1.svg",
+    ] {
+        let (st, b) = http(&a, "GET", path, &[], b"");
+        assert_eq!(st, 200, "{path}: {}", String::from_utf8_lossy(&b));
+    }
+
+    // A new version; version 1 stays pinned.
+    let auth = format!("Bearer {TOKEN}");
+    let v2 = PAY_CSV.replace("1000", "2000");
+    let (st, b) = http(
+        &a,
+        "PUT",
+        "/datasets/pay?layer=lad21",
+        &[("Authorization", &auth), ("Content-Type", "text/csv")],
+        v2.as_bytes(),
+    );
+    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(json(&b)["version"], 2);
+    let (_, b) = http(&a, "GET", "/layers/lad21/districts/E06000002", &[], b"");
+    let text = String::from_utf8_lossy(&b);
+    assert!(text.contains("2000") && text.contains("1000"), "{text}");
+
+    // Restart (SIGKILL): everything is still there.
+    drop(server);
+    let server = serve(dir.path());
+    let (_, b) = http(&server.addr, "GET", "/datasets/pay", &[], b"");
+    let d = json(&b);
+    assert_eq!(d["versions"].as_array().map(Vec::len), Some(2), "{d}");
+    let (st, _) = http(
+        &server.addr,
+        "GET",
+        "/legend/lad21/pay_rate@2.svg",
+        &[],
+        b"",
+    );
+    assert_eq!(st, 200);
+
+    // Delete: 410 afterwards, and its maps are gone.
+    let (st, _) = http(
+        &server.addr,
+        "DELETE",
+        "/datasets/pay",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(st, 204);
+    let (st, _) = http(&server.addr, "GET", "/datasets/pay", &[], b"");
+    assert_eq!(st, 410);
+    let (st, _) = http(&server.addr, "GET", "/legend/lad21/pay_rate.svg", &[], b"");
+    assert_eq!(st, 404);
+}
+
+#[test]
+fn sigkill_during_a_large_upload_keeps_earlier_datasets_and_no_partial_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = serve(dir.path());
+    let a = server.addr.clone();
+    let (st, r) = upload(&a, "id=first&layer=lad21", "text/csv", PAY_CSV.as_bytes());
+    assert_eq!(st, 201, "{r}");
+    // Start a large upload (the LSOA table, about 2 MB) and kill the server half way.
+    let big = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/imd2019_lsoa_file1_imd.csv"
+    ))
+    .expect("LSOA table");
+    let mut s = TcpStream::connect(&a).expect("connect");
+    let head = format!(
+        "POST /datasets?id=second HTTP/1.1\r\nHost: {a}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n",
+        big.len()
+    );
+    s.write_all(head.as_bytes()).expect("head");
+    s.write_all(&big[..big.len() / 2]).expect("half");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = server.child.kill(); // SIGKILL
+    let _ = server.child.wait();
+    drop(s);
+    let server = serve(dir.path());
+    let (_, b) = http(&server.addr, "GET", "/datasets", &[], b"");
+    let ids: Vec<String> = json(&b)["datasets"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|d| d["id"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(ids, vec!["first".to_string()]);
+}
+
+#[test]
+fn concurrent_uploads_both_land_and_bad_inputs_get_clear_4xx() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let a = server.addr.clone();
+    let handles: Vec<_> = ["one", "two"]
+        .into_iter()
+        .map(|id| {
+            let a = a.clone();
+            std::thread::spawn(move || {
+                upload(
+                    &a,
+                    &format!("id={id}&layer=lad21"),
+                    "text/csv",
+                    PAY_CSV.as_bytes(),
+                )
+                .0
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().expect("thread"), 201);
+    }
+    let (_, b) = http(&a, "GET", "/datasets", &[], b"");
+    assert_eq!(json(&b)["datasets"].as_array().map(Vec::len), Some(2));
+
+    let lsoa = "LSOA code,Score\nE01000001,1\nE01000002,2\nE01000003,3\n";
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("empty", Vec::new(), 422),
+        ("binary", vec![0u8, 1, 2, 3, 0, 255], 422),
+        (
+            "no code column",
+            b"Name,Value\nHartlepool,1\n".to_vec(),
+            422,
+        ),
+        (
+            "no values",
+            b"Code,Name\nE06000001,Hartlepool\n".to_vec(),
+            422,
+        ),
+        ("another geography type", lsoa.as_bytes().to_vec(), 422),
+    ];
+    for (what, body, want) in cases {
+        let (st, r) = upload(&a, "title=Bad", "text/csv", &body);
+        assert_eq!(st, want, "{what}: {r}");
+        assert!(
+            r["error"].is_string() && r["hint"].is_string(),
+            "{what}: {r}"
+        );
+    }
+    let (st, r) = upload(&a, "title=Lsoa", "text/csv", lsoa.as_bytes());
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("lower layer super output area"),
+        "{st} {r}"
+    );
+    let (_, b) = http(&a, "GET", "/datasets", &[], b"");
+    assert_eq!(json(&b)["datasets"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn xlsx_with_titles_and_notes_and_a_long_table_on_2019_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let a = server.addr.clone();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "Table 3: claimant rate by district")
+        .expect("cell");
+    ws.write_string(1, 0, "Source: DWP").expect("cell");
+    for (c, h) in ["Area name", "Area code", "2019", "2020/21", "2021-22"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(3, c as u16, *h).expect("cell");
+    }
+    let rows = [
+        ("Hartlepool", "E06000001"),
+        ("Middlesbrough", "E06000002"),
+        ("Aylesbury Vale", "E07000004"),
+    ];
+    for (r, (n, c)) in rows.iter().enumerate() {
+        let r = r as u32 + 4;
+        ws.write_string(r, 0, *n).expect("cell");
+        ws.write_string(r, 1, *c).expect("cell");
+        ws.write_number(r, 2, 3.5).expect("cell");
+        ws.write_number(r, 3, 4.5).expect("cell");
+        ws.write_string(r, 4, "[x]").expect("cell");
+    }
+    ws.write_string(8, 0, "Notes: rates are provisional")
+        .expect("cell");
+    let bytes = wb.save_to_buffer().expect("xlsx");
+    let (st, r) = upload(
+        &a,
+        "title=Claimants&id=claimants",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &bytes,
+    );
+    assert_eq!(st, 201, "{r}");
+    assert_eq!(r["header_row"], 4);
+    assert_eq!(r["code_column"], "Area code");
+    assert_eq!(r["layer"], "lad19"); // E07000004 only exists in 2019
+    assert_eq!(r["indicators"][0]["id"], "claimants");
+    assert_eq!(
+        r["indicators"][0]["periods"],
+        serde_json::json!(["2019", "2020/21", "2021/22"])
+    );
+    assert_eq!(r["join"]["matched"], 3);
+
+    let long =
+        "Code,Year,Rate\nE06000001,2019,1\nE06000001,2020,2\nE06000060,2020,3\nE07000004,2019,4\n";
+    let (st, r) = upload(&a, "id=long", "text/csv", long.as_bytes());
+    assert_eq!(st, 201, "{r}");
+    assert_eq!(r["detection"]["layout"], "long");
+    assert_eq!(r["detection"]["period_column"], "Year");
+    assert_eq!(
+        r["indicators"][0]["periods"],
+        serde_json::json!(["2019", "2020"])
+    );
+}
