@@ -4,6 +4,7 @@
 
 mod cli;
 mod cli_analysis;
+mod datasets;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -38,7 +38,7 @@ fn wants_csv(q: &HashMap<String, String>) -> Result<bool, ApiError> {
 }
 
 /// Rows of a table as JSON objects keyed by column.
-pub fn table_objects(t: &Table) -> Vec<Value> {
+fn table_objects(t: &Table) -> Vec<Value> {
     t.rows
         .iter()
         .map(|row| {

@@ -41,7 +41,7 @@ fn parse_y(file: &str) -> Result<(u32, TileSize), ApiError> {
 }
 
 /// The tile addressed by `z`, `x` (path segments) and `y`, or a 400 saying what is wrong.
-pub fn tile_id(state: &SharedState, z: &str, x: &str, y: u32) -> Result<TileId, ApiError> {
+pub(crate) fn tile_id(state: &SharedState, z: &str, x: &str, y: u32) -> Result<TileId, ApiError> {
     let hint = format!("zoom 0..{}, x and y below 2^zoom", state.config.max_zoom);
     let z: u8 = z.parse().map_err(|_| {
         ApiError::bad_request(format!("zoom {z:?} is not a whole number"), hint.clone())
@@ -54,7 +54,11 @@ pub fn tile_id(state: &SharedState, z: &str, x: &str, y: u32) -> Result<TileId, 
 }
 
 /// A 304 when the client's `If-None-Match` names `tag` (or `*`).
-pub fn not_modified(state: &SharedState, headers: &HeaderMap, tag: &str) -> Option<Response> {
+pub(crate) fn not_modified(
+    state: &SharedState,
+    headers: &HeaderMap,
+    tag: &str,
+) -> Option<Response> {
     let inm = headers.get(header::IF_NONE_MATCH)?.to_str().ok()?;
     if !inm.split(',').any(|t| t.trim() == tag || t.trim() == "*") {
         return None;
