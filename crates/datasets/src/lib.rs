@@ -1,7 +1,7 @@
 //! Uploaded tables become datasets: read ([`read`]), detect header, code column, values and
 //! geography ([`detect`]), join with reasons for every unmatched code ([`join`]), store
 //! immutable versions ([`store`], [`sqlite`]), and add their indicators to the loaded maps
-//! ([`apply`]) so every route and command uses them like catalogue indicators.
+//! ([`apply`](mod@apply)) so every route and command uses them like catalogue indicators.
 // Public fields are described on their structs; item docs are the next pass (see lib.rs of districts).
 #![allow(missing_docs)]
 
