@@ -103,7 +103,7 @@ pub fn derive_districts(
     let mut positions: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, d) in source.iter().enumerate() {
         positions
-            .entry(d.code.trim().to_ascii_uppercase())
+            .entry(crate::codes::normalise_code(d.code))
             .or_default()
             .push(i);
     }

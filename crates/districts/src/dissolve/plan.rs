@@ -5,6 +5,8 @@
 //! conflicting names) and then against a layer (codes the layer does not have), so one lookup
 //! (e.g. 2019-2023 changes) can be applied to layers of several vintages.
 
+// Codes compared as the boundary loaders store them: trimmed, upper case.
+use crate::codes::normalise_code as normalise;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::Path;
@@ -227,11 +229,6 @@ fn line_of(bytes: &[u8], pos: Option<&csv::Position>) -> u64 {
         .position(|b| *b != b'\r' && *b != b'\n')
         .map_or(bytes.len(), |k| start + k);
     1 + bytes[..first].iter().filter(|b| **b == b'\n').count() as u64
-}
-
-/// Trimmed, upper-case code, as the boundary loaders store them.
-fn normalise(code: &str) -> String {
-    code.trim().to_ascii_uppercase()
 }
 
 impl MergePlan {

@@ -65,6 +65,25 @@ fn check_format(q: &HashMap<String, String>) -> Result<(), ApiError> {
     }
 }
 
+/// placemap's own options of a feature response: `precision`, `periods` and `indicators`.
+fn feature_options<'a>(
+    layer: &'a Layer,
+    q: &HashMap<String, String>,
+) -> Result<(usize, Periods, Vec<&'a districts::Indicator>), ApiError> {
+    let precision = check_precision(
+        q.get("precision")
+            .map(|p| parse_num::<usize>("precision", p))
+            .transpose()?,
+    )?;
+    let periods = q
+        .get("periods")
+        .map(|p| p.parse::<Periods>())
+        .transpose()?
+        .unwrap_or_default();
+    let inds = chosen_indicators(layer, q.get("indicators").map(String::as_str))?;
+    Ok((precision, periods, inds))
+}
+
 /// `GET /ogc`: the landing page.
 pub async fn landing(
     headers: HeaderMap,
@@ -233,17 +252,7 @@ fn items_page(
     if let Some(d) = q.get("datetime") {
         check_datetime(d)?;
     }
-    let precision = check_precision(
-        q.get("precision")
-            .map(|p| parse_num::<usize>("precision", p))
-            .transpose()?,
-    )?;
-    let periods = q
-        .get("periods")
-        .map(|p| p.parse::<Periods>())
-        .transpose()?
-        .unwrap_or_default();
-    let inds = chosen_indicators(layer, q.get("indicators").map(String::as_str))?;
+    let (precision, periods, inds) = feature_options(layer, q)?;
     // Features whose geometry intersects the box (exactly, not only their envelope).
     let matched: Vec<usize> = match q.get("bbox") {
         Some(raw) => {
@@ -346,17 +355,7 @@ pub async fn item(
             ),
         )
     })?;
-    let precision = check_precision(
-        q.get("precision")
-            .map(|p| parse_num::<usize>("precision", p))
-            .transpose()?,
-    )?;
-    let periods = q
-        .get("periods")
-        .map(|p| p.parse::<Periods>())
-        .transpose()?
-        .unwrap_or_default();
-    let inds = chosen_indicators(layer, q.get("indicators").map(String::as_str))?;
+    let (precision, periods, inds) = feature_options(layer, &q)?;
     let b = base(&headers);
     let d = &layer.districts[i];
     let mut out = String::new();
