@@ -73,6 +73,33 @@ pub fn is_aggregate_kind(kind: &str) -> bool {
     )
 }
 
+/// Kinds of small statistical areas (output areas, LSOAs, MSOAs, data zones...): tables of
+/// these are mapped by aggregating them to a district column of the same table.
+pub fn is_small_area_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "E00" | "W00" | "S00" | "N00" | "E01" | "W01" | "E02" | "W02" | "S01" | "S02"
+    )
+}
+
+/// Kinds of local authority district codes (what the district layers hold).
+pub fn is_district_kind(kind: &str) -> bool {
+    matches!(kind, "E06" | "E07" | "E08" | "E09" | "W06" | "S12" | "N09")
+}
+
+/// The last English LSOA code of 2011. ONS kept a code in 2021 when the LSOA did not change
+/// and numbered the new ones after it, so `E01033769` and above exist only from 2021
+/// (checked: IMD 2019 File 1 ends at E01033768, the 1,945 new codes of IMD 2025 File 1 start
+/// at E01033769).
+const LAST_LSOA_2011_ENGLAND: u32 = 33_768;
+
+/// Whether a code is an English LSOA created in 2021 (no 2011 boundary has it).
+pub fn is_lsoa_2021_only(code: &str) -> bool {
+    code.strip_prefix("E01")
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| n > LAST_LSOA_2011_ENGLAND)
+}
+
 /// The nation of a code's first letter.
 pub fn nation(code: &str) -> &'static str {
     match code.as_bytes().first() {
@@ -96,5 +123,7 @@ mod tests {
         assert_eq!(gss("E0600000"), None);
         assert!(is_aggregate_kind(kind("E12000001")));
         assert!(!is_aggregate_kind(kind("E06000001")));
+        assert!(is_small_area_kind(kind("E01000001")) && is_district_kind("E09"));
+        assert!(is_lsoa_2021_only("E01033769") && !is_lsoa_2021_only("E01033768"));
     }
 }

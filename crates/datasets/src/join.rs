@@ -90,6 +90,12 @@ fn reason(code: &str, layer: &KnownLayer) -> String {
             );
         }
     }
+    if crate::codes::is_lsoa_2021_only(code) && layer.kinds.contains("E01") {
+        return format!(
+            "later vintage: an LSOA created in 2021 (E01033769 and above are 2021 codes); layer {} has the 2011 LSOAs",
+            layer.id
+        );
+    }
     let first = code.chars().next().unwrap_or('?');
     let district_kind = matches!(k, "E06" | "E07" | "E08" | "E09" | "W06" | "S12" | "N09");
     let same_type = layer.kinds.iter().any(|lk| lk.get(1..) == k.get(1..));

@@ -5,6 +5,7 @@
 // Public fields are described on their structs; item docs are the next pass (see lib.rs of districts).
 #![allow(missing_docs)]
 
+pub mod aggregate;
 pub mod apply;
 pub mod codes;
 pub mod detect;
@@ -41,6 +42,11 @@ pub struct UploadOptions {
     pub sheet: Option<String>,
     /// Period label of a table without period columns (default `latest`).
     pub period: Option<String>,
+    /// Aggregate a small-area table to its district column with this rule
+    /// (`share:decile=1`, `mean`, `sum`, `weighted-mean`...; see [`aggregate`](mod@aggregate)).
+    pub aggregate: Option<String>,
+    /// Weights column of `aggregate=weighted-mean`.
+    pub weights: Option<String>,
 }
 
 /// An upload, read, detected and joined.
@@ -52,6 +58,8 @@ pub struct Analysis {
     pub detection: Detection,
     pub join: JoinSummary,
     pub joined: Vec<Joined>,
+    /// How a small-area table was aggregated to districts (`aggregate=`).
+    pub aggregation: Option<aggregate::AggregationReport>,
 }
 
 /// Checks a dataset id: lower-case letters, digits and `_`, starting with a letter, at most
@@ -103,7 +111,29 @@ pub fn analyse(
         limits,
     )?;
     let period = opts.period.as_deref().unwrap_or("latest");
-    let (table, detection) = detect::detect(&grid, layers, opts.layer.as_deref(), period)?;
+    let (table, detection, aggregation) = match opts.aggregate.as_deref() {
+        Some(rule) => {
+            let (t, d, r) = aggregate::to_districts(
+                &grid,
+                layers,
+                opts.layer.as_deref(),
+                period,
+                rule,
+                opts.weights.as_deref(),
+            )?;
+            (t, d, Some(r))
+        }
+        None if opts.weights.is_some() => {
+            return Err(DatasetError::bad(
+                "weights= applies to aggregate=weighted-mean only",
+                "add aggregate=weighted-mean, or drop weights=",
+            ));
+        }
+        None => {
+            let (t, d) = detect::detect(&grid, layers, opts.layer.as_deref(), period)?;
+            (t, d, None)
+        }
+    };
     let layer = layers
         .iter()
         .find(|l| l.id == detection.layer)
@@ -136,6 +166,7 @@ pub fn analyse(
         detection,
         join,
         joined,
+        aggregation,
     })
 }
 
@@ -175,5 +206,6 @@ pub fn report_json(a: &Analysis, version: Option<u32>, stored: bool) -> Value {
             "suppressed": t.markers,
         })).collect::<Vec<_>>(),
         "join": a.join,
+        "aggregated": a.aggregation,
     })
 }

@@ -5,6 +5,7 @@
 pub mod columns;
 pub mod geography;
 pub mod header;
+pub mod small_areas;
 
 use serde::Serialize;
 
@@ -43,6 +44,14 @@ pub struct Detection {
     pub notes: Vec<String>,
 }
 
+/// The answer to a table without any GSS code column.
+pub fn no_code_column() -> DatasetError {
+    DatasetError::bad(
+        "no column of GSS codes found",
+        "the table needs a column of area codes such as E06000001 (names alone are not matched)",
+    )
+}
+
 /// Detects the table in `grid` and the layer it belongs to. `force_layer` skips the scoring.
 pub fn detect(
     grid: &Grid,
@@ -50,12 +59,23 @@ pub fn detect(
     force_layer: Option<&str>,
     period_default: &str,
 ) -> Result<(Table, Detection)> {
-    let candidates = header::code_columns(grid);
+    let mut candidates = header::code_columns(grid);
     if candidates.is_empty() {
-        return Err(DatasetError::bad(
-            "no column of GSS codes found",
-            "the table needs a column of area codes such as E06000001 (names alone are not matched)",
-        ));
+        return Err(no_code_column());
+    }
+    // Small areas (LSOAs...) beside their districts: mapped only when a loaded layer has
+    // (nearly) all of them; otherwise the district column would be picked and every district
+    // reported as a duplicate, so say what the codes are and how to aggregate them instead.
+    if force_layer.is_none()
+        && let Some(sa) = small_areas::find(grid, &candidates)
+    {
+        let scored = geography::choose(grid, &[(sa.small_col, 0)], layers, None);
+        let complete = matches!(&scored, Ok((_, s)) if s.first().is_some_and(|s| s.share >= 0.99));
+        if !complete && (sa.district_col.is_some() || scored.is_err()) {
+            let scores = scored.as_ref().ok().map(|(_, s)| s.as_slice());
+            return Err(small_areas::needs_aggregate(grid, &sa, scores, layers));
+        }
+        candidates.retain(|&(c, _)| c == sa.small_col);
     }
     let (code_col, scores) = geography::choose(grid, &candidates, layers, force_layer)?;
     let layer = scores.first().map(|s| s.layer.clone()).unwrap_or_default();

@@ -47,6 +47,14 @@ pub struct AddArgs {
     /// XLSX sheet (default the first).
     #[arg(long)]
     pub sheet: Option<String>,
+    /// Aggregate a small-area table (LSOAs...) to its district code column first:
+    /// `share:decile=1`, `mean`, `sum`, `median`, `min`, `max` or `weighted-mean` (with
+    /// `--weights`); `mean:COLUMN` aggregates only the columns whose header contains COLUMN.
+    #[arg(long)]
+    pub aggregate: Option<String>,
+    /// Weights column of `--aggregate weighted-mean` (e.g. a population column).
+    #[arg(long)]
+    pub weights: Option<String>,
     /// Only detect and report; store nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -121,6 +129,8 @@ fn add(ctx: &Context_, a: AddArgs) -> Result<ExitCode> {
         layer: a.layer,
         sheet: a.sheet,
         period: None,
+        aggregate: a.aggregate,
+        weights: a.weights,
     };
     let name = a.file.to_string_lossy().to_string();
     let limits = datasets::Limits::default();

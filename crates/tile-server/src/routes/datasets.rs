@@ -199,6 +199,8 @@ fn options(fields: &HashMap<String, String>, id: Option<String>) -> UploadOption
         layer: get("layer"),
         sheet: get("sheet"),
         period: get("period"),
+        aggregate: get("aggregate"),
+        weights: get("weights"),
     }
 }
 
