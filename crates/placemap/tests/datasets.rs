@@ -6,11 +6,11 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-const TOKEN: &str = "test-token-123";
+pub(crate) const TOKEN: &str = "test-token-123";
 
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
 }
 
 impl Drop for Server {
@@ -20,14 +20,19 @@ impl Drop for Server {
     }
 }
 
-fn serve(state: &Path) -> Server {
+pub(crate) fn serve(state: &Path) -> Server {
+    serve_layers(state, "lad19,lad21")
+}
+
+/// `placemap serve` with these layers (comma-separated) and `state` as its state directory.
+pub(crate) fn serve_layers(state: &Path, layers: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_placemap"))
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .env_remove("PLACEMAP_DATA")
         .env("PLACEMAP_TOKEN", TOKEN)
         .args(["--quiet", "--state"])
         .arg(state)
-        .args(["serve", "--addr", "127.0.0.1:0", "--layers", "lad19,lad21"])
+        .args(["serve", "--addr", "127.0.0.1:0", "--layers", layers])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -49,7 +54,7 @@ fn serve(state: &Path) -> Server {
 }
 
 /// One HTTP/1.1 request (Connection: close): status and body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -83,11 +88,16 @@ fn http(
     (status, out[split..].to_vec())
 }
 
-fn json(b: &[u8]) -> serde_json::Value {
+pub(crate) fn json(b: &[u8]) -> serde_json::Value {
     serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
 }
 
-fn upload(addr: &str, query: &str, content_type: &str, body: &[u8]) -> (u16, serde_json::Value) {
+pub(crate) fn upload(
+    addr: &str,
+    query: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
     let auth = format!("Bearer {TOKEN}");
     let (st, b) = http(
         addr,

@@ -5,6 +5,7 @@
 mod cli;
 mod cli_analysis;
 mod datasets;
+mod datasets_shapes;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -65,6 +65,55 @@ async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Re
     res
 }
 
+/// Client errors that axum and tower-http answer themselves (413 from the body limit layer, 405,
+/// extractor rejections) come as plain text. On `/datasets`, and for 413 anywhere, they are
+/// rewritten as the JSON `{"error", "hint"}` every other client error has; `limit` is the upload
+/// limit named in a 413.
+async fn json_errors(limit: usize, req: Request, next: Next) -> Response {
+    use axum::http::{StatusCode, header};
+    let datasets = req.uri().path().starts_with("/datasets");
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.contains("json"));
+    if !status.is_client_error()
+        || is_json
+        || !(datasets || status == StatusCode::PAYLOAD_TOO_LARGE)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("client error");
+    let (error, hint) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            format!("the request body is over the limit of {limit} bytes"),
+            "upload a smaller table, or start the server with a larger --max-upload-bytes"
+                .to_string(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            format!("{reason} on this path"),
+            "POST /datasets uploads and GET /datasets lists; GET, PUT or DELETE /datasets/{id}"
+                .to_string(),
+        ),
+        _ if text.is_empty() => (reason.to_string(), "see GET /datasets".to_string()),
+        _ => (text, reason.to_string()),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::json!({ "error": error, "hint": hint }).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found(
         "no such route",
@@ -167,6 +216,17 @@ pub fn app_live(live: live::LiveState) -> Router {
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            json_errors(
+                if upload_limit > 0 {
+                    upload_limit
+                } else {
+                    body_limit
+                },
+                req,
+                next,
+            )
+        }))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

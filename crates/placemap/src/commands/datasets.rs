@@ -44,6 +44,10 @@ pub struct AddArgs {
     /// Join to this layer instead of detecting one.
     #[arg(long)]
     pub layer: Option<String>,
+    /// Load only these layers to recognise the codes (comma-separated; all by default). Faster
+    /// when the geography is known.
+    #[arg(long, value_delimiter = ',')]
+    pub layers: Vec<String>,
     /// XLSX sheet (default the first).
     #[arg(long)]
     pub sheet: Option<String>,
@@ -115,7 +119,11 @@ fn add(ctx: &Context_, a: AddArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
     let catalog = ctx.catalog()?;
     let pb = ctx.spinner("loading layers to recognise the codes".into());
-    let loaded = Loaded::load(&catalog, &LoadOptions::default());
+    let load = LoadOptions {
+        layers: a.layers.clone(),
+        ..LoadOptions::default()
+    };
+    let loaded = Loaded::load(&catalog, &load);
     pb.finish_and_clear();
     let loaded = loaded?;
     let layers = datasets::known_layers(&loaded);
