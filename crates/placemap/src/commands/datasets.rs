@@ -14,7 +14,7 @@ use super::Context_;
 #[derive(Subcommand, Debug)]
 pub enum DatasetsCommand {
     /// Add a table (CSV, TSV or XLSX) as a dataset, or a new version of one (`--id`).
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List the datasets.
     List,
     /// A dataset's metadata, versions and latest join report (JSON).
@@ -70,7 +70,7 @@ fn open(state: &Path) -> Result<SqliteStore> {
 
 pub fn run(ctx: &Context_, cmd: DatasetsCommand) -> Result<ExitCode> {
     match cmd {
-        DatasetsCommand::Add(a) => add(ctx, a),
+        DatasetsCommand::Add(a) => add(ctx, *a),
         DatasetsCommand::List => {
             let store = open(&ctx.state)?;
             for d in store.list().map_err(|e| anyhow!(e))? {
