@@ -129,38 +129,96 @@ pub fn indicators_of(
         .collect()
 }
 
+/// A stored table as [`apply`] reads it: without the row names, which the join does not use
+/// (one allocation less per row of every stored version at start-up).
+#[derive(serde::Deserialize)]
+struct StoredTable {
+    rows: Vec<StoredRow>,
+    indicators: Vec<crate::table::TableIndicator>,
+}
+
+#[derive(serde::Deserialize)]
+struct StoredRow {
+    line: u64,
+    code: String,
+}
+
+impl From<StoredTable> for Table {
+    fn from(t: StoredTable) -> Table {
+        Table {
+            rows: t
+                .rows
+                .into_iter()
+                .map(|r| crate::table::TableRow {
+                    line: r.line,
+                    code: r.code,
+                    name: String::new(),
+                })
+                .collect(),
+            indicators: t.indicators,
+        }
+    }
+}
+
+/// The indicators of one stored version: pinned (`@N`), plus unpinned when it is the latest
+/// version. The table is parsed and joined once; the unpinned copies differ only in their ids.
+fn version_indicators(
+    v: &StoredVersion,
+    layers: &[KnownLayer],
+    latest: bool,
+) -> Vec<(String, Indicator)> {
+    let Some(layer) = layers.iter().find(|l| l.id == v.layer) else {
+        tracing::warn!(dataset = %v.dataset, version = v.version, layer = %v.layer, "dataset layer not loaded: skipped");
+        return Vec::new();
+    };
+    let table: Table = match serde_json::from_str::<StoredTable>(&v.table) {
+        Ok(t) => t.into(),
+        Err(e) => {
+            tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored table unreadable: skipped");
+            return Vec::new();
+        }
+    };
+    let suffix = format!("@{}", v.version);
+    let pinned = indicators_of(v, &table, layer, &suffix);
+    let mut out = Vec::with_capacity(pinned.len() * 2);
+    if latest {
+        for ind in &pinned {
+            let mut ind = ind.clone();
+            let id = ind
+                .meta
+                .id
+                .strip_suffix(&suffix)
+                .unwrap_or(&ind.meta.id)
+                .to_string();
+            ind.report.indicator.clone_from(&id);
+            ind.meta.id = id;
+            out.push((layer.id.clone(), ind));
+        }
+    }
+    out.extend(pinned.into_iter().map(|ind| (layer.id.clone(), ind)));
+    out
+}
+
 /// A copy of `base` with every stored version's indicators added to its layer. Versions
 /// whose table or layer cannot be used are skipped with a warning (never fatal at start-up).
+/// Versions are parsed and joined in parallel: with 100 stored datasets this is most of what
+/// they add to start-up (see BENCHMARKS.md, datasets).
 pub fn apply(base: &Loaded, versions: &[StoredVersion], generation: u64) -> Loaded {
+    use rayon::prelude::*;
     let layers = known_layers(base);
-    let mut extra = Vec::new();
     // Latest version of each dataset (versions come sorted by dataset, version).
     let mut latest: BTreeMap<&str, u32> = BTreeMap::new();
     for v in versions {
         latest.insert(&v.dataset, v.version);
     }
-    for v in versions {
-        let Some(layer) = layers.iter().find(|l| l.id == v.layer) else {
-            tracing::warn!(dataset = %v.dataset, version = v.version, layer = %v.layer, "dataset layer not loaded: skipped");
-            continue;
-        };
-        let table: Table = match serde_json::from_str(&v.table) {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored table unreadable: skipped");
-                continue;
-            }
-        };
-        let pinned = indicators_of(v, &table, layer, &format!("@{}", v.version));
-        if latest.get(v.dataset.as_str()) == Some(&v.version) {
-            for ind in indicators_of(v, &table, layer, "") {
-                extra.push((layer.id.clone(), ind));
-            }
-        }
-        for ind in pinned {
-            extra.push((layer.id.clone(), ind));
-        }
-    }
+    let per_version: Vec<Vec<(String, Indicator)>> = versions
+        .par_iter()
+        .map(|v| {
+            let is_latest = latest.get(v.dataset.as_str()) == Some(&v.version);
+            version_indicators(v, &layers, is_latest)
+        })
+        .collect();
+    let extra: Vec<(String, Indicator)> = per_version.into_iter().flatten().collect();
     base.with_indicators(extra, &format!("d{generation}"))
 }
 

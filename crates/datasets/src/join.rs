@@ -2,7 +2,7 @@
 //! earlier or later vintage (with the reorganisation from `districts::join`), another nation,
 //! another geography type, a duplicate (with its lines), or unknown.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use districts::join::REORGANISATIONS;
 use serde::Serialize;
@@ -161,18 +161,21 @@ pub fn join(table: &Table, layer: &KnownLayer) -> (Vec<Joined>, JoinSummary) {
     // Duplicates: the same code twice in one period (the first row is kept).
     let mut dup_lines: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
     let mut joined = Vec::with_capacity(table.indicators.len());
+    // The line that gave each district its value in the current period (a vector, not a map:
+    // this loop runs for every value of every stored dataset at start-up).
+    let mut first_line: Vec<Option<u64>> = vec![None; n];
     for ind in &table.indicators {
         let mut with_value = vec![false; n];
         let mut periods = Vec::with_capacity(ind.periods.len());
         for p in &ind.periods {
             let mut values: Vec<Option<f64>> = vec![None; n];
-            let mut first_line: HashMap<usize, u64> = HashMap::new();
+            first_line.iter_mut().for_each(|f| *f = None);
             for &(r, v) in &p.values {
                 let Some(Some(pos)) = row_pos.get(r as usize) else {
                     continue;
                 };
                 let line = table.rows[r as usize].line;
-                if let Some(&first) = first_line.get(pos) {
+                if let Some(first) = first_line[*pos] {
                     let e = dup_lines
                         .entry((table.rows[r as usize].code.clone(), p.label.clone()))
                         .or_insert_with(|| vec![first]);
@@ -181,7 +184,7 @@ pub fn join(table: &Table, layer: &KnownLayer) -> (Vec<Joined>, JoinSummary) {
                     }
                     continue;
                 }
-                first_line.insert(*pos, line);
+                first_line[*pos] = Some(line);
                 values[*pos] = v;
                 if v.is_some() {
                     with_value[*pos] = true;

@@ -131,9 +131,26 @@ impl Loaded {
         let mut atlas = Atlas {
             layers: self.atlas.layers.clone(),
         };
+        // Replace-or-append by id through a map: `Layer::add_indicator` scans every indicator,
+        // which is quadratic with thousands of dataset indicators (100 datasets of 35 columns,
+        // pinned and latest, are 7,000).
+        let mut index: HashMap<(usize, String), usize> = HashMap::new();
+        for (li, l) in atlas.layers.iter().enumerate() {
+            for (ii, ind) in l.indicators.iter().enumerate() {
+                index.insert((li, ind.meta.id.clone()), ii);
+            }
+        }
         for (layer, ind) in extra {
-            if let Some(l) = atlas.layers.iter_mut().find(|l| l.meta.id == layer) {
-                l.add_indicator(ind);
+            let Some(li) = atlas.layers.iter().position(|l| l.meta.id == layer) else {
+                continue;
+            };
+            let inds = &mut atlas.layers[li].indicators;
+            match index.get(&(li, ind.meta.id.clone())) {
+                Some(&ii) => inds[ii] = ind,
+                None => {
+                    index.insert((li, ind.meta.id.clone()), inds.len());
+                    inds.push(ind);
+                }
             }
         }
         Loaded {
