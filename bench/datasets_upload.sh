@@ -30,7 +30,7 @@ start_with() {
   done
   UP=$(echo "$(date +%s.%N) - $started" | bc)
   # The server's own log of applying the stored datasets (ms), the part that grows with them.
-  APPLIED=$(sed 's/\x1b\[[0-9;]*m//g' "$OUT/server.err" | grep -o 'datasets applied.*ms=[0-9.]*' | grep -o 'ms=[0-9.]*' | cut -d= -f2 | tail -1)
+  APPLIED=$(sed 's/\x1b\[[0-9;]*m//g' "$OUT/server.err" | grep -o 'datasets applied.*ms=[0-9.]*' | grep -o 'ms=[0-9.]*' | cut -d= -f2 | tail -1 || true)
 }
 
 if [[ $PARTS == *a* ]]; then
