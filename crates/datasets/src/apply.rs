@@ -113,7 +113,7 @@ pub fn indicators_of(
                             v.dataset, v.version
                         )),
                     },
-                    file: format!("dataset:{}@{}", v.dataset, v.version),
+                    file: maps::loaded::dataset_file(&v.dataset, v.version),
                     categorical: false,
                     source_id: v.dataset.clone(),
                     default_period: None,

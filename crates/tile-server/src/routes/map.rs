@@ -3,10 +3,13 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use maps::VersionOptions;
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::extract::Options;
+use crate::params::urlencode;
 use crate::state::SharedState;
 
 const INDEX_HTML: &str = include_str!("../../assets/map/index.html");
@@ -45,15 +48,31 @@ const ASSETS: [(&str, &str, &[u8]); 5] = [
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors *";
 
 /// `GET /map/{layer}/{indicator}`: the map page with its layer and indicator filled in.
+/// `?version=N` redirects to `/map/{layer}/{indicator}@N`, the one address of that version
+/// (the page keeps its own path in the links it makes).
 pub async fn page(
     State(state): State<SharedState>,
     Path((layer, indicator)): Path<(String, String)>,
+    Options(pin): Options<VersionOptions>,
 ) -> Result<Response, ApiError> {
     let l = state.layer(&layer)?;
-    state.indicator(l, &indicator)?;
-    let config = json!({ "layer": l.meta.id, "indicator": indicator })
-        .to_string()
-        .replace('<', "\\u003c");
+    let ind = state.indicator_at(l, &indicator, pin.version)?;
+    if pin.version.is_some() {
+        return Ok(Redirect::to(&format!(
+            "/map/{}/{}",
+            urlencode(&l.meta.id),
+            urlencode(&ind.meta.id).replace("%40", "@")
+        ))
+        .into_response());
+    }
+    // `pinned`: the id that keeps showing this version (embed code and downloads use it).
+    let config = json!({
+        "layer": l.meta.id,
+        "indicator": indicator,
+        "pinned": maps::loaded::pinned_id(ind),
+    })
+    .to_string()
+    .replace('<', "\\u003c");
     let html = INDEX_HTML.replacen(
         CONFIG_PLACEHOLDER,
         &format!(r#"<script id="placemap-config" type="application/json">{config}</script>"#),
