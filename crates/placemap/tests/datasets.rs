@@ -615,3 +615,53 @@ fn versions_are_pinned_by_at_n_and_version_n_on_every_route() {
         assert_eq!(st, 410, "{path}: {}", String::from_utf8_lossy(&b));
     }
 }
+
+#[test]
+fn the_upload_page_is_served_with_its_script_and_new_is_not_an_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let a = server.addr.clone();
+    let (st, head, body) = http_full(&a, "GET", "/datasets/new", &[], b"");
+    assert_eq!(st, 200, "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    assert!(
+        head.contains("content-security-policy: default-src 'self'"),
+        "{head}"
+    );
+    let html = String::from_utf8_lossy(&body);
+    for part in [
+        r#"<label for="file">"#,
+        r#"<label for="paste">"#,
+        r#"<label for="title">"#,
+        r#"<label for="unit">"#,
+        r#"<label for="direction">"#,
+        r#"<label for="token">"#,
+        r#"type="password""#,
+        r#"<option value="higher_is_worse">"#,
+        r#"<script src="/datasets/assets/new.js">"#,
+    ] {
+        assert!(html.contains(part), "the page lacks {part}");
+    }
+    let (st, head, js) = http_full(&a, "GET", "/datasets/assets/new.js", &[], b"");
+    assert_eq!(st, 200);
+    assert!(
+        head.to_ascii_lowercase().contains("text/javascript"),
+        "{head}"
+    );
+    let js = String::from_utf8_lossy(&js);
+    assert!(js.contains("dry_run=true") && js.contains("sessionStorage"));
+    let (st, _) = get(&a, "/datasets/assets/nothing.js");
+    assert_eq!(st, 404);
+
+    // `new` is the page's address, so no dataset may be called that.
+    let (st, r) = upload(&a, "id=new&layer=lad21", "text/csv", PAY_CSV.as_bytes());
+    assert_eq!(st, 422, "{r}");
+    assert!(
+        r["error"].as_str().is_some_and(|e| e.contains("reserved")),
+        "{r}"
+    );
+}
