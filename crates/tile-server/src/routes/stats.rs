@@ -127,10 +127,10 @@ pub async fn index(State(state): State<SharedState>) -> Json<Value> {
         .collect();
     Json(json!({
         "routes": [
-            "/stats/{layer}/{indicator}/compare?group_by=&group=[&vs=][&codes=][&weights=][&year=][&england_only=][&ranks=][&format=csv]",
-            "/stats/{layer}/{indicator}/correlate?with=[&year=][&with_year=][&england_only=][&format=csv]",
-            "/stats/{layer}/{indicator}/moran[?permutations=999&seed=42][&england_only=][&knn=][&year=][&format=csv]",
-            "/stats/{layer}/{indicator}/clusters[?permutations=999&seed=42&alpha=0.05][&england_only=][&knn=][&year=][&format=csv]",
+            "/stats/{layer}/{indicator}/compare?group_by=&group=[&vs=][&codes=][&weights=][&year=][&england_only=][&ranks=][&version=][&format=csv]",
+            "/stats/{layer}/{indicator}/correlate?with=[&year=][&with_year=][&england_only=][&version=][&format=csv]",
+            "/stats/{layer}/{indicator}/moran[?permutations=999&seed=42][&england_only=][&knn=][&year=][&version=][&format=csv]",
+            "/stats/{layer}/{indicator}/clusters[?permutations=999&seed=42&alpha=0.05][&england_only=][&knn=][&year=][&version=][&format=csv]",
             "/stats/aggregate?from=&to=&indicator=&how=[&weights=][&class=][&via=lookup|spatial][&key=][&year=][&format=csv]",
         ],
         "derived_indicators": derived,
