@@ -161,9 +161,10 @@ impl Loaded {
         })
     }
 
-    /// The indicator of a layer, or a not-found error listing the valid ids.
+    /// The indicator of a layer (`id@N` pins version N of an uploaded dataset), or a
+    /// not-found error listing the valid ids ("gone" for a deleted dataset).
     pub fn indicator<'a>(&self, layer: &'a Layer, id: &str) -> Result<&'a Indicator, MapError> {
-        indicator(layer, id)
+        self.indicator_at(layer, id, None)
     }
 
     /// The indicator `id` of a layer at a version: `id@N` or `version = Some(N)` pins version N
@@ -226,7 +227,7 @@ impl Loaded {
         }) {
             return Err(MapError::gone(
                 format!("dataset {d:?} was deleted: {id} is no longer served"),
-                "GET /datasets lists the datasets served",
+                "GET /datasets (or placemap datasets list) lists the datasets there are",
             ));
         }
         if version.is_some() && layer.indicator(base).is_some() {

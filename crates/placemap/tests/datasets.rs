@@ -665,3 +665,63 @@ fn the_upload_page_is_served_with_its_script_and_new_is_not_an_id() {
         "{r}"
     );
 }
+
+/// `placemap --state DIR ARGS...`: exit success and stderr.
+fn cli(state: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_placemap"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env_remove("PLACEMAP_DATA")
+        .arg("--quiet")
+        .arg("--state")
+        .arg(state)
+        .args(args)
+        .output()
+        .expect("placemap runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn the_cli_pins_versions_and_says_when_a_dataset_was_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table = dir.path().join("pay.csv");
+    std::fs::write(&table, e06_pay_table(|v| v)).expect("write table");
+    let table = table.to_string_lossy().to_string();
+    let add = [
+        "datasets", "add", &table, "--id", "cli_pay", "--layer", "lad21",
+    ];
+    for _ in 0..2 {
+        let (ok, err) = cli(dir.path(), &add);
+        assert!(ok, "{err}");
+    }
+    let out = dir.path().join("v1.svg").to_string_lossy().to_string();
+    let render = |indicator: &str| {
+        cli(
+            dir.path(),
+            &[
+                "render",
+                "--layer",
+                "lad21",
+                "--indicator",
+                indicator,
+                "--out",
+                &out,
+            ],
+        )
+    };
+    let (ok, err) = render("cli_pay@1");
+    assert!(ok, "{err}");
+    let (ok, err) = render("cli_pay@5");
+    assert!(!ok);
+    assert!(
+        err.contains("no version 5") && err.contains("versions: 1, 2"),
+        "{err}"
+    );
+    let (ok, err) = cli(dir.path(), &["datasets", "delete", "cli_pay"]);
+    assert!(ok, "{err}");
+    let (ok, err) = render("cli_pay@1");
+    assert!(!ok);
+    assert!(err.contains("was deleted"), "{err}");
+}
