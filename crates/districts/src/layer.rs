@@ -21,6 +21,8 @@ pub struct Layer {
     pub index: Arc<DistrictIndex>,
     /// What loading noticed and handled (repaired rings, dropped slivers...), for the log and report.
     pub load_notes: Vec<String>,
+    /// For a layer made by merging another's districts: which old code became which district.
+    pub lineage: Option<Arc<crate::lineage::Lineage>>,
     by_code: Arc<HashMap<String, usize>>,
 }
 
@@ -44,6 +46,7 @@ impl Layer {
             indicators,
             index: Arc::new(index),
             load_notes,
+            lineage: None,
             by_code: Arc::new(by_code),
         }
     }
@@ -234,7 +237,9 @@ pub fn merge_districts(
         0,
         format!("merged from layer {} by {}", base.meta.id, m.lookup),
     );
-    Ok(assemble(meta, geoms, fields, notes))
+    let mut layer = assemble(meta, geoms, fields, notes);
+    layer.lineage = Some(Arc::new(crate::lineage::Lineage::from_plan(&plan)));
+    Ok(layer)
 }
 
 /// The index, Web Mercator geometry and districts of a layer from its WGS84 boundaries.

@@ -40,6 +40,9 @@ pub mod simplify;
 /// Merging districts into a derived layer (LAD 2021 -> 2023): merge lookups and exact dissolve.
 pub mod dissolve;
 
+/// Which district an old code became and what a merged district was made of.
+pub mod lineage;
+
 /// Assembling everything above into layers, and the set of layers (the atlas).
 pub mod layer;
 
