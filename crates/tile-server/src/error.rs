@@ -28,7 +28,9 @@ pub enum ApiError {
     /// A deleted dataset: 410.
     #[error("{message}")]
     Gone {
+        /// What is gone, naming it.
         message: String,
+        /// What to use instead.
         hint: Option<String>,
     },
     /// Body too large: 413.
