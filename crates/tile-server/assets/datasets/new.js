@@ -184,6 +184,8 @@
     els.id.placeholder = r.id || '';
     els.report.hidden = false;
     els.report.setAttribute('data-layer', r.layer || '');
+    // Keyboard and screen-reader users land on the report they asked for.
+    $('report-title').focus();
   }
 
   // ------------------------------------------------------------------ actions
