@@ -15,12 +15,18 @@ pub use crate::model::PeriodValues;
 /// behind `Arc`s so a clone that adds indicators (an uploaded dataset) copies no polygons.
 #[derive(Clone, Debug)]
 pub struct Layer {
+    /// What the catalogue says of it: id, title, vintage, credit.
     pub meta: LayerMeta,
+    /// Its districts, in file order (positions are the index's ids).
     pub districts: Arc<Vec<District>>,
+    /// Indicators joined to it, in catalogue order (then derived and uploaded ones).
     pub indicators: Vec<Indicator>,
+    /// The R-tree for point lookups and tile queries.
     pub index: Arc<DistrictIndex>,
     /// What loading noticed and handled (repaired rings, dropped slivers...), for the log and report.
     pub load_notes: Vec<String>,
+    /// For a layer made by merging another's districts: which old code became which district.
+    pub lineage: Option<Arc<crate::lineage::Lineage>>,
     by_code: Arc<HashMap<String, usize>>,
 }
 
@@ -44,6 +50,7 @@ impl Layer {
             indicators,
             index: Arc::new(index),
             load_notes,
+            lineage: None,
             by_code: Arc::new(by_code),
         }
     }
@@ -75,6 +82,7 @@ impl Layer {
 /// Every layer in the catalogue, loaded.
 #[derive(Debug, Default)]
 pub struct Atlas {
+    /// Layers in catalogue order.
     pub layers: Vec<Layer>,
 }
 
@@ -92,29 +100,42 @@ impl Atlas {
 /// Why the atlas could not be loaded. Each variant names the file or entry at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum AtlasError {
+    /// The catalogue is invalid.
     #[error(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
+    /// A boundary file could not be read.
     #[error("layer {layer}: {source}")]
     Load {
+        /// The layer's id.
         layer: String,
+        /// What was wrong with the file.
         #[source]
         source: crate::load::LoadError,
     },
     #[error("layer {layer}: catalogue CRS {crs:?}: {source}")]
+    /// The catalogue's CRS for a layer is unknown or unusable.
     Crs {
+        /// The layer's id.
         layer: String,
+        /// The CRS as written.
         crs: String,
+        /// Why it cannot be used.
         #[source]
         source: crate::crs::CrsError,
     },
+    /// An indicator table could not be read.
     #[error(transparent)]
     Table(#[from] crate::csv_text::TableError),
     #[error("layer {layer}: {source}")]
+    /// A merged layer's lookup is invalid (file, line and code named).
     Merge {
+        /// The merged layer's id.
         layer: String,
+        /// What is wrong with the lookup.
         #[source]
         source: Box<crate::dissolve::MergeError>,
     },
+    /// A layer id the catalogue does not have (the id, then the valid ids).
     #[error("unknown layer {0:?}; the catalogue has: {1}")]
     UnknownLayer(String, String),
 }
@@ -234,7 +255,9 @@ pub fn merge_districts(
         0,
         format!("merged from layer {} by {}", base.meta.id, m.lookup),
     );
-    Ok(assemble(meta, geoms, fields, notes))
+    let mut layer = assemble(meta, geoms, fields, notes);
+    layer.lineage = Some(Arc::new(crate::lineage::Lineage::from_plan(&plan)));
+    Ok(layer)
 }
 
 /// The index, Web Mercator geometry and districts of a layer from its WGS84 boundaries.

@@ -1,9 +1,6 @@
 //! The geometry crate: district boundaries and indicator tables in, an indexed and joined
 //! [`Layer`] out. Stages, in pipeline order:
 
-// TODO(issue 9): document the remaining public items, then drop this allow.
-#![allow(missing_docs)]
-
 /// The catalogue in `boundaries/`: which file is which layer and indicator, with credits.
 pub mod catalog;
 
@@ -39,6 +36,9 @@ pub mod simplify;
 
 /// Merging districts into a derived layer (LAD 2021 -> 2023): merge lookups and exact dissolve.
 pub mod dissolve;
+
+/// Which district an old code became and what a merged district was made of.
+pub mod lineage;
 
 /// Assembling everything above into layers, and the set of layers (the atlas).
 pub mod layer;

@@ -708,3 +708,37 @@ fn without_snapping_cumberland_keeps_slivers() {
     assert_eq!(rings(&snapped.geometry), 1);
     assert!(rings(&exact.geometry) > 1);
 }
+
+/// The 2019-2023 changes as a lineage: old codes (including those merged before 2021) name
+/// the district they became, and each new district names exactly its own parts.
+#[test]
+fn the_changes_file_gives_each_code_its_successor_and_parts() {
+    let lineage = districts::lineage::Lineage::from_plan(&changes());
+    let became = |c: &str| lineage.successor(c).map(|r| r.new_code.clone());
+    assert_eq!(became("E07000004").as_deref(), Some("E06000060"));
+    assert_eq!(became("E07000028").as_deref(), Some("E06000063"));
+    assert_eq!(became("E07000246").as_deref(), Some("E06000066"));
+    assert_eq!(became("E06000001"), None);
+    let parts = |c: &str| {
+        lineage
+            .parts(c)
+            .iter()
+            .map(|r| r.old_code.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        parts("E06000061"),
+        ["E07000150", "E07000152", "E07000153", "E07000156"]
+    );
+    assert_eq!(parts("E06000063"), ["E07000026", "E07000028", "E07000029"]);
+    assert_eq!(lineage.merged().count(), 7);
+    assert_eq!(
+        lineage.became("E07000028").as_deref(),
+        Some("became part of E06000063 Cumberland on 2023-04-01")
+    );
+    assert!(
+        lineage
+            .made_from("E06000064")
+            .is_some_and(|s| s.contains("E07000027 Barrow-in-Furness"))
+    );
+}

@@ -47,6 +47,10 @@ pub struct MergeRow {
     pub line: u64,
     /// Codes passed through on the way (`B` for `A -> B -> C`), oldest first.
     pub via: Vec<String>,
+    /// The member's name, from an optional `old_name` column (empty without one).
+    pub old_name: String,
+    /// When the change took effect, from an optional `effective` column (empty without one).
+    pub effective: String,
 }
 
 /// What to do with an old code that is not a district of the layer being derived.
@@ -306,6 +310,10 @@ impl MergePlan {
             column(&columns.new_code)?,
             column(&columns.new_name)?,
         );
+        // Optional columns that only enrich reports (which district became which, and when).
+        let old_name_i = column("old_name").ok();
+        let effective_i = column("effective").ok();
+        let mut extra: HashMap<String, (String, String)> = HashMap::new();
         // Direct mappings as written: old -> (new, name, line), first occurrence wins for lines.
         let mut direct: HashMap<String, (String, u64)> = HashMap::new();
         let mut names: HashMap<String, (String, u64)> = HashMap::new();
@@ -329,6 +337,11 @@ impl MergePlan {
             let old = code(old_i, &columns.old_code)?;
             let new = code(new_i, &columns.new_code)?;
             let name = cell(name_i).trim().to_string();
+            extra.entry(old.clone()).or_insert_with(|| {
+                let opt =
+                    |i: Option<usize>| i.map(|i| cell(i).trim().to_string()).unwrap_or_default();
+                (opt(old_name_i), opt(effective_i))
+            });
             match direct.get(&old) {
                 Some((first, _)) if *first == new => {} // the same row twice is harmless
                 Some((first, first_line)) => {
@@ -396,12 +409,15 @@ impl MergePlan {
                 .get(&new_code)
                 .map(|(n, _)| n.clone())
                 .unwrap_or_else(|| new_code.clone());
+            let (old_name, effective) = extra.remove(&old).unwrap_or_default();
             rows.push(MergeRow {
                 old_code: old,
                 new_code,
                 new_name,
                 line,
                 via,
+                old_name,
+                effective,
             });
         }
         Ok(MergePlan { source: path, rows })
