@@ -365,6 +365,12 @@ async fn post_lookup_csv_and_geojson() {
     )
     .await;
     assert_eq!(r.status, 413);
+    // Answered by the body limit layer, and still the JSON every client error has.
+    let j = r.json();
+    assert!(
+        j["error"].as_str().is_some_and(|e| e.contains("limit")) && j["hint"].is_string(),
+        "{j}"
+    );
 }
 
 #[tokio::test]
