@@ -16,14 +16,23 @@ use districts::Atlas;
 use districts::catalog::Catalog;
 use districts::layer::PeriodValues;
 
-fn atlas() -> &'static Atlas {
+/// The LAD 2019, 2021 and 2023 layers and the LSOAs, with every derived indicator.
+pub(crate) fn atlas() -> &'static Atlas {
     static ATLAS: OnceLock<Atlas> = OnceLock::new();
     ATLAS.get_or_init(|| {
         let data = test_support::data_dir();
         let cat = test_support::catalog_path();
         let catalog = Catalog::load(&cat, &data).unwrap();
-        let mut atlas =
-            Atlas::load(&catalog, &["lad19".into(), "lad21".into(), "lsoa11".into()]).unwrap();
+        let mut atlas = Atlas::load(
+            &catalog,
+            &[
+                "lad19".into(),
+                "lad21".into(),
+                "lad23".into(),
+                "lsoa11".into(),
+            ],
+        )
+        .unwrap();
         let specs = specs_from_catalog(&catalog).unwrap();
         let outcomes = add_derived(&mut atlas, &specs, &[]);
         for o in &outcomes {
