@@ -310,9 +310,39 @@ fn real_catalogue_declares_the_derived_indicators_in_order() {
             "income_lsoa_share_most_deprived_decile",
             "imd_rank_pop_weighted",
             "imd_rank_pop_weighted_spatial",
-            "imd_score_lisa"
+            "imd_score_lisa",
+            "imd25_lsoa21_share_most_deprived_decile",
+            "imd25_lsoa21_mean_decile",
+            "imd19_lad23_share_most_deprived_decile",
+            "imd19_lad23_rank_pop_weighted",
+            "imd19_lad23_mean_decile",
+            "imd_share_most_deprived_decile_2019_2025",
+            "imd_mean_decile_2019_2025",
         ]
     );
+    let table = &c.derived[5];
+    assert_eq!(table.from_table.as_deref(), Some("imd2025_lsoa21_file1"));
+    assert_eq!(
+        table.group_by.as_deref(),
+        Some("Local Authority District code (2024)")
+    );
+    let series = &c.derived[10];
+    assert_eq!(series.method, districts::catalog::DerivedMethod::Series);
+    let parts: Vec<(&str, &str)> = series
+        .periods
+        .iter()
+        .map(|p| (p.label.as_str(), p.indicator.as_str()))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            ("2019", "imd19_lad23_share_most_deprived_decile"),
+            ("2025", "imd25_lsoa21_share_most_deprived_decile")
+        ]
+    );
+    // Loading lad23 for its derived indicators needs the LSOA layer (2019), not a layer for
+    // the table (2025).
+    assert_eq!(c.layers_for("lad23", None), ["lad23", "lsoa11"]);
     let lisa = &c.derived[4];
     assert_eq!(lisa.method, districts::catalog::DerivedMethod::Lisa);
     assert_eq!(lisa.england_only, Some(true));
@@ -345,7 +375,60 @@ description = "d"
     ))
     .expect("LISA of an earlier derived indicator");
 
-    let cases: [(String, &[&str]); 8] = [
+    let table = "method = \"aggregate\"\nfrom_table = \"imd2025_lsoa21_file1\"\nindicator = \"imd25_decile\"\nhow = \"share\"\nclass = \"=1\"\n";
+    with(&format!(
+        "{base}{table}group_by = \"Local Authority District code (2024)\"\n"
+    ))
+    .expect("an aggregate of a table's rows");
+    with(&format!(
+        "{base}method = \"series\"\nperiods = [{{ label = \"2019\", indicator = \"imd_score\" }}, {{ label = \"2020\", indicator = \"imd_rank_pop_weighted\" }}]\n"
+    ))
+    .expect("a series of a table's and a derived indicator");
+
+    let cases: [(String, &[&str]); 15] = [
+        (
+            format!("{base}{table}"),
+            &["`my_share`", "needs `group_by`"],
+        ),
+        (
+            format!("{base}{table}group_by = \"LAD code\"\n"),
+            &[
+                "`my_share`",
+                "LAD code",
+                "Local Authority District code (2024)",
+            ],
+        ),
+        (
+            format!(
+                "{base}{table}group_by = \"Local Authority District code (2024)\"\nkey = \"lad19cd\"\n"
+            ),
+            &["`my_share`", "`key` applies to `from`"],
+        ),
+        (
+            format!(
+                "{base}{table}group_by = \"Local Authority District code (2024)\"\nfrom = \"lsoa11\"\n"
+            ),
+            &["`my_share`", "not both"],
+        ),
+        (
+            format!("{base}{table}group_by = \"Local Authority District code (2024)\"\n")
+                .replace("imd2025_lsoa21_file1", "imd2025_file99"),
+            &[
+                "`my_share`",
+                "unknown source `imd2025_file99`",
+                "imd2025_lsoa21_file1",
+            ],
+        ),
+        (
+            format!("{base}method = \"series\"\nperiods = []\n"),
+            &["`my_share`", "needs `periods"],
+        ),
+        (
+            format!(
+                "{base}method = \"series\"\nperiods = [{{ label = \"2019\", indicator = \"imd_decile\" }}]\n"
+            ),
+            &["`my_share`", "unknown indicator `imd_decile`"],
+        ),
         (
             format!("{base}method = \"aggregate\"\nindicator = \"imd_decile\"\nhow = \"share\"\n"),
             &["`my_share`", "needs `from`"],

@@ -311,7 +311,7 @@ impl Resolver {
                     _ => {
                         return Err(self.invalid(
                             &d.id,
-                            "method = \"aggregate\" needs one of `from` (a layer whose areas are aggregated) or `from_table` (a table whose rows are, with `group_by`)".into(),
+                            "method = \"aggregate\" needs `from` (a layer whose areas are aggregated) or `from_table` (a table whose rows are, with `group_by`), not both".into(),
                         ));
                     }
                 }
