@@ -258,3 +258,24 @@ fn releases_series_holds_both_recomputed_shares_as_periods() {
         series.meta.provenance
     );
 }
+
+#[test]
+fn file10_average_ranks_read_higher_as_more_deprived_like_the_scores() {
+    // File 10 ranks LSOAs with the most deprived highest, so its average rank rises with the
+    // average score; the catalogue must colour both the same way round.
+    for (layer, rank, score) in [
+        ("lad19", "imd_average_rank", "imd_score"),
+        ("lad23", "imd25_average_rank", "imd25_score"),
+    ] {
+        let l = atlas().layer(layer).unwrap();
+        let r = analysis::layer::numeric_values(l, rank, None).unwrap();
+        let s = analysis::layer::numeric_values(l, score, None).unwrap();
+        let c = analysis::correlate(&r, &s, analysis::CorrelationMethod::Spearman).unwrap();
+        assert!(c.r > 0.9, "{layer}: Spearman {rank} ~ {score} = {}", c.r);
+        assert_eq!(
+            l.indicator(rank).unwrap().meta.direction,
+            l.indicator(score).unwrap().meta.direction,
+            "{layer}: {rank}"
+        );
+    }
+}
