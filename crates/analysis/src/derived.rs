@@ -17,7 +17,9 @@ use districts::{Atlas, Indicator, Layer};
 use serde::Serialize;
 
 use crate::aggregate::{Aggregation, ClassRule, UnassignedReason};
-use crate::query::{AggregateOutput, AggregateRequest, ClusterOutput, ClusterRequest, QueryError};
+use crate::query::{
+    AggregateOutput, AggregateRequest, ClusterOutput, ClusterRequest, QueryError, TableAreas,
+};
 
 /// `source_id` of every derived indicator (no catalogue table behind it).
 pub const DERIVED_SOURCE_ID: &str = "placemap_derived";
@@ -625,10 +627,15 @@ pub struct DerivedOutcome {
     pub millis: f64,
 }
 
+/// Tables read for `from_table` entries, by (table, group column): each is read once per
+/// [`add_derived`], however many entries aggregate it.
+type TableCache = std::collections::HashMap<(String, String), Result<Arc<TableAreas>, String>>;
+
 fn compute(
     atlas: &Atlas,
     spec: &DerivedSpec,
     lookups: &[LookupTable],
+    tables: &mut TableCache,
 ) -> Result<Indicator, String> {
     let target = atlas
         .layer(&spec.layer)
@@ -649,9 +656,16 @@ fn compute(
             group_by,
             request,
         } => {
-            let (out, inputs) =
-                crate::query::aggregate_table(catalog, table, group_by, target, request)
-                    .map_err(|e| format!("{e} ({})", e.hint()))?;
+            let areas = tables
+                .entry((table.clone(), group_by.clone()))
+                .or_insert_with(|| {
+                    TableAreas::read(catalog, table, group_by)
+                        .map(Arc::new)
+                        .map_err(|e| format!("{e} ({})", e.hint()))
+                })
+                .clone()?;
+            let (out, inputs) = crate::query::aggregate_table(&areas, target, request)
+                .map_err(|e| format!("{e} ({})", e.hint()))?;
             Ok(aggregate_indicator_from(
                 &out,
                 inputs.first(),
@@ -677,9 +691,10 @@ pub fn add_derived(
     lookups: &[LookupTable],
 ) -> Vec<DerivedOutcome> {
     let mut outcomes = Vec::with_capacity(specs.len());
+    let mut tables = TableCache::new();
     for spec in specs {
         let started = Instant::now();
-        let result = compute(atlas, spec, lookups);
+        let result = compute(atlas, spec, lookups, &mut tables);
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         let districts = atlas.layer(&spec.layer).map_or(0, |l| l.districts.len());
         let layer_not_loaded = atlas.layer(&spec.layer).is_none()

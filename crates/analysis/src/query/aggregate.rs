@@ -595,6 +595,88 @@ fn table_values(
     Ok((label, values))
 }
 
+/// A catalogued table read as small areas: each row's code and the value of its `group_by`
+/// column (its district), with the table's indicators. Read once, aggregated as often as needed.
+#[derive(Clone, Debug)]
+pub struct TableAreas {
+    /// The table as catalogued.
+    pub source: districts::catalog::SourceSpec,
+    /// The column naming each row's district.
+    pub group_by: String,
+    /// Row codes (normalised), in file order; a repeated code keeps its first row.
+    pub codes: Vec<String>,
+    /// Each row's district code, `None` where the cell is empty.
+    pub groups: Vec<Option<String>>,
+    /// The table's indicators.
+    pub table: districts::indicators::IndicatorTable,
+}
+
+impl TableAreas {
+    /// Reads table `table` of the catalogue with its `group_by` column.
+    pub fn read(
+        catalog: &districts::catalog::Catalog,
+        table: &str,
+        group_by: &str,
+    ) -> Result<TableAreas, QueryError> {
+        let source = catalog.source(table).ok_or_else(|| {
+            QueryError::invalid(
+                "from_table",
+                format!("no table {table:?} in the catalogue"),
+                format!(
+                    "tables: {}",
+                    catalog
+                        .sources
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+        let read_error = |e: districts::indicators::TableError| {
+            QueryError::invalid(
+                "from_table",
+                e.to_string(),
+                format!("check {} (table {table})", source.path.display()),
+            )
+        };
+        // The group column is read as a lookup keyed by the table's code column (one CSV
+        // reader for both; a repeated code keeps its first row, as in the indicators).
+        let spec = districts::catalog::LookupSpec {
+            id: table.to_string(),
+            title: source.title.clone(),
+            file: source.file.clone(),
+            path: source.path.clone(),
+            provenance: source.provenance.clone(),
+            encoding: source.encoding,
+            key_column: source.code_column.clone(),
+            columns: vec![group_by.to_string()],
+        };
+        let (groups, rows) = rayon::join(
+            || districts::indicators::read_lookup(&spec),
+            || districts::indicators::read_table(catalog, source),
+        );
+        let groups = groups.map_err(read_error)?;
+        let rows = rows.map_err(read_error)?;
+        Ok(TableAreas {
+            source: source.clone(),
+            group_by: group_by.to_string(),
+            groups: groups
+                .keys
+                .iter()
+                .map(|c| {
+                    groups
+                        .get(c, group_by)
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_string)
+                })
+                .collect(),
+            codes: groups.keys,
+            table: rows,
+        })
+    }
+}
+
 /// Aggregates an indicator of a catalogued table to the districts of `target`, each row of
 /// the table being one small area and its `group_by` column naming its district: for small
 /// areas that have no boundary loaded (e.g. the 33,755 LSOA 2021 rows of IMD 2025 File 1,
@@ -602,27 +684,13 @@ fn table_values(
 /// the same rule for old codes on a merged target ([`carry_to_successors`]). Returns the
 /// output and the catalogue metadata of the inputs (value, then weights).
 pub fn aggregate_table(
-    catalog: &districts::catalog::Catalog,
-    table: &str,
-    group_by: &str,
+    areas: &TableAreas,
     target: &Layer,
     req: &AggregateRequest,
 ) -> Result<(AggregateOutput, Vec<districts::catalog::IndicatorMeta>), QueryError> {
-    let source = catalog.source(table).ok_or_else(|| {
-        QueryError::invalid(
-            "from_table",
-            format!("no table {table:?} in the catalogue"),
-            format!(
-                "tables: {}",
-                catalog
-                    .sources
-                    .iter()
-                    .map(|s| s.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-    })?;
+    let source = &areas.source;
+    let table = source.id.as_str();
+    let group_by = areas.group_by.as_str();
     let spec_of = |id: &str| {
         source
             .indicators
@@ -663,41 +731,12 @@ pub fn aggregate_table(
         }
         (None, _) => None,
     };
-    let read_error = |e: districts::indicators::TableError| {
-        QueryError::invalid(
-            "from_table",
-            e.to_string(),
-            format!("check {} (table {table})", source.path.display()),
-        )
-    };
-    // The group column is read as a lookup keyed by the table's code column: one reader for
-    // both, and a repeated code keeps its first row as in the indicators.
-    let groups = districts::indicators::read_lookup(&districts::catalog::LookupSpec {
-        id: table.to_string(),
-        title: source.title.clone(),
-        file: source.file.clone(),
-        path: source.path.clone(),
-        provenance: source.provenance.clone(),
-        encoding: source.encoding,
-        key_column: source.code_column.clone(),
-        columns: vec![group_by.to_string()],
-    })
-    .map_err(read_error)?;
-    let rows = districts::indicators::read_table(catalog, source).map_err(read_error)?;
-    let small = groups.keys.clone();
-    let (period, values) = table_values(&rows, value_spec, req.period.as_deref(), &small)?;
+    let small = &areas.codes;
+    let (period, values) = table_values(&areas.table, value_spec, req.period.as_deref(), small)?;
     let weights = weight_spec
-        .map(|w| table_values(&rows, w, None, &small))
+        .map(|w| table_values(&areas.table, w, None, small))
         .transpose()?;
-    let mut keys: Vec<Option<String>> = small
-        .iter()
-        .map(|c| {
-            groups
-                .get(c, group_by)
-                .filter(|g| !g.is_empty())
-                .map(str::to_string)
-        })
-        .collect();
+    let mut keys = areas.groups.clone();
     let carried = carry_to_successors(target, &mut keys);
     let map: HashMap<String, String> = small
         .iter()
@@ -705,9 +744,9 @@ pub fn aggregate_table(
         .filter_map(|(c, k)| k.map(|k| (c.clone(), k)))
         .collect();
     let targets = crate::layer::codes(target);
-    let assignment = crate::aggregate::assign_by_lookup(&small, &map, &targets);
+    let assignment = crate::aggregate::assign_by_lookup(small, &map, &targets);
     let result = crate::aggregate::aggregate(
-        &small,
+        small,
         &values,
         weights.as_ref().map(|(_, w)| w.as_slice()),
         &assignment,
