@@ -256,4 +256,20 @@ async fn imd_2019_to_2025_change_maps_on_lad23_and_cumberland_moves_as_its_lsoas
     // Every English district has both periods, so every one has a change.
     let with_change = style.values.iter().filter(|v| v.is_some()).count();
     assert_eq!(with_change, 296);
+
+    // /stats/aggregate keyed by LAD 2019 codes follows lad23's lineage the same way.
+    let r = get(
+        "/stats/aggregate?from=lsoa11&to=lad23&indicator=imd_decile&how=share&class=%3D1&key=lad19cd",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    let cumberland = j["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["code"] == "E06000063")
+        .expect("Cumberland row");
+    let v = cumberland["value"].as_f64().expect("Cumberland has LSOAs");
+    assert!((v - s19).abs() < 1e-12, "{v} vs {s19}");
 }
