@@ -481,7 +481,9 @@ pub fn series_indicator(
 pub enum DerivedKind {
     /// An aggregation of `from`'s areas to the target layer.
     Aggregate {
+        /// The layer of small areas aggregated.
         from: String,
+        /// What is aggregated and how.
         request: AggregateRequest,
     },
     /// An aggregation of the rows of a catalogued table (small areas with or without a
@@ -493,12 +495,19 @@ pub enum DerivedKind {
         table: String,
         /// Column holding each row's district code.
         group_by: String,
+        /// What is aggregated and how (`via` does not apply).
         request: AggregateRequest,
     },
     /// LISA clusters of an indicator of the target layer itself.
-    Lisa { request: ClusterRequest },
+    Lisa {
+        /// The indicator, period and test options.
+        request: ClusterRequest,
+    },
     /// One indicator whose periods come from several indicators of the target layer.
-    Series { parts: Vec<SeriesPart> },
+    Series {
+        /// Each period's label and source indicator, in order.
+        parts: Vec<SeriesPart>,
+    },
 }
 
 /// One derived indicator: where it goes, what it is called, how it is computed.

@@ -12,25 +12,41 @@ pub enum ApiError {
     /// Malformed input: 400.
     #[error("{message}")]
     BadRequest {
+        /// What was wrong, naming the input.
         message: String,
+        /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
     /// Unknown layer, indicator, district...: 404 with the valid ids in the hint.
     #[error("{message}")]
     NotFound {
+        /// What was wrong, naming the input.
         message: String,
+        /// How to put it right (valid values, an example).
+        hint: Option<String>,
+    },
+    /// A deleted dataset: 410.
+    #[error("{message}")]
+    Gone {
+        /// What is gone, naming it.
+        message: String,
+        /// What to use instead.
         hint: Option<String>,
     },
     /// Body too large: 413.
     #[error("{message}")]
     TooLarge {
+        /// What was wrong, naming the input.
         message: String,
+        /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
     /// Well-formed but unusable input (e.g. too few values for a statistic): 422.
     #[error("{message}")]
     Unprocessable {
+        /// What was wrong, naming the input.
         message: String,
+        /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
     /// A failure on our side: 500; the cause is logged, not shown.
@@ -48,6 +64,7 @@ impl From<maps::MapError> for ApiError {
             K::NotFound => ApiError::NotFound { message, hint },
             K::Unprocessable => ApiError::Unprocessable { message, hint },
             K::TooLarge => ApiError::TooLarge { message, hint },
+            K::Gone => ApiError::Gone { message, hint },
             K::Internal => ApiError::Internal(Box::new(e)),
         }
     }
@@ -100,6 +117,7 @@ impl ApiError {
             ApiError::BadRequest { hint, .. }
             | ApiError::NotFound { hint, .. }
             | ApiError::TooLarge { hint, .. }
+            | ApiError::Gone { hint, .. }
             | ApiError::Unprocessable { hint, .. } => hint.as_deref(),
             ApiError::Internal(_) => None,
         }
@@ -111,6 +129,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -124,6 +143,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest { message, hint }
             | ApiError::NotFound { message, hint }
             | ApiError::TooLarge { message, hint }
+            | ApiError::Gone { message, hint }
             | ApiError::Unprocessable { message, hint } => (message.as_str(), hint.as_deref()),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

@@ -1,9 +1,6 @@
 //! The HTTP face of placemap (axum on tokio): config -> state -> routes. [`app`] is a function
 //! of the shared state so tests drive it with `tower::ServiceExt::oneshot`.
 
-// TODO(issue 9): document the remaining public items, then drop this allow.
-#![allow(missing_docs)]
-
 /// Configuration: raw as given, then resolved and validated.
 pub mod config;
 /// The one error shape and its mapping to HTTP.
@@ -68,7 +65,7 @@ async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Re
 async fn not_found() -> ApiError {
     ApiError::not_found(
         "no such route",
-        "routes: /layers, /layers/{layer}.geojson, /layers/{layer}/districts/{code}, /tiles/{layer}/{indicator}/{z}/{x}/{y}.png, /tiles/{layer}/{indicator}.json, /legend/{layer}/{indicator}.{svg,png,json}, /lookup, /static/{layer}/{indicator}.{png,svg}, /map/{layer}/{indicator}, /stats/..., /health, /metrics",
+        "routes: /layers, /layers/{layer}.geojson, /layers/{layer}/districts/{code}, /tiles/{layer}/{indicator}/{z}/{x}/{y}.png, /tiles/{layer}/{indicator}.json, /legend/{layer}/{indicator}.{svg,png,json}, /lookup, /static/{layer}/{indicator}.{png,svg}, /map/{layer}/{indicator}, /stats/..., /datasets, /datasets/new, /health, /metrics",
     )
 }
 
@@ -156,6 +153,8 @@ pub fn app_live(live: live::LiveState) -> Router {
             "/datasets",
             get(routes::datasets::list).post(routes::datasets::create),
         )
+        .route("/datasets/new", get(routes::upload_page::page))
+        .route("/datasets/assets/{*path}", get(routes::upload_page::asset))
         .route(
             "/datasets/{id}",
             get(routes::datasets::show)

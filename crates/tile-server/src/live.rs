@@ -15,11 +15,13 @@ use crate::state::{AppState, SharedState};
 
 /// Dataset storage and what uploads need.
 pub struct Hub {
+    /// Where datasets are stored (SQLite today; a shared database later).
     pub store: Arc<dyn DatasetStore>,
     /// The maps without any dataset (what every new snapshot starts from).
     pub base: Arc<Loaded>,
     /// Accepted bearer tokens (never logged).
     tokens: Vec<Vec<u8>>,
+    /// Upload limits (body size, rows, columns, datasets).
     pub limits: Limits,
     /// Generation of the store the current snapshot was built from.
     applied: AtomicU64,
@@ -54,6 +56,7 @@ impl Hub {
 /// The current snapshot and the dataset hub.
 pub struct Live {
     current: RwLock<SharedState>,
+    /// Dataset storage and tokens; `None` when datasets are off (read-only server).
     pub hub: Option<Hub>,
 }
 
@@ -103,8 +106,21 @@ impl Live {
                 return;
             }
         };
+        // Deleted ids, so their old links answer 410 Gone rather than 404.
+        let deleted: Vec<String> = match hub.store.list() {
+            Ok(all) => all
+                .into_iter()
+                .filter(|d| d.deleted)
+                .map(|d| d.meta.id)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "dataset list not readable");
+                return;
+            }
+        };
         let started = std::time::Instant::now();
-        let maps = datasets::apply(&hub.base, &versions, generation);
+        let mut maps = datasets::apply(&hub.base, &versions, generation);
+        maps.deleted_datasets = Arc::new(deleted);
         let next = Arc::new(self.snapshot().with_maps(Arc::new(maps)));
         *self
             .current
