@@ -78,28 +78,6 @@ impl Indicator {
         }
         all
     }
-
-    /// The no-data districts of `period` grouped by their short reason, largest group first:
-    /// `(summary, count)`; `without_value` are the codes of the districts without a value.
-    /// Districts with no known reason are not counted.
-    pub fn no_data_groups<'a>(
-        &self,
-        period: &str,
-        without_value: impl IntoIterator<Item = &'a str>,
-    ) -> Vec<(String, usize)> {
-        let mut groups: BTreeMap<&str, usize> = BTreeMap::new();
-        for code in without_value {
-            if let Some(r) = self.no_data_reason(code, period) {
-                *groups.entry(r.summary.as_str()).or_default() += 1;
-            }
-        }
-        let mut out: Vec<(String, usize)> = groups
-            .into_iter()
-            .map(|(s, n)| (s.to_string(), n))
-            .collect();
-        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        out
-    }
 }
 
 /// Why a district has no value: the source follows another vintage of the boundaries (a
