@@ -175,7 +175,9 @@ async fn pay_on_lad23_has_no_data_for_the_new_unitaries_with_the_reason() {
     assert!(
         cumberland["properties"]["median_weekly_pay_no_data_reason"]
             .as_str()
-            .is_some_and(|r| r.contains("E07000026 Allerdale, E07000028 Carlisle, E07000029 Copeland"))
+            .is_some_and(
+                |r| r.contains("E07000026 Allerdale, E07000028 Carlisle, E07000029 Copeland")
+            )
     );
 
     let legend = get("/legend/lad23/median_weekly_pay.json").await.json();
@@ -187,10 +189,15 @@ async fn pay_on_lad23_has_no_data_for_the_new_unitaries_with_the_reason() {
         "No data: 4 districts merged in 2023; the source publishes the former districts only"
     );
     let svg = get("/legend/lad23/median_weekly_pay.svg").await.text();
-    assert!(svg.contains("No data: 4 districts merged in 2023;"), "{svg}");
+    assert!(
+        svg.contains("No data: 4 districts merged in 2023;"),
+        "{svg}"
+    );
 
     // Carlisle is in Cumberland.
-    let j = get("/lookup?lon=-2.9340&lat=54.8925&layer=lad23").await.json();
+    let j = get("/lookup?lon=-2.9340&lat=54.8925&layer=lad23")
+        .await
+        .json();
     let pay = &j["results"][0]["values"]["median_weekly_pay"];
     assert!(pay["value"].is_null(), "{j}");
     assert!(
@@ -200,7 +207,9 @@ async fn pay_on_lad23_has_no_data_for_the_new_unitaries_with_the_reason() {
         "{pay}"
     );
     // CSV export carries the reason column too.
-    let csv = get("/layers/lad23.csv?indicators=median_weekly_pay").await.text();
+    let csv = get("/layers/lad23.csv?indicators=median_weekly_pay")
+        .await
+        .text();
     assert!(
         csv.lines()
             .next()
@@ -232,7 +241,9 @@ async fn claimant_count_on_lad21_explains_the_17_former_districts() {
         "No data: 17 districts merged in 2023; the source publishes the merged district only",
         "{legend}"
     );
-    let j = get("/lookup?lon=-2.9340&lat=54.8925&layer=lad21").await.json();
+    let j = get("/lookup?lon=-2.9340&lat=54.8925&layer=lad21")
+        .await
+        .json();
     assert_eq!(j["results"][0]["code"], "E07000028", "{j}");
     assert_eq!(
         j["results"][0]["values"]["claimant_rate"]["no_data_reason"],

@@ -135,6 +135,14 @@ pub fn explain_and_recombine(
         };
         let parts = parts_of(lineages, &missing.code);
         if !parts.is_empty() && parts.iter().any(|p| in_table(&p.old_code)) {
+            // The layer's name, else the lookup's.
+            let missing = ReportedCode {
+                name: missing
+                    .name
+                    .clone()
+                    .or_else(|| parts.first().map(|p| p.new_name.clone())),
+                ..missing
+            };
             let note = |period: Option<String>, reason: String, summary: String| NoDataReason {
                 code: missing.code.clone(),
                 name: missing.name.clone(),
@@ -550,4 +558,185 @@ pub fn with_lineage_hint(
 ) -> ReportedCode {
     reported.hint = lineage_hint(lineages, &reported.code).or_else(|| fallback(&reported.code));
     reported
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::catalog::{Direction, IndicatorMeta, Provenance};
+    use crate::dissolve::{MergeColumns, MergePlan};
+    use crate::indicators::{TablePeriod, TableValues};
+    use crate::join::{LayerCodes, join_indicator};
+
+    /// A (Ay) and B (Bee) merged into C in 2023; D kept its code.
+    fn lineages() -> Vec<Arc<Lineage>> {
+        let csv = "old_code,old_name,new_code,new_name,effective\n\
+                   A,Ay,C,Sea,2023-04-01\nB,Bee,C,Sea,2023-04-01\n";
+        let plan = MergePlan::from_reader(csv.as_bytes(), "inline", &MergeColumns::default())
+            .expect("plan");
+        vec![Arc::new(Lineage::from_plan(&plan))]
+    }
+
+    /// A rate published for the former districts A and B (and D), two periods; B has none in
+    /// the second.
+    fn table() -> TableIndicator {
+        let period = |label: &str, b: Option<f64>| TablePeriod {
+            label: label.into(),
+            values: TableValues::Numeric(
+                HashMap::from([
+                    ("A".to_string(), Some(10.0)),
+                    ("B".to_string(), b),
+                    ("D".to_string(), Some(5.0)),
+                ])
+                .into(),
+            ),
+        };
+        TableIndicator {
+            id: "rate".into(),
+            categorical: false,
+            periods: vec![period("2021", Some(20.0)), period("2022", None)],
+            duplicates: vec![],
+            categories: vec![],
+            names: Arc::default(),
+            path: "rate.csv".into(),
+        }
+    }
+
+    fn joined(
+        codes: &[String],
+        combine: Option<&Combine>,
+    ) -> (Indicator, Option<PendingRecombination>) {
+        let meta = IndicatorMeta {
+            id: "rate".into(),
+            title: "Rate".into(),
+            unit: "%".into(),
+            direction: Direction::Neutral,
+            source: "s".into(),
+            provenance: Provenance {
+                licence: "OGL-3.0".into(),
+                attribution: "a".into(),
+                ..Provenance::default()
+            },
+            file: "rate.csv".into(),
+            categorical: false,
+            source_id: "s".into(),
+            default_period: None,
+            periods_note: None,
+            description: None,
+            style: None,
+        };
+        let lineages = lineages();
+        let layer = LayerCodes::new("new", codes).with_lineages(&lineages);
+        let table = table();
+        let mut ind = join_indicator(meta, &layer, &table);
+        let pending = explain_and_recombine(&mut ind, &table, combine, &lineages, codes);
+        (ind, pending)
+    }
+
+    fn values(ind: &Indicator, k: usize) -> Vec<Option<f64>> {
+        match &ind.periods[k].values {
+            PeriodValues::Numeric(v) => v.clone(),
+            PeriodValues::Categorical(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_rate_without_weights_is_never_averaged() {
+        let codes = vec!["C".to_string(), "D".to_string()];
+        for combine in [
+            None,
+            Some(Combine::Never {
+                reason: "a rate needs its denominator".into(),
+            }),
+        ] {
+            let (ind, pending) = joined(&codes, combine.as_ref());
+            assert!(pending.is_none());
+            assert_eq!(values(&ind, 0), vec![None, Some(5.0)]);
+            assert_eq!(values(&ind, 1), vec![None, Some(5.0)]);
+            let note = ind.no_data_reason("C", "2021").expect("reason");
+            assert!(
+                note.reason
+                    .starts_with("merged in 2023 from A Ay, B Bee; the source publishes the former districts only"),
+                "{}",
+                note.reason
+            );
+            assert_eq!(
+                note.summary,
+                "merged in 2023; the source publishes the former districts only"
+            );
+            assert!(ind.report.recombined.is_empty());
+        }
+        // With weights, nothing is averaged until the weights are there.
+        let (ind, pending) = joined(
+            &codes,
+            Some(&Combine::WeightedMean {
+                weights: "population".into(),
+            }),
+        );
+        assert_eq!(values(&ind, 0)[0], None);
+        let pending = pending.expect("waits for weights");
+        assert_eq!(pending.weights, "population");
+        assert_eq!(
+            pending.districts[0].values[0].1,
+            vec![Some(10.0), Some(20.0)]
+        );
+    }
+
+    #[test]
+    fn counts_are_summed_only_when_every_part_has_a_value() {
+        let codes = vec!["C".to_string(), "D".to_string()];
+        let (ind, _) = joined(&codes, Some(&Combine::Sum));
+        assert_eq!(values(&ind, 0), vec![Some(30.0), Some(5.0)]);
+        assert_eq!(values(&ind, 1), vec![None, Some(5.0)]);
+        assert!(ind.no_data_reason("C", "2021").is_none());
+        let note = ind.no_data_reason("C", "2022").expect("2022 explained");
+        assert_eq!(
+            note.reason,
+            "merged in 2023 from A Ay, B Bee; not recombined for 2022: no value for B Bee"
+        );
+        assert_eq!(ind.report.recombined[0].how, "sum of A Ay, B Bee");
+        assert_eq!(ind.report.recombined[0].periods, vec!["2021".to_string()]);
+        assert!(ind.report.boundaries_without_data.is_empty());
+        assert!(
+            ind.meta
+                .description
+                .as_deref()
+                .is_some_and(|d| d.contains("C Sea = sum of A Ay, B Bee"))
+        );
+    }
+
+    #[test]
+    fn former_districts_of_a_table_on_new_codes_say_what_they_became() {
+        // A table on the new code C, on a layer of the old codes A and B.
+        let t = TableIndicator {
+            periods: vec![TablePeriod {
+                label: "2023".into(),
+                values: TableValues::Numeric(HashMap::from([("C".to_string(), Some(1.0))]).into()),
+            }],
+            ..table()
+        };
+        let codes = vec!["A".to_string(), "B".to_string()];
+        let lineages = lineages();
+        let layer = LayerCodes::new("old", &codes).with_lineages(&lineages);
+        let meta = joined(&codes, None).0.meta;
+        let mut ind = join_indicator(meta, &layer, &t);
+        assert!(
+            explain_and_recombine(&mut ind, &t, Some(&Combine::Sum), &lineages, &codes).is_none()
+        );
+        let note = ind.no_data_reason("A", "2023").expect("A explained");
+        assert_eq!(
+            note.reason,
+            "merged into C Sea in 2023; the source publishes the merged district only"
+        );
+        assert_eq!(
+            lineage_hint(&lineages, "C").as_deref(),
+            Some("made on 2023-04-01 from A Ay, B Bee")
+        );
+        assert_eq!(
+            lineage_hint(&lineages, "b").as_deref(),
+            Some("became part of C Sea on 2023-04-01")
+        );
+    }
 }
