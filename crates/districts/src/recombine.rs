@@ -89,7 +89,7 @@ const MERGED_ONLY: &str = "the source publishes the merged district only";
 pub struct PendingDistrict {
     /// Position in the layer.
     pub position: usize,
-    /// Code and name.
+    /// District code.
     pub code: String,
     /// Name of the district.
     pub name: String,
