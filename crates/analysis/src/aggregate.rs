@@ -26,13 +26,19 @@ pub enum UnassignedReason {
     /// The lookup table has no row for this code.
     NotInLookup,
     /// The lookup names a target code that is not among the targets.
-    UnknownTarget { target: String },
+    UnknownTarget {
+        /// The code the lookup gave.
+        target: String,
+    },
     /// The geometry is empty, so it has no interior point.
     NoInteriorPoint,
     /// No target polygon contains the interior point.
     OutsideTargets,
     /// The point lookup returned a position past the end of the targets.
-    BadTargetIndex { index: usize },
+    BadTargetIndex {
+        /// The position returned.
+        index: usize,
+    },
 }
 
 /// A small area that could not be assigned to a target.

@@ -326,11 +326,16 @@ pub fn lisa_indicator(out: &ClusterOutput, layer: &Layer, meta: DerivedMeta) -> 
 pub enum DerivedKind {
     /// An aggregation of `from`'s areas to the target layer.
     Aggregate {
+        /// The layer of small areas aggregated.
         from: String,
+        /// What is aggregated and how.
         request: AggregateRequest,
     },
     /// LISA clusters of an indicator of the target layer itself.
-    Lisa { request: ClusterRequest },
+    Lisa {
+        /// The indicator, period and test options.
+        request: ClusterRequest,
+    },
 }
 
 /// One derived indicator: where it goes, what it is called, how it is computed.

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// What went wrong in an analysis, with the offending code, group or sizes.
 #[derive(Debug, Error, Clone, PartialEq)]
+#[allow(missing_docs)] // each variant's fields are named in its #[error] message
 pub enum AnalysisError {
     /// Two inputs that must be aligned have different lengths.
     #[error("{what}: expected {expected} entries (one per area), got {got}")]

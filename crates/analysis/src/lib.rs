@@ -5,9 +5,6 @@
 //! from anything else. Every result is `serde`-serialisable and has a table form
 //! ([`Table`]) for CSV output. Stages, in pipeline order:
 
-// TODO(issue 9): document the remaining public items, then drop this allow.
-#![allow(missing_docs)]
-
 /// Thin adapters from a `districts::Layer` to the plain inputs below (feature `layer`).
 #[cfg(feature = "layer")]
 pub mod layer;

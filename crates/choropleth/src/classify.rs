@@ -139,6 +139,7 @@ impl Scheme {
 
 /// Why values could not be classified.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[allow(missing_docs)] // each variant's fields are named in its #[error] message
 pub enum ClassifyError {
     /// The scheme name is not one we know.
     #[error("unknown classification scheme {name:?}; valid schemes: {valid}")]

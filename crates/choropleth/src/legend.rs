@@ -24,6 +24,7 @@ pub const MAX_PNG_SCALE: f32 = 8.0;
 
 /// Why a legend could not be built or drawn.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant's fields are named in its #[error] message
 pub enum LegendError {
     /// The palette has a different number of colours than the classification has classes.
     #[error("palette {palette} has {colors} colours but the classification has {classes} classes")]

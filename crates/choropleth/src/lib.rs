@@ -1,9 +1,6 @@
 //! Choropleth maps: classification, palettes, legends and rendering. Knows nothing of files:
 //! geometry arrives as an iterator of Web Mercator polygons.
 
-// TODO(issue 9): document the remaining public items, then drop this allow.
-#![allow(missing_docs)]
-
 /// Class breaks from indicator values (quantile, equal interval, Fisher-Jenks, std dev, manual).
 pub mod classify;
 

@@ -98,6 +98,7 @@ pub enum PaletteKind {
 
 /// Why a palette could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)] // each variant's fields are named in its #[error] message
 pub enum PaletteError {
     /// Unknown palette name.
     #[error("unknown palette {name:?}; valid palettes: {valid}")]

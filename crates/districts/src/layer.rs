@@ -15,9 +15,13 @@ pub use crate::model::PeriodValues;
 /// behind `Arc`s so a clone that adds indicators (an uploaded dataset) copies no polygons.
 #[derive(Clone, Debug)]
 pub struct Layer {
+    /// What the catalogue says of it: id, title, vintage, credit.
     pub meta: LayerMeta,
+    /// Its districts, in file order (positions are the index's ids).
     pub districts: Arc<Vec<District>>,
+    /// Indicators joined to it, in catalogue order (then derived and uploaded ones).
     pub indicators: Vec<Indicator>,
+    /// The R-tree for point lookups and tile queries.
     pub index: Arc<DistrictIndex>,
     /// What loading noticed and handled (repaired rings, dropped slivers...), for the log and report.
     pub load_notes: Vec<String>,
@@ -81,6 +85,7 @@ impl Layer {
 /// Every layer in the catalogue, loaded.
 #[derive(Debug, Default)]
 pub struct Atlas {
+    /// Layers in catalogue order.
     pub layers: Vec<Layer>,
 }
 
@@ -98,29 +103,42 @@ impl Atlas {
 /// Why the atlas could not be loaded. Each variant names the file or entry at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum AtlasError {
+    /// The catalogue is invalid.
     #[error(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
+    /// A boundary file could not be read.
     #[error("layer {layer}: {source}")]
     Load {
+        /// The layer's id.
         layer: String,
+        /// What was wrong with the file.
         #[source]
         source: crate::load::LoadError,
     },
     #[error("layer {layer}: catalogue CRS {crs:?}: {source}")]
+    /// The catalogue's CRS for a layer is unknown or unusable.
     Crs {
+        /// The layer's id.
         layer: String,
+        /// The CRS as written.
         crs: String,
+        /// Why it cannot be used.
         #[source]
         source: crate::crs::CrsError,
     },
+    /// An indicator table could not be read.
     #[error(transparent)]
     Table(#[from] crate::csv_text::TableError),
     #[error("layer {layer}: {source}")]
+    /// A merged layer's lookup is invalid (file, line and code named).
     Merge {
+        /// The merged layer's id.
         layer: String,
+        /// What is wrong with the lookup.
         #[source]
         source: Box<crate::dissolve::MergeError>,
     },
+    /// A layer id the catalogue does not have (the id, then the valid ids).
     #[error("unknown layer {0:?}; the catalogue has: {1}")]
     UnknownLayer(String, String),
 }

@@ -1,9 +1,6 @@
 //! The geometry crate: district boundaries and indicator tables in, an indexed and joined
 //! [`Layer`] out. Stages, in pipeline order:
 
-// TODO(issue 9): document the remaining public items, then drop this allow.
-#![allow(missing_docs)]
-
 /// The catalogue in `boundaries/`: which file is which layer and indicator, with credits.
 pub mod catalog;
 

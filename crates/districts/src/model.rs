@@ -38,13 +38,16 @@ pub struct Period {
 /// Numeric values, or category labels for a classification (e.g. the area classification).
 #[derive(Clone, Debug)]
 pub enum PeriodValues {
+    /// One number (or none) per district, in layer order.
     Numeric(Vec<Option<f64>>),
+    /// One category label (or none) per district, in layer order.
     Categorical(Vec<Option<String>>),
 }
 
 /// An indicator joined to a layer: metadata, every published period, the join report.
 #[derive(Clone, Debug)]
 pub struct Indicator {
+    /// What it measures: id, title, unit, direction, source and credit.
     pub meta: IndicatorMeta,
     /// Periods in chronological order.
     pub periods: Vec<Period>,

@@ -269,6 +269,20 @@ fn layers_lists_tables_and_derived_indicators() {
     assert!(line("imd_score_lisa").contains("derived: LISA clusters of imd_score"));
 }
 
+/// `layers --json` is the whole catalogue as JSON: every value layout serialises (wide columns,
+/// column patterns and long files).
+#[test]
+fn layers_json_serialises_every_value_layout() {
+    let (code, out, err) = run(&["layers", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let text = v.to_string();
+    for kind in ["\"columns\"", "\"column_pattern\"", "\"long\""] {
+        assert!(text.contains(kind), "no value layout {kind} in layers --json");
+    }
+    assert!(text.contains("\"lad23\""), "lad23 missing from layers --json");
+}
+
 #[test]
 fn tiles_writes_a_pmtiles_archive() {
     let out = std::env::temp_dir().join(format!("placemap-cli-{}.pmtiles", std::process::id()));

@@ -9,13 +9,17 @@ use std::time::Duration;
 /// Options as given (CLI flags or defaults), not yet checked.
 #[derive(Clone, Debug)]
 pub struct RawConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub addr: String,
+    /// Data directory the catalogue's files are read from.
     pub data_dir: PathBuf,
+    /// Catalogue file (`boundaries/catalog.toml`).
     pub catalog: PathBuf,
     /// Tile cache bound, megabytes.
     pub cache_mb: u64,
     /// Allowed CORS origins; `*` for any, empty for none.
     pub cors_origins: Vec<String>,
+    /// Longest a request may take, seconds (then 408).
     pub request_timeout_secs: u64,
     /// Most points accepted by `POST /lookup`.
     pub max_lookup_points: usize,
@@ -47,27 +51,41 @@ impl Default for RawConfig {
 /// A checked configuration.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
+    /// Address to listen on.
     pub addr: SocketAddr,
+    /// Data directory (exists).
     pub data_dir: PathBuf,
+    /// Catalogue file (exists).
     pub catalog: PathBuf,
+    /// Tile cache bound, bytes.
     pub cache_bytes: u64,
+    /// Allowed CORS origins; `*` for any, empty for none.
     pub cors_origins: Vec<String>,
+    /// Longest a request may take.
     pub request_timeout: Duration,
+    /// Most points accepted by `POST /lookup`.
     pub max_lookup_points: usize,
+    /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// Deepest zoom served.
     pub max_zoom: u8,
+    /// Only these layers are loaded (all when empty).
     pub layers: Vec<String>,
 }
 
 /// What is wrong with a configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// `--addr` is not a socket address.
     #[error("--addr {0:?} is not a socket address such as 127.0.0.1:8080")]
     Addr(String),
+    /// The data directory does not exist.
     #[error("data directory {0} does not exist")]
     DataDir(PathBuf),
+    /// The catalogue file does not exist.
     #[error("catalogue {0} does not exist")]
     Catalog(PathBuf),
+    /// Another option is out of range (the message names it).
     #[error("{0}")]
     Invalid(String),
 }

@@ -12,25 +12,33 @@ pub enum ApiError {
     /// Malformed input: 400.
     #[error("{message}")]
     BadRequest {
+        /// What was wrong, naming the input.
         message: String,
+        /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
     /// Unknown layer, indicator, district...: 404 with the valid ids in the hint.
     #[error("{message}")]
     NotFound {
+        /// What was wrong, naming the input.
         message: String,
+        /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
     /// Body too large: 413.
     #[error("{message}")]
     TooLarge {
+        /// What was wrong, naming the input.
         message: String,
+        /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
     /// Well-formed but unusable input (e.g. too few values for a statistic): 422.
     #[error("{message}")]
     Unprocessable {
+        /// What was wrong, naming the input.
         message: String,
+        /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
     /// A failure on our side: 500; the cause is logged, not shown.

@@ -1,9 +1,6 @@
 //! The HTTP face of placemap (axum on tokio): config -> state -> routes. [`app`] is a function
 //! of the shared state so tests drive it with `tower::ServiceExt::oneshot`.
 
-// TODO(issue 9): document the remaining public items, then drop this allow.
-#![allow(missing_docs)]
-
 /// Configuration: raw as given, then resolved and validated.
 pub mod config;
 /// The one error shape and its mapping to HTTP.

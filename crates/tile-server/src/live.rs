@@ -15,11 +15,13 @@ use crate::state::{AppState, SharedState};
 
 /// Dataset storage and what uploads need.
 pub struct Hub {
+    /// Where datasets are stored (SQLite today; a shared database later).
     pub store: Arc<dyn DatasetStore>,
     /// The maps without any dataset (what every new snapshot starts from).
     pub base: Arc<Loaded>,
     /// Accepted bearer tokens (never logged).
     tokens: Vec<Vec<u8>>,
+    /// Upload limits (body size, rows, columns, datasets).
     pub limits: Limits,
     /// Generation of the store the current snapshot was built from.
     applied: AtomicU64,
@@ -54,6 +56,7 @@ impl Hub {
 /// The current snapshot and the dataset hub.
 pub struct Live {
     current: RwLock<SharedState>,
+    /// Dataset storage and tokens; `None` when datasets are off (read-only server).
     pub hub: Option<Hub>,
 }
 

@@ -10,24 +10,33 @@ use prometheus_client::registry::Registry;
 /// Labels of a request: route template and status code.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
+    /// Route template, e.g. `/tiles/{layer}/{indicator}/{z}/{x}/{y}`.
     pub route: String,
+    /// HTTP status code.
     pub status: u16,
 }
 
 /// Labels naming a route.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
+    /// Route template.
     pub route: String,
 }
 
 /// All metrics the server keeps.
 pub struct Metrics {
     registry: Registry,
+    /// Requests by route and status.
     pub requests: Family<RequestLabels, Counter>,
+    /// Request latency by route, seconds.
     pub latency: Family<RouteLabels, Histogram>,
+    /// Tiles answered from the cache.
     pub tile_cache_hits: Counter,
+    /// Tiles rendered because the cache did not have them.
     pub tile_cache_misses: Counter,
+    /// Conditional requests answered 304.
     pub not_modified: Counter,
+    /// Time spent rendering tiles, seconds.
     pub render_seconds: Histogram,
 }
 

@@ -15,12 +15,16 @@ pub enum StartError {
     /// The catalogue, a layer or a derived indicator could not be loaded.
     #[error(transparent)]
     Load(Box<maps::LoadError>),
+    /// The address could not be bound (in use, not ours).
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// Why binding failed.
         #[source]
         source: std::io::Error,
     },
+    /// The server stopped with an I/O error.
     #[error("server error: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -52,6 +56,7 @@ pub struct DatasetsConfig {
     pub state_dir: std::path::PathBuf,
     /// Accepted bearer tokens.
     pub tokens: Vec<String>,
+    /// Upload limits.
     pub limits: datasets::Limits,
     /// How often to look for datasets written by another process.
     pub poll: std::time::Duration,

@@ -18,7 +18,12 @@ pub enum KeySource {
     Attribute(String),
     /// A column of a catalogued lookup table keyed by the source codes, e.g. `MSOA11CD` of
     /// `lsoa11_msoa11_lad17`.
-    Lookup { table: String, column: String },
+    Lookup {
+        /// The lookup table's catalogue id.
+        table: String,
+        /// Its column holding the target code.
+        column: String,
+    },
 }
 
 impl KeySource {

@@ -34,6 +34,7 @@ pub use compare::{
 
 /// What went wrong answering a request, with what the user can do about it ([`QueryError::hint`]).
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant's fields are named in its #[error] message
 pub enum QueryError {
     /// A statistic could not be computed, or a group, code or indicator is unknown.
     #[error(transparent)]

@@ -68,6 +68,7 @@ pub const MAX_SCALE: f32 = 8.0;
 
 /// Why a figure cannot be made.
 #[derive(Debug, Error)]
+#[allow(missing_docs)] // each variant's fields are named in its #[error] message
 pub enum FigureError {
     /// Width, height or scale out of range.
     #[error(

@@ -10,6 +10,7 @@ use super::style::TileSize;
 
 /// Why a tile cannot be rendered.
 #[derive(Debug, Error, PartialEq)]
+#[allow(missing_docs)] // each variant's fields are named in its #[error] message
 pub enum RenderError {
     /// The tile bounds are not finite or have no area.
     #[error(

@@ -207,7 +207,7 @@ pub struct Filter {
 
 /// Where an indicator's values are in its table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", content = "of")]
 pub enum ValueSpec {
     /// Wide file, one column per period: `(column, period label)`.
     Columns(Vec<(String, String)>),
