@@ -278,9 +278,15 @@ fn layers_json_serialises_every_value_layout() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     let text = v.to_string();
     for kind in ["\"columns\"", "\"column_pattern\"", "\"long\""] {
-        assert!(text.contains(kind), "no value layout {kind} in layers --json");
+        assert!(
+            text.contains(kind),
+            "no value layout {kind} in layers --json"
+        );
     }
-    assert!(text.contains("\"lad23\""), "lad23 missing from layers --json");
+    assert!(
+        text.contains("\"lad23\""),
+        "lad23 missing from layers --json"
+    );
 }
 
 #[test]
