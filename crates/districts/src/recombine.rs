@@ -14,7 +14,8 @@
 //!
 //! Sums are made while joining; weighted means wait until their weights are loaded (they may be
 //! a `[[derived]]` indicator such as a population summed from LSOAs): a
-//! [`PendingRecombination`] on the layer, completed by [`Atlas::recombine_pending`]. An
+//! [`PendingRecombination`](crate::recombine::PendingRecombination) on the layer, completed by
+//! [`Atlas::recombine_pending`](crate::Atlas::recombine_pending). An
 //! average or rate is never averaged without weights.
 
 use std::sync::Arc;
