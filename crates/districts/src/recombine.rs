@@ -131,11 +131,14 @@ pub fn explain_and_recombine(
     let mut recombined = Vec::new();
     let mut notes = Vec::new();
     for missing in ind.report.boundaries_without_data.clone() {
-        let Some(position) = codes.iter().position(|c| *c == missing.code) else {
-            continue;
-        };
         let parts = parts_of(lineages, &missing.code);
-        if !parts.is_empty() && parts.iter().any(|p| in_table(&p.old_code)) {
+        // Looked up only for a merged district (few), not for every district without data
+        // (a thousand LSOAs on lsoa11).
+        let position = || codes.iter().position(|c| *c == missing.code);
+        if !parts.is_empty()
+            && parts.iter().any(|p| in_table(&p.old_code))
+            && let Some(position) = position()
+        {
             // The layer's name, else the lookup's.
             let missing = ReportedCode {
                 name: missing
