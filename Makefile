@@ -31,7 +31,8 @@ test: fmt-check lint
 e2e-browser:
 	$(CARGO) build -p placemap
 	cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && \
-	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node map.test.mjs
+	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node map.test.mjs && \
+	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node datasets.test.mjs
 
 ## What .ci/run runs: the tests, then the docs with warnings denied.
 ci: test doc

@@ -384,10 +384,17 @@ async fn map_page_and_assets() {
     let r = get("/map/lad19/imd_score").await;
     assert_eq!(r.status, 200);
     let html = r.text();
-    assert!(
-        html.contains(r#"{"indicator":"imd_score","layer":"lad19"}"#)
-            || html.contains(r#"{"layer":"lad19","indicator":"imd_score"}"#)
-    );
+    // The config the server fills in: layer, indicator, and the id links pin (a catalogue
+    // indicator has no versions, so its own id).
+    let config = html
+        .split(r#"<script id="placemap-config" type="application/json">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("config element");
+    let config: serde_json::Value = serde_json::from_str(config).expect("config JSON");
+    assert_eq!(config["layer"], "lad19");
+    assert_eq!(config["indicator"], "imd_score");
+    assert_eq!(config["pinned"], "imd_score");
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "the page must not reference other hosts"

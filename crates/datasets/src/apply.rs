@@ -113,7 +113,7 @@ pub fn indicators_of(
                             v.dataset, v.version
                         )),
                     },
-                    file: format!("dataset:{}@{}", v.dataset, v.version),
+                    file: maps::loaded::dataset_file(&v.dataset, v.version),
                     categorical: false,
                     source_id: v.dataset.clone(),
                     default_period: None,
@@ -177,8 +177,18 @@ pub fn with_stored(loaded: Loaded, state_dir: &std::path::Path) -> crate::Result
         .into_iter()
         .filter(|v| loaded.atlas.layer(&v.layer).is_some())
         .collect();
-    if versions.is_empty() {
-        return Ok(loaded);
-    }
-    Ok(apply(&loaded, &versions, store.generation()?))
+    // Deleted ids, so a command naming one says it was deleted rather than unknown.
+    let deleted: Vec<String> = store
+        .list()?
+        .into_iter()
+        .filter(|d| d.deleted)
+        .map(|d| d.meta.id)
+        .collect();
+    let mut out = if versions.is_empty() {
+        loaded
+    } else {
+        apply(&loaded, &versions, store.generation()?)
+    };
+    out.deleted_datasets = std::sync::Arc::new(deleted);
+    Ok(out)
 }

@@ -55,8 +55,15 @@ pub struct Analysis {
 }
 
 /// Checks a dataset id: lower-case letters, digits and `_`, starting with a letter, at most
-/// 40 characters (it becomes part of URLs and indicator ids).
+/// 40 characters (it becomes part of URLs and indicator ids); `new` is the upload page's
+/// address (`/datasets/new`), so no dataset may take it.
 pub fn check_id(id: &str) -> Result<()> {
+    if id == "new" {
+        return Err(DatasetError::bad(
+            "the dataset id \"new\" is reserved",
+            "/datasets/new is the upload page; choose another id",
+        ));
+    }
     let ok = id.len() <= 40
         && id.starts_with(|c: char| c.is_ascii_lowercase())
         && id

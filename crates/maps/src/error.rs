@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Unprocessable,
     /// Input larger than the limits allow.
     TooLarge,
+    /// Something that existed and was removed for good (a deleted uploaded dataset).
+    Gone,
     /// A failure on our side (encoding, writing); the caller did nothing wrong.
     Internal,
 }
@@ -48,6 +50,10 @@ impl MapError {
     /// Well-formed but unusable input.
     pub fn unprocessable(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unprocessable, message, hint)
+    }
+    /// A removed resource (a deleted dataset), with a hint of what to use instead.
+    pub fn gone(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Gone, message, hint)
     }
     /// Input beyond a limit.
     pub fn too_large(message: impl Into<String>, hint: impl Into<String>) -> Self {

@@ -42,6 +42,9 @@ pub fn indicator_json(ind: &Indicator) -> Value {
         "description": ind.meta.description,
         "periods": ind.periods.iter().map(|p| p.label.as_str()).collect::<Vec<_>>(),
         "default_period": ind.default_period,
+        // Uploaded datasets: the version shown and the id that keeps showing it.
+        "version": crate::loaded::dataset_version(ind).map(|(_, v)| v),
+        "pinned_id": crate::loaded::pinned_id(ind),
         "join": {
             "matched": r.matched,
             "districts": r.boundary_count,

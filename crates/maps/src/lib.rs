@@ -37,4 +37,4 @@ pub mod export;
 
 pub use error::{ErrorKind, MapError};
 pub use loaded::{LoadError, LoadOptions, Loaded};
-pub use options::{ExportOptions, FigureOptions, StyleOptions};
+pub use options::{ExportOptions, FigureOptions, StyleOptions, VersionOptions};

@@ -72,6 +72,8 @@ pub struct Loaded {
     pub styles: StyleCache,
     /// Ranks of one indicator period (1 = highest value), by layer, indicator and period.
     ranks: moka::sync::Cache<RankKey, Arc<Vec<Option<u32>>>>,
+    /// Ids of deleted uploaded datasets: their maps answer "gone" rather than "unknown".
+    pub deleted_datasets: Arc<Vec<String>>,
 }
 
 impl Loaded {
@@ -113,6 +115,7 @@ impl Loaded {
             bands,
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
+            deleted_datasets: Arc::new(Vec::new()),
         };
         if opts.eager_bands {
             use rayon::prelude::*;
@@ -144,6 +147,7 @@ impl Loaded {
             bands: self.bands.clone(),
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
+            deleted_datasets: Arc::clone(&self.deleted_datasets),
         }
     }
 
@@ -157,9 +161,120 @@ impl Loaded {
         })
     }
 
-    /// The indicator of a layer, or a not-found error listing the valid ids.
+    /// The indicator of a layer (`id@N` pins version N of an uploaded dataset), or a
+    /// not-found error listing the valid ids ("gone" for a deleted dataset).
     pub fn indicator<'a>(&self, layer: &'a Layer, id: &str) -> Result<&'a Indicator, MapError> {
+        self.indicator_at(layer, id, None)
+    }
+
+    /// The indicator `id` of a layer at a version: `id@N` or `version = Some(N)` pins version N
+    /// of an uploaded dataset, neither the latest. Errors say what is wrong: a 404 listing the
+    /// versions there are, "gone" for a deleted dataset, a bad request for a version of a
+    /// catalogue indicator or two different versions.
+    pub fn indicator_at<'a>(
+        &self,
+        layer: &'a Layer,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<&'a Indicator, MapError> {
+        let (base, at) = split_version(id)?;
+        let version = match (at, version) {
+            (Some(a), Some(v)) if a != v => {
+                return Err(MapError::bad_request(
+                    format!("{id:?} names version {a} but version={v}"),
+                    "give the version once: @N after the id, or version=N",
+                ));
+            }
+            (a, v) => a.or(v),
+        };
+        let want = match version {
+            Some(v) => format!("{base}@{v}"),
+            None => base.to_string(),
+        };
+        if let Some(ind) = layer.indicator(&want) {
+            return Ok(ind);
+        }
+        let mut versions: Vec<u32> = layer
+            .indicators
+            .iter()
+            .filter_map(|i| {
+                i.meta
+                    .id
+                    .strip_prefix(base)
+                    .and_then(|r| r.strip_prefix('@'))
+                    .and_then(|v| v.parse().ok())
+            })
+            .collect();
+        versions.sort_unstable();
+        if let (Some(v), Some(latest)) = (version, versions.last()) {
+            let list: Vec<String> = versions.iter().map(u32::to_string).collect();
+            return Err(MapError::not_found(
+                format!(
+                    "indicator {base} on layer {} has no version {v}",
+                    layer.meta.id
+                ),
+                format!(
+                    "versions: {}; without a version the latest ({latest}) is used",
+                    list.join(", ")
+                ),
+            ));
+        }
+        if let Some(d) = self.deleted_datasets.iter().find(|d| {
+            base == d.as_str()
+                || base
+                    .strip_prefix(d.as_str())
+                    .is_some_and(|r| r.starts_with('_'))
+        }) {
+            return Err(MapError::gone(
+                format!("dataset {d:?} was deleted: {id} is no longer served"),
+                "GET /datasets (or placemap datasets list) lists the datasets there are",
+            ));
+        }
+        if version.is_some() && layer.indicator(base).is_some() {
+            return Err(MapError::bad_request(
+                format!("indicator {base} is from the catalogue and has no versions"),
+                "version= and @N pin versions of uploaded datasets only",
+            ));
+        }
         indicator(layer, id)
+    }
+
+    /// An `indicators=` list with `version` applied: every id that is not a catalogue
+    /// indicator is pinned to it (catalogue ones stay), each checked as by
+    /// [`Loaded::indicator_at`]. The list comes back as resolved ids; `all` and no list stay.
+    pub fn pin_list(
+        &self,
+        layer: &Layer,
+        list: Option<&str>,
+        version: Option<u32>,
+    ) -> Result<Option<String>, MapError> {
+        let needs_list = || {
+            MapError::bad_request(
+                "version= needs indicators= naming the uploaded datasets to pin",
+                "e.g. indicators=my_data&version=1 (or my_data@1 in the list)",
+            )
+        };
+        let list = match list {
+            None | Some("all") if version.is_some() => return Err(needs_list()),
+            None => return Ok(None),
+            Some("all") => return Ok(Some("all".into())),
+            Some(l) => l,
+        };
+        let mut out = Vec::new();
+        let mut pinned = false;
+        for id in crate::options::parse_list(list) {
+            let (base, _) = split_version(&id)?;
+            let catalogue = layer
+                .indicator(base)
+                .is_some_and(|i| dataset_version(i).is_none());
+            let v = if catalogue { None } else { version };
+            pinned |= v.is_some();
+            out.push(self.indicator_at(layer, &id, v)?.meta.id.clone());
+        }
+        if version.is_some() && !pinned {
+            return Err(needs_list());
+        }
+        Ok(Some(out.join(",")))
     }
 
     /// The simplified geometry of a layer, built on first use.
@@ -229,6 +344,41 @@ pub fn indicator<'a>(layer: &'a Layer, id: &str) -> Result<&'a Indicator, MapErr
             ),
         )
     })
+}
+
+/// `id` and the version after its `@`, if any (`my_data@2` -> `my_data`, 2).
+fn split_version(id: &str) -> Result<(&str, Option<u32>), MapError> {
+    match id.split_once('@') {
+        None => Ok((id, None)),
+        Some((base, v)) => v.parse().map(|v| (base, Some(v))).map_err(|_| {
+            MapError::bad_request(
+                format!("{id:?}: after @ comes a version number"),
+                "e.g. my_data@2 for version 2 of an uploaded dataset",
+            )
+        }),
+    }
+}
+
+/// The `file` of an uploaded dataset's indicators, `dataset:{id}@{version}`: where
+/// [`dataset_version`] reads which version an indicator shows.
+pub fn dataset_file(dataset: &str, version: u32) -> String {
+    format!("dataset:{dataset}@{version}")
+}
+
+/// The dataset and version an uploaded dataset's indicator shows (`None` for the catalogue's).
+pub fn dataset_version(ind: &Indicator) -> Option<(&str, u32)> {
+    let (d, v) = ind.meta.file.strip_prefix("dataset:")?.rsplit_once('@')?;
+    Some((d, v.parse().ok()?))
+}
+
+/// The id that always shows what `ind` shows now: `{id}@{version}` for the latest version of
+/// an uploaded dataset, the id itself otherwise (catalogue indicators, pinned versions). Links
+/// meant to last (embed code, downloads) use it.
+pub fn pinned_id(ind: &Indicator) -> String {
+    match dataset_version(ind) {
+        Some((_, v)) if !ind.meta.id.contains('@') => format!("{}@{v}", ind.meta.id),
+        _ => ind.meta.id.clone(),
+    }
 }
 
 /// A version of the loaded data: changes when the catalogue or any file it names changes

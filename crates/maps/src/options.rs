@@ -127,6 +127,18 @@ pub struct ExportOptions {
     pub precision: Option<usize>,
 }
 
+/// Which version of an uploaded dataset a route uses: `version=N` pins the indicator named in
+/// the route (or, in lists, every uploaded dataset's indicator) to version N, the same as
+/// `@N` after its id; without it the latest version is used. Catalogue indicators have no
+/// versions. (The CLI has no such flag: clap keeps `--version` for itself.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionOptions {
+    /// Version number (1, 2, ...) of an uploaded dataset.
+    #[serde(default, deserialize_with = "from_text")]
+    pub version: Option<u32>,
+}
+
 /// `minLon,minLat,maxLon,maxLat` in degrees, checked for order and range.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bbox(pub [f64; 4]);
@@ -229,7 +241,7 @@ macro_rules! option_set {
         }
     )*};
 }
-option_set!(StyleOptions, FigureOptions, ExportOptions);
+option_set!(StyleOptions, FigureOptions, ExportOptions, VersionOptions);
 
 impl<A: OptionSet, B: OptionSet> OptionSet for (A, B) {
     fn names() -> Vec<&'static str> {

@@ -56,6 +56,18 @@ fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, Vec<u8>) {
+    let (status, _, body) = http_full(addr, method, path, headers, body);
+    (status, body)
+}
+
+/// [`http`] with the response head too.
+fn http_full(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).expect("connect");
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -80,7 +92,7 @@ fn http(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .expect("status");
-    (status, out[split..].to_vec())
+    (status, head, out[split..].to_vec())
 }
 
 fn json(b: &[u8]) -> serde_json::Value {
@@ -219,7 +231,7 @@ fn csv_upload_is_detected_joined_served_versioned_and_survives_restart() {
     let (st, _) = http(&server.addr, "GET", "/datasets/pay", &[], b"");
     assert_eq!(st, 410);
     let (st, _) = http(&server.addr, "GET", "/legend/lad21/pay_rate.svg", &[], b"");
-    assert_eq!(st, 404);
+    assert_eq!(st, 410);
 }
 
 #[test]
@@ -378,4 +390,338 @@ fn xlsx_with_titles_and_notes_and_a_long_table_on_2019_codes() {
         r["indicators"][0]["periods"],
         serde_json::json!(["2019", "2020"])
     );
+}
+
+/// `Code,Name,Pay` rows of the unitary authorities (E06) in 2022 from the real ONS median
+/// weekly pay table; `f` turns the real value into the uploaded one.
+fn e06_pay_table(f: impl Fn(f64) -> f64) -> String {
+    let path = test_support::data_dir().join("els_median_weekly_pay_2008_2022_lad21.csv");
+    let mut rdr = csv::Reader::from_path(&path).expect("the real pay table");
+    let mut out = String::from("Code,Name,Pay\n");
+    for rec in rdr.records() {
+        let rec = rec.expect("record");
+        let (code, name, period, value) = (&rec[0], &rec[1], &rec[7], &rec[8]);
+        if code.starts_with("E06")
+            && period == "2022"
+            && let Ok(v) = value.parse::<f64>()
+        {
+            out.push_str(&format!("{code},\"{name}\",{:.1}\n", f(v)));
+        }
+    }
+    assert!(out.lines().count() > 50, "{out}");
+    out
+}
+
+fn get(addr: &str, path: &str) -> (u16, Vec<u8>) {
+    http(addr, "GET", path, &[], b"")
+}
+
+fn get_ok(addr: &str, path: &str) -> Vec<u8> {
+    let (st, b) = get(addr, path);
+    assert_eq!(st, 200, "{path}: {}", String::from_utf8_lossy(&b));
+    b
+}
+
+#[test]
+fn versions_are_pinned_by_at_n_and_version_n_on_every_route() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let a = server.addr.clone();
+    let auth = format!("Bearer {TOKEN}");
+
+    // Version 1: the real 2022 pay; version 2 turns the order round (1000 - pay).
+    let v1 = e06_pay_table(|v| v);
+    let v2 = e06_pay_table(|v| 1000.0 - v);
+    let (st, r) = upload(
+        &a,
+        "id=weekly_pay&title=Weekly%20pay&layer=lad21&unit=%C2%A3",
+        "text/csv",
+        v1.as_bytes(),
+    );
+    assert_eq!(st, 201, "{r}");
+    assert_eq!(r["pinned_map"], "/map/lad21/weekly_pay@1");
+    let (st, b) = http(
+        &a,
+        "PUT",
+        "/datasets/weekly_pay?layer=lad21",
+        &[("Authorization", &auth), ("Content-Type", "text/csv")],
+        v2.as_bytes(),
+    );
+    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(json(&b)["version"], 2);
+
+    // Hartlepool's value, as each route reads it.
+    let hartlepool = |table: &str| -> f64 {
+        table
+            .lines()
+            .find(|l| l.starts_with("E06000001,"))
+            .and_then(|l| l.rsplit(',').next())
+            .and_then(|v| v.parse().ok())
+            .expect("Hartlepool row")
+    };
+    let (h1, h2) = (hartlepool(&v1), hartlepool(&v2));
+    assert!((h1 - h2).abs() > 1.0);
+
+    // Legends: `@1` and `version=1` are version 1, the bare id and `version=2` the latest.
+    let legend = |path: &str| -> serde_json::Value { json(&get_ok(&a, path)) };
+    let l_at1 = legend("/legend/lad21/weekly_pay@1.json");
+    let l_v1 = legend("/legend/lad21/weekly_pay.json?version=1");
+    let l_latest = legend("/legend/lad21/weekly_pay.json");
+    let l_v2 = legend("/legend/lad21/weekly_pay.json?version=2");
+    assert_eq!(l_at1["entries"], l_v1["entries"]);
+    assert_eq!(l_latest["entries"], l_v2["entries"]);
+    assert_ne!(l_v1["entries"], l_latest["entries"], "{l_v1} vs {l_latest}");
+    assert_eq!(l_v1["indicator"], "weekly_pay@1");
+    assert_eq!(l_latest["indicator"], "weekly_pay");
+
+    // PNG tiles of England at zoom 5, static figures and vector tiles.
+    let t_at1 = get_ok(&a, "/tiles/lad21/weekly_pay@1/5/15/10.png");
+    let t_v1 = get_ok(&a, "/tiles/lad21/weekly_pay/5/15/10.png?version=1");
+    let t_latest = get_ok(&a, "/tiles/lad21/weekly_pay/5/15/10.png");
+    assert_eq!(t_at1, t_v1);
+    assert_ne!(t_v1, t_latest);
+    let s_at1 = get_ok(&a, "/static/lad21/weekly_pay@1.svg?width=500&height=600");
+    let s_v1 = get_ok(
+        &a,
+        "/static/lad21/weekly_pay.svg?width=500&height=600&version=1",
+    );
+    let s_latest = get_ok(&a, "/static/lad21/weekly_pay.svg?width=500&height=600");
+    assert_eq!(s_at1, s_v1);
+    assert_ne!(s_v1, s_latest);
+    let m_at1 = get_ok(&a, "/tiles/lad21/5/15/10.mvt?indicators=weekly_pay@1");
+    let m_v1 = get_ok(
+        &a,
+        "/tiles/lad21/5/15/10.mvt?indicators=weekly_pay&version=1",
+    );
+    let m_latest = get_ok(&a, "/tiles/lad21/5/15/10.mvt?indicators=weekly_pay");
+    assert_eq!(m_at1, m_v1);
+    assert_ne!(m_v1, m_latest);
+
+    // TileJSON says which version it draws and the id that keeps drawing it.
+    let tj = json(&get_ok(&a, "/tiles/lad21/weekly_pay.json"));
+    assert_eq!(tj["placemap"]["version"], 2, "{tj}");
+    assert_eq!(tj["placemap"]["pinned_indicator"], "weekly_pay@2");
+    let tj1 = json(&get_ok(&a, "/tiles/lad21/weekly_pay.json?version=1"));
+    assert_eq!(tj1["placemap"]["version"], 1);
+    let tiles = tj1["tiles"][0].as_str().expect("tiles url");
+    assert!(
+        tiles.contains("/weekly_pay@1/") && !tiles.contains("version="),
+        "{tiles}"
+    );
+
+    // Values: CSV, GeoJSON, OGC and lookup.
+    let value_in = |text: &str, v: f64| text.contains(&format!("{v}"));
+    let csv1 = String::from_utf8_lossy(&get_ok(
+        &a,
+        "/layers/lad21.csv?indicators=weekly_pay&version=1",
+    ))
+    .to_string();
+    assert!(
+        csv1.lines()
+            .next()
+            .is_some_and(|h| h.contains("weekly_pay@1")),
+        "{csv1}"
+    );
+    let row = csv1
+        .lines()
+        .find(|l| l.starts_with("E06000001"))
+        .expect("row");
+    assert!(value_in(row, h1) && !value_in(row, h2), "{row}");
+    let gj = String::from_utf8_lossy(&get_ok(
+        &a,
+        "/layers/lad21.geojson?indicators=weekly_pay@1&bbox=-1.3,54.6,-1.1,54.75",
+    ))
+    .to_string();
+    assert!(value_in(&gj, h1) && !value_in(&gj, h2));
+    let item = json(&get_ok(
+        &a,
+        "/ogc/collections/lad21/items/E06000001?indicators=weekly_pay&version=1",
+    ));
+    assert_eq!(item["properties"]["weekly_pay@1"], h1, "{item}");
+    let look = json(&get_ok(&a, "/lookup?lon=-1.21&lat=54.69&layer=lad21"));
+    let values = &look["results"][0]["values"];
+    assert_eq!(values["weekly_pay@1"]["value"], h1, "{look}");
+    assert_eq!(values["weekly_pay"]["value"], h2);
+
+    // Statistics read the pinned version.
+    let moran = json(&get_ok(
+        &a,
+        "/stats/lad21/weekly_pay/moran?version=1&permutations=99",
+    ));
+    assert_eq!(moran["indicator"], "weekly_pay@1");
+
+    // The map page: `version=` redirects to the pinned address; the page knows the version
+    // its embed code and downloads pin (the script turns `pinned` into those links).
+    let (st, head, _) = http_full(&a, "GET", "/map/lad21/weekly_pay?version=1", &[], b"");
+    assert_eq!(st, 303, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("location: /map/lad21/weekly_pay@1\r\n"),
+        "{head}"
+    );
+    let page = String::from_utf8_lossy(&get_ok(&a, "/map/lad21/weekly_pay")).to_string();
+    assert!(page.contains(r#""pinned":"weekly_pay@2""#), "{page}");
+    let layers = json(&get_ok(&a, "/layers/lad21"));
+    let ind = layers["indicators"]
+        .as_array()
+        .and_then(|l| l.iter().find(|i| i["id"] == "weekly_pay"))
+        .expect("weekly_pay listed");
+    assert_eq!(ind["pinned_id"], "weekly_pay@2");
+    assert_eq!(ind["version"], 2);
+
+    // Clear errors: a version that does not exist, two versions, a catalogue indicator.
+    let (st, b) = get(&a, "/legend/lad21/weekly_pay.json?version=3");
+    assert_eq!(st, 404);
+    assert!(
+        json(&b)["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("versions: 1, 2")),
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    let (st, _) = get(&a, "/tiles/lad21/weekly_pay@3/5/15/10.png");
+    assert_eq!(st, 404);
+    let (st, _) = get(&a, "/legend/lad21/weekly_pay@1.json?version=2");
+    assert_eq!(st, 400);
+    let (st, _) = get(&a, "/legend/lad21/weekly_pay@one.json");
+    assert_eq!(st, 400);
+    let (st, b) = get(&a, "/legend/lad21/median_weekly_pay.json?version=1");
+    assert_eq!(st, 400, "{}", String::from_utf8_lossy(&b));
+    let (st, _) = get(&a, "/layers/lad21.csv?version=1");
+    assert_eq!(st, 400);
+    let (st, _) = get(&a, "/tiles/lad21/weekly_pay/5/15/10.png?version=x");
+    assert_eq!(st, 400);
+
+    // Deleted: every route of it, pinned or not, answers 410 Gone.
+    let (st, _) = http(
+        &a,
+        "DELETE",
+        "/datasets/weekly_pay",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(st, 204);
+    for path in [
+        "/legend/lad21/weekly_pay@1.json",
+        "/legend/lad21/weekly_pay.json?version=2",
+        "/tiles/lad21/weekly_pay.json",
+        "/tiles/lad21/weekly_pay/5/15/10.png",
+        "/static/lad21/weekly_pay@2.png",
+        "/map/lad21/weekly_pay@1",
+        "/layers/lad21.csv?indicators=weekly_pay@1",
+        "/stats/lad21/weekly_pay/moran",
+    ] {
+        let (st, b) = get(&a, path);
+        assert_eq!(st, 410, "{path}: {}", String::from_utf8_lossy(&b));
+    }
+}
+
+#[test]
+fn the_upload_page_is_served_with_its_script_and_new_is_not_an_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(dir.path());
+    let a = server.addr.clone();
+    let (st, head, body) = http_full(&a, "GET", "/datasets/new", &[], b"");
+    assert_eq!(st, 200, "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    assert!(
+        head.contains("content-security-policy: default-src 'self'"),
+        "{head}"
+    );
+    let html = String::from_utf8_lossy(&body);
+    for part in [
+        r#"<label for="file">"#,
+        r#"<label for="paste">"#,
+        r#"<label for="title">"#,
+        r#"<label for="unit">"#,
+        r#"<label for="direction">"#,
+        r#"<label for="token">"#,
+        r#"type="password""#,
+        r#"<option value="higher_is_worse">"#,
+        r#"<script src="/datasets/assets/new.js">"#,
+    ] {
+        assert!(html.contains(part), "the page lacks {part}");
+    }
+    let (st, head, js) = http_full(&a, "GET", "/datasets/assets/new.js", &[], b"");
+    assert_eq!(st, 200);
+    assert!(
+        head.to_ascii_lowercase().contains("text/javascript"),
+        "{head}"
+    );
+    let js = String::from_utf8_lossy(&js);
+    assert!(js.contains("dry_run=true") && js.contains("sessionStorage"));
+    let (st, _) = get(&a, "/datasets/assets/nothing.js");
+    assert_eq!(st, 404);
+
+    // `new` is the page's address, so no dataset may be called that.
+    let (st, r) = upload(&a, "id=new&layer=lad21", "text/csv", PAY_CSV.as_bytes());
+    assert_eq!(st, 422, "{r}");
+    assert!(
+        r["error"].as_str().is_some_and(|e| e.contains("reserved")),
+        "{r}"
+    );
+}
+
+/// `placemap --state DIR ARGS...`: exit success and stderr.
+fn cli(state: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_placemap"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env_remove("PLACEMAP_DATA")
+        .arg("--quiet")
+        .arg("--state")
+        .arg(state)
+        .args(args)
+        .output()
+        .expect("placemap runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn the_cli_pins_versions_and_says_when_a_dataset_was_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table = dir.path().join("pay.csv");
+    std::fs::write(&table, e06_pay_table(|v| v)).expect("write table");
+    let table = table.to_string_lossy().to_string();
+    let add = [
+        "datasets", "add", &table, "--id", "cli_pay", "--layer", "lad21",
+    ];
+    for _ in 0..2 {
+        let (ok, err) = cli(dir.path(), &add);
+        assert!(ok, "{err}");
+    }
+    let out = dir.path().join("v1.svg").to_string_lossy().to_string();
+    let render = |indicator: &str| {
+        cli(
+            dir.path(),
+            &[
+                "render",
+                "--layer",
+                "lad21",
+                "--indicator",
+                indicator,
+                "--out",
+                &out,
+            ],
+        )
+    };
+    let (ok, err) = render("cli_pay@1");
+    assert!(ok, "{err}");
+    let (ok, err) = render("cli_pay@5");
+    assert!(!ok);
+    assert!(
+        err.contains("no version 5") && err.contains("versions: 1, 2"),
+        "{err}"
+    );
+    let (ok, err) = cli(dir.path(), &["datasets", "delete", "cli_pay"]);
+    assert!(ok, "{err}");
+    let (ok, err) = render("cli_pay@1");
+    assert!(!ok);
+    assert!(err.contains("was deleted"), "{err}");
 }

@@ -25,6 +25,14 @@ pub enum ApiError {
         /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
+    /// A deleted dataset: 410.
+    #[error("{message}")]
+    Gone {
+        /// What is gone, naming it.
+        message: String,
+        /// What to use instead.
+        hint: Option<String>,
+    },
     /// Body too large: 413.
     #[error("{message}")]
     TooLarge {
@@ -56,6 +64,7 @@ impl From<maps::MapError> for ApiError {
             K::NotFound => ApiError::NotFound { message, hint },
             K::Unprocessable => ApiError::Unprocessable { message, hint },
             K::TooLarge => ApiError::TooLarge { message, hint },
+            K::Gone => ApiError::Gone { message, hint },
             K::Internal => ApiError::Internal(Box::new(e)),
         }
     }
@@ -108,6 +117,7 @@ impl ApiError {
             ApiError::BadRequest { hint, .. }
             | ApiError::NotFound { hint, .. }
             | ApiError::TooLarge { hint, .. }
+            | ApiError::Gone { hint, .. }
             | ApiError::Unprocessable { hint, .. } => hint.as_deref(),
             ApiError::Internal(_) => None,
         }
@@ -119,6 +129,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -132,6 +143,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest { message, hint }
             | ApiError::NotFound { message, hint }
             | ApiError::TooLarge { message, hint }
+            | ApiError::Gone { message, hint }
             | ApiError::Unprocessable { message, hint } => (message.as_str(), hint.as_deref()),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

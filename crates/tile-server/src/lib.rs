@@ -65,7 +65,7 @@ async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Re
 async fn not_found() -> ApiError {
     ApiError::not_found(
         "no such route",
-        "routes: /layers, /layers/{layer}.geojson, /layers/{layer}/districts/{code}, /tiles/{layer}/{indicator}/{z}/{x}/{y}.png, /tiles/{layer}/{indicator}.json, /legend/{layer}/{indicator}.{svg,png,json}, /lookup, /static/{layer}/{indicator}.{png,svg}, /map/{layer}/{indicator}, /stats/..., /health, /metrics",
+        "routes: /layers, /layers/{layer}.geojson, /layers/{layer}/districts/{code}, /tiles/{layer}/{indicator}/{z}/{x}/{y}.png, /tiles/{layer}/{indicator}.json, /legend/{layer}/{indicator}.{svg,png,json}, /lookup, /static/{layer}/{indicator}.{png,svg}, /map/{layer}/{indicator}, /stats/..., /datasets, /datasets/new, /health, /metrics",
     )
 }
 
@@ -153,6 +153,8 @@ pub fn app_live(live: live::LiveState) -> Router {
             "/datasets",
             get(routes::datasets::list).post(routes::datasets::create),
         )
+        .route("/datasets/new", get(routes::upload_page::page))
+        .route("/datasets/assets/{*path}", get(routes::upload_page::asset))
         .route(
             "/datasets/{id}",
             get(routes::datasets::show)

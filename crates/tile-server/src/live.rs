@@ -106,8 +106,21 @@ impl Live {
                 return;
             }
         };
+        // Deleted ids, so their old links answer 410 Gone rather than 404.
+        let deleted: Vec<String> = match hub.store.list() {
+            Ok(all) => all
+                .into_iter()
+                .filter(|d| d.deleted)
+                .map(|d| d.meta.id)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "dataset list not readable");
+                return;
+            }
+        };
         let started = std::time::Instant::now();
-        let maps = datasets::apply(&hub.base, &versions, generation);
+        let mut maps = datasets::apply(&hub.base, &versions, generation);
+        maps.deleted_datasets = Arc::new(deleted);
         let next = Arc::new(self.snapshot().with_maps(Arc::new(maps)));
         *self
             .current

@@ -71,8 +71,19 @@ impl AppState {
         Ok(self.maps.layer(id)?)
     }
 
-    /// The indicator of a layer, or a 404 listing the valid ids.
+    /// The indicator of a layer (`id@N` pins version N of an uploaded dataset), or a 404
+    /// listing the valid ids (410 for a deleted dataset).
     pub fn indicator<'a>(&self, layer: &'a Layer, id: &str) -> Result<&'a Indicator, ApiError> {
-        Ok(maps::loaded::indicator(layer, id)?)
+        self.indicator_at(layer, id, None)
+    }
+
+    /// [`AppState::indicator`] at the version of a `version=N` option.
+    pub fn indicator_at<'a>(
+        &self,
+        layer: &'a Layer,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<&'a Indicator, ApiError> {
+        Ok(self.maps.indicator_at(layer, id, version)?)
     }
 }

@@ -142,6 +142,7 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
     rt.block_on(tile_server::serve::run_live(live, |addr| {
         println!("listening on http://{addr}");
         println!("interactive map: http://{addr}/map/lad23/imd25_score");
+        println!("add your own data: http://{addr}/datasets/new");
     }))?;
     Ok(ExitCode::SUCCESS)
 }

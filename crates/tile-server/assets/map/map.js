@@ -159,18 +159,29 @@
     };
   }
 
-  function currentHash() {
+  /** The id that keeps showing what is on screen: an uploaded dataset's version is pinned
+   *  (`my_data@3`), so embedded maps and downloads never change when the data is updated. */
+  function pinnedId() {
+    return state.indicator.pinned_id || state.indicator.id;
+  }
+
+  /** A path segment; `@` (allowed in paths) stays readable in `my_data@3`. */
+  function segment(s) {
+    return encodeURIComponent(s).replace(/%40/g, '@');
+  }
+
+  function currentHash(indicatorId) {
     var c = map.getCenter();
     var z = map.getZoom();
     var parts = [String(Math.round(z * 100) / 100), c.lat.toFixed(4), c.lng.toFixed(4),
-      encodeURIComponent(state.indicator.id)];
+      segment(indicatorId || state.indicator.id)];
     if (state.period) parts.push(encodeURIComponent(state.period));
     return '#' + parts.join('/');
   }
 
   function currentPath() {
     if (!state.pathMatched) return location.pathname;
-    return '/map/' + encodeURIComponent(state.layer.id) + '/' + encodeURIComponent(state.indicator.id);
+    return '/map/' + encodeURIComponent(state.layer.id) + '/' + segment(state.indicator.id);
   }
 
   function updateUrl() {
@@ -196,7 +207,7 @@
     q.push('height=' + Math.max(300, Math.min(2400, 2 * size.y)));
     if (state.period) q.push('year=' + encodeURIComponent(state.period));
     if (state.highlight) q.push('highlight=' + encodeURIComponent(state.highlight));
-    return '/static/' + encodeURIComponent(state.layer.id) + '/' + encodeURIComponent(state.indicator.id) +
+    return '/static/' + encodeURIComponent(state.layer.id) + '/' + segment(pinnedId()) +
       '.' + format + '?' + q.join('&');
   }
 
@@ -204,7 +215,7 @@
     if (!state.indicator) return;
     els.downloadPng.href = staticUrl('png');
     els.downloadSvg.href = staticUrl('svg');
-    var name = state.layer.id + '-' + state.indicator.id;
+    var name = state.layer.id + '-' + pinnedId().replace('@', '-v');
     els.downloadPng.setAttribute('download', name + '.png');
     els.downloadSvg.setAttribute('download', name + '.svg');
   }
@@ -318,7 +329,8 @@
     state.layer.indicators.forEach(function (ind) {
       var opt = document.createElement('option');
       opt.value = ind.id;
-      opt.textContent = ind.title;
+      // Uploaded datasets list the latest version and each pinned one.
+      opt.textContent = ind.title + (ind.id.indexOf('@') >= 0 && ind.version ? ' (version ' + ind.version + ')' : '');
       els.indicator.appendChild(opt);
     });
     els.indicator.disabled = state.layer.indicators.length < 2;
@@ -564,7 +576,9 @@
   // ---------------------------------------------------------------- embed code
 
   function embedSnippet() {
-    var src = location.origin + currentPath() + currentHash();
+    var pinned = pinnedId();
+    var src = location.origin + '/map/' + encodeURIComponent(state.layer.id) + '/' + segment(pinned) +
+      currentHash(pinned);
     var title = state.indicator.title + ' · ' + state.layer.title;
     return '<iframe src="' + escapeHtml(src) + '" title="' + escapeHtml(title) +
       '" width="640" height="480" style="border:0" loading="lazy" allowfullscreen></iframe>';

@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use maps::ExportOptions;
 use maps::export::{district_values, layer_csv, layer_geojson, layer_json};
 use maps::geojson_text;
+use maps::{ExportOptions, VersionOptions};
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
@@ -23,8 +23,23 @@ pub async fn list_layers(State(state): State<SharedState>) -> Json<Value> {
 pub async fn layer_file(
     State(state): State<SharedState>,
     Path(file): Path<String>,
-    Options(q): Options<ExportOptions>,
+    Options((mut q, pin)): Options<(ExportOptions, VersionOptions)>,
 ) -> Result<Response, ApiError> {
+    // `indicators=` resolved once here: `@N` and `version=N` pin uploaded datasets.
+    let layer_id = [".geojson", ".csv"]
+        .iter()
+        .find_map(|ext| file.strip_suffix(ext));
+    if let Some(id) = layer_id {
+        let layer = state.layer(id)?;
+        q.indicators = state
+            .maps
+            .pin_list(layer, q.indicators.as_deref(), pin.version)?;
+    } else if pin.version.is_some() {
+        return Err(ApiError::bad_request(
+            "version= applies to the .geojson and .csv exports",
+            "e.g. /layers/lad23.csv?indicators=my_data&version=1",
+        ));
+    }
     if let Some(id) = file.strip_suffix(".geojson") {
         let layer = state.layer(id)?;
         let state2 = state.clone();

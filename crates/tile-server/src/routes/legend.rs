@@ -4,9 +4,9 @@
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use maps::StyleOptions;
 use maps::legend::legend_for;
 use maps::options::read_options;
+use maps::{StyleOptions, VersionOptions};
 
 use crate::error::ApiError;
 use crate::params::parse_num;
@@ -35,9 +35,9 @@ pub async fn legend(
             "scale from 0.5 to 8",
         ));
     }
-    let opts: StyleOptions = read_options(&pairs)?;
+    let (opts, pin): (StyleOptions, VersionOptions) = read_options(&pairs)?;
     let layer = state.layer(&layer_id)?;
-    let ind = state.indicator(layer, indicator_id)?;
+    let ind = state.indicator_at(layer, indicator_id, pin.version)?;
     let style = state.maps.styles.resolve(layer, ind, &opts)?;
     let legend = legend_for(layer, ind, &style)?;
     match ext {

@@ -3,10 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use maps::VersionOptions;
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::params::urlencode;
 use crate::state::SharedState;
 
 const INDEX_HTML: &str = include_str!("../../assets/map/index.html");
@@ -45,15 +47,34 @@ const ASSETS: [(&str, &str, &[u8]); 5] = [
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors *";
 
 /// `GET /map/{layer}/{indicator}`: the map page with its layer and indicator filled in.
+/// `?version=N` redirects to `/map/{layer}/{indicator}@N`, the one address of that version
+/// (the page keeps its own path in the links it makes). Other query parameters are ignored, not
+/// refused: a published map's link picks up tracking parameters (`utm_source`, `fbclid`) when
+/// shared, and the page must still open.
 pub async fn page(
     State(state): State<SharedState>,
     Path((layer, indicator)): Path<(String, String)>,
+    uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
+    let pin = version_only(&uri)?;
     let l = state.layer(&layer)?;
-    state.indicator(l, &indicator)?;
-    let config = json!({ "layer": l.meta.id, "indicator": indicator })
-        .to_string()
-        .replace('<', "\\u003c");
+    let ind = state.indicator_at(l, &indicator, pin.version)?;
+    if pin.version.is_some() {
+        return Ok(Redirect::to(&format!(
+            "/map/{}/{}",
+            urlencode(&l.meta.id),
+            urlencode(&ind.meta.id).replace("%40", "@")
+        ))
+        .into_response());
+    }
+    // `pinned`: the id that keeps showing this version (embed code and downloads use it).
+    let config = json!({
+        "layer": l.meta.id,
+        "indicator": indicator,
+        "pinned": maps::loaded::pinned_id(ind),
+    })
+    .to_string()
+    .replace('<', "\\u003c");
     let html = INDEX_HTML.replacen(
         CONFIG_PLACEHOLDER,
         &format!(r#"<script id="placemap-config" type="application/json">{config}</script>"#),
@@ -86,6 +107,15 @@ pub async fn asset(Path(path): Path<String>) -> Result<Response, ApiError> {
     Ok(r)
 }
 
+/// The `version=` of a page's query string, every other parameter ignored.
+fn version_only(uri: &axum::http::Uri) -> Result<VersionOptions, ApiError> {
+    let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let only: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k == "version").collect();
+    Ok(maps::options::read_options(&only)?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -94,5 +124,14 @@ mod tests {
             super::INDEX_HTML.matches(super::CONFIG_PLACEHOLDER).count(),
             1
         );
+    }
+
+    #[test]
+    fn tracking_parameters_are_ignored_and_a_bad_version_is_refused() {
+        let uri = |q: &str| q.parse::<axum::http::Uri>().expect("uri");
+        let pin = super::version_only(&uri("/map/a/b?utm_source=x&fbclid=y&version=2"));
+        assert_eq!(pin.ok().and_then(|p| p.version), Some(2));
+        assert!(super::version_only(&uri("/map/a/b?fbclid=y")).is_ok_and(|p| p.version.is_none()));
+        assert!(super::version_only(&uri("/map/a/b?version=one")).is_err());
     }
 }

@@ -21,5 +21,7 @@ pub mod staticmap;
 pub mod stats;
 /// `/tiles...`: raster tiles and TileJSON.
 pub mod tiles;
+/// `/datasets/new`: the upload page for people who do not use curl.
+pub mod upload_page;
 /// `/tiles/{layer}/{z}/{x}/{y}.mvt`: vector tiles and their TileJSON.
 pub mod vector;

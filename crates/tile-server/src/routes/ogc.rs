@@ -9,7 +9,7 @@
 //! | `GET /ogc/conformance` | conformance classes |
 //! | `GET /ogc/api` | OpenAPI 3.0 description of these routes |
 //! | `GET /ogc/collections`, `/ogc/collections/{layer}` | the layers, with extent and CRS |
-//! | `GET /ogc/collections/{layer}/items` | features: `limit` (10, at most 10,000), `offset`, `bbox`, `datetime`, plus placemap's `indicators=`, `periods=` and `precision=` |
+//! | `GET /ogc/collections/{layer}/items` | features: `limit` (10, at most 10,000), `offset`, `bbox`, `datetime`, plus placemap's `indicators=`, `periods=`, `precision=` and `version=` |
 //! | `GET /ogc/collections/{layer}/items/{code}` | one feature |
 
 use std::collections::HashMap;
@@ -65,8 +65,10 @@ fn check_format(q: &HashMap<String, String>) -> Result<(), ApiError> {
     }
 }
 
-/// placemap's own options of a feature response: `precision`, `periods` and `indicators`.
+/// placemap's own options of a feature response: `precision`, `periods`, `indicators` and
+/// `version` (pins the uploaded datasets named in `indicators`, like `@N`).
 fn feature_options<'a>(
+    state: &SharedState,
     layer: &'a Layer,
     q: &HashMap<String, String>,
 ) -> Result<(usize, Periods, Vec<&'a districts::Indicator>), ApiError> {
@@ -80,7 +82,14 @@ fn feature_options<'a>(
         .map(|p| p.parse::<Periods>())
         .transpose()?
         .unwrap_or_default();
-    let inds = chosen_indicators(layer, q.get("indicators").map(String::as_str))?;
+    let version = q
+        .get("version")
+        .map(|v| parse_num::<u32>("version", v))
+        .transpose()?;
+    let list = state
+        .maps
+        .pin_list(layer, q.get("indicators").map(String::as_str), version)?;
+    let inds = chosen_indicators(layer, list.as_deref())?;
     Ok((precision, periods, inds))
 }
 
@@ -217,6 +226,7 @@ pub async fn items(
             "indicators",
             "periods",
             "precision",
+            "version",
         ],
     )?;
     state.layer(&id)?;
@@ -252,7 +262,7 @@ fn items_page(
     if let Some(d) = q.get("datetime") {
         check_datetime(d)?;
     }
-    let (precision, periods, inds) = feature_options(layer, q)?;
+    let (precision, periods, inds) = feature_options(state, layer, q)?;
     // Features whose geometry intersects the box (exactly, not only their envelope).
     let matched: Vec<usize> = match q.get("bbox") {
         Some(raw) => {
@@ -341,7 +351,7 @@ pub async fn item(
     Path((id, code)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    check_options(&q, &["f", "indicators", "periods", "precision"])?;
+    check_options(&q, &["f", "indicators", "periods", "precision", "version"])?;
     let layer = state.layer(&id)?;
     let i = layer.position(&code).ok_or_else(|| {
         ApiError::not_found(
@@ -355,7 +365,7 @@ pub async fn item(
             ),
         )
     })?;
-    let (precision, periods, inds) = feature_options(layer, &q)?;
+    let (precision, periods, inds) = feature_options(&state, layer, &q)?;
     let b = base(&headers);
     let d = &layer.districts[i];
     let mut out = String::new();
@@ -419,6 +429,7 @@ pub async fn api(headers: HeaderMap) -> Response {
                     param("indicators", json!({ "type": "string" }), "comma-separated indicator ids to include as properties (default all)"),
                     param("periods", json!({ "type": "string", "enum": ["default", "all"], "default": "default" }), "each indicator's default period as `id`, or every period as `id_period`"),
                     param("precision", json!({ "type": "integer", "minimum": 0, "maximum": 10, "default": 6 }), "decimals of coordinates"),
+                    param("version", json!({ "type": "integer", "minimum": 1 }), "version of the uploaded datasets named in indicators (default the latest; id@N pins one too)"),
                 ],
                 "responses": ok("FeatureCollection", GEOJSON),
             } },

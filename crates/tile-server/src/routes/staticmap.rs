@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maps::figure::{self, Format};
-use maps::{FigureOptions, StyleOptions};
+use maps::{FigureOptions, StyleOptions, VersionOptions};
 
 use crate::error::ApiError;
 use crate::extract::Options;
@@ -14,7 +14,7 @@ use crate::state::SharedState;
 pub async fn static_map(
     State(state): State<SharedState>,
     Path((layer_id, file)): Path<(String, String)>,
-    Options((style, frame)): Options<(StyleOptions, FigureOptions)>,
+    Options(((style, frame), pin)): Options<((StyleOptions, FigureOptions), VersionOptions)>,
 ) -> Result<Response, ApiError> {
     let (indicator_id, ext) = file.rsplit_once('.').ok_or_else(|| {
         ApiError::not_found(
@@ -30,9 +30,12 @@ pub async fn static_map(
     })?;
     // Check ids before doing any work.
     let layer = state.layer(&layer_id)?;
-    state.indicator(layer, indicator_id)?;
+    let indicator_id = state
+        .indicator_at(layer, indicator_id, pin.version)?
+        .meta
+        .id
+        .clone();
     let st = state.clone();
-    let indicator_id = indicator_id.to_string();
     let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let layer = st.layer(&layer_id)?;
         let ind = st.indicator(layer, &indicator_id)?;

@@ -89,6 +89,22 @@ fn check_ids(state: &SharedState, layer: &str, indicator: &str) -> Result<(), Ap
     Ok(())
 }
 
+/// The id of the route's indicator at `version=` (`@N` in the path works too), checked like
+/// [`check_ids`]: the analyses then read that version.
+fn pinned(
+    state: &SharedState,
+    layer: &str,
+    indicator: &str,
+    q: &HashMap<String, String>,
+) -> Result<String, ApiError> {
+    let version = q
+        .get("version")
+        .map(|v| parse_num::<u32>("version", v))
+        .transpose()?;
+    let l = state.layer(layer)?;
+    Ok(state.indicator_at(l, indicator, version)?.meta.id.clone())
+}
+
 /// `GET /stats`: the analyses served and the derived indicators added at start-up.
 pub async fn index(State(state): State<SharedState>) -> Json<Value> {
     let derived: Vec<Value> = state
@@ -111,17 +127,18 @@ pub async fn index(State(state): State<SharedState>) -> Json<Value> {
         .collect();
     Json(json!({
         "routes": [
-            "/stats/{layer}/{indicator}/compare?group_by=&group=[&vs=][&codes=][&weights=][&year=][&england_only=][&ranks=][&format=csv]",
-            "/stats/{layer}/{indicator}/correlate?with=[&year=][&with_year=][&england_only=][&format=csv]",
-            "/stats/{layer}/{indicator}/moran[?permutations=999&seed=42][&england_only=][&knn=][&year=][&format=csv]",
-            "/stats/{layer}/{indicator}/clusters[?permutations=999&seed=42&alpha=0.05][&england_only=][&knn=][&year=][&format=csv]",
+            "/stats/{layer}/{indicator}/compare?group_by=&group=[&vs=][&codes=][&weights=][&year=][&england_only=][&ranks=][&version=][&format=csv]",
+            "/stats/{layer}/{indicator}/correlate?with=[&year=][&with_year=][&england_only=][&version=][&format=csv]",
+            "/stats/{layer}/{indicator}/moran[?permutations=999&seed=42][&england_only=][&knn=][&year=][&version=][&format=csv]",
+            "/stats/{layer}/{indicator}/clusters[?permutations=999&seed=42&alpha=0.05][&england_only=][&knn=][&year=][&version=][&format=csv]",
             "/stats/aggregate?from=&to=&indicator=&how=[&weights=][&class=][&via=lookup|spatial][&key=][&year=][&format=csv]",
         ],
         "derived_indicators": derived,
     }))
 }
 
-const COMPARE_OPTIONS: [&str; 9] = [
+const COMPARE_OPTIONS: [&str; 10] = [
+    "version",
     "group_by",
     "group",
     "vs",
@@ -143,7 +160,7 @@ pub async fn compare(
     reject_unknown(&q, &COMPARE_OPTIONS)?;
     let csv = wants_csv(&q)?;
     let ranks = opt_bool(&q, "ranks")?;
-    check_ids(&state, &layer_id, &indicator)?;
+    let indicator = pinned(&state, &layer_id, &indicator, &q)?;
     let group_by = q
         .get("group_by")
         .cloned()
@@ -185,9 +202,19 @@ pub async fn correlate(
     Path((layer_id, indicator)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    reject_unknown(&q, &["with", "year", "with_year", "england_only", "format"])?;
+    reject_unknown(
+        &q,
+        &[
+            "with",
+            "year",
+            "with_year",
+            "england_only",
+            "format",
+            "version",
+        ],
+    )?;
     let csv = wants_csv(&q)?;
-    check_ids(&state, &layer_id, &indicator)?;
+    let indicator = pinned(&state, &layer_id, &indicator, &q)?;
     let with = q.get("with").cloned().ok_or_else(|| {
         ApiError::bad_request(
             "correlate needs with=<other indicator>",
@@ -242,7 +269,8 @@ fn cluster_request(
     Ok(req)
 }
 
-const MORAN_OPTIONS: [&str; 6] = [
+const MORAN_OPTIONS: [&str; 7] = [
+    "version",
     "permutations",
     "seed",
     "year",
@@ -260,7 +288,7 @@ pub async fn moran(
 ) -> Result<Response, ApiError> {
     reject_unknown(&q, &MORAN_OPTIONS)?;
     let csv = wants_csv(&q)?;
-    check_ids(&state, &layer_id, &indicator)?;
+    let indicator = pinned(&state, &layer_id, &indicator, &q)?;
     let req = cluster_request(indicator, &q)?;
     let st = state.clone();
     let out = blocking(move || {
@@ -290,7 +318,7 @@ pub async fn clusters(
     known.push("alpha");
     reject_unknown(&q, &known)?;
     let csv = wants_csv(&q)?;
-    check_ids(&state, &layer_id, &indicator)?;
+    let indicator = pinned(&state, &layer_id, &indicator, &q)?;
     let req = cluster_request(indicator, &q)?;
     let st = state.clone();
     let out = blocking(move || {

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use choropleth::render::TileSize;
-use maps::StyleOptions;
+use maps::{StyleOptions, VersionOptions};
 use serde_json::{Value, json};
 use tile_math::TileId;
 
@@ -98,11 +98,11 @@ fn png_response(body: Bytes, etag: &str) -> Response {
 pub async fn tile(
     State(state): State<SharedState>,
     Path((layer_id, indicator_id, z, x, y_file)): Path<(String, String, String, String, String)>,
-    Options(opts): Options<StyleOptions>,
+    Options((opts, pin)): Options<(StyleOptions, VersionOptions)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layer = state.layer(&layer_id)?;
-    let ind = state.indicator(layer, &indicator_id)?;
+    let ind = state.indicator_at(layer, &indicator_id, pin.version)?;
     let (y, size) = parse_y(&y_file)?;
     let tile = tile_id(&state, &z, &x, y)?;
     let style = state.maps.styles.resolve(layer, ind, &opts)?;
@@ -141,7 +141,7 @@ pub async fn tile(
 pub async fn tilejson(
     State(state): State<SharedState>,
     Path((layer_id, file)): Path<(String, String)>,
-    Options(opts): Options<StyleOptions>,
+    Options((opts, pin)): Options<(StyleOptions, VersionOptions)>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let Some(indicator_id) = file.strip_suffix(".json") else {
@@ -151,7 +151,7 @@ pub async fn tilejson(
         ));
     };
     let layer = state.layer(&layer_id)?;
-    let ind = state.indicator(layer, indicator_id)?;
+    let ind = state.indicator_at(layer, indicator_id, pin.version)?;
     let style = state.maps.styles.resolve(layer, ind, &opts)?;
     let bounds = json!(maps::export::layer_bounds(layer));
     let center = match bounds.as_array().map(|a| {
@@ -162,8 +162,10 @@ pub async fn tilejson(
         Some(b) if b.len() == 4 => json!([(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 6]),
         _ => Value::Null,
     };
+    // The tile and legend URLs name the resolved (pinned) id, so `version=` is not repeated.
     let mut query: Vec<String> = pairs
         .iter()
+        .filter(|(k, _)| k != "version")
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
         .collect();
     query.sort();
@@ -189,7 +191,13 @@ pub async fn tilejson(
         "bounds": bounds,
         "center": center,
         "legend": format!("/legend/{}/{}.json{qs}", layer.meta.id, ind.meta.id),
-        "placemap": { "layer": layer.meta.id, "indicator": ind.meta.id, "period": style.showing.label(), "unit": style.unit, "palette": style.palette },
+        "placemap": {
+            "layer": layer.meta.id, "indicator": ind.meta.id, "period": style.showing.label(),
+            "unit": style.unit, "palette": style.palette,
+            // Uploaded datasets: the version drawn, and the id that always draws it.
+            "version": maps::loaded::dataset_version(ind).map(|(_, v)| v),
+            "pinned_indicator": maps::loaded::pinned_id(ind),
+        },
     }))
     .into_response())
 }

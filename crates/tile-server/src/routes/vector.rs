@@ -35,6 +35,21 @@ fn parse_y(file: &str) -> Result<u32, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("tile y {stem:?} is not a whole number"), hint))
 }
 
+/// `indicators=` with `@N` / `version=N` pins of uploaded datasets resolved.
+fn pinned_list(
+    state: &SharedState,
+    layer: &districts::Layer,
+    q: &HashMap<String, String>,
+) -> Result<Option<String>, ApiError> {
+    let version = q
+        .get("version")
+        .map(|v| crate::params::parse_num::<u32>("version", v))
+        .transpose()?;
+    Ok(state
+        .maps
+        .pin_list(layer, q.get("indicators").map(String::as_str), version)?)
+}
+
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`.
 pub async fn tile(
     State(state): State<SharedState>,
@@ -42,11 +57,12 @@ pub async fn tile(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    reject_unknown(&q, &["indicators"])?;
+    reject_unknown(&q, &["indicators", "version"])?;
     let layer = state.layer(&layer_id)?;
     let y = parse_y(&y_file)?;
     let tile = crate::routes::tiles::tile_id(&state, &z, &x, y)?;
-    let inds = tile_indicators(layer, q.get("indicators").map(String::as_str))?;
+    let list = pinned_list(&state, layer, &q)?;
+    let inds = tile_indicators(layer, list.as_deref())?;
     let ids: Vec<&str> = inds.iter().map(|i| i.meta.id.as_str()).collect();
     let cache_key: Arc<str> = format!("mvt/{layer_id}/{}", ids.join(",")).into();
 
@@ -102,7 +118,7 @@ pub async fn tilejson(
     Path(file): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    reject_unknown(&q, &["indicators"])?;
+    reject_unknown(&q, &["indicators", "version"])?;
     let layer_id = file.strip_suffix(".json").ok_or_else(|| {
         ApiError::not_found(
             format!("no such resource /tiles/{file}"),
@@ -110,9 +126,10 @@ pub async fn tilejson(
         )
     })?;
     let layer = state.layer(layer_id)?;
-    let inds = tile_indicators(layer, q.get("indicators").map(String::as_str))?;
+    let list = pinned_list(&state, layer, &q)?;
+    let inds = tile_indicators(layer, list.as_deref())?;
     let origin = crate::params::origin(&headers);
-    let query = match q.get("indicators") {
+    let query = match &list {
         Some(list) => format!("?indicators={}", crate::params::urlencode(list)),
         None => String::new(),
     };
