@@ -176,7 +176,13 @@ fn bad_derived_options_name_the_catalogue_entry() {
     let data = test_support::data_dir();
     let cat = test_support::catalog_path();
     let mut catalog = Catalog::load(&cat, &data).unwrap();
-    catalog.derived[0].class = Some("one".into());
+    // The first share entry (population weights for recombination come before it).
+    let share = catalog
+        .derived
+        .iter()
+        .position(|d| d.id == "imd_lsoa_share_most_deprived_decile")
+        .unwrap();
+    catalog.derived[share].class = Some("one".into());
     let err = specs_from_catalog(&catalog).unwrap_err().to_string();
     assert!(
         err.contains("catalog.toml")
@@ -185,12 +191,12 @@ fn bad_derived_options_name_the_catalogue_entry() {
             && err.contains("<=3284"),
         "{err}"
     );
-    catalog.derived[0].class = None;
-    catalog.derived[0].how = Some("average".into());
+    catalog.derived[share].class = None;
+    catalog.derived[share].how = Some("average".into());
     let err = specs_from_catalog(&catalog).unwrap_err().to_string();
     assert!(err.contains("\"average\" is not a statistic"), "{err}");
-    catalog.derived[0].how = Some("mean".into());
-    catalog.derived[0].via = Some("spatial".into());
+    catalog.derived[share].how = Some("mean".into());
+    catalog.derived[share].via = Some("spatial".into());
     let err = specs_from_catalog(&catalog).unwrap_err().to_string();
     assert!(err.contains("key applies to via=lookup only"), "{err}");
 }

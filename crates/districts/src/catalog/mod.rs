@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 pub use crate::csv_text::TextEncoding;
 pub use error::CatalogError;
 pub use raw::{
-    RawCatalog, RawColumn, RawIndicator, RawLayer, RawLayout, RawLookup, RawPoints, RawSource,
+    RawCatalog, RawColumn, RawCombine, RawIndicator, RawLayer, RawLayout, RawLookup, RawPoints,
+    RawSource,
 };
 
 /// Whether a higher value of an indicator is better, worse or neither (sets palette direction).
@@ -258,6 +259,30 @@ pub struct IndicatorSpec {
     pub categories: Option<CategorySpec>,
     /// Suggested default style.
     pub style: Option<StyleHint>,
+    /// How values published for former districts recombine into a merged district (`None`:
+    /// never recombined).
+    pub combine: Option<Combine>,
+}
+
+/// How an indicator's values for the former districts of a merged district recombine into its
+/// value (catalogue `combine`). Recombination happens only when every part has a value (and a
+/// weight) for the period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "how")]
+pub enum Combine {
+    /// Counts: the merged value is the sum of the parts.
+    Sum,
+    /// Averages and rates: the mean of the parts weighted by their denominators, the values of
+    /// the indicator `weights` (e.g. a population) for the same former districts.
+    WeightedMean {
+        /// Indicator id of the denominators (a table's or a `[[derived]]` one).
+        weights: String,
+    },
+    /// Never recombined, with the reason shown to users (e.g. a median).
+    Never {
+        /// Why, e.g. "a median cannot be recombined from the former districts' medians".
+        reason: String,
+    },
 }
 
 impl IndicatorSpec {
@@ -546,6 +571,19 @@ impl Catalog {
                 }
             }
             seen.push(id);
+        }
+        // Weights of the layer's recombined averages (e.g. a population derived on lad19).
+        for (_, spec) in self.indicators_for_layer(layer) {
+            let asked = indicators.is_none_or(|ids| ids.contains(&spec.id));
+            if let (true, Some(Combine::WeightedMean { weights })) = (asked, &spec.combine)
+                && let Some(d) = self.derived.iter().find(|d| &d.id == weights)
+            {
+                for l in std::iter::once(&d.layer).chain(d.from.as_ref()) {
+                    if !layers.contains(l) {
+                        layers.push(l.clone());
+                    }
+                }
+            }
         }
         layers
     }

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::{
-    Catalog, CatalogError, CategorySpec, DerivedEntry, DerivedMethod, Filter, IndicatorSpec,
-    LayerMeta, Layout, LookupSpec, PointsSpec, Provenance, RawCatalog, RawIndicator, RawLayer,
-    RawLayout, RawLookup, RawPoints, RawSource, SourceSpec, TextEncoding, ValueSpec,
+    Catalog, CatalogError, CategorySpec, Combine, DerivedEntry, DerivedMethod, Filter,
+    IndicatorSpec, LayerMeta, Layout, LookupSpec, PointsSpec, Provenance, RawCatalog, RawCombine,
+    RawIndicator, RawLayer, RawLayout, RawLookup, RawPoints, RawSource, SourceSpec, TextEncoding,
+    ValueSpec,
 };
 use crate::csv_text;
 
@@ -140,6 +141,29 @@ impl Catalog {
             derived: raw.derived,
             ..catalog
         };
+        // A weighted recombination's weights must be an indicator of the catalogue.
+        let all_ids = || {
+            catalog
+                .sources
+                .iter()
+                .flat_map(|s| s.indicators.iter().map(|i| i.id.as_str()))
+                .chain(catalog.derived.iter().map(|d| d.id.as_str()))
+        };
+        for s in &catalog.sources {
+            for i in &s.indicators {
+                if let Some(Combine::WeightedMean { weights }) = &i.combine
+                    && !all_ids().any(|id| id == weights)
+                {
+                    return Err(CatalogError::UnknownReference {
+                        catalog: cx.catalog.clone(),
+                        entry: i.id.clone(),
+                        kind: "indicator",
+                        id: weights.clone(),
+                        known: join_ids(all_ids()),
+                    });
+                }
+            }
+        }
         for layer in &catalog.layers {
             if let Some(default) = &layer.default_indicator {
                 let available = catalog.indicators_for_layer(&layer.id);
@@ -190,6 +214,65 @@ impl Resolver {
             }
         }
         Ok(())
+    }
+
+    /// Resolves an indicator's `combine`; the weights' id is checked once every indicator is
+    /// known (see [`Catalog::resolve`]).
+    fn combine(
+        &self,
+        entry: &str,
+        raw: Option<RawCombine>,
+        categorical: bool,
+    ) -> Result<Option<Combine>, CatalogError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let (how, weights, reason) = match raw {
+            RawCombine::Short(how) => (how, None, None),
+            RawCombine::Full {
+                how,
+                weights,
+                reason,
+            } => (how, weights, reason),
+        };
+        let combine = match (how.as_str(), weights, reason) {
+            ("sum", None, None) => Combine::Sum,
+            ("weighted_mean", Some(weights), None) => Combine::WeightedMean { weights },
+            ("none", None, reason) => Combine::Never {
+                reason: reason
+                    .unwrap_or_else(|| "the catalogue gives no way to recombine its values".into()),
+            },
+            ("weighted_mean", None, _) => {
+                return Err(self.invalid(
+                    entry,
+                    "combine `weighted_mean` needs `weights` (the indicator holding each former district's denominator, e.g. its population); an average or rate is never recombined without weights".into(),
+                ));
+            }
+            (h @ ("sum" | "weighted_mean" | "none"), _, _) => {
+                return Err(self.invalid(
+                    entry,
+                    format!(
+                        "combine `{h}` takes {}",
+                        match h {
+                            "sum" => "no other key",
+                            "weighted_mean" => "only `weights`",
+                            _ => "only `reason`",
+                        }
+                    ),
+                ));
+            }
+            (other, _, _) => {
+                return Err(self.invalid(
+                    entry,
+                    format!("unknown combine `{other}`; expected \"sum\", {{ how = \"weighted_mean\", weights = \"<indicator id>\" }} or {{ how = \"none\", reason = \"...\" }}"),
+                ));
+            }
+        };
+        if categorical && !matches!(combine, Combine::Never { .. }) {
+            return Err(self.invalid(
+                entry,
+                "categories cannot be summed or averaged; a categorical indicator takes only combine = { how = \"none\" }".into(),
+            ));
+        }
+        Ok(Some(combine))
     }
 
     /// Ids go into URLs: lower-case ASCII letters, digits and underscores.
@@ -632,6 +715,7 @@ impl Resolver {
                 need(&ri.id, c)?;
             }
             let categories = self.categories(&ri, lookups)?;
+            let combine = self.combine(&ri.id, ri.combine, categories.is_some())?;
             indicators.push(IndicatorSpec {
                 id: ri.id,
                 title: ri.title,
@@ -642,6 +726,7 @@ impl Resolver {
                 default_period: ri.default_period,
                 periods_note: ri.periods_note,
                 description: ri.description,
+                combine,
                 categories,
                 style: ri.style,
             });
