@@ -350,8 +350,9 @@ fn real_catalogue_declares_the_derived_indicators_in_order() {
         ]
     );
     // Loading lad23 for its derived indicators needs the LSOA layer (2019), not a layer for
-    // the table (2025).
-    assert_eq!(c.layers_for("lad23", None), ["lad23", "lsoa11"]);
+    // the table (2025); and lad19, where the population weights of its recombined File 10
+    // averages are derived.
+    assert_eq!(c.layers_for("lad23", None), ["lad23", "lsoa11", "lad19"]);
     let lisa = by_id("imd_score_lisa");
     assert_eq!(lisa.method, districts::catalog::DerivedMethod::Lisa);
     assert_eq!(lisa.england_only, Some(true));
