@@ -414,6 +414,25 @@ async function run() {
     await framePage.close();
   });
 
+  await check('pay on lad23: Cumberland\'s tooltip and the legend say why there is no data', async () => {
+    const payPage = await context.newPage();
+    payPage.on('pageerror', (e) => pageErrors.push(`pay page: ${e}`));
+    await payPage.goto(`${base}/map/lad23/median_weekly_pay`, { waitUntil: 'load' });
+    await payPage.waitForFunction(() => window.placemapMap);
+    const carlisle = { lon: -2.934, lat: 54.8925 };
+    await payPage.evaluate(([lat, lon]) => window.placemapMap.setView([lat, lon], 9, { animate: false }), [carlisle.lat, carlisle.lon]);
+    await waitForPaintedTiles(payPage, '/tiles/lad23/median_weekly_pay/');
+    const why = await payPage.waitForSelector('#placemap-legend .placemap-no-data-reason');
+    const legendText = await why.innerText();
+    assert(legendText.startsWith('No data: 4 districts merged in 2023'), `legend says "${legendText}"`);
+    await hover(payPage, carlisle.lon, carlisle.lat);
+    await payPage.waitForSelector('#placemap-tooltip[data-code="E06000063"]', { state: 'visible' });
+    const tip = await payPage.innerText('#placemap-tooltip');
+    log(`      tooltip: ${tip.replace(/\n/g, ' | ')}`);
+    assert(tip.includes('No data') && tip.includes('merged in 2023 from E07000026 Allerdale'), `tooltip "${tip}" does not say why`);
+    await payPage.close();
+  });
+
   await check('no page errors', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });

@@ -150,3 +150,126 @@ fn imd_2025_deciles_on_the_unchanged_2011_lsoas() {
             .is_some_and(|h| h.starts_with("new in 2021"))
     }));
 }
+
+/// Rows of a staged CSV as header -> value maps (BOM stripped).
+fn read_rows(name: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = placemap_e2e::data_dir().join(name);
+    let mut r = csv::Reader::from_path(&path).expect("staged CSV");
+    let headers: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    r.records()
+        .map(|rec| {
+            headers
+                .iter()
+                .cloned()
+                .zip(rec.expect("row").iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// Share of `rows` whose `district` column is one of `codes` that have decile 1.
+fn share_in_decile_1(
+    rows: &[std::collections::HashMap<String, String>],
+    district: &str,
+    codes: &[&str],
+    decile_prefix: &str,
+) -> f64 {
+    let mine: Vec<_> = rows
+        .iter()
+        .filter(|r| codes.contains(&r[district].as_str()))
+        .collect();
+    let d1 = mine
+        .iter()
+        .filter(|r| {
+            r.iter()
+                .find(|(k, _)| k.starts_with(decile_prefix))
+                .is_some_and(|(_, v)| v == "1")
+        })
+        .count();
+    d1 as f64 / mine.len() as f64
+}
+
+#[tokio::test]
+async fn imd_2019_to_2025_change_maps_on_lad23_and_cumberland_moves_as_its_lsoas_did() {
+    let ind = "imd_share_most_deprived_decile_2019_2025";
+    let legend = get(&format!("/legend/lad23/{ind}.json?change=2019..2025")).await;
+    assert_eq!(legend.status, 200, "{}", legend.text());
+    let legend = legend.json();
+    assert!(
+        legend["subtitle"]
+            .as_str()
+            .is_some_and(|s| s.contains("2019") && s.contains("2025")),
+        "{legend}"
+    );
+    assert!(
+        legend["entries"].as_array().is_some_and(|e| e.len() >= 2),
+        "{legend}"
+    );
+    let tile = get(&format!("/tiles/lad23/{ind}/6/31/20.png?change=2019..2025")).await;
+    assert_eq!(tile.status, 200, "{}", tile.text());
+    assert_eq!(tile.header("content-type").as_deref(), Some("image/png"));
+    // Only the two releases are periods of the series.
+    let r = get(&format!("/legend/lad23/{ind}.json?change=2015..2025")).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(r.text().contains("2019, 2025"), "{}", r.text());
+
+    // Cumberland (Allerdale, Carlisle, Copeland in 2019), counted here from the LSOA files.
+    let old: Vec<String> = read_rows("lad_changes_2019_2023_england.csv")
+        .into_iter()
+        .filter(|r| r["new_code"] == "E06000063")
+        .map(|r| r["old_code"].clone())
+        .collect();
+    let old: Vec<&str> = old.iter().map(String::as_str).collect();
+    assert_eq!(old, ["E07000026", "E07000028", "E07000029"]);
+    let s19 = share_in_decile_1(
+        &read_rows("imd2019_lsoa_file1_imd.csv"),
+        "Local Authority District code (2019)",
+        &old,
+        "Index of Multiple Deprivation (IMD) Decile",
+    );
+    let s25 = share_in_decile_1(
+        &read_rows("imd2025_lsoa21_file1_imd.csv"),
+        "Local Authority District code (2024)",
+        &["E06000063"],
+        "Index of Multiple Deprivation (IMD) Decile",
+    );
+    let st = state();
+    let lad23 = st.maps.atlas.layer("lad23").expect("lad23");
+    let series = lad23.indicator(ind).expect("series on lad23");
+    let opts = maps::options::StyleOptions {
+        change: Some("2019..2025".into()),
+        ..Default::default()
+    };
+    let style = maps::style::resolve(lad23, series, &opts).expect("change style");
+    let i = lad23.position("E06000063").expect("Cumberland");
+    let change = style.values[i].expect("Cumberland has both periods");
+    assert!(
+        (change - (s25 - s19)).abs() < 1e-12,
+        "{change} vs {s25} - {s19}"
+    );
+    assert!(s19 > 0.0 && s25 > 0.0, "{s19} {s25}");
+    // Every English district has both periods, so every one has a change.
+    let with_change = style.values.iter().filter(|v| v.is_some()).count();
+    assert_eq!(with_change, 296);
+
+    // /stats/aggregate keyed by LAD 2019 codes follows lad23's lineage the same way.
+    let r = get(
+        "/stats/aggregate?from=lsoa11&to=lad23&indicator=imd_decile&how=share&class=%3D1&key=lad19cd",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    let cumberland = j["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["code"] == "E06000063")
+        .expect("Cumberland row");
+    let v = cumberland["value"].as_f64().expect("Cumberland has LSOAs");
+    assert!((v - s19).abs() < 1e-12, "{v} vs {s19}");
+}

@@ -2,6 +2,7 @@
 //! Cargo.toml): every other file here is a module of it. Add a new file with a `mod` line below;
 //! `every_test_file_is_a_module` fails if one is missing.
 
+mod boundary_changes;
 mod current_geography;
 mod derived;
 mod geometry;

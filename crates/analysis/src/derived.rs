@@ -5,10 +5,11 @@
 //! `[[derived]]` entries; [`add_derived`](crate::derived::add_derived) computes and adds them to an atlas.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use districts::catalog::{
-    Catalog, DerivedEntry, DerivedMethod, Direction, IndicatorMeta, Provenance,
+    Catalog, DerivedEntry, DerivedMethod, Direction, IndicatorMeta, Provenance, SeriesPart,
 };
 use districts::indicators::LookupTable;
 use districts::model::{JoinReport, Period, PeriodCoverage, PeriodValues, ReportedCode};
@@ -16,7 +17,9 @@ use districts::{Atlas, Indicator, Layer};
 use serde::Serialize;
 
 use crate::aggregate::{Aggregation, ClassRule, UnassignedReason};
-use crate::query::{AggregateOutput, AggregateRequest, ClusterOutput, ClusterRequest, QueryError};
+use crate::query::{
+    AggregateOutput, AggregateRequest, ClusterOutput, ClusterRequest, QueryError, TableAreas,
+};
 
 /// `source_id` of every derived indicator (no catalogue table behind it).
 pub const DERIVED_SOURCE_ID: &str = "placemap_derived";
@@ -56,27 +59,39 @@ pub fn aggregate_indicator(
     target: &Layer,
     meta: DerivedMeta,
 ) -> Indicator {
-    let value_ind = source.indicator(&out.indicator);
+    let value_ind = source.indicator(&out.indicator).map(|i| &i.meta);
     let weight_id = out
         .weights
         .as_deref()
         .and_then(|w| w.split_whitespace().next());
-    let weight_ind = weight_id.and_then(|w| source.indicator(w));
-    let inputs: Vec<&Indicator> = value_ind.into_iter().chain(weight_ind).collect();
-    let spatial = out.via.starts_with("spatial");
-    let mut attribution = credits(
+    let weight_ind = weight_id.and_then(|w| source.indicator(w)).map(|i| &i.meta);
+    // With via=spatial the small areas' boundaries decided the assignment: credit them too.
+    let boundaries = out
+        .via
+        .starts_with("spatial")
+        .then_some(source.meta.provenance.attribution.as_str());
+    aggregate_indicator_from(out, value_ind, weight_ind, boundaries, target, meta)
+}
+
+/// [`aggregate_indicator`] given the metadata of the inputs themselves (value, weights, and
+/// the credit of boundaries that decided the assignment, if any): for aggregates of a table's
+/// rows, which are no layer's indicators.
+pub fn aggregate_indicator_from(
+    out: &AggregateOutput,
+    value_ind: Option<&IndicatorMeta>,
+    weight_ind: Option<&IndicatorMeta>,
+    boundary_attribution: Option<&str>,
+    target: &Layer,
+    meta: DerivedMeta,
+) -> Indicator {
+    let inputs: Vec<&IndicatorMeta> = value_ind.into_iter().chain(weight_ind).collect();
+    let attribution = credits(
         inputs
             .iter()
-            .map(|i| i.meta.provenance.attribution.as_str()),
+            .map(|i| i.provenance.attribution.as_str())
+            .chain(boundary_attribution),
     );
-    if spatial {
-        // The small areas' boundaries decided the assignment.
-        attribution = credits([
-            attribution.as_str(),
-            source.meta.provenance.attribution.as_str(),
-        ]);
-    }
-    let files: Vec<&str> = inputs.iter().map(|i| i.meta.file.as_str()).collect();
+    let files: Vec<&str> = inputs.iter().map(|i| i.file.as_str()).collect();
     let r = &out.result;
     let excl: Vec<String> = out
         .exclusion_summary()
@@ -160,8 +175,8 @@ pub fn aggregate_indicator(
     };
     let source_text = format!(
         "placemap aggregation of {} ({})",
-        value_ind.map_or(out.indicator.as_str(), |i| i.meta.title.as_str()),
-        value_ind.map_or("", |i| i.meta.source.as_str()),
+        value_ind.map_or(out.indicator.as_str(), |i| i.title.as_str()),
+        value_ind.map_or("", |i| i.source.as_str()),
     );
     Indicator {
         meta: IndicatorMeta {
@@ -172,7 +187,7 @@ pub fn aggregate_indicator(
             source: source_text,
             provenance: Provenance {
                 licence: value_ind
-                    .map_or_else(|| "OGL-3.0".into(), |i| i.meta.provenance.licence.clone()),
+                    .map_or_else(|| "OGL-3.0".into(), |i| i.provenance.licence.clone()),
                 attribution,
                 ..Provenance::default()
             },
@@ -321,6 +336,146 @@ pub fn lisa_indicator(out: &ClusterOutput, layer: &Layer, meta: DerivedMeta) -> 
     }
 }
 
+/// One indicator of `layer` whose periods are the given periods of other indicators of the
+/// layer, relabelled (e.g. the 2019 and 2025 shares of LSOAs in the most deprived decile as
+/// periods `2019` and `2025`), so that `change=2019..2025` maps their difference. The parts
+/// must be numeric; what makes them comparable is the catalogue's business, and the
+/// description names each period's source indicator.
+pub fn series_indicator(
+    layer: &Layer,
+    parts: &[SeriesPart],
+    meta: DerivedMeta,
+) -> Result<Indicator, String> {
+    let mut periods = Vec::with_capacity(parts.len());
+    let mut inputs: Vec<&Indicator> = Vec::with_capacity(parts.len());
+    let mut sources: Vec<String> = Vec::with_capacity(parts.len());
+    for part in parts {
+        let ind = layer.indicator(&part.indicator).ok_or_else(|| {
+            format!(
+                "period {}: indicator {} is not on layer {} (not loaded, or computed later)",
+                part.label, part.indicator, layer.meta.id
+            )
+        })?;
+        let label = part.period.as_deref().unwrap_or(&ind.default_period);
+        let p = ind.period(label).ok_or_else(|| {
+            format!(
+                "period {}: {} has no period {label:?} (periods: {})",
+                part.label,
+                part.indicator,
+                ind.periods
+                    .iter()
+                    .map(|p| p.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        let PeriodValues::Numeric(values) = &p.values else {
+            return Err(format!(
+                "period {}: {} is categorical; a series compares numbers",
+                part.label, part.indicator
+            ));
+        };
+        periods.push(Period {
+            label: part.label.clone(),
+            values: PeriodValues::Numeric(values.clone()),
+        });
+        inputs.push(ind);
+        sources.push(format!(
+            "{} = {} ({}, {label})",
+            part.label, part.indicator, ind.meta.title
+        ));
+    }
+    let has_value = |i: usize| {
+        periods
+            .iter()
+            .any(|p| matches!(&p.values, PeriodValues::Numeric(v) if v.get(i).copied().flatten().is_some()))
+    };
+    let distinct = |items: Vec<&str>| -> String {
+        let mut out: Vec<&str> = Vec::new();
+        for i in items {
+            if !i.is_empty() && !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        out.join(", ")
+    };
+    let file = distinct(inputs.iter().map(|i| i.meta.file.as_str()).collect());
+    let default_period = periods.last().map(|p| p.label.clone()).unwrap_or_default();
+    let report = JoinReport {
+        indicator: meta.id.clone(),
+        file: file.clone(),
+        layer: layer.meta.id.clone(),
+        boundary_count: layer.districts.len(),
+        matched: (0..layer.districts.len()).filter(|&i| has_value(i)).count(),
+        boundaries_without_data: layer
+            .districts
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| !has_value(i))
+            .map(|(_, d)| ReportedCode {
+                code: d.code.clone(),
+                name: Some(d.name.clone()),
+                hint: Some("no value in any period of the series".into()),
+            })
+            .collect(),
+        coverage: periods
+            .iter()
+            .map(|p| {
+                let n = match &p.values {
+                    PeriodValues::Numeric(v) => v.iter().filter(|v| v.is_some()).count(),
+                    PeriodValues::Categorical(v) => v.iter().filter(|v| v.is_some()).count(),
+                };
+                PeriodCoverage {
+                    label: p.label.clone(),
+                    with_row: n,
+                    with_value: n,
+                }
+            })
+            .collect(),
+        ..JoinReport::default()
+    };
+    Ok(Indicator {
+        meta: IndicatorMeta {
+            id: meta.id,
+            title: meta.title,
+            unit: meta.unit,
+            direction: meta.direction,
+            source: format!(
+                "placemap series of {}",
+                distinct(inputs.iter().map(|i| i.meta.source.as_str()).collect())
+            ),
+            provenance: Provenance {
+                licence: distinct(
+                    inputs
+                        .iter()
+                        .map(|i| i.meta.provenance.licence.as_str())
+                        .collect(),
+                ),
+                attribution: credits(
+                    inputs
+                        .iter()
+                        .map(|i| i.meta.provenance.attribution.as_str()),
+                ),
+                ..Provenance::default()
+            },
+            file,
+            categorical: false,
+            source_id: DERIVED_SOURCE_ID.into(),
+            default_period: Some(default_period.clone()),
+            periods_note: None,
+            description: Some(format!(
+                "{} Periods: {}.",
+                meta.description.trim_end(),
+                sources.join("; ")
+            )),
+            style: None,
+        },
+        periods,
+        default_period,
+        report,
+    })
+}
+
 /// How a derived indicator is computed.
 #[derive(Clone, Debug)]
 pub enum DerivedKind {
@@ -331,10 +486,27 @@ pub enum DerivedKind {
         /// What is aggregated and how.
         request: AggregateRequest,
     },
+    /// An aggregation of the rows of a catalogued table (small areas with or without a
+    /// boundary), each row's district named by its `group_by` column.
+    AggregateTable {
+        /// The catalogue the table is read through (shared by the specs).
+        catalog: Arc<Catalog>,
+        /// Source (table) id.
+        table: String,
+        /// Column holding each row's district code.
+        group_by: String,
+        /// What is aggregated and how (`via` does not apply).
+        request: AggregateRequest,
+    },
     /// LISA clusters of an indicator of the target layer itself.
     Lisa {
         /// The indicator, period and test options.
         request: ClusterRequest,
+    },
+    /// One indicator whose periods come from several indicators of the target layer.
+    Series {
+        /// Each period's label and source indicator, in order.
+        parts: Vec<SeriesPart>,
     },
 }
 
@@ -362,11 +534,12 @@ pub struct DerivedSpec {
 /// assert!(specs.iter().any(|s| s.meta.id == "toy_score_mean"));
 /// ```
 pub fn specs_from_catalog(catalog: &Catalog) -> Result<Vec<DerivedSpec>, DerivedConfigError> {
+    let shared = Arc::new(catalog.clone());
     catalog
         .derived
         .iter()
         .map(|d| {
-            spec_from_entry(d).map_err(|e| DerivedConfigError {
+            spec_from_entry(d, &shared).map_err(|e| DerivedConfigError {
                 catalog: catalog.path.display().to_string(),
                 entry: d.id.clone(),
                 message: format!("{e} ({})", e.hint()),
@@ -387,7 +560,7 @@ pub struct DerivedConfigError {
     pub message: String,
 }
 
-fn spec_from_entry(d: &DerivedEntry) -> Result<DerivedSpec, QueryError> {
+fn spec_from_entry(d: &DerivedEntry, catalog: &Arc<Catalog>) -> Result<DerivedSpec, QueryError> {
     let meta = DerivedMeta {
         id: d.id.clone(),
         title: d.title.clone(),
@@ -396,16 +569,30 @@ fn spec_from_entry(d: &DerivedEntry) -> Result<DerivedSpec, QueryError> {
         description: d.description.clone(),
     };
     let kind = match d.method {
-        DerivedMethod::Aggregate => DerivedKind::Aggregate {
-            // The catalogue guarantees `from` and `how` for aggregates.
-            from: d.from.clone().unwrap_or_default(),
-            request: AggregateRequest {
+        DerivedMethod::Aggregate => {
+            // The catalogue guarantees `how`, and `from` or `from_table` with `group_by`.
+            let request = AggregateRequest {
                 indicator: d.indicator.clone(),
                 period: d.period.clone(),
                 how: crate::query::parse_how(d.how.as_deref().unwrap_or(""), d.class.as_deref())?,
                 weights: d.weights.clone(),
                 via: crate::query::parse_via(d.via.as_deref(), d.key.as_deref())?,
-            },
+            };
+            match &d.from_table {
+                Some(table) => DerivedKind::AggregateTable {
+                    catalog: Arc::clone(catalog),
+                    table: table.clone(),
+                    group_by: d.group_by.clone().unwrap_or_default(),
+                    request,
+                },
+                None => DerivedKind::Aggregate {
+                    from: d.from.clone().unwrap_or_default(),
+                    request,
+                },
+            }
+        }
+        DerivedMethod::Series => DerivedKind::Series {
+            parts: d.periods.clone(),
         },
         DerivedMethod::Lisa => {
             // alpha and the rest are checked where the clusters are computed.
@@ -449,10 +636,15 @@ pub struct DerivedOutcome {
     pub millis: f64,
 }
 
+/// Tables read for `from_table` entries, by (table, group column): each is read once per
+/// [`add_derived`], however many entries aggregate it.
+type TableCache = std::collections::HashMap<(String, String), Result<Arc<TableAreas>, String>>;
+
 fn compute(
     atlas: &Atlas,
     spec: &DerivedSpec,
     lookups: &[LookupTable],
+    tables: &mut TableCache,
 ) -> Result<Indicator, String> {
     let target = atlas
         .layer(&spec.layer)
@@ -467,6 +659,32 @@ fn compute(
                 crate::query::aggregate_layers(source, target, request, lookups).map_err(err)?;
             Ok(aggregate_indicator(&out, source, target, spec.meta.clone()))
         }
+        DerivedKind::AggregateTable {
+            catalog,
+            table,
+            group_by,
+            request,
+        } => {
+            let areas = tables
+                .entry((table.clone(), group_by.clone()))
+                .or_insert_with(|| {
+                    TableAreas::read(catalog, table, group_by)
+                        .map(Arc::new)
+                        .map_err(|e| format!("{e} ({})", e.hint()))
+                })
+                .clone()?;
+            let (out, inputs) = crate::query::aggregate_table(&areas, target, request)
+                .map_err(|e| format!("{e} ({})", e.hint()))?;
+            Ok(aggregate_indicator_from(
+                &out,
+                inputs.first(),
+                inputs.get(1),
+                None,
+                target,
+                spec.meta.clone(),
+            ))
+        }
+        DerivedKind::Series { parts } => series_indicator(target, parts, spec.meta.clone()),
         DerivedKind::Lisa { request } => {
             let out = crate::query::clusters_on_layer(target, request, true).map_err(err)?;
             Ok(lisa_indicator(&out, target, spec.meta.clone()))
@@ -482,9 +700,10 @@ pub fn add_derived(
     lookups: &[LookupTable],
 ) -> Vec<DerivedOutcome> {
     let mut outcomes = Vec::with_capacity(specs.len());
+    let mut tables = TableCache::new();
     for spec in specs {
         let started = Instant::now();
-        let result = compute(atlas, spec, lookups);
+        let result = compute(atlas, spec, lookups, &mut tables);
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         let districts = atlas.layer(&spec.layer).map_or(0, |l| l.districts.len());
         let layer_not_loaded = atlas.layer(&spec.layer).is_none()

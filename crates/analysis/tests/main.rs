@@ -7,6 +7,7 @@ mod common;
 
 mod compare_real;
 mod imd_file10;
+mod imd_lad23;
 mod pysal_fixture;
 mod query_real;
 

@@ -16,14 +16,23 @@ use districts::Atlas;
 use districts::catalog::Catalog;
 use districts::layer::PeriodValues;
 
-fn atlas() -> &'static Atlas {
+/// The LAD 2019, 2021 and 2023 layers and the LSOAs, with every derived indicator.
+pub(crate) fn atlas() -> &'static Atlas {
     static ATLAS: OnceLock<Atlas> = OnceLock::new();
     ATLAS.get_or_init(|| {
         let data = test_support::data_dir();
         let cat = test_support::catalog_path();
         let catalog = Catalog::load(&cat, &data).unwrap();
-        let mut atlas =
-            Atlas::load(&catalog, &["lad19".into(), "lad21".into(), "lsoa11".into()]).unwrap();
+        let mut atlas = Atlas::load(
+            &catalog,
+            &[
+                "lad19".into(),
+                "lad21".into(),
+                "lad23".into(),
+                "lsoa11".into(),
+            ],
+        )
+        .unwrap();
         let specs = specs_from_catalog(&catalog).unwrap();
         let outcomes = add_derived(&mut atlas, &specs, &[]);
         for o in &outcomes {
@@ -167,7 +176,13 @@ fn bad_derived_options_name_the_catalogue_entry() {
     let data = test_support::data_dir();
     let cat = test_support::catalog_path();
     let mut catalog = Catalog::load(&cat, &data).unwrap();
-    catalog.derived[0].class = Some("one".into());
+    // The first share entry (population weights for recombination come before it).
+    let share = catalog
+        .derived
+        .iter()
+        .position(|d| d.id == "imd_lsoa_share_most_deprived_decile")
+        .unwrap();
+    catalog.derived[share].class = Some("one".into());
     let err = specs_from_catalog(&catalog).unwrap_err().to_string();
     assert!(
         err.contains("catalog.toml")
@@ -176,12 +191,12 @@ fn bad_derived_options_name_the_catalogue_entry() {
             && err.contains("<=3284"),
         "{err}"
     );
-    catalog.derived[0].class = None;
-    catalog.derived[0].how = Some("average".into());
+    catalog.derived[share].class = None;
+    catalog.derived[share].how = Some("average".into());
     let err = specs_from_catalog(&catalog).unwrap_err().to_string();
     assert!(err.contains("\"average\" is not a statistic"), "{err}");
-    catalog.derived[0].how = Some("mean".into());
-    catalog.derived[0].via = Some("spatial".into());
+    catalog.derived[share].how = Some("mean".into());
+    catalog.derived[share].via = Some("spatial".into());
     let err = specs_from_catalog(&catalog).unwrap_err().to_string();
     assert!(err.contains("key applies to via=lookup only"), "{err}");
 }

@@ -213,6 +213,41 @@ pub struct NoDataEntry {
     pub style: NoDataStyle,
     /// Number of districts without a value.
     pub count: usize,
+    /// Why, where known (a boundary change the source does not follow), largest group first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub reasons: Vec<NoDataGroup>,
+}
+
+/// Districts without a value for one reason.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NoDataGroup {
+    /// How many.
+    pub count: usize,
+    /// Why, to follow the count: "merged in 2023; the source publishes the former districts
+    /// only".
+    pub reason: String,
+    /// The sentence shown: "No data: 4 districts merged in 2023; the source publishes the
+    /// former districts only".
+    pub text: String,
+}
+
+impl NoDataGroup {
+    /// A group with its sentence.
+    ///
+    /// ```
+    /// let g = choropleth::legend::NoDataGroup::new(1, "merged in 2023; the source publishes the former districts only");
+    /// assert_eq!(g.text, "No data: 1 district merged in 2023; the source publishes the former districts only");
+    /// ```
+    pub fn new(count: usize, reason: &str) -> Self {
+        NoDataGroup {
+            count,
+            reason: reason.to_string(),
+            text: format!(
+                "No data: {count} {} {reason}",
+                if count == 1 { "district" } else { "districts" }
+            ),
+        }
+    }
 }
 
 /// A legend: what each colour means, how many districts it covers, and the credit.
@@ -325,6 +360,7 @@ impl Legend {
                 color: NO_DATA_STYLE.fill,
                 style: NO_DATA_STYLE,
                 count: classification.no_data,
+                reasons: Vec::new(),
             },
             source: meta.source,
         })
@@ -435,7 +471,20 @@ impl Legend {
             "end",
             &self.no_data.count.to_string(),
         );
-        y += ROW + 4.0;
+        y += ROW;
+        for line in &layout.reason_lines {
+            text(
+                &mut s,
+                LABEL_X,
+                y + REASON_SIZE,
+                REASON_SIZE,
+                "#4d4d4d",
+                "start",
+                line,
+            );
+            y += REASON_SIZE + 3.0;
+        }
+        y += 4.0;
         for line in &layout.credit_lines {
             y += CREDIT_SIZE + 2.0;
             text(&mut s, PAD, y, CREDIT_SIZE, "#666666", "start", line);
@@ -509,6 +558,7 @@ const TITLE_SIZE: f32 = 15.0;
 const SUB_SIZE: f32 = 12.0;
 const LABEL_SIZE: f32 = 12.0;
 const CREDIT_SIZE: f32 = 9.0;
+const REASON_SIZE: f32 = 10.0;
 const SWATCH_W: f32 = 28.0;
 const SWATCH_H: f32 = 16.0;
 const ROW: f32 = 22.0;
@@ -526,6 +576,8 @@ struct Layout {
     width: f32,
     height: f32,
     credit_lines: Vec<String>,
+    /// Why districts have no data, wrapped, under the no-data row.
+    reason_lines: Vec<String>,
 }
 
 impl Layout {
@@ -552,6 +604,13 @@ impl Layout {
         let width = row_w.max(head_w).clamp(MIN_WIDTH, MAX_WIDTH).ceil();
         let max_chars = ((width - 2.0 * PAD) / (CREDIT_SIZE * EM_PER_CHAR)).floor() as usize;
         let credit_lines = wrap(&legend.source, max_chars.max(10));
+        let reason_chars = ((width - LABEL_X - PAD) / (REASON_SIZE * EM_PER_CHAR)).floor() as usize;
+        let reason_lines: Vec<String> = legend
+            .no_data
+            .reasons
+            .iter()
+            .flat_map(|g| wrap(&g.text, reason_chars.max(10)))
+            .collect();
         let mut height = PAD;
         if !legend.title.is_empty() {
             height += TITLE_SIZE + 6.0;
@@ -560,11 +619,13 @@ impl Layout {
             height += SUB_SIZE + 6.0;
         }
         height += 4.0 + ROW * (legend.entries.len() + 1) as f32 + 4.0;
+        height += reason_lines.len() as f32 * (REASON_SIZE + 3.0);
         height += credit_lines.len() as f32 * (CREDIT_SIZE + 2.0) + PAD;
         Layout {
             width,
             height: height.ceil(),
             credit_lines,
+            reason_lines,
         }
     }
 }

@@ -33,7 +33,7 @@ pub struct Reorganisation {
 }
 
 /// Code changes of local authority districts since the 2011 Census that the staged data
-/// straddle. Source: ONS Open Geography, "Code History Database" and the ONS Geography
+/// straddle, one entry per new district (so a hint names only the districts it was made of). Source: ONS Open Geography, "Code History Database" and the ONS Geography
 /// "Changes to local authority districts" notes for each year (e.g. "Local Authority District
 /// (LAD) changes 2019/2020/2021/2023"). The 2018/19 Scottish recodes followed minor boundary
 /// changes; Barnsley/Sheffield were recoded after a minor boundary change (the ONS data files
@@ -41,33 +41,43 @@ pub struct Reorganisation {
 pub const REORGANISATIONS: &[Reorganisation] = &[
     Reorganisation {
         effective: "2018",
-        name: "Scottish council area recodes (Fife, Perth and Kinross)",
-        new: &[("S12000047", "Fife"), ("S12000048", "Perth and Kinross")],
-        old: &[("S12000015", "Fife"), ("S12000024", "Perth and Kinross")],
+        name: "Fife recode",
+        new: &[("S12000047", "Fife")],
+        old: &[("S12000015", "Fife")],
+    },
+    Reorganisation {
+        effective: "2018",
+        name: "Perth and Kinross recode",
+        new: &[("S12000048", "Perth and Kinross")],
+        old: &[("S12000024", "Perth and Kinross")],
     },
     Reorganisation {
         effective: "2019",
-        name: "Scottish council area recodes (Glasgow City, North Lanarkshire)",
-        new: &[
-            ("S12000049", "Glasgow City"),
-            ("S12000050", "North Lanarkshire"),
-        ],
-        old: &[
-            ("S12000046", "Glasgow City"),
-            ("S12000044", "North Lanarkshire"),
-        ],
+        name: "Glasgow City recode",
+        new: &[("S12000049", "Glasgow City")],
+        old: &[("S12000046", "Glasgow City")],
+    },
+    Reorganisation {
+        effective: "2019",
+        name: "North Lanarkshire recode",
+        new: &[("S12000050", "North Lanarkshire")],
+        old: &[("S12000044", "North Lanarkshire")],
     },
     Reorganisation {
         effective: "2019-04-01",
-        name: "Dorset and Bournemouth, Christchurch and Poole",
-        new: &[
-            ("E06000058", "Bournemouth, Christchurch and Poole"),
-            ("E06000059", "Dorset"),
-        ],
+        name: "Bournemouth, Christchurch and Poole",
+        new: &[("E06000058", "Bournemouth, Christchurch and Poole")],
         old: &[
             ("E06000028", "Bournemouth"),
             ("E06000029", "Poole"),
             ("E07000048", "Christchurch"),
+        ],
+    },
+    Reorganisation {
+        effective: "2019-04-01",
+        name: "Dorset",
+        new: &[("E06000059", "Dorset")],
+        old: &[
             ("E07000049", "East Dorset"),
             ("E07000050", "North Dorset"),
             ("E07000051", "Purbeck"),
@@ -77,13 +87,17 @@ pub const REORGANISATIONS: &[Reorganisation] = &[
     },
     Reorganisation {
         effective: "2019-04-01",
-        name: "East Suffolk and West Suffolk",
-        new: &[("E07000244", "East Suffolk"), ("E07000245", "West Suffolk")],
+        name: "East Suffolk",
+        new: &[("E07000244", "East Suffolk")],
+        old: &[("E07000205", "Suffolk Coastal"), ("E07000206", "Waveney")],
+    },
+    Reorganisation {
+        effective: "2019-04-01",
+        name: "West Suffolk",
+        new: &[("E07000245", "West Suffolk")],
         old: &[
             ("E07000201", "Forest Heath"),
             ("E07000204", "St Edmundsbury"),
-            ("E07000205", "Suffolk Coastal"),
-            ("E07000206", "Waveney"),
         ],
     },
     Reorganisation {
@@ -108,33 +122,41 @@ pub const REORGANISATIONS: &[Reorganisation] = &[
     },
     Reorganisation {
         effective: "2021-04-01",
-        name: "North and West Northamptonshire",
-        new: &[
-            ("E06000061", "North Northamptonshire"),
-            ("E06000062", "West Northamptonshire"),
-        ],
+        name: "North Northamptonshire",
+        new: &[("E06000061", "North Northamptonshire")],
         old: &[
             ("E07000150", "Corby"),
-            ("E07000151", "Daventry"),
             ("E07000152", "East Northamptonshire"),
             ("E07000153", "Kettering"),
-            ("E07000154", "Northampton"),
-            ("E07000155", "South Northamptonshire"),
             ("E07000156", "Wellingborough"),
         ],
     },
     Reorganisation {
-        effective: "2023-04-01",
-        name: "Cumberland and Westmorland and Furness",
-        new: &[
-            ("E06000063", "Cumberland"),
-            ("E06000064", "Westmorland and Furness"),
+        effective: "2021-04-01",
+        name: "West Northamptonshire",
+        new: &[("E06000062", "West Northamptonshire")],
+        old: &[
+            ("E07000151", "Daventry"),
+            ("E07000154", "Northampton"),
+            ("E07000155", "South Northamptonshire"),
         ],
+    },
+    Reorganisation {
+        effective: "2023-04-01",
+        name: "Cumberland",
+        new: &[("E06000063", "Cumberland")],
         old: &[
             ("E07000026", "Allerdale"),
-            ("E07000027", "Barrow-in-Furness"),
             ("E07000028", "Carlisle"),
             ("E07000029", "Copeland"),
+        ],
+    },
+    Reorganisation {
+        effective: "2023-04-01",
+        name: "Westmorland and Furness",
+        new: &[("E06000064", "Westmorland and Furness")],
+        old: &[
+            ("E07000027", "Barrow-in-Furness"),
             ("E07000030", "Eden"),
             ("E07000031", "South Lakeland"),
         ],
@@ -166,9 +188,15 @@ pub const REORGANISATIONS: &[Reorganisation] = &[
     },
     Reorganisation {
         effective: "2025",
-        name: "Barnsley and Sheffield recodes",
-        new: &[("E08000038", "Barnsley"), ("E08000039", "Sheffield")],
-        old: &[("E08000016", "Barnsley"), ("E08000019", "Sheffield")],
+        name: "Barnsley recode",
+        new: &[("E08000038", "Barnsley")],
+        old: &[("E08000016", "Barnsley")],
+    },
+    Reorganisation {
+        effective: "2025",
+        name: "Sheffield recode",
+        new: &[("E08000039", "Sheffield")],
+        old: &[("E08000019", "Sheffield")],
     },
 ];
 
@@ -183,6 +211,9 @@ pub const REORGANISATIONS: &[Reorganisation] = &[
 /// let hint = districts::join::reorganisation_hint("E07000246").unwrap();
 /// assert!(hint.contains("created 2019-04-01") && hint.contains("replaced 2023-04-01"));
 /// assert!(districts::join::reorganisation_hint("E06000001").is_none());
+/// // North Northamptonshire was made of four districts, not all seven of the county.
+/// let hint = districts::join::reorganisation_hint("E06000061").unwrap();
+/// assert!(hint.contains("E07000150 Corby") && !hint.contains("E07000154"));
 /// ```
 pub fn reorganisation_hint(code: &str) -> Option<String> {
     let code = normalise_code(code);
@@ -242,6 +273,8 @@ pub struct LayerCodes<'a> {
     pub duplicate_codes: &'a [String],
     /// The per-layer lookups built once for many joins ([`PreparedCodes`]); built per join if absent.
     pub prepared: Option<&'a PreparedCodes<'a>>,
+    /// Code histories (the catalogue's merge lookups) that explain codes of other vintages.
+    pub lineages: &'a [Arc<crate::lineage::Lineage>],
 }
 
 /// What every join to one layer needs, built once per layer rather than once per indicator:
@@ -350,7 +383,15 @@ impl<'a> LayerCodes<'a> {
             names: &[],
             duplicate_codes: &[],
             prepared: None,
+            lineages: &[],
         }
+    }
+
+    /// With the code histories that explain codes of other vintages (hints name which
+    /// district an old code became, or what a new one was made of).
+    pub fn with_lineages(mut self, lineages: &'a [Arc<crate::lineage::Lineage>]) -> Self {
+        self.lineages = lineages;
+        self
     }
 
     /// With names in district order, for readable reports.
@@ -485,7 +526,8 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
             data_without_boundary.push(ReportedCode {
                 code: code.to_string(),
                 name: table.names.get(code).cloned(),
-                hint: reorganisation_hint(code),
+                hint: crate::recombine::lineage_hint(layer.lineages, code)
+                    .or_else(|| reorganisation_hint(code)),
             });
         } else {
             *not_district_codes.entry(kind).or_default() += 1;
@@ -505,7 +547,7 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
             hint: if table_is_lsoa21 && c.starts_with("E01") {
                 Some("split or merged in the 2021 LSOA revision; the source publishes the 2021 areas only".into())
             } else {
-                reorganisation_hint(c)
+                crate::recombine::lineage_hint(layer.lineages, c).or_else(|| reorganisation_hint(c))
             },
         })
         .collect();
@@ -522,6 +564,8 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
         boundary_duplicates,
         data_duplicates: table.duplicates.clone(),
         coverage,
+        recombined: Vec::new(),
+        no_data_reasons: Vec::new(),
     };
     (periods, report)
 }

@@ -27,6 +27,8 @@ pub struct Layer {
     pub load_notes: Vec<String>,
     /// For a layer made by merging another's districts: which old code became which district.
     pub lineage: Option<Arc<crate::lineage::Lineage>>,
+    /// Weighted recombinations waiting for their weights ([`Atlas::recombine_pending`]).
+    pub recombine_pending: Vec<crate::recombine::PendingRecombination>,
     by_code: Arc<HashMap<String, usize>>,
 }
 
@@ -51,6 +53,7 @@ impl Layer {
             index: Arc::new(index),
             load_notes,
             lineage: None,
+            recombine_pending: Vec::new(),
             by_code: Arc::new(by_code),
         }
     }
@@ -289,11 +292,52 @@ fn assemble(meta: &LayerMeta, geoms: Vec<Wgs84>, fields: Vec<Fields>, notes: Vec
     Layer::new(meta.clone(), districts, Vec::new(), index, notes)
 }
 
-/// Joins every indicator of the given tables that applies to `layer`, in catalogue order.
+/// Joins every indicator of the given tables that applies to `layer`, in catalogue order,
+/// explaining codes of other vintages by the layer's own lineage (if merged).
 pub fn join_tables(
     layer: &mut Layer,
     catalog: &crate::catalog::Catalog,
     tables: &[crate::indicators::IndicatorTable],
+) {
+    let own: Vec<Arc<crate::lineage::Lineage>> = layer.lineage.iter().cloned().collect();
+    join_tables_across(layer, catalog, tables, &own);
+}
+
+/// The code histories of every merged layer of the catalogue, read from their lookups (whether
+/// or not those layers are loaded), so any layer's joins can explain codes of other vintages.
+pub fn catalog_lineages(
+    catalog: &crate::catalog::Catalog,
+) -> Result<Vec<Arc<crate::lineage::Lineage>>, AtlasError> {
+    use crate::dissolve::{MergeColumns, MergePlan};
+    catalog
+        .layers
+        .iter()
+        .filter_map(|l| l.merge.as_ref().map(|m| (l, m)))
+        .map(|(l, m)| {
+            let columns = MergeColumns {
+                old_code: m.old_code.clone(),
+                new_code: m.new_code.clone(),
+                new_name: m.new_name.clone(),
+            };
+            MergePlan::read(&catalog.data_dir.join(&m.lookup), &columns)
+                .map(|plan| Arc::new(crate::lineage::Lineage::from_plan(&plan)))
+                .map_err(|source| AtlasError::Merge {
+                    layer: l.id.clone(),
+                    source: Box::new(source),
+                })
+        })
+        .collect()
+}
+
+/// Joins every indicator of the given tables that applies to `layer`, in catalogue order; a
+/// district the table does not name is explained by `lineages` and recombined from its former
+/// districts where the indicator's `combine` allows ([`crate::recombine`]). Weighted means wait
+/// in [`Layer::recombine_pending`] for their weights.
+pub fn join_tables_across(
+    layer: &mut Layer,
+    catalog: &crate::catalog::Catalog,
+    tables: &[crate::indicators::IndicatorTable],
+    lineages: &[Arc<crate::lineage::Lineage>],
 ) {
     let codes: Vec<String> = layer.districts.iter().map(|d| d.code.clone()).collect();
     let names: Vec<String> = layer.districts.iter().map(|d| d.name.clone()).collect();
@@ -305,7 +349,8 @@ pub fn join_tables(
         .collect();
     let base = crate::join::LayerCodes::new(&layer.meta.id, &codes)
         .with_names(&names)
-        .with_duplicates(&duplicates);
+        .with_duplicates(&duplicates)
+        .with_lineages(lineages);
     let prepared = crate::join::PreparedCodes::new(&base);
     let layer_codes = base.with_prepared(&prepared);
     // Each indicator joins on its own (one pass over its table), so they run in parallel;
@@ -315,12 +360,20 @@ pub fn join_tables(
         .indicators_for_layer(&layer.meta.id)
         .into_iter()
         .collect();
-    let joined: Vec<Indicator> = wanted
+    let joined: Vec<(Indicator, Option<crate::recombine::PendingRecombination>)> = wanted
         .par_iter()
         .filter_map(|(source, spec)| {
             let table = tables.iter().find(|t| t.source_id == source.id)?;
             let ti = table.indicator(&spec.id)?;
             let mut ind = crate::join::join_indicator(spec.to_meta(source), &layer_codes, ti);
+            // Before empty periods are dropped: the indicator's periods are still the table's.
+            let pending = crate::recombine::explain_and_recombine(
+                &mut ind,
+                ti,
+                spec.combine.as_ref(),
+                lineages,
+                &codes,
+            );
             // Periods with no value on this layer (e.g. pay 2002-2007, published for the UK and
             // countries only) cannot be mapped; the join report's coverage still lists them.
             ind.periods.retain(|p| match &p.values {
@@ -337,10 +390,14 @@ pub fn join_tables(
                     .map(|p| p.label.clone())
                     .unwrap_or_default();
             }
-            Some(ind)
+            Some((ind, pending))
         })
         .collect();
-    for ind in joined {
+    for (ind, pending) in joined {
+        layer
+            .recombine_pending
+            .retain(|p| p.indicator != ind.meta.id);
+        layer.recombine_pending.extend(pending);
         layer.add_indicator(ind);
     }
 }
@@ -398,6 +455,7 @@ impl Atlas {
         );
         let mut layers = layers?;
         let tables = tables?;
+        let lineages = catalog_lineages(catalog)?;
         // Catalogue order: a merged layer's base is declared (and so built) before it.
         for meta in merged {
             let base_id = meta
@@ -416,7 +474,7 @@ impl Atlas {
         layers.sort_by_key(|l| catalog.layers.iter().position(|m| m.id == l.meta.id));
         layers
             .par_iter_mut()
-            .for_each(|l| join_tables(l, catalog, &tables));
+            .for_each(|l| join_tables_across(l, catalog, &tables, &lineages));
         Ok(Atlas { layers })
     }
 }

@@ -40,6 +40,9 @@ pub mod dissolve;
 /// Which district an old code became and what a merged district was made of.
 pub mod lineage;
 
+/// Values across boundary changes: why a district has no data, and recombining merged districts.
+pub mod recombine;
+
 /// Assembling everything above into layers, and the set of layers (the atlas).
 pub mod layer;
 

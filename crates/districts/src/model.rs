@@ -62,6 +62,60 @@ impl Indicator {
     pub fn period(&self, label: &str) -> Option<&Period> {
         self.periods.iter().find(|p| p.label == label)
     }
+
+    /// Why the district `code` has no value in `period`, where a boundary change explains it
+    /// (the note for that period, else the note for every period).
+    pub fn no_data_reason(&self, code: &str, period: &str) -> Option<&NoDataReason> {
+        let notes = self
+            .report
+            .no_data_reasons
+            .iter()
+            .filter(|r| r.code == code);
+        let mut all = None;
+        for r in notes {
+            match &r.period {
+                Some(p) if p == period => return Some(r),
+                None => all = all.or(Some(r)),
+                Some(_) => {}
+            }
+        }
+        all
+    }
+}
+
+/// Why a district has no value: the source follows another vintage of the boundaries (a
+/// merged district whose former districts the source publishes and which cannot be
+/// recombined, or a former district the source publishes only merged).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NoDataReason {
+    /// District code.
+    pub code: String,
+    /// District name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The period it applies to; `None` for every period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// The reason in full, naming the districts: "merged in 2023 from E07000026 Allerdale,
+    /// E07000028 Carlisle, E07000029 Copeland; the source publishes the former districts only".
+    pub reason: String,
+    /// The reason without names, to follow a count in a legend ("4 districts merged in 2023;
+    /// the source publishes the former districts only").
+    pub summary: String,
+}
+
+/// A merged district whose value placemap made from its former districts' values.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecombinedCode {
+    /// District code.
+    pub code: String,
+    /// District name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How: "sum of E07000026 Allerdale, E07000028 Carlisle, E07000029 Copeland".
+    pub how: String,
+    /// The periods recombined.
+    pub periods: Vec<String>,
 }
 
 /// A code in a report, with its name and a reorganisation hint where one applies.
@@ -113,6 +167,12 @@ pub struct JoinReport {
     pub data_duplicates: Vec<DuplicateKey>,
     /// Coverage of each period.
     pub coverage: Vec<PeriodCoverage>,
+    /// Merged districts whose values were recombined from their former districts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recombined: Vec<RecombinedCode>,
+    /// Districts without a value because of a boundary change, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub no_data_reasons: Vec<NoDataReason>,
 }
 
 impl JoinReport {
@@ -206,6 +266,49 @@ impl fmt::Display for JoinReport {
                     } else {
                         " (different value)"
                     }
+                )?;
+            }
+        }
+        if !self.recombined.is_empty() {
+            writeln!(
+                f,
+                "  recombined from former districts: {}",
+                self.recombined.len()
+            )?;
+            for r in &self.recombined {
+                writeln!(
+                    f,
+                    "    {}{}: {} ({})",
+                    r.code,
+                    r.name
+                        .as_deref()
+                        .map(|n| format!(" {n}"))
+                        .unwrap_or_default(),
+                    r.how,
+                    r.periods.join(", ")
+                )?;
+            }
+        }
+        if !self.no_data_reasons.is_empty() {
+            writeln!(
+                f,
+                "  no data because of a boundary change: {}",
+                self.no_data_reasons.len()
+            )?;
+            for r in &self.no_data_reasons {
+                writeln!(
+                    f,
+                    "    {}{}{}: {}",
+                    r.code,
+                    r.name
+                        .as_deref()
+                        .map(|n| format!(" {n}"))
+                        .unwrap_or_default(),
+                    r.period
+                        .as_deref()
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default(),
+                    r.reason
                 )?;
             }
         }

@@ -306,14 +306,54 @@ fn real_catalogue_declares_the_derived_indicators_in_order() {
     assert_eq!(
         ids,
         [
+            // Weights of recombined averages first: derived entries after them may use them.
+            "population_lad19",
+            "working_age_population_lad19",
             "imd_lsoa_share_most_deprived_decile",
             "income_lsoa_share_most_deprived_decile",
             "imd_rank_pop_weighted",
             "imd_rank_pop_weighted_spatial",
-            "imd_score_lisa"
+            "imd_score_lisa",
+            "imd25_lsoa21_share_most_deprived_decile",
+            "imd25_lsoa21_mean_decile",
+            "imd19_lad23_share_most_deprived_decile",
+            "imd19_lad23_rank_pop_weighted",
+            "imd19_lad23_mean_decile",
+            "imd_share_most_deprived_decile_2019_2025",
+            "imd_mean_decile_2019_2025",
         ]
     );
-    let lisa = &c.derived[4];
+    let by_id = |id: &str| {
+        c.derived
+            .iter()
+            .find(|d| d.id == id)
+            .unwrap_or_else(|| panic!("{id} not declared"))
+    };
+    let table = by_id("imd25_lsoa21_share_most_deprived_decile");
+    assert_eq!(table.from_table.as_deref(), Some("imd2025_lsoa21_file1"));
+    assert_eq!(
+        table.group_by.as_deref(),
+        Some("Local Authority District code (2024)")
+    );
+    let series = by_id("imd_share_most_deprived_decile_2019_2025");
+    assert_eq!(series.method, districts::catalog::DerivedMethod::Series);
+    let parts: Vec<(&str, &str)> = series
+        .periods
+        .iter()
+        .map(|p| (p.label.as_str(), p.indicator.as_str()))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            ("2019", "imd19_lad23_share_most_deprived_decile"),
+            ("2025", "imd25_lsoa21_share_most_deprived_decile")
+        ]
+    );
+    // Loading lad23 for its derived indicators needs the LSOA layer (2019), not a layer for
+    // the table (2025); and lad19, where the population weights of its recombined File 10
+    // averages are derived.
+    assert_eq!(c.layers_for("lad23", None), ["lad23", "lsoa11", "lad19"]);
+    let lisa = by_id("imd_score_lisa");
     assert_eq!(lisa.method, districts::catalog::DerivedMethod::Lisa);
     assert_eq!(lisa.england_only, Some(true));
 }
@@ -345,7 +385,60 @@ description = "d"
     ))
     .expect("LISA of an earlier derived indicator");
 
-    let cases: [(String, &[&str]); 8] = [
+    let table = "method = \"aggregate\"\nfrom_table = \"imd2025_lsoa21_file1\"\nindicator = \"imd25_decile\"\nhow = \"share\"\nclass = \"=1\"\n";
+    with(&format!(
+        "{base}{table}group_by = \"Local Authority District code (2024)\"\n"
+    ))
+    .expect("an aggregate of a table's rows");
+    with(&format!(
+        "{base}method = \"series\"\nperiods = [{{ label = \"2019\", indicator = \"imd_score\" }}, {{ label = \"2020\", indicator = \"imd_rank_pop_weighted\" }}]\n"
+    ))
+    .expect("a series of a table's and a derived indicator");
+
+    let cases: [(String, &[&str]); 15] = [
+        (
+            format!("{base}{table}"),
+            &["`my_share`", "needs `group_by`"],
+        ),
+        (
+            format!("{base}{table}group_by = \"LAD code\"\n"),
+            &[
+                "`my_share`",
+                "LAD code",
+                "Local Authority District code (2024)",
+            ],
+        ),
+        (
+            format!(
+                "{base}{table}group_by = \"Local Authority District code (2024)\"\nkey = \"lad19cd\"\n"
+            ),
+            &["`my_share`", "`key` applies to `from`"],
+        ),
+        (
+            format!(
+                "{base}{table}group_by = \"Local Authority District code (2024)\"\nfrom = \"lsoa11\"\n"
+            ),
+            &["`my_share`", "not both"],
+        ),
+        (
+            format!("{base}{table}group_by = \"Local Authority District code (2024)\"\n")
+                .replace("imd2025_lsoa21_file1", "imd2025_file99"),
+            &[
+                "`my_share`",
+                "unknown source `imd2025_file99`",
+                "imd2025_lsoa21_file1",
+            ],
+        ),
+        (
+            format!("{base}method = \"series\"\nperiods = []\n"),
+            &["`my_share`", "needs `periods"],
+        ),
+        (
+            format!(
+                "{base}method = \"series\"\nperiods = [{{ label = \"2019\", indicator = \"imd_decile\" }}]\n"
+            ),
+            &["`my_share`", "unknown indicator `imd_decile`"],
+        ),
         (
             format!("{base}method = \"aggregate\"\nindicator = \"imd_decile\"\nhow = \"share\"\n"),
             &["`my_share`", "needs `from`"],
@@ -477,4 +570,82 @@ fn a_merged_layer_dissolves_its_base_and_bad_lookups_stop_start_up() {
         assert!(err.contains(&format!(":{line}")), "{name}: {err}");
         assert!(err.contains(code), "{name}: {err}");
     }
+}
+
+/// `combine`: an average or rate is recombined only with its weights, and the weights must be
+/// an indicator of the catalogue; categories are never summed or averaged.
+#[test]
+fn combine_needs_known_weights_for_averages() {
+    let dir = scratch("combine");
+    let source = |combine: &str| {
+        format!(
+            r#"{LAYER}
+[[source]]
+id = "f10"
+title = "t"
+file = "imd2019_lad_summaries_file10.csv"
+publisher = "p"
+licence = "l"
+attribution = "a"
+layout = "wide"
+code_column = "Local Authority District code (2019)"
+period = "2019"
+layers = ["lad19"]
+[[source.indicator]]
+id = "imd_score"
+title = "t"
+unit = "score"
+direction = "higher_is_worse"
+column = "IMD - Average score"
+{combine}
+[[source.indicator]]
+id = "income_scale"
+title = "t"
+unit = "people"
+direction = "higher_is_worse"
+column = "Income scale"
+"#
+        )
+    };
+    let load = |combine: &str| Catalog::load(&write_catalog(&dir, &source(combine)), &data_dir());
+    let err = load(r#"combine = { how = "weighted_mean" }"#).expect_err("no weights");
+    assert!(
+        err.to_string().contains("`imd_score`")
+            && err.to_string().contains("never recombined without weights"),
+        "{err}"
+    );
+    let err = load(r#"combine = { how = "weighted_mean", weights = "nope" }"#)
+        .expect_err("unknown weights");
+    assert!(
+        err.to_string().contains("unknown indicator `nope`")
+            && err.to_string().contains("income_scale"),
+        "{err}"
+    );
+    let err = load(r#"combine = "average""#).expect_err("unknown how");
+    assert!(
+        err.to_string().contains("unknown combine `average`"),
+        "{err}"
+    );
+    let err = load(r#"combine = { how = "sum", weights = "income_scale" }"#).expect_err("sum");
+    assert!(
+        err.to_string().contains("combine `sum` takes no other key"),
+        "{err}"
+    );
+    let ok = load(r#"combine = { how = "weighted_mean", weights = "income_scale" }"#)
+        .expect("weights known");
+    let (_, spec) = ok.indicator("imd_score").expect("imd_score");
+    assert_eq!(
+        spec.combine,
+        Some(districts::catalog::Combine::WeightedMean {
+            weights: "income_scale".into()
+        })
+    );
+    let ok = load(r#"combine = { how = "none", reason = "a rank" }"#).expect("none");
+    let (_, spec) = ok.indicator("imd_score").expect("imd_score");
+    assert_eq!(
+        spec.combine,
+        Some(districts::catalog::Combine::Never {
+            reason: "a rank".into()
+        })
+    );
 }

@@ -51,6 +51,8 @@ pub fn indicator_json(ind: &Indicator) -> Value {
             "districts_without_data": r.boundaries_without_data.len(),
             "data_codes_without_district": r.data_without_boundary.len(),
             "complete": r.is_complete(),
+            "recombined": r.recombined,
+            "no_data_reasons": r.no_data_reasons.len(),
         },
     })
 }
@@ -78,10 +80,32 @@ fn period_value(values: &PeriodValues, i: usize) -> Value {
     }
 }
 
+/// Why district `i` of `layer` has no value of `ind` in `period`, where a boundary change
+/// explains it ("merged in 2023 from ...; the source publishes the former districts only").
+pub fn no_data_reason<'a>(
+    layer: &Layer,
+    ind: &'a Indicator,
+    period: &str,
+    i: usize,
+) -> Option<&'a str> {
+    let has_value = match ind.period(period).map(|p| &p.values) {
+        Some(PeriodValues::Numeric(v)) => v[i].is_some(),
+        Some(PeriodValues::Categorical(v)) => v[i].is_some(),
+        None => false,
+    };
+    if has_value {
+        return None;
+    }
+    let code = &layer.districts.get(i)?.code;
+    ind.no_data_reason(code, period).map(|r| r.reason.as_str())
+}
+
 /// Indicator values as feature properties: `{id: value}` for the default period, or
-/// `{id_period: value}` for every period.
+/// `{id_period: value}` for every period; a missing value explained by a boundary change
+/// adds `{key}_no_data_reason`.
 fn indicator_properties(
     props: &mut Map<String, Value>,
+    layer: &Layer,
     inds: &[&Indicator],
     i: usize,
     periods: Periods,
@@ -93,10 +117,16 @@ fn indicator_properties(
                     .period(&ind.default_period)
                     .map(|p| period_value(&p.values, i));
                 props.insert(ind.meta.id.clone(), v.unwrap_or(Value::Null));
+                if let Some(r) = no_data_reason(layer, ind, &ind.default_period, i) {
+                    props.insert(format!("{}_no_data_reason", ind.meta.id), Value::from(r));
+                }
             }
             Periods::All => {
                 for p in &ind.periods {
                     let key = format!("{}_{}", ind.meta.id, p.label.replace(['/', '-'], "_"));
+                    if let Some(r) = no_data_reason(layer, ind, &p.label, i) {
+                        props.insert(format!("{key}_no_data_reason"), Value::from(r));
+                    }
                     props.insert(key, period_value(&p.values, i));
                 }
             }
@@ -119,7 +149,7 @@ pub fn feature_properties(
     for (k, v) in &d.attributes {
         props.insert(k.clone(), Value::from(v.clone()));
     }
-    indicator_properties(&mut props, inds, i, periods);
+    indicator_properties(&mut props, layer, inds, i, periods);
     props
 }
 
@@ -222,6 +252,26 @@ pub fn layer_csv(layer: &Layer, q: &ExportOptions) -> Result<String, MapError> {
             }
         }
     }
+    // A reason column follows a value column when some row's missing value has a reason.
+    let explained: Vec<bool> = columns
+        .iter()
+        .map(|(ind, p)| {
+            rows.iter()
+                .any(|&i| no_data_reason(layer, ind, &ind.periods[*p].label, i).is_some())
+        })
+        .collect();
+    let mut full_header: Vec<String> = header[..header.len() - columns.len()].to_vec();
+    for ((name, _), explained) in header[header.len() - columns.len()..]
+        .iter()
+        .zip(&columns)
+        .zip(&explained)
+    {
+        full_header.push(name.clone());
+        if *explained {
+            full_header.push(format!("{name}_no_data_reason"));
+        }
+    }
+    let header = full_header;
     let internal = |e: csv::Error| MapError::internal("writing CSV", e);
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).map_err(internal)?;
@@ -236,11 +286,18 @@ pub fn layer_csv(layer: &Layer, q: &ExportOptions) -> Result<String, MapError> {
                 .map(|(_, v)| v.clone());
             record.push(v.unwrap_or_default());
         }
-        for (ind, p) in &columns {
+        for ((ind, p), explained) in columns.iter().zip(&explained) {
             record.push(match &ind.periods[*p].values {
                 PeriodValues::Numeric(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
                 PeriodValues::Categorical(v) => v[i].clone().unwrap_or_default(),
             });
+            if *explained {
+                record.push(
+                    no_data_reason(layer, ind, &ind.periods[*p].label, i)
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
         }
         w.write_record(&record).map_err(internal)?;
     }
@@ -360,6 +417,9 @@ pub fn indicator_value(
         None => Value::Null,
     };
     m.insert("value".into(), value);
+    if let Some(r) = no_data_reason(layer, ind, period, i) {
+        m.insert("no_data_reason".into(), Value::from(r));
+    }
     m.insert("period".into(), Value::from(period.to_string()));
     m.insert("unit".into(), Value::from(ind.meta.unit.clone()));
     if !ind.meta.categorical {

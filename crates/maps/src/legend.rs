@@ -1,12 +1,12 @@
 //! Legends of resolved styles (class ranges, units, counts per class, the no-data entry) and
 //! the credit line every map must carry: what tiles, figures and bundles show beside the map.
 
-use choropleth::legend::{Legend, LegendEntry, LegendMeta, NoDataEntry, NumberStyle};
+use choropleth::legend::{Legend, LegendEntry, LegendMeta, NoDataEntry, NoDataGroup, NumberStyle};
 use choropleth::palette::{NO_DATA_STYLE, Rgb};
 use districts::{Indicator, Layer};
 
 use crate::error::MapError;
-use crate::style::ResolvedStyle;
+use crate::style::{ResolvedStyle, Showing};
 
 /// The credit a map of this indicator on this layer must carry: data source and boundaries.
 pub fn credit(layer: &Layer, ind: &Indicator) -> String {
@@ -21,12 +21,57 @@ pub fn credit(layer: &Layer, ind: &Indicator) -> String {
     }
 }
 
-/// Builds the legend of a resolved style.
+/// Why the district at `position` has no value in what the style shows, where a boundary
+/// change explains it (for a change, the later period's reason, else the earlier's).
+pub fn no_data_reason<'a>(
+    layer: &Layer,
+    ind: &'a Indicator,
+    showing: &Showing,
+    position: usize,
+) -> Option<&'a districts::model::NoDataReason> {
+    let code = &layer.districts.get(position)?.code;
+    match showing {
+        Showing::Period(p) => ind.no_data_reason(code, p),
+        Showing::Change { from, to, .. } => ind
+            .no_data_reason(code, to)
+            .or_else(|| ind.no_data_reason(code, from)),
+    }
+}
+
+/// The no-data districts of a style grouped by reason, for the legend.
+fn no_data_groups(layer: &Layer, ind: &Indicator, style: &ResolvedStyle) -> Vec<NoDataGroup> {
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for (i, f) in style.fills.iter().enumerate() {
+        if !matches!(f, choropleth::render::Fill::NoData) {
+            continue;
+        }
+        if let Some(r) = no_data_reason(layer, ind, &style.showing, i) {
+            match groups.iter_mut().find(|(s, _)| *s == r.summary) {
+                Some(g) => g.1 += 1,
+                None => groups.push((r.summary.clone(), 1)),
+            }
+        }
+    }
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    groups
+        .into_iter()
+        .map(|(s, n)| NoDataGroup::new(n, &s))
+        .collect()
+}
+
+/// Builds the legend of a resolved style; the no-data entry says why districts have no value
+/// where a boundary change explains it.
 pub fn legend_for(
     layer: &Layer,
     ind: &Indicator,
     style: &ResolvedStyle,
 ) -> Result<Legend, MapError> {
+    let mut legend = legend_of(layer, ind, style)?;
+    legend.no_data.reasons = no_data_groups(layer, ind, style);
+    Ok(legend)
+}
+
+fn legend_of(layer: &Layer, ind: &Indicator, style: &ResolvedStyle) -> Result<Legend, MapError> {
     let meta = LegendMeta {
         title: ind.meta.title.clone(),
         subtitle: style.showing.label(),
@@ -68,6 +113,7 @@ pub fn legend_for(
                     color: NO_DATA_STYLE.fill,
                     style: NO_DATA_STYLE,
                     count: no_data,
+                    reasons: Vec::new(),
                 },
                 source: meta.source,
             })

@@ -420,13 +420,36 @@ pub fn data_version(catalog: &Catalog) -> String {
 
 /// Computes the catalogue's `[[derived]]` indicators and adds them to their layers, logging
 /// each outcome with its time (one whose layers are not loaded is skipped and says why).
+/// Recombinations of merged districts waiting for weights ([`Atlas::recombine_pending`]) are
+/// completed as soon as their weights exist, before each derived indicator (which may use the
+/// recombined values) and once more at the end.
 pub fn add_derived(
     atlas: &mut Atlas,
     specs: &[analysis::derived::DerivedSpec],
     lookups: &[LookupTable],
 ) {
     let started = std::time::Instant::now();
-    let outcomes = analysis::derived::add_derived(atlas, specs, lookups);
+    let mut outcomes = Vec::with_capacity(specs.len());
+    let mut recombined = Vec::new();
+    for spec in specs {
+        recombined.extend(atlas.recombine_pending(false));
+        outcomes.extend(analysis::derived::add_derived(
+            atlas,
+            std::slice::from_ref(spec),
+            lookups,
+        ));
+    }
+    recombined.extend(atlas.recombine_pending(true));
+    for r in &recombined {
+        match &r.skipped {
+            None => {
+                tracing::info!(layer = %r.layer, indicator = %r.indicator, districts = r.recombined, "merged districts recombined");
+            }
+            Some(why) => {
+                tracing::info!(layer = %r.layer, indicator = %r.indicator, %why, "merged districts not recombined");
+            }
+        }
+    }
     for o in &outcomes {
         match &o.skipped {
             None => {

@@ -385,6 +385,41 @@ fn key_candidates(source: &Layer, lookups: &[LookupTable]) -> Vec<KeySource> {
     c
 }
 
+/// The rule of key-based aggregation onto a merged layer (e.g. `lad23`): a key that is not a
+/// district of the target but an old code its lineage knows (E07000028 Carlisle, merged into
+/// E06000063 Cumberland in 2023; E07000004 Aylesbury Vale, into E06000060 Buckinghamshire in
+/// 2020) is replaced by the district it became, so small areas keyed by the old districts count
+/// for the new one. Every change in the lineage is a whole-district merger, so this assigns
+/// exactly the areas that lie in the merged district. Returns how many keys were carried.
+pub fn carry_to_successors(target: &Layer, keys: &mut [Option<String>]) -> usize {
+    let Some(lineage) = target.lineage.as_deref() else {
+        return 0;
+    };
+    let mut carried = 0;
+    for key in keys.iter_mut().flatten() {
+        if target.district(key).is_some() {
+            continue;
+        }
+        if let Some(row) = lineage.successor(key) {
+            *key = row.new_code.clone();
+            carried += 1;
+        }
+    }
+    carried
+}
+
+/// `, old codes of N areas carried to the districts they became (lineage of lad23: FILE)`.
+fn carried_words(target: &Layer, carried: usize) -> String {
+    match (carried, target.lineage.as_deref()) {
+        (0, _) | (_, None) => String::new(),
+        (n, Some(l)) => format!(
+            "; the old district codes of {n} areas carried to the districts they became ({} lineage, {})",
+            target.meta.id,
+            l.source()
+        ),
+    }
+}
+
 /// Assigns the source layer's areas to the target's districts.
 fn assignment(
     source: &Layer,
@@ -410,13 +445,14 @@ fn assignment(
                 Some(k) => vec![k.clone()],
                 None => key_candidates(source, lookups),
             };
-            let mut best: Option<(usize, Assignment, &KeySource)> = None;
+            let mut best: Option<(usize, Assignment, &KeySource, usize)> = None;
             for k in &chosen {
-                let keys = match keys_from(source, k, lookups) {
+                let mut keys = match keys_from(source, k, lookups) {
                     Ok(keys) => keys,
                     Err(e) if key.is_some() => return Err(e),
                     Err(_) => continue,
                 };
+                let carried = carry_to_successors(target, &mut keys);
                 let map: HashMap<String, String> = small
                     .iter()
                     .zip(keys)
@@ -424,12 +460,14 @@ fn assignment(
                     .collect();
                 let a = crate::aggregate::assign_by_lookup(&small, &map, &targets);
                 let n = a.assigned_count();
-                if best.as_ref().is_none_or(|(m, _, _)| n > *m) {
-                    best = Some((n, a, k));
+                if best.as_ref().is_none_or(|(m, _, _, _)| n > *m) {
+                    best = Some((n, a, k, carried));
                 }
             }
             match best {
-                Some((n, a, k)) if n > 0 => Ok((a, format!("lookup: {k}"))),
+                Some((n, a, k, carried)) if n > 0 => {
+                    Ok((a, format!("lookup: {k}{}", carried_words(target, carried))))
+                }
                 _ => Err(QueryError::NoLookup {
                     from: source.meta.id.clone(),
                     to: target.meta.id.clone(),
@@ -506,4 +544,252 @@ pub fn aggregate_layers(
         names,
         result,
     })
+}
+
+/// Numeric values of one indicator of a table, by row code, for a period (the indicator's
+/// default, else its last, when `None`), with the period label.
+fn table_values(
+    table: &districts::indicators::IndicatorTable,
+    spec: &districts::catalog::IndicatorSpec,
+    period: Option<&str>,
+    codes: &[String],
+) -> Result<(String, Vec<Option<f64>>), QueryError> {
+    let ind = table.indicator(&spec.id).ok_or_else(|| {
+        QueryError::invalid(
+            "indicator",
+            format!("table {} has no indicator {:?}", table.source_id, spec.id),
+            format!(
+                "indicators of {}: {}",
+                table.source_id,
+                table
+                    .indicators
+                    .iter()
+                    .map(|i| i.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let label = period
+        .map(str::to_string)
+        .or_else(|| spec.default_period.clone())
+        .or_else(|| ind.periods.last().map(|p| p.label.clone()))
+        .unwrap_or_default();
+    let p = ind.period(&label).ok_or_else(|| {
+        QueryError::invalid(
+            "period",
+            format!("{} has no period {label:?}", spec.id),
+            format!(
+                "periods: {}",
+                ind.periods
+                    .iter()
+                    .map(|p| p.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    if ind.categorical {
+        return Err(QueryError::invalid(
+            "indicator",
+            format!("{} is categorical; only numbers aggregate", spec.id),
+            "pick a numeric indicator of the table",
+        ));
+    }
+    let values = codes.iter().map(|c| p.values.number(c).flatten()).collect();
+    Ok((label, values))
+}
+
+/// A catalogued table read as small areas: each row's code and the value of its `group_by`
+/// column (its district), with the table's indicators. Read once, aggregated as often as needed.
+#[derive(Clone, Debug)]
+pub struct TableAreas {
+    /// The table as catalogued.
+    pub source: districts::catalog::SourceSpec,
+    /// The column naming each row's district.
+    pub group_by: String,
+    /// Row codes (normalised), in file order; a repeated code keeps its first row.
+    pub codes: Vec<String>,
+    /// Each row's district code, `None` where the cell is empty.
+    pub groups: Vec<Option<String>>,
+    /// The table's indicators.
+    pub table: districts::indicators::IndicatorTable,
+}
+
+impl TableAreas {
+    /// Reads table `table` of the catalogue with its `group_by` column.
+    pub fn read(
+        catalog: &districts::catalog::Catalog,
+        table: &str,
+        group_by: &str,
+    ) -> Result<TableAreas, QueryError> {
+        let source = catalog.source(table).ok_or_else(|| {
+            QueryError::invalid(
+                "from_table",
+                format!("no table {table:?} in the catalogue"),
+                format!(
+                    "tables: {}",
+                    catalog
+                        .sources
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+        let read_error = |e: districts::indicators::TableError| {
+            QueryError::invalid(
+                "from_table",
+                e.to_string(),
+                format!("check {} (table {table})", source.path.display()),
+            )
+        };
+        // The group column is read as a lookup keyed by the table's code column (one CSV
+        // reader for both; a repeated code keeps its first row, as in the indicators).
+        let spec = districts::catalog::LookupSpec {
+            id: table.to_string(),
+            title: source.title.clone(),
+            file: source.file.clone(),
+            path: source.path.clone(),
+            provenance: source.provenance.clone(),
+            encoding: source.encoding,
+            key_column: source.code_column.clone(),
+            columns: vec![group_by.to_string()],
+        };
+        let (groups, rows) = rayon::join(
+            || districts::indicators::read_lookup(&spec),
+            || districts::indicators::read_table(catalog, source),
+        );
+        let groups = groups.map_err(read_error)?;
+        let rows = rows.map_err(read_error)?;
+        Ok(TableAreas {
+            source: source.clone(),
+            group_by: group_by.to_string(),
+            groups: groups
+                .keys
+                .iter()
+                .map(|c| {
+                    groups
+                        .get(c, group_by)
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_string)
+                })
+                .collect(),
+            codes: groups.keys,
+            table: rows,
+        })
+    }
+}
+
+/// Aggregates an indicator of a catalogued table to the districts of `target`, each row of
+/// the table being one small area and its `group_by` column naming its district: for small
+/// areas that have no boundary loaded (e.g. the 33,755 LSOA 2021 rows of IMD 2025 File 1,
+/// with their LAD 2024 code). The same statistic and exclusions as [`aggregate_layers`], and
+/// the same rule for old codes on a merged target ([`carry_to_successors`]). Returns the
+/// output and the catalogue metadata of the inputs (value, then weights).
+pub fn aggregate_table(
+    areas: &TableAreas,
+    target: &Layer,
+    req: &AggregateRequest,
+) -> Result<(AggregateOutput, Vec<districts::catalog::IndicatorMeta>), QueryError> {
+    let source = &areas.source;
+    let table = source.id.as_str();
+    let group_by = areas.group_by.as_str();
+    let spec_of = |id: &str| {
+        source
+            .indicators
+            .iter()
+            .find(|i| i.id == id)
+            .ok_or_else(|| {
+                QueryError::invalid(
+                    "indicator",
+                    format!("table {table} has no indicator {id:?}"),
+                    format!(
+                        "indicators of {table}: {}",
+                        source
+                            .indicators
+                            .iter()
+                            .map(|i| i.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
+    };
+    let value_spec = spec_of(&req.indicator)?;
+    let weight_spec = match (&req.weights, req.how) {
+        (Some(w), Aggregation::WeightedMean) => Some(spec_of(w)?),
+        (None, Aggregation::WeightedMean) => {
+            return Err(QueryError::invalid(
+                "weights",
+                "how=weighted-mean needs weights",
+                format!("weights=<numeric indicator of {table}>"),
+            ));
+        }
+        (Some(_), _) => {
+            return Err(QueryError::invalid(
+                "weights",
+                "weights apply to how=weighted-mean only",
+                "drop weights= or use how=weighted-mean",
+            ));
+        }
+        (None, _) => None,
+    };
+    let small = &areas.codes;
+    let (period, values) = table_values(&areas.table, value_spec, req.period.as_deref(), small)?;
+    let weights = weight_spec
+        .map(|w| table_values(&areas.table, w, None, small))
+        .transpose()?;
+    let mut keys = areas.groups.clone();
+    let carried = carry_to_successors(target, &mut keys);
+    let map: HashMap<String, String> = small
+        .iter()
+        .zip(keys)
+        .filter_map(|(c, k)| k.map(|k| (c.clone(), k)))
+        .collect();
+    let targets = crate::layer::codes(target);
+    let assignment = crate::aggregate::assign_by_lookup(small, &map, &targets);
+    let result = crate::aggregate::aggregate(
+        small,
+        &values,
+        weights.as_ref().map(|(_, w)| w.as_slice()),
+        &assignment,
+        req.how,
+    )?;
+    let names = result
+        .rows
+        .iter()
+        .map(|r| {
+            target
+                .district(&r.code)
+                .map(|d| d.name.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let inputs = std::iter::once(value_spec)
+        .chain(weight_spec)
+        .map(|s| s.to_meta(source))
+        .collect();
+    Ok((
+        AggregateOutput {
+            from: table.to_string(),
+            to: target.meta.id.clone(),
+            indicator: req.indicator.clone(),
+            period,
+            weights: weights
+                .as_ref()
+                .zip(req.weights.as_ref())
+                .map(|((p, _), w)| format!("{w} ({p})")),
+            via: format!(
+                "the column {group_by:?} of table {table}{}",
+                carried_words(target, carried)
+            ),
+            areas: small.len(),
+            assigned: assignment.assigned_count(),
+            names,
+            result,
+        },
+        inputs,
+    ))
 }

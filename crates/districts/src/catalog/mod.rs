@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 pub use crate::csv_text::TextEncoding;
 pub use error::CatalogError;
 pub use raw::{
-    RawCatalog, RawColumn, RawIndicator, RawLayer, RawLayout, RawLookup, RawPoints, RawSource,
+    RawCatalog, RawColumn, RawCombine, RawIndicator, RawLayer, RawLayout, RawLookup, RawPoints,
+    RawSource,
 };
 
 /// Whether a higher value of an indicator is better, worse or neither (sets palette direction).
@@ -258,6 +259,30 @@ pub struct IndicatorSpec {
     pub categories: Option<CategorySpec>,
     /// Suggested default style.
     pub style: Option<StyleHint>,
+    /// How values published for former districts recombine into a merged district (`None`:
+    /// never recombined).
+    pub combine: Option<Combine>,
+}
+
+/// How an indicator's values for the former districts of a merged district recombine into its
+/// value (catalogue `combine`). Recombination happens only when every part has a value (and a
+/// weight) for the period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "how")]
+pub enum Combine {
+    /// Counts: the merged value is the sum of the parts.
+    Sum,
+    /// Averages and rates: the mean of the parts weighted by their denominators, the values of
+    /// the indicator `weights` (e.g. a population) for the same former districts.
+    WeightedMean {
+        /// Indicator id of the denominators (a table's or a `[[derived]]` one).
+        weights: String,
+    },
+    /// Never recombined, with the reason shown to users (e.g. a median).
+    Never {
+        /// Why, e.g. "a median cannot be recombined from the former districts' medians".
+        reason: String,
+    },
 }
 
 impl IndicatorSpec {
@@ -405,6 +430,23 @@ pub enum DerivedMethod {
     Aggregate,
     /// Local Moran (LISA) cluster classes of one of this layer's indicators.
     Lisa,
+    /// One indicator whose periods are taken from several indicators of this layer (e.g. IMD
+    /// 2019 and IMD 2025 as periods `2019` and `2025`), so `change=` can compare them.
+    Series,
+}
+
+/// One period of a `method = "series"` indicator: which indicator of the layer (and which of
+/// its periods, default its default period) gives the values shown under `label`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesPart {
+    /// The period label of the series, e.g. `2019`.
+    pub label: String,
+    /// An indicator of the series' layer (from a table or an earlier derived entry).
+    pub indicator: String,
+    /// Its period (default: the indicator's default period).
+    #[serde(default)]
+    pub period: Option<String>,
 }
 
 /// A `[[derived]]` entry: an indicator computed at start-up (an aggregation of small areas, or
@@ -427,9 +469,11 @@ pub struct DerivedEntry {
     pub direction: Direction,
     /// What it is, in words (exclusion counts are appended when it is computed).
     pub description: String,
-    /// `aggregate` or `lisa`.
+    /// `aggregate`, `lisa` or `series`.
     pub method: DerivedMethod,
-    /// The indicator aggregated (of `from`) or clustered (of `layer`).
+    /// The indicator aggregated (of `from` or `from_table`) or clustered (of `layer`); not
+    /// given for a series.
+    #[serde(default)]
     pub indicator: String,
     /// Its period (default: the indicator's default period).
     #[serde(default)]
@@ -437,6 +481,14 @@ pub struct DerivedEntry {
     /// aggregate: the layer whose areas are aggregated.
     #[serde(default)]
     pub from: Option<String>,
+    /// aggregate: instead of a layer, a catalogued table whose rows are the small areas (all
+    /// of them, with or without a boundary), e.g. `imd2025_lsoa21_file1`.
+    #[serde(default)]
+    pub from_table: Option<String>,
+    /// aggregate from a table: the column of that table holding each row's target code, e.g.
+    /// `Local Authority District code (2024)`.
+    #[serde(default)]
+    pub group_by: Option<String>,
     /// aggregate: `mean | weighted-mean | sum | median | min | max | share`.
     #[serde(default)]
     pub how: Option<String>,
@@ -467,6 +519,9 @@ pub struct DerivedEntry {
     /// lisa: link islands to their k nearest districts.
     #[serde(default)]
     pub knn: Option<usize>,
+    /// series: the periods, in order, each from an indicator of `layer`.
+    #[serde(default)]
+    pub periods: Vec<SeriesPart>,
 }
 
 impl Catalog {
@@ -500,16 +555,35 @@ impl Catalog {
             let Some(d) = self.derived.iter().find(|d| d.id == id && d.layer == layer) else {
                 continue;
             };
-            match &d.from {
-                Some(from) => {
+            match (&d.method, &d.from) {
+                (DerivedMethod::Aggregate, Some(from)) => {
                     if !layers.contains(from) {
                         layers.push(from.clone());
                     }
                 }
+                // From a table: read at start-up, no layer needed.
+                (DerivedMethod::Aggregate, None) => {}
                 // A LISA of this layer's indicator: that one may be derived too.
-                None => wanted.push(d.indicator.clone()),
+                (DerivedMethod::Lisa, _) => wanted.push(d.indicator.clone()),
+                // A series of this layer's indicators, which may be derived too.
+                (DerivedMethod::Series, _) => {
+                    wanted.extend(d.periods.iter().map(|p| p.indicator.clone()));
+                }
             }
             seen.push(id);
+        }
+        // Weights of the layer's recombined averages (e.g. a population derived on lad19).
+        for (_, spec) in self.indicators_for_layer(layer) {
+            let asked = indicators.is_none_or(|ids| ids.contains(&spec.id));
+            if let (true, Some(Combine::WeightedMean { weights })) = (asked, &spec.combine)
+                && let Some(d) = self.derived.iter().find(|d| &d.id == weights)
+            {
+                for l in std::iter::once(&d.layer).chain(d.from.as_ref()) {
+                    if !layers.contains(l) {
+                        layers.push(l.clone());
+                    }
+                }
+            }
         }
         layers
     }

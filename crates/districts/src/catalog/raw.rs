@@ -186,6 +186,29 @@ pub struct RawIndicator {
     /// Default style.
     #[serde(default)]
     pub style: Option<StyleHint>,
+    /// How values of former districts recombine into a merged one (see [`RawCombine`]).
+    #[serde(default)]
+    pub combine: Option<RawCombine>,
+}
+
+/// `combine = "sum"`, or `combine = { how = "weighted_mean", weights = "<indicator id>" }`, or
+/// `combine = { how = "none", reason = "..." }` (never recombined, and why).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawCombine {
+    /// `"sum"` (or `"none"`).
+    Short(String),
+    /// The table form.
+    Full {
+        /// `sum`, `weighted_mean` or `none`.
+        how: String,
+        /// `weighted_mean`: the indicator holding each former district's denominator.
+        #[serde(default)]
+        weights: Option<String>,
+        /// `none`: why the values cannot be recombined.
+        #[serde(default)]
+        reason: Option<String>,
+    },
 }
 
 /// `{ column = "...", period = "..." }` in a wide indicator's `columns`.

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::{
-    Catalog, CatalogError, CategorySpec, DerivedEntry, DerivedMethod, Filter, IndicatorSpec,
-    LayerMeta, Layout, LookupSpec, PointsSpec, Provenance, RawCatalog, RawIndicator, RawLayer,
-    RawLayout, RawLookup, RawPoints, RawSource, SourceSpec, TextEncoding, ValueSpec,
+    Catalog, CatalogError, CategorySpec, Combine, DerivedEntry, DerivedMethod, Filter,
+    IndicatorSpec, LayerMeta, Layout, LookupSpec, PointsSpec, Provenance, RawCatalog, RawCombine,
+    RawIndicator, RawLayer, RawLayout, RawLookup, RawPoints, RawSource, SourceSpec, TextEncoding,
+    ValueSpec,
 };
 use crate::csv_text;
 
@@ -140,6 +141,29 @@ impl Catalog {
             derived: raw.derived,
             ..catalog
         };
+        // A weighted recombination's weights must be an indicator of the catalogue.
+        let all_ids = || {
+            catalog
+                .sources
+                .iter()
+                .flat_map(|s| s.indicators.iter().map(|i| i.id.as_str()))
+                .chain(catalog.derived.iter().map(|d| d.id.as_str()))
+        };
+        for s in &catalog.sources {
+            for i in &s.indicators {
+                if let Some(Combine::WeightedMean { weights }) = &i.combine
+                    && !all_ids().any(|id| id == weights)
+                {
+                    return Err(CatalogError::UnknownReference {
+                        catalog: cx.catalog.clone(),
+                        entry: i.id.clone(),
+                        kind: "indicator",
+                        id: weights.clone(),
+                        known: join_ids(all_ids()),
+                    });
+                }
+            }
+        }
         for layer in &catalog.layers {
             if let Some(default) = &layer.default_indicator {
                 let available = catalog.indicators_for_layer(&layer.id);
@@ -192,6 +216,65 @@ impl Resolver {
         Ok(())
     }
 
+    /// Resolves an indicator's `combine`; the weights' id is checked once every indicator is
+    /// known (see [`Catalog::resolve`]).
+    fn combine(
+        &self,
+        entry: &str,
+        raw: Option<RawCombine>,
+        categorical: bool,
+    ) -> Result<Option<Combine>, CatalogError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let (how, weights, reason) = match raw {
+            RawCombine::Short(how) => (how, None, None),
+            RawCombine::Full {
+                how,
+                weights,
+                reason,
+            } => (how, weights, reason),
+        };
+        let combine = match (how.as_str(), weights, reason) {
+            ("sum", None, None) => Combine::Sum,
+            ("weighted_mean", Some(weights), None) => Combine::WeightedMean { weights },
+            ("none", None, reason) => Combine::Never {
+                reason: reason
+                    .unwrap_or_else(|| "the catalogue gives no way to recombine its values".into()),
+            },
+            ("weighted_mean", None, _) => {
+                return Err(self.invalid(
+                    entry,
+                    "combine `weighted_mean` needs `weights` (the indicator holding each former district's denominator, e.g. its population); an average or rate is never recombined without weights".into(),
+                ));
+            }
+            (h @ ("sum" | "weighted_mean" | "none"), _, _) => {
+                return Err(self.invalid(
+                    entry,
+                    format!(
+                        "combine `{h}` takes {}",
+                        match h {
+                            "sum" => "no other key",
+                            "weighted_mean" => "only `weights`",
+                            _ => "only `reason`",
+                        }
+                    ),
+                ));
+            }
+            (other, _, _) => {
+                return Err(self.invalid(
+                    entry,
+                    format!("unknown combine `{other}`; expected \"sum\", {{ how = \"weighted_mean\", weights = \"<indicator id>\" }} or {{ how = \"none\", reason = \"...\" }}"),
+                ));
+            }
+        };
+        if categorical && !matches!(combine, Combine::Never { .. }) {
+            return Err(self.invalid(
+                entry,
+                "categories cannot be summed or averaged; a categorical indicator takes only combine = { how = \"none\" }".into(),
+            ));
+        }
+        Ok(Some(combine))
+    }
+
     /// Ids go into URLs: lower-case ASCII letters, digits and underscores.
     /// Checks a `[[derived]]` entry against the resolved tables and the entries before it.
     fn derived(
@@ -237,23 +320,48 @@ impl Resolver {
                 Ok(())
             }
         };
-        let (indicator_layer, refs) = match d.method {
-            DerivedMethod::Aggregate => {
-                let Some(from) = &d.from else {
-                    return Err(self.invalid(
-                        &d.id,
-                        "method = \"aggregate\" needs `from`, the layer whose areas are aggregated"
-                            .into(),
+        if d.method != DerivedMethod::Series && d.indicator.trim().is_empty() {
+            return Err(self.invalid(
+                &d.id,
+                "`indicator` is needed: the indicator aggregated or clustered".into(),
+            ));
+        }
+        if d.method != DerivedMethod::Series && !d.periods.is_empty() {
+            only(true, "periods", "series")?;
+        }
+        let check_refs = |refs: &[&String], available: &[&str]| -> Result<(), CatalogError> {
+            for id in refs {
+                if !available.contains(&id.as_str()) {
+                    return Err(unknown(
+                        "indicator",
+                        id,
+                        join_ids(available.iter().copied()),
                     ));
-                };
-                if catalog.layer(from).is_none() {
-                    return Err(unknown("layer", from, layer_ids()));
                 }
-                if from == &d.layer {
-                    return Err(self.invalid(
-                        &d.id,
-                        format!("`from` must be another layer than `layer` ({from})"),
-                    ));
+            }
+            Ok(())
+        };
+        let lisa_options = [
+            (d.england_only.is_some(), "england_only"),
+            (d.permutations.is_some(), "permutations"),
+            (d.seed.is_some(), "seed"),
+            (d.alpha.is_some(), "alpha"),
+            (d.knn.is_some(), "knn"),
+        ];
+        let aggregate_options = [
+            (d.from.is_some(), "from"),
+            (d.from_table.is_some(), "from_table"),
+            (d.group_by.is_some(), "group_by"),
+            (d.how.is_some(), "how"),
+            (d.class.is_some(), "class"),
+            (d.weights.is_some(), "weights"),
+            (d.via.is_some(), "via"),
+            (d.key.is_some(), "key"),
+        ];
+        match d.method {
+            DerivedMethod::Aggregate => {
+                for (set, option) in lisa_options {
+                    only(set, option, "lisa")?;
                 }
                 if d.how.is_none() {
                     return Err(self.invalid(
@@ -261,45 +369,121 @@ impl Resolver {
                         "method = \"aggregate\" needs `how` (mean, weighted-mean, sum, median, min, max or share)".into(),
                     ));
                 }
-                for (set, option) in [
-                    (d.england_only.is_some(), "england_only"),
-                    (d.permutations.is_some(), "permutations"),
-                    (d.seed.is_some(), "seed"),
-                    (d.alpha.is_some(), "alpha"),
-                    (d.knn.is_some(), "knn"),
-                ] {
-                    only(set, option, "lisa")?;
+                let refs: Vec<&String> = std::iter::once(&d.indicator).chain(&d.weights).collect();
+                match (&d.from, &d.from_table) {
+                    (Some(from), None) => {
+                        if catalog.layer(from).is_none() {
+                            return Err(unknown("layer", from, layer_ids()));
+                        }
+                        if from == &d.layer {
+                            return Err(self.invalid(
+                                &d.id,
+                                format!("`from` must be another layer than `layer` ({from})"),
+                            ));
+                        }
+                        if d.group_by.is_some() {
+                            return Err(self.invalid(
+                                &d.id,
+                                "`group_by` names a column of `from_table`; a layer's areas find their district by `key` or `via`".into(),
+                            ));
+                        }
+                        let available = indicators_of(from);
+                        check_refs(&refs, &available)?;
+                    }
+                    (None, Some(table)) => self.derived_from_table(d, catalog, table, &refs)?,
+                    _ => {
+                        return Err(self.invalid(
+                            &d.id,
+                            "method = \"aggregate\" needs `from` (a layer whose areas are aggregated) or `from_table` (a table whose rows are, with `group_by`), not both".into(),
+                        ));
+                    }
                 }
-                (
-                    from.as_str(),
-                    vec![&d.indicator]
-                        .into_iter()
-                        .chain(&d.weights)
-                        .collect::<Vec<_>>(),
-                )
             }
             DerivedMethod::Lisa => {
-                for (set, option) in [
-                    (d.from.is_some(), "from"),
-                    (d.how.is_some(), "how"),
-                    (d.class.is_some(), "class"),
-                    (d.weights.is_some(), "weights"),
-                    (d.via.is_some(), "via"),
-                    (d.key.is_some(), "key"),
-                ] {
+                for (set, option) in aggregate_options {
                     only(set, option, "aggregate")?;
                 }
-                (d.layer.as_str(), vec![&d.indicator])
+                check_refs(&[&d.indicator], &indicators_of(&d.layer))?;
             }
+            DerivedMethod::Series => {
+                for (set, option) in lisa_options {
+                    only(set, option, "lisa")?;
+                }
+                for (set, option) in aggregate_options {
+                    only(set, option, "aggregate")?;
+                }
+                if !d.indicator.is_empty() {
+                    return Err(self.invalid(
+                        &d.id,
+                        "a series takes its indicators from `periods`, not `indicator`".into(),
+                    ));
+                }
+                if d.periods.is_empty() {
+                    return Err(self.invalid(
+                        &d.id,
+                        "method = \"series\" needs `periods = [{ label = \"2019\", indicator = \"...\" }, ...]`".into(),
+                    ));
+                }
+                let mut labels = HashSet::new();
+                for p in &d.periods {
+                    if p.label.trim().is_empty() || !labels.insert(p.label.as_str()) {
+                        return Err(self.invalid(
+                            &d.id,
+                            format!("period label {:?} is empty or repeated", p.label),
+                        ));
+                    }
+                }
+                let refs: Vec<&String> = d.periods.iter().map(|p| &p.indicator).collect();
+                check_refs(&refs, &indicators_of(&d.layer))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks an aggregate `from_table`: a catalogued table, with `group_by` one of its
+    /// columns, whose indicators include the ones aggregated; `via` and `key` do not apply.
+    fn derived_from_table(
+        &self,
+        d: &DerivedEntry,
+        catalog: &Catalog,
+        table: &str,
+        refs: &[&String],
+    ) -> Result<(), CatalogError> {
+        let Some(source) = catalog.source(table) else {
+            return Err(CatalogError::UnknownReference {
+                catalog: self.catalog.clone(),
+                entry: d.id.clone(),
+                kind: "source",
+                id: table.to_string(),
+                known: join_ids(catalog.sources.iter().map(|s| s.id.as_str())),
+            });
         };
-        let available = indicators_of(indicator_layer);
+        for (set, option) in [(d.via.is_some(), "via"), (d.key.is_some(), "key")] {
+            if set {
+                return Err(self.invalid(
+                    &d.id,
+                    format!("`{option}` applies to `from` (a layer); a table's rows find their district by `group_by`"),
+                ));
+            }
+        }
+        let Some(group_by) = &d.group_by else {
+            return Err(self.invalid(
+                &d.id,
+                format!("`from_table` needs `group_by`, the column of {table} holding each row's district code"),
+            ));
+        };
+        let header = self.header(&d.id, &source.path, source.encoding)?;
+        self.need_column(&d.id, &source.path, &header, group_by)?;
+        let available: Vec<&str> = source.indicators.iter().map(|i| i.id.as_str()).collect();
         for id in refs {
             if !available.contains(&id.as_str()) {
-                return Err(unknown(
-                    "indicator",
-                    id,
-                    join_ids(available.iter().copied()),
-                ));
+                return Err(CatalogError::UnknownReference {
+                    catalog: self.catalog.clone(),
+                    entry: d.id.clone(),
+                    kind: "indicator",
+                    id: (*id).clone(),
+                    known: join_ids(available.iter().copied()),
+                });
             }
         }
         Ok(())
@@ -531,6 +715,7 @@ impl Resolver {
                 need(&ri.id, c)?;
             }
             let categories = self.categories(&ri, lookups)?;
+            let combine = self.combine(&ri.id, ri.combine, categories.is_some())?;
             indicators.push(IndicatorSpec {
                 id: ri.id,
                 title: ri.title,
@@ -541,6 +726,7 @@ impl Resolver {
                 default_period: ri.default_period,
                 periods_note: ri.periods_note,
                 description: ri.description,
+                combine,
                 categories,
                 style: ri.style,
             });

@@ -22,8 +22,18 @@ pub struct JoinArgs {
 
 pub fn run(ctx: &Context_, a: JoinArgs) -> Result<ExitCode> {
     let catalog = ctx.catalog()?;
-    let atlas = ctx.atlas(&catalog, std::slice::from_ref(&a.layer))?;
-    let layer = atlas
+    // With the layers its derived indicators and recombination weights need, so the reports
+    // say what start-up makes of every district (recombined or why not).
+    let opts = maps::LoadOptions {
+        layers: catalog.layers_for(&a.layer, None),
+        ..maps::LoadOptions::default()
+    };
+    let pb = ctx.spinner(format!("loading {}", a.layer));
+    let loaded = maps::Loaded::load(&catalog, &opts);
+    pb.finish_and_clear();
+    let loaded = loaded?;
+    let layer = loaded
+        .atlas
         .layer(&a.layer)
         .ok_or_else(|| anyhow!("layer {} did not load", a.layer))?;
     let reports: Vec<&districts::join::JoinReport> =

@@ -55,18 +55,21 @@ pub fn values_of(layer: &Layer, i: usize) -> Map<String, Value> {
             }
             None => Value::Null,
         };
-        m.insert(
-            ind.meta.id.clone(),
-            json!({ "value": v, "period": ind.default_period, "unit": ind.meta.unit }),
-        );
+        let mut entry = json!({ "value": v, "period": ind.default_period, "unit": ind.meta.unit });
+        // Why there is no value, where a boundary change explains it.
+        if let Some(r) = maps::export::no_data_reason(layer, ind, &ind.default_period, i) {
+            entry["no_data_reason"] = Value::from(r);
+        }
+        m.insert(ind.meta.id.clone(), entry);
     }
     m
 }
 
 pub fn run(ctx: &Context_, a: LookupArgs) -> Result<ExitCode> {
-    let catalog = ctx.catalog()?;
-    let atlas = ctx.atlas(&catalog, std::slice::from_ref(&a.layer))?;
-    let layer = atlas
+    // As the server loads it: derived indicators, recombined merged districts and their reasons.
+    let loaded = ctx.maps(&a.layer, None)?;
+    let layer = loaded
+        .atlas
         .layer(&a.layer)
         .ok_or_else(|| anyhow!("layer {} did not load", a.layer))?;
     match (a.lon, a.lat, &a.points) {

@@ -305,6 +305,13 @@
       ul.appendChild(legendRow(legend.no_data.color, legend.no_data.label || 'No data', legend.no_data.count));
     }
     box.appendChild(ul);
+    // Why districts have no data, where a boundary change explains it.
+    (legend.no_data && legend.no_data.reasons || []).forEach(function (g) {
+      var why = document.createElement('p');
+      why.className = 'placemap-no-data-reason';
+      why.textContent = g.text;
+      box.appendChild(why);
+    });
     if (legend.credit) {
       var credit = document.createElement('p');
       credit.className = 'placemap-credit';
@@ -441,7 +448,11 @@
     if (v && typeof v.rank === 'number' && typeof v.of === 'number') {
       tip.appendChild(line('placemap-rank', 'Rank ' + ordinal(v.rank) + ' of ' + v.of + ' (1st = highest)'));
     }
+    if (v && v.no_data_reason) {
+      tip.appendChild(line('placemap-no-data-reason', v.no_data_reason));
+    }
     tip.appendChild(line('placemap-period', ind.title + (v && v.period ? ', ' + v.period : '')));
+    tip.setAttribute('data-no-data-reason', v && v.no_data_reason ? v.no_data_reason : '');
     tip.setAttribute('data-code', hit.code);
     tip.setAttribute('data-name', hit.name);
     tip.setAttribute('data-indicator', ind.id);
