@@ -160,26 +160,52 @@ impl From<StoredTable> for Table {
     }
 }
 
+/// A stored version with its table parsed: what start-up reads and decodes while the layers
+/// load ([`parse_versions`]), so only the join is left once they are there.
+pub struct ParsedVersion {
+    /// The version, its table text dropped once parsed (`table` is empty).
+    pub version: StoredVersion,
+    /// The parsed table, or `None` when it could not be read (logged, then skipped).
+    table: Option<Table>,
+}
+
+/// Parses the stored tables of `versions` (in parallel), freeing their JSON text. A table that
+/// cannot be read is logged and its version skipped later, never fatal at start-up.
+pub fn parse_versions(versions: Vec<StoredVersion>) -> Vec<ParsedVersion> {
+    use rayon::prelude::*;
+    versions
+        .into_par_iter()
+        .map(|mut v| {
+            let table = match serde_json::from_str::<StoredTable>(&v.table) {
+                Ok(t) => Some(Table::from(t)),
+                Err(e) => {
+                    tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored table unreadable: skipped");
+                    None
+                }
+            };
+            v.table = String::new();
+            ParsedVersion { version: v, table }
+        })
+        .collect()
+}
+
 /// The indicators of one stored version: pinned (`@N`), plus unpinned when it is the latest
-/// version. The table is parsed and joined once; the unpinned copies differ only in their ids.
+/// version. The table is joined once; the unpinned copies differ only in their ids.
 fn version_indicators(
-    v: &StoredVersion,
+    p: &ParsedVersion,
     layers: &[KnownLayer],
     latest: bool,
 ) -> Vec<(String, Indicator)> {
+    let v = &p.version;
+    let Some(table) = &p.table else {
+        return Vec::new();
+    };
     let Some(layer) = layers.iter().find(|l| l.id == v.layer) else {
         tracing::warn!(dataset = %v.dataset, version = v.version, layer = %v.layer, "dataset layer not loaded: skipped");
         return Vec::new();
     };
-    let table: Table = match serde_json::from_str::<StoredTable>(&v.table) {
-        Ok(t) => t.into(),
-        Err(e) => {
-            tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored table unreadable: skipped");
-            return Vec::new();
-        }
-    };
     let suffix = format!("@{}", v.version);
-    let pinned = indicators_of(v, &table, layer, &suffix);
+    let pinned = indicators_of(v, table, layer, &suffix);
     let mut out = Vec::with_capacity(pinned.len() * 2);
     if latest {
         for ind in &pinned {
@@ -201,25 +227,48 @@ fn version_indicators(
 
 /// A copy of `base` with every stored version's indicators added to its layer. Versions
 /// whose table or layer cannot be used are skipped with a warning (never fatal at start-up).
-/// Versions are parsed and joined in parallel: with 100 stored datasets this is most of what
-/// they add to start-up (see BENCHMARKS.md, datasets).
 pub fn apply(base: &Loaded, versions: &[StoredVersion], generation: u64) -> Loaded {
+    apply_parsed(
+        base,
+        &known_layers(base),
+        &parse_versions(versions.to_vec()),
+        generation,
+    )
+}
+
+/// [`apply`] over versions already parsed and the codes of `base`'s layers already built
+/// (`layers`, from [`known_layers`]): the server keeps both, so start-up and each refresh
+/// only join. Versions are joined in parallel, then all their indicators are added to the
+/// layers in one step (one copy of the layers, not one per dataset).
+pub fn apply_parsed(
+    base: &Loaded,
+    layers: &[KnownLayer],
+    versions: &[ParsedVersion],
+    generation: u64,
+) -> Loaded {
     use rayon::prelude::*;
-    let layers = known_layers(base);
+    let started = std::time::Instant::now();
     // Latest version of each dataset (versions come sorted by dataset, version).
     let mut latest: BTreeMap<&str, u32> = BTreeMap::new();
-    for v in versions {
-        latest.insert(&v.dataset, v.version);
+    for p in versions {
+        latest.insert(&p.version.dataset, p.version.version);
     }
     let per_version: Vec<Vec<(String, Indicator)>> = versions
         .par_iter()
-        .map(|v| {
-            let is_latest = latest.get(v.dataset.as_str()) == Some(&v.version);
-            version_indicators(v, &layers, is_latest)
+        .map(|p| {
+            let is_latest = latest.get(p.version.dataset.as_str()) == Some(&p.version.version);
+            version_indicators(p, layers, is_latest)
         })
         .collect();
     let extra: Vec<(String, Indicator)> = per_version.into_iter().flatten().collect();
-    base.with_indicators(extra, &format!("d{generation}"))
+    let joined_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let out = base.with_indicators(extra, &format!("d{generation}"));
+    tracing::debug!(
+        joined_ms,
+        total_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "datasets joined and added"
+    );
+    out
 }
 
 /// `loaded` plus the datasets stored in `state_dir` for its layers (unchanged when there is

@@ -139,6 +139,9 @@ pub fn join(table: &Table, layer: &KnownLayer) -> (Vec<Joined>, JoinSummary) {
     // Row -> district position (None = unmatched); explain each unmatched code once per line.
     let mut has_row = vec![false; n];
     let mut row_pos: Vec<Option<usize>> = Vec::with_capacity(table.rows.len());
+    // A long table repeats each code once per period (21 times in the 6,527-row pay table):
+    // explain each code once, not once per row, as every stored version is joined at start-up.
+    let mut reasons: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     for row in &table.rows {
         let pos = layer.positions.get(&row.code).copied();
         if let Some(p) = pos {
@@ -153,7 +156,10 @@ pub fn join(table: &Table, layer: &KnownLayer) -> (Vec<Joined>, JoinSummary) {
             summary.unmatched.push(Unmatched {
                 code: row.code.clone(),
                 line: row.line,
-                reason: reason(&row.code, layer),
+                reason: reasons
+                    .entry(row.code.as_str())
+                    .or_insert_with(|| reason(&row.code, layer))
+                    .clone(),
             });
         }
         row_pos.push(pos);

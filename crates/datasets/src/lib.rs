@@ -18,7 +18,7 @@ pub mod table;
 
 use serde_json::{Value, json};
 
-pub use apply::{apply, known_layers, with_stored};
+pub use apply::{ParsedVersion, apply, apply_parsed, known_layers, parse_versions, with_stored};
 pub use detect::{Detection, KnownLayer};
 pub use error::{DatasetError, ErrorKind, Result};
 pub use join::{JoinSummary, Joined};

@@ -82,12 +82,17 @@ impl SqliteStore {
         }
         conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(|e| storage(&path, "pragmas", e))?;
+        let checked = std::time::Instant::now();
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(|e| storage(&path, "quick_check", e))?;
         if check != "ok" {
             return Err(storage(&path, "integrity check failed", check));
         }
+        tracing::debug!(
+            ms = checked.elapsed().as_secs_f64() * 1000.0,
+            "dataset database checked"
+        );
         let store = SqliteStore {
             path: path.clone(),
             conn: Mutex::new(conn),

@@ -99,40 +99,73 @@ impl Live {
         if generation == hub.applied.load(Ordering::Acquire) {
             return;
         }
-        let versions = match hub.store.live_versions() {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(error = %e, "dataset versions not readable");
-                return;
-            }
-        };
-        // Deleted ids, so their old links answer 410 Gone rather than 404.
-        let deleted: Vec<String> = match hub.store.list() {
-            Ok(all) => all
-                .into_iter()
-                .filter(|d| d.deleted)
-                .map(|d| d.meta.id)
-                .collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, "dataset list not readable");
-                return;
-            }
-        };
+        match Stored::read(hub.store.as_ref(), generation) {
+            Ok(stored) => self.install(hub, stored),
+            Err(e) => tracing::warn!(error = %e, "dataset versions not readable"),
+        }
+    }
+
+    /// Joins `stored` to the base maps and makes the result the current snapshot.
+    fn install(&self, hub: &Hub, stored: Stored) {
         let started = std::time::Instant::now();
-        let mut maps = datasets::apply(&hub.base, &versions, generation);
-        maps.deleted_datasets = Arc::new(deleted);
+        let mut maps = datasets::apply_parsed(
+            &hub.base,
+            hub.known_layers(),
+            &stored.versions,
+            stored.generation,
+        );
+        maps.deleted_datasets = Arc::new(stored.deleted);
         let next = Arc::new(self.snapshot().with_maps(Arc::new(maps)));
         *self
             .current
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
-        hub.applied.store(generation, Ordering::Release);
+        hub.applied.store(stored.generation, Ordering::Release);
         tracing::info!(
-            generation,
-            versions = versions.len(),
+            generation = stored.generation,
+            versions = stored.versions.len(),
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "datasets applied"
         );
+    }
+}
+
+/// What the store holds at one generation, tables parsed: read by [`Stored::read`] at
+/// start-up while the layers load (see `serve::preload`), so only the join remains after.
+pub struct Stored {
+    /// The generation read before the versions (a write in between is applied at the next
+    /// poll, never missed).
+    pub generation: u64,
+    /// Every version of every live dataset, tables parsed.
+    pub versions: Vec<datasets::ParsedVersion>,
+    /// Deleted ids, so their old links answer 410 Gone rather than 404.
+    pub deleted: Vec<String>,
+}
+
+impl Stored {
+    /// Reads and parses every live version of `store`; `generation` must be read before.
+    pub fn read(store: &dyn DatasetStore, generation: u64) -> datasets::Result<Stored> {
+        let read = std::time::Instant::now();
+        let versions = store.live_versions()?;
+        let deleted: Vec<String> = store
+            .list()?
+            .into_iter()
+            .filter(|d| d.deleted)
+            .map(|d| d.meta.id)
+            .collect();
+        let read_ms = read.elapsed().as_secs_f64() * 1000.0;
+        let versions = datasets::parse_versions(versions);
+        tracing::debug!(
+            read_ms,
+            total_ms = read.elapsed().as_secs_f64() * 1000.0,
+            versions = versions.len(),
+            "dataset versions read and parsed"
+        );
+        Ok(Stored {
+            generation,
+            versions,
+            deleted,
+        })
     }
 }
 
@@ -145,11 +178,13 @@ impl LiveState {
         }))
     }
 
-    /// Maps plus the datasets of `store`, applied now, then watched every `poll` for writes by
-    /// other processes (the thread ends when the server's state is dropped).
+    /// Maps plus the datasets of `store` (`stored`, when already read, else read now),
+    /// applied before this returns, then watched every `poll` for writes by other processes
+    /// (the thread ends when the server's state is dropped).
     pub fn with_datasets(
         state: AppState,
         store: Arc<dyn DatasetStore>,
+        stored: Option<Stored>,
         tokens: Vec<String>,
         limits: Limits,
         poll: Duration,
@@ -167,6 +202,10 @@ impl LiveState {
                 known: OnceLock::new(),
             }),
         });
+        if let (Some(stored), Some(hub)) = (stored, &live.hub) {
+            live.install(hub, stored);
+        }
+        // Catches up with any write since `stored` was read (or reads the store now).
         live.refresh();
         let weak: Weak<Live> = Arc::downgrade(&live);
         let _ = std::thread::Builder::new()

@@ -67,20 +67,53 @@ pub struct DatasetsConfig {
 #[error("datasets: {0}")]
 pub struct StoreError(#[from] pub datasets::DatasetError);
 
+/// The dataset store opened and checked, with its versions read and parsed: what start-up
+/// does while the layers load ([`preload`] needs no layer), leaving only the join for after.
+pub struct Preloaded {
+    store: datasets::SqliteStore,
+    stored: crate::live::Stored,
+}
+
+/// Opens the store in `state_dir` (integrity check included) and reads and parses every live
+/// version. Runs on its own thread during [`load_state`], so 100 stored datasets add little
+/// more than their join to start-up (BENCHMARKS.md, section 11).
+pub fn preload(state_dir: &std::path::Path) -> Result<Preloaded, StoreError> {
+    use datasets::DatasetStore;
+    let opened = std::time::Instant::now();
+    let store = datasets::SqliteStore::open(state_dir)?;
+    tracing::info!(
+        path = %store.path().display(),
+        ms = opened.elapsed().as_secs_f64() * 1000.0,
+        "dataset store opened"
+    );
+    let generation = store.generation()?;
+    let stored = crate::live::Stored::read(&store, generation)?;
+    Ok(Preloaded { store, stored })
+}
+
 /// The state plus datasets from the store in `cfg` (applied now and watched).
 pub fn live_state(
     state: AppState,
     cfg: DatasetsConfig,
 ) -> Result<crate::live::LiveState, StoreError> {
-    let store = datasets::SqliteStore::open(&cfg.state_dir)?;
-    tracing::info!(path = %store.path().display(), "dataset store opened");
-    Ok(crate::live::LiveState::with_datasets(
+    let pre = preload(&cfg.state_dir)?;
+    Ok(live_state_preloaded(state, pre, cfg))
+}
+
+/// [`live_state`] from a store already opened and read by [`preload`].
+pub fn live_state_preloaded(
+    state: AppState,
+    pre: Preloaded,
+    cfg: DatasetsConfig,
+) -> crate::live::LiveState {
+    crate::live::LiveState::with_datasets(
         state,
-        Arc::new(store),
+        Arc::new(pre.store),
+        Some(pre.stored),
         cfg.tokens,
         cfg.limits,
         cfg.poll,
-    ))
+    )
 }
 
 /// Like [`run`], over live state (datasets enabled).

@@ -100,11 +100,21 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         ..RawConfig::default()
     };
     let config = raw.resolve()?;
+    // The dataset store is opened, checked and read on its own thread while the layers load:
+    // neither needs the other, and stored datasets then add only their join to start-up.
+    let state_dir = ctx.state.clone();
+    let preload = std::thread::Builder::new()
+        .name("datasets-preload".into())
+        .spawn(move || tile_server::serve::preload(&state_dir))?;
     let pb = ctx.spinner("loading layers, joining indicators, building indexes".into());
     let started = std::time::Instant::now();
     let state = tile_server::serve::load_state(config);
     pb.finish_and_clear();
+    let pre = preload
+        .join()
+        .map_err(|_| anyhow!("reading the dataset store failed unexpectedly"))?;
     let state = state?;
+    let pre = pre?;
     eprintln!(
         "placemap: loaded {} layers in {:.2} s",
         state.maps.atlas.layers.len(),
@@ -116,15 +126,16 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         max_columns: a.max_columns,
         max_datasets: a.max_datasets,
     };
-    let live = tile_server::serve::live_state(
+    let live = tile_server::serve::live_state_preloaded(
         state,
+        pre,
         tile_server::serve::DatasetsConfig {
             state_dir: ctx.state.clone(),
             tokens: tokens.clone(),
             limits,
             poll: std::time::Duration::from_secs(2),
         },
-    )?;
+    );
     eprintln!("placemap: datasets in {}", ctx.state.display());
     if generated {
         // Printed once, never logged.
