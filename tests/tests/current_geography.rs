@@ -273,3 +273,52 @@ async fn imd_2019_to_2025_change_maps_on_lad23_and_cumberland_moves_as_its_lsoas
     let v = cumberland["value"].as_f64().expect("Cumberland has LSOAs");
     assert!((v - s19).abs() < 1e-12, "{v} vs {s19}");
 }
+
+/// The 1,034 LSOAs of 2011 that the 2021 revision split or merged say why they are blank, in
+/// the legend, the CSV export and the lookup.
+#[tokio::test]
+async fn the_split_or_merged_lsoas_say_why_they_have_no_imd_2025_value() {
+    let legend = get("/legend/lsoa11/imd25_decile.json").await.json();
+    let reasons = legend["no_data"]["reasons"].as_array().expect("reasons");
+    assert_eq!(reasons.len(), 1, "{legend}");
+    assert_eq!(reasons[0]["count"], 1_034);
+    assert!(
+        reasons[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("split or merged in the 2021 LSOA revision")),
+        "{legend}"
+    );
+    let csv = get("/layers/lsoa11.csv?indicators=imd25_decile")
+        .await
+        .text();
+    let mut lines = csv.lines();
+    let header = lines.next().expect("header");
+    assert!(
+        header.ends_with("imd25_decile,imd25_decile_no_data_reason"),
+        "{header}"
+    );
+    let explained = lines
+        .filter(|l| l.contains("was split or merged in the 2021 LSOA revision"))
+        .count();
+    assert_eq!(explained, 1_034);
+
+    // One of them, looked up at a point inside it.
+    let st = state();
+    let lsoa = st.maps.atlas.layer("lsoa11").expect("lsoa11");
+    let ind = lsoa.indicator("imd25_decile").expect("imd25_decile");
+    let code = &ind.report.boundaries_without_data[0].code;
+    let d = lsoa.district(code).expect("district");
+    let p = geo::InteriorPoint::interior_point(&d.wgs84.0).expect("interior point");
+    let j = get(&format!("/lookup?lon={}&lat={}&layer=lsoa11", p.x(), p.y()))
+        .await
+        .json();
+    let v = &j["results"][0]["values"]["imd25_decile"];
+    assert_eq!(j["results"][0]["code"], code.as_str(), "{j}");
+    assert!(v["value"].is_null(), "{j}");
+    assert!(
+        v["no_data_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("split or merged")),
+        "{j}"
+    );
+}

@@ -32,6 +32,7 @@ pub struct AggregationReport {
     pub weights: Option<String>,
     /// The small-area code column and what its codes are.
     pub small_area_column: String,
+    /// What the small-area codes are (e.g. LSOA 2021).
     pub small_areas: String,
     /// The district code column the rows were grouped by.
     pub district_column: String,
@@ -39,11 +40,15 @@ pub struct AggregationReport {
     pub columns: Vec<String>,
     /// Small-area rows read, districts made.
     pub rows: usize,
+    /// Districts the rows were grouped into.
     pub districts: usize,
     /// Rows per district: fewest, median, most, and each district's count.
     pub rows_per_district_min: usize,
+    /// Median rows per district.
     pub rows_per_district_median: usize,
+    /// Most rows of one district.
     pub rows_per_district_max: usize,
+    /// Rows of each district, by code.
     pub rows_per_district: BTreeMap<String, usize>,
     /// Rows left out of a statistic, by column and reason (`missing value`: 3).
     pub excluded: BTreeMap<String, BTreeMap<String, usize>>,
@@ -52,7 +57,9 @@ pub struct AggregationReport {
 /// A parsed rule: the statistic, and the column name it applies to (if given).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
+    /// The statistic.
     pub how: Aggregation,
+    /// Only value columns whose header contains this (all when `None`).
     pub column: Option<String>,
 }
 

@@ -22,12 +22,16 @@ pub enum ErrorKind {
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct DatasetError {
+    /// Which HTTP status class it maps to.
     pub kind: ErrorKind,
+    /// What was wrong, naming the file, line, cell or option.
     pub message: String,
+    /// How to put it right.
     pub hint: String,
 }
 
 impl DatasetError {
+    /// An error of `kind` with its message and hint.
     pub fn new(kind: ErrorKind, message: impl Into<String>, hint: impl Into<String>) -> Self {
         DatasetError {
             kind,

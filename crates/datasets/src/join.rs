@@ -14,44 +14,59 @@ use crate::table::Table;
 /// A code without a district, with why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Unmatched {
+    /// The code as written (normalised).
     pub code: String,
+    /// Its line in the upload.
     pub line: u64,
+    /// Why it did not match (earlier vintage, duplicate...).
     pub reason: String,
 }
 
 /// A code of an aggregate (region, county, nation...), not an error.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NotDistrict {
+    /// The code as written (normalised).
     pub code: String,
+    /// Its line in the upload.
     pub line: u64,
+    /// What kind of area it is (region, county, country...).
     pub kind: String,
 }
 
 /// A district of the layer with no row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Missing {
+    /// The district's code.
     pub code: String,
+    /// Its name.
     pub name: String,
 }
 
 /// How the table met the layer.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct JoinSummary {
+    /// The layer joined to.
     pub layer: String,
     /// Districts of the layer.
     pub districts: usize,
     /// Districts with a row.
     pub matched: usize,
+    /// Districts of the layer with no row.
     pub districts_without_data: Vec<Missing>,
+    /// Codes of other geography kinds (regions, nations...), not errors.
     pub not_districts: Vec<NotDistrict>,
+    /// Codes that matched no district, each with its reason.
     pub unmatched: Vec<Unmatched>,
 }
 
 /// One indicator's values aligned with the layer's districts, by period.
 #[derive(Clone, Debug)]
 pub struct Joined {
+    /// Indicator key within the dataset (column header made short).
     pub key: String,
+    /// Header text of its column(s).
     pub title: String,
+    /// `(period label, one value per district in layer order)`.
     pub periods: Vec<(String, Vec<Option<f64>>)>,
     /// Districts with a value in some period.
     pub matched: usize,

@@ -2,8 +2,6 @@
 //! geography ([`detect`]), join with reasons for every unmatched code ([`join`]), store
 //! immutable versions ([`store`], [`sqlite`]), and add their indicators to the loaded maps
 //! ([`apply`](mod@apply)) so every route and command uses them like catalogue indicators.
-// Public fields are described on their structs; item docs are the next pass (see lib.rs of districts).
-#![allow(missing_docs)]
 
 pub mod aggregate;
 pub mod apply;
@@ -30,11 +28,17 @@ pub use table::Table;
 /// What the uploader said about the table (all optional).
 #[derive(Clone, Debug, Default)]
 pub struct UploadOptions {
+    /// Dataset id (made from the title when absent).
     pub id: Option<String>,
+    /// Title shown on legends.
     pub title: Option<String>,
+    /// Unit of the values.
     pub unit: Option<String>,
+    /// `higher_is_better`, `higher_is_worse` or `neutral`.
     pub direction: Option<String>,
+    /// Source line for credits.
     pub source: Option<String>,
+    /// Licence text for credits.
     pub licence: Option<String>,
     /// Force this layer instead of detecting one.
     pub layer: Option<String>,
@@ -52,11 +56,17 @@ pub struct UploadOptions {
 /// An upload, read, detected and joined.
 #[derive(Clone, Debug)]
 pub struct Analysis {
+    /// Id, title, unit, direction, source and licence.
     pub meta: DatasetMeta,
+    /// CSV, TSV or XLSX.
     pub format: Format,
+    /// The normalised table.
     pub table: Table,
+    /// What detection found (header, columns, layout, layer).
     pub detection: Detection,
+    /// How the table met the chosen layer.
     pub join: JoinSummary,
+    /// Each indicator aligned with the layer's districts.
     pub joined: Vec<Joined>,
     /// How a small-area table was aggregated to districts (`aggregate=`).
     pub aggregation: Option<aggregate::AggregationReport>,

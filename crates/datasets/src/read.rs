@@ -11,9 +11,13 @@ use crate::error::{DatasetError, Result};
 /// Upper bounds on an upload.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    /// Largest upload, bytes.
     pub max_bytes: usize,
+    /// Most rows of a table.
     pub max_rows: usize,
+    /// Most columns of a table.
     pub max_columns: usize,
+    /// Most datasets stored.
     pub max_datasets: usize,
 }
 
@@ -33,22 +37,29 @@ impl Default for Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// Comma-separated text.
     Csv,
+    /// Tab-separated text.
     Tsv,
+    /// An Excel workbook.
     Xlsx,
 }
 
 /// One row of cells and its 1-based line (CSV) or row (XLSX) number.
 #[derive(Clone, Debug)]
 pub struct Row {
+    /// 1-based line (CSV) or row (XLSX).
     pub line: u64,
+    /// Cell texts as read.
     pub cells: Vec<String>,
 }
 
 /// The upload as text cells.
 #[derive(Clone, Debug)]
 pub struct Grid {
+    /// Which reader read it.
     pub format: Format,
+    /// Every row, blank ones included.
     pub rows: Vec<Row>,
     /// What reading noticed (encoding, formulas), for the report.
     pub notes: Vec<String>,

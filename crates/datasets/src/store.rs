@@ -10,18 +10,24 @@ use crate::error::Result;
 pub struct DatasetMeta {
     /// URL-safe id: lower-case letters, digits and `_`.
     pub id: String,
+    /// Title shown on legends.
     pub title: String,
+    /// Unit of the values.
     pub unit: String,
     /// `higher_is_better`, `higher_is_worse` or `neutral`.
     pub direction: String,
+    /// Source line for credits.
     pub source: String,
+    /// Licence text for credits.
     pub licence: String,
 }
 
 /// One stored, immutable version of a dataset.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StoredVersion {
+    /// The dataset's id.
     pub dataset: String,
+    /// Version number, 1 for the first upload.
     pub version: u32,
     /// Layer the table joined to.
     pub layer: String,
@@ -39,8 +45,11 @@ pub struct StoredVersion {
 #[derive(Clone, Debug, Serialize)]
 pub struct DatasetSummary {
     #[serde(flatten)]
+    /// Latest metadata.
     pub meta: DatasetMeta,
+    /// Seconds since the Unix epoch.
     pub created: i64,
+    /// Deleted datasets answer 410 Gone.
     pub deleted: bool,
     /// Version numbers with their layers, oldest first.
     pub versions: Vec<VersionInfo>,
@@ -49,8 +58,11 @@ pub struct DatasetSummary {
 /// A version as listed.
 #[derive(Clone, Debug, Serialize)]
 pub struct VersionInfo {
+    /// Version number, 1 for the first upload.
     pub version: u32,
+    /// Layer the version joined to.
     pub layer: String,
+    /// Seconds since the Unix epoch.
     pub created: i64,
 }
 

@@ -19,7 +19,9 @@ pub struct TableRow {
 /// Values of one period: `(row index, value)`; `None` is a suppressed or missing cell.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TablePeriod {
+    /// Period label (`2021`, `2020/21`, `latest`).
     pub label: String,
+    /// `(row index, value)` pairs.
     pub values: Vec<(u32, Option<f64>)>,
 }
 
@@ -39,6 +41,8 @@ pub struct TableIndicator {
 /// A detected, normalised table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Table {
+    /// Rows with their codes, names and lines.
     pub rows: Vec<TableRow>,
+    /// One per value column (or group of period columns).
     pub indicators: Vec<TableIndicator>,
 }

@@ -253,6 +253,10 @@ pub fn reorganisation_hint(code: &str) -> Option<String> {
 /// (and kept the code of every LSOA whose boundary did not change).
 const LAST_E01_2011: u32 = 33_768;
 
+/// Why a 2011 LSOA has no value in a table of 2021 LSOAs (to follow a count in a legend).
+const LSOA_SPLIT: &str =
+    "split or merged in the 2021 LSOA revision; the source publishes the 2021 areas only";
+
 /// Whether `code` is an English LSOA code first issued in 2021.
 fn is_new_lsoa21(code: &str) -> bool {
     code.strip_prefix("E01")
@@ -545,12 +549,32 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
             code: c.clone(),
             name: layer.names.get(i).cloned(),
             hint: if table_is_lsoa21 && c.starts_with("E01") {
-                Some("split or merged in the 2021 LSOA revision; the source publishes the 2021 areas only".into())
+                Some(LSOA_SPLIT.into())
             } else {
                 crate::recombine::lineage_hint(layer.lineages, c).or_else(|| reorganisation_hint(c))
             },
         })
-        .collect();
+        .collect::<Vec<ReportedCode>>();
+    // The same reason travels with the indicator, so legends, tooltips and exports say why
+    // those areas are blank.
+    let no_data_reasons = if table_is_lsoa21 {
+        boundaries_without_data
+            .iter()
+            .filter(|r| r.code.starts_with("E01"))
+            .map(|r| crate::model::NoDataReason {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                period: None,
+                reason: format!(
+                    "LSOA {} was split or merged in the 2021 LSOA revision; the source publishes the 2021 areas only",
+                    r.code
+                ),
+                summary: LSOA_SPLIT.into(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     let report = JoinReport {
         indicator: table.id.clone(),
@@ -565,7 +589,7 @@ pub fn join_values(layer: &LayerCodes<'_>, table: &TableIndicator) -> (Vec<Perio
         data_duplicates: table.duplicates.clone(),
         coverage,
         recombined: Vec::new(),
-        no_data_reasons: Vec::new(),
+        no_data_reasons,
     };
     (periods, report)
 }

@@ -80,18 +80,47 @@ impl Loaded {
     /// Loads the layers of `catalog` (with the layers their derived indicators need), adds the
     /// derived indicators and reads the lookups.
     pub fn load(catalog: &Catalog, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+        let started = std::time::Instant::now();
         let mut atlas = Atlas::load(catalog, &opts.layers)?;
+        tracing::info!(
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "layers and tables loaded"
+        );
         for layer in &atlas.layers {
             tracing::info!(layer = %layer.meta.id, districts = layer.districts.len(), indicators = layer.indicators.len(), notes = layer.load_notes.len(), "layer loaded");
         }
         let specs = analysis::derived::specs_from_catalog(catalog)?;
-        let lookups = load_lookups(catalog);
-        add_derived(&mut atlas, &specs, &lookups);
-        Ok(Self::from_atlas(
+        let bands = empty_bands(&atlas);
+        // Derived indicators add values, never geometry, and run mostly on one core: the
+        // per-zoom geometry (which reads only the districts) is built on the other meanwhile.
+        let geometry: Vec<BandsJob> = atlas
+            .layers
+            .iter()
+            .filter_map(|l| Some((bands.get(&l.meta.id)?.clone(), l.districts.clone())))
+            .collect();
+        let (lookups, ()) = rayon::join(
+            || {
+                let started = std::time::Instant::now();
+                let lookups = load_lookups(catalog);
+                tracing::info!(
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "lookup tables read"
+                );
+                add_derived(&mut atlas, &specs, &lookups);
+                lookups
+            },
+            || {
+                if opts.eager_bands {
+                    build_bands(&geometry);
+                }
+            },
+        );
+        Ok(Self::with_bands(
             atlas,
             lookups,
             data_version(catalog),
             opts,
+            bands,
         ))
     }
 
@@ -102,12 +131,27 @@ impl Loaded {
         data_version: String,
         opts: &LoadOptions,
     ) -> Loaded {
-        let bands: HashMap<String, Arc<OnceLock<ZoomBands>>> = atlas
-            .layers
-            .iter()
-            .map(|l| (l.meta.id.clone(), Arc::new(OnceLock::new())))
-            .collect();
-        let loaded = Loaded {
+        let bands = empty_bands(&atlas);
+        if opts.eager_bands {
+            let geometry: Vec<_> = atlas
+                .layers
+                .iter()
+                .filter_map(|l| Some((bands.get(&l.meta.id)?.clone(), l.districts.clone())))
+                .collect();
+            build_bands(&geometry);
+        }
+        Self::with_bands(atlas, lookups, data_version, opts, bands)
+    }
+
+    /// Assembles a `Loaded` around per-zoom geometry cells (built or still empty).
+    fn with_bands(
+        atlas: Atlas,
+        lookups: Vec<LookupTable>,
+        data_version: String,
+        opts: &LoadOptions,
+        bands: HashMap<String, Arc<OnceLock<ZoomBands>>>,
+    ) -> Loaded {
+        Loaded {
             atlas,
             lookups: Arc::new(lookups),
             data_version,
@@ -116,14 +160,7 @@ impl Loaded {
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
             deleted_datasets: Arc::new(Vec::new()),
-        };
-        if opts.eager_bands {
-            use rayon::prelude::*;
-            loaded.atlas.layers.par_iter().for_each(|l| {
-                let _ = loaded.bands(&l.meta.id);
-            });
         }
-        loaded
     }
 
     /// A copy with more indicators (uploaded datasets: `(layer id, indicator)`, replacing any
@@ -303,12 +340,10 @@ impl Loaded {
             )
         })?;
         Ok(cell.get_or_init(|| {
-            let geoms: Vec<districts::Mercator> = self
-                .atlas
+            self.atlas
                 .layer(layer)
-                .map(|l| l.districts.iter().map(|d| d.mercator.clone()).collect())
-                .unwrap_or_default();
-            ZoomBands::build(&geoms)
+                .map(|l| zoom_bands(&l.districts))
+                .unwrap_or_else(|| ZoomBands::build(&[]))
         }))
     }
 
@@ -467,6 +502,37 @@ pub fn add_derived(
     tracing::info!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "derived indicators"
+    );
+}
+
+/// A layer's per-zoom geometry cell and the districts to fill it from.
+type BandsJob = (Arc<OnceLock<ZoomBands>>, Arc<Vec<districts::District>>);
+
+/// One empty per-zoom geometry cell per layer.
+fn empty_bands(atlas: &Atlas) -> HashMap<String, Arc<OnceLock<ZoomBands>>> {
+    atlas
+        .layers
+        .iter()
+        .map(|l| (l.meta.id.clone(), Arc::new(OnceLock::new())))
+        .collect()
+}
+
+/// Gap-free per-zoom geometry of a layer's districts.
+fn zoom_bands(districts: &[districts::District]) -> ZoomBands {
+    let geoms: Vec<districts::Mercator> = districts.iter().map(|d| d.mercator.clone()).collect();
+    ZoomBands::build(&geoms)
+}
+
+/// Fills every cell, layers in parallel, timing the whole.
+fn build_bands(cells: &[BandsJob]) {
+    use rayon::prelude::*;
+    let started = std::time::Instant::now();
+    cells.par_iter().for_each(|(cell, districts)| {
+        cell.get_or_init(|| zoom_bands(districts));
+    });
+    tracing::info!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "per-zoom geometry built"
     );
 }
 

@@ -15,10 +15,15 @@ use crate::table::{Table, TableIndicator, TablePeriod, TableRow};
 /// The classified columns and the table they make.
 #[derive(Clone, Debug)]
 pub struct Columns {
+    /// Position of the name column, if any.
     pub name_column: Option<usize>,
+    /// Position of the period column of a long table.
     pub period_column: Option<usize>,
+    /// Positions of the value columns.
     pub value_columns: Vec<usize>,
+    /// Columns left out, with why.
     pub ignored: Vec<String>,
+    /// The normalised table the columns make.
     pub table: Table,
 }
 

@@ -12,12 +12,15 @@ use crate::read::Grid;
 /// A layer's codes, as detection and the join need them.
 #[derive(Clone, Debug, Default)]
 pub struct KnownLayer {
+    /// Layer id.
     pub id: String,
+    /// Layer title, for reports.
     pub title: String,
     /// Code -> district position.
     pub positions: HashMap<String, usize>,
     /// Codes and names in district order.
     pub codes: Vec<String>,
+    /// District names, aligned with `codes`.
     pub names: Vec<String>,
     /// Kinds of code the layer holds (`E06`...).
     pub kinds: BTreeSet<String>,
@@ -52,6 +55,7 @@ impl KnownLayer {
 /// How well one layer knows a code column.
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerScore {
+    /// The layer scored.
     pub layer: String,
     /// Distinct codes of the column the layer knows.
     pub known: usize,

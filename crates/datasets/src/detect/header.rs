@@ -34,7 +34,9 @@ pub struct Frame {
     pub header: Option<usize>,
     /// Data rows (with a code in the code column).
     pub data: Vec<usize>,
+    /// Lines above the header (titles, sources).
     pub lines_above: usize,
+    /// Lines after the last data row (notes).
     pub notes_below: usize,
     /// Lines between the first and last code without one (totals, blank lines).
     pub rows_without_code: Vec<u64>,

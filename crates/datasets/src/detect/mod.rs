@@ -26,6 +26,7 @@ pub struct Detection {
     pub name_column: Option<String>,
     /// `wide` (one column per period or a single period) or `long` (a period column).
     pub layout: String,
+    /// The period column of a long table.
     pub period_column: Option<String>,
     /// Value columns found, by header.
     pub value_columns: Vec<String>,
@@ -39,6 +40,7 @@ pub struct Detection {
     pub rows_without_code: Vec<u64>,
     /// The layer chosen and how every layer scored.
     pub layer: String,
+    /// How well every loaded layer knows the codes.
     pub layer_scores: Vec<geography::LayerScore>,
     /// Reading notes (encoding, sheet, formulas).
     pub notes: Vec<String>,

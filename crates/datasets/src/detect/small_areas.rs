@@ -25,6 +25,7 @@ pub struct SmallAreas {
     pub distinct: usize,
     /// Distinct codes that exist only from 2021 (English LSOA 2021), and the first of them.
     pub new_2021: usize,
+    /// The first such code, for messages.
     pub example_2021: Option<String>,
 }
 
