@@ -7,6 +7,7 @@
 //! areas that could not be assigned, have no value, or have a missing, zero or invalid weight
 //! are listed in [`Exclusions`](crate::aggregate::Exclusions).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use geo::{Centroid, Contains, InteriorPoint};
@@ -97,29 +98,34 @@ pub fn assign_by_lookup<S: AsRef<str>, T: AsRef<str>>(
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
-    let lookup: HashMap<String, String> = lookup
+    // Codes from layers and lookups are nearly always stored normalised already: borrow them
+    // then, rather than allocating a copy of every key, value and small-area code (this
+    // function runs once per derived indicator at start-up, over 32,844 LSOAs each time).
+    let lookup: HashMap<Cow<'_, str>, Cow<'_, str>> = lookup
         .iter()
-        .map(|(k, v)| (normalise_code(k), normalise_code(v)))
+        .map(|(k, v)| (normalised(k), normalised(v)))
         .collect();
     let mut target = Vec::with_capacity(small_codes.len());
     let mut unassigned = Vec::new();
     for code in small_codes {
-        let code = normalise_code(code.as_ref());
-        match lookup.get(&code) {
+        let code = normalised(code.as_ref());
+        match lookup.get(code.as_ref()) {
             None => {
                 target.push(None);
                 unassigned.push(Unassigned {
-                    code,
+                    code: code.into_owned(),
                     reason: UnassignedReason::NotInLookup,
                 });
             }
-            Some(t) => match position.get(t.as_str()) {
+            Some(t) => match position.get(t.as_ref()) {
                 Some(&i) => target.push(Some(i)),
                 None => {
                     target.push(None);
                     unassigned.push(Unassigned {
-                        code,
-                        reason: UnassignedReason::UnknownTarget { target: t.clone() },
+                        code: code.into_owned(),
+                        reason: UnassignedReason::UnknownTarget {
+                            target: t.to_string(),
+                        },
                     });
                 }
             },
@@ -129,6 +135,15 @@ pub fn assign_by_lookup<S: AsRef<str>, T: AsRef<str>>(
         target_codes,
         target,
         unassigned,
+    }
+}
+
+/// [`normalise_code`] without a copy when the code is already trimmed and upper case.
+fn normalised(code: &str) -> Cow<'_, str> {
+    if code.trim().len() == code.len() && !code.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Borrowed(code)
+    } else {
+        Cow::Owned(normalise_code(code))
     }
 }
 

@@ -637,14 +637,22 @@ pub struct DerivedOutcome {
 }
 
 /// Tables read for `from_table` entries, by (table, group column): each is read once per
-/// [`add_derived`], however many entries aggregate it.
+/// [`DerivedCache`], however many entries aggregate it.
 type TableCache = std::collections::HashMap<(String, String), Result<Arc<TableAreas>, String>>;
+
+/// What derived indicators computed one after another share: tables read for `from_table`
+/// entries and assignments of small areas to districts. Valid for one set of loaded layers.
+#[derive(Debug, Default)]
+pub struct DerivedCache {
+    tables: TableCache,
+    assignments: crate::query::AssignmentCache,
+}
 
 fn compute(
     atlas: &Atlas,
     spec: &DerivedSpec,
     lookups: &[LookupTable],
-    tables: &mut TableCache,
+    cache: &mut DerivedCache,
 ) -> Result<Indicator, String> {
     let target = atlas
         .layer(&spec.layer)
@@ -655,8 +663,14 @@ fn compute(
             let source = atlas
                 .layer(from)
                 .ok_or_else(|| format!("layer {from} is not loaded"))?;
-            let out =
-                crate::query::aggregate_layers(source, target, request, lookups).map_err(err)?;
+            let out = crate::query::aggregate_layers_cached(
+                source,
+                target,
+                request,
+                lookups,
+                &mut cache.assignments,
+            )
+            .map_err(err)?;
             Ok(aggregate_indicator(&out, source, target, spec.meta.clone()))
         }
         DerivedKind::AggregateTable {
@@ -665,7 +679,8 @@ fn compute(
             group_by,
             request,
         } => {
-            let areas = tables
+            let areas = cache
+                .tables
                 .entry((table.clone(), group_by.clone()))
                 .or_insert_with(|| {
                     TableAreas::read(catalog, table, group_by)
@@ -699,11 +714,21 @@ pub fn add_derived(
     specs: &[DerivedSpec],
     lookups: &[LookupTable],
 ) -> Vec<DerivedOutcome> {
+    add_derived_with(atlas, specs, lookups, &mut DerivedCache::default())
+}
+
+/// [`add_derived`] sharing `cache` with earlier calls on the same layers (a caller that
+/// interleaves other work between entries keeps one cache for all of them).
+pub fn add_derived_with(
+    atlas: &mut Atlas,
+    specs: &[DerivedSpec],
+    lookups: &[LookupTable],
+    cache: &mut DerivedCache,
+) -> Vec<DerivedOutcome> {
     let mut outcomes = Vec::with_capacity(specs.len());
-    let mut tables = TableCache::new();
     for spec in specs {
         let started = Instant::now();
-        let result = compute(atlas, spec, lookups, &mut tables);
+        let result = compute(atlas, spec, lookups, cache);
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         let districts = atlas.layer(&spec.layer).map_or(0, |l| l.districts.len());
         let layer_not_loaded = atlas.layer(&spec.layer).is_none()

@@ -466,12 +466,16 @@ pub fn add_derived(
     let started = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(specs.len());
     let mut recombined = Vec::new();
+    // Entries run one at a time (recombination may complete between them) but share the
+    // tables they read and the small-area assignments they make.
+    let mut cache = analysis::derived::DerivedCache::default();
     for spec in specs {
         recombined.extend(atlas.recombine_pending(false));
-        outcomes.extend(analysis::derived::add_derived(
+        outcomes.extend(analysis::derived::add_derived_with(
             atlas,
             std::slice::from_ref(spec),
             lookups,
+            &mut cache,
         ));
     }
     recombined.extend(atlas.recombine_pending(true));

@@ -481,12 +481,35 @@ fn assignment(
     }
 }
 
+/// Assignments of small areas to districts already made, by (source layer, target layer, how):
+/// derived indicators that aggregate the same areas by the same key share one (seven of the
+/// catalogue's aggregate LSOAs to districts by `lad19cd`). Valid for one set of loaded layers.
+#[derive(Debug, Default)]
+pub struct AssignmentCache(HashMap<(String, String, String), (Assignment, String)>);
+
 /// Aggregates an indicator of `source` (small areas) to the districts of `target`.
 pub fn aggregate_layers(
     source: &Layer,
     target: &Layer,
     req: &AggregateRequest,
     lookups: &[LookupTable],
+) -> Result<AggregateOutput, QueryError> {
+    aggregate_layers_cached(
+        source,
+        target,
+        req,
+        lookups,
+        &mut AssignmentCache::default(),
+    )
+}
+
+/// [`aggregate_layers`], reusing (and filling) `cache`'s assignments.
+pub fn aggregate_layers_cached(
+    source: &Layer,
+    target: &Layer,
+    req: &AggregateRequest,
+    lookups: &[LookupTable],
+    cache: &mut AssignmentCache,
 ) -> Result<AggregateOutput, QueryError> {
     let (period, values) = numeric(source, &req.indicator, req.period.as_deref())?;
     let weights = match (&req.weights, req.how) {
@@ -510,7 +533,19 @@ pub fn aggregate_layers(
         }
         (None, _) => None,
     };
-    let (assignment, via) = assignment(source, target, &req.via, lookups)?;
+    let key = (
+        source.meta.id.clone(),
+        target.meta.id.clone(),
+        format!("{:?}", req.via),
+    );
+    let (assignment, via) = match cache.0.get(&key) {
+        Some(hit) => hit.clone(),
+        None => {
+            let made = assignment(source, target, &req.via, lookups)?;
+            cache.0.insert(key, made.clone());
+            made
+        }
+    };
     let small = crate::layer::codes(source);
     let result = crate::aggregate::aggregate(
         &small,

@@ -23,8 +23,9 @@ use districts::Layer;
 use crate::error::AnalysisError;
 
 pub use aggregate::{
-    AggregateOutput, AggregateRequest, KeySource, TableAreas, Via, aggregate_layers,
-    aggregate_table, carry_to_successors, parse_class, parse_how, parse_via,
+    AggregateOutput, AggregateRequest, AssignmentCache, KeySource, TableAreas, Via,
+    aggregate_layers, aggregate_layers_cached, aggregate_table, carry_to_successors, parse_class,
+    parse_how, parse_via,
 };
 pub use clusters::{ClusterOutput, ClusterRequest, clusters_on_layer};
 pub use compare::{
