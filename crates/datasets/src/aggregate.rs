@@ -400,22 +400,10 @@ fn titles(inds: &[TableIndicator]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::{Format, Row};
     use analysis::ClassRule;
 
-    fn grid(rows: &[&[&str]]) -> Grid {
-        Grid {
-            format: Format::Csv,
-            rows: rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| Row {
-                    line: i as u64 + 1,
-                    cells: r.iter().map(|c| (*c).to_string()).collect(),
-                })
-                .collect(),
-            notes: vec![],
-        }
+    fn grid(rows: &[&[&'static str]]) -> Grid {
+        Grid::of_rows(rows)
     }
 
     #[test]

@@ -65,6 +65,25 @@ pub struct Grid {
     pub notes: Vec<String>,
 }
 
+impl Grid {
+    /// A CSV grid of these rows, numbered from line 1 (for unit tests).
+    #[cfg(test)]
+    pub(crate) fn of_rows<R: AsRef<[&'static str]>>(rows: &[R]) -> Grid {
+        Grid {
+            format: Format::Csv,
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Row {
+                    line: i as u64 + 1,
+                    cells: r.as_ref().iter().map(|c| (*c).to_string()).collect(),
+                })
+                .collect(),
+            notes: vec![],
+        }
+    }
+}
+
 /// Reads an upload. `name` (a file name) and `content_type` help choose the format; the bytes
 /// decide where they are clear (an XLSX is a zip).
 pub fn read_grid(

@@ -481,6 +481,20 @@ fn assignment(
     }
 }
 
+/// The target's name of each row of an aggregation (empty for a code it does not have).
+fn district_names(target: &Layer, result: &crate::aggregate::AggregateResult) -> Vec<String> {
+    result
+        .rows
+        .iter()
+        .map(|r| {
+            target
+                .district(&r.code)
+                .map(|d| d.name.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Assignments of small areas to districts already made, by (source layer, target layer, how):
 /// derived indicators that aggregate the same areas by the same key share one (seven of the
 /// catalogue's aggregate LSOAs to districts by `lad19cd`). Valid for one set of loaded layers.
@@ -554,16 +568,7 @@ pub fn aggregate_layers_cached(
         &assignment,
         req.how,
     )?;
-    let names = result
-        .rows
-        .iter()
-        .map(|r| {
-            target
-                .district(&r.code)
-                .map(|d| d.name.clone())
-                .unwrap_or_default()
-        })
-        .collect();
+    let names = district_names(target, &result);
     Ok(AggregateOutput {
         from: source.meta.id.clone(),
         to: target.meta.id.clone(),
@@ -792,16 +797,7 @@ pub fn aggregate_table(
         &assignment,
         req.how,
     )?;
-    let names = result
-        .rows
-        .iter()
-        .map(|r| {
-            target
-                .district(&r.code)
-                .map(|d| d.name.clone())
-                .unwrap_or_default()
-        })
-        .collect();
+    let names = district_names(target, &result);
     let inputs = std::iter::once(value_spec)
         .chain(weight_spec)
         .map(|s| s.to_meta(source))

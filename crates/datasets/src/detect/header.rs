@@ -103,21 +103,9 @@ pub fn column_name(grid: &Grid, header: Option<usize>, c: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::{Format, Row};
 
-    fn grid(rows: &[&[&str]]) -> Grid {
-        Grid {
-            format: Format::Csv,
-            rows: rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| Row {
-                    line: i as u64 + 1,
-                    cells: r.iter().map(std::string::ToString::to_string).collect(),
-                })
-                .collect(),
-            notes: vec![],
-        }
+    fn grid(rows: &[&[&'static str]]) -> Grid {
+        Grid::of_rows(rows)
     }
 
     #[test]

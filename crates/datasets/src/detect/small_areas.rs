@@ -160,7 +160,6 @@ pub fn needs_aggregate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::{Format, Row};
 
     #[test]
     fn finds_the_lsoa_and_district_columns() {
@@ -170,18 +169,7 @@ mod tests {
             ["E01033769", "E09000001", "2"],
             ["E01000003", "E06000001", "3"],
         ];
-        let g = Grid {
-            format: Format::Csv,
-            rows: rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| Row {
-                    line: i as u64 + 1,
-                    cells: r.iter().map(|c| (*c).to_string()).collect(),
-                })
-                .collect(),
-            notes: vec![],
-        };
+        let g = Grid::of_rows(&rows);
         let sa = find(&g, &[(0, 3), (1, 3)]).expect("small areas");
         assert_eq!((sa.small_col, sa.district_col), (0, Some(1)));
         assert_eq!((sa.distinct, sa.new_2021), (3, 1));

@@ -90,21 +90,7 @@ pub async fn page(
 
 /// `GET /map/assets/{*path}`: the page's scripts, styles and Leaflet.
 pub async fn asset(Path(path): Path<String>) -> Result<Response, ApiError> {
-    let (_, ctype, body) = ASSETS.iter().find(|(p, _, _)| *p == path).ok_or_else(|| {
-        ApiError::not_found(
-            format!("no map asset {path:?}"),
-            format!(
-                "assets: {}",
-                ASSETS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
-            ),
-        )
-    })?;
-    let mut r = ([(header::CONTENT_TYPE, *ctype)], *body).into_response();
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    Ok(r)
+    super::static_asset(&ASSETS, &path, "map")
 }
 
 /// The `version=` of a page's query string, every other parameter ignored.

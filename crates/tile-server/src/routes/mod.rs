@@ -25,3 +25,29 @@ pub mod tiles;
 pub mod upload_page;
 /// `/tiles/{layer}/{z}/{x}/{y}.mvt`: vector tiles and their TileJSON.
 pub mod vector;
+
+/// A page's static file from `assets` (path, content type, body), cached for an hour; a 404
+/// listing the files when `path` is not one of them. Shared by the map and upload pages.
+pub(crate) fn static_asset(
+    assets: &[(&str, &str, &'static [u8])],
+    path: &str,
+    what: &str,
+) -> Result<axum::response::Response, crate::error::ApiError> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let (_, ctype, body) = assets.iter().find(|(p, _, _)| *p == path).ok_or_else(|| {
+        crate::error::ApiError::not_found(
+            format!("no {what} asset {path:?}"),
+            format!(
+                "assets: {}",
+                assets.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })?;
+    let mut r = ([(header::CONTENT_TYPE, *ctype)], *body).into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    Ok(r)
+}

@@ -13,16 +13,16 @@ use crate::live::LiveState;
 const PAGE_HTML: &str = include_str!("../../assets/datasets/new.html");
 
 /// (path under /datasets/assets/, content type, body)
-const ASSETS: [(&str, &str, &str); 2] = [
+const ASSETS: [(&str, &str, &[u8]); 2] = [
     (
         "new.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/datasets/new.js"),
+        include_bytes!("../../assets/datasets/new.js"),
     ),
     (
         "new.css",
         "text/css; charset=utf-8",
-        include_str!("../../assets/datasets/new.css"),
+        include_bytes!("../../assets/datasets/new.css"),
     ),
 ];
 
@@ -54,19 +54,5 @@ pub async fn page(State(live): State<LiveState>) -> Result<Response, ApiError> {
 
 /// `GET /datasets/assets/{*path}`: the page's script and style.
 pub async fn asset(Path(path): Path<String>) -> Result<Response, ApiError> {
-    let (_, ctype, body) = ASSETS.iter().find(|(p, _, _)| *p == path).ok_or_else(|| {
-        ApiError::not_found(
-            format!("no page asset {path:?}"),
-            format!(
-                "assets: {}",
-                ASSETS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
-            ),
-        )
-    })?;
-    let mut r = ([(header::CONTENT_TYPE, *ctype)], *body).into_response();
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    Ok(r)
+    super::static_asset(&ASSETS, &path, "page")
 }
