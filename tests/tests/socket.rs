@@ -199,3 +199,40 @@ async fn gdal_reads_districts_through_ogc_api_features() {
     tx.send(()).expect("shutdown");
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
 }
+
+/// GDAL reads today's districts (the merged `lad23`) over HTTP: 361 features, and the reason
+/// a merged district has no pay value comes through as a string field GIS users see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gdal_reads_lad23_with_the_no_data_reasons() {
+    let (addr, tx, server) = start().await;
+    let url = format!("http://{addr}/layers/lad23.geojson?zoom=7&indicators=median_weekly_pay");
+    let text = gdal(
+        "ogrinfo",
+        vec!["-ro".into(), "-so".into(), "-al".into(), url.clone()],
+    )
+    .await;
+    assert!(text.contains("Feature Count: 361"), "{text}");
+    assert!(
+        text.contains("median_weekly_pay_no_data_reason: String"),
+        "{text}"
+    );
+    let text = gdal(
+        "ogrinfo",
+        vec![
+            "-ro".into(),
+            "-al".into(),
+            "-geom=NO".into(),
+            "-where".into(),
+            "code = 'E06000063'".into(),
+            url,
+        ],
+    )
+    .await;
+    assert!(text.contains("Feature Count: 1"), "{text}");
+    assert!(
+        text.contains("merged in 2023 from E07000026 Allerdale"),
+        "{text}"
+    );
+    tx.send(()).expect("shutdown");
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
+}
