@@ -66,6 +66,8 @@ pub struct BandStats {
 #[derive(Debug)]
 struct Band {
     geoms: Vec<Mercator>,
+    /// Each district's area in square Web Mercator metres at this band.
+    areas: Vec<f64>,
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
     stats: BandStats,
 }
@@ -352,6 +354,7 @@ impl Band {
         };
         stats.vertices = rings().map(|r| r.0.len()).sum();
         stats.rings = rings().count();
+        let areas = geoms.par_iter().map(|g| g.0.unsigned_area()).collect();
         let envelopes = geoms
             .iter()
             .enumerate()
@@ -365,6 +368,7 @@ impl Band {
             .collect();
         Band {
             geoms,
+            areas,
             tree: RTree::bulk_load(envelopes),
             stats,
         }
@@ -433,6 +437,19 @@ impl ZoomBands {
     /// ```
     pub fn geometry(&self, z: u8) -> &[Mercator] {
         &self.band(z).geoms
+    }
+
+    /// Every district's area at zoom `z` (square Web Mercator metres), in layer order.
+    ///
+    /// ```
+    /// use districts::{simplify::ZoomBands, Mercator};
+    /// use geo_types::{polygon, MultiPolygon};
+    /// let square = polygon![(x: 0.0, y: 0.0), (x: 1e4, y: 0.0), (x: 1e4, y: 1e4), (x: 0.0, y: 1e4)];
+    /// let bands = ZoomBands::build(&[Mercator(MultiPolygon(vec![square]))]);
+    /// assert_eq!(bands.areas(3), &[1e8]);
+    /// ```
+    pub fn areas(&self, z: u8) -> &[f64] {
+        &self.band(z).areas
     }
 
     /// Districts whose envelope at zoom `z` meets the box (Mercator metres), sorted.

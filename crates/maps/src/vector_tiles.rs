@@ -56,6 +56,17 @@ pub fn encode(
     indicator_ids: &[String],
     tile: TileId,
 ) -> Result<Bytes, MapError> {
+    encode_listed(loaded, layer_id, indicator_ids, tile).map(|(bytes, _)| bytes)
+}
+
+/// Encodes one vector tile and says which districts (positions in the layer) it holds, in
+/// feature order.
+pub fn encode_listed(
+    loaded: &Loaded,
+    layer_id: &str,
+    indicator_ids: &[String],
+    tile: TileId,
+) -> Result<(Bytes, Vec<usize>), MapError> {
     let layer = loaded.layer(layer_id)?;
     let inds: Vec<&Indicator> = indicator_ids
         .iter()
@@ -76,6 +87,7 @@ pub fn encode(
 
     let mut out = Tile::new(EXTENT);
     let mut mvt_layer = out.create_layer(layer_id);
+    let mut listed = Vec::new();
     for &i in &hits {
         let Some(geom) = encode_geometry(&geoms[i].0, &b).map_err(err)? else {
             continue;
@@ -101,12 +113,13 @@ pub fn encode(
             }
         }
         mvt_layer = f.into_layer();
+        listed.push(i);
     }
     if mvt_layer.num_features() > 0 {
         out.add_layer(mvt_layer).map_err(err)?;
     }
     let bytes = out.to_bytes().map_err(err)?;
-    Ok(Bytes::from(bytes))
+    Ok((Bytes::from(bytes), listed))
 }
 
 /// One district's geometry in the tile `b` (Mercator bounds), clipped to the tile and its

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Independent checks of placemap's geometry output, run by the end-to-end tests.
+
+    check_geometry.py mvt DIR        # DIR/manifest.json lists tiles and their feature counts
+    check_geometry.py geojson FILE.. # RFC 7946 FeatureCollections
+
+mvt: each tile is read with the protobuf schema of mapbox_vector_tile (not placemap's encoder)
+and its command stream decoded strictly per MVT 2.1 section 4.3 here; every ring must start
+with MoveTo(1) and end with ClosePath, repeat no point (closing point included), have a non-zero
+area; the first ring of a feature must be an exterior (positive surveyor's area in tile
+coordinates, y down), holes negative; each feature, assembled as the spec says, must be valid
+for GEOS (shapely.is_valid). Then GDAL's MVT driver (ogrinfo) must read the same number of
+features as placemap says it encoded, without errors.
+
+geojson: every feature's (Multi)Polygon must be valid for GEOS, its rings closed, exteriors
+counter-clockwise and holes clockwise (RFC 7946 section 3.1.6).
+
+Prints a JSON summary; exits 1 if any problem was found, 2 if a tool is missing.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from multiprocessing import Pool
+
+try:
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon, shape
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+except ImportError as e:  # pragma: no cover - reported to the Rust test
+    print(json.dumps({"missing": str(e)}))
+    sys.exit(2)
+
+MAX_PROBLEMS = 40
+
+
+def zigzag(n):
+    return (n >> 1) ^ -(n & 1)
+
+
+def decode_rings(geom):
+    """Rings of a polygon feature (lists of (x, y)), strictly per MVT 2.1 section 4.3."""
+    i, x, y = 0, 0, 0
+    rings, cur = [], None
+    while i < len(geom):
+        cmd, count = geom[i] & 7, geom[i] >> 3
+        i += 1
+        if cmd == 1:
+            if count != 1 or cur is not None:
+                raise ValueError(f"MoveTo with count {count} or inside an open ring")
+            x, y = x + zigzag(geom[i]), y + zigzag(geom[i + 1])
+            i += 2
+            cur = [(x, y)]
+        elif cmd == 2:
+            if cur is None or count < 1:
+                raise ValueError("LineTo without MoveTo")
+            for _ in range(count):
+                dx, dy = zigzag(geom[i]), zigzag(geom[i + 1])
+                i += 2
+                if dx == 0 and dy == 0:
+                    raise ValueError(f"LineTo repeats point {(x, y)}")
+                x, y = x + dx, y + dy
+                cur.append((x, y))
+        elif cmd == 7:
+            if count != 1 or cur is None:
+                raise ValueError("ClosePath outside a ring")
+            rings.append(cur)
+            cur = None
+        else:
+            raise ValueError(f"unknown command {cmd}")
+    if cur is not None:
+        raise ValueError("ring not ended by ClosePath")
+    return rings
+
+
+def surveyor(ring):
+    a = 0
+    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1]):
+        a += x0 * y1 - x1 * y0
+    return a
+
+
+def check_tile(entry_and_dir):
+    entry, root = entry_and_dir
+    name = entry["path"]
+    problems = []
+    path = os.path.join(root, name)
+    with open(path, "rb") as f:
+        data = f.read()
+    tile = vector_tile_pb2.tile()
+    tile.ParseFromString(data)
+    decoded = 0
+    for layer in tile.layers:
+        for feat in layer.features:
+            decoded += 1
+            where = f"{name} feature {feat.id}"
+            if feat.type != 3:
+                problems.append(f"{where}: type {feat.type}, not a polygon")
+                continue
+            try:
+                rings = decode_rings(feat.geometry)
+            except (ValueError, IndexError) as e:
+                problems.append(f"{where}: {e}")
+                continue
+            polygons = []
+            for k, ring in enumerate(rings):
+                if len(ring) < 3:
+                    problems.append(f"{where} ring {k}: {len(ring)} points")
+                    continue
+                if ring[0] == ring[-1]:
+                    problems.append(f"{where} ring {k}: repeats its first point at the end")
+                a = surveyor(ring)
+                if a == 0:
+                    problems.append(f"{where} ring {k}: zero area")
+                elif a > 0:
+                    polygons.append([ring, []])
+                elif not polygons:
+                    problems.append(f"{where}: first ring is not an exterior (negative area)")
+                else:
+                    polygons[-1][1].append(ring)
+            if not polygons:
+                problems.append(f"{where}: no exterior ring")
+                continue
+            geom = MultiPolygon([Polygon(e, h) for e, h in polygons])
+            if not shapely.is_valid(geom):
+                problems.append(f"{where}: GEOS: {shapely.is_valid_reason(geom)}")
+    if decoded != entry["features"]:
+        problems.append(f"{name}: decoded {decoded} features, placemap encoded {entry['features']}")
+    gdal = None
+    if entry["features"] > 0:
+        run = subprocess.run(
+            ["ogrinfo", "-ro", "-al", "-fields=NO", "-geom=SUMMARY", path],
+            capture_output=True,
+            text=True,
+        )
+        gdal = sum(1 for line in run.stdout.splitlines() if line.startswith("OGRFeature("))
+        if run.returncode != 0 or "ERROR" in run.stderr or "Exception" in run.stderr:
+            problems.append(f"{name}: ogrinfo: {run.returncode} {run.stderr.strip()[:300]}")
+        if gdal != entry["features"]:
+            problems.append(f"{name}: GDAL read {gdal} features, placemap encoded {entry['features']}")
+    return decoded, problems
+
+
+def check_mvt(root):
+    with open(os.path.join(root, "manifest.json")) as f:
+        entries = json.load(f)
+    with Pool(min(2, os.cpu_count() or 1)) as pool:
+        results = pool.map(check_tile, [(e, root) for e in entries], chunksize=4)
+    problems = [p for _, ps in results for p in ps]
+    worst = sorted(
+        ((len(ps), e["path"]) for e, (_, ps) in zip(entries, results) if ps), reverse=True
+    )
+    return {
+        "tiles": len(entries),
+        "features": sum(d for d, _ in results),
+        "problems": len(problems),
+        "examples": problems[:MAX_PROBLEMS],
+        "problems_per_tile": {path: n for n, path in worst[:MAX_PROBLEMS]},
+        "problems_in_reported_tiles": {
+            e["path"]: len(ps) for e, (_, ps) in zip(entries, results) if e.get("reported")
+        },
+    }
+
+
+def ring_ccw(coords):
+    a = 0.0
+    for (x0, y0), (x1, y1) in zip(coords, coords[1:]):
+        a += x0 * y1 - x1 * y0
+    return a > 0
+
+
+def check_geojson(paths):
+    problems, features = [], 0
+    for path in paths:
+        with open(path) as f:
+            fc = json.load(f)
+        for feat in fc["features"]:
+            features += 1
+            where = f"{os.path.basename(path)} {feat.get('id')}"
+            g = feat["geometry"]
+            polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+            for p in polys:
+                for k, ring in enumerate(p):
+                    if len(ring) < 4 or ring[0] != ring[-1]:
+                        problems.append(f"{where}: ring {k} not closed or too short")
+                    elif ring_ccw(ring) != (k == 0):
+                        problems.append(f"{where}: ring {k} wound the wrong way (RFC 7946)")
+            geom = shape(g)
+            if not shapely.is_valid(geom):
+                problems.append(f"{where}: GEOS: {shapely.is_valid_reason(geom)}")
+    return {
+        "files": len(paths),
+        "features": features,
+        "problems": len(problems),
+        "examples": problems[:MAX_PROBLEMS],
+    }
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[1] not in ("mvt", "geojson"):
+        print(__doc__, file=sys.stderr)
+        sys.exit(64)
+    if sys.argv[1] == "mvt":
+        from shutil import which
+
+        if which("ogrinfo") is None:
+            print(json.dumps({"missing": "ogrinfo (gdal-bin)"}))
+            sys.exit(2)
+        summary = check_mvt(sys.argv[2])
+    else:
+        summary = check_geojson(sys.argv[2:])
+    print(json.dumps(summary, indent=1))
+    sys.exit(1 if summary["problems"] else 0)
+
+
+if __name__ == "__main__":
+    main()

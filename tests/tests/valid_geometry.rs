@@ -1,0 +1,335 @@
+//! Valid geometry for every client (issue 10): the vector tiles of lad19, lad21 and lsoa11 and
+//! the GeoJSON and OGC API output of every layer at every zoom.
+//!
+//! Vector tiles are checked by readers other than placemap's encoder: `tests/scripts/
+//! check_geometry.py` decodes each tile strictly (protobuf schema of `mapbox_vector_tile`,
+//! command stream decoded per MVT 2.1), checks every polygon with GEOS (shapely), the winding
+//! and the closing points, and has GDAL's MVT driver (`ogrinfo`) read as many features as
+//! placemap encoded. It needs `python3` with shapely and mapbox_vector_tile, and `ogrinfo`:
+//! missing tools fail the test under `CI=true` (`.ci/run` installs them) and skip it otherwise.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use geo::{Area, Validation};
+use maps::ExportOptions;
+use placemap_e2e::{get, state};
+use serde_json::Value;
+use tile_math::TileId;
+
+/// The UK, lon/lat.
+const UK: [f64; 4] = [-8.65, 49.86, 1.77, 60.86];
+/// Tiles of issue 10 that GDAL could not read: (layer, z, x, y).
+const REPORTED: [(&str, u8, u32, u32); 4] = [
+    ("lad19", 5, 15, 10),
+    ("lad19", 6, 31, 20),
+    ("lad19", 10, 508, 325),
+    ("lsoa11", 12, 2046, 1362),
+];
+/// Sampled tiles per layer at zooms 7 to 14.
+const SAMPLED: usize = 200;
+
+/// Runs the checker script; `None` (after saying why) when a tool is missing outside CI.
+fn run_checker(args: &[&str]) -> Option<Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check_geometry.py");
+    let missing = |why: String| {
+        assert!(
+            !test_support::in_ci(),
+            "{why}: CI must have python3 with shapely and mapbox_vector_tile, and gdal-bin (.ci/run)"
+        );
+        eprintln!("skipping the independent geometry check: {why}");
+        None
+    };
+    let out = match std::process::Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => return missing(format!("python3 does not run: {e}")),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let summary: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("checker output is not JSON ({e}): {stdout}\n{stderr}"));
+    if out.status.code() == Some(2) {
+        return missing(format!("missing {}", summary["missing"]));
+    }
+    assert!(
+        out.status.success(),
+        "the checker found problems: {summary:#}\n{stderr}"
+    );
+    Some(summary)
+}
+
+/// A small seeded generator (xorshift64*), so the sample is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Every tile of z0-z6 over the UK, the reported tiles, and `SAMPLED` tiles at z7-z14 around
+/// vertices of random districts (where borders are cut and clipped) and between two vertices
+/// (often inside).
+fn tiles_for(layer_id: &str, seed: u64) -> Vec<TileId> {
+    let st = state();
+    let layer = st.maps.atlas.layer(layer_id).expect("layer");
+    let mut tiles: BTreeSet<TileId> = (0..=6u8)
+        .flat_map(|z| tile_math::tiles_covering(UK[0], UK[1], UK[2], UK[3], z))
+        .collect();
+    for &(l, z, x, y) in &REPORTED {
+        if l == layer_id {
+            tiles.insert(TileId::new(z, x, y, 22).expect("tile"));
+        }
+    }
+    let mut rng = Rng(seed);
+    let mut sampled = BTreeSet::new();
+    while sampled.len() < SAMPLED {
+        let d = &layer.districts[rng.below(layer.districts.len())];
+        let ring = &d.wgs84.0.0[rng.below(d.wgs84.0.0.len())].exterior().0;
+        let a = ring[rng.below(ring.len())];
+        let b = ring[rng.below(ring.len())];
+        let (lon, lat) = if rng.below(2) == 0 {
+            (a.x, a.y)
+        } else {
+            (f64::midpoint(a.x, b.x), f64::midpoint(a.y, b.y))
+        };
+        let z = 7 + rng.below(8) as u8;
+        let t = tile_math::tile_for_lonlat(lon, lat, z);
+        if !tiles.contains(&t) {
+            sampled.insert(t);
+        }
+    }
+    tiles.extend(sampled);
+    tiles.into_iter().collect()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("placemap-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+#[test]
+fn vector_tile_pyramids_are_valid_for_geos_and_gdal() {
+    let st = state();
+    let dir = scratch("mvt-valid");
+    let mut manifest = Vec::new();
+    let mut inconsistent = Vec::new();
+    for (n, layer_id) in ["lad19", "lad21", "lsoa11"].into_iter().enumerate() {
+        let bands = st.maps.bands(layer_id).expect("bands");
+        // Districts seen per zoom in the z0-z6 pyramid, which covers every district.
+        let mut seen: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); 7];
+        let tiles = tiles_for(layer_id, 0x5EED_0000 + n as u64);
+        for t in tiles {
+            let (bytes, listed) = maps::vector_tiles::encode_listed(&st.maps, layer_id, &[], t)
+                .unwrap_or_else(|e| panic!("{layer_id} {t}: {e}"));
+            let in_pyramid =
+                t.z <= 6 && tile_math::tiles_covering(UK[0], UK[1], UK[2], UK[3], t.z).contains(&t);
+            if in_pyramid {
+                seen[usize::from(t.z)].extend(listed.iter().copied());
+            }
+            let rel = format!("{layer_id}/{}/{}/{}.pbf", t.z, t.x, t.y);
+            let path = dir.join(&rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("tile dir");
+            std::fs::write(&path, &bytes).expect("write tile");
+            let reported = REPORTED.contains(&(layer_id, t.z, t.x, t.y));
+            manifest.push(serde_json::json!({
+                "path": rel, "layer": layer_id, "features": listed.len(), "reported": reported,
+            }));
+        }
+        // No district of a tile unit or more is missing from a zoom; none smaller is drawn.
+        for (z, seen) in seen.iter().enumerate() {
+            let unit = (tile_math::tile_size_metres(z as u8) / 4096.0).powi(2);
+            let expected: BTreeSet<usize> = bands
+                .areas(z as u8)
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| **a >= unit)
+                .map(|(i, _)| i)
+                .collect();
+            let odd: Vec<_> = seen.symmetric_difference(&expected).collect();
+            if !odd.is_empty() {
+                inconsistent.push(format!(
+                    "{layer_id} z{z}: {} districts drawn though smaller than a tile unit, or \
+                     missing though larger: {:?}",
+                    odd.len(),
+                    &odd[..odd.len().min(10)]
+                ));
+            }
+        }
+    }
+    assert!(manifest.len() >= 3 * SAMPLED);
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_vec(&manifest).expect("manifest"),
+    )
+    .expect("write manifest");
+    let summary = run_checker(&["mvt", dir.to_str().expect("utf-8 path")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(inconsistent.is_empty(), "{inconsistent:#?}");
+    if let Some(summary) = summary {
+        assert_eq!(summary["tiles"].as_u64(), Some(manifest.len() as u64));
+        assert!(
+            summary["features"].as_u64().unwrap_or(0) > 10_000,
+            "{summary}"
+        );
+    }
+}
+
+/// Problems of one RFC 7946 feature: geo's OGC validation, closed rings, RFC 7946 winding,
+/// and no vertex visited twice by a ring (a self-touching ring, which geo lets through).
+fn feature_problems(f: &Value) -> Vec<String> {
+    let id = f["id"].as_str().unwrap_or("?");
+    let g = &f["geometry"];
+    let polys: Vec<&Value> = match g["type"].as_str() {
+        Some("MultiPolygon") => g["coordinates"]
+            .as_array()
+            .expect("polygons")
+            .iter()
+            .collect(),
+        Some("Polygon") => vec![&g["coordinates"]],
+        other => return vec![format!("{id}: geometry type {other:?}")],
+    };
+    let mut problems = Vec::new();
+    let mut polygons = Vec::new();
+    for p in polys {
+        let rings: Vec<geo::LineString<f64>> = p
+            .as_array()
+            .expect("rings")
+            .iter()
+            .map(|r| {
+                r.as_array()
+                    .expect("ring")
+                    .iter()
+                    .map(|c| (c[0].as_f64().expect("x"), c[1].as_f64().expect("y")))
+                    .collect::<Vec<_>>()
+                    .into()
+            })
+            .collect();
+        for (k, r) in rings.iter().enumerate() {
+            if r.0.len() < 4 || r.0.first() != r.0.last() {
+                problems.push(format!("{id}: ring {k} not closed or too short"));
+                continue;
+            }
+            let area = geo::Polygon::new(r.clone(), vec![]).signed_area();
+            if (area > 0.0) != (k == 0) {
+                problems.push(format!("{id}: ring {k} wound the wrong way"));
+            }
+            let mut seen = std::collections::HashSet::new();
+            if !r.0[1..]
+                .iter()
+                .all(|c| seen.insert((c.x.to_bits(), c.y.to_bits())))
+            {
+                problems.push(format!("{id}: ring {k} visits a vertex twice"));
+            }
+        }
+        let mut rings = rings.into_iter();
+        if let Some(ext) = rings.next() {
+            polygons.push(geo::Polygon::new(ext, rings.collect()));
+        }
+    }
+    let mp = geo::MultiPolygon(polygons);
+    if let Err(e) = mp.check_validation() {
+        problems.push(format!("{id}: {e}"));
+    }
+    problems
+}
+
+fn collection_problems(what: &str, text: &str) -> (usize, Vec<String>) {
+    use rayon::prelude::*;
+    let fc: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let features = fc["features"].as_array().expect("features");
+    let problems = features
+        .par_iter()
+        .flat_map(feature_problems)
+        .map(|p| format!("{what}: {p}"))
+        .collect();
+    (features.len(), problems)
+}
+
+#[test]
+fn geojson_of_every_layer_is_valid_and_wound_at_every_zoom() {
+    let st = state();
+    let mut problems = Vec::new();
+    let dir = scratch("geojson-valid");
+    let mut cross_checked = Vec::new();
+    for layer in &st.maps.atlas.layers {
+        let id = &layer.meta.id;
+        for zoom in (0..=14u8).map(Some).chain([None]) {
+            let q = ExportOptions {
+                indicators: Some(String::new()),
+                zoom,
+                ..ExportOptions::default()
+            };
+            let text = maps::export::layer_geojson(&st.maps, layer, &q)
+                .unwrap_or_else(|e| panic!("{id} zoom {zoom:?}: {e}"));
+            let (n, p) = collection_problems(&format!("{id} zoom={zoom:?}"), &text);
+            assert_eq!(n, layer.districts.len(), "{id} zoom {zoom:?}");
+            problems.extend(p);
+            // GEOS checks the README's example and the deepest simplified LSOAs too.
+            if (id == "lad19" && zoom == Some(9)) || (id == "lsoa11" && zoom == Some(12)) {
+                let path = dir.join(format!("{id}-{}.geojson", zoom.unwrap_or(0)));
+                std::fs::write(&path, &text).expect("write GeoJSON");
+                cross_checked.push(path);
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} invalid: {:?}",
+        problems.len(),
+        &problems[..problems.len().min(20)]
+    );
+    let args: Vec<&str> = std::iter::once("geojson")
+        .chain(
+            cross_checked
+                .iter()
+                .map(|p| p.to_str().expect("utf-8 path")),
+        )
+        .collect();
+    let summary = run_checker(&args);
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(s) = summary {
+        assert_eq!(s["files"].as_u64(), Some(2));
+    }
+}
+
+#[tokio::test]
+async fn ogc_items_of_every_layer_are_valid() {
+    let st = state();
+    let mut problems = Vec::new();
+    for layer in &st.maps.atlas.layers {
+        let id = &layer.meta.id;
+        let mut offset = 0;
+        let mut total = 0;
+        while offset < layer.districts.len() {
+            let r = get(&format!(
+                "/ogc/collections/{id}/items?limit=10000&offset={offset}&indicators="
+            ))
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let (n, p) = collection_problems(&format!("OGC {id} offset {offset}"), &r.text());
+            total += n;
+            problems.extend(p);
+            offset += 10_000;
+        }
+        assert_eq!(total, layer.districts.len(), "{id}");
+    }
+    assert!(
+        problems.is_empty(),
+        "{} invalid: {:?}",
+        problems.len(),
+        &problems[..problems.len().min(20)]
+    );
+}
