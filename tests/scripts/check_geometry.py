@@ -9,8 +9,12 @@ and its command stream decoded strictly per MVT 2.1 section 4.3 here; every ring
 with MoveTo(1) and end with ClosePath, repeat no point (closing point included), have a non-zero
 area; the first ring of a feature must be an exterior (positive surveyor's area in tile
 coordinates, y down), holes negative; each feature, assembled as the spec says, must be valid
-for GEOS (shapely.is_valid). Then GDAL's MVT driver (ogrinfo) must read the same number of
-features as placemap says it encoded, without errors.
+for GEOS (shapely.is_valid). Then GDAL's MVT driver (ogrinfo) reads the tiles: tiles marked
+"exact" one by one with CLIP=NO, where it must return every feature placemap says it encoded;
+and every zoom level of every layer as a tileset directory with GDAL's default options (the
+way users read them: features clipped to their tile), where it must return, without any error,
+each feature with some area inside its tile (computed here with GEOS), and no other feature but
+those touching the tile's edge (GDAL keeps some of these).
 
 geojson: every feature's (Multi)Polygon must be valid for GEOS, its rings closed, exteriors
 counter-clockwise and holes clockwise (RFC 7946 section 3.1.6).
@@ -91,6 +95,9 @@ def check_tile(entry_and_dir):
     tile = vector_tile_pb2.tile()
     tile.ParseFromString(data)
     decoded = 0
+    in_tile = 0
+    touching = 0
+    square = shapely.box(0, 0, 4096, 4096)
     for layer in tile.layers:
         for feat in layer.features:
             decoded += 1
@@ -125,12 +132,17 @@ def check_tile(entry_and_dir):
             geom = MultiPolygon([Polygon(e, h) for e, h in polygons])
             if not shapely.is_valid(geom):
                 problems.append(f"{where}: GEOS: {shapely.is_valid_reason(geom)}")
+            else:
+                cut = shapely.intersection(geom, square)
+                if cut.area > 0:
+                    in_tile += 1
+                elif not cut.is_empty:
+                    touching += 1
     if decoded != entry["features"]:
         problems.append(f"{name}: decoded {decoded} features, placemap encoded {entry['features']}")
-    gdal = None
-    if entry["features"] > 0:
+    if entry.get("exact") and entry["features"] > 0:
         run = subprocess.run(
-            ["ogrinfo", "-ro", "-al", "-fields=NO", "-geom=SUMMARY", path],
+            ["ogrinfo", "-ro", "-al", "-oo", "CLIP=NO", "-fields=NO", "-geom=SUMMARY", path],
             capture_output=True,
             text=True,
         )
@@ -139,7 +151,27 @@ def check_tile(entry_and_dir):
             problems.append(f"{name}: ogrinfo: {run.returncode} {run.stderr.strip()[:300]}")
         if gdal != entry["features"]:
             problems.append(f"{name}: GDAL read {gdal} features, placemap encoded {entry['features']}")
-    return decoded, problems
+    return decoded, (in_tile, touching), problems
+
+
+def check_tileset(job):
+    """GDAL reads one zoom level of one layer as a tileset, default options."""
+    root, zoom_dir, (in_tile, touching) = job
+    run = subprocess.run(
+        ["ogrinfo", "-ro", "-al", "-fields=NO", "-geom=SUMMARY", os.path.join(root, zoom_dir)],
+        capture_output=True,
+        text=True,
+    )
+    got = sum(1 for line in run.stdout.splitlines() if line.startswith("OGRFeature("))
+    problems = []
+    if run.returncode != 0 or "ERROR" in run.stderr or "Exception" in run.stderr:
+        problems.append(f"{zoom_dir}: ogrinfo: {run.returncode} {run.stderr.strip()[:300]}")
+    if not in_tile <= got <= in_tile + touching:
+        problems.append(
+            f"{zoom_dir} as a tileset: GDAL read {got} features; {in_tile} have area in their "
+            f"tile, {touching} more touch its edge"
+        )
+    return problems
 
 
 def check_mvt(root):
@@ -147,18 +179,26 @@ def check_mvt(root):
         entries = json.load(f)
     with Pool(min(2, os.cpu_count() or 1)) as pool:
         results = pool.map(check_tile, [(e, root) for e in entries], chunksize=4)
-    problems = [p for _, ps in results for p in ps]
+        expected = {}
+        for e, (_, (in_tile, touching), _) in zip(entries, results):
+            zoom_dir = "/".join(e["path"].split("/")[:2])
+            a, b = expected.get(zoom_dir, (0, 0))
+            expected[zoom_dir] = (a + in_tile, b + touching)
+        tilesets = pool.map(check_tileset, [(root, d, n) for d, n in sorted(expected.items())])
+    problems = [p for _, _, ps in results for p in ps] + [p for ps in tilesets for p in ps]
     worst = sorted(
-        ((len(ps), e["path"]) for e, (_, ps) in zip(entries, results) if ps), reverse=True
+        ((len(ps), e["path"]) for e, (_, _, ps) in zip(entries, results) if ps), reverse=True
     )
     return {
         "tiles": len(entries),
-        "features": sum(d for d, _ in results),
+        "features": sum(d for d, _, _ in results),
+        "features_in_tile": sum(n for _, (n, _), _ in results),
+        "tilesets": len(tilesets),
         "problems": len(problems),
         "examples": problems[:MAX_PROBLEMS],
         "problems_per_tile": {path: n for n, path in worst[:MAX_PROBLEMS]},
         "problems_in_reported_tiles": {
-            e["path"]: len(ps) for e, (_, ps) in zip(entries, results) if e.get("reported")
+            e["path"]: len(ps) for e, (_, _, ps) in zip(entries, results) if e.get("reported")
         },
     }
 

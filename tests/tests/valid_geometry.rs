@@ -146,6 +146,7 @@ fn vector_tile_pyramids_are_valid_for_geos_and_gdal() {
             let reported = REPORTED.contains(&(layer_id, t.z, t.x, t.y));
             manifest.push(serde_json::json!({
                 "path": rel, "layer": layer_id, "features": listed.len(), "reported": reported,
+                "exact": reported || in_pyramid,
             }));
         }
         // No district of a tile unit or more is missing from a zoom; none smaller is drawn.
@@ -176,7 +177,12 @@ fn vector_tile_pyramids_are_valid_for_geos_and_gdal() {
     )
     .expect("write manifest");
     let summary = run_checker(&["mvt", dir.to_str().expect("utf-8 path")]);
-    let _ = std::fs::remove_dir_all(&dir);
+    // PLACEMAP_KEEP_TILES=1 leaves the tiles for a look with other tools.
+    if std::env::var("PLACEMAP_KEEP_TILES").is_ok_and(|v| v == "1") {
+        eprintln!("tiles kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     assert!(inconsistent.is_empty(), "{inconsistent:#?}");
     if let Some(summary) = summary {
         assert_eq!(summary["tiles"].as_u64(), Some(manifest.len() as u64));

@@ -264,7 +264,15 @@ pub fn merge_districts(
 }
 
 /// The index, Web Mercator geometry and districts of a layer from its WGS84 boundaries.
-fn assemble(meta: &LayerMeta, geoms: Vec<Wgs84>, fields: Vec<Fields>, notes: Vec<String>) -> Layer {
+fn assemble(
+    meta: &LayerMeta,
+    mut geoms: Vec<Wgs84>,
+    fields: Vec<Fields>,
+    mut notes: Vec<String>,
+) -> Layer {
+    // Invalid source geometry is repaired here, once, before anything reads it (index, Web
+    // Mercator, per-zoom simplification, exports), and each repair is reported.
+    notes.extend(repair_geometries(&mut geoms, &fields));
     // The index reads the WGS84 geometries in place (no copy of the polygons) while the other
     // core projects them to Web Mercator.
     let (index, mercator) = rayon::join(
@@ -290,6 +298,32 @@ fn assemble(meta: &LayerMeta, geoms: Vec<Wgs84>, fields: Vec<Fields>, notes: Vec
         })
         .collect();
     Layer::new(meta.clone(), districts, Vec::new(), index, notes)
+}
+
+/// Repairs every geometry that is not OGC-valid ([`crate::repair`]) and returns one note per
+/// repair, naming the district.
+fn repair_geometries(geoms: &mut [Wgs84], fields: &[Fields]) -> Vec<String> {
+    use rayon::prelude::*;
+    geoms
+        .par_iter_mut()
+        .zip(fields)
+        .filter_map(|(g, (code, name, _))| {
+            let fixed = crate::repair::repair(&g.0)?;
+            if fixed.geometry.0.is_empty() {
+                return Some(format!(
+                    "{code} ({name}): geometry is not valid and has no area left when repaired; kept as it is"
+                ));
+            }
+            let note = format!(
+                "{code} ({name}): geometry was not OGC-valid (rings crossing or touching \
+                 themselves or each other, spikes, or overlapping parts); repaired with the \
+                 even-odd rule: {}",
+                fixed.describe()
+            );
+            g.0 = fixed.geometry;
+            Some(note)
+        })
+        .collect()
 }
 
 /// Joins every indicator of the given tables that applies to `layer`, in catalogue order,

@@ -31,6 +31,9 @@ pub mod join;
 /// The R-tree of districts with exact point-in-polygon lookups.
 pub mod index;
 
+/// Making polygons OGC-valid (source geometry at load, simplified geometry per zoom).
+pub mod repair;
+
 /// Gap-free per-zoom simplification of shared borders.
 pub mod simplify;
 

@@ -20,6 +20,9 @@ pub mod legend;
 /// Choropleth PNG tiles.
 pub mod raster;
 
+/// One district's geometry in a vector tile: clip, quantise, repair, encode.
+mod tile_geometry;
+
 /// Mapbox Vector Tiles.
 pub mod vector_tiles;
 

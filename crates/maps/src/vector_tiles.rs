@@ -5,23 +5,16 @@
 use bytes::Bytes;
 use districts::layer::PeriodValues;
 use districts::{Indicator, Layer};
-use geo::BooleanOps;
-use geo::orient::{Direction, Orient};
-use mvt::{GeomEncoder, GeomType, Tile};
-use pointy::BBox;
+use mvt::Tile;
 use tile_math::TileId;
 
 use crate::error::{MapError, valid_ids};
 use crate::loaded::Loaded;
 use crate::options::parse_list;
-
-/// Tile coordinate extent (the MVT default).
-pub const EXTENT: u32 = 4096;
-/// Geometry kept outside the tile, in tile units, so that strokes join across tile edges.
-const BUFFER: f64 = 64.0;
-/// Beyond this many tile units from the tile a district is clipped before encoding: the
-/// encoder works in i32 tile units (about 2 mm each at zoom 22).
-const FAR: f64 = 1.0e8;
+pub use crate::tile_geometry::{BUFFER, EXTENT};
+use crate::tile_geometry::{
+    Clipped, TileFrame, clip_and_repair, encode_rings, tile_overlay, unit_square,
+};
 
 /// The indicators a vector tile carries: `indicators=a,b`, `indicators=all`, `indicators=`
 /// (none), or by default the layer's default indicator.
@@ -61,6 +54,12 @@ pub fn encode(
 
 /// Encodes one vector tile and says which districts (positions in the layer) it holds, in
 /// feature order.
+///
+/// Every polygon is valid by construction ([`crate::tile_geometry`]). A district smaller than
+/// one tile unit (1/4096 of the tile's side, finer than any pixel it is drawn at) at this zoom
+/// is left out of every tile of the zoom; any other district is in every tile where something
+/// of it survives the grid, and always in the tile holding its first vertex (as a one-unit
+/// square if it collapses there), so no district of a pixel or more disappears from a zoom.
 pub fn encode_listed(
     loaded: &Loaded,
     layer_id: &str,
@@ -83,15 +82,38 @@ pub fn encode_listed(
         b.max_y + pad,
     );
     let geoms = bands.geometry(tile.z);
+    let areas = bands.areas(tile.z);
+    let frame = TileFrame::new(&b);
+    let unit_area = frame.unit_area();
+    let mut overlay = tile_overlay();
     let err = |e: mvt::Error| MapError::internal("vector tile encoding", e);
 
     let mut out = Tile::new(EXTENT);
     let mut mvt_layer = out.create_layer(layer_id);
     let mut listed = Vec::new();
     for &i in &hits {
-        let Some(geom) = encode_geometry(&geoms[i].0, &b).map_err(err)? else {
+        if areas[i] < unit_area {
             continue;
+        }
+        let geometry = &geoms[i].0;
+        let shapes = match clip_and_repair(geometry, frame, &mut overlay) {
+            Clipped::Rings(shapes) => shapes,
+            Clipped::Collapsed { area, at } => {
+                if area >= 1.0 {
+                    unit_square(at)
+                } else if anchored_in(geometry, tile) {
+                    let anchor = geometry.0[0].exterior().0[0];
+                    unit_square([
+                        (anchor.x - b.min_x) * f64::from(EXTENT) / b.width(),
+                        (b.max_y - anchor.y) * f64::from(EXTENT) / b.width(),
+                    ])
+                } else {
+                    continue;
+                }
+            }
+            Clipped::Outside => continue,
         };
+        let geom = encode_rings(&shapes).map_err(err)?;
         let d = &layer.districts[i];
         let mut f = mvt_layer.into_feature(geom);
         f.set_id(i as u64);
@@ -122,87 +144,16 @@ pub fn encode_listed(
     Ok((Bytes::from(bytes), listed))
 }
 
-/// One district's geometry in the tile `b` (Mercator bounds), clipped to the tile and its
-/// buffer; `None` when nothing of it is left there.
-fn encode_geometry(
-    geometry: &geo_types::MultiPolygon<f64>,
-    b: &tile_math::Bounds,
-) -> Result<Option<mvt::GeomData>, mvt::Error> {
-    let extent = f64::from(EXTENT);
-    let scale = extent / b.width();
-    let pad = BUFFER / scale;
-    let to_tile = |c: &geo_types::Coord<f64>| ((c.x - b.min_x) * scale, (b.max_y - c.y) * scale);
-    // The encoder clamps points to the buffered tile, but its tile units are i32: a district
-    // reaching further than FAR units from the tile is clipped exactly first.
-    let far = geometry.0.iter().any(|p| {
-        p.exterior().0.iter().any(|c| {
-            let (x, y) = to_tile(c);
-            x.abs() > FAR || y.abs() > FAR
-        })
-    });
-    // MVT wants exteriors with positive area in tile coordinates (y down), i.e. clockwise in
-    // Mercator's y-up coordinates.
-    let mp = if far {
-        let buffered = geo::Rect::new(
-            geo::coord! { x: b.min_x - pad, y: b.min_y - pad },
-            geo::coord! { x: b.max_x + pad, y: b.max_y + pad },
-        )
-        .to_polygon();
-        geometry.intersection(&buffered).orient(Direction::Reversed)
-    } else {
-        geometry.orient(Direction::Reversed)
-    };
-    let clip = BBox::new([(-BUFFER, -BUFFER), (extent + BUFFER, extent + BUFFER)]);
-    let mut enc = GeomEncoder::new(GeomType::Polygon).bbox(clip);
-    for poly in &mp.0 {
-        // A polygon whose exterior would collapse in this tile is left out with its holes.
-        if !ring_survives(poly.exterior(), &to_tile, extent) {
-            continue;
-        }
-        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-            if !ring_survives(ring, &to_tile, extent) {
-                continue;
-            }
-            // The closing vertex repeats the first; the encoder closes rings itself.
-            for c in &ring.0[..ring.0.len() - 1] {
-                let (x, y) = to_tile(c);
-                enc.add_point(x, y)?;
-            }
-            enc.complete_geom()?;
-        }
-    }
-    let geom = enc.encode()?;
-    Ok((!geom.is_empty()).then_some(geom))
-}
-
-/// Whether a ring keeps an area once the encoder has clamped it to the buffered tile and
-/// rounded it to tile units: rings wholly outside the tile (they clamp onto its edge), or
-/// smaller than a tile unit, would become invalid zero-area geometry.
-fn ring_survives(
-    ring: &geo_types::LineString<f64>,
-    to_tile: &dyn Fn(&geo_types::Coord<f64>) -> (f64, f64),
-    extent: f64,
-) -> bool {
-    let n = ring.0.len().saturating_sub(1);
-    if n < 3 {
+/// Whether the district's first vertex lies in the tile (half-open: each point is in exactly
+/// one tile of a zoom), the tile where a collapsing district is still drawn.
+fn anchored_in(geometry: &geo_types::MultiPolygon<f64>, tile: TileId) -> bool {
+    let Some(anchor) = geometry.0.first().and_then(|p| p.exterior().0.first()) else {
         return false;
-    }
-    let snap = |c: &geo_types::Coord<f64>| {
-        let (x, y) = to_tile(c);
-        (
-            x.clamp(-BUFFER, extent + BUFFER).round(),
-            y.clamp(-BUFFER, extent + BUFFER).round(),
-        )
     };
-    // Twice the signed area (shoelace) of the snapped ring.
-    let mut twice_area = 0.0;
-    let mut prev = snap(&ring.0[n - 1]);
-    for c in &ring.0[..n] {
-        let p = snap(c);
-        twice_area += prev.0 * p.1 - p.0 * prev.1;
-        prev = p;
-    }
-    twice_area.abs() >= 1.0
+    let size = tile_math::tile_size_metres(tile.z);
+    let tx = ((anchor.x + tile_math::HALF_WORLD) / size).floor();
+    let ty = ((tile_math::HALF_WORLD - anchor.y) / size).floor();
+    tx == f64::from(tile.x) && ty == f64::from(tile.y)
 }
 
 #[cfg(test)]
@@ -218,18 +169,27 @@ mod tests {
             (x: -r, y: -r), (x: r, y: -r), (x: r, y: r), (x: -r, y: r), (x: -r, y: -r)
         ]]);
         let tile = TileId::new(22, 2_097_152, 2_097_151, 22).expect("tile");
-        let geom = encode_geometry(&world, &tile.mercator_bounds())
-            .expect("encodes")
-            .expect("covers the tile");
-        assert!(!geom.is_empty());
+        let frame = TileFrame::new(&tile.mercator_bounds());
+        let mut ov = tile_overlay();
+        let Clipped::Rings(shapes) = clip_and_repair(&world, frame, &mut ov) else {
+            panic!("covers the tile");
+        };
+        // The buffered tile itself, a clockwise square on screen.
+        let lo = -(BUFFER as i32);
+        let hi = EXTENT as i32 + BUFFER as i32;
+        let mut ring = shapes[0][0].clone();
+        ring.sort_unstable_by_key(|p| (p.x, p.y));
+        assert_eq!(
+            ring.iter().map(|p| (p.x, p.y)).collect::<Vec<_>>(),
+            vec![(lo, lo), (lo, hi), (hi, lo), (hi, hi)]
+        );
         // A polygon far outside the tile leaves nothing.
         let away = geo_types::MultiPolygon(vec![polygon![
             (x: r - 10.0, y: r - 10.0), (x: r, y: r - 10.0), (x: r, y: r), (x: r - 10.0, y: r)
         ]]);
-        assert!(
-            encode_geometry(&away, &tile.mercator_bounds())
-                .expect("encodes")
-                .is_none()
-        );
+        assert!(matches!(
+            clip_and_repair(&away, frame, &mut ov),
+            Clipped::Outside
+        ));
     }
 }
