@@ -130,17 +130,30 @@ async fn gdal_reads_the_geojson_through_vsicurl() {
     .expect("ogrinfo finished in time");
     assert!(text.contains("Feature Count: 382"), "{text}");
     assert!(text.contains("imd_score: Real"), "{text}");
-    // Without -al it lists the layer, as the README shows.
-    let listed = gdal(
-        "ogrinfo",
-        vec![
-            "-ro".into(),
-            "-so".into(),
-            format!("/vsicurl/http://{addr}/layers/lad19.geojson"),
-        ],
-    )
-    .await;
-    assert!(listed.contains("1: lad19"), "{listed}");
+    // Without -al it lists the layer, as the README shows; curl's trace shows GDAL reading
+    // the full-resolution file in byte ranges.
+    let url = format!("/vsicurl/http://{addr}/layers/lad19.geojson");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("ogrinfo")
+            .args(["-ro", "-so", &url])
+            .env("GDAL_HTTP_TIMEOUT", "30")
+            .env("CPL_CURL_VERBOSE", "YES")
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("ogrinfo runs (install gdal-bin)");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let trace = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && listed.contains("1: lad19"),
+        "{listed}{trace}"
+    );
+    assert!(trace.contains("Range: bytes="), "no range request: {trace}");
+    assert!(
+        trace.contains("206 Partial Content"),
+        "no 206 answer: {trace}"
+    );
     // The range answers themselves, over the socket.
     let (status, head, body) = http(addr, &get("/layers/lad19.csv", "Range: bytes=-5\r\n")).await;
     assert_eq!(status, 206, "{head}");
