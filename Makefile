@@ -27,12 +27,14 @@ test: fmt-check lint
 	$(CARGO) build --workspace --benches --profile dev
 	$(MAKE) e2e-browser
 
-## The interactive map in headless Chromium (system /usr/bin/chromium, no downloads).
+## The interactive map, the upload page, and MapLibre GL JS on another origin reading the
+## TileJSON, in headless Chromium (system /usr/bin/chromium, no downloads).
 e2e-browser:
 	$(CARGO) build -p placemap
 	cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && \
 	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node map.test.mjs && \
-	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node datasets.test.mjs
+	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node datasets.test.mjs && \
+	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node maplibre.test.mjs
 
 ## What .ci/run runs: the tests, then the docs with warnings denied.
 ci: test doc
