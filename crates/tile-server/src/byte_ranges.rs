@@ -2,8 +2,8 @@
 //! the static figures, so GDAL's `/vsicurl/`, download managers and resumed downloads read them
 //! in pieces.
 //!
-//! A handler marks a response as a file with [`file_like`] (`Accept-Ranges: bytes` and a strong
-//! ETag); the [`ranges`] middleware then answers a `GET` with a `Range` header:
+//! A handler marks a response as a file with [`file_like`](crate::byte_ranges::file_like) (`Accept-Ranges: bytes` and a strong
+//! ETag); the [`ranges`](crate::byte_ranges::ranges) middleware then answers a `GET` with a `Range` header:
 //! - one satisfiable range (`bytes=0-99`, `bytes=100-`, suffix `bytes=-100`): 206 with
 //!   `Content-Range: bytes first-last/length`;
 //! - an unsatisfiable one (every range starts at or past the end): 416 with
