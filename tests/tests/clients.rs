@@ -442,6 +442,24 @@ async fn downloads_answer_byte_ranges() {
     let r = ranged("bytes=0-9", Some(("if-range", "\"stale\"".to_string()))).await;
     assert_eq!((r.status.as_u16(), r.body.len()), (200, len));
 
+    // A page on another origin may read the range headers.
+    let r = ranged(
+        "bytes=0-9",
+        Some(("origin", "http://127.0.0.1:9".to_string())),
+    )
+    .await;
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    let exposed = r
+        .header("access-control-expose-headers")
+        .unwrap_or_default();
+    assert!(
+        exposed.contains("content-range") && exposed.contains("etag"),
+        "{exposed}"
+    );
+
     // GeoJSON and static figures too; other routes (tiles) ignore Range.
     let r = send(request(
         "/layers/lad19.geojson?zoom=5",

@@ -142,6 +142,12 @@ pub fn app_live(live: live::LiveState) -> Router {
             .collect();
         CorsLayer::new().allow_origin(AllowOrigin::list(origins))
     };
+    // Web clients on other origins reading downloads in pieces need to see the range headers.
+    let cors = cors.expose_headers([
+        axum::http::header::ACCEPT_RANGES,
+        axum::http::header::CONTENT_RANGE,
+        axum::http::header::ETAG,
+    ]);
     let timeout = state.config.request_timeout;
     let upload_limit = live.0.hub.as_ref().map_or(0, |h| h.limits.max_bytes);
     // Multipart framing adds a little to the file itself.
