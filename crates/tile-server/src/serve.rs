@@ -127,10 +127,13 @@ pub async fn run_live(
         .map_err(|source| StartError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     on_listen(local);
-    axum::serve(listener, crate::app_live(live))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(StartError::Serve)
+    axum::serve(
+        listener,
+        crate::app_live(live).into_make_service_with_connect_info::<crate::base_url::Peer>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(StartError::Serve)
 }
 
 /// Binds the configured address and serves until Ctrl-C / SIGTERM, then drains in-flight
@@ -151,10 +154,14 @@ pub async fn run_until(
         .map_err(|source| StartError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     on_listen(local);
-    axum::serve(listener, crate::app(Arc::clone(&state)))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartError::Serve)
+    axum::serve(
+        listener,
+        crate::app(Arc::clone(&state))
+            .into_make_service_with_connect_info::<crate::base_url::Peer>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(StartError::Serve)
 }
 
 async fn shutdown_signal() {
