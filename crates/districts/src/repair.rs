@@ -216,10 +216,7 @@ pub fn repair(mp: &MultiPolygon<f64>) -> Option<Repaired> {
     let mut shapes = if let [ring] = &rings[..] {
         // One ring: i_overlay checks it without a full overlay and answers `None` when it is
         // simple and already counter-clockwise.
-        match overlay.simplify_contour(ring, FillRule::EvenOdd) {
-            None => return None,
-            Some(shapes) => shapes,
-        }
+        overlay.simplify_contour(ring, FillRule::EvenOdd)?
     } else {
         overlay.simplify_shape(&rings, FillRule::EvenOdd)?
     };
