@@ -269,15 +269,10 @@ pub fn merge_districts(
 }
 
 /// The index, Web Mercator geometry and districts of a layer from its WGS84 boundaries.
-fn assemble(
-    meta: &LayerMeta,
-    mut geoms: Vec<Wgs84>,
-    fields: Vec<Fields>,
-    mut notes: Vec<String>,
-) -> Layer {
-    // Invalid source geometry is repaired here, once, before anything reads it (index, Web
-    // Mercator, per-zoom simplification, exports), and each repair is reported.
-    notes.extend(repair_geometries(&mut geoms, &fields));
+fn assemble(meta: &LayerMeta, geoms: Vec<Wgs84>, fields: Vec<Fields>, notes: Vec<String>) -> Layer {
+    // Invalid source geometry is not repaired here: `repair_geometries` over every layer
+    // (i_overlay on each district) tripled start-up (issue 14's 1.5 s goal); vector tiles are
+    // repaired per tile instead, and GeoJSON output validity is still open (issue 10 part 2).
     // The index reads the WGS84 geometries in place (no copy of the polygons) while the other
     // core projects them to Web Mercator.
     let (index, mercator) = rayon::join(
@@ -303,32 +298,6 @@ fn assemble(
         })
         .collect();
     Layer::new(meta.clone(), districts, Vec::new(), index, notes)
-}
-
-/// Repairs every geometry that is not OGC-valid ([`crate::repair`]) and returns one note per
-/// repair, naming the district.
-fn repair_geometries(geoms: &mut [Wgs84], fields: &[Fields]) -> Vec<String> {
-    use rayon::prelude::*;
-    geoms
-        .par_iter_mut()
-        .zip(fields)
-        .filter_map(|(g, (code, name, _))| {
-            let fixed = crate::repair::repair(&g.0)?;
-            if fixed.geometry.0.is_empty() {
-                return Some(format!(
-                    "{code} ({name}): geometry is not valid and has no area left when repaired; kept as it is"
-                ));
-            }
-            let note = format!(
-                "{code} ({name}): geometry was not OGC-valid (rings crossing or touching \
-                 themselves or each other, spikes, or overlapping parts); repaired with the \
-                 even-odd rule: {}",
-                fixed.describe()
-            );
-            g.0 = fixed.geometry;
-            Some(note)
-        })
-        .collect()
 }
 
 /// Joins every indicator of the given tables that applies to `layer`, in catalogue order,
@@ -445,17 +414,6 @@ impl Atlas {
     /// Loads the layers of a catalogue (all, or those named in `only`), in parallel, then reads
     /// every indicator table once and joins it to each layer it applies to.
     pub fn load(catalog: &crate::catalog::Catalog, only: &[String]) -> Result<Atlas, AtlasError> {
-        Self::load_with(catalog, only, &|_| {})
-    }
-
-    /// [`Atlas::load`], calling `on_districts` with each layer as soon as its districts are
-    /// there (before any indicator is joined), so work that needs only geometry (per-zoom
-    /// simplification) can start while the rest loads.
-    pub fn load_with(
-        catalog: &crate::catalog::Catalog,
-        only: &[String],
-        on_districts: &(dyn Fn(&Layer) + Sync),
-    ) -> Result<Atlas, AtlasError> {
         use rayon::prelude::*;
         for id in only {
             if catalog.layer(id).is_none() {
@@ -493,11 +451,7 @@ impl Atlas {
             || {
                 from_files
                     .par_iter()
-                    .map(|m| {
-                        let layer = load_districts(m, &catalog.data_dir)?;
-                        on_districts(&layer);
-                        Ok::<_, AtlasError>(layer)
-                    })
+                    .map(|m| load_districts(m, &catalog.data_dir))
                     .collect::<Result<Vec<_>, _>>()
             },
             || {
@@ -522,7 +476,6 @@ impl Atlas {
                 .find(|l| l.meta.id == base_id)
                 .ok_or_else(|| AtlasError::UnknownLayer(base_id.to_string(), meta.id.clone()))?;
             let layer = merge_districts(meta, base, &catalog.data_dir)?;
-            on_districts(&layer);
             layers.push(layer);
         }
         // Keep the catalogue's order of layers.

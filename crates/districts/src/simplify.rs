@@ -16,11 +16,7 @@
 //!    vertices. A ring that collapses (fewer than three distinct points, or no area) gets its arcs
 //!    back unsimplified, for every ring that uses them, so neighbours stay gap-free; a lone island
 //!    (one arc, no neighbour) smaller than a pixel is dropped instead, unless it is the district's
-//!    only part;
-//! 6. each district's rebuilt geometry is made OGC-valid ([`crate::repair`]): arcs are
-//!    simplified independently, so two of them (or the two ends of one ring) can cross or touch
-//!    once simplified; only the districts where that happened change, so borders stay shared
-//!    everywhere else. This runs last because any later step could break validity again.
+//!    only part.
 //!
 //! Arcs are written here rather than taken from a crate: the `topojson` crate is stale and
 //! builds no topology from polygons.
@@ -64,8 +60,6 @@ pub struct BandStats {
     pub restored_rings: usize,
     /// Lone islands smaller than a pixel that were dropped.
     pub dropped_rings: usize,
-    /// Districts whose simplified geometry was not valid and was repaired.
-    pub repaired_districts: usize,
 }
 
 /// One zoom band: every district's geometry at that band, and an R-tree of their envelopes.
@@ -324,17 +318,6 @@ impl Topology {
                 Mercator(MultiPolygon(polygons))
             })
             .collect();
-        let mut geoms = geoms;
-        let repaired_districts = geoms
-            .par_iter_mut()
-            .map(|g| match crate::repair::repair(&g.0) {
-                Some(fixed) if !fixed.geometry.0.is_empty() => {
-                    g.0 = fixed.geometry;
-                    1
-                }
-                _ => 0,
-            })
-            .sum();
         Band::new(
             geoms,
             BandStats {
@@ -345,7 +328,6 @@ impl Topology {
                 rings: 0,
                 restored_rings: restored,
                 dropped_rings: dropped.iter().filter(|&&d| d).count(),
-                repaired_districts,
             },
         )
     }
@@ -426,7 +408,6 @@ impl ZoomBands {
                             rings: 0,
                             restored_rings: 0,
                             dropped_rings: 0,
-                            repaired_districts: 0,
                         },
                     )
                 } else {

@@ -11,11 +11,11 @@
 //!   its holes with it); if nothing is left of the feature, error;
 //! - coordinates must be finite and inside the CRS's valid range, else error;
 //! - invalid geometry (self-intersections, shells that overlap, like South Cambridgeshire
-//!   E07000012 carrying Cambridge's hole as a separate polygon in the ONS BGC file) is read as
-//!   it is here; shells lying inside another shell of the same feature are noted. The layer
-//!   then repairs every invalid geometry with the even-odd rule (which gives the intended
-//!   result for such nested shells) and notes each repair ([`crate::repair`]); valid geometry is
-//!   left vertex for vertex, so shared borders do not move.
+//!   E07000012 carrying Cambridge's hole as a separate polygon in the ONS BGC file) is **kept**:
+//!   point-in-polygon and rendering use the even-odd rule over all rings, which gives the intended
+//!   result for such nested shells. We detect shells lying inside another shell of the same
+//!   feature and note them; we do not run a full self-intersection check (a sweep over 400k
+//!   vertices at start-up for a note) nor attempt repairs, which would move shared borders.
 //! - duplicate codes are kept (the join reports them).
 
 mod error;
@@ -313,7 +313,7 @@ fn nested_shells(mp: &MultiPolygon<f64>) -> Vec<String> {
             if inside {
                 notes.push(format!(
                     "polygon {j} lies inside polygon {i} (an overlapping \"nested shell\", \
-                     probably a hole); the even-odd repair makes it one"
+                     probably a hole); kept, even-odd filling treats it as a hole"
                 ));
             }
         }
