@@ -12,6 +12,7 @@ mod server;
 mod socket;
 mod staticmaps;
 mod stats;
+mod tiny_bbox;
 mod vector;
 
 #[test]
