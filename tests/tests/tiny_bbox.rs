@@ -10,10 +10,7 @@ fn dominant_colour(png: &[u8]) -> ([u8; 4], f64) {
     for p in img.pixels() {
         *counts.entry(p.0).or_insert(0usize) += 1;
     }
-    let (colour, n) = counts
-        .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .expect("pixels");
+    let (colour, n) = counts.into_iter().max_by_key(|(_, n)| *n).expect("pixels");
     (colour, n as f64 / f64::from(img.width() * img.height()))
 }
 
@@ -24,11 +21,19 @@ async fn a_millimetre_box_renders_the_district_it_is_in() {
     let layer = st.maps.atlas.layer("lad19").expect("lad19");
     // The ten-metre box lies inside one district.
     let d = 1e-4;
-    let inside: Vec<Option<usize>> = [(lon, lat), (lon + d, lat), (lon, lat + d), (lon + d, lat + d)]
-        .iter()
-        .map(|&(x, y)| layer.index.lookup(x, y))
-        .collect();
-    assert!(inside[0].is_some() && inside.iter().all(|i| *i == inside[0]), "{inside:?}");
+    let inside: Vec<Option<usize>> = [
+        (lon, lat),
+        (lon + d, lat),
+        (lon, lat + d),
+        (lon + d, lat + d),
+    ]
+    .iter()
+    .map(|&(x, y)| layer.index.lookup(x, y))
+    .collect();
+    assert!(
+        inside[0].is_some() && inside.iter().all(|i| *i == inside[0]),
+        "{inside:?}"
+    );
 
     let url = |w: f64, s: f64, e: f64, n: f64| {
         format!("/static/lad19/imd_score.png?bbox={w},{s},{e},{n}&width=400&height=300")
@@ -46,7 +51,11 @@ async fn a_millimetre_box_renders_the_district_it_is_in() {
     // The SVG of the same box, and boxes that are a point or a line, render too.
     let svg = get(&url(lon, lat, -1.19999999, 54.60000001).replace(".png", ".svg")).await;
     assert_eq!(svg.status, 200);
-    for (w, s, e, n) in [(lon, lat, lon, lat), (lon, lat, lon + 1e-9, lat), (lon, lat, lon, lat + 1e-12)] {
+    for (w, s, e, n) in [
+        (lon, lat, lon, lat),
+        (lon, lat, lon + 1e-9, lat),
+        (lon, lat, lon, lat + 1e-12),
+    ] {
         let r = get(&url(w, s, e, n)).await;
         assert_eq!(r.status, 200, "{w},{s},{e},{n}: {}", r.text());
     }

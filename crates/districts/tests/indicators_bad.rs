@@ -276,9 +276,13 @@ column = "IMD - Average score"
 /// row on `line` (1-based; the header is line 1) replaced by `value`, and optionally the name of
 /// Middlesbrough (line 3) quoted with a newline inside.
 fn file10_with(line: usize, value: &str, quoted_newline: bool) -> Vec<u8> {
-    let text = std::fs::read_to_string(test_support::data_dir().join("imd2019_lad_summaries_file10.csv"))
-        .expect("File 10");
-    assert!(text.contains("\r\n"), "File 10 is published with CRLF line ends");
+    let text =
+        std::fs::read_to_string(test_support::data_dir().join("imd2019_lad_summaries_file10.csv"))
+            .expect("File 10");
+    assert!(
+        text.contains("\r\n"),
+        "File 10 is published with CRLF line ends"
+    );
     let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
     let row = &mut lines[line - 1];
     assert!(!row.contains('"'), "row {line} has no quoted field: {row}");

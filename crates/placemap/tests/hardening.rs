@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::datasets::{Server, TOKEN, http, http_full, json, serve_args, serve_layers};
+use crate::datasets::{TOKEN, http, http_full, json, serve_args, serve_layers};
 
 /// The box of issue 12: about a millimetre square near Middlesbrough.
 const TINY_BBOX: &str = "-1.2,54.6,-1.19999999,54.60000001";
@@ -116,9 +116,15 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Sends a request declaring `len` body bytes, then streams `len` bytes of `fill` while the server
 /// reads them; returns the status, head and body of the answer.
-fn post_streamed(addr: &str, path: &str, headers: &[(&str, &str)], len: usize) -> (u16, String, Vec<u8>) {
+fn post_streamed(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    len: usize,
+) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
     let mut head = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {len}\r\n"
     );
@@ -173,11 +179,22 @@ fn post_lookup_takes_the_configured_16_mib_and_gzip_bodies_within_it() {
         &[("Content-Type", "application/geo+json")],
         gj.as_bytes(),
     );
-    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body[..body.len().min(500)]));
+    assert_eq!(
+        st,
+        200,
+        "{}",
+        String::from_utf8_lossy(&body[..body.len().min(500)])
+    );
     let j = json(&body);
     assert_eq!(j["count"], 100_000);
     // (-1.2129, 54.6863) is in Hartlepool: the grid's point 17 + 200 * 136 is close to it.
-    assert!(j["matched"][0]["matched"].as_u64().is_some_and(|m| m > 50_000), "{}", j["matched"]);
+    assert!(
+        j["matched"][0]["matched"]
+            .as_u64()
+            .is_some_and(|m| m > 50_000),
+        "{}",
+        j["matched"]
+    );
 
     // The same body gzipped: decoded, same answer.
     let (st, body) = http(
@@ -190,7 +207,12 @@ fn post_lookup_takes_the_configured_16_mib_and_gzip_bodies_within_it() {
         ],
         &gzip(gj.as_bytes()),
     );
-    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body[..body.len().min(500)]));
+    assert_eq!(
+        st,
+        200,
+        "{}",
+        String::from_utf8_lossy(&body[..body.len().min(500)])
+    );
     assert_eq!(json(&body)["count"], 100_000);
 
     // Over the 16 MiB lookup limit: a JSON 413 naming the limit (not the upload limit).
@@ -203,7 +225,10 @@ fn post_lookup_takes_the_configured_16_mib_and_gzip_bodies_within_it() {
     assert_eq!(st, 413, "{head}{}", String::from_utf8_lossy(&body));
     let j = json(&body);
     assert_json_error("17 MiB lookup", &j);
-    assert!(j["error"].as_str().unwrap_or("").contains("16777216"), "{j}");
+    assert!(
+        j["error"].as_str().unwrap_or("").contains("16777216"),
+        "{j}"
+    );
 
     // A gzip bomb: 40 KB that inflate to 40 MB of spaces, refused at the limit.
     let bomb = gzip(&vec![b' '; 40 << 20]);
@@ -246,7 +271,11 @@ fn post_lookup_takes_the_configured_16_mib_and_gzip_bodies_within_it() {
         ],
         &gzip(csv.as_bytes()),
     );
-    assert!((200..300).contains(&st), "{st}: {}", String::from_utf8_lossy(&body));
+    assert!(
+        (200..300).contains(&st),
+        "{st}: {}",
+        String::from_utf8_lossy(&body)
+    );
 }
 
 #[test]
@@ -280,7 +309,11 @@ fn json_errors_are_nosniff_and_echo_at_most_a_clipped_input() {
     let j = json(&body);
     assert_json_error("2 MB header", &j);
     let error = j["error"].as_str().unwrap_or("");
-    assert!(error.chars().count() <= 1000, "{} characters echoed", error.len());
+    assert!(
+        error.chars().count() <= 1000,
+        "{} characters echoed",
+        error.len()
+    );
     assert!(error.contains('…'), "{error}");
     assert!(error.contains("c0"), "{error}");
 
@@ -298,7 +331,11 @@ fn json_errors_are_nosniff_and_echo_at_most_a_clipped_input() {
     assert!(head.to_ascii_lowercase().contains("nosniff"), "{head}");
 
     // Every JSON error says nosniff: a 404 and an axum rejection on /datasets.
-    for (method, path) in [("GET", "/nowhere"), ("GET", "/static/lad19/nope.png"), ("PATCH", "/datasets")] {
+    for (method, path) in [
+        ("GET", "/nowhere"),
+        ("GET", "/static/lad19/nope.png"),
+        ("PATCH", "/datasets"),
+    ] {
         let (st, head, _) = http_full(a, method, path, &[], b"");
         assert!((400..500).contains(&st), "{path}: {head}");
         assert!(
@@ -313,10 +350,9 @@ fn json_errors_are_nosniff_and_echo_at_most_a_clipped_input() {
 
 /// The real IMD 2019 LAD summaries (File 10; CRLF as published), first `rows` lines.
 fn file10_head(rows: usize) -> String {
-    let text = std::fs::read_to_string(
-        test_support::data_dir().join("imd2019_lad_summaries_file10.csv"),
-    )
-    .expect("File 10");
+    let text =
+        std::fs::read_to_string(test_support::data_dir().join("imd2019_lad_summaries_file10.csv"))
+            .expect("File 10");
     text.split_inclusive("\r\n").take(rows).collect()
 }
 
@@ -343,8 +379,8 @@ fn uploads_refuse_overflowing_numbers_and_name_crlf_lines() {
     let mut fields: Vec<&str> = line30.split(',').collect();
     fields[4] = "1e400";
     let bad = head.replacen(&line30, &fields.join(","), 1);
-    let (st, j) = upload("title=Imd&id=imd", bad.as_bytes());
-    assert_eq!(st, 400, "{j}");
+    let (st, j) = upload("title=Imd&id=file10_upload", bad.as_bytes());
+    assert_eq!(st, 422, "{j}");
     assert_json_error("1e400", &j);
     let e = j["error"].as_str().unwrap_or("");
     assert!(
@@ -352,14 +388,18 @@ fn uploads_refuse_overflowing_numbers_and_name_crlf_lines() {
         "{e}"
     );
     // With a newline inside Middlesbrough's quoted name (line 3), that row is on line 31.
-    let quoted = bad.replacen("E06000002,Middlesbrough,", "E06000002,\"Middles\nbrough\",", 1);
+    let quoted = bad.replacen(
+        "E06000002,Middlesbrough,",
+        "E06000002,\"Middles\nbrough\",",
+        1,
+    );
     assert_ne!(quoted, bad);
-    let (st, j) = upload("title=Imd&id=imd", quoted.as_bytes());
-    assert_eq!(st, 400, "{j}");
+    let (st, j) = upload("title=Imd&id=file10_upload", quoted.as_bytes());
+    assert_eq!(st, 422, "{j}");
     let e = j["error"].as_str().unwrap_or("");
     assert!(e.contains("line 31"), "{e}");
     // As published it uploads.
-    let (st, j) = upload("title=Imd&id=imd", head.as_bytes());
+    let (st, j) = upload("title=Imd&id=file10_upload", head.as_bytes());
     assert!((200..300).contains(&st), "{st}: {j}");
 }
 
@@ -386,7 +426,8 @@ fn slow_headers_are_cut_connections_are_capped_and_slow_bodies_time_out() {
     // One header byte a second: cut off after about the header timeout, long before the
     // header is complete.
     let mut s = TcpStream::connect(&a).expect("connect");
-    s.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
     let request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\n\r\n";
     let start = Instant::now();
     let mut cut = None;
@@ -449,7 +490,8 @@ fn slow_headers_are_cut_connections_are_capped_and_slow_bodies_time_out() {
 
     // A slow body is still cut at the request timeout (2 s here) with a 503.
     let mut s = TcpStream::connect(&a).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
     s.write_all(b"POST /lookup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\nConnection: close\r\n\r\nlon,lat\n")
         .expect("head");
     let start = Instant::now();
@@ -491,7 +533,18 @@ fn out_that_is_a_directory_is_refused_by_every_writer() {
     let commands: [&[&str]; 4] = [
         &["export", "--layer", "lad19", "--format", "csv", "--out"],
         &["export", "--layer", "lad19", "--out"],
-        &["render", "--layer", "lad19", "--indicator", "imd_score", "--width", "300", "--height", "300", "--out"],
+        &[
+            "render",
+            "--layer",
+            "lad19",
+            "--indicator",
+            "imd_score",
+            "--width",
+            "300",
+            "--height",
+            "300",
+            "--out",
+        ],
         &["tiles", "--layer", "lad19", "--max-zoom", "3", "--out"],
     ];
     for args in commands {
@@ -501,9 +554,17 @@ fn out_that_is_a_directory_is_refused_by_every_writer() {
             let (code, _, err) = run(&all);
             assert_ne!(code, 0, "{all:?} succeeded");
             assert!(err.contains("is a directory"), "{all:?}: {err}");
-            assert!(partials(dir.path()).is_empty(), "{all:?}: {:?}", partials(dir.path()));
+            assert!(
+                partials(dir.path()).is_empty(),
+                "{all:?}: {:?}",
+                partials(dir.path())
+            );
             assert!(partials(&target).is_empty(), "{all:?}");
-            assert_eq!(std::fs::read_dir(&target).expect("dir").count(), 0, "{all:?}");
+            assert_eq!(
+                std::fs::read_dir(&target).expect("dir").count(),
+                0,
+                "{all:?}"
+            );
         }
     }
 }
@@ -550,15 +611,38 @@ fn a_killed_writer_leaves_the_old_file_and_the_next_run_clears_its_partial() {
             .arg(&out),
     );
     assert_eq!(code, 0, "{err}");
-    assert!(partials(dir.path()).is_empty(), "{:?}", partials(dir.path()));
-    assert!(std::fs::read(&out).expect("archive").starts_with(b"PMTiles"));
+    assert!(
+        partials(dir.path()).is_empty(),
+        "{:?}",
+        partials(dir.path())
+    );
+    assert!(
+        std::fs::read(&out)
+            .expect("archive")
+            .starts_with(b"PMTiles")
+    );
 
     // Export and render write whole files the same way: no partial left.
     for args in [
         vec!["export", "--layer", "lad19", "--format", "csv", "--out"],
-        vec!["render", "--layer", "lad19", "--indicator", "imd_score", "--width", "300", "--height", "300", "--out"],
+        vec![
+            "render",
+            "--layer",
+            "lad19",
+            "--indicator",
+            "imd_score",
+            "--width",
+            "300",
+            "--height",
+            "300",
+            "--out",
+        ],
     ] {
-        let file = dir.path().join(if args[0] == "export" { "lad19.csv" } else { "lad19.png" });
+        let file = dir.path().join(if args[0] == "export" {
+            "lad19.csv"
+        } else {
+            "lad19.png"
+        });
         let (code, _, err) = run_cmd(placemap().args(&args).arg(&file));
         assert_eq!(code, 0, "{err}");
         assert!(std::fs::metadata(&file).expect("written").len() > 1000);
@@ -612,22 +696,37 @@ fn an_empty_catalogue_and_bad_styles_are_refused_at_start_up() {
     std::fs::write(&empty, "# nothing yet\n").expect("write");
     let (code, err) = serve_catalog(&empty, &[]);
     assert_ne!(code, 0);
-    assert!(err.contains("empty.toml") && err.contains("no layers"), "{err}");
+    assert!(
+        err.contains("empty.toml") && err.contains("no layers"),
+        "{err}"
+    );
 
     let real = std::fs::read_to_string(test_support::catalog_path()).expect("catalogue");
     let style = r#"style = { scheme = "quantile", k = 5, palette = "YlOrRd" }"#;
     assert!(real.contains(style));
     for (bad, key) in [
-        (r#"style = { scheme = "quantile", k = 500, palette = "YlOrRd" }"#, "k = 500"),
-        (r#"style = { scheme = "quantile", k = 5, palette = "Jet" }"#, "Jet"),
-        (r#"style = { scheme = "loudest", k = 5, palette = "YlOrRd" }"#, "loudest"),
+        (
+            r#"style = { scheme = "quantile", k = 500, palette = "YlOrRd" }"#,
+            "k = 500",
+        ),
+        (
+            r#"style = { scheme = "quantile", k = 5, palette = "Jet" }"#,
+            "Jet",
+        ),
+        (
+            r#"style = { scheme = "loudest", k = 5, palette = "YlOrRd" }"#,
+            "loudest",
+        ),
     ] {
         let path = dir.path().join("catalog.toml");
         std::fs::write(&path, real.replacen(style, bad, 1)).expect("write");
         let (code, err) = serve_catalog(&path, &["--layers", "lad19"]);
         assert_ne!(code, 0, "{bad}");
         // The first such style is imd_score's (File 10).
-        assert!(err.contains("imd_score") && err.contains(key), "{bad}: {err}");
+        assert!(
+            err.contains("imd_score") && err.contains(key),
+            "{bad}: {err}"
+        );
     }
 }
 
@@ -650,8 +749,11 @@ fn load_errors_say_each_thing_once_and_name_truncated_files() {
     let data = test_support::data_dir();
     let base = "england_msoa_2011_sgen_clipped";
     for ext in ["shp", "shx", "prj"] {
-        std::fs::copy(data.join(format!("{base}.{ext}")), dir.path().join(format!("msoa.{ext}")))
-            .expect("copy");
+        std::fs::copy(
+            data.join(format!("{base}.{ext}")),
+            dir.path().join(format!("msoa.{ext}")),
+        )
+        .expect("copy");
     }
     let dbf = std::fs::read(data.join(format!("{base}.dbf"))).expect("dbf");
     std::fs::write(dir.path().join("msoa.dbf"), &dbf[..dbf.len() / 2]).expect("truncated dbf");
@@ -660,7 +762,11 @@ fn load_errors_say_each_thing_once_and_name_truncated_files() {
             "[[layer]]\nid = \"msoa\"\ntitle = \"t\"\nfile = \"{file}\"\ncode_field = \"code\"\nname_field = \"name\"\nvintage = \"v\"\nlicence = \"l\"\nattribution = \"a\"\n{crs}"
         )
     };
-    std::fs::write(dir.path().join("cut.geojson"), "{\"type\":\"FeatureCollection\",\"features\":[").expect("json");
+    std::fs::write(
+        dir.path().join("cut.geojson"),
+        "{\"type\":\"FeatureCollection\",\"features\":[",
+    )
+    .expect("json");
     let cases = [
         (layer("msoa.shp", ""), "msoa.dbf"),
         (layer("cut.geojson", ""), "cut.geojson"),
@@ -682,8 +788,15 @@ fn load_errors_say_each_thing_once_and_name_truncated_files() {
         assert_ne!(code, 0, "{catalogue}");
         assert!(err.contains(names), "{catalogue}: {err}");
         for line in err.lines() {
-            assert!(repeated_run(line).is_none(), "said twice ({:?}) in: {line}", repeated_run(line));
+            assert!(
+                repeated_run(line).is_none(),
+                "said twice ({:?}) in: {line}",
+                repeated_run(line)
+            );
         }
-        assert!(!err.contains("failed to fill whole buffer") && !err.contains("Error {"), "{err}");
+        assert!(
+            !err.contains("failed to fill whole buffer") && !err.contains("Error {"),
+            "{err}"
+        );
     }
 }
