@@ -6,7 +6,7 @@ CARGO ?= cargo
 # Where cargo puts binaries (honours CARGO_TARGET_DIR).
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: run test ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser bench-server
+.PHONY: run test e2e ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser bench-server
 
 build:
 	$(CARGO) build --release -p placemap
@@ -16,20 +16,29 @@ run: build
 	$(TARGET_DIR)/release/placemap serve --addr $(ADDR) --data $(DATA)
 
 ## Everything CI checks: formatting, lints, unit + integration + doc tests, browser test.
-## The end-to-end tests (placemap-e2e) run under `cargo test`, not nextest: nextest starts one
+## The end-to-end tests (placemap-e2e) run as one process, not under nextest: nextest starts one
 ## process per test, so the state they share (every catalogue layer, loaded by a OnceLock in
-## tests/src/lib.rs) would be loaded once per test; `cargo test` runs the one e2e binary's tests
-## as threads of one process, so the layers load once. Everything else runs under nextest.
+## tests/src/lib.rs) would be loaded once per test; run directly, the e2e binary's tests are
+## threads of one process, so the layers load once. Every cargo command below selects the whole
+## workspace: cargo unifies dependency features over the packages selected, so selecting fewer
+## (`-p placemap-e2e`, `-p placemap`) would rebuild shared dependencies with other features.
 test: fmt-check lint
-	CI=$${CI:-} $(CARGO) nextest run --workspace --exclude placemap-e2e --no-fail-fast
-	CI=$${CI:-} $(CARGO) test -p placemap-e2e --test main --no-fail-fast
+	CI=$${CI:-} $(CARGO) nextest run --workspace -E 'not package(placemap-e2e)' --no-fail-fast
+	$(MAKE) e2e
 	$(CARGO) test --workspace --doc
 	$(CARGO) build --workspace --benches --profile dev
 	$(MAKE) e2e-browser
 
+## The end-to-end tests: the placemap-e2e test binary, built with the workspace's features, run
+## once from its package directory (as cargo test would). Arguments for it: E2E_ARGS (a filter).
+e2e:
+	bin=$$($(CARGO) test --workspace --no-run --message-format=json-render-diagnostics \
+	  | python3 -c 'import json, sys; print(*[m["executable"] for m in map(json.loads, sys.stdin) if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "main" and "placemap-e2e" in m["package_id"]])') && \
+	  test -n "$$bin" && cd tests && CI=$${CI:-} "$$bin" $(E2E_ARGS)
+
 ## The interactive map in headless Chromium (system /usr/bin/chromium, no downloads).
 e2e-browser:
-	$(CARGO) build -p placemap
+	$(CARGO) build --workspace --bins
 	cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && \
 	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node map.test.mjs && \
 	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node datasets.test.mjs
@@ -51,8 +60,8 @@ doc:
 
 ## Refresh golden outputs in tests/expected/ (review the diff by eye before committing).
 bless:
-	PLACEMAP_BLESS=1 $(CARGO) nextest run --workspace --exclude placemap-e2e -E 'test(golden)'
-	PLACEMAP_BLESS=1 $(CARGO) test -p placemap-e2e --test main golden
+	PLACEMAP_BLESS=1 $(CARGO) nextest run --workspace -E 'not package(placemap-e2e) and test(golden)'
+	PLACEMAP_BLESS=1 $(MAKE) e2e E2E_ARGS=golden
 
 ## Criterion benchmarks on the real data (placemap's side of BENCHMARKS.md).
 bench:
