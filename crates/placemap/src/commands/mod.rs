@@ -209,10 +209,10 @@ fn remove_stale_partials(dir: &std::path::Path, name: &str) {
             continue;
         };
         let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(|pid| pid != std::process::id() && !process_alive(pid, &entry)) {
-            if std::fs::remove_file(entry.path()).is_ok() {
-                tracing::info!(file = %entry.path().display(), "removed the partial file of a run that was killed");
-            }
+        if pid.is_some_and(|pid| pid != std::process::id() && !process_alive(pid, &entry))
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            tracing::info!(file = %entry.path().display(), "removed the partial file of a run that was killed");
         }
     }
 }

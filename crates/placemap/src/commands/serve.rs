@@ -111,7 +111,6 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         max_lookup_points: a.max_lookup_points,
         max_zoom: a.max_zoom,
         layers: a.layers,
-        ..RawConfig::default()
     };
     let config = raw.resolve()?;
     // The dataset store is opened, checked and read on its own thread while the layers load:
