@@ -48,15 +48,22 @@ async fn a_millimetre_box_renders_the_district_it_is_in() {
     assert_ne!(a, [255, 255, 255, 255], "the map is not blank");
     assert!(share_a > 0.3 && share_b > 0.3, "{share_a} {share_b}");
 
-    // The SVG of the same box, and boxes that are a point or a line, render too.
+    // The SVG of the same box, and smaller boxes still, render too.
     let svg = get(&url(lon, lat, -1.19999999, 54.60000001).replace(".png", ".svg")).await;
     assert_eq!(svg.status, 200);
-    for (w, s, e, n) in [
-        (lon, lat, lon, lat),
-        (lon, lat, lon + 1e-9, lat),
-        (lon, lat, lon, lat + 1e-12),
-    ] {
-        let r = get(&url(w, s, e, n)).await;
-        assert_eq!(r.status, 200, "{w},{s},{e},{n}: {}", r.text());
+    for d in [1e-9, 1e-12] {
+        let r = get(&url(lon, lat, lon + d, lat + d)).await;
+        assert_eq!(r.status, 200, "{d}: {}", r.text());
+        assert_eq!(dominant_colour(&r.body).0, a, "{d}");
     }
+    // A box of no area is a clear 400 naming the extent, not a panic.
+    let r = get(&url(lon, lat, lon, lat)).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("extent")),
+        "{}",
+        r.text()
+    );
 }

@@ -30,7 +30,7 @@ use axum::response::Response;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::decompression::{DecompressionBody, RequestDecompressionLayer};
+use tower_http::decompression::DecompressionBody;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -150,6 +150,41 @@ async fn json_errors(limits: BodyLimits, req: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
+/// Inflates request bodies sent with `Content-Encoding: gzip` (tower-http's request
+/// decompression); other encodings get a 415. Only requests that declare an encoding go
+/// through it: each body wrapper it adds would hide the body limit's own error from axum's
+/// extractors, which then answer 400 rather than 413. Inside the body limit layer, which checks
+/// the body as sent; the extractors' limits (`DefaultBodyLimit`, the lookup's own) count the
+/// inflated bytes, so a gzip bomb is a 413.
+async fn decompress(req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+    if !req
+        .headers()
+        .contains_key(axum::http::header::CONTENT_ENCODING)
+    {
+        return next.run(req).await;
+    }
+    let next = std::sync::Mutex::new(Some(next));
+    let inner = tower::service_fn(move |req: Request<DecompressionBody<Body>>| {
+        let next = next.lock().ok().and_then(|mut n| n.take());
+        async move {
+            Ok::<Response, std::convert::Infallible>(match next {
+                Some(next) => next.run(req.map(Body::new)).await,
+                // A oneshot service is called once.
+                None => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            })
+        }
+    });
+    match tower_http::decompression::RequestDecompression::new(inner)
+        .oneshot(req)
+        .await
+    {
+        Ok(res) => res.into_response(),
+        Err(never) => match never {},
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found(
         "no such route",
@@ -207,8 +242,7 @@ pub fn app_live(live: live::LiveState) -> Router {
                 .post(routes::lookup::lookup_many)
                 .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::max(
                     lookup_limit,
-                ))
-                .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(lookup_limit)),
+                )),
         )
         .route("/tiles/{file}", get(routes::vector::tilejson))
         .route("/tiles/{layer}/{file}", get(routes::tiles::tilejson))
@@ -265,14 +299,8 @@ pub fn app_live(live: live::LiveState) -> Router {
         .layer(middleware::from_fn_with_state(live.clone(), track))
         .layer(CompressionLayer::new())
         .layer(cors)
+        .layer(middleware::from_fn(decompress))
         .layer(RequestBodyLimitLayer::new(body_limit))
-        // Outside the body limits, so they count decompressed bytes and a gzip bomb is a 413;
-        // encodings other than gzip get a 415.
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(RequestDecompressionLayer::new())
-                .map_request(|req: Request<DecompressionBody<Body>>| req.map(Body::new)),
-        )
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             json_errors(limits, req, next)
         }))
