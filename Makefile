@@ -36,12 +36,14 @@ e2e:
 	  | python3 -c 'import json, sys; print(*[m["executable"] for m in map(json.loads, sys.stdin) if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "main" and "placemap-e2e" in m["package_id"]])') && \
 	  test -n "$$bin" && cd tests && CI=$${CI:-} "$$bin" $(E2E_ARGS)
 
-## The interactive map in headless Chromium (system /usr/bin/chromium, no downloads).
+## The interactive map, the upload page, and MapLibre GL JS on another origin reading the
+## TileJSON, in headless Chromium (system /usr/bin/chromium, no downloads).
 e2e-browser:
 	$(CARGO) build --workspace --bins
-	cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; } && \
+	cd tests/browser && { [ -d node_modules/playwright-core ] && [ -d node_modules/maplibre-gl ] || npm ci --no-audit --no-fund; } && \
 	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node map.test.mjs && \
-	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node datasets.test.mjs
+	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node datasets.test.mjs && \
+	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node maplibre.test.mjs
 
 ## What .ci/run runs: the tests, then the docs with warnings denied.
 ci: test doc

@@ -129,41 +129,10 @@ pub fn indicators_of(
         .collect()
 }
 
-/// A stored table as [`apply`] reads it: without the row names, which the join does not use
-/// (one allocation less per row of every stored version at start-up).
-#[derive(serde::Deserialize)]
-struct StoredTable {
-    rows: Vec<StoredRow>,
-    indicators: Vec<crate::table::TableIndicator>,
-}
-
-#[derive(serde::Deserialize)]
-struct StoredRow {
-    line: u64,
-    code: String,
-}
-
-impl From<StoredTable> for Table {
-    fn from(t: StoredTable) -> Table {
-        Table {
-            rows: t
-                .rows
-                .into_iter()
-                .map(|r| crate::table::TableRow {
-                    line: r.line,
-                    code: r.code,
-                    name: String::new(),
-                })
-                .collect(),
-            indicators: t.indicators,
-        }
-    }
-}
-
 /// A stored version with its table parsed: what start-up reads and decodes while the layers
 /// load ([`parse_versions`]), so only the join is left once they are there.
 pub struct ParsedVersion {
-    /// The version, its table text dropped once parsed (`table` is empty).
+    /// The version, its stored table bytes dropped once parsed (`table` is empty).
     pub version: StoredVersion,
     /// The parsed table, or `None` when it could not be read (logged, then skipped).
     table: Option<Table>,
@@ -176,14 +145,14 @@ pub fn parse_versions(versions: Vec<StoredVersion>) -> Vec<ParsedVersion> {
     versions
         .into_par_iter()
         .map(|mut v| {
-            let table = match serde_json::from_str::<StoredTable>(&v.table) {
-                Ok(t) => Some(Table::from(t)),
+            let table = match crate::table::decode_for_join(&v.table) {
+                Ok(t) => Some(t),
                 Err(e) => {
                     tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored table unreadable: skipped");
                     None
                 }
             };
-            v.table = String::new();
+            v.table = Vec::new();
             ParsedVersion { version: v, table }
         })
         .collect()

@@ -35,7 +35,7 @@ CREATE TABLE versions (
     layer    TEXT NOT NULL,
     meta     TEXT NOT NULL,
     report   TEXT NOT NULL,
-    tbl      TEXT NOT NULL,
+    tbl      TEXT NOT NULL, -- table::encode's bytes, stored as a BLOB (JSON text before)
     created  INTEGER NOT NULL,
     UNIQUE (dataset, version)
 );
@@ -191,7 +191,13 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(StoredVersion, String
             layer: r.get(2)?,
             meta: DatasetMeta::default(),
             report: r.get(4)?,
-            table: r.get(5)?,
+            // BLOB (postcard) since tables are encoded; TEXT (JSON) for older versions.
+            table: match r.get_ref(5)? {
+                rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => {
+                    b.to_vec()
+                }
+                _ => Vec::new(),
+            },
             created: r.get(6)?,
         },
         meta_json,
@@ -211,7 +217,7 @@ impl DatasetStore for SqliteStore {
         meta: &DatasetMeta,
         layer: &str,
         report: &str,
-        table: &str,
+        table: &[u8],
         create_only: bool,
         max_datasets: usize,
     ) -> Result<u32> {
@@ -376,15 +382,15 @@ mod tests {
         {
             let s = SqliteStore::open(dir.path())?;
             assert_eq!(
-                s.put_version(&meta("a"), "lad19", "{}", "{}", false, 10)?,
+                s.put_version(&meta("a"), "lad19", "{}", b"{}", false, 10)?,
                 1
             );
             assert_eq!(
-                s.put_version(&meta("a"), "lad19", "{}", "{}", false, 10)?,
+                s.put_version(&meta("a"), "lad19", "{}", b"{}", false, 10)?,
                 2
             );
             assert!(
-                s.put_version(&meta("a"), "lad19", "{}", "{}", true, 10)
+                s.put_version(&meta("a"), "lad19", "{}", b"{}", true, 10)
                     .is_err()
             );
         }
@@ -395,7 +401,7 @@ mod tests {
         assert!(s.delete("a")?);
         assert!(s.generation()? > g);
         assert!(s.live_versions()?.is_empty());
-        let e = s.put_version(&meta("a"), "lad19", "{}", "{}", false, 10);
+        let e = s.put_version(&meta("a"), "lad19", "{}", b"{}", false, 10);
         assert!(matches!(
             e,
             Err(DatasetError {
@@ -410,8 +416,8 @@ mod tests {
     fn dataset_limit_is_enforced() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| DatasetError::bad(e.to_string(), ""))?;
         let s = SqliteStore::open(dir.path())?;
-        s.put_version(&meta("a"), "l", "{}", "{}", false, 1)?;
-        let e = s.put_version(&meta("b"), "l", "{}", "{}", false, 1);
+        s.put_version(&meta("a"), "l", "{}", b"{}", false, 1)?;
+        let e = s.put_version(&meta("b"), "l", "{}", b"{}", false, 1);
         assert!(matches!(
             e,
             Err(DatasetError {

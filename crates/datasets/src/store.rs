@@ -35,8 +35,9 @@ pub struct StoredVersion {
     pub meta: DatasetMeta,
     /// The detection and join report (JSON text, as answered at upload).
     pub report: String,
-    /// The normalised table ([`crate::table::Table`] as JSON).
-    pub table: String,
+    /// The normalised table as stored: [`crate::table::encode`]'s bytes (JSON text for
+    /// versions stored by earlier releases); read it with [`crate::table::decode_for_join`].
+    pub table: Vec<u8>,
     /// Seconds since the Unix epoch.
     pub created: i64,
 }
@@ -76,7 +77,7 @@ pub trait DatasetStore: Send + Sync {
         meta: &DatasetMeta,
         layer: &str,
         report: &str,
-        table: &str,
+        table: &[u8],
         create_only: bool,
         max_datasets: usize,
     ) -> Result<u32>;

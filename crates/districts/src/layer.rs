@@ -19,8 +19,10 @@ pub struct Layer {
     pub meta: LayerMeta,
     /// Its districts, in file order (positions are the index's ids).
     pub districts: Arc<Vec<District>>,
-    /// Indicators joined to it, in catalogue order (then derived and uploaded ones).
-    pub indicators: Vec<Indicator>,
+    /// Indicators joined to it, in catalogue order (then derived and uploaded ones), each
+    /// behind an `Arc` so a copy of the layer that adds uploaded datasets shares the
+    /// catalogue's values instead of copying them.
+    pub indicators: Vec<Arc<Indicator>>,
     /// The R-tree for point lookups and tile queries.
     pub index: Arc<DistrictIndex>,
     /// What loading noticed and handled (repaired rings, dropped slivers...), for the log and report.
@@ -37,7 +39,7 @@ impl Layer {
     pub fn new(
         meta: LayerMeta,
         districts: Vec<District>,
-        indicators: Vec<Indicator>,
+        indicators: Vec<Arc<Indicator>>,
         index: DistrictIndex,
         load_notes: Vec<String>,
     ) -> Self {
@@ -72,13 +74,16 @@ impl Layer {
 
     /// The indicator with this id.
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
-        self.indicators.iter().find(|i| i.meta.id == id)
+        self.indicators
+            .iter()
+            .find(|i| i.meta.id == id)
+            .map(|i| &**i)
     }
 
     /// Adds an indicator computed after loading (e.g. an aggregation), replacing one with the same id.
     pub fn add_indicator(&mut self, indicator: Indicator) {
         self.indicators.retain(|i| i.meta.id != indicator.meta.id);
-        self.indicators.push(indicator);
+        self.indicators.push(Arc::new(indicator));
     }
 }
 
@@ -406,6 +411,17 @@ impl Atlas {
     /// Loads the layers of a catalogue (all, or those named in `only`), in parallel, then reads
     /// every indicator table once and joins it to each layer it applies to.
     pub fn load(catalog: &crate::catalog::Catalog, only: &[String]) -> Result<Atlas, AtlasError> {
+        Self::load_with(catalog, only, &|_| {})
+    }
+
+    /// [`Atlas::load`], calling `on_districts` with each layer as soon as its districts are
+    /// there (before any indicator is joined), so work that needs only geometry (per-zoom
+    /// simplification) can start while the rest loads.
+    pub fn load_with(
+        catalog: &crate::catalog::Catalog,
+        only: &[String],
+        on_districts: &(dyn Fn(&Layer) + Sync),
+    ) -> Result<Atlas, AtlasError> {
         use rayon::prelude::*;
         for id in only {
             if catalog.layer(id).is_none() {
@@ -443,7 +459,11 @@ impl Atlas {
             || {
                 from_files
                     .par_iter()
-                    .map(|m| load_districts(m, &catalog.data_dir))
+                    .map(|m| {
+                        let layer = load_districts(m, &catalog.data_dir)?;
+                        on_districts(&layer);
+                        Ok::<_, AtlasError>(layer)
+                    })
                     .collect::<Result<Vec<_>, _>>()
             },
             || {
@@ -468,6 +488,7 @@ impl Atlas {
                 .find(|l| l.meta.id == base_id)
                 .ok_or_else(|| AtlasError::UnknownLayer(base_id.to_string(), meta.id.clone()))?;
             let layer = merge_districts(meta, base, &catalog.data_dir)?;
+            on_districts(&layer);
             layers.push(layer);
         }
         // Keep the catalogue's order of layers.

@@ -405,7 +405,11 @@ impl Atlas {
                             .iter_mut()
                             .find(|i| i.meta.id == job.indicator)
                         {
-                            ind.report.no_data_reasons.extend(notes);
+                            // Unshared while the atlas loads: no copy is made.
+                            std::sync::Arc::make_mut(ind)
+                                .report
+                                .no_data_reasons
+                                .extend(notes);
                         }
                         outcomes.push(RecombineOutcome {
                             layer: layer_id,
@@ -427,6 +431,8 @@ impl Atlas {
                 else {
                     continue;
                 };
+                // Unshared while the atlas loads: no copy is made.
+                let ind = std::sync::Arc::make_mut(ind);
                 for (step, value) in steps.into_iter().zip(values) {
                     match step {
                         Step::Value { position, period } => {

@@ -69,7 +69,7 @@ pub fn layer_json(layer: &Layer) -> Value {
         "district_count": layer.districts.len(),
         "default_indicator": layer.meta.default_indicator,
         "load_notes": layer.load_notes,
-        "indicators": layer.indicators.iter().map(indicator_json).collect::<Vec<_>>(),
+        "indicators": layer.indicators.iter().map(|i| indicator_json(i)).collect::<Vec<_>>(),
     })
 }
 
@@ -159,7 +159,7 @@ pub fn chosen_indicators<'a>(
     indicators: Option<&str>,
 ) -> Result<Vec<&'a Indicator>, MapError> {
     match indicators {
-        None => Ok(layer.indicators.iter().collect()),
+        None => Ok(layer.indicators.iter().map(|i| &**i).collect()),
         Some(list) => parse_list(list)
             .into_iter()
             .map(|id| {

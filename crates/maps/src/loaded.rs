@@ -82,39 +82,52 @@ impl Loaded {
     pub fn load(catalog: &Catalog, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         check_styles(catalog)?;
         let started = std::time::Instant::now();
-        let mut atlas = Atlas::load(catalog, &opts.layers)?;
-        tracing::info!(
-            ms = started.elapsed().as_secs_f64() * 1000.0,
-            "layers and tables loaded"
-        );
-        for layer in &atlas.layers {
-            tracing::info!(layer = %layer.meta.id, districts = layer.districts.len(), indicators = layer.indicators.len(), notes = layer.load_notes.len(), "layer loaded");
-        }
         let specs = analysis::derived::specs_from_catalog(catalog)?;
-        let bands = empty_bands(&atlas);
-        // Derived indicators add values, never geometry, and run mostly on one core: the
-        // per-zoom geometry (which reads only the districts) is built on the other meanwhile.
-        let geometry: Vec<BandsJob> = atlas
+        let mut bands: HashMap<String, Arc<OnceLock<ZoomBands>>> = catalog
             .layers
             .iter()
-            .filter_map(|l| Some((bands.get(&l.meta.id)?.clone(), l.districts.clone())))
+            .map(|l| (l.id.clone(), Arc::new(OnceLock::new())))
             .collect();
-        let (lookups, ()) = rayon::join(
-            || {
-                let started = std::time::Instant::now();
-                let lookups = load_lookups(catalog);
-                tracing::info!(
-                    ms = started.elapsed().as_secs_f64() * 1000.0,
-                    "lookup tables read"
-                );
-                add_derived(&mut atlas, &specs, &lookups);
-                lookups
-            },
-            || {
-                if opts.eager_bands {
-                    build_bands(&geometry);
-                }
-            },
+        // Per-zoom geometry needs only a layer's districts: each layer's is built on the pool
+        // as soon as its districts are loaded, while tables are read and joined, derived
+        // indicators computed and other layers loaded (the scope waits for all of it).
+        let loaded = rayon::scope(|scope| {
+            let on_districts = |layer: &Layer| {
+                let Some(cell) = bands.get(&layer.meta.id).filter(|_| opts.eager_bands) else {
+                    return;
+                };
+                let (cell, districts) = (Arc::clone(cell), Arc::clone(&layer.districts));
+                scope.spawn(move |_| {
+                    let started = std::time::Instant::now();
+                    cell.get_or_init(|| zoom_bands(&districts));
+                    tracing::debug!(
+                        districts = districts.len(),
+                        ms = started.elapsed().as_secs_f64() * 1000.0,
+                        "per-zoom geometry built"
+                    );
+                });
+            };
+            let mut atlas = Atlas::load_with(catalog, &opts.layers, &on_districts)?;
+            tracing::info!(
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                "layers and tables loaded"
+            );
+            for layer in &atlas.layers {
+                tracing::info!(layer = %layer.meta.id, districts = layer.districts.len(), indicators = layer.indicators.len(), notes = layer.load_notes.len(), "layer loaded");
+            }
+            let lookups = load_lookups(catalog);
+            tracing::info!(
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                "lookup tables read"
+            );
+            add_derived(&mut atlas, &specs, &lookups);
+            Ok::<_, LoadError>((atlas, lookups))
+        });
+        let (atlas, lookups) = loaded?;
+        bands.retain(|id, _| atlas.layer(id).is_some());
+        tracing::info!(
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "maps loaded (per-zoom geometry included when eager)"
         );
         Ok(Self::with_bands(
             atlas,
@@ -187,10 +200,10 @@ impl Loaded {
             };
             let inds = &mut atlas.layers[li].indicators;
             match index.get(&(li, ind.meta.id.clone())) {
-                Some(&ii) => inds[ii] = ind,
+                Some(&ii) => inds[ii] = Arc::new(ind),
                 None => {
                     index.insert((li, ind.meta.id.clone()), inds.len());
-                    inds.push(ind);
+                    inds.push(Arc::new(ind));
                 }
             }
         }

@@ -30,7 +30,7 @@ pub fn tile_indicators<'a>(
     indicators: Option<&str>,
 ) -> Result<Vec<&'a Indicator>, MapError> {
     let ids: Vec<String> = match indicators {
-        Some("all") => return Ok(layer.indicators.iter().collect()),
+        Some("all") => return Ok(layer.indicators.iter().map(|i| &**i).collect()),
         Some(list) => parse_list(list),
         None => layer.meta.default_indicator.iter().cloned().collect(),
     };

@@ -377,3 +377,32 @@ fn log_json_writes_one_json_object_per_log_line() {
         assert!(v["fields"].is_object(), "{line}");
     }
 }
+
+#[test]
+fn serve_refuses_a_bad_public_url_or_proxy_before_loading() {
+    let (code, _, err) = run(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--public-url",
+        "maps.example.org",
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--public-url \"maps.example.org\"") && err.contains("https://"),
+        "{err}"
+    );
+    // The same options from the environment.
+    let out = placemap()
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("PLACEMAP_PUBLIC_URL", "https://maps.example.org")
+        .env("PLACEMAP_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal")
+        .output()
+        .expect("placemap runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--trusted-proxies entry \"proxy.internal\""),
+        "{err}"
+    );
+}

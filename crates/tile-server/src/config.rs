@@ -34,6 +34,12 @@ pub struct RawConfig {
     pub max_zoom: u8,
     /// Only load these layers (all when empty).
     pub layers: Vec<String>,
+    /// The address clients reach the server by (`https://maps.example.org/placemap`), the base
+    /// of every absolute link; `None` to work it out per request (see [`crate::base_url`]).
+    pub public_url: Option<String>,
+    /// Peers (IP addresses or CIDR blocks) whose `Forwarded` / `X-Forwarded-*` headers are
+    /// believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for RawConfig {
@@ -51,6 +57,8 @@ impl Default for RawConfig {
             max_body_bytes: 16 * 1024 * 1024,
             max_zoom: 18,
             layers: Vec::new(),
+            public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -82,6 +90,11 @@ pub struct ServerConfig {
     pub max_zoom: u8,
     /// Only these layers are loaded (all when empty).
     pub layers: Vec<String>,
+    /// The base of every absolute link, when configured (checked: `http` or `https`, a host,
+    /// no query; no trailing slash).
+    pub public_url: Option<crate::base_url::PublicUrl>,
+    /// Peers whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// What is wrong with a configuration.
@@ -137,6 +150,22 @@ impl RawConfig {
                 "--max-connections must be at least 1".into(),
             ));
         }
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(crate::base_url::PublicUrl::parse)
+            .transpose()
+            .map_err(ConfigError::Invalid)?;
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(crate::base_url::parse_proxy)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ConfigError::Invalid)?;
         Ok(ServerConfig {
             addr,
             data_dir: self.data_dir,
@@ -150,6 +179,8 @@ impl RawConfig {
             max_body_bytes: self.max_body_bytes,
             max_zoom: self.max_zoom,
             layers: self.layers,
+            public_url,
+            trusted_proxies,
         })
     }
 }

@@ -1,6 +1,10 @@
 //! The HTTP face of placemap (axum on tokio): config -> state -> routes. [`app`] is a function
 //! of the shared state so tests drive it with `tower::ServiceExt::oneshot`.
 
+/// The base of absolute links: `--public-url`, trusted proxies, or a checked `Host`.
+pub mod base_url;
+/// Byte ranges of downloads (`Range`, `If-Range`, 206 and 416).
+pub mod byte_ranges;
 /// Configuration: raw as given, then resolved and validated.
 pub mod config;
 /// The one error shape and its mapping to HTTP.
@@ -212,6 +216,12 @@ pub fn app_live(live: live::LiveState) -> Router {
             .collect();
         CorsLayer::new().allow_origin(AllowOrigin::list(origins))
     };
+    // Web clients on other origins reading downloads in pieces need to see the range headers.
+    let cors = cors.expose_headers([
+        axum::http::header::ACCEPT_RANGES,
+        axum::http::header::CONTENT_RANGE,
+        axum::http::header::ETAG,
+    ]);
     let timeout = state.config.request_timeout;
     let upload_limit = live.0.hub.as_ref().map_or(0, |h| h.limits.max_bytes);
     let lookup_limit = state.config.max_body_bytes;
@@ -296,6 +306,9 @@ pub fn app_live(live: live::LiveState) -> Router {
                 .delete(routes::datasets::delete),
         )
         .fallback(not_found)
+        // Inside `track` (so 206 and 416 are counted as such) and inside compression (which
+        // leaves partial responses alone).
+        .layer(middleware::from_fn(byte_ranges::ranges))
         .layer(middleware::from_fn_with_state(live.clone(), track))
         .layer(CompressionLayer::new())
         .layer(cors)

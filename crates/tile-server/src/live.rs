@@ -108,12 +108,15 @@ impl Live {
     /// Joins `stored` to the base maps and makes the result the current snapshot.
     fn install(&self, hub: &Hub, stored: Stored) {
         let started = std::time::Instant::now();
-        let mut maps = datasets::apply_parsed(
-            &hub.base,
-            hub.known_layers(),
-            &stored.versions,
-            stored.generation,
-        );
+        // Nothing stored: no code lists to build (the base's indicators are shared, so the
+        // copy `apply_parsed` makes is cheap).
+        let layers = if stored.versions.is_empty() {
+            &[]
+        } else {
+            hub.known_layers()
+        };
+        let mut maps =
+            datasets::apply_parsed(&hub.base, layers, &stored.versions, stored.generation);
         maps.deleted_datasets = Arc::new(stored.deleted);
         let next = Arc::new(self.snapshot().with_maps(Arc::new(maps)));
         *self

@@ -69,21 +69,6 @@ pub fn parse_lonlat(lon: &str, lat: &str) -> Result<(f64, f64), ApiError> {
     Ok((lon, lat))
 }
 
-/// `http://host` as the client addressed the server (the `Host` header, when it looks like a
-/// host name or address), for absolute links in TileJSON and OGC API documents.
-pub fn origin(headers: &axum::http::HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).
 pub fn urlencode(s: &str) -> String {
     let mut out = String::new();

@@ -189,9 +189,9 @@ pub async fn serve_router(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little rather than spin.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -201,7 +201,20 @@ pub async fn serve_router(
             },
             () = &mut shutdown => break,
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // What `into_make_service_with_connect_info::<Peer>()` records, for the public URL.
+        let peer = crate::base_url::Peer {
+            remote,
+            local: stream.local_addr().unwrap_or(remote),
+        };
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                app.clone(),
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
+                },
+            ));
         let mut stop = stop_rx.clone();
         connections.spawn(async move {
             let _permit = permit;

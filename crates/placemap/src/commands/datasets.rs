@@ -151,7 +151,7 @@ fn add(ctx: &Context_, a: AddArgs) -> Result<ExitCode> {
     }
     let store = open(&ctx.state)?;
     let report = datasets::report_json(&analysis, None, true);
-    let table = serde_json::to_string(&analysis.table)?;
+    let table = datasets::table::encode(&analysis.table);
     let version = store
         .put_version(
             &analysis.meta,

@@ -58,6 +58,19 @@ pub struct ServeArgs {
     /// Most datasets stored.
     #[arg(long, default_value_t = datasets::Limits::default().max_datasets)]
     pub max_datasets: usize,
+    /// The address clients reach the server by (e.g. https://maps.example.org), the base of
+    /// every absolute link (TileJSON, OGC API); default: worked out per request.
+    #[arg(long, env = "PLACEMAP_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Proxies (IP addresses or CIDR blocks, comma-separated) whose Forwarded /
+    /// X-Forwarded-Proto / X-Forwarded-Host headers are believed; default none.
+    #[arg(
+        long,
+        env = "PLACEMAP_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "IPS"
+    )]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Upload tokens: `--token-file`, else `PLACEMAP_TOKEN`, else a new random one (printed once,
@@ -111,8 +124,11 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         max_lookup_points: a.max_lookup_points,
         max_zoom: a.max_zoom,
         layers: a.layers,
+        public_url: a.public_url,
+        trusted_proxies: a.trusted_proxies,
     };
     let config = raw.resolve()?;
+    let config_public = config.public_url.as_ref().map(|u| u.as_str().to_string());
     // The dataset store is opened, checked and read on its own thread while the layers load:
     // neither needs the other, and stored datasets then add only their join to start-up.
     let state_dir = ctx.state.clone();
@@ -163,8 +179,12 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .max_blocking_threads(cores * 4)
         .build()?;
+    let public = config_public.clone();
     rt.block_on(tile_server::serve::run_live(live, |addr| {
         println!("listening on http://{addr}");
+        if let Some(url) = public {
+            println!("links name {url}");
+        }
         println!("interactive map: http://{addr}/map/lad23/imd25_score");
         println!("add your own data: http://{addr}/datasets/new");
     }))?;

@@ -10,6 +10,7 @@ use maps::geojson_text;
 use maps::{ExportOptions, VersionOptions};
 use serde_json::{Map, Value, json};
 
+use crate::byte_ranges::file_like;
 use crate::error::ApiError;
 use crate::extract::Options;
 use crate::state::SharedState;
@@ -23,6 +24,7 @@ pub async fn list_layers(State(state): State<SharedState>) -> Json<Value> {
 pub async fn layer_file(
     State(state): State<SharedState>,
     Path(file): Path<String>,
+    uri: axum::http::Uri,
     Options((mut q, pin)): Options<(ExportOptions, VersionOptions)>,
 ) -> Result<Response, ApiError> {
     // `indicators=` resolved once here: `@N` and `version=N` pin uploaded datasets.
@@ -51,12 +53,14 @@ pub async fn layer_file(
         .await
         .map_err(ApiError::internal)??;
         let _ = layer;
-        return Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response());
+        let res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
+        return Ok(file_like(res, (&state.maps.data_version, uri.to_string())));
     }
     if let Some(id) = file.strip_suffix(".csv") {
         let layer = state.layer(id)?;
         let body = layer_csv(layer, &q)?;
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
+        let res = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response();
+        return Ok(file_like(res, (&state.maps.data_version, uri.to_string())));
     }
     if let Some(id) = file.strip_suffix(".json") {
         return Ok(Json(layer_json(state.layer(id)?)).into_response());

@@ -266,8 +266,7 @@ fn store_upload(live: &LiveState, up: Upload, id: Option<String>, is_put: bool) 
         return Ok(Json(datasets::report_json(&analysis, None, false)).into_response());
     }
     let report = datasets::report_json(&analysis, None, true);
-    let table = serde_json::to_string(&analysis.table)
-        .map_err(|e| DsError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), ""))?;
+    let table = datasets::table::encode(&analysis.table);
     let version = hub.store.put_version(
         &analysis.meta,
         &analysis.detection.layer,

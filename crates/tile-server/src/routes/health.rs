@@ -2,10 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use crate::metrics::Format;
 use crate::state::SharedState;
 
 /// `GET /health`: up, with what is loaded.
@@ -25,24 +26,26 @@ pub async fn health(State(state): State<SharedState>) -> Json<Value> {
     }))
 }
 
-/// `GET /metrics`: Prometheus text exposition.
-pub async fn metrics(State(state): State<SharedState>) -> impl IntoResponse {
+/// `GET /metrics`: the Prometheus text format 0.0.4, or OpenMetrics 1.0.0 when `Accept` asks
+/// for `application/openmetrics-text` (see [`Format::negotiate`]).
+pub async fn metrics(State(state): State<SharedState>, headers: HeaderMap) -> impl IntoResponse {
+    let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     state.tiles.run_pending_tasks();
-    let mut text = state.metrics.encode();
     // Cache gauges are read at scrape time.
-    text = text.replace(
-        "# EOF\n",
-        &format!(
-            "# HELP placemap_tile_cache_bytes Bytes held by the tile cache.\n# TYPE placemap_tile_cache_bytes gauge\nplacemap_tile_cache_bytes {}\n# HELP placemap_tile_cache_entries Tiles held by the tile cache.\n# TYPE placemap_tile_cache_entries gauge\nplacemap_tile_cache_entries {}\n# EOF\n",
-            state.tiles.weighted_size(),
-            state.tiles.entry_count()
-        ),
+    let text = state.metrics.encode(
+        format,
+        &[
+            (
+                "tile_cache_bytes",
+                "Bytes held by the tile cache.",
+                state.tiles.weighted_size(),
+            ),
+            (
+                "tile_cache_entries",
+                "Tiles held by the tile cache.",
+                state.tiles.entry_count(),
+            ),
+        ],
     );
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        text,
-    )
+    ([(header::CONTENT_TYPE, format.content_type())], text)
 }

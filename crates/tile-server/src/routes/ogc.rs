@@ -16,12 +16,13 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use districts::Layer;
 use geo::Intersects;
 use serde_json::{Value, json};
 
+use crate::base_url::BaseUrl;
 use crate::error::ApiError;
 use maps::export::{check_precision, chosen_indicators, feature_properties, layer_bounds};
 use maps::geojson_text;
@@ -37,10 +38,10 @@ const GEOJSON: &str = "application/geo+json";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 
-/// `http://host/ogc` as the client addressed us, for absolute links (clients such as GDAL
-/// follow `next` links as given).
-fn base(headers: &HeaderMap) -> String {
-    format!("{}/ogc", crate::params::origin(headers))
+/// `{base}/ogc` (see [`crate::base_url`]), for absolute links (clients such as GDAL follow
+/// `next` links as given).
+fn base(base: &BaseUrl) -> String {
+    format!("{}/ogc", base.as_str())
 }
 
 fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
@@ -95,11 +96,11 @@ fn feature_options<'a>(
 
 /// `GET /ogc`: the landing page.
 pub async fn landing(
-    headers: HeaderMap,
+    origin: BaseUrl,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     check_options(&q, &["f"])?;
-    let b = base(&headers);
+    let b = base(&origin);
     Ok(Json(json!({
         "title": "placemap",
         "description": "Districts of England and the UK (local authority districts, LSOAs, MSOAs) with the deprivation, pay, employment and education indicators placemap joins to them.",
@@ -149,11 +150,11 @@ fn collection_json(layer: &Layer, b: &str) -> Value {
 /// `GET /ogc/collections`.
 pub async fn collections(
     State(state): State<SharedState>,
-    headers: HeaderMap,
+    origin: BaseUrl,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     check_options(&q, &["f"])?;
-    let b = base(&headers);
+    let b = base(&origin);
     Ok(Json(json!({
         "links": [link(format!("{b}/collections"), "self", "application/json", "this document")],
         "collections": state.maps.atlas.layers.iter().map(|l| collection_json(l, &b)).collect::<Vec<_>>(),
@@ -163,13 +164,13 @@ pub async fn collections(
 /// `GET /ogc/collections/{layer}`.
 pub async fn collection(
     State(state): State<SharedState>,
-    headers: HeaderMap,
+    origin: BaseUrl,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     check_options(&q, &["f"])?;
     let layer = state.layer(&id)?;
-    Ok(Json(collection_json(layer, &base(&headers))))
+    Ok(Json(collection_json(layer, &base(&origin))))
 }
 
 /// Checks `datetime` (an instant or an interval, `..` open): districts have no temporal
@@ -211,7 +212,7 @@ fn check_datetime(raw: &str) -> Result<(), ApiError> {
 /// `GET /ogc/collections/{layer}/items`: a page of districts as a GeoJSON FeatureCollection.
 pub async fn items(
     State(state): State<SharedState>,
-    headers: HeaderMap,
+    origin: BaseUrl,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
@@ -230,7 +231,7 @@ pub async fn items(
         ],
     )?;
     state.layer(&id)?;
-    let b = base(&headers);
+    let b = base(&origin);
     let state2 = state.clone();
     let body = tokio::task::spawn_blocking(move || items_page(&state2, &id, &q, &b))
         .await
@@ -347,7 +348,7 @@ fn items_page(
 /// `GET /ogc/collections/{layer}/items/{code}`: one district as a GeoJSON Feature.
 pub async fn item(
     State(state): State<SharedState>,
-    headers: HeaderMap,
+    origin: BaseUrl,
     Path((id, code)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
@@ -366,7 +367,7 @@ pub async fn item(
         )
     })?;
     let (precision, periods, inds) = feature_options(&state, layer, &q)?;
-    let b = base(&headers);
+    let b = base(&origin);
     let d = &layer.districts[i];
     let mut out = String::new();
     geojson_text::push_feature(
@@ -399,8 +400,8 @@ pub async fn item(
 }
 
 /// `GET /ogc/api`: an OpenAPI 3.0 description of the routes above.
-pub async fn api(headers: HeaderMap) -> Response {
-    let b = base(&headers);
+pub async fn api(origin: BaseUrl) -> Response {
+    let b = base(&origin);
     let param = |name: &str, schema: Value, desc: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": desc });
     let path_param = |name: &str, desc: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" }, "description": desc });
     let ok =

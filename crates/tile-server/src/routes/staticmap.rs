@@ -14,6 +14,7 @@ use crate::state::SharedState;
 pub async fn static_map(
     State(state): State<SharedState>,
     Path((layer_id, file)): Path<(String, String)>,
+    uri: axum::http::Uri,
     Options(((style, frame), pin)): Options<((StyleOptions, FigureOptions), VersionOptions)>,
 ) -> Result<Response, ApiError> {
     let (indicator_id, ext) = file.rsplit_once('.').ok_or_else(|| {
@@ -50,5 +51,9 @@ pub async fn static_map(
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
+    let res = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
+    Ok(crate::byte_ranges::file_like(
+        res,
+        (&state.maps.data_version, uri.to_string()),
+    ))
 }

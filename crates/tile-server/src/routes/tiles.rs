@@ -19,6 +19,7 @@ use maps::{StyleOptions, VersionOptions};
 use serde_json::{Value, json};
 use tile_math::TileId;
 
+use crate::base_url::BaseUrl;
 use crate::error::ApiError;
 use crate::extract::Options;
 use crate::params::urlencode;
@@ -137,9 +138,53 @@ pub async fn tile(
     Ok(png_response(bytes, &tag))
 }
 
-/// `GET /tiles/{layer}/{indicator}.json`: TileJSON 3.0.
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The legend as a small HTML fragment (TileJSON 3.0: `legend` is text or HTML shown with the
+/// map, not a URL): title, period and unit, one swatch per class with its range, no data, and
+/// the credit.
+fn legend_html(legend: &choropleth::legend::Legend) -> String {
+    let swatch = |color: &str, label: &str| {
+        format!(
+            r#"<li><span style="display:inline-block;width:1em;height:1em;background:{color};margin-right:.4em;vertical-align:middle"></span>{}</li>"#,
+            esc(label)
+        )
+    };
+    let mut head = esc(&legend.title);
+    if !legend.subtitle.is_empty() {
+        head.push_str(&format!(", {}", esc(&legend.subtitle)));
+    }
+    if !legend.unit.is_empty() {
+        head.push_str(&format!(" ({})", esc(&legend.unit)));
+    }
+    let mut out = format!(
+        r#"<div class="placemap-legend"><strong>{head}</strong><ul style="list-style:none;margin:0;padding:0">"#
+    );
+    for e in &legend.entries {
+        out.push_str(&swatch(&e.color.to_hex(), &e.label));
+    }
+    out.push_str(&swatch(
+        &legend.no_data.color.to_hex(),
+        &legend.no_data.label,
+    ));
+    out.push_str(&format!(
+        "</ul><small>{}</small></div>",
+        esc(&legend.source)
+    ));
+    out
+}
+
+/// `GET /tiles/{layer}/{indicator}.json`: TileJSON 3.0, with absolute tile URLs (the spec asks
+/// for them, and a map on another origin resolves relative ones against its own page).
 pub async fn tilejson(
     State(state): State<SharedState>,
+    base: BaseUrl,
     Path((layer_id, file)): Path<(String, String)>,
     Options((opts, pin)): Options<(StyleOptions, VersionOptions)>,
     Query(pairs): Query<Vec<(String, String)>>,
@@ -174,6 +219,8 @@ pub async fn tilejson(
     } else {
         format!("?{}", query.join("&"))
     };
+    let legend = maps::legend::legend_for(layer, ind, &style)?;
+    let base = base.as_str();
     let attribution = format!(
         "{} | {}",
         ind.meta.provenance.attribution, layer.meta.provenance.attribution
@@ -185,12 +232,14 @@ pub async fn tilejson(
         "version": "1.0.0",
         "attribution": attribution,
         "scheme": "xyz",
-        "tiles": [format!("/tiles/{}/{}/{{z}}/{{x}}/{{y}}.png{qs}", layer.meta.id, ind.meta.id)],
+        "tiles": [format!("{base}/tiles/{}/{}/{{z}}/{{x}}/{{y}}.png{qs}", layer.meta.id, ind.meta.id)],
         "minzoom": 0,
         "maxzoom": state.config.max_zoom,
         "bounds": bounds,
         "center": center,
-        "legend": format!("/legend/{}/{}.json{qs}", layer.meta.id, ind.meta.id),
+        "legend": legend_html(&legend),
+        // The legend as data (classes, colours, counts) for clients that draw their own.
+        "legend_url": format!("{base}/legend/{}/{}.json{qs}", layer.meta.id, ind.meta.id),
         "placemap": {
             "layer": layer.meta.id, "indicator": ind.meta.id, "period": style.showing.label(),
             "unit": style.unit, "palette": style.palette,

@@ -114,7 +114,7 @@ pub async fn tile(
 /// `GET /tiles/{layer}.json`: TileJSON 3.0 for the vector tiles, with `vector_layers`.
 pub async fn tilejson(
     State(state): State<SharedState>,
-    headers: HeaderMap,
+    base: crate::base_url::BaseUrl,
     Path(file): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
@@ -128,7 +128,7 @@ pub async fn tilejson(
     let layer = state.layer(layer_id)?;
     let list = pinned_list(&state, layer, &q)?;
     let inds = tile_indicators(layer, list.as_deref())?;
-    let origin = crate::params::origin(&headers);
+    let origin = base.as_str();
     let query = match &list {
         Some(list) => format!("?indicators={}", crate::params::urlencode(list)),
         None => String::new(),
