@@ -13,6 +13,7 @@ mod server;
 mod socket;
 mod staticmaps;
 mod stats;
+mod tiny_bbox;
 mod valid_geometry;
 mod vector;
 

@@ -57,6 +57,8 @@ pub struct Row {
 /// The upload as text cells.
 #[derive(Clone, Debug)]
 pub struct Grid {
+    /// The file name the upload came with, for errors.
+    pub name: String,
     /// Which reader read it.
     pub format: Format,
     /// Every row, blank ones included.
@@ -70,6 +72,7 @@ impl Grid {
     #[cfg(test)]
     pub(crate) fn of_rows<R: AsRef<[&'static str]>>(rows: &[R]) -> Grid {
         Grid {
+            name: "t.csv".to_string(),
             format: Format::Csv,
             rows: rows
                 .iter()
@@ -151,30 +154,17 @@ pub fn read_grid(
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    let raw = text.as_bytes();
-    let (mut line_no, mut counted_to) = (1u64, 0usize);
+    let mut lines = districts::csv_text::LineCounter::new(text.as_bytes());
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
+            let line = lines.line_of(e.position());
             DatasetError::bad(
                 format!("{name}, line {line}: {e}"),
                 "check the quoting on that line",
             )
         })?;
-        // Lines counted from byte offsets: the csv crate skips blank lines in its own count.
-        let mut byte = rec.position().map_or(counted_to, |p| p.byte() as usize);
-        // A record may start at the `\n` of the previous CRLF (or at blank lines it skips).
-        while raw.get(byte).is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            byte += 1;
-        }
-        if byte > counted_to {
-            line_no += raw[counted_to..byte.min(raw.len())]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
-            counted_to = byte.min(raw.len());
-        }
-        let line = line_no;
+        // Lines as an editor counts them (after CRLFs, blank lines and quoted newlines).
+        let line = lines.line_of(rec.position());
         check_shape(name, rows.len() + 1, rec.len(), limits)?;
         rows.push(Row {
             line,
@@ -182,6 +172,7 @@ pub fn read_grid(
         });
     }
     Ok(Grid {
+        name: name.to_string(),
         format,
         rows,
         notes,
@@ -302,6 +293,7 @@ fn read_xlsx(bytes: &[u8], name: &str, sheet: Option<&str>, limits: &Limits) -> 
         ));
     }
     Ok(Grid {
+        name: name.to_string(),
         format: Format::Xlsx,
         rows,
         notes,

@@ -89,6 +89,20 @@ pub enum TableError {
         /// The cell.
         value: String,
     },
+    /// A number too large for a 64-bit float (`1e400`): it would be read as infinity.
+    #[error(
+        "{path}, line {line}, column `{column}`: `{value}` is too large to be a number (beyond ±1.8e308), so it would be read as infinity"
+    )]
+    NotFinite {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// The cell.
+        value: String,
+    },
     /// A period string that the period rule does not understand.
     #[error(
         "{path}, line {line}, column `{column}`: period `{value}` is not a known form (2021, 2020/21, 202021, 2018-09-01/P1Y)"
@@ -143,6 +157,7 @@ pub enum TableError {
 /// assert!(parse_number("12a").is_err());
 /// assert!(parse_number("1,23").is_err());
 /// assert!(parse_number("inf").is_err());
+/// assert!(parse_number("1e400").is_err(), "overflows to infinity");
 /// ```
 #[allow(clippy::result_unit_err)]
 pub fn parse_number(cell: &str) -> Result<Option<f64>, ()> {
@@ -162,8 +177,10 @@ pub fn parse_number(cell: &str) -> Result<Option<f64>, ()> {
     if !starts_numeric(s) {
         return Err(());
     }
+    // `1e400` parses as infinity: refused like `inf`, never read as a value.
+    let finite = |v: f64| if v.is_finite() { Ok(Some(v)) } else { Err(()) };
     if !s.contains(',') {
-        return s.parse::<f64>().map(Some).map_err(|_| ());
+        return s.parse::<f64>().map_err(|_| ()).and_then(finite);
     }
     // Thousands separators: groups of three digits after the first group of one to three.
     let (int, frac) = match s.split_once('.') {
@@ -184,7 +201,24 @@ pub fn parse_number(cell: &str) -> Result<Option<f64>, ()> {
         plain.push('.');
         plain.push_str(f);
     }
-    plain.parse::<f64>().map(Some).map_err(|_| ())
+    plain.parse::<f64>().map_err(|_| ()).and_then(finite)
+}
+
+/// Whether a cell is written as a number too large for a 64-bit float (`1e400`, `-2e308`): it
+/// would parse as infinity, so [`parse_number`] refuses it and errors say why.
+///
+/// ```
+/// use districts::csv_text::overflows;
+/// assert!(overflows("1e400") && overflows(" -1.8e308 "));
+/// assert!(!overflows("1e300") && !overflows("inf") && !overflows("x"));
+/// ```
+pub fn overflows(cell: &str) -> bool {
+    let s = cell.trim().replace(',', "");
+    let s = s.strip_prefix('£').unwrap_or(&s);
+    let s = s.strip_suffix('%').unwrap_or(s).trim();
+    s.trim_start_matches(['-', '+', '.'])
+        .starts_with(|c: char| c.is_ascii_digit())
+        && s.parse::<f64>().is_ok_and(f64::is_infinite)
 }
 
 /// Turns a published period string into the label shown to users, or `None` if the form is
@@ -318,6 +352,73 @@ pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
         .has_headers(true)
         .trim(csv::Trim::None)
         .from_reader(text.as_bytes())
+}
+
+/// Line numbers of CSV records as a text editor shows them, from the csv crate's byte
+/// positions: its own line count lags by one after a CRLF (a record then starts at the `\n` of
+/// the previous line's `\r\n`) and a record is numbered by where it starts, whatever newlines
+/// its quoted fields hold. Counts forward incrementally, so a whole file costs one pass.
+///
+/// ```
+/// use districts::csv_text::LineCounter;
+/// let text = "code,value\r\nE1,\"two\nlines\"\r\n\r\nE2,3\r\n";
+/// let mut lines = LineCounter::new(text.as_bytes());
+/// let mut reader = csv::Reader::from_reader(text.as_bytes());
+/// let found: Vec<u64> = reader
+///     .records()
+///     .map(|r| lines.line_of(r.unwrap().position()))
+///     .collect();
+/// assert_eq!(found, [2, 5]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// A counter over the bytes the csv reader reads.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of the record (or error) at `pos`; 0 when the position is unknown.
+    pub fn line_of(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else { return 0 };
+        let mut start = usize::try_from(pos.byte())
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        // Blank lines and the `\n` of a CRLF before the record are not part of it.
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start < self.at {
+            // Positions only move forward while reading; start over if asked about an earlier one.
+            self.at = 0;
+            self.line = 1;
+        }
+        self.line += self.bytes[self.at..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.at = start;
+        self.line
+    }
+}
+
+/// A csv error of `path` at the line `lines` counts for it.
+pub(crate) fn csv_error_at(path: &Path, e: csv::Error, lines: &mut LineCounter<'_>) -> TableError {
+    let line = lines.line_of(e.position());
+    TableError::Csv {
+        path: path.to_path_buf(),
+        line,
+        message: e.to_string(),
+    }
 }
 
 pub(crate) fn csv_error(path: &Path, e: csv::Error) -> TableError {

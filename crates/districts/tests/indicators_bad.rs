@@ -245,3 +245,118 @@ direction = "neutral"
         .collect();
     assert_eq!(labels, ["2018/19", "2020/21"]);
 }
+
+/// The catalogue source of the real IMD 2019 LAD summaries (File 10), average score column.
+fn file10_source(file: &str) -> String {
+    format!(
+        r#"[[source]]
+id = "s"
+title = "t"
+file = "{file}"
+publisher = "p"
+licence = "l"
+attribution = "a"
+layout = "wide"
+code_column = "Local Authority District code (2019)"
+name_column = "Local Authority District name (2019)"
+period = "2019"
+layers = ["lad"]
+
+[[source.indicator]]
+id = "imd_score"
+title = "t"
+unit = "u"
+direction = "neutral"
+column = "IMD - Average score"
+"#
+    )
+}
+
+/// The real File 10 as published (CRLF line ends), with the average score (5th field) of the
+/// row on `line` (1-based; the header is line 1) replaced by `value`, and optionally the name of
+/// Middlesbrough (line 3) quoted with a newline inside.
+fn file10_with(line: usize, value: &str, quoted_newline: bool) -> Vec<u8> {
+    let text =
+        std::fs::read_to_string(test_support::data_dir().join("imd2019_lad_summaries_file10.csv"))
+            .expect("File 10");
+    assert!(
+        text.contains("\r\n"),
+        "File 10 is published with CRLF line ends"
+    );
+    let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
+    let row = &mut lines[line - 1];
+    assert!(!row.contains('"'), "row {line} has no quoted field: {row}");
+    let mut fields: Vec<&str> = row.split(',').collect();
+    fields[4] = value;
+    *row = fields.join(",");
+    if quoted_newline {
+        assert!(lines[2].starts_with("E06000002,Middlesbrough,"));
+        lines[2] = lines[2].replacen("Middlesbrough", "\"Middles\nbrough\"", 1);
+    }
+    lines.join("\r\n").into_bytes()
+}
+
+/// `1e400` overflows to infinity when parsed: it is refused like `inf`, naming file, line and
+/// column, rather than read as an infinite value.
+#[test]
+fn overflowing_numbers_are_refused_like_inf() {
+    let s = Scratch::new("overflow");
+    let cat_text = file10_source("file10.csv");
+    for value in ["1e400", "-1e400", "inf", "1.8e308"] {
+        let file = s.write("file10.csv", &file10_with(30, value, false));
+        let cat = s.catalog(&cat_text).expect("catalog");
+        let err = read(&cat).expect_err(value);
+        let msg = err.to_string();
+        assert_names(&msg, &file, "line 30, column `IMD - Average score`");
+        assert!(msg.contains(value), "{msg}");
+    }
+    // The file as published reads, Peterborough (line 30) with its score.
+    s.write("file10.csv", &file10_with(30, "27.821", false));
+    let cat = s.catalog(&cat_text).expect("catalog");
+    let t = read(&cat).expect("reads");
+    let TableValues::Numeric(m) = &t.indicators[0].periods[0].values else {
+        panic!("numeric")
+    };
+    assert_eq!(m["E06000031"], Some(27.821));
+    assert_eq!(m.len(), 317);
+}
+
+/// Errors name the line a text editor shows: File 10 has CRLF line ends, and a quoted field
+/// with a newline in it makes its record two lines long.
+#[test]
+fn line_numbers_count_crlf_and_quoted_newlines() {
+    let s = Scratch::new("crlf-lines");
+    let cat_text = file10_source("file10.csv");
+    // A bad number on line 30 of the CRLF file.
+    let file = s.write("file10.csv", &file10_with(30, "twelve", false));
+    let cat = s.catalog(&cat_text).expect("catalog");
+    let err = read(&cat).expect_err("bad number");
+    assert!(
+        matches!(&err, TableError::BadNumber { line: 30, .. }),
+        "{err:?}"
+    );
+    assert_names(&err.to_string(), &file, "line 30,");
+    // The same row one line further down after a quoted newline on line 3.
+    s.write("file10.csv", &file10_with(30, "twelve", true));
+    let err = read(&cat).expect_err("bad number");
+    assert!(
+        matches!(&err, TableError::BadNumber { line: 31, .. }),
+        "{err:?}"
+    );
+    // A ragged row (a field too many) on line 30.
+    s.write("file10.csv", &file10_with(30, "27.821,extra", false));
+    let err = read(&cat).expect_err("ragged");
+    assert!(matches!(&err, TableError::Csv { line: 30, .. }), "{err:?}");
+    assert_names(&err.to_string(), &file, "line 30");
+    // A repeated code: Hartlepool's on line 30 repeats line 2 (not the header, line 1).
+    let text = String::from_utf8(file10_with(30, "27.821", false)).expect("UTF-8");
+    s.write(
+        "file10.csv",
+        text.replacen("E06000031,Peterborough", "E06000001,Peterborough", 1)
+            .as_bytes(),
+    );
+    let t = read(&cat).expect("reads");
+    let d = &t.indicators[0].duplicates;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].first_line, d[0].line), (2, 30), "{d:?}");
+}

@@ -525,3 +525,37 @@ fn dbf_text_in_windows_1252_is_decoded_with_or_without_a_cpg() {
         "{msg}"
     );
 }
+
+/// A real MSOA shapefile with one of its files cut short: the error names that file and says
+/// it is truncated, with no raw debug dump and no bare "failed to fill whole buffer".
+#[test]
+fn truncated_dbf_shx_and_shp_name_the_file_and_say_truncated() {
+    let base = "england_msoa_2011_sgen_clipped";
+    let prj = std::fs::read(data(&format!("{base}.prj"))).expect("prj");
+    for ext in ["dbf", "shx", "shp"] {
+        let full = std::fs::read(data(&format!("{base}.{ext}"))).expect("read");
+        // Cut in the middle of the records, and inside the header.
+        for keep in [full.len() / 2, 50] {
+            let dir = TempDir::new(&format!("trunc-{ext}-{keep}"));
+            let shp = msoa_copy(&dir, true, Some(&prj));
+            let target = shp.with_extension(ext);
+            std::fs::remove_file(&target).expect("remove copy");
+            std::fs::write(&target, &full[..keep]).expect("write truncated");
+            let (_, msg) = load_err(&shp, &SPEC);
+            assert!(
+                msg.contains(&format!("msoa.{ext}")),
+                "{ext} cut to {keep} bytes: the message does not name msoa.{ext}: {msg}"
+            );
+            assert!(
+                msg.contains("truncated"),
+                "{ext} cut to {keep} bytes: {msg}"
+            );
+            for raw in ["failed to fill whole buffer", "Error {", "kind:", "Io("] {
+                assert!(
+                    !msg.contains(raw),
+                    "{ext} cut to {keep} bytes: raw {raw:?} in {msg}"
+                );
+            }
+        }
+    }
+}

@@ -80,6 +80,7 @@ impl Loaded {
     /// Loads the layers of `catalog` (with the layers their derived indicators need), adds the
     /// derived indicators and reads the lookups.
     pub fn load(catalog: &Catalog, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+        check_styles(catalog)?;
         let started = std::time::Instant::now();
         let mut atlas = Atlas::load(catalog, &opts.layers)?;
         tracing::info!(
@@ -538,6 +539,22 @@ fn build_bands(cells: &[BandsJob]) {
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "per-zoom geometry built"
     );
+}
+
+/// Every catalogue style checked before anything is loaded (see [`crate::style::check_hint`]).
+fn check_styles(catalog: &Catalog) -> Result<(), LoadError> {
+    for spec in catalog.sources.iter().flat_map(|s| &s.indicators) {
+        if let Some(hint) = &spec.style {
+            crate::style::check_hint(hint).map_err(|message| {
+                districts::catalog::CatalogError::Invalid {
+                    catalog: catalog.path.clone(),
+                    entry: spec.id.clone(),
+                    message,
+                }
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads every lookup table of the catalogue (for `via=lookup` and `group_by=region`); a

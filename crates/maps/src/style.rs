@@ -179,6 +179,70 @@ pub fn resolve(
     build(layer, ind, opts, canonical_key(layer, ind, opts))
 }
 
+/// Checks a catalogue style (`style = { scheme, k, palette, breaks }`) the way [`resolve`]
+/// would use it, so a bad one is refused when the catalogue loads, naming the key, rather than
+/// failing every default tile of the indicator later. The message names the key and value.
+///
+/// ```
+/// use districts::catalog::StyleHint;
+/// let hint = |k, palette: &str| StyleHint {
+///     scheme: Some("quantile".into()),
+///     k: Some(k),
+///     palette: Some(palette.into()),
+///     breaks: None,
+/// };
+/// assert!(maps::style::check_hint(&hint(5, "YlOrRd")).is_ok());
+/// assert!(maps::style::check_hint(&hint(500, "YlOrRd")).unwrap_err().contains("k = 500"));
+/// assert!(maps::style::check_hint(&hint(5, "Jet")).unwrap_err().contains("\"Jet\""));
+/// ```
+pub fn check_hint(hint: &districts::catalog::StyleHint) -> Result<(), String> {
+    use choropleth::palette::Palette;
+    if let Some(k) = hint.k
+        && !(2..=9).contains(&k)
+    {
+        return Err(format!(
+            "style k = {k} is out of range: a map has 2 to 9 classes"
+        ));
+    }
+    match hint.scheme.as_deref() {
+        Some(name) if name.trim().eq_ignore_ascii_case("manual") => {
+            let breaks = hint.breaks.as_deref().unwrap_or_default();
+            let text: Vec<String> = breaks.iter().map(f64::to_string).collect();
+            Scheme::manual_from_str(&text.join(","))
+                .map_err(|e| format!("style breaks = {breaks:?}: {e}"))?;
+            if !(2..=9).contains(&breaks.len()) {
+                return Err(format!(
+                    "style breaks = {breaks:?} make {} classes: a map has 2 to 9",
+                    breaks.len()
+                ));
+            }
+        }
+        Some(name) => {
+            name.parse::<Scheme>().map_err(|_| {
+                format!(
+                    "style scheme = {name:?} is not known ({})",
+                    valid_ids("schemes", Scheme::NAMES)
+                )
+            })?;
+            if hint.breaks.is_some() {
+                return Err(format!(
+                    "style breaks apply to scheme = \"manual\", not scheme = {name:?}"
+                ));
+            }
+        }
+        None => {}
+    }
+    if let Some(name) = &hint.palette {
+        Palette::from_name(name, hint.k.unwrap_or(5)).map_err(|_| {
+            format!(
+                "style palette = {name:?} is not known ({})",
+                valid_ids("palettes", Palette::names())
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// The text of a style: its layer, indicator and options in a fixed order (tile cache keys and
 /// ETags).
 fn canonical_key(layer: &Layer, ind: &Indicator, opts: &StyleOptions) -> String {

@@ -86,7 +86,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", placemap::error_chain(&e));
             ExitCode::from(2)
         }
     }

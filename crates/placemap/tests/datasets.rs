@@ -26,13 +26,19 @@ pub(crate) fn serve(state: &Path) -> Server {
 
 /// `placemap serve` with these layers (comma-separated) and `state` as its state directory.
 pub(crate) fn serve_layers(state: &Path, layers: &str) -> Server {
+    serve_args(state, &["--layers", layers])
+}
+
+/// `placemap serve` on 127.0.0.1:0 with `state` as its state directory and these options.
+pub(crate) fn serve_args(state: &Path, args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_placemap"))
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .env_remove("PLACEMAP_DATA")
         .env("PLACEMAP_TOKEN", TOKEN)
         .args(["--quiet", "--state"])
         .arg(state)
-        .args(["serve", "--addr", "127.0.0.1:0", "--layers", layers])
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -66,7 +72,7 @@ pub(crate) fn http(
 }
 
 /// [`http`] with the response head too.
-fn http_full(
+pub(crate) fn http_full(
     addr: &str,
     method: &str,
     path: &str,

@@ -6,6 +6,7 @@ mod cli;
 mod cli_analysis;
 mod datasets;
 mod datasets_shapes;
+mod hardening;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -293,6 +293,8 @@ mod tests {
             cache_bytes: 0,
             cors_origins: Vec::new(),
             request_timeout: std::time::Duration::from_secs(1),
+            header_timeout: std::time::Duration::from_secs(1),
+            max_connections: 1,
             max_lookup_points: 1,
             max_body_bytes: 1,
             max_zoom: 1,

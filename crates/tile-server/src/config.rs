@@ -19,8 +19,13 @@ pub struct RawConfig {
     pub cache_mb: u64,
     /// Allowed CORS origins; `*` for any, empty for none.
     pub cors_origins: Vec<String>,
-    /// Longest a request may take, seconds (then 408).
+    /// Longest a request may take, seconds (then 503).
     pub request_timeout_secs: u64,
+    /// Longest a client may take to send a request's header, seconds (then the connection is
+    /// closed): one header byte a second cannot hold a connection for long.
+    pub header_timeout_secs: u64,
+    /// Most connections open at once; more wait in the listen queue until one closes.
+    pub max_connections: usize,
     /// Most points accepted by `POST /lookup`.
     pub max_lookup_points: usize,
     /// Largest request body accepted, bytes.
@@ -46,6 +51,8 @@ impl Default for RawConfig {
             cache_mb: 256,
             cors_origins: vec!["*".into()],
             request_timeout_secs: 30,
+            header_timeout_secs: 10,
+            max_connections: 1024,
             max_lookup_points: 100_000,
             max_body_bytes: 16 * 1024 * 1024,
             max_zoom: 18,
@@ -71,6 +78,10 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// Longest a client may take to send a request's header.
+    pub header_timeout: Duration,
+    /// Most connections open at once.
+    pub max_connections: usize,
     /// Most points accepted by `POST /lookup`.
     pub max_lookup_points: usize,
     /// Largest request body accepted, bytes.
@@ -134,6 +145,11 @@ impl RawConfig {
                 "lookup and body limits must be positive".into(),
             ));
         }
+        if self.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "--max-connections must be at least 1".into(),
+            ));
+        }
         let public_url = self
             .public_url
             .as_deref()
@@ -157,6 +173,8 @@ impl RawConfig {
             cache_bytes: self.cache_mb.saturating_mul(1024 * 1024),
             cors_origins: self.cors_origins,
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            max_connections: self.max_connections,
             max_lookup_points: self.max_lookup_points,
             max_body_bytes: self.max_body_bytes,
             max_zoom: self.max_zoom,

@@ -136,6 +136,26 @@ impl ApiError {
     }
 }
 
+/// Longest error message answered, in characters: messages quote the input they refuse, and a
+/// 2 MB CSV header must not come back whole.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// `text` cut to at most `max` characters, ending with `…` when cut (for input quoted in
+/// errors).
+///
+/// ```
+/// use tile_server::error::clip;
+/// assert_eq!(clip("lon,lat", 200), "lon,lat");
+/// assert_eq!(clip(&"x".repeat(300), 200).chars().count(), 201);
+/// assert!(clip(&"x".repeat(300), 200).ends_with('…'));
+/// ```
+pub fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -159,7 +179,7 @@ impl IntoResponse for ApiError {
         (
             status,
             Json(ErrorBody {
-                error: message,
+                error: &clip(message, MAX_MESSAGE_CHARS),
                 hint,
             }),
         )

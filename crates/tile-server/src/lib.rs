@@ -27,13 +27,16 @@ pub mod state;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::decompression::DecompressionBody;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -66,13 +69,30 @@ async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Re
     res
 }
 
-/// Client errors that axum and tower-http answer themselves (413 from the body limit layer, 405,
-/// extractor rejections) come as plain text. On `/datasets`, and for 413 anywhere, they are
-/// rewritten as the JSON `{"error", "hint"}` every other client error has; `limit` is the upload
-/// limit named in a 413.
-async fn json_errors(limit: usize, req: Request, next: Next) -> Response {
+/// The body limits of the router, for the 413 answers that name them.
+#[derive(Clone, Copy, Debug)]
+struct BodyLimits {
+    /// `POST /lookup` (the configured `max_body_bytes`).
+    lookup: usize,
+    /// Dataset uploads (`--max-upload-bytes`), 0 when uploads are off.
+    upload: usize,
+    /// Every other route.
+    other: usize,
+}
+
+/// Client errors that axum and tower-http answer themselves (413 from the body limit layers,
+/// 415 from request decompression, 405, extractor rejections) come as plain text. On
+/// `/datasets`, and for 413 and 415 anywhere, they are rewritten as the JSON
+/// `{"error", "hint"}` every other client error has.
+async fn json_errors(limits: BodyLimits, req: Request, next: Next) -> Response {
     use axum::http::{StatusCode, header};
-    let datasets = req.uri().path().starts_with("/datasets");
+    let path = req.uri().path().to_string();
+    let datasets = path.starts_with("/datasets");
+    let encoding = req
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| error::clip(v, 40).into_owned());
     let res = next.run(req).await;
     let status = res.status();
     let is_json = res
@@ -80,10 +100,10 @@ async fn json_errors(limit: usize, req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.contains("json"));
-    if !status.is_client_error()
-        || is_json
-        || !(datasets || status == StatusCode::PAYLOAD_TOO_LARGE)
-    {
+    let rewritten = datasets
+        || status == StatusCode::PAYLOAD_TOO_LARGE
+        || status == StatusCode::UNSUPPORTED_MEDIA_TYPE;
+    if !status.is_client_error() || is_json || !rewritten {
         return res;
     }
     let (mut parts, body) = res.into_parts();
@@ -93,10 +113,26 @@ async fn json_errors(limit: usize, req: Request, next: Next) -> Response {
         .unwrap_or_default();
     let reason = status.canonical_reason().unwrap_or("client error");
     let (error, hint) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            format!("the request body is over the limit of {limit} bytes"),
+        StatusCode::PAYLOAD_TOO_LARGE if path == "/lookup" => (
+            format!("the request body is over the limit of {} bytes", limits.lookup),
+            "split the points into smaller batches, or start the server with a larger --max-body-bytes"
+                .to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE if datasets && limits.upload > 0 => (
+            format!("the request body is over the limit of {} bytes", limits.upload),
             "upload a smaller table, or start the server with a larger --max-upload-bytes"
                 .to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            format!("the request body is over the limit of {} bytes", limits.other),
+            "send a smaller body".to_string(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            format!(
+                "request bodies with Content-Encoding {} are not accepted",
+                encoding.as_deref().unwrap_or("(unknown)")
+            ),
+            "send the body uncompressed, or compressed with Content-Encoding: gzip".to_string(),
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
             format!("{reason} on this path"),
@@ -104,7 +140,10 @@ async fn json_errors(limit: usize, req: Request, next: Next) -> Response {
                 .to_string(),
         ),
         _ if text.is_empty() => (reason.to_string(), "see GET /datasets".to_string()),
-        _ => (text, reason.to_string()),
+        _ => (
+            error::clip(&text, error::MAX_MESSAGE_CHARS).into_owned(),
+            reason.to_string(),
+        ),
     };
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
@@ -113,6 +152,41 @@ async fn json_errors(limit: usize, req: Request, next: Next) -> Response {
     );
     let body = serde_json::json!({ "error": error, "hint": hint }).to_string();
     Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// Inflates request bodies sent with `Content-Encoding: gzip` (tower-http's request
+/// decompression); other encodings get a 415. Only requests that declare an encoding go
+/// through it: each body wrapper it adds would hide the body limit's own error from axum's
+/// extractors, which then answer 400 rather than 413. Inside the body limit layer, which checks
+/// the body as sent; the extractors' limits (`DefaultBodyLimit`, the lookup's own) count the
+/// inflated bytes, so a gzip bomb is a 413.
+async fn decompress(req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+    if !req
+        .headers()
+        .contains_key(axum::http::header::CONTENT_ENCODING)
+    {
+        return next.run(req).await;
+    }
+    let next = std::sync::Mutex::new(Some(next));
+    let inner = tower::service_fn(move |req: Request<DecompressionBody<Body>>| {
+        let next = next.lock().ok().and_then(|mut n| n.take());
+        async move {
+            Ok::<Response, std::convert::Infallible>(match next {
+                Some(next) => next.run(req.map(Body::new)).await,
+                // A oneshot service is called once.
+                None => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            })
+        }
+    });
+    match tower_http::decompression::RequestDecompression::new(inner)
+        .oneshot(req)
+        .await
+    {
+        Ok(res) => res.into_response(),
+        Err(never) => match never {},
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -150,8 +224,15 @@ pub fn app_live(live: live::LiveState) -> Router {
     ]);
     let timeout = state.config.request_timeout;
     let upload_limit = live.0.hub.as_ref().map_or(0, |h| h.limits.max_bytes);
-    // Multipart framing adds a little to the file itself.
-    let body_limit = state.config.max_body_bytes.max(upload_limit + 64 * 1024);
+    let lookup_limit = state.config.max_body_bytes;
+    // Multipart framing adds a little to the file itself; `/lookup` has its own, lower limit
+    // on top of this one.
+    let body_limit = lookup_limit.max(upload_limit + 64 * 1024);
+    let limits = BodyLimits {
+        lookup: lookup_limit,
+        upload: upload_limit,
+        other: body_limit,
+    };
     Router::new()
         .route("/health", get(routes::health::health))
         .route("/metrics", get(routes::health::metrics))
@@ -167,7 +248,11 @@ pub fn app_live(live: live::LiveState) -> Router {
         )
         .route(
             "/lookup",
-            get(routes::lookup::lookup_point).post(routes::lookup::lookup_many),
+            get(routes::lookup::lookup_point)
+                .post(routes::lookup::lookup_many)
+                .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::max(
+                    lookup_limit,
+                )),
         )
         .route("/tiles/{file}", get(routes::vector::tilejson))
         .route("/tiles/{layer}/{file}", get(routes::tiles::tilejson))
@@ -227,17 +312,10 @@ pub fn app_live(live: live::LiveState) -> Router {
         .layer(middleware::from_fn_with_state(live.clone(), track))
         .layer(CompressionLayer::new())
         .layer(cors)
+        .layer(middleware::from_fn(decompress))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            json_errors(
-                if upload_limit > 0 {
-                    upload_limit
-                } else {
-                    body_limit
-                },
-                req,
-                next,
-            )
+            json_errors(limits, req, next)
         }))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
@@ -245,5 +323,10 @@ pub fn app_live(live: live::LiveState) -> Router {
             timeout,
         ))
         .layer(TraceLayer::new_for_http())
+        // Every answer, the JSON errors quoting input among them, is read as what it says it is.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            axum::http::HeaderValue::from_static("nosniff"),
+        ))
         .with_state(live)
 }

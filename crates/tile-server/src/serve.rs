@@ -127,13 +127,9 @@ pub async fn run_live(
         .map_err(|source| StartError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     on_listen(local);
-    axum::serve(
-        listener,
-        crate::app_live(live).into_make_service_with_connect_info::<crate::base_url::Peer>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(StartError::Serve)
+    let config = live.0.snapshot().config.clone();
+    serve_router(listener, crate::app_live(live), &config, shutdown_signal()).await;
+    Ok(())
 }
 
 /// Binds the configured address and serves until Ctrl-C / SIGTERM, then drains in-flight
@@ -154,14 +150,100 @@ pub async fn run_until(
         .map_err(|source| StartError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     on_listen(local);
-    axum::serve(
+    serve_router(
         listener,
-        crate::app(Arc::clone(&state))
-            .into_make_service_with_connect_info::<crate::base_url::Peer>(),
+        crate::app(Arc::clone(&state)),
+        &state.config,
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(StartError::Serve)
+    .await;
+    Ok(())
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets open connections finish.
+///
+/// Written over hyper's HTTP/1 connection builder rather than `axum::serve`, which (axum 0.8)
+/// sets no header read timeout and no cap on connections: a client sending one header byte a
+/// second held a connection for as long as it liked. Here every connection holds one of
+/// `max_connections` permits (further clients wait in the listen queue), and hyper closes a
+/// connection whose request header is not complete within `header_timeout`. Slow bodies are
+/// cut by the router's request timeout.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    config: &ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let header_timeout = config.header_timeout;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(p) => p,
+                // The semaphore is never closed.
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // What `into_make_service_with_connect_info::<Peer>()` records, for the public URL.
+        let peer = crate::base_url::Peer {
+            remote,
+            local: stream.local_addr().unwrap_or(remote),
+        };
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                app.clone(),
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
+                },
+            ));
+        let mut stop = stop_rx.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                res = conn.as_mut() => {
+                    if let Err(e) = res {
+                        tracing::debug!(error = %e, "connection closed");
+                    }
+                }
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+        // Reap finished connections so the set does not grow.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = stop_tx.send(());
+    while connections.join_next().await.is_some() {}
 }
 
 async fn shutdown_signal() {

@@ -71,8 +71,9 @@ fn draw_map(
         return;
     };
     let visible = view.visible();
+    let keep = keep_box(view.clip, scale);
     let mut paths: Vec<(&Prepared<'_>, Path)> = Vec::new();
-    let mut ring_px: Vec<(f32, f32)> = Vec::new();
+    let mut ring_px = RingBuffers::default();
     for d in fig.districts.iter().filter(|d| wanted(d)) {
         let mut pb = PathBuilder::new();
         for poly in &d.district.geometry.0 {
@@ -88,9 +89,9 @@ fn draw_map(
                     continue;
                 }
             }
-            add_ring(&mut pb, poly.exterior(), view, scale, &mut ring_px);
+            add_ring(&mut pb, poly.exterior(), view, scale, keep, &mut ring_px);
             for hole in poly.interiors() {
-                add_ring(&mut pb, hole, view, scale, &mut ring_px);
+                add_ring(&mut pb, hole, view, scale, keep, &mut ring_px);
             }
         }
         if let Some(path) = pb.finish() {
@@ -189,19 +190,57 @@ fn stroke(
     }
 }
 
-/// Adds one ring in PNG pixels, dropping points that repeat at 1/16 px; rings of fewer than 3
-/// distinct points are left out.
+/// The pixel box rings are cut to: the map's clip box widened by its own size on every side.
+/// Rings are drawn clipped to the map box anyway; cutting them to this wider box first keeps
+/// every coordinate within a few canvas sizes, however far the view is zoomed in (a bbox of
+/// 1e-8 degrees put districts a billion pixels away, and tiny-skia panicked on such paths),
+/// while cut edges stay far outside the map, beyond the widest stroke.
+fn keep_box(clip: Rect, scale: f64) -> [f64; 4] {
+    let (x, y, w, h) = (
+        clip.x * scale,
+        clip.y * scale,
+        clip.width * scale,
+        clip.height * scale,
+    );
+    let m = w.max(h).max(64.0);
+    [x - m, y - m, x + w + m, y + h + m]
+}
+
+/// Reused buffers of [`add_ring`].
+#[derive(Default)]
+struct RingBuffers {
+    projected: Vec<(f64, f64)>,
+    clipped: Vec<(f64, f64)>,
+    pts: Vec<(f32, f32)>,
+}
+
+/// Adds one ring in PNG pixels, cut to `keep` (see [`keep_box`]), dropping points that repeat
+/// at 1/16 px; rings of fewer than 3 distinct points are left out.
 fn add_ring(
     pb: &mut PathBuilder,
     ring: &geo_types::LineString<f64>,
     view: &MapView,
     scale: f64,
-    pts: &mut Vec<(f32, f32)>,
+    keep: [f64; 4],
+    buf: &mut RingBuffers,
 ) {
-    pts.clear();
-    for c in &ring.0 {
+    buf.projected.clear();
+    buf.projected.extend(ring.0.iter().map(|c| {
         let (x, y) = view.project(c.x, c.y);
-        let p = ((x * scale) as f32, (y * scale) as f32);
+        (x * scale, y * scale)
+    }));
+    let [x0, y0, x1, y1] = keep;
+    let inside = |&(x, y): &(f64, f64)| x >= x0 && x <= x1 && y >= y0 && y <= y1;
+    if !buf.projected.iter().all(inside) {
+        clip_ring(&mut buf.projected, &mut buf.clipped, keep);
+    }
+    let pts = &mut buf.pts;
+    pts.clear();
+    for &(x, y) in &buf.projected {
+        let p = (x as f32, y as f32);
+        if !(p.0.is_finite() && p.1.is_finite()) {
+            continue;
+        }
         if pts
             .last()
             .is_none_or(|q| (q.0 - p.0).abs() > 0.0625 || (q.1 - p.1).abs() > 0.0625)
@@ -217,6 +256,50 @@ fn add_ring(
         pb.line_to(p.0, p.1);
     }
     pb.close();
+}
+
+/// Cuts a closed ring to an axis-aligned box, in place (Sutherland-Hodgman, one box side at a
+/// time). Inside the box the filled area is the ring's own, for holes and concave rings too;
+/// the edges it adds run along the box sides. Hand-written: the boolean operations of `geo`
+/// would do it at many times the cost, for every ring of every frame.
+fn clip_ring(
+    ring: &mut Vec<(f64, f64)>,
+    scratch: &mut Vec<(f64, f64)>,
+    [x0, y0, x1, y1]: [f64; 4],
+) {
+    // (inside test, intersection with the side) for the four sides.
+    let cut_x =
+        |a: (f64, f64), b: (f64, f64), x: f64| (x, a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0));
+    let cut_y =
+        |a: (f64, f64), b: (f64, f64), y: f64| (a.0 + (b.0 - a.0) * (y - a.1) / (b.1 - a.1), y);
+    type Side<'a> = (
+        &'a dyn Fn((f64, f64)) -> bool,
+        &'a dyn Fn((f64, f64), (f64, f64)) -> (f64, f64),
+    );
+    let sides: [Side<'_>; 4] = [
+        (&|p| p.0 >= x0, &|a, b| cut_x(a, b, x0)),
+        (&|p| p.0 <= x1, &|a, b| cut_x(a, b, x1)),
+        (&|p| p.1 >= y0, &|a, b| cut_y(a, b, y0)),
+        (&|p| p.1 <= y1, &|a, b| cut_y(a, b, y1)),
+    ];
+    for (inside, cut) in sides {
+        scratch.clear();
+        let Some(&last) = ring.last() else { return };
+        let mut prev = last;
+        for &cur in ring.iter() {
+            match (inside(prev), inside(cur)) {
+                (true, true) => scratch.push(cur),
+                (true, false) => scratch.push(cut(prev, cur)),
+                (false, true) => {
+                    scratch.push(cut(prev, cur));
+                    scratch.push(cur);
+                }
+                (false, false) => {}
+            }
+            prev = cur;
+        }
+        std::mem::swap(ring, scratch);
+    }
 }
 
 fn clip_mask(pixmap: &Pixmap, clip: Rect, scale: f64) -> Option<Mask> {
@@ -286,5 +369,44 @@ mod tests {
         assert_eq!(line, Some(NO_DATA_STYLE.hatch.r));
         assert_eq!(bg, Some(NO_DATA_STYLE.fill.r));
         assert_eq!(hatch_pixmap(3.0).map(|p| p.width()), Some(18));
+    }
+
+    fn area(ring: &[(f64, f64)]) -> f64 {
+        let n = ring.len();
+        (0..n)
+            .map(|i| {
+                let (a, b) = (ring[i], ring[(i + 1) % n]);
+                a.0 * b.1 - b.0 * a.1
+            })
+            .sum::<f64>()
+            .abs()
+            / 2.0
+    }
+
+    #[test]
+    fn rings_are_cut_to_the_box_keeping_the_area_inside_it() {
+        let mut scratch = Vec::new();
+        // A square a billion pixels across around the box becomes the box.
+        let mut ring = vec![
+            (-1e9, -1e9),
+            (1e9, -1e9),
+            (1e9, 1e9),
+            (-1e9, 1e9),
+            (-1e9, -1e9),
+        ];
+        clip_ring(&mut ring, &mut scratch, [0.0, 0.0, 10.0, 20.0]);
+        assert!(
+            ring.iter()
+                .all(|p| (0.0..=10.0).contains(&p.0) && (0.0..=20.0).contains(&p.1))
+        );
+        assert!((area(&ring) - 200.0).abs() < 1e-6, "{ring:?}");
+        // A triangle half inside keeps its inside half.
+        let mut ring = vec![(-10.0, 0.0), (10.0, 0.0), (10.0, 20.0), (-10.0, 0.0)];
+        clip_ring(&mut ring, &mut scratch, [0.0, 0.0, 100.0, 100.0]);
+        assert!((area(&ring) - 150.0).abs() < 1e-9, "{ring:?}");
+        // A ring wholly outside vanishes.
+        let mut ring = vec![(200.0, 0.0), (300.0, 0.0), (300.0, 50.0), (200.0, 0.0)];
+        clip_ring(&mut ring, &mut scratch, [0.0, 0.0, 100.0, 100.0]);
+        assert!(ring.is_empty());
     }
 }

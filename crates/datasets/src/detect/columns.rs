@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use districts::csv_text::{parse_number, period_label};
+use districts::csv_text::{overflows, parse_number, period_label};
 
 use super::header::{Frame, column_name};
 use crate::codes::gss;
@@ -182,20 +182,35 @@ pub fn classify(
         .filter(|&i| gss(cell(i, code_col)).is_some())
         .collect();
 
-    let read_column =
-        |c: usize, markers: &mut BTreeMap<String, usize>| -> Vec<(u32, Option<f64>)> {
-            row_cells
-                .iter()
-                .enumerate()
-                .map(|(r, &i)| {
-                    let s = cell(i, c);
-                    if is_marker(s) {
-                        *markers.entry(s.to_string()).or_default() += 1;
-                    }
-                    (r as u32, parse_number(s).ok().flatten())
-                })
-                .collect()
-        };
+    // A cell that is not a number or a marker is no value (the column was judged numeric on
+    // nine in ten cells), but a number too large for a float (`1e400`) is refused: it is
+    // surely a mistake, and would otherwise be read as infinity or dropped without a word.
+    let read_column = |c: usize,
+                       markers: &mut BTreeMap<String, usize>|
+     -> Result<Vec<(u32, Option<f64>)>> {
+        row_cells
+            .iter()
+            .enumerate()
+            .map(|(r, &i)| {
+                let s = cell(i, c);
+                if is_marker(s) {
+                    *markers.entry(s.to_string()).or_default() += 1;
+                }
+                if overflows(s) {
+                    return Err(DatasetError::bad(
+                        format!(
+                            "{}, line {}, column `{}`: `{s}` is too large to be a number (beyond ±1.8e308)",
+                            grid.name,
+                            grid.rows[i].line,
+                            name(c)
+                        ),
+                        "correct the value, or leave the cell empty if it is not known",
+                    ));
+                }
+                Ok((r as u32, parse_number(s).ok().flatten()))
+            })
+            .collect()
+    };
 
     let mut indicators = Vec::new();
     match period_column {
@@ -214,7 +229,7 @@ pub fn classify(
             labels.sort();
             for &c in &value_columns {
                 let mut markers = BTreeMap::new();
-                let all = read_column(c, &mut markers);
+                let all = read_column(c, &mut markers)?;
                 let periods = labels
                     .iter()
                     .map(|l| TablePeriod {
@@ -247,11 +262,13 @@ pub fn classify(
                 let mut markers = BTreeMap::new();
                 let mut periods: Vec<TablePeriod> = period_cols
                     .iter()
-                    .map(|&c| TablePeriod {
-                        label: header_period(&name(c)).unwrap_or_else(|| name(c)),
-                        values: read_column(c, &mut markers),
+                    .map(|&c| {
+                        Ok(TablePeriod {
+                            label: header_period(&name(c)).unwrap_or_else(|| name(c)),
+                            values: read_column(c, &mut markers)?,
+                        })
                     })
-                    .collect();
+                    .collect::<Result<_>>()?;
                 periods.sort_by(|a, b| a.label.cmp(&b.label));
                 indicators.push(TableIndicator {
                     key: "value".into(),
@@ -262,7 +279,7 @@ pub fn classify(
             }
             for c in single {
                 let mut markers = BTreeMap::new();
-                let values = read_column(c, &mut markers);
+                let values = read_column(c, &mut markers)?;
                 indicators.push(TableIndicator {
                     key: slug(&name(c)),
                     title: name(c),

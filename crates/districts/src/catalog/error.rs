@@ -23,6 +23,14 @@ pub enum CatalogError {
         /// Cause (with line and column).
         source: Box<toml::de::Error>,
     },
+    /// The catalogue declares no layer, so there is nothing to map.
+    #[error(
+        "catalogue {path} has no layers: add a [[layer]] entry naming a boundary file (see boundaries/README.md)"
+    )]
+    NoLayers {
+        /// Catalogue path.
+        path: PathBuf,
+    },
     /// An entry names a file that is not in the data directory.
     #[error("catalogue {catalog}: entry `{entry}` names {file}, which does not exist")]
     MissingFile {

@@ -46,6 +46,13 @@ impl Catalog {
             catalog: catalog_path.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
         };
+        // Nothing could be mapped or served: refuse here rather than start a server that
+        // answers "ok" with no layers.
+        if raw.layer.is_empty() {
+            return Err(CatalogError::NoLayers {
+                path: catalog_path.to_path_buf(),
+            });
+        }
         // Ids: unique per kind, and indicator ids unique across the whole catalogue.
         cx.unique("layer", raw.layer.iter().map(|l| l.id.as_str()))?;
         cx.unique("source", raw.source.iter().map(|s| s.id.as_str()))?;

@@ -221,20 +221,6 @@ pub struct ResolvedPlan {
     pub skipped: Vec<MergeRow>,
 }
 
-/// 1-based line of a record starting at `pos`: newlines before its first byte, plus one
-/// (blank lines and the `\n` of a CRLF before the record are skipped first). 0 if unknown.
-fn line_of(bytes: &[u8], pos: Option<&csv::Position>) -> u64 {
-    let Some(pos) = pos else { return 0 };
-    let start = usize::try_from(pos.byte())
-        .unwrap_or(usize::MAX)
-        .min(bytes.len());
-    let first = bytes[start..]
-        .iter()
-        .position(|b| *b != b'\r' && *b != b'\n')
-        .map_or(bytes.len(), |k| start + k);
-    1 + bytes[..first].iter().filter(|b| **b == b'\n').count() as u64
-}
-
 impl MergePlan {
     /// Reads and validates a lookup CSV.
     ///
@@ -284,7 +270,8 @@ impl MergePlan {
                 path: path.clone(),
                 source,
             })?;
-        let line_at = |pos: Option<&csv::Position>| line_of(&bytes, pos);
+        let lines = std::cell::RefCell::new(crate::csv_text::LineCounter::new(&bytes));
+        let line_at = |pos: Option<&csv::Position>| lines.borrow_mut().line_of(pos);
         let csv_error = |e: csv::Error| MergeError::Csv {
             path: path.clone(),
             line: line_at(e.position()),

@@ -14,8 +14,8 @@ use super::tables::{
 use crate::catalog::{Catalog, Filter, IndicatorSpec, Layout, LookupSpec, SourceSpec, ValueSpec};
 use crate::codes::{normalise_code, normalise_code_into};
 use crate::csv_text::{
-    MISSING_MARKERS, TableError, csv_error, csv_reader, match_pattern, parse_number, period_label,
-    read_text, trimmed_header,
+    LineCounter, MISSING_MARKERS, TableError, csv_error_at, csv_reader, match_pattern, overflows,
+    parse_number, period_label, read_text, trimmed_header,
 };
 
 fn column(
@@ -397,15 +397,16 @@ fn read_table_text(
     let mut code_buf = String::new();
     let mut period_cache: HashMap<String, String> = HashMap::new();
     let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text.as_bytes());
     let mut rows = 0usize;
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e)),
+            Err(e) => return Err(csv_error_at(path, e, &mut lines)),
         }
         rows += 1;
-        let line = record.position().map(csv::Position::line).unwrap_or(0);
+        let line = lines.line_of(record.position());
         if !passes(&record, &source_filters) {
             continue;
         }
@@ -521,14 +522,24 @@ fn read_cell(
                 name
             })))
         }
-        None => parse_number(raw)
-            .map(Cell::Number)
-            .map_err(|()| TableError::BadNumber {
-                path: path.to_path_buf(),
-                line,
-                column: column.to_string(),
-                value: raw.to_string(),
-            }),
+        None => parse_number(raw).map(Cell::Number).map_err(|()| {
+            let (path, column, value) = (path.to_path_buf(), column.to_string(), raw.to_string());
+            if overflows(raw) {
+                TableError::NotFinite {
+                    path,
+                    line,
+                    column,
+                    value,
+                }
+            } else {
+                TableError::BadNumber {
+                    path,
+                    line,
+                    column,
+                    value,
+                }
+            }
+        }),
     }
 }
 
@@ -556,11 +567,12 @@ pub fn read_lookup(spec: &LookupSpec) -> Result<LookupTable, TableError> {
     let mut rows = HashMap::new();
     let mut keys = Vec::new();
     let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text.as_bytes());
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e)),
+            Err(e) => return Err(csv_error_at(path, e, &mut lines)),
         }
         let key = normalise_code(record.get(key_i).unwrap_or(""));
         if key.is_empty() || rows.contains_key(&key) {

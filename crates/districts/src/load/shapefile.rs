@@ -43,6 +43,12 @@ pub fn load(path: &Path, spec: &BoundarySpec) -> Result<LoadedBoundaries, LoadEr
             why: "the district codes and names are in it",
         });
     }
+    check_shape_file_length(path)?;
+    let shx_path = path.with_extension("shx");
+    if shx_path.is_file() {
+        check_shape_file_length(&shx_path)?;
+    }
+    check_dbf_length(&dbf_path)?;
     let crs = shapefile_crs(path, spec)?;
     let mut notes = Vec::new();
     let records = match read_cpg(path)? {
@@ -67,6 +73,81 @@ pub fn load(path: &Path, spec: &BoundarySpec) -> Result<LoadedBoundaries, LoadEr
         },
     })?;
     finish(path, crs, records, notes)
+}
+
+/// The first `n` bytes of a file (fewer if it is shorter) and its length.
+fn head(path: &Path, n: u64) -> Result<(Vec<u8>, u64), LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let mut bytes = Vec::new();
+    file.take(n).read_to_end(&mut bytes).map_err(io)?;
+    Ok((bytes, len))
+}
+
+fn truncated(path: &Path, msg: String) -> LoadError {
+    LoadError::Format {
+        path: path.to_path_buf(),
+        msg: format!("the file is truncated: {msg}; copy or download it again"),
+    }
+}
+
+/// A `.shp` or `.shx` is at least its 100-byte header and as long as the header says (in
+/// 16-bit words, big-endian, at byte 24). Checked before reading so a cut file is reported by
+/// name and cause rather than as the shapefile crate's "failed to fill whole buffer".
+fn check_shape_file_length(path: &Path) -> Result<(), LoadError> {
+    let (h, len) = head(path, 100)?;
+    if h.len() < 100 {
+        return Err(truncated(
+            path,
+            format!(
+                "{len} bytes, shorter than the 100-byte header every .shp and .shx starts with"
+            ),
+        ));
+    }
+    let code = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+    if code != 9994 {
+        return Err(LoadError::Format {
+            path: path.to_path_buf(),
+            msg: format!("not a shapefile: file code {code}, where a .shp or .shx has 9994"),
+        });
+    }
+    let declared = u64::from(u32::from_be_bytes([h[24], h[25], h[26], h[27]])) * 2;
+    if len < declared {
+        return Err(truncated(
+            path,
+            format!("its header declares {declared} bytes, the file has {len}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A `.dbf` holds its header and as many records as the header declares (count at byte 4,
+/// header and record sizes at bytes 8 and 10, little-endian).
+fn check_dbf_length(path: &Path) -> Result<(), LoadError> {
+    let (h, len) = head(path, 32)?;
+    if h.len() < 32 {
+        return Err(truncated(
+            path,
+            format!("{len} bytes, shorter than the 32-byte header every .dbf starts with"),
+        ));
+    }
+    let records = u64::from(u32::from_le_bytes([h[4], h[5], h[6], h[7]]));
+    let header = u64::from(u16::from_le_bytes([h[8], h[9]]));
+    let record = u64::from(u16::from_le_bytes([h[10], h[11]]));
+    let declared = header + records * record;
+    if len < declared {
+        return Err(truncated(
+            path,
+            format!(
+                "its header declares {records} records of {record} bytes after a {header}-byte header ({declared} bytes), the file has {len}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The CRS from the `.prj`, or the catalogue's when there is no `.prj`.
@@ -176,11 +257,12 @@ fn read_records(
     }
     .map_err(|e| open_err(path, e))?;
     let mut reader = shapefile::Reader::new(shapes, dbf);
-    collect(path, &mut reader, spec)
+    collect(path, dbf_path, &mut reader, spec)
 }
 
 fn collect<T: Read + Seek, D: Read + Seek>(
     path: &Path,
+    dbf_path: &Path,
     reader: &mut shapefile::Reader<T, D>,
     spec: &BoundarySpec,
 ) -> Result<Vec<SourceFeature>, ReadFailure> {
@@ -192,6 +274,15 @@ fn collect<T: Read + Seek, D: Read + Seek>(
                 if matches!(e.kind(), dbase::ErrorKind::StringDecodeError(_)) =>
             {
                 return Err(ReadFailure::NotUtf8);
+            }
+            // The shapefile crate shows dbase errors as a debug dump: name the .dbf and use
+            // the dbase crate's own message.
+            Err(shapefile::Error::DbaseError(e)) => {
+                return Err(LoadError::Shapefile {
+                    path: dbf_path.to_path_buf(),
+                    msg: format!("record {index}: {e}"),
+                }
+                .into());
             }
             Err(e) => {
                 return Err(LoadError::Shapefile {

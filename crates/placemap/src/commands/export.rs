@@ -11,7 +11,7 @@ use maps::ExportOptions;
 use maps::export::{layer_csv, layer_geojson};
 use maps::options::parse_list;
 
-use super::{Context_, hinted, write_whole};
+use super::{Context_, check_out, hinted, write_whole};
 
 /// Output format of `placemap export`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -38,6 +38,9 @@ pub struct ExportArgs {
 }
 
 pub fn run(ctx: &Context_, a: ExportArgs) -> Result<ExitCode> {
+    if let Some(out) = &a.out {
+        check_out(out)?;
+    }
     let wanted: Option<Vec<String>> = a.options.indicators.as_deref().map(parse_list);
     let maps = ctx.maps(&a.layer, wanted.as_deref())?;
     let layer = maps.layer(&a.layer).map_err(hinted)?;

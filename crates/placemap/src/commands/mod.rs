@@ -15,7 +15,7 @@ pub mod tiles;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use districts::Atlas;
 use districts::catalog::Catalog;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -142,29 +142,93 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Like [`write_whole`], with the content written by `fill` into the temporary file.
+///
+/// The one writer of every `--out`: `path` naming a directory is refused (no name is made up
+/// inside it); the temporary file is `.NAME.PID.RANDOM.partial` in the same directory
+/// (`tempfile`, removed if `fill` fails), synced and renamed over `path`. A run that is killed
+/// cannot remove its own; the next run writing the same file removes those whose process is
+/// gone.
 pub fn write_whole_with<T>(
     path: &std::path::Path,
     fill: impl FnOnce(&mut std::fs::File) -> Result<T>,
 ) -> Result<T> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| anyhow!("{} is not a file name", path.display()))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.partial", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| -> Result<T> {
-        let mut f =
-            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        let out = fill(&mut f)?;
-        f.sync_all()
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("moving {} to {}", tmp.display(), path.display()))?;
-        Ok(out)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let shown = path.display();
+    let name = check_out(path)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    remove_stale_partials(&dir, &name);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.{}.", std::process::id()))
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .with_context(|| format!("creating a temporary file in {} for {shown}", dir.display()))?;
+    let out = fill(tmp.as_file_mut())?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| anyhow!("moving {} to {shown}: {}", e.file.path().display(), e.error))?;
+    Ok(out)
+}
+
+/// The file name of an `--out` path; a directory (or a path ending in `/`) is refused, before
+/// any work is done.
+pub fn check_out(path: &std::path::Path) -> Result<String> {
+    let shown = path.display();
+    if path.is_dir() {
+        bail!(
+            "--out {shown} is a directory: give a file name, e.g. {}",
+            path.join("map.png").display()
+        );
     }
-    result
+    let names_dir = path
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR);
+    match path.file_name() {
+        Some(n) if !names_dir => Ok(n.to_string_lossy().into_owned()),
+        _ => bail!("--out {shown} names a directory, not a file: give a file name"),
+    }
+}
+
+/// Removes `.NAME.PID.*.partial` files in `dir` left by writers of `name` that were killed
+/// (their process is gone). Best effort: a file that cannot be removed is left.
+fn remove_stale_partials(dir: &std::path::Path, name: &str) {
+    let prefix = format!(".{name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".partial"))
+        else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| pid != std::process::id() && !process_alive(pid, &entry))
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            tracing::info!(file = %entry.path().display(), "removed the partial file of a run that was killed");
+        }
+    }
+}
+
+/// Whether process `pid` still runs: `/proc/PID` on Linux. Hand-written because no small,
+/// well-kept crate answers just this without `unsafe`; elsewhere a partial file is taken for
+/// abandoned once it is a day old.
+fn process_alive(pid: u32, partial: &std::fs::DirEntry) -> bool {
+    let proc = std::path::Path::new("/proc");
+    if proc.join("self").exists() {
+        return proc.join(pid.to_string()).exists();
+    }
+    partial
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_none_or(|age| age < Duration::from_secs(24 * 3600))
 }

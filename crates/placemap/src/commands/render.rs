@@ -9,7 +9,7 @@ use clap::Args;
 use maps::figure::{self, Format};
 use maps::{FigureOptions, StyleOptions};
 
-use super::{Context_, hinted, write_whole};
+use super::{Context_, check_out, hinted, write_whole};
 
 #[derive(Args, Debug)]
 pub struct RenderArgs {
@@ -32,6 +32,7 @@ pub struct RenderArgs {
 }
 
 pub fn run(ctx: &Context_, mut a: RenderArgs) -> Result<ExitCode> {
+    check_out(&a.out)?;
     let ext = a.out.extension().and_then(|e| e.to_str()).unwrap_or("");
     let Some(format) = Format::from_extension(ext) else {
         bail!(

@@ -26,9 +26,20 @@ pub struct ServeArgs {
     /// Most points accepted by POST /lookup.
     #[arg(long, default_value_t = 100_000)]
     pub max_lookup_points: usize,
-    /// Request timeout, seconds.
+    /// Request timeout, seconds (a request still running, or a body still arriving, is then
+    /// answered 503).
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// Longest a client may take to send a request header, seconds; the connection is then
+    /// closed (slow-header clients cannot hold connections).
+    #[arg(long, default_value_t = RawConfig::default().header_timeout_secs)]
+    pub header_timeout: u64,
+    /// Most connections open at once; further clients wait until one closes.
+    #[arg(long, default_value_t = RawConfig::default().max_connections)]
+    pub max_connections: usize,
+    /// Largest request body of POST /lookup, bytes (uploads have --max-upload-bytes).
+    #[arg(long, default_value_t = RawConfig::default().max_body_bytes)]
+    pub max_body_bytes: usize,
     /// Deepest zoom served.
     #[arg(long, default_value_t = 18)]
     pub max_zoom: u8,
@@ -107,12 +118,14 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         cache_mb: a.cache_mb,
         cors_origins: a.cors,
         request_timeout_secs: a.timeout,
+        header_timeout_secs: a.header_timeout,
+        max_connections: a.max_connections,
+        max_body_bytes: a.max_body_bytes,
         max_lookup_points: a.max_lookup_points,
         max_zoom: a.max_zoom,
         layers: a.layers,
         public_url: a.public_url,
         trusted_proxies: a.trusted_proxies,
-        ..RawConfig::default()
     };
     let config = raw.resolve()?;
     let config_public = config.public_url.as_ref().map(|u| u.as_str().to_string());

@@ -9,7 +9,7 @@ use clap::Args;
 use maps::archive::{ArchiveOptions, write_pmtiles};
 use maps::options::Bbox;
 
-use super::{Context_, hinted, write_whole_with};
+use super::{Context_, check_out, hinted, write_whole_with};
 
 #[derive(Args, Debug)]
 pub struct TilesArgs {
@@ -34,6 +34,7 @@ pub struct TilesArgs {
 }
 
 pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
+    check_out(&a.out)?;
     let maps = ctx.maps(&a.layer, Some(&a.indicators))?;
     let layer = maps.layer(&a.layer).map_err(hinted)?;
     let indicators = if a.indicators.is_empty() {

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use datasets::{DatasetError, ErrorKind, UploadOptions};
 use serde_json::{Value, json};
 
+use crate::error::{MAX_MESSAGE_CHARS, clip};
 use crate::live::{Hub, LiveState};
 
 /// An error answered as JSON with a status of its own (401, 409, 410 are not `ApiError`s).
@@ -52,7 +53,10 @@ impl IntoResponse for DsError {
     fn into_response(self) -> Response {
         let mut res = (
             self.status,
-            Json(json!({ "error": self.error, "hint": self.hint })),
+            Json(json!({
+                "error": clip(&self.error, MAX_MESSAGE_CHARS),
+                "hint": self.hint,
+            })),
         )
             .into_response();
         if self.status == StatusCode::UNAUTHORIZED {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use districts::Layer;
 use serde_json::{Map, Value, json};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, clip};
 use crate::params::{parse_list, parse_lonlat, reject_unknown};
 use crate::state::SharedState;
 use maps::export::indicator_value;
@@ -92,8 +92,8 @@ fn points_from_csv(body: &[u8]) -> Result<Vec<(f64, f64)>, ApiError> {
     ) else {
         return Err(ApiError::bad_request(
             format!(
-                "CSV header has no lon/lat columns: {:?}",
-                headers.iter().collect::<Vec<_>>()
+                "CSV header has no lon/lat columns: {}",
+                clip(&format!("{:?}", headers.iter().collect::<Vec<_>>()), 200)
             ),
             hint,
         ));
