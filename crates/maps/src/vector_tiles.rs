@@ -57,9 +57,10 @@ pub fn encode(
 ///
 /// Every polygon is valid by construction (clipped, quantised and repaired on the tile grid,
 /// in the private `tile_geometry` module). A district smaller than one tile unit (1/4096 of
-/// the tile's side, finer than any pixel it is drawn at) at this zoom is left out of every tile of the zoom; any other district is in every tile where something
-/// of it survives the grid, and always in the tile holding its first vertex (as a one-unit
-/// square if it collapses there), so no district of a pixel or more disappears from a zoom.
+/// the tile's side, finer than any pixel it is drawn at) at this zoom is left out of every
+/// tile of the zoom; any other district is in every tile where something of it survives the
+/// grid, and always in the tile holding its first vertex (as a one-unit square if it
+/// collapses there), so no district of a pixel or more disappears from a zoom.
 pub fn encode_listed(
     loaded: &Loaded,
     layer_id: &str,
