@@ -140,35 +140,31 @@ pub fn encode(table: &Table) -> Vec<u8> {
 /// A stored table as the join reads it (row names left empty), from [`encode`]'s bytes or the
 /// JSON text earlier releases stored; the error says what is wrong.
 pub fn decode_for_join(bytes: &[u8]) -> Result<Table, String> {
-    if let Some(body) = bytes.strip_prefix(MAGIC) {
+    let (rows, indicators): (Vec<(u64, String)>, _) = if let Some(body) = bytes.strip_prefix(MAGIC)
+    {
         let t: DecodedTable<'_> = postcard::from_bytes(body).map_err(|e| e.to_string())?;
-        Ok(Table {
-            rows: t
-                .rows
-                .into_iter()
-                .map(|r| TableRow {
-                    line: r.line,
-                    code: r.code,
-                    name: String::new(),
-                })
-                .collect(),
-            indicators: t.indicators,
-        })
+        (
+            t.rows.into_iter().map(|r| (r.line, r.code)).collect(),
+            t.indicators,
+        )
     } else {
         let t: JsonTable = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        Ok(Table {
-            rows: t
-                .rows
-                .into_iter()
-                .map(|r| TableRow {
-                    line: r.line,
-                    code: r.code,
-                    name: String::new(),
-                })
-                .collect(),
-            indicators: t.indicators,
-        })
-    }
+        (
+            t.rows.into_iter().map(|r| (r.line, r.code)).collect(),
+            t.indicators,
+        )
+    };
+    Ok(Table {
+        rows: rows
+            .into_iter()
+            .map(|(line, code)| TableRow {
+                line,
+                code,
+                name: String::new(),
+            })
+            .collect(),
+        indicators,
+    })
 }
 
 #[cfg(test)]
