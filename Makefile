@@ -5,6 +5,15 @@ ADDR ?= 127.0.0.1:8080
 CARGO ?= cargo
 # Where cargo puts binaries (honours CARGO_TARGET_DIR).
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+# One artifact of the workspace's test build (builds it if needed): `main` is the end-to-end test
+# binary, `placemap` the server those tests link. Reusing them saves a second build with other
+# dependency features (`cargo build` leaves out the dev-dependencies' features).
+TEST_ARTIFACT = $(CARGO) test --workspace --no-run --message-format=json-render-diagnostics \
+	| python3 $(CURDIR)/tests/scripts/test_artifact.py
+# A clean build in CI gains nothing from incremental compilation and pays for its bookkeeping.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
 
 .PHONY: run test e2e ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser bench-server
 
@@ -15,7 +24,8 @@ build:
 run: build
 	$(TARGET_DIR)/release/placemap serve --addr $(ADDR) --data $(DATA)
 
-## Everything CI checks: formatting, lints, unit + integration + doc tests, browser test.
+## Everything CI checks: formatting, lints, unit + integration + doc tests, browser test. The
+## benches are compiled by `lint` (clippy --all-targets) and run by `make bench`.
 ## The end-to-end tests (placemap-e2e) run as one process, not under nextest: nextest starts one
 ## process per test, so the state they share (every catalogue layer, loaded by a OnceLock in
 ## tests/src/lib.rs) would be loaded once per test; run directly, the e2e binary's tests are
@@ -26,24 +36,21 @@ test: fmt-check lint
 	CI=$${CI:-} $(CARGO) nextest run --workspace -E 'not package(placemap-e2e)' --no-fail-fast
 	$(MAKE) e2e
 	$(CARGO) test --workspace --doc
-	$(CARGO) build --workspace --benches --profile dev
 	$(MAKE) e2e-browser
 
 ## The end-to-end tests: the placemap-e2e test binary, built with the workspace's features, run
 ## once from its package directory (as cargo test would). Arguments for it: E2E_ARGS (a filter).
 e2e:
-	bin=$$($(CARGO) test --workspace --no-run --message-format=json-render-diagnostics \
-	  | python3 -c 'import json, sys; print(*[m["executable"] for m in map(json.loads, sys.stdin) if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "main" and "placemap-e2e" in m["package_id"]])') && \
-	  test -n "$$bin" && cd tests && CI=$${CI:-} "$$bin" $(E2E_ARGS)
+	bin=$$($(TEST_ARTIFACT) main) && cd tests && CI=$${CI:-} "$$bin" $(E2E_ARGS)
 
 ## The interactive map, the upload page, and MapLibre GL JS on another origin reading the
 ## TileJSON, in headless Chromium (system /usr/bin/chromium, no downloads).
 e2e-browser:
-	$(CARGO) build --workspace --bins
+	bin=$$($(TEST_ARTIFACT) placemap) && \
 	cd tests/browser && { [ -d node_modules/playwright-core ] && [ -d node_modules/maplibre-gl ] || npm ci --no-audit --no-fund; } && \
-	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node map.test.mjs && \
-	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node datasets.test.mjs && \
-	  PLACEMAP_BIN=$(TARGET_DIR)/debug/placemap node maplibre.test.mjs
+	  PLACEMAP_BIN="$$bin" node map.test.mjs && \
+	  PLACEMAP_BIN="$$bin" node datasets.test.mjs && \
+	  PLACEMAP_BIN="$$bin" node maplibre.test.mjs
 
 ## What .ci/run runs: the tests, then the docs with warnings denied.
 ci: test doc
