@@ -198,7 +198,25 @@ fn check_shape(name: &str, rows: usize, columns: usize, limits: &Limits) -> Resu
     Ok(())
 }
 
+/// Reads a workbook, turning a panic inside calamine into a clear error: calamine 0.30 computes
+/// cell positions from their references with unchecked arithmetic, so a reference such as
+/// `A4294967296` overflows (a panic in builds with overflow checks, a wrong position without).
+/// Found by fuzzing (FUZZING.md); a malformed upload must be a 400, never a crashed request.
 fn read_xlsx(bytes: &[u8], name: &str, sheet: Option<&str>, limits: &Limits) -> Result<Grid> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_xlsx_cells(bytes, name, sheet, limits)
+    }))
+    .unwrap_or_else(|_| {
+        Err(DatasetError::bad(
+            format!(
+                "{name}: cannot read the workbook: a cell reference or size in it is out of range"
+            ),
+            "save it again as .xlsx from a spreadsheet program, or upload it as CSV",
+        ))
+    })
+}
+
+fn read_xlsx_cells(bytes: &[u8], name: &str, sheet: Option<&str>, limits: &Limits) -> Result<Grid> {
     let bad = |e: &dyn std::fmt::Display| {
         DatasetError::bad(
             format!("{name}: cannot read the workbook: {e}"),

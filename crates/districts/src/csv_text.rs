@@ -264,8 +264,10 @@ pub fn period_label(raw: &str) -> Option<String> {
         let (a, b) = s.split_at(4);
         return Some(span(year(a)?, two(b)?));
     }
-    if s.len() == 7 {
-        let (a, rest) = s.split_at(4);
+    // `split_at_checked`: a 7-byte cell need not be ASCII (`\u{feff}\u{feff}0` panicked).
+    if s.len() == 7
+        && let Some((a, rest)) = s.split_at_checked(4)
+    {
         if let Some(b) = rest.strip_prefix(['/', '_', '-']) {
             let (start, end2) = (year(a)?, two(b)?);
             return ((start + 1) % 100 == end2).then(|| format!("{start}/{end2:02}"));

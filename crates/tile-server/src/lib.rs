@@ -81,9 +81,9 @@ struct BodyLimits {
 }
 
 /// Client errors that axum and tower-http answer themselves (413 from the body limit layers,
-/// 415 from request decompression, 405, extractor rejections) come as plain text. On
-/// `/datasets`, and for 413 and 415 anywhere, they are rewritten as the JSON
-/// `{"error", "hint"}` every other client error has.
+/// 415 from request decompression, 405, extractor rejections such as a path segment that is not
+/// UTF-8 after percent-decoding) come as plain text. They are rewritten as the JSON
+/// `{"error", "hint"}` every other client error has (the fuzz targets check every route).
 async fn json_errors(limits: BodyLimits, req: Request, next: Next) -> Response {
     use axum::http::{StatusCode, header};
     let path = req.uri().path().to_string();
@@ -100,10 +100,7 @@ async fn json_errors(limits: BodyLimits, req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.contains("json"));
-    let rewritten = datasets
-        || status == StatusCode::PAYLOAD_TOO_LARGE
-        || status == StatusCode::UNSUPPORTED_MEDIA_TYPE;
-    if !status.is_client_error() || is_json || !rewritten {
+    if !status.is_client_error() || is_json {
         return res;
     }
     let (mut parts, body) = res.into_parts();
@@ -134,15 +131,25 @@ async fn json_errors(limits: BodyLimits, req: Request, next: Next) -> Response {
             ),
             "send the body uncompressed, or compressed with Content-Encoding: gzip".to_string(),
         ),
-        StatusCode::METHOD_NOT_ALLOWED => (
+        StatusCode::METHOD_NOT_ALLOWED if datasets => (
             format!("{reason} on this path"),
             "POST /datasets uploads and GET /datasets lists; GET, PUT or DELETE /datasets/{id}"
                 .to_string(),
         ),
-        _ if text.is_empty() => (reason.to_string(), "see GET /datasets".to_string()),
-        _ => (
+        StatusCode::METHOD_NOT_ALLOWED => (
+            format!("{reason} on this path"),
+            "maps, tiles and statistics are read with GET; POST is for /lookup and /datasets"
+                .to_string(),
+        ),
+        _ if text.is_empty() && datasets => (reason.to_string(), "see GET /datasets".to_string()),
+        _ if text.is_empty() => (reason.to_string(), "check the method and the URL".to_string()),
+        _ if datasets => (
             error::clip(&text, error::MAX_MESSAGE_CHARS).into_owned(),
             reason.to_string(),
+        ),
+        _ => (
+            error::clip(&text, error::MAX_MESSAGE_CHARS).into_owned(),
+            "path segments and query values must be UTF-8 text, percent-encoded".to_string(),
         ),
     };
     parts.headers.remove(header::CONTENT_LENGTH);

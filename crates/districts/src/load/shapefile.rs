@@ -202,6 +202,17 @@ impl From<LoadError> for ReadFailure {
     }
 }
 
+/// A dbase error as a sentence: its `Display` is a debug-like `Error { kind: ... }` when it has
+/// no record context (found by fuzzing a `.dbf` whose field type byte is a space).
+fn dbase_message(e: &dbase::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("Error {") {
+        e.kind().to_string()
+    } else {
+        text
+    }
+}
+
 fn open_err(path: &Path, e: impl std::fmt::Display) -> LoadError {
     LoadError::Shapefile {
         path: path.to_path_buf(),
@@ -221,7 +232,9 @@ fn read_records(
         Some(enc) => builder.with_encoding(dbase::encoding::EncodingRs::from(enc)),
         None => builder.with_encoding(dbase::Unicode),
     };
-    let dbf = builder.open(dbf_path).map_err(|e| open_err(dbf_path, e))?;
+    let dbf = builder
+        .open(dbf_path)
+        .map_err(|e| open_err(dbf_path, dbase_message(&e)))?;
     let fields: Vec<String> = dbf.fields().iter().map(|f| f.name().to_string()).collect();
     for field in [spec.code_field, spec.name_field]
         .into_iter()
@@ -280,7 +293,7 @@ fn collect<T: Read + Seek, D: Read + Seek>(
             Err(shapefile::Error::DbaseError(e)) => {
                 return Err(LoadError::Shapefile {
                     path: dbf_path.to_path_buf(),
-                    msg: format!("record {index}: {e}"),
+                    msg: format!("record {index}: {}", dbase_message(&e)),
                 }
                 .into());
             }

@@ -1,0 +1,627 @@
+//! Fuzz targets: every query-string parser. Directly: the typed option sets of `maps::options`
+//! (each alone and in the combinations routes take), `Bbox`, `Periods`, `parse_list`, the
+//! tile server's `params` (numbers, booleans, bbox, lon/lat, unknown names) and its `Options`
+//! extractor on raw query strings. Through the router: every GET route of a server over the toy
+//! catalogue, with fuzzed query strings and path segments; the answer is never a 5xx other than
+//! 503, and a 4xx is the JSON error shape.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Body;
+use axum::extract::FromRequestParts;
+use axum::http::Request;
+use fuzz_targets::{config, nasty_text, within_bound};
+use maps::MapError;
+use maps::options::{
+    Bbox, ExportOptions, FigureOptions, OptionSet, Periods, StyleOptions, VersionOptions,
+    parse_list, read_options,
+};
+use proptest::prelude::*;
+use tile_server::params::{parse_bbox, parse_bool, parse_lonlat, parse_num, reject_unknown};
+use tower::ServiceExt;
+
+/// Option names of every route (the typed sets' and the hand-parsed ones), and some unknown.
+const NAMES: &[&str] = &[
+    "bivariate",
+    "bivariate_year",
+    "scheme",
+    "k",
+    "breaks",
+    "palette",
+    "reverse",
+    "highlight",
+    "year",
+    "change",
+    "change_kind",
+    "midpoint",
+    "title",
+    "subtitle",
+    "width",
+    "height",
+    "scale",
+    "region",
+    "bbox",
+    "districts",
+    "inset",
+    "indicators",
+    "periods",
+    "zoom",
+    "simplify",
+    "precision",
+    "version",
+    "lon",
+    "lat",
+    "layer",
+    "format",
+    "f",
+    "limit",
+    "offset",
+    "datetime",
+    "filter",
+    "permutations",
+    "seed",
+    "alpha",
+    "knn",
+    "england_only",
+    "with",
+    "group_by",
+    "group",
+    "codes",
+    "ranks",
+    "from",
+    "to",
+    "indicator",
+    "how",
+    "class",
+    "weights",
+    "key",
+    "via",
+    "colour",
+    "",
+    "K",
+    "bbox[]",
+];
+
+/// Values that mean something to some option, and values that mean nothing.
+const VALUES: &[&str] = &[
+    "",
+    "0",
+    "1",
+    "-1",
+    "2",
+    "3",
+    "5",
+    "9",
+    "10",
+    "20",
+    "255",
+    "256",
+    "99999",
+    "100000",
+    "4294967295",
+    "4294967296",
+    "18446744073709551616",
+    "1e400",
+    "1e-400",
+    "NaN",
+    "inf",
+    "-0",
+    "0.5",
+    "0.05",
+    "2.5",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "maybe",
+    "quantile",
+    "equal",
+    "jenks",
+    "stddev",
+    "manual",
+    "YlOrRd",
+    "viridis",
+    "RdBu",
+    "nope",
+    "1,2,3",
+    "3,2,1",
+    "10,20",
+    ",,,",
+    "-0.03,51.49,0.01,51.53",
+    "-180,-90,180,90",
+    "-1,53,-2,54",
+    "0,0,0,0",
+    "1,2,3",
+    "-1.2,54.6,-1.19999999,54.60000001",
+    "-0.015,51.515,-0.015000001,51.515000001",
+    "-0.02,51.5,0.0,51.52,0,100",
+    "E09000901",
+    "E09000901,E09000902",
+    "E99999999",
+    "toy_score",
+    "toy_households",
+    "toy_score,toy_households",
+    "toy_score@1",
+    "2026",
+    "2025..2026",
+    "2026..2026",
+    "..",
+    "diff",
+    "pct",
+    "median",
+    "csv",
+    "json",
+    "geojson",
+    "html",
+    "xml",
+    "all",
+    "default",
+    "latest",
+    "mean",
+    "share",
+    "weighted-mean",
+    "<=2",
+    "=1",
+    "<=x",
+    "lookup",
+    "spatial",
+    "toy",
+    "toy_region",
+    "rgncd",
+    "2019-09-26T00:00:00Z",
+    "North East",
+    "%",
+    "%zz",
+];
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => proptest::sample::select(VALUES).prop_map(str::to_string),
+        1 => nasty_text(),
+    ]
+}
+
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => proptest::sample::select(NAMES).prop_map(str::to_string),
+        1 => nasty_text(),
+    ]
+}
+
+fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+    proptest::collection::vec((name(), value()), 0..6)
+}
+
+/// A 400 from an option parser: a message and a hint.
+fn clear_map_error(e: &MapError) -> Result<(), TestCaseError> {
+    prop_assert!(!e.message().trim().is_empty(), "no message");
+    prop_assert!(
+        e.hint().is_some_and(|h| !h.trim().is_empty()),
+        "no hint: {e}"
+    );
+    Ok(())
+}
+
+fn check_bbox(b: &Bbox) -> Result<(), TestCaseError> {
+    let [w, s, e, n] = b.0;
+    prop_assert!(b.0.iter().all(|x| x.is_finite()), "{:?}", b.0);
+    prop_assert!(w <= e && s <= n, "{:?}", b.0);
+    prop_assert!(
+        (-180.0..=180.0).contains(&w) && (-90.0..=90.0).contains(&n),
+        "{:?}",
+        b.0
+    );
+    Ok(())
+}
+
+/// One option set read from `pairs`: `Ok` with checked values, or a 400 naming the culprit.
+fn read_set<T: OptionSet>(pairs: &[(String, String)]) -> Result<Option<T>, TestCaseError> {
+    match read_options::<T>(pairs) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => clear_map_error(&e).map(|()| None),
+    }
+}
+
+proptest! {
+    #![proptest_config(config(1_500))]
+
+    /// The typed option sets, alone and in the combinations the routes read.
+    #[test]
+    fn option_sets(pairs in pairs()) {
+        within_bound(|| format!("{pairs:?}"), || -> Result<(), TestCaseError> {
+            if let Some(s) = read_set::<StyleOptions>(&pairs)? {
+                prop_assert!(s.k.is_none() || pairs.iter().any(|(n, _)| n == "k"));
+            }
+            if let Some(f) = read_set::<FigureOptions>(&pairs)? {
+                if let Some(b) = &f.bbox {
+                    check_bbox(b)?;
+                }
+            }
+            if let Some(x) = read_set::<ExportOptions>(&pairs)? {
+                if let Some(b) = &x.bbox {
+                    check_bbox(b)?;
+                }
+            }
+            read_set::<VersionOptions>(&pairs)?;
+            read_set::<(StyleOptions, VersionOptions)>(&pairs)?;
+            read_set::<((StyleOptions, FigureOptions), VersionOptions)>(&pairs)?;
+            read_set::<(ExportOptions, VersionOptions)>(&pairs)?;
+            Ok(())
+        })??;
+    }
+
+    /// `Bbox`, `Periods`, `parse_list` and the server's `params` on arbitrary text.
+    #[test]
+    fn value_parsers(a in value(), b in value(), q in proptest::collection::hash_map(name(), value(), 0..5)) {
+        match a.parse::<Bbox>() {
+            Ok(bb) => check_bbox(&bb)?,
+            Err(e) => clear_map_error(&e)?,
+        }
+        if let Ok(bb) = parse_bbox(&a) {
+            check_bbox(&Bbox(bb))?;
+        }
+        if let Err(e) = a.parse::<Periods>() {
+            clear_map_error(&e)?;
+        }
+        for item in parse_list(&a) {
+            prop_assert!(!item.is_empty() && !item.contains(',') && item.trim() == item);
+        }
+        let _ = parse_num::<u8>("zoom", &a);
+        let _ = parse_num::<u32>("version", &a);
+        let _ = parse_num::<usize>("limit", &a);
+        let _ = parse_num::<u64>("seed", &a);
+        let _ = parse_num::<f64>("alpha", &a);
+        let _ = parse_bool("england_only", &a);
+        if let Ok((lon, lat)) = parse_lonlat(&a, &b) {
+            prop_assert!(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0);
+        }
+        let known = ["lon", "lat", "layer"];
+        if reject_unknown(&q, &known).is_ok() {
+            prop_assert!(q.keys().all(|k| known.contains(&k.as_str())));
+        }
+    }
+}
+
+/// A query string: form-encoded pairs, or raw text (percent signs, `&`, `=` and all) where it
+/// makes a valid URI.
+fn query() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => pairs().prop_map(|p| serde_urlencoded::to_string(&p).unwrap_or_default()),
+        1 => nasty_text(),
+        1 => proptest::collection::vec(any::<u8>(), 0..40).prop_map(|b| {
+            b.iter().map(|x| format!("%{x:02X}")).collect::<String>()
+        }),
+    ]
+}
+
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("tokio runtime: {e}"))
+    })
+}
+
+proptest! {
+    #![proptest_config(config(1_000))]
+
+    /// The `Options` extractor on raw query strings: a set of checked options, or a JSON 400.
+    #[test]
+    fn options_extractor(q in query()) {
+        let Ok(req) = Request::builder().uri(format!("/x?{q}")).body(()) else {
+            return Ok(());
+        };
+        let (mut parts, ()) = req.into_parts();
+        let out = runtime().block_on(
+            tile_server::extract::Options::<((StyleOptions, FigureOptions), VersionOptions)>::from_request_parts(&mut parts, &()),
+        );
+        if let Err(e) = out {
+            let status = axum::response::IntoResponse::into_response(e).status();
+            prop_assert_eq!(status.as_u16(), 400, "{}", q);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the router
+
+/// A server over the toy catalogue (four districts): every route, answers in milliseconds.
+pub fn toy_app() -> axum::Router {
+    static STATE: OnceLock<tile_server::SharedState> = OnceLock::new();
+    let state = STATE.get_or_init(|| {
+        let dir = test_support::fixtures_dir();
+        let raw = tile_server::config::RawConfig {
+            addr: "127.0.0.1:0".into(),
+            data_dir: dir.clone(),
+            catalog: dir.join("toy_catalog.toml"),
+            cache_mb: 16,
+            ..tile_server::config::RawConfig::default()
+        };
+        let config = raw.resolve().unwrap_or_else(|e| panic!("toy config: {e}"));
+        Arc::new(
+            tile_server::serve::load_state(config).unwrap_or_else(|e| panic!("toy state: {e}")),
+        )
+    });
+    tile_server::app(state.clone())
+}
+
+/// GET routes of the server, `{}` standing for a path segment the fuzzer may replace. Static
+/// maps are asked for as SVG: a PNG of the largest allowed size is heavy work by design (the
+/// admission control's business), not a parser's.
+const ROUTES: &[&str] = &[
+    "/layers",
+    "/layers/{toy.geojson}",
+    "/layers/{toy.csv}",
+    "/layers/{toy}/districts",
+    "/layers/{toy}/districts/{E09000901}",
+    "/lookup",
+    "/tiles/{toy.json}",
+    "/tiles/{toy}/{toy_score.json}",
+    "/tiles/{toy}/{12}/{2047}/{1362.mvt}",
+    "/tiles/{toy}/{toy_score}/{12}/{2047}/{1362.png}",
+    "/legend/{toy}/{toy_score.json}",
+    "/legend/{toy}/{toy_score.svg}",
+    "/legend/{toy}/{toy_score.png}",
+    "/static/{toy}/{toy_score.svg}",
+    "/map/{toy}/{toy_score}",
+    "/ogc",
+    "/ogc/api",
+    "/ogc/conformance",
+    "/ogc/collections",
+    "/ogc/collections/{toy}",
+    "/ogc/collections/{toy}/items",
+    "/ogc/collections/{toy}/items/{E09000901}",
+    "/stats",
+    "/stats/aggregate",
+    "/stats/{toy}/{toy_score}/compare",
+    "/stats/{toy}/{toy_score}/correlate",
+    "/stats/{toy}/{toy_score}/moran",
+    "/stats/{toy}/{toy_score}/clusters",
+    "/datasets",
+    "/datasets/{toy}",
+];
+
+/// Path segments to put in place of the real ones.
+const SEGMENTS: &[&str] = &[
+    "toy",
+    "toy_region",
+    "nope",
+    "toy_score",
+    "toy_households",
+    "toy_score@1",
+    "toy_score@0",
+    "toy_score@99999999999",
+    "toy_score.png",
+    "toy_score.svg",
+    "toy_score.json",
+    "toy_score.gif",
+    "toy_score@2x.png",
+    "0",
+    "1",
+    "12",
+    "30",
+    "255",
+    "-1",
+    "4294967296",
+    "2047",
+    "1362.png",
+    "1362.mvt",
+    "1362@2x.png",
+    "1362",
+    "x.png",
+    ".png",
+    "E09000901",
+    "e09000901",
+    "E99999999",
+    "%00",
+    "%2e%2e",
+    "..",
+    "%ff",
+    "toy.geojson",
+    "toy.csv",
+    "toy.json",
+    "toy.",
+    "a%2Fb",
+];
+
+#[derive(Clone, Debug)]
+struct RouteCase {
+    route: usize,
+    segments: Vec<Option<String>>,
+    query: String,
+}
+
+fn route_case() -> impl Strategy<Value = RouteCase> {
+    (
+        0..ROUTES.len(),
+        proptest::collection::vec(
+            proptest::option::weighted(
+                0.2,
+                prop_oneof![
+                    3 => proptest::sample::select(SEGMENTS).prop_map(str::to_string),
+                    1 => nasty_text().prop_map(|t| {
+                        t.bytes().map(|b| format!("%{b:02X}")).collect::<String>()
+                    }),
+                ],
+            ),
+            5,
+        ),
+        query(),
+    )
+        .prop_map(|(route, segments, query)| RouteCase {
+            route,
+            segments,
+            query,
+        })
+}
+
+/// The route with its `{segment}`s kept or replaced, and the query.
+fn uri(case: &RouteCase) -> String {
+    let mut out = String::new();
+    let mut k = 0;
+    let mut rest = ROUTES[case.route];
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('}').map_or(rest.len(), |j| i + j);
+        let real = &rest[i + 1..end];
+        match case.segments.get(k).cloned().flatten() {
+            Some(s) => out.push_str(&s),
+            None => out.push_str(real),
+        }
+        k += 1;
+        rest = &rest[(end + 1).min(rest.len())..];
+    }
+    out.push_str(rest);
+    if !case.query.is_empty() {
+        out.push('?');
+        out.push_str(&case.query);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(config(600))]
+
+    /// Every GET route with fuzzed path segments and query strings: never a 5xx other than 503,
+    /// and every 4xx in the JSON error shape.
+    #[test]
+    fn routes(case in route_case()) {
+        let uri = uri(&case);
+        let Ok(req) = Request::builder().uri(&uri).body(Body::empty()) else {
+            return Ok(());
+        };
+        let (status, body) = within_bound(|| uri.clone(), || {
+            runtime().block_on(async {
+                let res = toy_app().oneshot(req).await.unwrap_or_else(|e| match e {});
+                let status = res.status();
+                let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                    .await
+                    .map(|b| b.to_vec())
+                    .unwrap_or_default();
+                (status, body)
+            })
+        })?;
+        prop_assert!(
+            !status.is_server_error() || status.as_u16() == 503,
+            "{} answered {}: {}", uri, status, String::from_utf8_lossy(&body)
+        );
+        if status.is_client_error() {
+            let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+                TestCaseError::fail(format!("{uri} answered {status} not in JSON ({e}): {}", String::from_utf8_lossy(&body)))
+            })?;
+            prop_assert!(
+                json["error"].as_str().is_some_and(|s| !s.is_empty()),
+                "{} answered {} without an error message: {}", uri, status, json
+            );
+        }
+    }
+}
+
+#[test]
+fn the_toy_server_answers_the_routes_unmutated() {
+    for route in 0..ROUTES.len() {
+        let case = RouteCase {
+            route,
+            segments: vec![],
+            query: String::new(),
+        };
+        let uri = uri(&case);
+        let req = Request::builder()
+            .uri(&uri)
+            .body(Body::empty())
+            .expect("request");
+        let status = runtime().block_on(async {
+            toy_app()
+                .oneshot(req)
+                .await
+                .unwrap_or_else(|e| match e {})
+                .status()
+        });
+        // Without options, /lookup and the statistics routes that need a second indicator
+        // or a source layer ask for them (400), and /datasets needs a dataset store, which
+        // the toy server has not.
+        let needs_options = ["/lookup", "/datasets", "correlate", "aggregate", "compare"]
+            .iter()
+            .any(|p| uri.contains(p));
+        assert!(
+            status.is_success() || (needs_options && status.is_client_error()),
+            "{uri}: {status}"
+        );
+    }
+}
+
+/// Points to look up as CSV and as GeoJSON: the toy districts' corners and centres.
+const LOOKUP_CSV: &str = "id,lon,lat\n1,-0.015,51.515\n2,-0.005,51.505\n3,-0.02,51.5\n4,0.5,52\n";
+const LOOKUP_GEOJSON: &str = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[-0.015,51.515]}},
+{"type":"Feature","properties":{"id":2},"geometry":{"type":"MultiPoint","coordinates":[[-0.005,51.505],[-0.02,51.5]]}}]}"#;
+
+fn lookup_case() -> impl Strategy<
+    Value = (
+        bool,
+        Vec<fuzz_targets::mutate::Mutation>,
+        Vec<fuzz_targets::json::JsonMutation>,
+        Option<&'static str>,
+        String,
+    ),
+> {
+    (
+        any::<bool>(),
+        fuzz_targets::mutate::mutations(4),
+        fuzz_targets::json::json_mutations(3),
+        proptest::option::of(proptest::sample::select(
+            &[
+                "text/csv",
+                "application/json",
+                "application/geo+json",
+                "text/plain",
+                "application/octet-stream",
+            ][..],
+        )),
+        query(),
+    )
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    /// `POST /lookup` with mutated CSV and GeoJSON point bodies: never a 5xx other than 503.
+    #[test]
+    fn lookup_bodies((geojson, edits, tree, ctype, q) in lookup_case()) {
+        let body = if geojson {
+            let doc: serde_json::Value = serde_json::from_str(LOOKUP_GEOJSON).unwrap_or_default();
+            fuzz_targets::json::to_text(&fuzz_targets::json::apply(&doc, &tree))
+        } else {
+            LOOKUP_CSV.as_bytes().to_vec()
+        };
+        let body = fuzz_targets::mutate::apply(&body, &edits);
+        let uri = if q.is_empty() { "/lookup".to_string() } else { format!("/lookup?{q}") };
+        let mut req = Request::builder().method("POST").uri(&uri);
+        if let Some(c) = ctype {
+            req = req.header("content-type", c);
+        }
+        let Ok(req) = req.body(Body::from(body.clone())) else {
+            return Ok(());
+        };
+        let (status, answer) = within_bound(|| format!("{uri} with {} bytes", body.len()), || {
+            runtime().block_on(async {
+                let res = toy_app().oneshot(req).await.unwrap_or_else(|e| match e {});
+                let status = res.status();
+                let b = axum::body::to_bytes(res.into_body(), usize::MAX).await.map(|b| b.to_vec()).unwrap_or_default();
+                (status, b)
+            })
+        })?;
+        prop_assert!(
+            !status.is_server_error() || status.as_u16() == 503,
+            "{} answered {}: {}", uri, status, String::from_utf8_lossy(&answer)
+        );
+        if status.is_client_error() {
+            let json: Result<serde_json::Value, _> = serde_json::from_slice(&answer);
+            prop_assert!(json.is_ok_and(|j| j["error"].as_str().is_some_and(|s| !s.is_empty())),
+                "{} answered {} not in the JSON error shape: {}", uri, status, String::from_utf8_lossy(&answer));
+        }
+    }
+}
