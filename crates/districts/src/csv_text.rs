@@ -267,11 +267,10 @@ pub fn period_label(raw: &str) -> Option<String> {
     // `split_at_checked`: a 7-byte cell need not be ASCII (`\u{feff}\u{feff}0` panicked).
     if s.len() == 7
         && let Some((a, rest)) = s.split_at_checked(4)
+        && let Some(b) = rest.strip_prefix(['/', '_', '-'])
     {
-        if let Some(b) = rest.strip_prefix(['/', '_', '-']) {
-            let (start, end2) = (year(a)?, two(b)?);
-            return ((start + 1) % 100 == end2).then(|| format!("{start}/{end2:02}"));
-        }
+        let (start, end2) = (year(a)?, two(b)?);
+        return ((start + 1) % 100 == end2).then(|| format!("{start}/{end2:02}"));
     }
     // ISO 8601 interval: start date (optionally with a time) / duration in whole years.
     let (start, duration) = s.split_once('/')?;

@@ -55,6 +55,101 @@ pub fn config(cases: u32) -> Config {
     }
 }
 
+/// What one case came to: the reader's `Ok`, or its error message (a clear one: the target
+/// checked it before returning).
+#[derive(Debug)]
+pub enum Outcome {
+    /// The input was read.
+    Read,
+    /// The input was refused with this message.
+    Refused(String),
+}
+
+impl<T, E: std::fmt::Display> From<&Result<T, E>> for Outcome {
+    fn from(r: &Result<T, E>) -> Self {
+        match r {
+            Ok(_) => Outcome::Read,
+            Err(e) => Outcome::Refused(e.to_string()),
+        }
+    }
+}
+
+/// Runs a target: `cases` cases (see [`config`]) of `strategy` through `test`, panicking with
+/// the shrunk failing input if a case fails or panics. Prints a one-line summary (cases, time,
+/// how many inputs were read and refused, a few distinct refusals) and checks that the inputs
+/// reach both outcomes when `both` is set: a target whose inputs are all refused at the first
+/// check, or all read, is not exploring the reader.
+pub fn run<S>(
+    name: &str,
+    cases: u32,
+    both: bool,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<Outcome, TestCaseError>,
+) where
+    S: Strategy,
+    S::Value: std::fmt::Debug,
+{
+    use std::sync::Mutex;
+    let read = std::sync::atomic::AtomicUsize::new(0);
+    let refused = Mutex::new(std::collections::BTreeMap::<String, usize>::new());
+    let start = Instant::now();
+    let mut runner = proptest::test_runner::TestRunner::new(config(cases));
+    let result = runner.run(&strategy, |input| {
+        match test(input)? {
+            Outcome::Read => {
+                read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Outcome::Refused(msg) => {
+                // Group refusals by their gist: the message without file paths and numbers.
+                let gist: String = msg
+                    .split_whitespace()
+                    .filter(|w| !w.contains('/') && !w.starts_with(|c: char| c.is_ascii_digit()))
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                *refused
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(gist)
+                    .or_default() += 1;
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{name}: {e}");
+    }
+    let read = read.into_inner();
+    let refused = refused
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let refusals: usize = refused.values().sum();
+    let mut common: Vec<(&String, &usize)> = refused.iter().collect();
+    common.sort_by(|a, b| b.1.cmp(a.1));
+    eprintln!(
+        "fuzz {name}: {} cases in {:.1?}: {read} read, {refusals} refused ({} kinds; most common: {})",
+        read + refusals,
+        start.elapsed(),
+        refused.len(),
+        common
+            .iter()
+            .take(3)
+            .map(|(g, n)| format!("{n}x \"{g}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if both {
+        assert!(
+            read > 0,
+            "{name}: no input was read: the mutations are too destructive"
+        );
+        assert!(
+            refusals > 0,
+            "{name}: no input was refused: the mutations change nothing"
+        );
+    }
+}
+
 /// Runs one case of a target, failing it (with `input` described) if it takes longer than
 /// [`HANG`]. Panics inside `f` propagate to proptest, which reports and shrinks them.
 pub fn within_bound<T>(

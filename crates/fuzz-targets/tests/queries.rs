@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::Request;
-use fuzz_targets::{config, nasty_text, within_bound};
+use fuzz_targets::{Outcome, nasty_text, run, within_bound};
 use maps::MapError;
 use maps::options::{
     Bbox, ExportOptions, FigureOptions, OptionSet, Periods, StyleOptions, VersionOptions,
@@ -222,41 +222,47 @@ fn read_set<T: OptionSet>(pairs: &[(String, String)]) -> Result<Option<T>, TestC
     }
 }
 
-proptest! {
-    #![proptest_config(config(1_500))]
-
-    /// The typed option sets, alone and in the combinations the routes read.
-    #[test]
-    fn option_sets(pairs in pairs()) {
-        within_bound(|| format!("{pairs:?}"), || -> Result<(), TestCaseError> {
-            if let Some(s) = read_set::<StyleOptions>(&pairs)? {
-                prop_assert!(s.k.is_none() || pairs.iter().any(|(n, _)| n == "k"));
-            }
-            if let Some(f) = read_set::<FigureOptions>(&pairs)? {
-                if let Some(b) = &f.bbox {
+/// The typed option sets, alone and in the combinations the routes read.
+#[test]
+fn option_sets() {
+    run("option_sets", 1_500, true, pairs(), |pairs| {
+        within_bound(
+            || format!("{pairs:?}"),
+            || -> Result<Outcome, TestCaseError> {
+                if let Some(s) = read_set::<StyleOptions>(&pairs)? {
+                    prop_assert!(s.k.is_none() || pairs.iter().any(|(n, _)| n == "k"));
+                }
+                if let Some(f) = read_set::<FigureOptions>(&pairs)?
+                    && let Some(b) = &f.bbox
+                {
                     check_bbox(b)?;
                 }
-            }
-            if let Some(x) = read_set::<ExportOptions>(&pairs)? {
-                if let Some(b) = &x.bbox {
+                if let Some(x) = read_set::<ExportOptions>(&pairs)?
+                    && let Some(b) = &x.bbox
+                {
                     check_bbox(b)?;
                 }
-            }
-            read_set::<VersionOptions>(&pairs)?;
-            read_set::<(StyleOptions, VersionOptions)>(&pairs)?;
-            read_set::<((StyleOptions, FigureOptions), VersionOptions)>(&pairs)?;
-            read_set::<(ExportOptions, VersionOptions)>(&pairs)?;
-            Ok(())
-        })??;
-    }
+                read_set::<VersionOptions>(&pairs)?;
+                read_set::<(StyleOptions, VersionOptions)>(&pairs)?;
+                read_set::<(ExportOptions, VersionOptions)>(&pairs)?;
+                Ok(Outcome::from(&read_options::<(
+                    (StyleOptions, FigureOptions),
+                    VersionOptions,
+                )>(&pairs)))
+            },
+        )?
+    });
+}
 
-    /// `Bbox`, `Periods`, `parse_list` and the server's `params` on arbitrary text.
-    #[test]
-    fn value_parsers(a in value(), b in value(), q in proptest::collection::hash_map(name(), value(), 0..5)) {
-        match a.parse::<Bbox>() {
-            Ok(bb) => check_bbox(&bb)?,
-            Err(e) => clear_map_error(&e)?,
-        }
+/// `Bbox`, `Periods`, `parse_list` and the server's `params` on arbitrary text.
+#[test]
+fn value_parsers() {
+    let inputs = (
+        value(),
+        value(),
+        proptest::collection::hash_map(name(), value(), 0..5),
+    );
+    run("value_parsers", 1_500, true, inputs, |(a, b, q)| {
         if let Ok(bb) = parse_bbox(&a) {
             check_bbox(&Bbox(bb))?;
         }
@@ -273,13 +279,21 @@ proptest! {
         let _ = parse_num::<f64>("alpha", &a);
         let _ = parse_bool("england_only", &a);
         if let Ok((lon, lat)) = parse_lonlat(&a, &b) {
-            prop_assert!(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0);
+            prop_assert!(
+                lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0
+            );
         }
         let known = ["lon", "lat", "layer"];
         if reject_unknown(&q, &known).is_ok() {
             prop_assert!(q.keys().all(|k| known.contains(&k.as_str())));
         }
-    }
+        let bbox = a.parse::<Bbox>();
+        match &bbox {
+            Ok(bb) => check_bbox(bb)?,
+            Err(e) => clear_map_error(e)?,
+        }
+        Ok(Outcome::from(&bbox))
+    });
 }
 
 /// A query string: form-encoded pairs, or raw text (percent signs, `&`, `=` and all) where it
@@ -305,24 +319,29 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-proptest! {
-    #![proptest_config(config(1_000))]
-
-    /// The `Options` extractor on raw query strings: a set of checked options, or a JSON 400.
-    #[test]
-    fn options_extractor(q in query()) {
+/// The `Options` extractor on raw query strings: a set of checked options, or a JSON 400.
+#[test]
+fn options_extractor() {
+    run("options_extractor", 1_000, true, query(), |q| {
         let Ok(req) = Request::builder().uri(format!("/x?{q}")).body(()) else {
-            return Ok(());
+            return Ok(Outcome::Refused("not a URI".into()));
         };
         let (mut parts, ()) = req.into_parts();
-        let out = runtime().block_on(
-            tile_server::extract::Options::<((StyleOptions, FigureOptions), VersionOptions)>::from_request_parts(&mut parts, &()),
-        );
-        if let Err(e) = out {
-            let status = axum::response::IntoResponse::into_response(e).status();
-            prop_assert_eq!(status.as_u16(), 400, "{}", q);
+        type Set = ((StyleOptions, FigureOptions), VersionOptions);
+        let out = runtime().block_on(tile_server::extract::Options::<Set>::from_request_parts(
+            &mut parts,
+            &(),
+        ));
+        match out {
+            Ok(_) => Ok(Outcome::Read),
+            Err(e) => {
+                let message = e.to_string();
+                let status = axum::response::IntoResponse::into_response(e).status();
+                prop_assert_eq!(status.as_u16(), 400, "{}", q);
+                Ok(Outcome::Refused(message))
+            }
         }
-    }
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,42 +501,66 @@ fn uri(case: &RouteCase) -> String {
     out
 }
 
-proptest! {
-    #![proptest_config(config(600))]
-
-    /// Every GET route with fuzzed path segments and query strings: never a 5xx other than 503,
-    /// and every 4xx in the JSON error shape.
-    #[test]
-    fn routes(case in route_case()) {
-        let uri = uri(&case);
-        let Ok(req) = Request::builder().uri(&uri).body(Body::empty()) else {
-            return Ok(());
-        };
-        let (status, body) = within_bound(|| uri.clone(), || {
+/// Sends a request to the toy server: its status and body, or a hang.
+fn answer(req: Request<Body>, what: &str) -> Result<(u16, Vec<u8>), TestCaseError> {
+    within_bound(
+        || what.to_string(),
+        || {
             runtime().block_on(async {
                 let res = toy_app().oneshot(req).await.unwrap_or_else(|e| match e {});
-                let status = res.status();
+                let status = res.status().as_u16();
                 let body = axum::body::to_bytes(res.into_body(), usize::MAX)
                     .await
                     .map(|b| b.to_vec())
                     .unwrap_or_default();
                 (status, body)
             })
-        })?;
-        prop_assert!(
-            !status.is_server_error() || status.as_u16() == 503,
-            "{} answered {}: {}", uri, status, String::from_utf8_lossy(&body)
-        );
-        if status.is_client_error() {
-            let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-                TestCaseError::fail(format!("{uri} answered {status} not in JSON ({e}): {}", String::from_utf8_lossy(&body)))
-            })?;
-            prop_assert!(
-                json["error"].as_str().is_some_and(|s| !s.is_empty()),
-                "{} answered {} without an error message: {}", uri, status, json
-            );
-        }
+        },
+    )
+}
+
+/// The server's answer to client input: never a 5xx other than 503 (busy), and a 4xx in the
+/// JSON error shape.
+fn check_answer(what: &str, status: u16, body: &[u8]) -> Result<Outcome, TestCaseError> {
+    let text = String::from_utf8_lossy(body);
+    prop_assert!(
+        status < 500 || status == 503,
+        "{} answered {}: {}",
+        what,
+        status,
+        text
+    );
+    if !(400..500).contains(&status) {
+        return Ok(Outcome::Read);
     }
+    let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        TestCaseError::fail(format!(
+            "{what} answered {status} not in JSON ({e}): {text}"
+        ))
+    })?;
+    let error = json["error"].as_str().unwrap_or_default();
+    prop_assert!(
+        !error.is_empty(),
+        "{} answered {} without an error message: {}",
+        what,
+        status,
+        json
+    );
+    Ok(Outcome::Refused(format!("{status} {error}")))
+}
+
+/// Every GET route with fuzzed path segments and query strings: never a 5xx other than 503,
+/// and every 4xx in the JSON error shape.
+#[test]
+fn routes() {
+    run("routes", 600, true, route_case(), |case| {
+        let uri = uri(&case);
+        let Ok(req) = Request::builder().uri(&uri).body(Body::empty()) else {
+            return Ok(Outcome::Refused("not a URI".into()));
+        };
+        let (status, body) = answer(req, &uri)?;
+        check_answer(&uri, status, &body)
+    });
 }
 
 #[test]
@@ -585,43 +628,38 @@ fn lookup_case() -> impl Strategy<
     )
 }
 
-proptest! {
-    #![proptest_config(config(300))]
-
-    /// `POST /lookup` with mutated CSV and GeoJSON point bodies: never a 5xx other than 503.
-    #[test]
-    fn lookup_bodies((geojson, edits, tree, ctype, q) in lookup_case()) {
-        let body = if geojson {
-            let doc: serde_json::Value = serde_json::from_str(LOOKUP_GEOJSON).unwrap_or_default();
-            fuzz_targets::json::to_text(&fuzz_targets::json::apply(&doc, &tree))
-        } else {
-            LOOKUP_CSV.as_bytes().to_vec()
-        };
-        let body = fuzz_targets::mutate::apply(&body, &edits);
-        let uri = if q.is_empty() { "/lookup".to_string() } else { format!("/lookup?{q}") };
-        let mut req = Request::builder().method("POST").uri(&uri);
-        if let Some(c) = ctype {
-            req = req.header("content-type", c);
-        }
-        let Ok(req) = req.body(Body::from(body.clone())) else {
-            return Ok(());
-        };
-        let (status, answer) = within_bound(|| format!("{uri} with {} bytes", body.len()), || {
-            runtime().block_on(async {
-                let res = toy_app().oneshot(req).await.unwrap_or_else(|e| match e {});
-                let status = res.status();
-                let b = axum::body::to_bytes(res.into_body(), usize::MAX).await.map(|b| b.to_vec()).unwrap_or_default();
-                (status, b)
-            })
-        })?;
-        prop_assert!(
-            !status.is_server_error() || status.as_u16() == 503,
-            "{} answered {}: {}", uri, status, String::from_utf8_lossy(&answer)
-        );
-        if status.is_client_error() {
-            let json: Result<serde_json::Value, _> = serde_json::from_slice(&answer);
-            prop_assert!(json.is_ok_and(|j| j["error"].as_str().is_some_and(|s| !s.is_empty())),
-                "{} answered {} not in the JSON error shape: {}", uri, status, String::from_utf8_lossy(&answer));
-        }
-    }
+/// `POST /lookup` with mutated CSV and GeoJSON point bodies: never a 5xx other than 503.
+#[test]
+fn lookup_bodies() {
+    run(
+        "lookup_bodies",
+        300,
+        true,
+        lookup_case(),
+        |(geojson, edits, tree, ctype, q)| {
+            let body = if geojson {
+                let doc: serde_json::Value =
+                    serde_json::from_str(LOOKUP_GEOJSON).unwrap_or_default();
+                fuzz_targets::json::to_text(&fuzz_targets::json::apply(&doc, &tree))
+            } else {
+                LOOKUP_CSV.as_bytes().to_vec()
+            };
+            let body = fuzz_targets::mutate::apply(&body, &edits);
+            let uri = if q.is_empty() {
+                "/lookup".to_string()
+            } else {
+                format!("/lookup?{q}")
+            };
+            let mut req = Request::builder().method("POST").uri(&uri);
+            if let Some(c) = ctype {
+                req = req.header("content-type", c);
+            }
+            let Ok(req) = req.body(Body::from(body.clone())) else {
+                return Ok(Outcome::Refused("not a URI".into()));
+            };
+            let what = format!("POST {uri} with {} bytes", body.len());
+            let (status, answer) = answer(req, &what)?;
+            check_answer(&what, status, &answer)
+        },
+    );
 }

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use datasets::{KnownLayer, Limits, UploadOptions, analyse};
 use districts::load::{BoundarySpec, load_boundaries};
 use fuzz_targets::mutate::{self, Mutation};
-use fuzz_targets::{clear_error, config, nasty_text, within_bound};
+use fuzz_targets::{Outcome, clear_error, nasty_text, run, within_bound};
 use proptest::prelude::*;
 
 use crate::tables::sample_lines;
@@ -122,7 +122,7 @@ fn options() -> impl Strategy<Value = UploadOptions> {
 }
 
 /// Analyses one upload: `Ok`, or an error with a message and a hint.
-pub fn upload(bytes: &[u8], name: &str, opts: &UploadOptions) -> Result<(), TestCaseError> {
+pub fn upload(bytes: &[u8], name: &str, opts: &UploadOptions) -> Result<Outcome, TestCaseError> {
     let result = within_bound(
         || format!("{name} ({} bytes), {opts:?}", bytes.len()),
         || analyse(bytes, name, None, opts, layers(), &limits()),
@@ -138,12 +138,12 @@ pub fn upload(bytes: &[u8], name: &str, opts: &UploadOptions) -> Result<(), Test
                     prop_assert_eq!(values.len(), districts, "{} {}", j.key, label);
                 }
             }
-            Ok(())
+            Ok(Outcome::Read)
         }
         Err(e) => {
             clear_error(&e.message, None)?;
             prop_assert!(!e.hint.trim().is_empty(), "no hint: {}", e.message);
-            Ok(())
+            Ok(Outcome::Refused(e.message))
         }
     }
 }
@@ -157,35 +157,52 @@ fn csv_case() -> impl Strategy<Value = (usize, Vec<Mutation>, bool, UploadOption
     )
 }
 
-proptest! {
-    #![proptest_config(config(250))]
-
-    /// Samples of real tables, mutated, as CSV or TSV.
-    #[test]
-    fn csv_uploads_mutated((which, edits, tsv, opts) in csv_case()) {
-        let seeds = seeds();
-        let mut bytes = mutate::apply(&seeds[which % seeds.len()], &edits);
-        if tsv {
-            bytes = mutate::apply(&bytes, &[Mutation::SwapBytes(b',', b'\t')]);
-        }
-        upload(&bytes, if tsv { "upload.tsv" } else { "upload.csv" }, &opts)?;
-    }
+/// Samples of real tables, mutated, as CSV or TSV.
+#[test]
+fn csv_uploads_mutated() {
+    run(
+        "csv_uploads_mutated",
+        250,
+        true,
+        csv_case(),
+        |(which, edits, tsv, opts)| {
+            let seeds = seeds();
+            let mut bytes = mutate::apply(&seeds[which % seeds.len()], &edits);
+            if tsv {
+                bytes = mutate::apply(&bytes, &[Mutation::SwapBytes(b',', b'\t')]);
+            }
+            upload(&bytes, if tsv { "upload.tsv" } else { "upload.csv" }, &opts)
+        },
+    );
 }
 
-proptest! {
-    #![proptest_config(config(100))]
-
-    /// Arbitrary bytes as an upload (a zip signature first, sometimes).
-    #[test]
-    fn arbitrary_uploads(
-        zip in any::<bool>(),
-        body in proptest::collection::vec(any::<u8>(), 0..1_500),
-        opts in options(),
-    ) {
-        let mut bytes = if zip { b"PK\x03\x04".to_vec() } else { Vec::new() };
-        bytes.extend_from_slice(&body);
-        upload(&bytes, if zip { "upload.xlsx" } else { "upload.csv" }, &opts)?;
-    }
+/// Arbitrary bytes as an upload (a zip signature first, sometimes).
+#[test]
+fn arbitrary_uploads() {
+    let inputs = (
+        any::<bool>(),
+        proptest::collection::vec(any::<u8>(), 0..1_500),
+        options(),
+    );
+    run(
+        "arbitrary_uploads",
+        100,
+        false,
+        inputs,
+        |(zip, body, opts)| {
+            let mut bytes = if zip {
+                b"PK\x03\x04".to_vec()
+            } else {
+                Vec::new()
+            };
+            bytes.extend_from_slice(&body);
+            upload(
+                &bytes,
+                if zip { "upload.xlsx" } else { "upload.csv" },
+                &opts,
+            )
+        },
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,17 +337,20 @@ fn xlsx_case() -> impl Strategy<Value = (usize, Vec<SheetEdit>, Vec<Mutation>, U
     )
 }
 
-proptest! {
-    #![proptest_config(config(150))]
-
-    /// Workbooks of real tables with their sheet XML edited, and zip bytes flipped.
-    #[test]
-    fn xlsx_uploads_mutated((which, sheet, zip_edits, opts) in xlsx_case()) {
-        let seeds = xlsx_seeds();
-        let bytes = rezip(&seeds[which % seeds.len()], &sheet);
-        let bytes = mutate::apply(&bytes, &zip_edits);
-        upload(&bytes, "upload.xlsx", &opts)?;
-    }
+/// Workbooks of real tables with their sheet XML edited, and zip bytes flipped.
+#[test]
+fn xlsx_uploads_mutated() {
+    run(
+        "xlsx_uploads_mutated",
+        150,
+        true,
+        xlsx_case(),
+        |(which, sheet, zip_edits, opts)| {
+            let seeds = xlsx_seeds();
+            let bytes = rezip(&seeds[which % seeds.len()], &sheet);
+            upload(&mutate::apply(&bytes, &zip_edits), "upload.xlsx", &opts)
+        },
+    );
 }
 
 #[test]
