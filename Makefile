@@ -15,7 +15,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: run test e2e ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser bench-server
+.PHONY: run test e2e ci fmt fmt-check lint doc bench bench-peers bless build e2e-browser bench-server fuzz
 
 build:
 	$(CARGO) build --release -p placemap
@@ -66,6 +66,12 @@ lint:
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+
+## The fuzz targets (crates/fuzz-targets, FUZZING.md) for longer than `make test` runs them:
+## SCALE times each target's cases (default 20), SEED a number or `random` (default).
+fuzz:
+	PLACEMAP_FUZZ_SCALE=$${SCALE:-20} PLACEMAP_FUZZ_SEED=$${SEED:-random} \
+	  $(CARGO) test -p fuzz-targets --test main -- --nocapture --test-threads 2
 
 ## Refresh golden outputs in tests/expected/ (review the diff by eye before committing).
 bless:
