@@ -214,6 +214,41 @@ fn check_geojson_files(files: &[(PathBuf, usize)]) {
     }
 }
 
+/// Every source geometry the catalogue does not list as invalid is valid (on the repair's own
+/// grid), and every listed one was repaired at load and reported in the layer's load notes.
+#[test]
+fn the_catalogue_lists_every_invalid_source_geometry_and_load_repairs_them() {
+    use rayon::prelude::*;
+    let st = state();
+    let mut unlisted = Vec::new();
+    for layer in &st.maps.atlas.layers {
+        let still_invalid: Vec<&str> = layer
+            .districts
+            .par_iter()
+            .filter(|d| districts::repair::repair(&d.wgs84.0).is_some())
+            .map(|d| d.code.as_str())
+            .collect();
+        if !still_invalid.is_empty() {
+            unlisted.push(format!("{}: {still_invalid:?}", layer.meta.id));
+        }
+        for code in &layer.meta.invalid_geometries {
+            assert!(
+                layer
+                    .load_notes
+                    .iter()
+                    .any(|n| n.starts_with(code.as_str()) && n.contains("repaired (")),
+                "{}: {code} is listed but its repair is not in the load notes: {:?}",
+                layer.meta.id,
+                layer.load_notes
+            );
+        }
+    }
+    assert!(
+        unlisted.is_empty(),
+        "invalid source geometry not listed in boundaries/catalog.toml invalid_geometries: {unlisted:#?}"
+    );
+}
+
 /// The checker is not a test that cannot fail: a bow tie and a clockwise exterior are caught.
 #[test]
 fn the_geojson_checker_finds_invalid_and_wrongly_wound_features() {
