@@ -524,6 +524,30 @@ fn partials(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Whole-file writes go through a temporary file, but the result has the mode of any file the
+/// user creates (umask applied), not the temporary file's 0600.
+#[cfg(unix)]
+#[test]
+fn written_files_get_the_usual_mode_not_the_temporary_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("lad19.csv");
+    let (code, _, err) = run(&[
+        "export",
+        "--layer",
+        "lad19",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().expect("UTF-8 path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, b"x").expect("plain file");
+    let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&out), mode(&plain), "export's mode {:o}", mode(&out));
+}
+
 #[test]
 fn out_that_is_a_directory_is_refused_by_every_writer() {
     let dir = tempfile::tempdir().expect("tempdir");

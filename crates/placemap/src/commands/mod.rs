@@ -159,9 +159,14 @@ pub fn write_whole_with<T>(
         _ => std::path::PathBuf::from("."),
     };
     remove_stale_partials(&dir, &name);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.{}.", std::process::id()))
-        .suffix(".partial")
+    let prefix = format!(".{name}.{}.", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".partial");
+    // tempfile creates 0600 files; the finished file gets the mode any new file gets (0666 less
+    // the umask), so an exported map can be served or shared like one written directly.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder
         .tempfile_in(&dir)
         .with_context(|| format!("creating a temporary file in {} for {shown}", dir.display()))?;
     let out = fill(tmp.as_file_mut())?;
