@@ -61,7 +61,9 @@ impl MapError {
     pub fn cancelled(what: &str) -> Self {
         Self::new(
             ErrorKind::Cancelled,
-            format!("{what} was stopped before it finished: the request was cancelled or ran out of time"),
+            format!(
+                "{what} was stopped before it finished: the request was cancelled or ran out of time"
+            ),
             "try again when the server is less busy, or ask for less (a smaller size or extent)",
         )
     }

@@ -838,19 +838,29 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn a_second_big_static_map_gets_503_at_once_while_the_first_is_drawn() {
     let state = tempfile::tempdir().expect("tempdir");
-    let server = serve_args(state.path(), &["--layers", "lad19", "--max-static-jobs", "1"]);
+    let server = serve_args(
+        state.path(),
+        &["--layers", "lad19", "--max-static-jobs", "1"],
+    );
     let big = "/static/lad19/imd_score.png?width=8000&height=8000";
     let addr = server.addr.clone();
     let first = std::thread::spawn(move || http_full(&addr, "GET", big, &[], b""));
     let running = r#"placemap_jobs_running{class="static"}"#;
     let seen = wait_metric(&server.addr, running, Duration::from_secs(30), |v| v == 1.0);
-    assert_eq!(seen, Some(1.0), "the first static map never showed as running");
+    assert_eq!(
+        seen,
+        Some(1.0),
+        "the first static map never showed as running"
+    );
 
     let start = Instant::now();
     let (st, head, body) = http_full(&server.addr, "GET", big, &[], b"");
     let waited = start.elapsed();
     assert_eq!(st, 503, "{head}{}", String::from_utf8_lossy(&body));
-    assert!(waited < Duration::from_secs(2), "refused only after {waited:?}");
+    assert!(
+        waited < Duration::from_secs(2),
+        "refused only after {waited:?}"
+    );
     let retry = header(&head, "retry-after").and_then(|v| v.parse::<u64>().ok());
     assert!(retry.is_some_and(|s| s >= 1), "no Retry-After: {head}");
     let j = json(&body);
@@ -864,7 +874,10 @@ fn a_second_big_static_map_gets_503_at_once_while_the_first_is_drawn() {
     assert_eq!(st, 200, "{head}{}", String::from_utf8_lossy(&body));
     assert!(body.starts_with(b"\x89PNG"));
     assert_eq!(
-        metric(&server.addr, r#"placemap_admission_rejected_total{class="static"}"#),
+        metric(
+            &server.addr,
+            r#"placemap_admission_rejected_total{class="static"}"#
+        ),
         Some(1.0)
     );
     // The slot is free again once the first is done.
@@ -907,14 +920,25 @@ fn moran_past_its_deadline_answers_503_and_stops_computing() {
     );
     let answered = start.elapsed();
     assert_eq!(st, 503, "{head}{}", String::from_utf8_lossy(&body));
-    assert!(answered < Duration::from_secs(15), "answered after {answered:?}");
+    assert!(
+        answered < Duration::from_secs(15),
+        "answered after {answered:?}"
+    );
 
     // The job stops soon after: the running gauge returns to 0 and it counts as cancelled.
     let running = r#"placemap_jobs_running{class="analysis"}"#;
     let left = wait_metric(&server.addr, running, Duration::from_secs(10), |v| v == 0.0);
-    assert_eq!(left, Some(0.0), "the Moran job still runs {:?} after the 503", start.elapsed());
     assert_eq!(
-        metric(&server.addr, r#"placemap_jobs_cancelled_total{class="analysis"}"#),
+        left,
+        Some(0.0),
+        "the Moran job still runs {:?} after the 503",
+        start.elapsed()
+    );
+    assert_eq!(
+        metric(
+            &server.addr,
+            r#"placemap_jobs_cancelled_total{class="analysis"}"#
+        ),
         Some(1.0)
     );
     // And the server burns no more CPU (an uncancelled job keeps both cores busy: 2 s of
@@ -923,7 +947,10 @@ fn moran_past_its_deadline_answers_503_and_stops_computing() {
     let before = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(2));
     let used = cpu_ticks(pid) - before;
-    assert!(used < 50, "{used} ticks of CPU in 2 s after the job stopped");
+    assert!(
+        used < 50,
+        "{used} ticks of CPU in 2 s after the job stopped"
+    );
     // A small analysis still runs.
     let (st, body) = http(
         &server.addr,

@@ -77,7 +77,9 @@ impl Class {
     /// What a client of this class can do instead of retrying at once.
     fn hint(self) -> &'static str {
         match self {
-            Class::Tile => "retry after the Retry-After delay; tiles already drawn are still served",
+            Class::Tile => {
+                "retry after the Retry-After delay; tiles already drawn are still served"
+            }
             Class::Static => {
                 "retry after the Retry-After delay; smaller maps (width, height, scale) need less memory"
             }
@@ -157,9 +159,7 @@ impl Limits {
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
     /// Its class, or the memory budget, is full: 503 with `Retry-After`.
-    #[error(
-        "the server is busy: {running} {what} already running; try again in {retry_after} s"
-    )]
+    #[error("the server is busy: {running} {what} already running; try again in {retry_after} s")]
     Busy {
         /// The class refused.
         class: Class,
@@ -512,7 +512,10 @@ mod tests {
         let second = a
             .run(Class::Static, MIB, later(), |_| Ok::<(), Refused>(()))
             .await;
-        assert!(start.elapsed() < Duration::from_millis(50), "did not refuse at once");
+        assert!(
+            start.elapsed() < Duration::from_millis(50),
+            "did not refuse at once"
+        );
         let Err(Refused::Busy {
             class, retry_after, ..
         }) = second
@@ -547,15 +550,25 @@ mod tests {
         let (first, release) = hold(&a, Class::Static, 60 * MIB).await;
         assert_eq!(a.memory_taken_mib(), 60);
         let big = a
-            .run(Class::Analysis, 50 * MIB, later(), |_| Ok::<(), Refused>(()))
+            .run(
+                Class::Analysis,
+                50 * MIB,
+                later(),
+                |_| Ok::<(), Refused>(()),
+            )
             .await;
         assert!(
             matches!(&big, Err(Refused::Busy { what, .. }) if what.contains("memory budget")),
             "{big:?}"
         );
-        a.run(Class::Analysis, 40 * MIB, later(), |_| Ok::<(), Refused>(()))
-            .await
-            .expect("fits the budget");
+        a.run(
+            Class::Analysis,
+            40 * MIB,
+            later(),
+            |_| Ok::<(), Refused>(()),
+        )
+        .await
+        .expect("fits the budget");
         release.send(()).expect("job waits");
         first.await.expect("join").expect("first ran");
         // A job expecting more than the whole budget takes all of it, and runs alone.
@@ -564,7 +577,10 @@ mod tests {
         let small_one = a
             .run(Class::Static, MIB, later(), |_| Ok::<(), Refused>(()))
             .await;
-        assert!(small_one.is_err(), "ran beside a job holding the whole budget");
+        assert!(
+            small_one.is_err(),
+            "ran beside a job holding the whole budget"
+        );
         release.send(()).expect("job waits");
         huge.await.expect("join").expect("huge ran");
         assert_eq!(a.memory_taken_mib(), 0);
@@ -591,7 +607,10 @@ mod tests {
             .run(Class::Tile, MIB, later(), |_| Ok::<(), Refused>(()))
             .await;
         let waited = start.elapsed();
-        assert!(matches!(r, Err(Refused::Busy { retry_after: 1, .. })), "{r:?}");
+        assert!(
+            matches!(r, Err(Refused::Busy { retry_after: 1, .. })),
+            "{r:?}"
+        );
         assert!(waited >= Duration::from_millis(90), "{waited:?}");
         release.send(()).expect("job waits");
         first.await.expect("join").expect("first ran");
@@ -639,7 +658,9 @@ mod tests {
         // A deadline in the past trips at once.
         let past = Instant::now();
         let r = a
-            .run(Class::Analysis, MIB, past, |c| Ok::<bool, Refused>(c.is_cancelled()))
+            .run(Class::Analysis, MIB, past, |c| {
+                Ok::<bool, Refused>(c.is_cancelled())
+            })
             .await;
         assert!(matches!(r, Ok(true)), "{r:?}");
         let text = a.metrics.encode(crate::metrics::Format::Prometheus, &[]);
@@ -652,7 +673,10 @@ mod tests {
     #[test]
     fn defaults_follow_the_cores() {
         let two = Limits::for_cores(2);
-        assert_eq!((two.tile_jobs, two.static_jobs, two.analysis_jobs), (4, 1, 1));
+        assert_eq!(
+            (two.tile_jobs, two.static_jobs, two.analysis_jobs),
+            (4, 1, 1)
+        );
         let sixteen = Limits::for_cores(16);
         assert_eq!((sixteen.tile_jobs, sixteen.static_jobs), (32, 8));
         assert_eq!(Limits::for_cores(0).static_jobs, 1);

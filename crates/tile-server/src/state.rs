@@ -7,9 +7,9 @@ use bytes::Bytes;
 use districts::{Indicator, Layer};
 use maps::Loaded;
 
+use crate::admission::{Admission, Class, Refused};
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use crate::admission::{Admission, Class, Refused};
 use crate::metrics::Metrics;
 
 /// Key of a cached tile: style key (or vector-tile key), z, x, y and scale (0 for vector tiles).

@@ -60,10 +60,7 @@ pub(super) fn render_png(
     let tree = usvg::Tree::from_str(&overlay, &options)?;
     let s = fig.options.scale;
     resvg::render(&tree, Transform::from_scale(s, s), &mut pixmap.as_mut());
-    if cancelled() {
-        return Err(FigureError::Cancelled);
-    }
-    Ok(crate::render::encode_png(&pixmap)?)
+    crate::render::encode::encode_png_lean(&pixmap, cancelled)?.ok_or(FigureError::Cancelled)
 }
 
 /// The legend's font database (DejaVu Sans) plus DejaVu Sans Bold, built once.

@@ -79,15 +79,16 @@ pub async fn layer_file(
         let state2 = state.clone();
         let id = id.to_string();
         let body = state
-            .heavy(Class::Export, bytes, move |cancel| -> Result<String, ApiError> {
-                let layer = state2.layer(&id)?;
-                Ok(layer_geojson_cancellable(
-                    &state2.maps,
-                    layer,
-                    &q,
-                    &|| cancel.is_cancelled(),
-                )?)
-            })
+            .heavy(
+                Class::Export,
+                bytes,
+                move |cancel| -> Result<String, ApiError> {
+                    let layer = state2.layer(&id)?;
+                    Ok(layer_geojson_cancellable(&state2.maps, layer, &q, &|| {
+                        cancel.is_cancelled()
+                    })?)
+                },
+            )
             .await?;
         let res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
         return Ok(file_like(res, (&state.maps.data_version, uri.to_string())));
@@ -97,10 +98,14 @@ pub async fn layer_file(
         let state2 = state.clone();
         let id = id.to_string();
         let body = state
-            .heavy(Class::Export, bytes, move |cancel| -> Result<String, ApiError> {
-                let layer = state2.layer(&id)?;
-                Ok(layer_csv_cancellable(layer, &q, &|| cancel.is_cancelled())?)
-            })
+            .heavy(
+                Class::Export,
+                bytes,
+                move |cancel| -> Result<String, ApiError> {
+                    let layer = state2.layer(&id)?;
+                    Ok(layer_csv_cancellable(layer, &q, &|| cancel.is_cancelled())?)
+                },
+            )
             .await?;
         let res = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response();
         return Ok(file_like(res, (&state.maps.data_version, uri.to_string())));

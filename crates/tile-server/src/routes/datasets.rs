@@ -326,7 +326,12 @@ async fn blocking(f: impl FnOnce() -> DsResult + Send + 'static) -> DsResult {
 
 /// Stores an upload as an upload job of admission control: detection, join and storage hold
 /// several copies of the table (a few times the body), besides the new snapshot's indicators.
-async fn admitted_upload(live: LiveState, up: Upload, id: Option<String>, is_put: bool) -> DsResult {
+async fn admitted_upload(
+    live: LiveState,
+    up: Upload,
+    id: Option<String>,
+    is_put: bool,
+) -> DsResult {
     let bytes = 64 * 1024 * 1024 + 8 * up.bytes.len() as u64;
     let state = live.0.snapshot();
     state

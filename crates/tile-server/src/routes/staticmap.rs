@@ -11,9 +11,10 @@ use crate::error::ApiError;
 use crate::extract::Options;
 use crate::state::SharedState;
 
-/// Bytes drawing a PNG holds per output pixel: the pixmap (4), the clip mask (1), and the
-/// encoder's straight-alpha copy and filtered rows (measured in BENCHMARKS.md section 13).
-const PNG_BYTES_PER_PIXEL: f64 = 10.0;
+/// Bytes drawing a PNG holds per output pixel: the pixmap (4) and the clip mask (1) while
+/// drawing, then the pixmap and the encoder's palette scan (measured: a 10,000 px square LSOA
+/// map peaks 4.8 bytes a pixel above the loaded layer; BENCHMARKS.md section 13).
+const PNG_BYTES_PER_PIXEL: f64 = 6.0;
 
 /// Bytes a static map holds besides its pixels: the traced paths of every district drawn and
 /// the overlay (an SVG map is written as text, about this much for all LSOAs).
@@ -65,18 +66,22 @@ pub async fn static_map(
     let st = state.clone();
     let bytes = expected_bytes(&frame, format);
     let body = state
-        .heavy(Class::Static, bytes, move |cancel| -> Result<Vec<u8>, ApiError> {
-            let layer = st.layer(&layer_id)?;
-            let ind = st.indicator(layer, &indicator_id)?;
-            Ok(figure::render_cancellable(
-                &st.maps.styles,
-                layer,
-                ind,
-                (&style, &frame),
-                format,
-                &|| cancel.is_cancelled(),
-            )?)
-        })
+        .heavy(
+            Class::Static,
+            bytes,
+            move |cancel| -> Result<Vec<u8>, ApiError> {
+                let layer = st.layer(&layer_id)?;
+                let ind = st.indicator(layer, &indicator_id)?;
+                Ok(figure::render_cancellable(
+                    &st.maps.styles,
+                    layer,
+                    ind,
+                    (&style, &frame),
+                    format,
+                    &|| cancel.is_cancelled(),
+                )?)
+            },
+        )
         .await?;
     let res = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
     Ok(crate::byte_ranges::file_like(

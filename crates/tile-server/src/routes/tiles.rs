@@ -130,14 +130,18 @@ pub async fn tile(
     state.metrics.tile_cache_misses.inc();
     let st = state.clone();
     let bytes = state
-        .heavy(Class::Tile, TILE_BYTES, move |_| -> Result<Bytes, ApiError> {
-            let start = Instant::now();
-            let png = maps::raster::render_tile(&st.maps, &style, tile, size);
-            st.metrics
-                .render_seconds
-                .observe(start.elapsed().as_secs_f64());
-            Ok(png?)
-        })
+        .heavy(
+            Class::Tile,
+            TILE_BYTES,
+            move |_| -> Result<Bytes, ApiError> {
+                let start = Instant::now();
+                let png = maps::raster::render_tile(&st.maps, &style, tile, size);
+                st.metrics
+                    .render_seconds
+                    .observe(start.elapsed().as_secs_f64());
+                Ok(png?)
+            },
+        )
         .await?;
     state.tiles.insert(key, bytes.clone());
     Ok(png_response(bytes, &tag))
