@@ -114,14 +114,17 @@ def slowloris():
     while time.time() < end:
         try:
             s = socket.create_connection((host, port), timeout=5)
+            sent_all = True
             for b in b"GET /health HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\n\r\n":
                 if time.time() > end:
+                    sent_all = False
                     break
                 s.send(bytes([b]))
                 time.sleep(1)
             s.close()
-            with lock:
-                counts[("slow_header", "never cut")] += 1
+            if sent_all:
+                with lock:
+                    counts[("slow_header", "never cut")] += 1
         except OSError:
             with lock:
                 counts[("slow_header", "cut")] += 1

@@ -97,7 +97,8 @@ impl Class {
 /// How much heavy work may run at once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Tiles rendered at once (cheap: a few milliseconds and about a megabyte each).
+    /// Tiles rendered at once (cheap: a few milliseconds and a few MiB each; bounded by this
+    /// count alone, outside the memory budget).
     pub tile_jobs: usize,
     /// Static maps drawn at once (a 10,000 px square PNG holds about 0.8 GB while drawn).
     pub static_jobs: usize,
@@ -112,14 +113,19 @@ pub struct Limits {
     /// for good.
     pub memory_bytes: u64,
     /// How long a tile may wait for a slot before its 503 (tiles are short: a brief queue
-    /// smooths bursts; heavier classes never wait).
+    /// smooths bursts; static maps, analyses and exports never wait).
     pub tile_wait: Duration,
+    /// How long an upload may wait for a slot: uploads are few and short, and two users
+    /// uploading at once should both succeed, one after the other.
+    pub upload_wait: Duration,
 }
 
 impl Limits {
     /// Defaults for `cores` cores: a couple of tiles per core, half the cores for static maps
-    /// and analyses (at least one each), and a 512 MiB memory budget, which with the ~0.5 GB
-    /// the loaded layers take keeps the server near 1 GB whatever the mix.
+    /// and analyses (at least one each), and a 768 MiB memory budget: room for the largest
+    /// static map (10,000 px square, about 550 MB expected) beside an analysis, which with the
+    /// ~0.45 GB the loaded layers take keeps the server under 1.2 GB (estimates run above
+    /// what jobs hold; BENCHMARKS.md section 13).
     pub fn for_cores(cores: usize) -> Limits {
         let cores = cores.max(1);
         let half = (cores / 2).max(1);
@@ -129,14 +135,24 @@ impl Limits {
             analysis_jobs: half,
             export_jobs: half,
             upload_jobs: 1,
-            memory_bytes: 512 * MIB,
+            memory_bytes: 768 * MIB,
             tile_wait: Duration::from_millis(250),
+            upload_wait: Duration::from_secs(10),
         }
     }
 
     /// The limits for this machine's cores (`std::thread::available_parallelism`).
     pub fn for_this_machine() -> Limits {
         Limits::for_cores(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    }
+
+    /// How long a job of `class` may wait for its slot and memory (`None`: refused at once).
+    fn wait(&self, class: Class) -> Option<Duration> {
+        match class {
+            Class::Tile => Some(self.tile_wait),
+            Class::Upload => Some(self.upload_wait),
+            Class::Static | Class::Analysis | Class::Export => None,
+        }
     }
 
     fn jobs(&self, class: Class) -> usize {
@@ -336,11 +352,17 @@ impl Admission {
         }
     }
 
-    /// A slot of `class` and `bytes` of the budget, at once (tiles: within the tile wait), or
-    /// the refusal.
+    /// A slot of `class` and `bytes` of the budget, at once (tiles and uploads: within their
+    /// wait), or the refusal.
     async fn admit(self: &Arc<Self>, class: Class, bytes: u64) -> Result<Permit, Refused> {
         let gate = &self.gates[class.index()];
-        let mib = self.mib_for(bytes);
+        // Tiles are bounded by their slots alone (a few MiB each): taking budget for them would
+        // keep a job that needs the whole budget out for as long as tiles keep coming.
+        let mib = if class == Class::Tile {
+            0
+        } else {
+            self.mib_for(bytes)
+        };
         let busy_slots = |a: &Admission| {
             a.refuse(
                 class,
@@ -358,8 +380,7 @@ impl Admission {
                 a.memory_taken_mib(),
             )
         };
-        let (slot, memory) = if class == Class::Tile {
-            let wait = self.limits.tile_wait;
+        let (slot, memory) = if let Some(wait) = self.limits.wait(class) {
             let both = async {
                 let slot = Arc::clone(&gate.slots).acquire_owned().await;
                 let memory = Arc::clone(&self.memory).acquire_many_owned(mib).await;
@@ -473,6 +494,7 @@ mod tests {
             upload_jobs: 1,
             memory_bytes: 100 * MIB,
             tile_wait: Duration::from_millis(100),
+            upload_wait: Duration::from_millis(100),
         }
     }
 
@@ -587,33 +609,30 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn tiles_wait_briefly_for_a_slot() {
-        let a = admission(small());
-        let (first, release) = hold(&a, Class::Tile, MIB).await;
-        // Freed within the wait: the second tile runs.
-        let r = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(20));
-            release.send(())
-        });
-        a.run(Class::Tile, MIB, later(), |_| Ok::<(), Refused>(()))
-            .await
-            .expect("admitted after a short wait");
-        r.join().expect("thread").expect("sent");
-        first.await.expect("join").expect("first ran");
-        // Not freed within the wait: 503 after about the wait.
-        let (first, release) = hold(&a, Class::Tile, MIB).await;
-        let start = Instant::now();
-        let r = a
-            .run(Class::Tile, MIB, later(), |_| Ok::<(), Refused>(()))
-            .await;
-        let waited = start.elapsed();
-        assert!(
-            matches!(r, Err(Refused::Busy { retry_after: 1, .. })),
-            "{r:?}"
-        );
-        assert!(waited >= Duration::from_millis(90), "{waited:?}");
-        release.send(()).expect("job waits");
-        first.await.expect("join").expect("first ran");
+    async fn tiles_and_uploads_wait_briefly_for_a_slot() {
+        for class in [Class::Tile, Class::Upload] {
+            let a = admission(small());
+            let (first, release) = hold(&a, class, MIB).await;
+            // Freed within the wait: the second tile runs.
+            let r = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                release.send(())
+            });
+            a.run(class, MIB, later(), |_| Ok::<(), Refused>(()))
+                .await
+                .expect("admitted after a short wait");
+            r.join().expect("thread").expect("sent");
+            first.await.expect("join").expect("first ran");
+            // Not freed within the wait: 503 after about the wait.
+            let (first, release) = hold(&a, class, MIB).await;
+            let start = Instant::now();
+            let r = a.run(class, MIB, later(), |_| Ok::<(), Refused>(())).await;
+            let waited = start.elapsed();
+            assert!(matches!(r, Err(Refused::Busy { .. })), "{r:?}");
+            assert!(waited >= Duration::from_millis(90), "{waited:?}");
+            release.send(()).expect("job waits");
+            first.await.expect("join").expect("first ran");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -87,8 +87,8 @@ pub struct ServeArgs {
     /// Dataset uploads processed at once (default 1).
     #[arg(long, value_name = "N")]
     pub max_upload_jobs: Option<usize>,
-    /// Memory all heavy jobs together may expect to hold, MiB (a 10,000 px square PNG needs
-    /// about 1 GB and then runs alone); beyond it requests get 503 with Retry-After.
+    /// Memory all heavy jobs except tiles together may expect to hold, MiB (default 768; a
+    /// 10,000 px square PNG expects about 550); beyond it requests get 503 with Retry-After.
     #[arg(long, value_name = "MIB")]
     pub heavy_memory_mb: Option<u64>,
     /// Longest an uncached tile waits for a render slot before its 503, milliseconds.

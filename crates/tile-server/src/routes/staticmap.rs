@@ -14,7 +14,7 @@ use crate::state::SharedState;
 /// Bytes drawing a PNG holds per output pixel: the pixmap (4) and the clip mask (1) while
 /// drawing, then the pixmap and the encoder's palette scan (measured: a 10,000 px square LSOA
 /// map peaks 4.8 bytes a pixel above the loaded layer; BENCHMARKS.md section 13).
-const PNG_BYTES_PER_PIXEL: f64 = 6.0;
+const PNG_BYTES_PER_PIXEL: f64 = 5.0;
 
 /// Bytes a static map holds besides its pixels: the traced paths of every district drawn and
 /// the overlay (an SVG map is written as text, about this much for all LSOAs).
