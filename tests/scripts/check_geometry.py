@@ -17,7 +17,8 @@ each feature with some area inside its tile (computed here with GEOS), and no ot
 those touching the tile's edge (GDAL keeps some of these).
 
 geojson: every feature's (Multi)Polygon must be valid for GEOS, its rings closed, exteriors
-counter-clockwise and holes clockwise (RFC 7946 section 3.1.6).
+counter-clockwise and holes clockwise (RFC 7946 section 3.1.6). The summary counts the
+features of each file.
 
 Prints a JSON summary; exits 1 if any problem was found, 2 if a tool is missing.
 """
@@ -203,35 +204,49 @@ def check_mvt(root):
     }
 
 
-def ring_ccw(coords):
-    a = 0.0
-    for (x0, y0), (x1, y1) in zip(coords, coords[1:]):
-        a += x0 * y1 - x1 * y0
-    return a > 0
+def check_geojson_file(path):
+    """(features, problems) of one FeatureCollection: read by GEOS's own GeoJSON reader (a ring
+    that is not closed fails there), then checked vectorised (a Python loop over every vertex of
+    a 33k-feature layer at 16 zooms would take minutes)."""
+    import numpy as np
+
+    name = os.path.basename(path)
+    with open(path) as f:
+        text = f.read()
+    try:
+        geoms = shapely.get_parts(shapely.from_geojson(text))
+    except Exception as e:  # GEOS names the problem (unclosed ring, bad coordinates...)
+        return 0, [f"{name}: GEOS cannot read it: {e}"]
+    ids = None
+
+    def where(i):
+        nonlocal ids
+        if ids is None:
+            ids = [f.get("id") for f in json.loads(text)["features"]]
+        return f"{name} {ids[i] if i < len(ids) else i}"
+
+    problems = []
+    for i in np.flatnonzero(~shapely.is_valid(geoms)):
+        problems.append(f"{where(i)}: GEOS: {shapely.is_valid_reason(geoms[i])}")
+    polys, owner = shapely.get_parts(geoms, return_index=True)
+    rings, ring_owner = shapely.get_rings(polys, return_index=True)
+    first = np.ones(len(rings), dtype=bool)
+    first[1:] = ring_owner[1:] != ring_owner[:-1]
+    ccw = shapely.is_ccw(rings)
+    for k in np.flatnonzero(ccw != first):
+        what = "exterior" if first[k] else "hole"
+        problems.append(f"{where(owner[ring_owner[k]])}: {what} wound the wrong way (RFC 7946)")
+    return len(geoms), problems
 
 
 def check_geojson(paths):
-    problems, features = [], 0
-    for path in paths:
-        with open(path) as f:
-            fc = json.load(f)
-        for feat in fc["features"]:
-            features += 1
-            where = f"{os.path.basename(path)} {feat.get('id')}"
-            g = feat["geometry"]
-            polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
-            for p in polys:
-                for k, ring in enumerate(p):
-                    if len(ring) < 4 or ring[0] != ring[-1]:
-                        problems.append(f"{where}: ring {k} not closed or too short")
-                    elif ring_ccw(ring) != (k == 0):
-                        problems.append(f"{where}: ring {k} wound the wrong way (RFC 7946)")
-            geom = shape(g)
-            if not shapely.is_valid(geom):
-                problems.append(f"{where}: GEOS: {shapely.is_valid_reason(geom)}")
+    with Pool(os.cpu_count() or 1) as pool:
+        results = pool.map(check_geojson_file, paths, chunksize=1)
+    problems = [p for _, ps in results for p in ps]
     return {
         "files": len(paths),
-        "features": features,
+        "features": sum(n for n, _ in results),
+        "features_per_file": {os.path.basename(p): n for p, (n, _) in zip(paths, results)},
         "problems": len(problems),
         "examples": problems[:MAX_PROBLEMS],
     }

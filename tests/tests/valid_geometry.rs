@@ -11,7 +11,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use geo::{Area, Validation};
 use maps::ExportOptions;
 use placemap_e2e::{get, state};
 use serde_json::Value;
@@ -193,87 +192,126 @@ fn vector_tile_pyramids_are_valid_for_geos_and_gdal() {
     }
 }
 
-/// Problems of one RFC 7946 feature: geo's OGC validation, closed rings, RFC 7946 winding,
-/// and no vertex visited twice by a ring (a self-touching ring, which geo lets through).
-fn feature_problems(f: &Value) -> Vec<String> {
-    let id = f["id"].as_str().unwrap_or("?");
-    let g = &f["geometry"];
-    let polys: Vec<&Value> = match g["type"].as_str() {
-        Some("MultiPolygon") => g["coordinates"]
-            .as_array()
-            .expect("polygons")
-            .iter()
-            .collect(),
-        Some("Polygon") => vec![&g["coordinates"]],
-        other => return vec![format!("{id}: geometry type {other:?}")],
-    };
-    let mut problems = Vec::new();
-    let mut polygons = Vec::new();
-    for p in polys {
-        let rings: Vec<geo::LineString<f64>> = p
-            .as_array()
-            .expect("rings")
-            .iter()
-            .map(|r| {
-                r.as_array()
-                    .expect("ring")
-                    .iter()
-                    .map(|c| (c[0].as_f64().expect("x"), c[1].as_f64().expect("y")))
-                    .collect::<Vec<_>>()
-                    .into()
-            })
-            .collect();
-        for (k, r) in rings.iter().enumerate() {
-            if r.0.len() < 4 || r.0.first() != r.0.last() {
-                problems.push(format!("{id}: ring {k} not closed or too short"));
-                continue;
-            }
-            let area = geo::Polygon::new(r.clone(), vec![]).signed_area();
-            if (area > 0.0) != (k == 0) {
-                problems.push(format!("{id}: ring {k} wound the wrong way"));
-            }
-            let mut seen = std::collections::HashSet::new();
-            if !r.0[1..]
-                .iter()
-                .all(|c| seen.insert((c.x.to_bits(), c.y.to_bits())))
-            {
-                problems.push(format!("{id}: ring {k} visits a vertex twice"));
-            }
-        }
-        let mut rings = rings.into_iter();
-        if let Some(ext) = rings.next() {
-            polygons.push(geo::Polygon::new(ext, rings.collect()));
-        }
-    }
-    let mp = geo::MultiPolygon(polygons);
-    if let Err(e) = mp.check_validation() {
-        problems.push(format!("{id}: {e}"));
-    }
-    problems
-}
-
-fn collection_problems(what: &str, text: &str) -> (usize, Vec<String>) {
-    use rayon::prelude::*;
-    let fc: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: {e}"));
-    let features = fc["features"].as_array().expect("features");
-    let problems = features
-        .par_iter()
-        .flat_map(feature_problems)
-        .map(|p| format!("{what}: {p}"))
+/// Checks FeatureCollections with GEOS (see the module docs) and that each file has the
+/// features expected (by file name).
+fn check_geojson_files(files: &[(PathBuf, usize)]) {
+    let args: Vec<&str> = std::iter::once("geojson")
+        .chain(files.iter().map(|(p, _)| p.to_str().expect("utf-8 path")))
         .collect();
-    (features.len(), problems)
+    if let Some(s) = run_checker(&args) {
+        assert_eq!(s["files"].as_u64(), Some(files.len() as u64));
+        for (path, n) in files {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("file name");
+            assert_eq!(
+                s["features_per_file"][name].as_u64(),
+                Some(*n as u64),
+                "{name}"
+            );
+        }
+    }
 }
 
-#[ignore = "issue 10 part 2 unfinished: 266 GeoJSON features (E06000023 at every zoom, ...) and 6 lad19_bgc OGC items still fail; takes 15 min with geo's quadratic validity check"]
+/// Every source geometry the catalogue does not list as invalid is valid (on the repair's own
+/// grid), and every listed one was repaired at load and reported in the layer's load notes.
+#[test]
+fn the_catalogue_lists_every_invalid_source_geometry_and_load_repairs_them() {
+    use rayon::prelude::*;
+    let st = state();
+    let mut unlisted = Vec::new();
+    for layer in &st.maps.atlas.layers {
+        let still_invalid: Vec<&str> = layer
+            .districts
+            .par_iter()
+            .filter(|d| districts::repair::repair(&d.wgs84.0).is_some())
+            .map(|d| d.code.as_str())
+            .collect();
+        if !still_invalid.is_empty() {
+            unlisted.push(format!("{}: {still_invalid:?}", layer.meta.id));
+        }
+        for code in &layer.meta.invalid_geometries {
+            assert!(
+                layer
+                    .load_notes
+                    .iter()
+                    .any(|n| n.starts_with(code.as_str()) && n.contains("repaired (")),
+                "{}: {code} is listed but its repair is not in the load notes: {:?}",
+                layer.meta.id,
+                layer.load_notes
+            );
+        }
+    }
+    assert!(
+        unlisted.is_empty(),
+        "invalid source geometry not listed in boundaries/catalog.toml invalid_geometries: {unlisted:#?}"
+    );
+}
+
+/// The checker is not a test that cannot fail: a bow tie and a clockwise exterior are caught.
+#[test]
+fn the_geojson_checker_finds_invalid_and_wrongly_wound_features() {
+    let dir = scratch("geojson-checker");
+    let path = dir.join("bad.geojson");
+    let square = "[[[0,0],[1,0],[1,1],[0,1],[0,0]]]";
+    let bow = "[[[0,0],[2,2],[2,0],[0,2],[0,0]]]";
+    let clockwise = "[[[0,0],[0,1],[1,1],[1,0],[0,0]]]";
+    let features: Vec<String> = [("ok", square), ("bow", bow), ("cw", clockwise)]
+        .iter()
+        .map(|(id, rings)| {
+            format!(
+                r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"MultiPolygon","coordinates":[{rings}]}},"properties":{{}}}}"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    );
+    std::fs::write(&path, text).expect("write");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check_geometry.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("geojson")
+        .arg(&path)
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    let Ok(out) = out else {
+        assert!(!test_support::in_ci(), "python3 must run in CI");
+        return;
+    };
+    if out.status.code() == Some(2) {
+        assert!(!test_support::in_ci(), "CI must have shapely (.ci/run)");
+        return;
+    }
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(out.status.code(), Some(1), "{summary}");
+    assert_eq!(summary["problems"].as_u64(), Some(2), "{summary}");
+    let examples = summary["examples"].to_string();
+    assert!(examples.contains("bad.geojson bow: GEOS"), "{examples}");
+    assert!(
+        examples.contains("bad.geojson cw: exterior wound the wrong way"),
+        "{examples}"
+    );
+}
+
 #[test]
 fn geojson_of_every_layer_is_valid_and_wound_at_every_zoom() {
+    use rayon::prelude::*;
     let st = state();
-    let mut problems = Vec::new();
     let dir = scratch("geojson-valid");
-    let mut cross_checked = Vec::new();
-    for layer in &st.maps.atlas.layers {
-        let id = &layer.meta.id;
-        for zoom in (0..=14u8).map(Some).chain([None]) {
+    let jobs: Vec<(&districts::Layer, Option<u8>)> = st
+        .maps
+        .atlas
+        .layers
+        .iter()
+        .flat_map(|l| (0..=14u8).map(Some).chain([None]).map(move |z| (l, z)))
+        .collect();
+    let files: Vec<(PathBuf, usize)> = jobs
+        .par_iter()
+        .map(|&(layer, zoom)| {
+            let id = &layer.meta.id;
             let q = ExportOptions {
                 indicators: Some(String::new()),
                 zoom,
@@ -281,63 +319,39 @@ fn geojson_of_every_layer_is_valid_and_wound_at_every_zoom() {
             };
             let text = maps::export::layer_geojson(&st.maps, layer, &q)
                 .unwrap_or_else(|e| panic!("{id} zoom {zoom:?}: {e}"));
-            let (n, p) = collection_problems(&format!("{id} zoom={zoom:?}"), &text);
-            assert_eq!(n, layer.districts.len(), "{id} zoom {zoom:?}");
-            problems.extend(p);
-            // GEOS checks the README's example and the deepest simplified LSOAs too.
-            if (id == "lad19" && zoom == Some(9)) || (id == "lsoa11" && zoom == Some(12)) {
-                let path = dir.join(format!("{id}-{}.geojson", zoom.unwrap_or(0)));
-                std::fs::write(&path, &text).expect("write GeoJSON");
-                cross_checked.push(path);
-            }
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "{} invalid: {:?}",
-        problems.len(),
-        &problems[..problems.len().min(20)]
-    );
-    let args: Vec<&str> = std::iter::once("geojson")
-        .chain(
-            cross_checked
-                .iter()
-                .map(|p| p.to_str().expect("utf-8 path")),
-        )
+            let name = match zoom {
+                Some(z) => format!("{id}-z{z}.geojson"),
+                None => format!("{id}-full.geojson"),
+            };
+            let path = dir.join(name);
+            std::fs::write(&path, &text).expect("write GeoJSON");
+            (path, layer.districts.len())
+        })
         .collect();
-    let summary = run_checker(&args);
+    check_geojson_files(&files);
     let _ = std::fs::remove_dir_all(&dir);
-    if let Some(s) = summary {
-        assert_eq!(s["files"].as_u64(), Some(2));
-    }
 }
 
-#[ignore = "issue 10 part 2 unfinished: 266 GeoJSON features (E06000023 at every zoom, ...) and 6 lad19_bgc OGC items still fail; takes 15 min with geo's quadratic validity check"]
 #[tokio::test]
 async fn ogc_items_of_every_layer_are_valid() {
     let st = state();
-    let mut problems = Vec::new();
+    let dir = scratch("ogc-valid");
+    let mut files = Vec::new();
     for layer in &st.maps.atlas.layers {
         let id = &layer.meta.id;
         let mut offset = 0;
-        let mut total = 0;
         while offset < layer.districts.len() {
             let r = get(&format!(
                 "/ogc/collections/{id}/items?limit=10000&offset={offset}&indicators="
             ))
             .await;
             assert_eq!(r.status, 200, "{}", r.text());
-            let (n, p) = collection_problems(&format!("OGC {id} offset {offset}"), &r.text());
-            total += n;
-            problems.extend(p);
+            let path = dir.join(format!("{id}-{offset}.geojson"));
+            std::fs::write(&path, r.text()).expect("write items");
+            files.push((path, (layer.districts.len() - offset).min(10_000)));
             offset += 10_000;
         }
-        assert_eq!(total, layer.districts.len(), "{id}");
     }
-    assert!(
-        problems.is_empty(),
-        "{} invalid: {:?}",
-        problems.len(),
-        &problems[..problems.len().min(20)]
-    );
+    check_geojson_files(&files);
+    let _ = std::fs::remove_dir_all(&dir);
 }

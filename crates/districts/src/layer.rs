@@ -143,6 +143,18 @@ pub enum AtlasError {
         #[source]
         source: Box<crate::dissolve::MergeError>,
     },
+    /// The catalogue lists an invalid geometry for a code the boundary file does not have.
+    #[error(
+        "layer {layer}: invalid_geometries lists {code}, which {file} does not have (remove it from boundaries/catalog.toml)"
+    )]
+    ListedGeometry {
+        /// The layer's id.
+        layer: String,
+        /// The listed code.
+        code: String,
+        /// The boundary file.
+        file: String,
+    },
     /// A layer id the catalogue does not have (the id, then the valid ids).
     #[error("unknown layer {0:?}; the catalogue has: {1}")]
     UnknownLayer(String, String),
@@ -173,12 +185,49 @@ pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<La
         layer: meta.id.clone(),
         source,
     })?;
-    let (geoms, fields): (Vec<Wgs84>, Vec<Fields>) = loaded
+    let (mut geoms, fields): (Vec<Wgs84>, Vec<Fields>) = loaded
         .features
         .into_iter()
         .map(|f| (f.geometry, (f.code, f.name, f.attributes)))
         .unzip();
-    Ok(assemble(meta, geoms, fields, loaded.notes))
+    let mut notes = loaded.notes;
+    repair_listed(meta, &path, &mut geoms, &fields, &mut notes)?;
+    Ok(assemble(meta, geoms, fields, notes))
+}
+
+/// Repairs the districts the catalogue lists as invalid (`invalid_geometries`) and says so in
+/// the load notes. Only listed districts are checked: an OGC repair of every polygon (i_overlay
+/// on each) would double start-up; the catalogue test finds any that are missing from the list.
+fn repair_listed(
+    meta: &LayerMeta,
+    path: &std::path::Path,
+    geoms: &mut [Wgs84],
+    fields: &[Fields],
+    notes: &mut Vec<String>,
+) -> Result<(), AtlasError> {
+    for code in &meta.invalid_geometries {
+        let Some(i) = fields.iter().position(|(c, _, _)| c == code) else {
+            return Err(AtlasError::ListedGeometry {
+                layer: meta.id.clone(),
+                code: code.clone(),
+                file: path.display().to_string(),
+            });
+        };
+        let name = &fields[i].1;
+        match crate::repair::repair(&geoms[i].0) {
+            Some(fixed) => {
+                notes.push(format!(
+                    "{code} {name}: invalid source geometry repaired ({})",
+                    fixed.describe()
+                ));
+                geoms[i] = Wgs84(fixed.geometry);
+            }
+            None => notes.push(format!(
+                "{code} {name}: listed in invalid_geometries but valid as read; nothing repaired"
+            )),
+        }
+    }
+    Ok(())
 }
 
 /// Code, name and kept attributes of a district.
@@ -270,10 +319,8 @@ pub fn merge_districts(
 
 /// The index, Web Mercator geometry and districts of a layer from its WGS84 boundaries.
 fn assemble(meta: &LayerMeta, geoms: Vec<Wgs84>, fields: Vec<Fields>, notes: Vec<String>) -> Layer {
-    // Invalid source geometry is not repaired here: `repair_geometries` over every layer
-    // (i_overlay on each district) tripled start-up (issue 14's 1.5 s goal); vector tiles are
-    // repaired per tile instead, and GeoJSON output validity is still open (issue 10 part 2).
-    // The index reads the WGS84 geometries in place (no copy of the polygons) while the other
+    // Only the districts the catalogue lists are repaired at load ([`repair_listed`]); vector
+    // tiles and GeoJSON are made valid on the grid they are written on. The index reads the WGS84 geometries in place (no copy of the polygons) while the other
     // core projects them to Web Mercator.
     let (index, mercator) = rayon::join(
         || DistrictIndex::build(&geoms),

@@ -31,7 +31,7 @@ pub mod join;
 /// The R-tree of districts with exact point-in-polygon lookups.
 pub mod index;
 
-/// Making polygons OGC-valid (source geometry at load, simplified geometry per zoom).
+/// Making polygons OGC-valid on the grid they are written on (vector tiles, rounded GeoJSON).
 pub mod repair;
 
 /// Gap-free per-zoom simplification of shared borders.

@@ -59,8 +59,14 @@ struct Grid {
     scale: f64,
 }
 
-impl Grid {
-    fn of(mp: &MultiPolygon<f64>) -> Option<Grid> {
+/// The bounding box of a geometry with finite coordinates.
+struct Bounds {
+    min: Coord<f64>,
+    max: Coord<f64>,
+}
+
+impl Bounds {
+    fn of(mp: &MultiPolygon<f64>) -> Option<Bounds> {
         let mut min = Coord {
             x: f64::INFINITY,
             y: f64::INFINITY,
@@ -79,6 +85,14 @@ impl Grid {
             max.x = max.x.max(c.x);
             max.y = max.y.max(c.y);
         }
+        (min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite())
+            .then_some(Bounds { min, max })
+    }
+}
+
+impl Grid {
+    fn of(mp: &MultiPolygon<f64>) -> Option<Grid> {
+        let Bounds { min, max } = Bounds::of(mp)?;
         let extent = (max.x - min.x).max(max.y - min.y);
         if !(extent.is_finite() && extent > 0.0) {
             return None;
@@ -197,32 +211,8 @@ fn canonical(ring: &[IntPoint]) -> Vec<IntPoint> {
 /// ```
 pub fn repair(mp: &MultiPolygon<f64>) -> Option<Repaired> {
     let grid = Grid::of(mp)?;
-    let polygons: Vec<Vec<IntContour>> =
-        mp.0.iter()
-            .map(|p| {
-                std::iter::once(p.exterior())
-                    .chain(p.interiors())
-                    .map(|r| grid.ring(r))
-                    .collect()
-            })
-            .collect();
-    let rings: Vec<IntContour> = polygons.iter().flatten().cloned().collect();
-    let before = (mp.0.len(), rings.len());
-    let mut overlay = Overlay::new_custom(
-        rings.iter().map(Vec::len).sum(),
-        options(),
-        Default::default(),
-    );
-    let mut shapes = if let [ring] = &rings[..] {
-        // One ring: i_overlay checks it without a full overlay and answers `None` when it is
-        // simple and already counter-clockwise.
-        overlay.simplify_contour(ring, FillRule::EvenOdd)?
-    } else {
-        overlay.simplify_shape(&rings, FillRule::EvenOdd)?
-    };
-    if same_polygons(&polygons, &shapes) && rings.iter().all(|r| r.len() >= 3) {
-        return None;
-    }
+    let on_grid = OnGrid::of(&grid, mp);
+    let mut shapes = on_grid.overlay()?;
     orient_shapes(&mut shapes);
     let polygons: Vec<Polygon<f64>> = shapes
         .iter()
@@ -244,8 +234,113 @@ pub fn repair(mp: &MultiPolygon<f64>) -> Option<Repaired> {
     );
     Some(Repaired {
         geometry: MultiPolygon(polygons),
-        before,
+        before: (mp.0.len(), on_grid.polygons.iter().map(Vec::len).sum()),
         after,
+    })
+}
+
+/// One geometry's polygons as rings on a grid, before any repair.
+struct OnGrid {
+    polygons: Vec<Vec<IntContour>>,
+}
+
+impl OnGrid {
+    fn of(grid: &Grid, mp: &MultiPolygon<f64>) -> OnGrid {
+        OnGrid {
+            polygons: mp
+                .0
+                .iter()
+                .map(|p| {
+                    std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .map(|r| grid.ring(r))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The valid shapes (not yet oriented), or `None` when the rings are valid as they are.
+    fn overlay(&self) -> Option<IntShapes> {
+        let rings: Vec<IntContour> = self.polygons.iter().flatten().cloned().collect();
+        let mut overlay = Overlay::new_custom(
+            rings.iter().map(Vec::len).sum(),
+            options(),
+            Default::default(),
+        );
+        let shapes = if let [ring] = &rings[..] {
+            // One ring: i_overlay checks it without a full overlay and answers `None` when it
+            // is simple and already counter-clockwise.
+            overlay.simplify_contour(ring, FillRule::EvenOdd)?
+        } else {
+            overlay.simplify_shape(&rings, FillRule::EvenOdd)?
+        };
+        if same_polygons(&self.polygons, &shapes) && rings.iter().all(|r| r.len() >= 3) {
+            return None;
+        }
+        Some(shapes)
+    }
+}
+
+/// A geometry made valid on the grid of a number of decimal places: what a writer of rounded
+/// coordinates (GeoJSON) prints, so that the rounded output itself is valid. Rounding a valid
+/// geometry can make it invalid (two close vertices become one, a thin part folds onto itself);
+/// repairing after rounding cannot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecimalShapes {
+    /// Decimal places: coordinate `v` stands for `(origin + v) / 10^decimals`.
+    pub decimals: u32,
+    /// The grid point of the geometry's lower-left corner, in units of `10^-decimals`.
+    pub origin: [i64; 2],
+    /// Polygons (exterior first, counter-clockwise with y up; holes clockwise), open rings.
+    pub shapes: IntShapes,
+}
+
+/// `mp` rounded to `decimals` decimal places and made OGC-valid there (see [`DecimalShapes`]);
+/// `None` when the geometry spans too many grid units for i_overlay's 32-bit arithmetic (about
+/// 10 degrees at 8 decimals), where the caller writes it unrepaired.
+///
+/// ```
+/// use districts::repair::on_decimal_grid;
+/// use geo_types::{polygon, MultiPolygon};
+/// // Two vertices 0.4 units apart become one at 0 decimals: the spike they made goes.
+/// let spike = MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 4.0, y: 0.0), (x: 4.0, y: 3.0),
+///     (x: 2.2, y: 3.0), (x: 2.0, y: 6.0), (x: 1.8, y: 3.0), (x: 0.0, y: 3.0)]]);
+/// let grid = on_decimal_grid(&spike, 0).expect("fits");
+/// assert_eq!(grid.shapes.len(), 1);
+/// assert!(grid.shapes[0][0].iter().all(|p| p.y <= 3)); // the rectangle, without the spike
+/// ```
+pub fn on_decimal_grid(mp: &MultiPolygon<f64>, decimals: u32) -> Option<DecimalShapes> {
+    let scale = 10f64.powi(i32::try_from(decimals).ok()?);
+    let bounds = Bounds::of(mp)?;
+    let origin = [
+        (bounds.min.x * scale).floor(),
+        (bounds.min.y * scale).floor(),
+    ];
+    let span =
+        ((bounds.max.x * scale).ceil() - origin[0]).max((bounds.max.y * scale).ceil() - origin[1]);
+    if !(span.is_finite() && span <= f64::from(1u32 << 30)) {
+        return None;
+    }
+    let grid = Grid {
+        min: Coord {
+            x: origin[0] / scale,
+            y: origin[1] / scale,
+        },
+        scale,
+    };
+    let on_grid = OnGrid::of(&grid, mp);
+    let mut shapes = match on_grid.overlay() {
+        Some(shapes) => shapes,
+        None => on_grid.polygons,
+    };
+    shapes.retain(|s| !s.is_empty());
+    orient_shapes(&mut shapes);
+    // The float origin is a whole number of grid units well inside i64.
+    Some(DecimalShapes {
+        decimals,
+        origin: [origin[0] as i64, origin[1] as i64],
+        shapes,
     })
 }
 

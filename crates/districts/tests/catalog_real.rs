@@ -226,6 +226,49 @@ fn missing_file_names_catalogue_entry_and_path() {
 }
 
 #[test]
+fn listed_invalid_geometries_are_repaired_and_reported_and_unknown_codes_refused() {
+    let dir = scratch("invalid-geometries");
+    let listed = |codes: &str| {
+        let text = format!(
+            "{}invalid_geometries = [{codes}]\n",
+            LAYER
+                .replace(
+                    "lad_2019_uk_generalised_wgs84.geojson",
+                    "lad_apr2019_uk_bgc.topojson"
+                )
+                .replace("lad19cd", "AREACD")
+                .replace("lad19nm", "AREANM")
+        );
+        let p = write_catalog(&dir, &text);
+        let catalog = Catalog::load(&p, &data_dir()).expect("catalogue");
+        districts::Atlas::load(&catalog, &["lad19".to_string()])
+    };
+    // South Cambridgeshire (a nested shell for Cambridge's hole) and Hartlepool (valid).
+    let atlas = listed(r#""e07000012", "E06000001""#).expect("atlas");
+    let notes = &atlas.layers[0].load_notes;
+    let note = |code: &str| notes.iter().find(|n| n.starts_with(code)).cloned();
+    assert!(
+        note("E07000012").is_some_and(|n| n.contains("South Cambridgeshire: invalid source geometry repaired (")),
+        "{notes:?}"
+    );
+    assert!(
+        note("E06000001").is_some_and(|n| n.contains("valid as read; nothing repaired")),
+        "{notes:?}"
+    );
+    let district = atlas.layers[0].district("E07000012").expect("district");
+    assert!(districts::repair::repair(&district.wgs84.0).is_none());
+
+    let err = listed(r#""E06000001", "E99999999""#).expect_err("unknown code");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("E99999999")
+            && msg.contains("lad_apr2019_uk_bgc.topojson")
+            && msg.contains("invalid_geometries"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn duplicate_ids_unknown_layers_and_columns_are_refused() {
     let dir = scratch("dups");
     let p = write_catalog(&dir, &format!("{LAYER}{LAYER}"));

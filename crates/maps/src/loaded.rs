@@ -39,9 +39,23 @@ pub struct LoadOptions {
     pub layers: Vec<String>,
     /// Deepest zoom served or written.
     pub max_zoom: u8,
-    /// Build every layer's per-zoom geometry now (a server), rather than on first use (a
-    /// command that may never need it, such as `placemap render`).
-    pub eager_bands: bool,
+    /// When every layer's per-zoom geometry is built.
+    pub bands: BandsWhen,
+}
+
+/// When the per-zoom geometry (simplified borders and their R-trees, for tiles and `zoom=`
+/// exports) is built. Whenever it is, a request that needs a layer's geometry before it is
+/// ready waits for it (a `OnceLock`), never builds it twice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BandsWhen {
+    /// On first use, layer by layer (a command that may never need it, such as `render`).
+    #[default]
+    OnFirstUse,
+    /// Started during loading and finished on a thread of its own: a server answers
+    /// metadata, lookups and analyses while it finishes, and its first tiles wait for it.
+    InBackground,
+    /// Before loading returns (benchmarks that time tiles alone).
+    Now,
 }
 
 impl Default for LoadOptions {
@@ -49,7 +63,7 @@ impl Default for LoadOptions {
         LoadOptions {
             layers: Vec::new(),
             max_zoom: 18,
-            eager_bands: false,
+            bands: BandsWhen::OnFirstUse,
         }
     }
 }
@@ -99,6 +113,15 @@ impl Loaded {
             .iter()
             .filter_map(|l| Some((bands.get(&l.meta.id)?.clone(), l.districts.clone())))
             .collect();
+        if opts.bands == BandsWhen::InBackground {
+            let jobs = geometry.clone();
+            let spawned = std::thread::Builder::new()
+                .name("per-zoom geometry".into())
+                .spawn(move || build_bands(&jobs));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "no thread for the per-zoom geometry: built on first use");
+            }
+        }
         let (lookups, ()) = rayon::join(
             || {
                 let started = std::time::Instant::now();
@@ -111,7 +134,7 @@ impl Loaded {
                 lookups
             },
             || {
-                if opts.eager_bands {
+                if opts.bands == BandsWhen::Now {
                     build_bands(&geometry);
                 }
             },
@@ -133,7 +156,7 @@ impl Loaded {
         opts: &LoadOptions,
     ) -> Loaded {
         let bands = empty_bands(&atlas);
-        if opts.eager_bands {
+        if opts.bands != BandsWhen::OnFirstUse {
             let geometry: Vec<_> = atlas
                 .layers
                 .iter()
@@ -332,7 +355,14 @@ impl Loaded {
         Ok(Some(out.join(",")))
     }
 
-    /// The simplified geometry of a layer, built on first use.
+    /// Layers whose per-zoom geometry is built, and all layers (for `/health`).
+    pub fn bands_ready(&self) -> (usize, usize) {
+        let ready = self.bands.values().filter(|c| c.get().is_some()).count();
+        (ready, self.bands.len())
+    }
+
+    /// The simplified geometry of a layer, built on first use (or waited for while it is
+    /// being built).
     pub fn bands(&self, layer: &str) -> Result<&ZoomBands, MapError> {
         let cell = self.bands.get(layer).ok_or_else(|| {
             MapError::not_found(

@@ -7,6 +7,7 @@ mod cli_analysis;
 mod datasets;
 mod datasets_shapes;
 mod hardening;
+mod startup;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -42,8 +42,10 @@ pub fn load_state_from(catalog: &Catalog, config: ServerConfig) -> Result<AppSta
     let opts = LoadOptions {
         layers: config.layers.clone(),
         max_zoom: config.max_zoom,
-        // Tiles are served from the first request on: build every layer's geometry now.
-        eager_bands: true,
+        // Tiles are served from the first request on: every layer's geometry is built while
+        // the derived indicators are computed, and finished in the background (a tile request
+        // that comes first waits for its layer's).
+        bands: maps::loaded::BandsWhen::InBackground,
     };
     let loaded = Loaded::load(catalog, &opts).map_err(|e| StartError::Load(Box::new(e)))?;
     Ok(AppState::new(config, loaded))

@@ -92,6 +92,10 @@ pub struct LayerMeta {
     /// then the lookup table and `code_field`/`name_field` its new-code and new-name columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeSpec>,
+    /// Codes of districts whose source geometry is invalid: repaired at load, reported in the
+    /// layer's load notes. Only these are repaired, so start-up does not check every polygon.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid_geometries: Vec<String>,
 }
 
 /// How a derived boundary layer is made: the districts of layer `from` merged by a lookup table

@@ -69,6 +69,10 @@ pub struct RawLayer {
     /// Known defects worth knowing when reading maps of this layer (invalid rings, slivers...).
     #[serde(default)]
     pub notes: Option<String>,
+    /// Codes of districts whose source geometry is not OGC-valid: repaired at load and reported
+    /// in the layer's load notes (a test checks the list is complete).
+    #[serde(default)]
+    pub invalid_geometries: Vec<String>,
 }
 
 /// A `[[source]]` entry as written.

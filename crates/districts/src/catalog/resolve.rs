@@ -907,5 +907,10 @@ fn layer_meta(raw: RawLayer) -> LayerMeta {
             None => raw.attributes,
         },
         default_indicator: raw.default_indicator,
+        invalid_geometries: raw
+            .invalid_geometries
+            .iter()
+            .map(|c| crate::codes::normalise_code(c))
+            .collect(),
     }
 }

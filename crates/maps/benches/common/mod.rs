@@ -22,7 +22,7 @@ pub fn state() -> SharedState {
     let version = maps::loaded::data_version(&catalog);
     let opts = LoadOptions {
         layers,
-        eager_bands: true,
+        bands: maps::loaded::BandsWhen::Now,
         ..LoadOptions::default()
     };
     Arc::new(Loaded::from_atlas(atlas, Vec::new(), version, &opts))

@@ -22,6 +22,7 @@ pub async fn health(State(state): State<SharedState>) -> Json<Value> {
         "status": "ok",
         "data_version": state.maps.data_version,
         "layers": layers,
+        "per_zoom_geometry": { "layers_ready": state.maps.bands_ready().0, "layers": state.maps.bands_ready().1 },
         "tile_cache": { "entries": state.tiles.entry_count(), "bytes": state.tiles.weighted_size(), "capacity_bytes": state.config.cache_bytes },
     }))
 }
