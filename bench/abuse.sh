@@ -9,6 +9,9 @@
 # the normal tile requests, peak RSS (VmRSS sampled every 0.5 s, and VmHWM), RSS 60 s after the
 # load stops against the RSS after start-up, and the CPU time the server burns in the 10 s after
 # the load stops.
+# glibc's tunables reach the server through the environment, e.g.
+#   GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072 bench/abuse.sh
+# (BENCHMARKS.md section 13 compares both).
 # Usage: bench/abuse.sh   (env: DUR [60], BIG_CLIENTS [2], MORAN_CLIENTS [2], SLOW_CLIENTS [50],
 #        BIN [target/release/placemap], DATA, OUT; extra arguments go to placemap serve)
 set -euo pipefail
