@@ -22,6 +22,19 @@ pub fn test_config() -> tile_server::config::ServerConfig {
         cache_mb: 64,
         max_lookup_points: 5_000,
         max_body_bytes: 1024 * 1024,
+        // Every test of this binary shares one state, and they run in parallel: admission
+        // control (tested on its own in crates/placemap/tests/hardening.rs) must not refuse
+        // one test's static map because another's is drawing.
+        admission: tile_server::admission::Limits {
+            tile_jobs: 64,
+            static_jobs: 64,
+            analysis_jobs: 64,
+            export_jobs: 64,
+            upload_jobs: 64,
+            memory_bytes: 1 << 40,
+            tile_wait: std::time::Duration::from_secs(30),
+            upload_wait: std::time::Duration::from_secs(30),
+        },
         ..RawConfig::default()
     };
     match raw.resolve() {

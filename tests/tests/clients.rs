@@ -43,6 +43,7 @@ async fn send_with(public_url: Option<&str>, proxies: &[&str], req: Request<Body
         maps: Arc::clone(&shared.maps),
         metrics: Arc::clone(&shared.metrics),
         tiles: shared.tiles.clone(),
+        admission: Arc::clone(&shared.admission),
     });
     let res = tile_server::app(st).oneshot(req).await.expect("router");
     let status = res.status();

@@ -47,4 +47,7 @@ pub enum AnalysisError {
     /// A parameter out of its valid range (e.g. zero permutations, k = 0).
     #[error("invalid parameter {name}: {reason}")]
     InvalidParameter { name: &'static str, reason: String },
+    /// The caller asked the computation to stop (its client went away or its deadline passed).
+    #[error("the analysis was stopped before it finished")]
+    Cancelled,
 }

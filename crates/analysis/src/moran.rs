@@ -260,6 +260,36 @@ pub fn moran_global(
     permutations: usize,
     seed: u64,
 ) -> Result<MoranGlobal, AnalysisError> {
+    moran_global_cancellable(values, w, permutations, seed, &never)
+}
+
+/// Never asks to stop: what the plain functions pass.
+fn never() -> bool {
+    false
+}
+
+/// [`moran_global`] that stops with [`AnalysisError::Cancelled`] as soon as `cancelled()` is
+/// true (checked before every permutation): 99,999 permutations over 32,844 LSOAs take about a
+/// minute, and a server must not go on computing them for a client that has gone.
+///
+/// ```
+/// use geo_types::{polygon, MultiPolygon};
+/// let sq = |x: f64| MultiPolygon(vec![polygon![(x: x, y: 0.0), (x: x + 1.0, y: 0.0),
+///     (x: x + 1.0, y: 1.0), (x: x, y: 1.0)]]);
+/// let g: Vec<_> = (0..6).map(|i| sq(i as f64)).collect();
+/// let w = analysis::queen_contiguity(&["a", "b", "c", "d", "e", "f"], &g).unwrap();
+/// let v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+/// let stop = analysis::moran::moran_global_cancellable(&v, &w, 99, 7, &|| true);
+/// assert_eq!(stop, Err(analysis::AnalysisError::Cancelled));
+/// assert!(analysis::moran::moran_global_cancellable(&v, &w, 99, 7, &|| false).is_ok());
+/// ```
+pub fn moran_global_cancellable(
+    values: &[f64],
+    w: &SpatialWeights,
+    permutations: usize,
+    seed: u64,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<MoranGlobal, AnalysisError> {
     check_inputs(values, w)?;
     let n = values.len();
     let nf = n as f64;
@@ -329,18 +359,22 @@ pub fn moran_global(
 
     let (mut p_sim, mut mean_sim, mut sd_sim, mut z_sim) = (None, None, None, None);
     if permutations > 0 {
+        // Collecting into a `Result` stops every worker once one permutation sees the flag.
         let sims: Vec<f64> = (0..permutations)
             .into_par_iter()
             .map_init(
                 || z.clone(),
                 |buf, p| {
+                    if cancelled() {
+                        return Err(AnalysisError::Cancelled);
+                    }
                     let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, p as u64));
                     buf.copy_from_slice(&z);
                     buf.shuffle(&mut rng);
-                    stat(buf)
+                    Ok(stat(buf))
                 },
             )
-            .collect();
+            .collect::<Result<_, _>>()?;
         let larger = sims.iter().filter(|&&s| s >= i_obs).count();
         let larger = larger.min(permutations - larger);
         p_sim = Some((larger as f64 + 1.0) / (permutations as f64 + 1.0));
@@ -391,6 +425,23 @@ pub fn local_moran(
     seed: u64,
     alpha: f64,
 ) -> Result<LocalMoran, AnalysisError> {
+    local_moran_cancellable(values, w, permutations, seed, alpha, &never)
+}
+
+/// How many local permutations run between two looks at the cancel flag (a look is an atomic
+/// load and perhaps a clock read; a permutation draws a handful of neighbours).
+const LOCAL_CHECK_EVERY: usize = 256;
+
+/// [`local_moran`] that stops with [`AnalysisError::Cancelled`] soon after `cancelled()` turns
+/// true (checked every [`LOCAL_CHECK_EVERY`] permutations of each area).
+pub fn local_moran_cancellable(
+    values: &[f64],
+    w: &SpatialWeights,
+    permutations: usize,
+    seed: u64,
+    alpha: f64,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<LocalMoran, AnalysisError> {
     check_inputs(values, w)?;
     if !(alpha > 0.0 && alpha < 1.0) {
         return Err(AnalysisError::InvalidParameter {
@@ -414,7 +465,10 @@ pub fn local_moran(
     let n_1 = nf - 1.0;
     let areas = (0..n)
         .into_par_iter()
-        .map(|i| {
+        .map(|i| -> Result<LocalMoranArea, AnalysisError> {
+            if cancelled() {
+                return Err(AnalysisError::Cancelled);
+            }
             let k = w.neighbours[i].len();
             let local_i = n_1 * z[i] * lags[i] / den;
             let quadrant = match (z[i] > 0.0, lags[i] > 0.0) {
@@ -423,10 +477,13 @@ pub fn local_moran(
                 (false, false) => 3,
                 (true, false) => 4,
             };
-            let p_sim = (k > 0 && permutations > 0).then(|| {
+            let p_sim = if k > 0 && permutations > 0 {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, i as u64));
                 let mut larger = 0usize;
-                for _ in 0..permutations {
+                for done in 0..permutations {
+                    if done % LOCAL_CHECK_EVERY == LOCAL_CHECK_EVERY - 1 && cancelled() {
+                        return Err(AnalysisError::Cancelled);
+                    }
                     // k distinct areas other than i: draw from n - 1 and skip over i.
                     let sum: f64 = rand::seq::index::sample(&mut rng, n - 1, k)
                         .iter()
@@ -437,8 +494,10 @@ pub fn local_moran(
                     }
                 }
                 let larger = larger.min(permutations - larger);
-                (larger as f64 + 1.0) / (permutations as f64 + 1.0)
-            });
+                Some((larger as f64 + 1.0) / (permutations as f64 + 1.0))
+            } else {
+                None
+            };
             let class = match p_sim {
                 None if k == 0 => LisaClass::NoNeighbours,
                 Some(p) if p <= alpha => match quadrant {
@@ -449,7 +508,7 @@ pub fn local_moran(
                 },
                 _ => LisaClass::NotSignificant,
             };
-            LocalMoranArea {
+            Ok(LocalMoranArea {
                 code: w.codes[i].clone(),
                 value: values[i],
                 z: z[i],
@@ -458,9 +517,9 @@ pub fn local_moran(
                 quadrant,
                 p_sim,
                 class,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(LocalMoran {
         permutations,
         seed,

@@ -17,6 +17,8 @@ pub enum ErrorKind {
     TooLarge,
     /// Something that existed and was removed for good (a deleted uploaded dataset).
     Gone,
+    /// Stopped on the caller's request: its client went away or its deadline passed.
+    Cancelled,
     /// A failure on our side (encoding, writing); the caller did nothing wrong.
     Internal,
 }
@@ -54,6 +56,16 @@ impl MapError {
     /// A removed resource (a deleted dataset), with a hint of what to use instead.
     pub fn gone(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Self::new(ErrorKind::Gone, message, hint)
+    }
+    /// Work stopped because the caller asked (its client went away or its deadline passed).
+    pub fn cancelled(what: &str) -> Self {
+        Self::new(
+            ErrorKind::Cancelled,
+            format!(
+                "{what} was stopped before it finished: the request was cancelled or ran out of time"
+            ),
+            "try again when the server is less busy, or ask for less (a smaller size or extent)",
+        )
     }
     /// Input beyond a limit.
     pub fn too_large(message: impl Into<String>, hint: impl Into<String>) -> Self {
@@ -131,6 +143,7 @@ impl From<analysis::query::QueryError> for MapError {
             K::BadRequest => MapError::bad_request(e.to_string(), hint),
             K::NotFound => MapError::not_found(e.to_string(), hint),
             K::Unprocessable => MapError::unprocessable(e.to_string(), hint),
+            K::Cancelled => MapError::cancelled("the analysis"),
             K::Internal => MapError::internal("analysis", e),
         }
     }

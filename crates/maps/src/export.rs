@@ -209,6 +209,19 @@ pub fn districts_in_bbox(
 /// `code`, `name`, the layer's kept attributes, then one column per indicator (or per
 /// indicator and period with `periods=all`). Missing values are empty cells.
 pub fn layer_csv(layer: &Layer, q: &ExportOptions) -> Result<String, MapError> {
+    layer_csv_cancellable(layer, q, &|| false)
+}
+
+/// How many rows or features an export writes between two looks at the cancel flag.
+const CHECK_EVERY: usize = 64;
+
+/// [`layer_csv`] that stops with a [`crate::ErrorKind::Cancelled`] error soon after
+/// `cancelled()` turns true (checked every few rows).
+pub fn layer_csv_cancellable(
+    layer: &Layer,
+    q: &ExportOptions,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<String, MapError> {
     for (opt, given) in [
         ("zoom", q.zoom.is_some()),
         ("simplify", q.simplify.is_some()),
@@ -275,7 +288,10 @@ pub fn layer_csv(layer: &Layer, q: &ExportOptions) -> Result<String, MapError> {
     let internal = |e: csv::Error| MapError::internal("writing CSV", e);
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).map_err(internal)?;
-    for i in rows {
+    for (n, i) in rows.into_iter().enumerate() {
+        if n % CHECK_EVERY == 0 && cancelled() {
+            return Err(MapError::cancelled("the CSV export"));
+        }
         let d = &layer.districts[i];
         let mut record: Vec<String> = vec![d.code.clone(), d.name.clone()];
         for a in &layer.meta.attributes {
@@ -313,6 +329,17 @@ pub fn layer_geojson(
     loaded: &Loaded,
     layer: &Layer,
     q: &ExportOptions,
+) -> Result<String, MapError> {
+    layer_geojson_cancellable(loaded, layer, q, &|| false)
+}
+
+/// [`layer_geojson`] that stops with a [`crate::ErrorKind::Cancelled`] error soon after
+/// `cancelled()` turns true (checked every few features).
+pub fn layer_geojson_cancellable(
+    loaded: &Loaded,
+    layer: &Layer,
+    q: &ExportOptions,
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<String, MapError> {
     let periods = q.periods.unwrap_or_default();
     let precision = check_precision(q.precision)?;
@@ -358,6 +385,9 @@ pub fn layer_geojson(
     let mut out = String::with_capacity(candidates.len() * 512);
     out.push_str(r#"{"type":"FeatureCollection","features":["#);
     for (n, &i) in candidates.iter().enumerate() {
+        if n % CHECK_EVERY == 0 && cancelled() {
+            return Err(MapError::cancelled("the GeoJSON export"));
+        }
         let d = &layer.districts[i];
         if n > 0 {
             out.push(',');

@@ -61,6 +61,7 @@ fn figure_error(e: FigureError) -> MapError {
         FigureError::Pixmap { .. } | FigureError::Svg(_) | FigureError::Png(_) => {
             MapError::internal("drawing a figure", e)
         }
+        FigureError::Cancelled => MapError::cancelled("drawing the static map"),
         other => MapError::bad_request(
             other.to_string(),
             "width and height from 200 to 10000 px (after scale), scale up to 8, a non-empty extent",
@@ -76,6 +77,20 @@ pub fn render(
     style_opts: &StyleOptions,
     q: &FigureOptions,
     format: Format,
+) -> Result<Vec<u8>, MapError> {
+    render_cancellable(styles, layer, ind, (style_opts, q), format, &|| false)
+}
+
+/// [`render`] that stops with a [`crate::ErrorKind::Cancelled`] error soon after `cancelled()`
+/// turns true (checked per district while drawing a PNG): a server passes the state of the
+/// request, so work for a client that has gone stops.
+pub fn render_cancellable(
+    styles: &StyleCache,
+    layer: &Layer,
+    ind: &Indicator,
+    (style_opts, q): (&StyleOptions, &FigureOptions),
+    format: Format,
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<Vec<u8>, MapError> {
     let style = styles.resolve(layer, ind, style_opts)?;
 
@@ -281,6 +296,6 @@ pub fn render(
     let fig = Figure::new(districts, extent, &legend, opts).map_err(figure_error)?;
     match format {
         Format::Svg => Ok(fig.to_svg().into_bytes()),
-        Format::Png => fig.to_png().map_err(figure_error),
+        Format::Png => fig.to_png_cancellable(cancelled).map_err(figure_error),
     }
 }

@@ -824,3 +824,164 @@ fn load_errors_say_each_thing_once_and_name_truncated_files() {
         );
     }
 }
+
+// ---- 2, 3. Admission control of heavy work, and cancellation. ----
+
+/// The value of the first `/metrics` sample whose name and labels are `series` (e.g.
+/// `placemap_jobs_running{class="static"}`); `None` before the series exists.
+fn metric(addr: &str, series: &str) -> Option<f64> {
+    let (st, body) = http(addr, "GET", "/metrics", &[], b"");
+    assert_eq!(st, 200);
+    String::from_utf8_lossy(&body).lines().find_map(|l| {
+        l.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    })
+}
+
+/// Polls `series` every 10 ms until `ok` holds or `limit` passes; the last value seen.
+fn wait_metric(addr: &str, series: &str, limit: Duration, ok: impl Fn(f64) -> bool) -> Option<f64> {
+    let start = Instant::now();
+    loop {
+        let v = metric(addr, series);
+        if v.is_some_and(&ok) || start.elapsed() > limit {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A header's value in a response head (names compared without case).
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+#[test]
+fn a_second_big_static_map_gets_503_at_once_while_the_first_is_drawn() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let server = serve_args(
+        state.path(),
+        &["--layers", "lad19", "--max-static-jobs", "1"],
+    );
+    let big = "/static/lad19/imd_score.png?width=8000&height=8000";
+    let addr = server.addr.clone();
+    let first = std::thread::spawn(move || http_full(&addr, "GET", big, &[], b""));
+    let running = r#"placemap_jobs_running{class="static"}"#;
+    let seen = wait_metric(&server.addr, running, Duration::from_secs(30), |v| v == 1.0);
+    assert_eq!(
+        seen,
+        Some(1.0),
+        "the first static map never showed as running"
+    );
+
+    let start = Instant::now();
+    let (st, head, body) = http_full(&server.addr, "GET", big, &[], b"");
+    let waited = start.elapsed();
+    assert_eq!(st, 503, "{head}{}", String::from_utf8_lossy(&body));
+    assert!(
+        waited < Duration::from_secs(2),
+        "refused only after {waited:?}"
+    );
+    let retry = header(&head, "retry-after").and_then(|v| v.parse::<u64>().ok());
+    assert!(retry.is_some_and(|s| s >= 1), "no Retry-After: {head}");
+    let j = json(&body);
+    assert_json_error("busy static map", &j);
+    assert!(
+        j["error"].as_str().is_some_and(|e| e.contains("static")),
+        "{j}"
+    );
+
+    let (st, head, body) = first.join().expect("first request");
+    assert_eq!(st, 200, "{head}{}", String::from_utf8_lossy(&body));
+    assert!(body.starts_with(b"\x89PNG"));
+    assert_eq!(
+        metric(
+            &server.addr,
+            r#"placemap_admission_rejected_total{class="static"}"#
+        ),
+        Some(1.0)
+    );
+    // The slot is free again once the first is done.
+    assert_eq!(
+        wait_metric(&server.addr, running, Duration::from_secs(5), |v| v == 0.0),
+        Some(0.0)
+    );
+    let (st, _) = http(
+        &server.addr,
+        "GET",
+        "/static/lad19/imd_score.png?width=400&height=300",
+        &[],
+        b"",
+    );
+    assert_eq!(st, 200);
+}
+
+/// CPU time (user + system) the process has used, in clock ticks (`/proc/PID/stat`).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
+}
+
+#[test]
+fn moran_past_its_deadline_answers_503_and_stops_computing() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let server = serve_args(state.path(), &["--layers", "lsoa11", "--timeout", "3"]);
+    // 99,999 permutations over 32,844 LSOAs take about a minute on two cores.
+    let start = Instant::now();
+    let (st, head, body) = http_full(
+        &server.addr,
+        "GET",
+        "/stats/lsoa11/imd_rank/moran?permutations=99999",
+        &[],
+        b"",
+    );
+    let answered = start.elapsed();
+    assert_eq!(st, 503, "{head}{}", String::from_utf8_lossy(&body));
+    assert!(
+        answered < Duration::from_secs(15),
+        "answered after {answered:?}"
+    );
+
+    // The job stops soon after: the running gauge returns to 0 and it counts as cancelled.
+    let running = r#"placemap_jobs_running{class="analysis"}"#;
+    let left = wait_metric(&server.addr, running, Duration::from_secs(10), |v| v == 0.0);
+    assert_eq!(
+        left,
+        Some(0.0),
+        "the Moran job still runs {:?} after the 503",
+        start.elapsed()
+    );
+    assert_eq!(
+        metric(
+            &server.addr,
+            r#"placemap_jobs_cancelled_total{class="analysis"}"#
+        ),
+        Some(1.0)
+    );
+    // And the server burns no more CPU (an uncancelled job keeps both cores busy: 2 s of
+    // CPU a second).
+    let pid = server.child.id();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    assert!(
+        used < 50,
+        "{used} ticks of CPU in 2 s after the job stopped"
+    );
+    // A small analysis still runs.
+    let (st, body) = http(
+        &server.addr,
+        "GET",
+        "/stats/lsoa11/imd_rank/moran?permutations=0",
+        &[],
+        b"",
+    );
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
+}

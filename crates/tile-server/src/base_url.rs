@@ -304,6 +304,7 @@ mod tests {
                 .iter()
                 .map(|p| parse_proxy(p).expect("proxy"))
                 .collect(),
+            admission: crate::admission::Limits::for_cores(1),
         }
     }
 

@@ -40,6 +40,10 @@ pub struct RawConfig {
     /// Peers (IP addresses or CIDR blocks) whose `Forwarded` / `X-Forwarded-*` headers are
     /// believed.
     pub trusted_proxies: Vec<String>,
+    /// How much heavy work (uncached tiles, static maps, analyses, exports, uploads) runs at
+    /// once, and the memory budget they share: beyond them requests get 503 with
+    /// `Retry-After` at once rather than piling up (sized from the core count by default).
+    pub admission: crate::admission::Limits,
 }
 
 impl Default for RawConfig {
@@ -59,6 +63,7 @@ impl Default for RawConfig {
             layers: Vec::new(),
             public_url: None,
             trusted_proxies: Vec::new(),
+            admission: crate::admission::Limits::for_this_machine(),
         }
     }
 }
@@ -95,6 +100,8 @@ pub struct ServerConfig {
     pub public_url: Option<crate::base_url::PublicUrl>,
     /// Peers whose forwarding headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Bounds on heavy work (each at least 1).
+    pub admission: crate::admission::Limits,
 }
 
 /// What is wrong with a configuration.
@@ -150,6 +157,25 @@ impl RawConfig {
                 "--max-connections must be at least 1".into(),
             ));
         }
+        let a = &self.admission;
+        if [
+            a.tile_jobs,
+            a.static_jobs,
+            a.analysis_jobs,
+            a.export_jobs,
+            a.upload_jobs,
+        ]
+        .contains(&0)
+        {
+            return Err(ConfigError::Invalid(
+                "--max-tile-jobs, --max-static-jobs, --max-analysis-jobs, --max-export-jobs and --max-upload-jobs must be at least 1".into(),
+            ));
+        }
+        if a.memory_bytes < 1024 * 1024 {
+            return Err(ConfigError::Invalid(
+                "--heavy-memory-mb must be at least 1".into(),
+            ));
+        }
         let public_url = self
             .public_url
             .as_deref()
@@ -181,6 +207,7 @@ impl RawConfig {
             layers: self.layers,
             public_url,
             trusted_proxies,
+            admission: self.admission,
         })
     }
 }

@@ -49,6 +49,16 @@ pub enum ApiError {
         /// How to put it right (valid values, an example).
         hint: Option<String>,
     },
+    /// Busy, or the work was stopped: 503 with `Retry-After` when given.
+    #[error("{message}")]
+    Unavailable {
+        /// What is busy or what stopped.
+        message: String,
+        /// What to do (wait, ask for less).
+        hint: Option<String>,
+        /// Seconds to wait before retrying.
+        retry_after: Option<u64>,
+    },
     /// A failure on our side: 500; the cause is logged, not shown.
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -65,7 +75,25 @@ impl From<maps::MapError> for ApiError {
             K::Unprocessable => ApiError::Unprocessable { message, hint },
             K::TooLarge => ApiError::TooLarge { message, hint },
             K::Gone => ApiError::Gone { message, hint },
+            K::Cancelled => ApiError::Unavailable {
+                message,
+                hint,
+                retry_after: Some(1),
+            },
             K::Internal => ApiError::Internal(Box::new(e)),
+        }
+    }
+}
+
+impl From<crate::admission::Refused> for ApiError {
+    fn from(e: crate::admission::Refused) -> Self {
+        match e {
+            crate::admission::Refused::Busy { .. } => ApiError::Unavailable {
+                message: e.to_string(),
+                hint: Some(e.hint().to_string()),
+                retry_after: e.retry_after(),
+            },
+            crate::admission::Refused::Failed { .. } => ApiError::internal(e),
         }
     }
 }
@@ -118,7 +146,8 @@ impl ApiError {
             | ApiError::NotFound { hint, .. }
             | ApiError::TooLarge { hint, .. }
             | ApiError::Gone { hint, .. }
-            | ApiError::Unprocessable { hint, .. } => hint.as_deref(),
+            | ApiError::Unprocessable { hint, .. }
+            | ApiError::Unavailable { hint, .. } => hint.as_deref(),
             ApiError::Internal(_) => None,
         }
     }
@@ -131,6 +160,7 @@ impl ApiError {
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -164,7 +194,8 @@ impl IntoResponse for ApiError {
             | ApiError::NotFound { message, hint }
             | ApiError::TooLarge { message, hint }
             | ApiError::Gone { message, hint }
-            | ApiError::Unprocessable { message, hint } => (message.as_str(), hint.as_deref()),
+            | ApiError::Unprocessable { message, hint }
+            | ApiError::Unavailable { message, hint, .. } => (message.as_str(), hint.as_deref()),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (
@@ -176,14 +207,23 @@ impl IntoResponse for ApiError {
         if status.is_client_error() {
             tracing::debug!(%status, message, "client error");
         }
-        (
+        let mut res = (
             status,
             Json(ErrorBody {
                 error: &clip(message, MAX_MESSAGE_CHARS),
                 hint,
             }),
         )
-            .into_response()
+            .into_response();
+        if let ApiError::Unavailable {
+            retry_after: Some(s),
+            ..
+        } = &self
+        {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*s).into());
+        }
+        res
     }
 }
 

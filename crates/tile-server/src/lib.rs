@@ -1,6 +1,8 @@
 //! The HTTP face of placemap (axum on tokio): config -> state -> routes. [`app`] is a function
 //! of the shared state so tests drive it with `tower::ServiceExt::oneshot`.
 
+/// Admission control of heavy work: bounded classes, a memory budget, cancellation.
+pub mod admission;
 /// The base of absolute links: `--public-url`, trusted proxies, or a checked `Host`.
 pub mod base_url;
 /// Byte ranges of downloads (`Range`, `If-Range`, 206 and 416).

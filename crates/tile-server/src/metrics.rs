@@ -4,6 +4,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -23,6 +24,13 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+/// Labels naming a class of heavy work (see [`crate::admission::Class`]).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClassLabels {
+    /// `tile`, `static`, `analysis`, `export` or `upload`.
+    pub class: String,
+}
+
 /// All metrics the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -38,6 +46,12 @@ pub struct Metrics {
     pub not_modified: Counter,
     /// Time spent rendering tiles, seconds.
     pub render_seconds: Histogram,
+    /// Heavy requests answered 503 by admission control, by class.
+    pub admission_rejected: Family<ClassLabels, Counter>,
+    /// Heavy jobs running now, by class.
+    pub jobs_running: Family<ClassLabels, Gauge>,
+    /// Heavy jobs that ended with their cancel token tripped (client gone, deadline passed).
+    pub jobs_cancelled: Family<ClassLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -88,8 +102,29 @@ impl Metrics {
             "Time to render and encode one tile",
             render_seconds.clone(),
         );
+        let admission_rejected = Family::<ClassLabels, Counter>::default();
+        let jobs_running = Family::<ClassLabels, Gauge>::default();
+        let jobs_cancelled = Family::<ClassLabels, Counter>::default();
+        registry.register(
+            "admission_rejected",
+            "Heavy requests answered 503 because their class or the memory budget was full",
+            admission_rejected.clone(),
+        );
+        registry.register(
+            "jobs_running",
+            "Heavy jobs (uncached tiles, static maps, analyses, exports, uploads) running now",
+            jobs_running.clone(),
+        );
+        registry.register(
+            "jobs_cancelled",
+            "Heavy jobs stopped because their client went away or their deadline passed",
+            jobs_cancelled.clone(),
+        );
         Metrics {
             registry,
+            admission_rejected,
+            jobs_running,
+            jobs_cancelled,
             requests,
             latency,
             tile_cache_hits,

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use districts::{Indicator, Layer};
 use maps::Loaded;
 
+use crate::admission::{Admission, Class, Refused};
 use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Encoded tiles (PNG and MVT), bounded in bytes.
     pub tiles: moka::sync::Cache<TileKey, Bytes>,
+    /// Bounds on heavy work (shared by every snapshot, like the metrics).
+    pub admission: Arc<Admission>,
 }
 
 /// The state as handlers see it.
@@ -47,11 +50,17 @@ impl AppState {
                     .unwrap_or(u32::MAX)
             })
             .build();
+        let metrics = Arc::new(Metrics::new());
+        let admission = Arc::new(Admission::new(
+            config.admission.clone(),
+            Arc::clone(&metrics),
+        ));
         AppState {
             config,
             maps: Arc::new(maps),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             tiles,
+            admission,
         }
     }
 
@@ -63,7 +72,25 @@ impl AppState {
             maps,
             metrics: Arc::clone(&self.metrics),
             tiles: self.tiles.clone(),
+            admission: Arc::clone(&self.admission),
         }
+    }
+
+    /// Runs `job` as heavy work of `class` expecting `bytes` of memory (see
+    /// [`Admission::run`]), with the request timeout as its deadline: 503 with `Retry-After`
+    /// when its class or the memory budget is full.
+    pub async fn heavy<T, E>(
+        &self,
+        class: Class,
+        bytes: u64,
+        job: impl FnOnce(&crate::admission::Cancel) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Refused> + Send + 'static,
+    {
+        let deadline = std::time::Instant::now() + self.config.request_timeout;
+        self.admission.run(class, bytes, deadline, job).await
     }
 
     /// The layer with this id, or a 404 listing the valid ids.

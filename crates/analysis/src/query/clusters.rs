@@ -107,6 +107,17 @@ pub fn clusters_on_layer(
     req: &ClusterRequest,
     with_local: bool,
 ) -> Result<ClusterOutput, QueryError> {
+    clusters_on_layer_cancellable(layer, req, with_local, &|| false)
+}
+
+/// [`clusters_on_layer`] that stops with [`AnalysisError::Cancelled`] soon after
+/// `cancelled()` turns true (between stages and inside the permutation loops).
+pub fn clusters_on_layer_cancellable(
+    layer: &Layer,
+    req: &ClusterRequest,
+    with_local: bool,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<ClusterOutput, QueryError> {
     if !(req.alpha > 0.0 && req.alpha < 1.0) {
         return Err(QueryError::invalid(
             "alpha",
@@ -151,15 +162,20 @@ pub fn clusters_on_layer(
     if let Some(k) = req.knn_islands {
         w.link_islands(&geoms, k)?;
     }
+    if cancelled() {
+        return Err(AnalysisError::Cancelled.into());
+    }
     let v: Vec<f64> = positions.iter().filter_map(|&i| values[i]).collect();
-    let global = crate::moran::moran_global(&v, &w, req.permutations, req.seed)?;
+    let global =
+        crate::moran::moran_global_cancellable(&v, &w, req.permutations, req.seed, cancelled)?;
     let local = if with_local {
-        Some(crate::moran::local_moran(
+        Some(crate::moran::local_moran_cancellable(
             &v,
             &w,
             req.permutations,
             req.seed,
             req.alpha,
+            cancelled,
         )?)
     } else {
         None

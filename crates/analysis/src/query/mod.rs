@@ -27,7 +27,9 @@ pub use aggregate::{
     aggregate_layers, aggregate_layers_cached, aggregate_table, carry_to_successors, parse_class,
     parse_how, parse_via,
 };
-pub use clusters::{ClusterOutput, ClusterRequest, clusters_on_layer};
+pub use clusters::{
+    ClusterOutput, ClusterRequest, clusters_on_layer, clusters_on_layer_cancellable,
+};
 pub use compare::{
     CompareOutput, CompareRequest, CorrelateOutput, GROUP_BY_HELP, compare_on_layer,
     correlate_on_layer, grouping,
@@ -65,6 +67,8 @@ pub enum ErrorKind {
     NotFound,
     /// Well-formed, but the data cannot give the statistic (422).
     Unprocessable,
+    /// Stopped on the caller's request (its client went away or its deadline passed; 503).
+    Cancelled,
     /// A bug (500).
     Internal,
 }
@@ -92,6 +96,7 @@ impl QueryError {
                 | AnalysisError::Undefined { .. } => ErrorKind::Unprocessable,
                 AnalysisError::InvalidParameter { .. } => ErrorKind::BadRequest,
                 AnalysisError::LengthMismatch { .. } => ErrorKind::Internal,
+                AnalysisError::Cancelled => ErrorKind::Cancelled,
             },
         }
     }
@@ -122,6 +127,9 @@ impl QueryError {
                     format!("check the value of {name}")
                 }
                 AnalysisError::LengthMismatch { .. } => "this is a bug in placemap".into(),
+                AnalysisError::Cancelled => {
+                    "ask for fewer permutations, or try again when the server is less busy".into()
+                }
             },
         }
     }

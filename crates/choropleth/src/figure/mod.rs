@@ -108,6 +108,9 @@ pub enum FigureError {
     /// PNG encoding failed.
     #[error("figure PNG encoding failed: {0}")]
     Png(#[from] crate::render::EncodeError),
+    /// The caller asked the drawing to stop (its client went away or its deadline passed).
+    #[error("drawing the figure was stopped before it finished")]
+    Cancelled,
 }
 
 /// One district to draw: Web Mercator geometry, fill, and how it stands out.
@@ -420,7 +423,15 @@ impl<'a> Figure<'a> {
     /// The figure as a PNG of [`Figure::png_size`]: polygons drawn with tiny-skia, text, legend
     /// and frames through resvg with the shipped DejaVu fonts (never system fonts).
     pub fn to_png(&self) -> Result<Vec<u8>, FigureError> {
-        raster::render_png(self)
+        raster::render_png(self, &|| false)
+    }
+
+    /// [`Figure::to_png`] that stops with [`FigureError::Cancelled`] soon after `cancelled()`
+    /// turns true (checked before each district is traced, filled or stroked, and before the
+    /// overlay and the encoding): a 10,000 px square map takes seconds, and a server must not
+    /// finish one for a client that has gone.
+    pub fn to_png_cancellable(&self, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, FigureError> {
+        raster::render_png(self, cancelled)
     }
 }
 

@@ -16,7 +16,10 @@ use super::{Figure, FigureError, Fill, Prepared, Rect, Rgba};
 use crate::legend::{FONT_FAMILY, font_database};
 use crate::palette::NO_DATA_STYLE;
 
-pub(super) fn render_png(fig: &Figure<'_>) -> Result<Vec<u8>, FigureError> {
+pub(super) fn render_png(
+    fig: &Figure<'_>,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Vec<u8>, FigureError> {
     let (width, height) = fig.png_size();
     let mut pixmap = Pixmap::new(width, height).ok_or(FigureError::Pixmap { width, height })?;
     pixmap.fill(Color::WHITE);
@@ -24,15 +27,28 @@ pub(super) fn render_png(fig: &Figure<'_>) -> Result<Vec<u8>, FigureError> {
     let u = fig.layout.unit;
     let hatch = hatch_pixmap(u * scale);
 
-    draw_map(&mut pixmap, fig, &fig.main, hatch.as_ref(), scale, |_| true);
+    draw_map(
+        &mut pixmap,
+        fig,
+        (&fig.main, hatch.as_ref(), scale),
+        |_| true,
+        cancelled,
+    )?;
     if let (Some((view, _)), Some(rect)) = (&fig.inset, fig.layout.inset) {
         let paint = solid(Rgba::WHITE);
         if let Some(r) = to_skia_rect(rect, scale) {
             pixmap.fill_rect(r, &paint, Transform::identity(), None);
         }
-        draw_map(&mut pixmap, fig, view, hatch.as_ref(), scale, |d| {
-            d.district.in_london
-        });
+        draw_map(
+            &mut pixmap,
+            fig,
+            (view, hatch.as_ref(), scale),
+            |d| d.district.in_london,
+            cancelled,
+        )?;
+    }
+    if cancelled() {
+        return Err(FigureError::Cancelled);
     }
 
     let overlay = svg::write(fig, Part::Overlay);
@@ -44,7 +60,7 @@ pub(super) fn render_png(fig: &Figure<'_>) -> Result<Vec<u8>, FigureError> {
     let tree = usvg::Tree::from_str(&overlay, &options)?;
     let s = fig.options.scale;
     resvg::render(&tree, Transform::from_scale(s, s), &mut pixmap.as_mut());
-    Ok(crate::render::encode_png(&pixmap)?)
+    crate::render::encode::encode_png_lean(&pixmap, cancelled)?.ok_or(FigureError::Cancelled)
 }
 
 /// The legend's font database (DejaVu Sans) plus DejaVu Sans Bold, built once.
@@ -58,23 +74,26 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
     .clone()
 }
 
-/// Fills, outlines and highlights of the `wanted` districts through `view`, clipped to its box.
+/// Fills, outlines and highlights of the `wanted` districts through `view` (with the no-data
+/// hatch and the pixel scale), clipped to its box; stops once `cancelled()` is true.
 fn draw_map(
     pixmap: &mut Pixmap,
     fig: &Figure<'_>,
-    view: &MapView,
-    hatch: Option<&Pixmap>,
-    scale: f64,
+    (view, hatch, scale): (&MapView, Option<&Pixmap>, f64),
     wanted: impl Fn(&Prepared<'_>) -> bool,
-) {
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(), FigureError> {
     let Some(mask) = clip_mask(pixmap, view.clip, scale) else {
-        return;
+        return Ok(());
     };
     let visible = view.visible();
     let keep = keep_box(view.clip, scale);
     let mut paths: Vec<(&Prepared<'_>, Path)> = Vec::new();
     let mut ring_px = RingBuffers::default();
     for d in fig.districts.iter().filter(|d| wanted(d)) {
+        if cancelled() {
+            return Err(FigureError::Cancelled);
+        }
         let mut pb = PathBuilder::new();
         for poly in &d.district.geometry.0 {
             // Skip polygons of a multipolygon wholly outside the view (islands off the inset).
@@ -126,6 +145,9 @@ fn draw_map(
     };
     let mut paint = solid(Rgba::WHITE);
     for (d, path) in &paths {
+        if cancelled() {
+            return Err(FigureError::Cancelled);
+        }
         let p = match d.district.fill {
             Fill::Solid(c) => {
                 paint.shader = Shader::SolidColor(to_color(c));
@@ -152,7 +174,8 @@ fn draw_map(
             f64::from(width) * scale,
             &mask,
             |_| true,
-        );
+            cancelled,
+        )?;
     }
     let u = fig.layout.unit;
     stroke(
@@ -162,7 +185,8 @@ fn draw_map(
         HIGHLIGHT_WIDTH * u * scale,
         &mask,
         |d| d.district.highlight,
-    );
+        cancelled,
+    )
 }
 
 fn stroke(
@@ -172,9 +196,10 @@ fn stroke(
     width: f64,
     mask: &Mask,
     wanted: impl Fn(&Prepared<'_>) -> bool,
-) {
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(), FigureError> {
     if !(width > 0.0 && width.is_finite()) || colour.3 == 0 {
-        return;
+        return Ok(());
     }
     let paint = solid(colour);
     let stroke = Stroke {
@@ -184,10 +209,14 @@ fn stroke(
         ..Stroke::default()
     };
     for (d, path) in paths {
+        if cancelled() {
+            return Err(FigureError::Cancelled);
+        }
         if wanted(d) {
             pixmap.stroke_path(path, &paint, &stroke, Transform::identity(), Some(mask));
         }
     }
+    Ok(())
 }
 
 /// The pixel box rings are cut to: the map's clip box widened by its own size on every side.

@@ -71,6 +71,51 @@ pub struct ServeArgs {
         value_name = "IPS"
     )]
     pub trusted_proxies: Vec<String>,
+    /// Uncached tiles rendered at once (default: two per core); a tile waits up to
+    /// --tile-wait-ms for a slot, then gets 503 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub max_tile_jobs: Option<usize>,
+    /// Static maps drawn at once (default: half the cores, at least 1); more get 503 at once.
+    #[arg(long, value_name = "N")]
+    pub max_static_jobs: Option<usize>,
+    /// Analyses (/stats) run at once (default: half the cores, at least 1).
+    #[arg(long, value_name = "N")]
+    pub max_analysis_jobs: Option<usize>,
+    /// GeoJSON/CSV exports and OGC item pages built at once (default: half the cores).
+    #[arg(long, value_name = "N")]
+    pub max_export_jobs: Option<usize>,
+    /// Dataset uploads processed at once (default 1).
+    #[arg(long, value_name = "N")]
+    pub max_upload_jobs: Option<usize>,
+    /// Memory all heavy jobs except tiles together may expect to hold, MiB (default 768; a
+    /// 10,000 px square PNG expects about 550); beyond it requests get 503 with Retry-After.
+    #[arg(long, value_name = "MIB")]
+    pub heavy_memory_mb: Option<u64>,
+    /// Longest an uncached tile waits for a render slot before its 503, milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub tile_wait_ms: Option<u64>,
+}
+
+/// The admission limits: the machine's defaults with the flags given on top.
+fn admission(a: &ServeArgs) -> tile_server::admission::Limits {
+    let mut l = tile_server::admission::Limits::for_this_machine();
+    let set = |v: &mut usize, flag: Option<usize>| {
+        if let Some(f) = flag {
+            *v = f;
+        }
+    };
+    set(&mut l.tile_jobs, a.max_tile_jobs);
+    set(&mut l.static_jobs, a.max_static_jobs);
+    set(&mut l.analysis_jobs, a.max_analysis_jobs);
+    set(&mut l.export_jobs, a.max_export_jobs);
+    set(&mut l.upload_jobs, a.max_upload_jobs);
+    if let Some(mb) = a.heavy_memory_mb {
+        l.memory_bytes = mb.saturating_mul(1024 * 1024);
+    }
+    if let Some(ms) = a.tile_wait_ms {
+        l.tile_wait = std::time::Duration::from_millis(ms);
+    }
+    l
 }
 
 /// Upload tokens: `--token-file`, else `PLACEMAP_TOKEN`, else a new random one (printed once,
@@ -111,6 +156,8 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
     eprintln!("placemap: data directory {data}");
     eprintln!("placemap: catalogue {}", catalog.display());
     let (tokens, generated) = tokens(&a)?;
+    let limits = admission(&a);
+    let heavy_jobs = limits.total_jobs();
     let raw = RawConfig {
         addr: a.addr,
         data_dir: data.path,
@@ -126,6 +173,7 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         layers: a.layers,
         public_url: a.public_url,
         trusted_proxies: a.trusted_proxies,
+        admission: limits,
     };
     let config = raw.resolve()?;
     let config_public = config.public_url.as_ref().map(|u| u.as_str().to_string());
@@ -170,14 +218,15 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         // Printed once, never logged.
         println!("upload token (Authorization: Bearer ...): {}", tokens[0]);
     }
-    // Rendering runs on blocking threads, each with its own reusable renderer and encoder: keep
-    // that pool to a few threads per core so memory stays flat under load.
+    // Rendering runs on blocking threads, each with its own reusable renderer and encoder:
+    // admission control bounds the heavy jobs, and a few more threads per core serve the light
+    // blocking work (lookups, dataset listings), so memory stays flat under load.
     let cores = std::thread::available_parallelism()
         .map(std::num::NonZero::get)
         .unwrap_or(2);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(cores * 4)
+        .max_blocking_threads(heavy_jobs + cores * 2)
         .build()?;
     let public = config_public.clone();
     rt.block_on(tile_server::serve::run_live(live, |addr| {

@@ -5,15 +5,47 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use maps::export::{district_values, layer_csv, layer_geojson, layer_json};
+use maps::export::{district_values, layer_csv_cancellable, layer_geojson_cancellable, layer_json};
 use maps::geojson_text;
 use maps::{ExportOptions, VersionOptions};
 use serde_json::{Map, Value, json};
 
+use crate::admission::Class;
 use crate::byte_ranges::file_like;
 use crate::error::ApiError;
 use crate::extract::Options;
 use crate::state::SharedState;
+
+/// What exporting all of `layer` as GeoJSON may hold: the text (about 24 bytes a coordinate
+/// at the default precision, half a kilobyte of properties a district), twice while the
+/// string grows. Counted once per layer (boundaries do not change while the server runs).
+fn geojson_bytes(layer: &districts::Layer) -> u64 {
+    use geo::CoordsIter;
+    static COORDS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+        std::sync::OnceLock::new();
+    let memo = COORDS.get_or_init(Default::default);
+    let known = memo
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&layer.meta.id).copied());
+    let coords = known.unwrap_or_else(|| {
+        let n: u64 = layer
+            .districts
+            .iter()
+            .map(|d| d.wgs84.0.coords_count() as u64)
+            .sum();
+        if let Ok(mut m) = memo.lock() {
+            m.insert(layer.meta.id.clone(), n);
+        }
+        n
+    });
+    2 * (coords * 24 + layer.districts.len() as u64 * 512)
+}
+
+/// What a CSV export of `layer` may hold (a kilobyte a district, twice while growing).
+fn csv_bytes(layer: &districts::Layer) -> u64 {
+    2 * 1024 * layer.districts.len() as u64
+}
 
 /// `GET /layers`: every layer and indicator with metadata and join summaries.
 pub async fn list_layers(State(state): State<SharedState>) -> Json<Value> {
@@ -43,22 +75,38 @@ pub async fn layer_file(
         ));
     }
     if let Some(id) = file.strip_suffix(".geojson") {
-        let layer = state.layer(id)?;
+        let bytes = geojson_bytes(state.layer(id)?);
         let state2 = state.clone();
         let id = id.to_string();
-        let body = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
-            let layer = state2.layer(&id)?;
-            Ok(layer_geojson(&state2.maps, layer, &q)?)
-        })
-        .await
-        .map_err(ApiError::internal)??;
-        let _ = layer;
+        let body = state
+            .heavy(
+                Class::Export,
+                bytes,
+                move |cancel| -> Result<String, ApiError> {
+                    let layer = state2.layer(&id)?;
+                    Ok(layer_geojson_cancellable(&state2.maps, layer, &q, &|| {
+                        cancel.is_cancelled()
+                    })?)
+                },
+            )
+            .await?;
         let res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
         return Ok(file_like(res, (&state.maps.data_version, uri.to_string())));
     }
     if let Some(id) = file.strip_suffix(".csv") {
-        let layer = state.layer(id)?;
-        let body = layer_csv(layer, &q)?;
+        let bytes = csv_bytes(state.layer(id)?);
+        let state2 = state.clone();
+        let id = id.to_string();
+        let body = state
+            .heavy(
+                Class::Export,
+                bytes,
+                move |cancel| -> Result<String, ApiError> {
+                    let layer = state2.layer(&id)?;
+                    Ok(layer_csv_cancellable(layer, &q, &|| cancel.is_cancelled())?)
+                },
+            )
+            .await?;
         let res = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response();
         return Ok(file_like(res, (&state.maps.data_version, uri.to_string())));
     }

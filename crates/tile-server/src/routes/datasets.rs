@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use datasets::{DatasetError, ErrorKind, UploadOptions};
 use serde_json::{Value, json};
 
+use crate::admission::{Class, Refused};
 use crate::error::{MAX_MESSAGE_CHARS, clip};
 use crate::live::{Hub, LiveState};
 
@@ -20,6 +21,8 @@ pub struct DsError {
     status: StatusCode,
     error: String,
     hint: String,
+    /// `Retry-After` seconds of a 503.
+    retry_after: Option<u64>,
 }
 
 impl DsError {
@@ -28,6 +31,24 @@ impl DsError {
             status,
             error: error.into(),
             hint: hint.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<Refused> for DsError {
+    fn from(e: Refused) -> Self {
+        match e {
+            Refused::Busy { .. } => DsError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                error: e.to_string(),
+                hint: e.hint().to_string(),
+                retry_after: e.retry_after(),
+            },
+            Refused::Failed { .. } => {
+                tracing::error!(error = %e, "upload task failed");
+                DsError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), e.hint())
+            }
         }
     }
 }
@@ -59,6 +80,9 @@ impl IntoResponse for DsError {
             })),
         )
             .into_response();
+        if let Some(s) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, s.into());
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -300,6 +324,23 @@ async fn blocking(f: impl FnOnce() -> DsResult + Send + 'static) -> DsResult {
     })
 }
 
+/// Stores an upload as an upload job of admission control: detection, join and storage hold
+/// several copies of the table (a few times the body), besides the new snapshot's indicators.
+async fn admitted_upload(
+    live: LiveState,
+    up: Upload,
+    id: Option<String>,
+    is_put: bool,
+) -> DsResult {
+    let bytes = 64 * 1024 * 1024 + 8 * up.bytes.len() as u64;
+    let state = live.0.snapshot();
+    state
+        .heavy(Class::Upload, bytes, move |_| {
+            store_upload(&live, up, id, is_put)
+        })
+        .await
+}
+
 /// `POST /datasets`.
 pub async fn create(
     State(live): State<LiveState>,
@@ -310,7 +351,7 @@ pub async fn create(
     let h = hub(&live)?;
     authorise(h, &headers)?;
     let up = read_upload(query, &headers, req, h.limits.max_bytes).await?;
-    blocking(move || store_upload(&live, up, None, false)).await
+    admitted_upload(live, up, None, false).await
 }
 
 /// `PUT /datasets/{id}`: a new version.
@@ -325,7 +366,7 @@ pub async fn update(
     authorise(h, &headers)?;
     datasets::check_id(&id)?;
     let up = read_upload(query, &headers, req, h.limits.max_bytes).await?;
-    blocking(move || store_upload(&live, up, Some(id), true)).await
+    admitted_upload(live, up, Some(id), true).await
 }
 
 /// `GET /datasets`.

@@ -233,11 +233,19 @@ pub async fn items(
     state.layer(&id)?;
     let b = base(&origin);
     let state2 = state.clone();
-    let body = tokio::task::spawn_blocking(move || items_page(&state2, &id, &q, &b))
-        .await
-        .map_err(ApiError::internal)??;
+    // A page is at most MAX_LIMIT features, each up to a few hundred kilobytes of GeoJSON.
+    let body = state
+        .heavy(
+            crate::admission::Class::Export,
+            ITEMS_PAGE_BYTES,
+            move |_| items_page(&state2, &id, &q, &b),
+        )
+        .await?;
     Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
 }
+
+/// Memory a page of items may hold (admission control's estimate).
+const ITEMS_PAGE_BYTES: u64 = 64 * 1024 * 1024;
 
 fn items_page(
     state: &SharedState,

@@ -6,11 +6,38 @@ use axum::response::{IntoResponse, Response};
 use maps::figure::{self, Format};
 use maps::{FigureOptions, StyleOptions, VersionOptions};
 
+use crate::admission::Class;
 use crate::error::ApiError;
 use crate::extract::Options;
 use crate::state::SharedState;
 
-/// Renders on a blocking thread (a national LSOA map takes a few hundred milliseconds).
+/// Bytes drawing a PNG holds per output pixel: the pixmap (4) and the clip mask (1) while
+/// drawing, then the pixmap and the encoder's palette scan (measured: a 10,000 px square LSOA
+/// map peaks 4.8 bytes a pixel above the loaded layer; BENCHMARKS.md section 13).
+const PNG_BYTES_PER_PIXEL: f64 = 5.0;
+
+/// Bytes a static map holds besides its pixels: the traced paths of every district drawn and
+/// the overlay (an SVG map is written as text, about this much for all LSOAs).
+const FIGURE_BASE_BYTES: u64 = 48 * 1024 * 1024;
+
+/// What a static map of this frame is expected to hold while drawn, for admission control.
+fn expected_bytes(frame: &FigureOptions, format: Format) -> u64 {
+    match format {
+        Format::Svg => FIGURE_BASE_BYTES,
+        Format::Png => {
+            let scale = f64::from(frame.scale.unwrap_or(1.0)).max(0.0);
+            let w = f64::from(frame.width.unwrap_or(1000)) * scale;
+            let h = f64::from(frame.height.unwrap_or(1100)) * scale;
+            // Sizes are checked when drawing (at most 10,000 px a side); the estimate of an
+            // out-of-range size only needs to be finite.
+            let pixels = (w * h).clamp(0.0, 1e10);
+            FIGURE_BASE_BYTES + (pixels * PNG_BYTES_PER_PIXEL) as u64
+        }
+    }
+}
+
+/// Renders on a blocking thread (a national LSOA map takes a few hundred milliseconds), as a
+/// static-map job of admission control, stopping if the request is dropped.
 pub async fn static_map(
     State(state): State<SharedState>,
     Path((layer_id, file)): Path<(String, String)>,
@@ -37,20 +64,25 @@ pub async fn static_map(
         .id
         .clone();
     let st = state.clone();
-    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let layer = st.layer(&layer_id)?;
-        let ind = st.indicator(layer, &indicator_id)?;
-        Ok(figure::render(
-            &st.maps.styles,
-            layer,
-            ind,
-            &style,
-            &frame,
-            format,
-        )?)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let bytes = expected_bytes(&frame, format);
+    let body = state
+        .heavy(
+            Class::Static,
+            bytes,
+            move |cancel| -> Result<Vec<u8>, ApiError> {
+                let layer = st.layer(&layer_id)?;
+                let ind = st.indicator(layer, &indicator_id)?;
+                Ok(figure::render_cancellable(
+                    &st.maps.styles,
+                    layer,
+                    ind,
+                    (&style, &frame),
+                    format,
+                    &|| cancel.is_cancelled(),
+                )?)
+            },
+        )
+        .await?;
     let res = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
     Ok(crate::byte_ranges::file_like(
         res,

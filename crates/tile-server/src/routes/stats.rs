@@ -12,6 +12,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use crate::admission::{Cancel, Class};
 use crate::error::ApiError;
 use crate::params::{parse_bool, parse_list, parse_num, reject_unknown};
 use crate::state::SharedState;
@@ -69,13 +70,17 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::internal)
 }
 
-/// Runs `f` on a blocking thread.
+/// Memory an analysis may hold: the contiguity of 32,844 LSOAs is built from a copy of their
+/// geometry, and aggregation keeps an assignment per small area.
+const ANALYSIS_BYTES: u64 = 160 * 1024 * 1024;
+
+/// Runs `f` on a blocking thread as an analysis job of admission control (503 when too many
+/// run), with the token that trips when the request is dropped or times out.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    state: &SharedState,
+    f: impl FnOnce(&Cancel) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
+    state.heavy(Class::Analysis, ANALYSIS_BYTES, f).await
 }
 
 fn opt_bool(q: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
@@ -176,7 +181,7 @@ pub async fn compare(
         england_only: opt_bool(&q, "england_only")?,
     };
     let st = state.clone();
-    let out = blocking(move || {
+    let out = blocking(&state, move |_| {
         let layer = st.layer(&layer_id)?;
         query::compare_on_layer(layer, &req, &st.maps.lookups).map_err(api_error)
     })
@@ -291,9 +296,10 @@ pub async fn moran(
     let indicator = pinned(&state, &layer_id, &indicator, &q)?;
     let req = cluster_request(indicator, &q)?;
     let st = state.clone();
-    let out = blocking(move || {
+    let out = blocking(&state, move |cancel| {
         let layer = st.layer(&layer_id)?;
-        query::clusters_on_layer(layer, &req, false).map_err(api_error)
+        query::clusters_on_layer_cancellable(layer, &req, false, &|| cancel.is_cancelled())
+            .map_err(api_error)
     })
     .await?;
     if csv {
@@ -321,9 +327,10 @@ pub async fn clusters(
     let indicator = pinned(&state, &layer_id, &indicator, &q)?;
     let req = cluster_request(indicator, &q)?;
     let st = state.clone();
-    let out = blocking(move || {
+    let out = blocking(&state, move |cancel| {
         let layer = st.layer(&layer_id)?;
-        query::clusters_on_layer(layer, &req, true).map_err(api_error)
+        query::clusters_on_layer_cancellable(layer, &req, true, &|| cancel.is_cancelled())
+            .map_err(api_error)
     })
     .await?;
     let t = out.lisa_table();
@@ -404,7 +411,7 @@ pub async fn aggregate(
         via,
     };
     let st = state.clone();
-    let out = blocking(move || {
+    let out = blocking(&state, move |_| {
         let source = st.layer(&from)?;
         let target = st.layer(&to)?;
         query::aggregate_layers(source, target, &req, &st.maps.lookups).map_err(api_error)

@@ -19,11 +19,16 @@ use maps::{StyleOptions, VersionOptions};
 use serde_json::{Value, json};
 use tile_math::TileId;
 
+use crate::admission::Class;
 use crate::base_url::BaseUrl;
 use crate::error::ApiError;
 use crate::extract::Options;
 use crate::params::urlencode;
 use crate::state::SharedState;
+
+/// Memory a tile render holds: a 512 px pixmap, its encoder's buffers and the geometry
+/// queried (tiles are drawn in milliseconds and never checked for cancellation).
+pub(crate) const TILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Parses `123.png` or `123@2x.png`.
 fn parse_y(file: &str) -> Result<(u32, TileSize), ApiError> {
@@ -124,16 +129,20 @@ pub async fn tile(
     }
     state.metrics.tile_cache_misses.inc();
     let st = state.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let start = Instant::now();
-        let png = maps::raster::render_tile(&st.maps, &style, tile, size);
-        st.metrics
-            .render_seconds
-            .observe(start.elapsed().as_secs_f64());
-        png
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let bytes = state
+        .heavy(
+            Class::Tile,
+            TILE_BYTES,
+            move |_| -> Result<Bytes, ApiError> {
+                let start = Instant::now();
+                let png = maps::raster::render_tile(&st.maps, &style, tile, size);
+                st.metrics
+                    .render_seconds
+                    .observe(start.elapsed().as_secs_f64());
+                Ok(png?)
+            },
+        )
+        .await?;
     state.tiles.insert(key, bytes.clone());
     Ok(png_response(bytes, &tag))
 }

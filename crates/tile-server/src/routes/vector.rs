@@ -91,9 +91,15 @@ pub async fn tile(
             let st = state.clone();
             let layer_id = layer_id.clone();
             let ids: Vec<String> = ids.iter().map(std::string::ToString::to_string).collect();
-            let b = tokio::task::spawn_blocking(move || encode(&st.maps, &layer_id, &ids, tile))
-                .await
-                .map_err(ApiError::internal)??;
+            let b = state
+                .heavy(
+                    crate::admission::Class::Tile,
+                    crate::routes::tiles::TILE_BYTES,
+                    move |_| -> Result<bytes::Bytes, ApiError> {
+                        Ok(encode(&st.maps, &layer_id, &ids, tile)?)
+                    },
+                )
+                .await?;
             state.tiles.insert(key, b.clone());
             b
         }

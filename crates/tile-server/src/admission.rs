@@ -1,0 +1,703 @@
+//! Admission control of heavy work (issue 12): every render, analysis, export and upload that
+//! runs on a blocking thread goes through [`Admission::run`], which
+//!
+//! - bounds how many jobs of each [`Class`] run at once (sized from the core count), and how
+//!   many bytes all of them may hold together (a memory budget; each job says what it expects
+//!   to need). A request that cannot start at once (tiles: within a short wait) is answered
+//!   503 with `Retry-After` instead of piling up behind the others;
+//! - gives each job a [`Cancel`]: set when the request's future is dropped (the client went
+//!   away, or the router's timeout answered 503) or its deadline passes, and checked inside the
+//!   long loops of the lower crates (permutations, drawing, export writers), so nothing goes on
+//!   computing for nobody.
+//!
+//! Hand-written over tokio's semaphores: tower's `ConcurrencyLimitLayer` and `LoadShedLayer`
+//! limit a whole route, not a class of work with a byte budget, and cannot cancel the blocking
+//! work behind a request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+
+use crate::metrics::{ClassLabels, Metrics};
+
+/// One MiB: the unit of the memory semaphore (tokio counts permits in `u32`).
+const MIB: u64 = 1024 * 1024;
+
+/// Kinds of heavy work, each with its own bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// A raster or vector tile not in the cache.
+    Tile,
+    /// A static map (`/static/...`).
+    Static,
+    /// An analysis (`/stats/...`: Moran, clusters, compare, aggregate).
+    Analysis,
+    /// A GeoJSON or CSV export, or a page of OGC API items.
+    Export,
+    /// A dataset upload (detection, join, store).
+    Upload,
+}
+
+impl Class {
+    /// Every class.
+    pub const ALL: [Class; 5] = [
+        Class::Tile,
+        Class::Static,
+        Class::Analysis,
+        Class::Export,
+        Class::Upload,
+    ];
+
+    /// Name in metrics and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Tile => "tile",
+            Class::Static => "static",
+            Class::Analysis => "analysis",
+            Class::Export => "export",
+            Class::Upload => "upload",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// About how long a job of the class takes: the `Retry-After` of a refusal, seconds.
+    fn retry_after(self) -> u64 {
+        match self {
+            Class::Tile => 1,
+            Class::Static | Class::Export => 5,
+            Class::Analysis | Class::Upload => 10,
+        }
+    }
+
+    /// What a client of this class can do instead of retrying at once.
+    fn hint(self) -> &'static str {
+        match self {
+            Class::Tile => {
+                "retry after the Retry-After delay; tiles already drawn are still served"
+            }
+            Class::Static => {
+                "retry after the Retry-After delay; smaller maps (width, height, scale) need less memory"
+            }
+            Class::Analysis => {
+                "retry after the Retry-After delay; fewer permutations finish sooner"
+            }
+            Class::Export => {
+                "retry after the Retry-After delay; a bbox= or zoom= makes the export smaller"
+            }
+            Class::Upload => "retry the upload after the Retry-After delay",
+        }
+    }
+}
+
+/// How much heavy work may run at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Tiles rendered at once (cheap: a few milliseconds and a few MiB each; bounded by this
+    /// count alone, outside the memory budget).
+    pub tile_jobs: usize,
+    /// Static maps drawn at once (a 10,000 px square PNG holds about 0.8 GB while drawn).
+    pub static_jobs: usize,
+    /// Analyses at once (Moran's permutations already use every core through rayon).
+    pub analysis_jobs: usize,
+    /// Exports at once.
+    pub export_jobs: usize,
+    /// Uploads processed at once.
+    pub upload_jobs: usize,
+    /// Bytes all running jobs may expect to hold together. A job expecting more than the whole
+    /// budget still runs, alone (it takes the whole budget), so no valid request is refused
+    /// for good.
+    pub memory_bytes: u64,
+    /// How long a tile may wait for a slot before its 503 (tiles are short: a brief queue
+    /// smooths bursts; static maps, analyses and exports never wait).
+    pub tile_wait: Duration,
+    /// How long an upload may wait for a slot: uploads are few and short, and two users
+    /// uploading at once should both succeed, one after the other.
+    pub upload_wait: Duration,
+}
+
+impl Limits {
+    /// Defaults for `cores` cores: a couple of tiles per core, half the cores for static maps
+    /// and analyses (at least one each), and a 768 MiB memory budget: room for the largest
+    /// static map (10,000 px square, about 550 MB expected) beside an analysis, which with the
+    /// ~0.45 GB the loaded layers take keeps the server under 1.2 GB (estimates run above
+    /// what jobs hold; BENCHMARKS.md section 13).
+    pub fn for_cores(cores: usize) -> Limits {
+        let cores = cores.max(1);
+        let half = (cores / 2).max(1);
+        Limits {
+            tile_jobs: cores * 2,
+            static_jobs: half,
+            analysis_jobs: half,
+            export_jobs: half,
+            upload_jobs: 1,
+            memory_bytes: 768 * MIB,
+            tile_wait: Duration::from_millis(250),
+            upload_wait: Duration::from_secs(10),
+        }
+    }
+
+    /// The limits for this machine's cores (`std::thread::available_parallelism`).
+    pub fn for_this_machine() -> Limits {
+        Limits::for_cores(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    }
+
+    /// How long a job of `class` may wait for its slot and memory (`None`: refused at once).
+    fn wait(&self, class: Class) -> Option<Duration> {
+        match class {
+            Class::Tile => Some(self.tile_wait),
+            Class::Upload => Some(self.upload_wait),
+            Class::Static | Class::Analysis | Class::Export => None,
+        }
+    }
+
+    fn jobs(&self, class: Class) -> usize {
+        match class {
+            Class::Tile => self.tile_jobs,
+            Class::Static => self.static_jobs,
+            Class::Analysis => self.analysis_jobs,
+            Class::Export => self.export_jobs,
+            Class::Upload => self.upload_jobs,
+        }
+    }
+
+    /// Jobs of every class at once: the blocking threads the runtime needs for them.
+    pub fn total_jobs(&self) -> usize {
+        Class::ALL.iter().map(|c| self.jobs(*c)).sum()
+    }
+}
+
+/// Why a job was not started.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// Its class, or the memory budget, is full: 503 with `Retry-After`.
+    #[error("the server is busy: {running} {what} already running; try again in {retry_after} s")]
+    Busy {
+        /// The class refused.
+        class: Class,
+        /// What is full, for the message ("static map jobs", "MiB of the memory budget").
+        what: String,
+        /// How many (jobs or MiB) are taken.
+        running: usize,
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+    },
+    /// The blocking task panicked or was aborted (a bug; 500).
+    #[error("a {class} job failed: {cause}", class = .class.label())]
+    Failed {
+        /// The class of the job.
+        class: Class,
+        /// What the runtime said.
+        cause: String,
+    },
+}
+
+impl Refused {
+    /// The `Retry-After` seconds of a busy refusal.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Refused::Busy { retry_after, .. } => Some(*retry_after),
+            Refused::Failed { .. } => None,
+        }
+    }
+
+    /// What the client can do.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Refused::Busy { class, .. } => class.hint(),
+            Refused::Failed { .. } => "this is a bug in placemap; the server log has the cause",
+        }
+    }
+}
+
+/// Whether a job should stop: its request was dropped (client gone, or answered 503 by the
+/// timeout) or its deadline passed. Cheap to check in loops (an atomic load and a clock read).
+#[derive(Clone, Debug)]
+pub struct Cancel {
+    flag: Arc<AtomicBool>,
+    deadline: Instant,
+}
+
+impl Cancel {
+    /// A token that stops at `deadline`, or when [`Cancel::cancel`] is called.
+    pub fn new(deadline: Instant) -> Cancel {
+        Cancel {
+            flag: Arc::new(AtomicBool::new(false)),
+            deadline,
+        }
+    }
+
+    /// Whether the job should stop now.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::Relaxed) || Instant::now() >= self.deadline
+    }
+
+    /// Asks the job to stop.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Cancels its token when dropped: held by the request's future, so a dropped request (client
+/// gone, router timeout) stops its job.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// One class's bound.
+struct Gate {
+    slots: Arc<Semaphore>,
+    size: usize,
+}
+
+/// The admission controller, shared by every snapshot of the server state.
+pub struct Admission {
+    limits: Limits,
+    gates: Vec<Gate>,
+    memory: Arc<Semaphore>,
+    memory_mib: u32,
+    metrics: Arc<Metrics>,
+}
+
+/// What a running job holds; dropping it (when the blocking work returns) frees its slot and
+/// its share of the memory budget.
+struct Permit {
+    admission: Arc<Admission>,
+    class: Class,
+    _slot: OwnedSemaphorePermit,
+    _memory: OwnedSemaphorePermit,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.admission
+            .metrics
+            .jobs_running
+            .get_or_create(&ClassLabels {
+                class: self.class.label().into(),
+            })
+            .dec();
+    }
+}
+
+impl Admission {
+    /// A controller with these limits, counting into `metrics`.
+    pub fn new(limits: Limits, metrics: Arc<Metrics>) -> Admission {
+        let memory_mib = u32::try_from((limits.memory_bytes / MIB).max(1))
+            .unwrap_or(u32::MAX)
+            .min(u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
+        let gates = Class::ALL
+            .iter()
+            .map(|c| {
+                let size = limits.jobs(*c).max(1);
+                Gate {
+                    slots: Arc::new(Semaphore::new(size)),
+                    size,
+                }
+            })
+            .collect();
+        Admission {
+            gates,
+            memory: Arc::new(Semaphore::new(memory_mib as usize)),
+            memory_mib,
+            limits,
+            metrics,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Jobs of `class` running now.
+    pub fn running(&self, class: Class) -> usize {
+        let g = &self.gates[class.index()];
+        g.size - g.slots.available_permits()
+    }
+
+    /// MiB of the memory budget taken now.
+    pub fn memory_taken_mib(&self) -> usize {
+        self.memory_mib as usize - self.memory.available_permits()
+    }
+
+    /// MiB a job expecting `bytes` takes: at least 1, at most the whole budget.
+    fn mib_for(&self, bytes: u64) -> u32 {
+        u32::try_from(bytes.div_ceil(MIB))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.memory_mib)
+    }
+
+    fn refuse(&self, class: Class, what: String, running: usize) -> Refused {
+        self.metrics
+            .admission_rejected
+            .get_or_create(&ClassLabels {
+                class: class.label().into(),
+            })
+            .inc();
+        tracing::debug!(class = class.label(), %what, running, "job refused");
+        Refused::Busy {
+            class,
+            what,
+            running,
+            retry_after: class.retry_after(),
+        }
+    }
+
+    /// A slot of `class` and `bytes` of the budget, at once (tiles and uploads: within their
+    /// wait), or the refusal.
+    async fn admit(self: &Arc<Self>, class: Class, bytes: u64) -> Result<Permit, Refused> {
+        let gate = &self.gates[class.index()];
+        // Tiles are bounded by their slots alone (a few MiB each): taking budget for them would
+        // keep a job that needs the whole budget out for as long as tiles keep coming.
+        let mib = if class == Class::Tile {
+            0
+        } else {
+            self.mib_for(bytes)
+        };
+        let busy_slots = |a: &Admission| {
+            a.refuse(
+                class,
+                format!("{} jobs of at most {}", class.label(), gate.size),
+                a.running(class),
+            )
+        };
+        let busy_memory = |a: &Admission| {
+            a.refuse(
+                class,
+                format!(
+                    "MiB of the {} MiB memory budget taken (this job needs {mib})",
+                    a.memory_mib
+                ),
+                a.memory_taken_mib(),
+            )
+        };
+        let (slot, memory) = if let Some(wait) = self.limits.wait(class) {
+            let both = async {
+                let slot = Arc::clone(&gate.slots).acquire_owned().await;
+                let memory = Arc::clone(&self.memory).acquire_many_owned(mib).await;
+                (slot, memory)
+            };
+            match tokio::time::timeout(wait, both).await {
+                Ok((Ok(s), Ok(m))) => (s, m),
+                // The semaphores are never closed; a timeout is the only refusal.
+                _ => return Err(busy_slots(self)),
+            }
+        } else {
+            let slot = match Arc::clone(&gate.slots).try_acquire_owned() {
+                Ok(s) => s,
+                Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => {
+                    return Err(busy_slots(self));
+                }
+            };
+            match Arc::clone(&self.memory).try_acquire_many_owned(mib) {
+                Ok(m) => (slot, m),
+                Err(_) => {
+                    drop(slot);
+                    return Err(busy_memory(self));
+                }
+            }
+        };
+        self.metrics
+            .jobs_running
+            .get_or_create(&ClassLabels {
+                class: class.label().into(),
+            })
+            .inc();
+        Ok(Permit {
+            admission: Arc::clone(self),
+            class,
+            _slot: slot,
+            _memory: memory,
+        })
+    }
+
+    /// Runs `job` on a blocking thread once admitted as `class` expecting `bytes` of memory,
+    /// with a [`Cancel`] that trips at `deadline` or when the returned future is dropped. The
+    /// slot and memory are held until `job` returns (not merely until the request ends), so
+    /// the bounds hold for the work actually running.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, Instant};
+    /// use tile_server::admission::{Admission, Class, Limits, Refused};
+    /// let rt = tokio::runtime::Runtime::new()?;
+    /// let a = Arc::new(Admission::new(Limits::for_cores(2), Arc::new(tile_server::metrics::Metrics::new())));
+    /// let deadline = Instant::now() + Duration::from_secs(5);
+    /// let out: Result<u32, Refused> = rt.block_on(a.run(Class::Analysis, 1 << 20, deadline, |_| Ok(42)));
+    /// assert_eq!(out?, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn run<T, E>(
+        self: &Arc<Self>,
+        class: Class,
+        bytes: u64,
+        deadline: Instant,
+        job: impl FnOnce(&Cancel) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Refused> + Send + 'static,
+    {
+        let permit = self.admit(class, bytes).await?;
+        let cancel = Cancel::new(deadline);
+        let on_drop = CancelOnDrop(cancel.clone());
+        let metrics = Arc::clone(&self.metrics);
+        let handle = tokio::task::spawn_blocking(move || {
+            let out = job(&cancel);
+            if cancel.is_cancelled() {
+                metrics
+                    .jobs_cancelled
+                    .get_or_create(&ClassLabels {
+                        class: class.label().into(),
+                    })
+                    .inc();
+            }
+            drop(permit);
+            out
+        });
+        let out = handle.await;
+        drop(on_drop);
+        match out {
+            Ok(out) => out,
+            Err(e) => Err(Refused::Failed {
+                class,
+                cause: e.to_string(),
+            }
+            .into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admission(limits: Limits) -> Arc<Admission> {
+        Arc::new(Admission::new(limits, Arc::new(Metrics::new())))
+    }
+
+    fn small() -> Limits {
+        Limits {
+            tile_jobs: 1,
+            static_jobs: 1,
+            analysis_jobs: 1,
+            export_jobs: 1,
+            upload_jobs: 1,
+            memory_bytes: 100 * MIB,
+            tile_wait: Duration::from_millis(100),
+            upload_wait: Duration::from_millis(100),
+        }
+    }
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(30)
+    }
+
+    /// Starts a job of `class` that runs until `release` fires; returns once it runs.
+    async fn hold(
+        a: &Arc<Admission>,
+        class: Class,
+        bytes: u64,
+    ) -> (
+        tokio::task::JoinHandle<Result<(), Refused>>,
+        std::sync::mpsc::Sender<()>,
+    ) {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let a2 = Arc::clone(a);
+        let h = tokio::spawn(async move {
+            a2.run(class, bytes, later(), move |_| {
+                let _ = rx.recv();
+                Ok::<(), Refused>(())
+            })
+            .await
+        });
+        while a.running(class) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        (h, tx)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_class_refuses_at_once_and_frees_its_slot_when_the_job_ends() {
+        let a = admission(small());
+        let (first, release) = hold(&a, Class::Static, MIB).await;
+        let start = Instant::now();
+        let second = a
+            .run(Class::Static, MIB, later(), |_| Ok::<(), Refused>(()))
+            .await;
+        assert!(
+            start.elapsed() < Duration::from_millis(50),
+            "did not refuse at once"
+        );
+        let Err(Refused::Busy {
+            class, retry_after, ..
+        }) = second
+        else {
+            panic!("second static job admitted: {second:?}");
+        };
+        assert_eq!((class, retry_after), (Class::Static, 5));
+        // Another class is not affected.
+        a.run(Class::Analysis, MIB, later(), |_| Ok::<(), Refused>(()))
+            .await
+            .expect("analysis runs");
+        release.send(()).expect("job waits");
+        first.await.expect("join").expect("first ran");
+        assert_eq!(a.running(Class::Static), 0);
+        a.run(Class::Static, MIB, later(), |_| Ok::<(), Refused>(()))
+            .await
+            .expect("the slot is free again");
+        let text = a.metrics.encode(crate::metrics::Format::Prometheus, &[]);
+        assert!(
+            text.contains("placemap_admission_rejected_total{class=\"static\"} 1"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_memory_budget_is_shared_and_a_job_bigger_than_it_runs_alone() {
+        let mut limits = small();
+        limits.static_jobs = 4;
+        limits.analysis_jobs = 4;
+        let a = admission(limits);
+        // 60 of 100 MiB taken: a 50 MiB job of another class is refused, a 40 MiB one runs.
+        let (first, release) = hold(&a, Class::Static, 60 * MIB).await;
+        assert_eq!(a.memory_taken_mib(), 60);
+        let big = a
+            .run(
+                Class::Analysis,
+                50 * MIB,
+                later(),
+                |_| Ok::<(), Refused>(()),
+            )
+            .await;
+        assert!(
+            matches!(&big, Err(Refused::Busy { what, .. }) if what.contains("memory budget")),
+            "{big:?}"
+        );
+        a.run(
+            Class::Analysis,
+            40 * MIB,
+            later(),
+            |_| Ok::<(), Refused>(()),
+        )
+        .await
+        .expect("fits the budget");
+        release.send(()).expect("job waits");
+        first.await.expect("join").expect("first ran");
+        // A job expecting more than the whole budget takes all of it, and runs alone.
+        let (huge, release) = hold(&a, Class::Static, 10_000 * MIB).await;
+        assert_eq!(a.memory_taken_mib(), 100);
+        let small_one = a
+            .run(Class::Static, MIB, later(), |_| Ok::<(), Refused>(()))
+            .await;
+        assert!(
+            small_one.is_err(),
+            "ran beside a job holding the whole budget"
+        );
+        release.send(()).expect("job waits");
+        huge.await.expect("join").expect("huge ran");
+        assert_eq!(a.memory_taken_mib(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tiles_and_uploads_wait_briefly_for_a_slot() {
+        for class in [Class::Tile, Class::Upload] {
+            let a = admission(small());
+            let (first, release) = hold(&a, class, MIB).await;
+            // Freed within the wait: the second tile runs.
+            let r = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                release.send(())
+            });
+            a.run(class, MIB, later(), |_| Ok::<(), Refused>(()))
+                .await
+                .expect("admitted after a short wait");
+            r.join().expect("thread").expect("sent");
+            first.await.expect("join").expect("first ran");
+            // Not freed within the wait: 503 after about the wait.
+            let (first, release) = hold(&a, class, MIB).await;
+            let start = Instant::now();
+            let r = a.run(class, MIB, later(), |_| Ok::<(), Refused>(())).await;
+            let waited = start.elapsed();
+            assert!(matches!(r, Err(Refused::Busy { .. })), "{r:?}");
+            assert!(waited >= Duration::from_millis(90), "{waited:?}");
+            release.send(()).expect("job waits");
+            first.await.expect("join").expect("first ran");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_request_or_a_past_deadline_cancels_its_job() {
+        let a = admission(small());
+        // The request future is dropped (as hyper does when the client goes, or the router's
+        // timeout): the job sees its token trip and stops.
+        let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+        let a2 = Arc::clone(&a);
+        let request = tokio::spawn(async move {
+            a2.run(Class::Analysis, MIB, later(), move |c| {
+                let start = Instant::now();
+                while !c.is_cancelled() {
+                    if start.elapsed() > Duration::from_secs(20) {
+                        return Err(Refused::Failed {
+                            class: Class::Analysis,
+                            cause: "never cancelled".into(),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let _ = seen_tx.send(());
+                Ok(())
+            })
+            .await
+        });
+        while a.running(Class::Analysis) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        request.abort();
+        tokio::task::spawn_blocking(move || seen_rx.recv_timeout(Duration::from_secs(5)))
+            .await
+            .expect("join")
+            .expect("the job saw the cancel");
+        for _ in 0..200 {
+            if a.running(Class::Analysis) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(a.running(Class::Analysis), 0, "slot not freed");
+        // A deadline in the past trips at once.
+        let past = Instant::now();
+        let r = a
+            .run(Class::Analysis, MIB, past, |c| {
+                Ok::<bool, Refused>(c.is_cancelled())
+            })
+            .await;
+        assert!(matches!(r, Ok(true)), "{r:?}");
+        let text = a.metrics.encode(crate::metrics::Format::Prometheus, &[]);
+        assert!(
+            text.contains("placemap_jobs_cancelled_total{class=\"analysis\"} 2"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn defaults_follow_the_cores() {
+        let two = Limits::for_cores(2);
+        assert_eq!(
+            (two.tile_jobs, two.static_jobs, two.analysis_jobs),
+            (4, 1, 1)
+        );
+        let sixteen = Limits::for_cores(16);
+        assert_eq!((sixteen.tile_jobs, sixteen.static_jobs), (32, 8));
+        assert_eq!(Limits::for_cores(0).static_jobs, 1);
+    }
+}
