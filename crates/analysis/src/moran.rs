@@ -433,7 +433,7 @@ pub fn local_moran(
 const LOCAL_CHECK_EVERY: usize = 256;
 
 /// [`local_moran`] that stops with [`AnalysisError::Cancelled`] soon after `cancelled()` turns
-/// true (checked every [`LOCAL_CHECK_EVERY`] permutations of each area).
+/// true (checked every 256 permutations of each area).
 pub fn local_moran_cancellable(
     values: &[f64],
     w: &SpatialWeights,

@@ -1,7 +1,7 @@
 //! The HTTP face of placemap (axum on tokio): config -> state -> routes. [`app`] is a function
 //! of the shared state so tests drive it with `tower::ServiceExt::oneshot`.
 
-/// Admission control of heavy work: bounded classes, a memory budget, cancellation.
+// Admission control of heavy work: documented by its own `//!` (its links resolve there).
 pub mod admission;
 /// The base of absolute links: `--public-url`, trusted proxies, or a checked `Host`.
 pub mod base_url;
