@@ -125,11 +125,7 @@ pub fn encode_png_lean(
         source,
     };
     let mut out = Vec::new();
-    let mut enc = Encoder::new(&mut out, w, h);
-    enc.set_color(ColorType::Rgba);
-    enc.set_depth(BitDepth::Eight);
-    enc.set_compression(Compression::Fast);
-    enc.set_filter(Filter::Up);
+    let enc = rgba_encoder(&mut out, w, h);
     let mut writer = enc.write_header().map_err(err)?;
     let mut stream = writer.stream_writer().map_err(err)?;
     let mut row = Vec::with_capacity(w as usize * 4);
@@ -240,11 +236,7 @@ fn encode_rgba(w: u32, h: u32, rgba: &[u8]) -> Result<Vec<u8>, EncodeError> {
         source,
     };
     let mut out = Vec::with_capacity(rgba.len() / 8 + 256);
-    let mut enc = Encoder::new(&mut out, w, h);
-    enc.set_color(ColorType::Rgba);
-    enc.set_depth(BitDepth::Eight);
-    enc.set_compression(Compression::Fast);
-    enc.set_filter(Filter::Up);
+    let enc = rgba_encoder(&mut out, w, h);
     let mut writer = enc.write_header().map_err(err)?;
     writer.write_image_data(rgba).map_err(err)?;
     writer.finish().map_err(err)?;
@@ -384,4 +376,14 @@ impl PaletteBuilder {
         let trns = trns.iter().any(|&a| a < 255).then_some(trns);
         (plte, trns)
     }
+}
+
+/// The PNG encoder both writers use: 8-bit RGBA, fast compression, the Up filter.
+fn rgba_encoder<W: std::io::Write>(out: W, w: u32, h: u32) -> Encoder<'static, W> {
+    let mut enc = Encoder::new(out, w, h);
+    enc.set_color(ColorType::Rgba);
+    enc.set_depth(BitDepth::Eight);
+    enc.set_compression(Compression::Fast);
+    enc.set_filter(Filter::Up);
+    enc
 }
