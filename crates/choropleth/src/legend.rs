@@ -663,8 +663,9 @@ fn text(s: &mut String, x: f32, y: f32, size: f32, fill: &str, anchor: &str, con
 }
 
 /// Escapes text for XML content and attribute values (SVG legends and figures); drops control
-/// characters other than tab, which XML 1.0 does not allow. The crate's one XML escaper.
-pub(crate) fn escape_xml(s: &str) -> String {
+/// characters other than tab, which XML 1.0 does not allow. The workspace's one XML (and HTML)
+/// escaper.
+pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

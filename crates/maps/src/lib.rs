@@ -26,6 +26,9 @@ mod tile_geometry;
 /// Mapbox Vector Tiles.
 pub mod vector_tiles;
 
+/// MapLibre styles of resolved choropleths over the vector tiles.
+pub mod maplibre_style;
+
 /// PMTiles archives of a layer's vector tiles.
 pub mod archive;
 
