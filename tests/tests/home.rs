@@ -40,19 +40,20 @@ async fn home_page_lists_every_layer_and_indicator_with_links_that_open() {
         }
     }
     assert!(html.contains("href=\"/ogc\""));
-    // The links work: lad19's thumbnail, map page and a figure link.
-    let thumb = html
+    // The links work: lad19's thumbnail tiles, map page.
+    let thumbs: Vec<String> = html
         .split("src=\"")
         .skip(1)
         .filter_map(|s| s.split('"').next())
-        .find(|s| s.starts_with("/static/lad19/"))
-        .expect("lad19 thumbnail")
-        .replace("&amp;", "&");
-    let t = get(&thumb).await;
-    assert_eq!(t.status, 200, "{thumb}: {}", t.text());
-    assert_eq!(t.header("content-type").as_deref(), Some("image/png"));
-    let img = image::load_from_memory(&t.body).expect("PNG").to_rgba8();
-    assert_eq!(img.dimensions(), (400, 300));
+        .filter(|s| s.starts_with("/tiles/lad19/"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(thumbs.len(), 4, "{thumbs:?}");
+    for thumb in &thumbs {
+        let t = get(thumb).await;
+        assert_eq!(t.status, 200, "{thumb}: {}", t.text());
+        assert_eq!(t.header("content-type").as_deref(), Some("image/png"));
+    }
     let m = browse("/map/lad19/imd_score").await;
     assert_eq!(m.status, 200);
     assert!(m.text().contains("placemap-config"));

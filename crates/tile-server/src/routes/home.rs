@@ -199,6 +199,9 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html"))
 }
 
+/// The z5 tiles (row, column) of a thumbnail, row by row: England and Wales.
+const THUMBNAIL_TILES: [(u32, u32); 4] = [(9, 15), (9, 16), (10, 15), (10, 16)];
+
 /// The indicator a layer's thumbnail shows: its default, else its first.
 fn thumbnail_indicator(layer: &Layer) -> Option<&str> {
     layer
@@ -291,7 +294,9 @@ fn page(state: &SharedState, uploads: bool) -> String {
         "<title>placemap: maps of regional divides</title><style>",
         "body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1a1a1a}",
         "h1{margin:.2rem 0}.layers{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:1.5rem;padding:0;list-style:none}",
-        ".layer{border:1px solid #ccc;border-radius:6px;padding:1rem}.layer img{width:100%;height:auto;border:1px solid #eee}",
+        ".layer{border:1px solid #ccc;border-radius:6px;padding:1rem}",
+        ".thumb{display:grid;grid-template-columns:1fr 1fr;max-width:20rem;background:#eef2f5;border:1px solid #ddd}",
+        ".thumb img{width:100%;height:auto;display:block}",
         ".layer h2{font-size:1.15rem;margin:.2rem 0}.muted{color:#555;font-size:.9rem}",
         "ul.ind{padding-left:1.1rem}ul.ind li{margin:.25rem 0}a{color:#0b57d0}",
         "</style></head><body>\n",
@@ -314,11 +319,19 @@ fn page(state: &SharedState, uploads: bool) -> String {
             esc(&l.meta.vintage),
         ));
         if let Some(ind) = thumbnail_indicator(l) {
+            // Four cached z5 tiles (England and Wales) rather than a static figure: a page of
+            // thumbnails asks for them all at once, and figures are admitted a few at a time.
             let ind = esc(ind);
             h.push_str(&format!(
-                "<a href=\"/map/{id}/{ind}\"><img loading=\"lazy\" width=\"400\" height=\"300\" src=\"/static/{id}/{ind}.png?width=400&amp;height=300\" alt=\"Thumbnail map of {} by district\"></a>\n",
+                "<a class=\"thumb\" href=\"/map/{id}/{ind}\" aria-label=\"Open the map of {}\">",
                 esc(&l.meta.title)
             ));
+            for (y, x) in THUMBNAIL_TILES {
+                h.push_str(&format!(
+                    "<img src=\"/tiles/{id}/{ind}/5/{x}/{y}.png\" width=\"256\" height=\"256\" alt=\"\">"
+                ));
+            }
+            h.push_str("</a>\n");
         }
         h.push_str("<ul class=\"ind\">\n");
         for i in &l.indicators {
