@@ -412,6 +412,10 @@ async function run() {
     const want = `<iframe src="${base}/map/${LAYER}/${otherInd.id}#`;
     assert(code.startsWith(want), `embed code "${code}" does not start with ${want}`);
     assert(code.endsWith('</iframe>'), `embed code "${code}" is not a whole iframe element`);
+    // Its title is the map in words, as the page shows it under the title.
+    const described = await page.innerText('#placemap-description');
+    assert(described.includes('Values are highest in'), `description "${described}"`);
+    assert(code.includes(`title="${described.replaceAll('&', '&amp;').replaceAll('"', '&quot;')}"`), `embed title is not the description: ${code}`);
   });
 
   await check('download links give a finished figure of this view', async () => {

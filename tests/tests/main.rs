@@ -6,6 +6,7 @@ mod boundary_changes;
 mod clients;
 mod current_geography;
 mod derived;
+mod describe;
 mod geometry;
 mod golden;
 mod home;

@@ -177,6 +177,9 @@ pub struct FigureOptions {
     pub subtitle: String,
     /// Source and licence text, at the bottom, wrapped over as many lines as it needs.
     pub credit: String,
+    /// What the map shows in words, for readers who cannot see it (the SVG's `<desc>`);
+    /// empty for none.
+    pub description: String,
     /// Heading of the legend; `None` uses the legend's unit (or "Classes" without one).
     pub legend_title: Option<String>,
     /// Draw London again, larger, in this corner of the map, when London districts are in view
@@ -198,6 +201,7 @@ impl Default for FigureOptions {
             title: String::new(),
             subtitle: String::new(),
             credit: String::new(),
+            description: String::new(),
             legend_title: None,
             london_inset: None,
             outline: OutlineStyle::Auto,
