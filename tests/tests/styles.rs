@@ -150,3 +150,68 @@ async fn bad_style_requests_are_client_errors() {
         expect_client_error(uri, status).await;
     }
 }
+
+/// What went wrong with the pay change map before (issue 15): breaks symmetric around 0 with
+/// nearly every change positive gave a first class with lower = upper and no districts, 225
+/// districts in one class, and a legend saying "Manual breaks" when none were given.
+#[tokio::test]
+async fn change_maps_have_no_empty_or_zero_width_class_and_name_their_scheme() {
+    let r = get("/legend/lad21/median_weekly_pay.json?change=2010..2020&change_kind=pct").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let l = r.json();
+    let entries = l["entries"].as_array().expect("entries");
+    let counts: Vec<u64> = entries
+        .iter()
+        .map(|e| e["count"].as_u64().expect("count"))
+        .collect();
+    let total: u64 = counts.iter().sum();
+    assert!(total > 300, "{counts:?}");
+    for e in entries {
+        assert!(e["count"].as_u64() > Some(0), "empty class: {l}");
+        assert!(
+            e["lower"].as_f64() < e["upper"].as_f64(),
+            "zero-width class: {e}"
+        );
+    }
+    assert!(
+        counts.iter().all(|&c| c * 100 < total * 45),
+        "one class holds most districts: {counts:?}"
+    );
+    assert_ne!(l["scheme"], "manual", "{l}");
+    // Changes go both ways here (a few districts' pay fell): 0 is a class bound.
+    assert!(
+        l["scheme"]
+            .as_str()
+            .is_some_and(|s| s.contains("below and above 0")),
+        "{}",
+        l["scheme"]
+    );
+    assert!(
+        entries.iter().any(|e| e["upper"].as_f64() == Some(0.0)),
+        "{l}"
+    );
+
+    // A scheme asked for is used as asked (sequential quantiles of the changes).
+    let r = get(
+        "/legend/lad21/median_weekly_pay.json?change=2010..2020&change_kind=pct&scheme=quantile",
+    )
+    .await
+    .json();
+    assert_eq!(r["scheme"], "quantile", "{r}");
+    let counts: Vec<u64> = r["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["count"].as_u64())
+        .collect();
+    assert_eq!(counts.len(), 5, "{r}");
+    assert!(counts.iter().all(|&c| c > 50), "{counts:?}");
+    // An explicit midpoint with every value on one side: a 422 that says so.
+    let r = get("/legend/lad21/median_weekly_pay.json?change=2010..2020&midpoint=-1000").await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.json()["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("midpoint"))
+    );
+}
