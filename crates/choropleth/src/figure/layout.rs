@@ -14,7 +14,7 @@ pub(super) const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSan
 
 /// Width of `text` set in DejaVu Sans (bold or regular) at `size` px: the sum of the glyph
 /// advances. Kerning is ignored; DejaVu's is slight, and every wrap keeps a little slack.
-pub(super) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+pub(crate) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
     let data = if bold { FONT_BOLD } else { FONT };
     let Ok(font) = FontRef::new(data) else {
         // The fonts are compiled in and known good; estimate rather than fail.
@@ -33,7 +33,7 @@ pub(super) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
 }
 
 /// Greedy word wrap to lines at most `max_width` px wide (a longer single word stays whole).
-pub(super) fn wrap(text: &str, max_width: f64, size: f64, bold: bool) -> Vec<String> {
+pub(crate) fn wrap(text: &str, max_width: f64, size: f64, bold: bool) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

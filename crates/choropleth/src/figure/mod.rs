@@ -43,7 +43,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod layout;
+pub(crate) mod layout;
 mod raster;
 mod svg;
 
