@@ -54,6 +54,7 @@ use tile_math::Bounds;
 
 use crate::legend::Legend;
 pub use crate::render::{Fill, Rgba};
+pub use layout::MIN_TEXT_PX;
 
 use layout::{Layout, MapView};
 

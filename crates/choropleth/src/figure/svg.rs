@@ -139,7 +139,7 @@ pub(super) fn write(fig: &Figure<'_>, part: Part) -> String {
             &TextLine {
                 x: lx,
                 y: ly,
-                size: INSET_LABEL * u,
+                size: (INSET_LABEL * u).max(super::layout::MIN_TEXT_PX),
                 text: "London".to_string(),
             },
             "#1a1a1a",
@@ -336,7 +336,7 @@ fn tenths(s: &mut String, v: i64) {
 /// the map box.
 fn labels(s: &mut String, fig: &Figure<'_>) {
     let u = fig.layout.unit;
-    let size = LABEL_SIZE * u;
+    let size = (LABEL_SIZE * u).max(super::layout::MIN_TEXT_PX);
     let map = fig.layout.map;
     let mut any = false;
     for d in &fig.districts {
