@@ -395,6 +395,48 @@ async function run() {
     });
   }
 
+  const periods = otherInd.periods || [];
+  if (periods.length > 1 && !otherInd.categorical) {
+    const [from, to] = [periods[0], periods[periods.length - 1]];
+    const changePart = `change=${encodeURIComponent(`${from}..${to}`)}`;
+    await check('style controls change the tiles, legend, downloads and URL; a reload restores the view', async () => {
+      await page.evaluate(() => { document.getElementById('placemap-style').open = true; });
+      await page.selectOption('#placemap-scheme', 'jenks');
+      await page.selectOption('#placemap-k', '7');
+      await waitForPaintedTiles(page, 'scheme=jenks&k=7');
+      await page.waitForFunction(() => document.querySelectorAll('#placemap-legend li').length >= 7);
+      await page.check('#placemap-change');
+      await page.selectOption('#placemap-change-from', from);
+      await page.selectOption('#placemap-change-to', to);
+      await waitForPaintedTiles(page, changePart);
+      const hash = await page.evaluate(() => location.hash);
+      assert(hash.includes('scheme%3Djenks') && hash.includes(encodeURIComponent(changePart)), `hash ${hash}`);
+      const png = await page.getAttribute('#placemap-download-png', 'href');
+      assert(png.includes('scheme=jenks') && png.includes(changePart) && !png.includes('year='), `download ${png}`);
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForFunction(() => window.placemapMap && document.querySelector('#placemap-indicator option'));
+      await waitForPaintedTiles(page, changePart);
+      const restored = await page.evaluate(() => [document.getElementById('placemap-scheme').value,
+        document.getElementById('placemap-k').value, document.getElementById('placemap-change').checked,
+        document.getElementById('placemap-change-from').value, document.getElementById('placemap-change-to').value]);
+      assert(JSON.stringify(restored) === JSON.stringify(['jenks', '7', true, from, to]), `after reload: ${restored}`);
+      const legend = await page.innerText('#placemap-legend');
+      assert(legend.includes(`${from}`) && legend.includes(`${to}`), `legend does not name the change: ${legend}`);
+      // Back to the default style for the checks that follow.
+      await page.uncheck('#placemap-change');
+      await page.selectOption('#placemap-scheme', '');
+      await page.selectOption('#placemap-k', '');
+      await page.waitForFunction(() => !/scheme|change/.test(location.hash));
+    });
+
+    await check('a hand-written link with ?change= opens the change map', async () => {
+      const p2 = await context.newPage();
+      await p2.goto(`${base}/map/${LAYER}/${otherInd.id}?change=${from}..${to}`, { waitUntil: 'load' });
+      await waitForPaintedTiles(p2, changePart);
+      await p2.close();
+    });
+  }
+
   await check('search by district name zooms to it and highlights it', async () => {
     await page.fill('#placemap-search', 'hartle');
     await page.waitForSelector(`#placemap-search-results li[data-code="${HARTLEPOOL.code}"]`);
