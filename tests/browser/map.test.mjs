@@ -300,6 +300,29 @@ async function run() {
     assert(attribution.includes(credit), `attribution "${attribution}" lacks the layer credit "${credit}"`);
   });
 
+  await check('the legend has no scrollbar, hatches no data as the map does, credits only once', async () => {
+    const long = ['ks2_rwm_expected', 'imd_score_lisa'].filter((id) => layer.indicators.some((i) => i.id === id));
+    assert(long.length > 0, 'no long legend to try');
+    for (const id of long) {
+      await page.selectOption('#placemap-indicator', id);
+      await page.waitForFunction((i) => document.querySelector(`#placemap-legend[data-indicator="${i}"] li`), id);
+      const [sh, ch, sw, cw] = await page.evaluate(() => {
+        const el = document.getElementById('placemap-legend');
+        return [el.scrollHeight, el.clientHeight, el.scrollWidth, el.clientWidth];
+      });
+      assert(sh <= ch + 1 && sw <= cw + 1, `${id}: legend scrolls (${sw}x${sh} in ${cw}x${ch})`);
+    }
+    await page.selectOption('#placemap-indicator', START_INDICATOR);
+    await page.waitForFunction((i) => document.querySelector(`#placemap-legend[data-indicator="${i}"] .placemap-swatch-no-data`), START_INDICATOR);
+    const bg = await page.evaluate(() => getComputedStyle(document.querySelector('.placemap-swatch-no-data')).backgroundImage);
+    assert(bg.includes('repeating-linear-gradient') && bg.includes('rgb(110, 110, 110)') && bg.includes('rgb(189, 189, 189)'),
+      `no-data swatch is not the tiles' hatch: ${bg}`);
+    const legendText = await page.innerText('#placemap-legend');
+    const credit = layer.attribution.slice(0, 20);
+    assert(!legendText.includes(credit), `the legend repeats the credits: ${legendText}`);
+    await waitForPaintedTiles(page, tilePart);
+  });
+
   const expectLookup = async (indicatorId, period) => {
     const year = period ? `&year=${encodeURIComponent(period)}` : '';
     const data = await fetchJson(`${base}/lookup?lon=${HARTLEPOOL.lon}&lat=${HARTLEPOOL.lat}&layer=${LAYER}${year}`);

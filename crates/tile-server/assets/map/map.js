@@ -426,11 +426,12 @@
     });
   }
 
-  function legendRow(color, label, count) {
+  function legendRow(color, label, count, noData) {
     var li = document.createElement('li');
     var sw = document.createElement('span');
-    sw.className = 'placemap-swatch';
-    sw.style.backgroundColor = color;
+    // No data is hatched on the map, so its swatch is hatched too (placemap-swatch-no-data).
+    sw.className = noData ? 'placemap-swatch placemap-swatch-no-data' : 'placemap-swatch';
+    if (!noData) sw.style.backgroundColor = color;
     var text = document.createElement('span');
     text.textContent = label;
     li.appendChild(sw);
@@ -466,7 +467,7 @@
       ul.appendChild(legendRow(e.color, e.label, e.count));
     });
     if (legend.no_data && legend.no_data.count > 0) {
-      ul.appendChild(legendRow(legend.no_data.color, legend.no_data.label || 'No data', legend.no_data.count));
+      ul.appendChild(legendRow(legend.no_data.color, legend.no_data.label || 'No data', legend.no_data.count, true));
     }
     box.appendChild(ul);
     // Why districts have no data, where a boundary change explains it.
@@ -476,12 +477,7 @@
       why.textContent = g.text;
       box.appendChild(why);
     });
-    if (legend.credit) {
-      var credit = document.createElement('p');
-      credit.className = 'placemap-credit';
-      credit.textContent = legend.credit;
-      box.appendChild(credit);
-    }
+    // The credits are shown once, in the map's attribution (bottom right), not again here.
     box.setAttribute('data-indicator', state.indicator.id);
     box.setAttribute('data-period', legend.period || '');
     // The map in words: shown under the title, read as the map's label, and the embed code's
@@ -501,6 +497,7 @@
       opt.value = ind.id;
       // Uploaded datasets list the latest version and each pinned one.
       opt.textContent = ind.title + (ind.id.indexOf('@') >= 0 && ind.version ? ' (version ' + ind.version + ')' : '');
+      opt.title = opt.textContent; // the whole name where the drop-down cuts it
       els.indicator.appendChild(opt);
     });
     els.indicator.disabled = state.layer.indicators.length < 2;
@@ -537,6 +534,7 @@
     state.indicator = ind;
     state.period = choosePeriod(ind, period);
     els.indicator.value = ind.id;
+    els.indicator.title = ind.title;
     fillPeriodSelect();
     // A change between periods the new indicator lacks is dropped, as are class options on a
     // categorical indicator.
