@@ -10,7 +10,7 @@
 // Exits non-zero, naming each failed check, if anything fails.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -459,6 +459,52 @@ async function run() {
       await p2.close();
     });
   }
+
+  await check('the data table is sortable, holds the map\'s values and shows a tooltip on keyboard focus', async () => {
+    await page.selectOption('#placemap-indicator', START_INDICATOR);
+    await page.click('#placemap-table-box summary');
+    await page.waitForFunction(() => document.querySelectorAll('#placemap-table tbody tr').length > 300);
+    const data = await fetchJson(`${base}/layers/${LAYER}/districts?indicator=${START_INDICATOR}`);
+    const best = data.districts.filter((d) => typeof d.value === 'number').sort((a, b) => b.value - a.value)[0];
+    const first = await page.evaluate(() => {
+      const b = document.querySelector('#placemap-table tbody tr button');
+      return [b.getAttribute('data-code'), b.closest('tr').querySelectorAll('td')[1].textContent];
+    });
+    assert(first[0] === best.code && first[1] === '1', `first row ${first}, want ${best.code} ranked 1`);
+    await page.click('#placemap-table thead button[data-sort="name"]');
+    const sorted = await page.evaluate(() => [document.querySelector('#placemap-table thead th').getAttribute('aria-sort'),
+      Array.from(document.querySelectorAll('#placemap-table tbody tr button')).slice(0, 5).map((b) => b.textContent)]);
+    assert(sorted[0] === 'ascending', `aria-sort ${sorted[0]}`);
+    const names = sorted[1];
+    assert(names.every((n, i) => i === 0 || names[i - 1].localeCompare(n, 'en-GB') <= 0), `not by name: ${names}`);
+    // Keyboard: focus moves onto a district with Tab; its tooltip shows.
+    await page.focus('#placemap-table thead button[data-sort="rank"]');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('data-code'));
+    assert(focused, 'Tab did not reach a district in the table');
+    await page.waitForFunction((c) => {
+      const t = document.getElementById('placemap-tooltip');
+      return !t.hidden && t.getAttribute('data-code') === c;
+    }, focused);
+    await page.click('#placemap-table-box summary');
+    // Back to the indicator the checks that follow expect.
+    await page.selectOption('#placemap-indicator', otherInd.id);
+    await waitForPaintedTiles(page, otherPart);
+  });
+
+  await check('axe-core finds no serious or critical accessibility violations', async () => {
+    await page.evaluate(readFileSync(join(HERE, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
+    const found = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help,
+        target: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+    });
+    const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    if (found.length) log(`      axe: ${found.map((v) => `${v.id} (${v.impact}, ${v.nodes})`).join(', ')}`);
+    assert(serious.length === 0, JSON.stringify(serious, null, 1));
+  });
 
   await check('search by district name zooms to it and highlights it', async () => {
     await page.fill('#placemap-search', 'hartle');

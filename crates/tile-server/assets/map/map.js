@@ -42,7 +42,12 @@
     change: document.getElementById('placemap-change'),
     changeFrom: document.getElementById('placemap-change-from'),
     changeTo: document.getElementById('placemap-change-to'),
-    changeKind: document.getElementById('placemap-change-kind')
+    changeKind: document.getElementById('placemap-change-kind'),
+    tableBox: document.getElementById('placemap-table-box'),
+    table: document.getElementById('placemap-table'),
+    tableBody: document.querySelector('#placemap-table tbody'),
+    tableCaption: document.getElementById('placemap-table-caption'),
+    tableNote: document.getElementById('placemap-table-note')
   };
 
   var state = {
@@ -297,12 +302,141 @@
     redraw();
   }
 
-  /** Tiles, legend, downloads and URL follow the state. */
+  /** Tiles, legend, downloads, URL and the data table follow the state. */
   function redraw() {
     hideTooltip();
     if (tiles) tiles.setUrl(tileUrl());
     loadLegend();
     updateUrl();
+    loadTable();
+  }
+
+  // ---------------------------------------------------------------- data table (keyboard and screen readers)
+
+  /** Rows shown at most: a layer of 32,844 small areas is listed by its top and bottom. */
+  var TABLE_MAX_ROWS = 1000;
+  var table = { rows: [], sort: 'value', dir: -1, token: 0, unit: '', showing: '' };
+
+  /** The map's data as a table, fetched when the table is open (same values as the tiles). */
+  function loadTable() {
+    if (!els.tableBox.open || !state.indicator) return;
+    var token = ++table.token;
+    var q = ['indicator=' + encodeURIComponent(state.indicator.id)].concat(styleQuery());
+    els.tableNote.textContent = 'Loading…';
+    getJson('/layers/' + encodeURIComponent(state.layer.id) + '/districts?' + q.join('&')).then(function (data) {
+      if (token !== table.token) return;
+      var rows = (data.districts || []).map(function (d) {
+        return { code: d.code, name: d.name, bbox: d.bbox, value: d.value, colour: d.colour };
+      });
+      // Rank 1 = highest value, as the tooltip's.
+      var ranked = rows.filter(function (r) { return typeof r.value === 'number'; })
+        .sort(function (a, b) { return b.value - a.value; });
+      ranked.forEach(function (r, i) { r.rank = i + 1; });
+      table.rows = rows;
+      table.of = ranked.length;
+      table.unit = data.unit || state.indicator.unit || '';
+      table.showing = data.showing || '';
+      renderTable();
+    }, function (err) {
+      if (token === table.token) els.tableNote.textContent = 'The table could not load: ' + err.message;
+    });
+  }
+
+  function compareRows(a, b) {
+    var k = table.sort;
+    var av = a[k];
+    var bv = b[k];
+    var aMissing = av === null || av === undefined;
+    var bMissing = bv === null || bv === undefined;
+    if (aMissing || bMissing) return aMissing === bMissing ? a.name.localeCompare(b.name) : aMissing ? 1 : -1;
+    if (typeof av === 'number' && typeof bv === 'number') return table.dir * (av - bv) || a.name.localeCompare(b.name);
+    return table.dir * String(av).localeCompare(String(bv), 'en-GB');
+  }
+
+  function renderTable() {
+    var rows = table.rows.slice().sort(compareRows);
+    var shown = rows.length > TABLE_MAX_ROWS ? rows.slice(0, TABLE_MAX_ROWS) : rows;
+    els.tableCaption.textContent = state.indicator.title + ', ' + table.showing +
+      (table.unit ? ' (' + table.unit + ')' : '') + ': ' + rows.length + ' areas, ' + table.of + ' with a value.';
+    els.tableNote.textContent = rows.length > shown.length
+      ? 'Showing the first ' + shown.length + ' of ' + rows.length + ' in this order; sort the other way for the rest.' : '';
+    var body = document.createDocumentFragment();
+    shown.forEach(function (r) {
+      var tr = document.createElement('tr');
+      var th = document.createElement('th');
+      th.scope = 'row';
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'placemap-district';
+      b.textContent = r.name;
+      b.setAttribute('data-code', r.code);
+      th.appendChild(b);
+      tr.appendChild(th);
+      var v = document.createElement('td');
+      v.textContent = formatValue(typeof r.value === 'number' || typeof r.value === 'string' ? r.value : null, table.unit);
+      tr.appendChild(v);
+      var rank = document.createElement('td');
+      rank.textContent = r.rank ? String(r.rank) : '';
+      tr.appendChild(rank);
+      body.appendChild(tr);
+    });
+    els.tableBody.textContent = '';
+    els.tableBody.appendChild(body);
+    Array.prototype.forEach.call(els.table.querySelectorAll('thead th'), function (th) {
+      var key = th.querySelector('button').getAttribute('data-sort');
+      th.setAttribute('aria-sort', key === table.sort ? (table.dir > 0 ? 'ascending' : 'descending') : 'none');
+    });
+  }
+
+  function rowByCode(code) {
+    for (var i = 0; i < table.rows.length; i++) if (table.rows[i].code === code) return table.rows[i];
+    return null;
+  }
+
+  /** A district in the table got focus: its tooltip, at the district, as hovering shows it. */
+  function focusDistrict(code) {
+    var r = rowByCode(code);
+    if (!r || !Array.isArray(r.bbox)) return;
+    var centre = bboxToBounds(r.bbox).getCenter();
+    if (!map.getBounds().contains(centre)) map.panTo(centre, { animate: false });
+    var values = {};
+    values[state.indicator.id] = {
+      value: r.value === undefined ? null : r.value,
+      unit: table.unit,
+      rank: r.rank,
+      of: table.of,
+      period: table.showing
+    };
+    showTooltip({ code: r.code, name: r.name, values: values }, map.latLngToContainerPoint(centre));
+  }
+
+  function wireTable() {
+    els.tableBox.addEventListener('toggle', function () {
+      if (els.tableBox.open) loadTable();
+    });
+    els.table.querySelector('thead').addEventListener('click', function (ev) {
+      var b = ev.target.closest('button[data-sort]');
+      if (!b) return;
+      var key = b.getAttribute('data-sort');
+      if (table.sort === key) table.dir = -table.dir;
+      else {
+        table.sort = key;
+        table.dir = key === 'name' || key === 'rank' ? 1 : -1;
+      }
+      renderTable();
+    });
+    els.tableBody.addEventListener('focusin', function (ev) {
+      var b = ev.target.closest('button.placemap-district');
+      if (b) focusDistrict(b.getAttribute('data-code'));
+    });
+    els.tableBody.addEventListener('focusout', function () {
+      hideTooltip();
+    });
+    els.tableBody.addEventListener('click', function (ev) {
+      var b = ev.target.closest('button.placemap-district');
+      var r = b && rowByCode(b.getAttribute('data-code'));
+      if (r) chooseDistrict(r);
+    });
   }
 
   /** Parses #zoom/lat/lon[/indicator[/period[/style]]]; fields that are missing or invalid are null. */
@@ -556,6 +690,7 @@
     }
     loadLegend();
     updateUrl();
+    loadTable();
   }
 
   // ---------------------------------------------------------------- hover / tap lookup
@@ -835,6 +970,7 @@
       setHighlight(null);
     });
     els.embedButton.addEventListener('click', copyEmbed);
+    wireTable();
     window.addEventListener('hashchange', function () {
       var h = parseHash(location.hash);
       var style = parseStylePart(h.style);
