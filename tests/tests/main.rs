@@ -9,6 +9,7 @@ mod derived;
 mod geometry;
 mod golden;
 mod ogc;
+mod ogc_parts;
 mod server;
 mod socket;
 mod staticmaps;
