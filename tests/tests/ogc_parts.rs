@@ -482,7 +482,12 @@ async fn spatial_filters_and_bbox_crs_select_what_intersects() {
     let lsoa = st.maps.atlas.layer("lsoa11").expect("lsoa11");
     // A triangle over Hartlepool and Stockton, in CRS84.
     let tri = geo::Polygon::new(
-        geo::LineString::from(vec![(-1.3, 54.6), (-1.1, 54.6), (-1.1, 54.75), (-1.3, 54.6)]),
+        geo::LineString::from(vec![
+            (-1.3, 54.6),
+            (-1.1, 54.6),
+            (-1.1, 54.75),
+            (-1.3, 54.6),
+        ]),
         vec![],
     );
     let want: BTreeSet<String> = lsoa
