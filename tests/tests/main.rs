@@ -11,6 +11,7 @@ mod geometry;
 mod golden;
 mod home;
 mod ogc;
+mod ogc_parts;
 mod server;
 mod socket;
 mod staticmaps;

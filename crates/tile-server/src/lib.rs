@@ -305,6 +305,10 @@ pub fn app_live(live: live::LiveState) -> Router {
         .route("/ogc/collections/{layer}", get(routes::ogc::collection))
         .route("/ogc/collections/{layer}/items", get(routes::ogc::items))
         .route(
+            "/ogc/collections/{layer}/queryables",
+            get(routes::ogc::queryables),
+        )
+        .route(
             "/ogc/collections/{layer}/items/{code}",
             get(routes::ogc::item),
         )
