@@ -201,3 +201,22 @@ async fn bad_indicator_and_period_options_are_4xx_with_hints() {
         );
     }
 }
+
+#[tokio::test]
+async fn readme_lookup_example_answers_as_documented() {
+    // README.md, "Examples, with the server running".
+    let r = post(
+        "/lookup?layer=lad19&format=csv&indicators=imd_score",
+        "text/csv",
+        "id,school,lon,lat\nS1,High Tunstall,-1.2129,54.6863\n",
+    )
+    .await;
+    assert_eq!(
+        r.text(),
+        "id,school,lon,lat,lad19_code,lad19_name,lad19_imd_score_2019\n\
+         S1,High Tunstall,-1.2129,54.6863,E06000001,Hartlepool,35.037\n"
+    );
+    let readme = std::fs::read_to_string(test_support::repo_root().join("README.md"))
+        .expect("README.md");
+    assert!(readme.contains("# S1,High Tunstall,-1.2129,54.6863,E06000001,Hartlepool,35.037"));
+}
