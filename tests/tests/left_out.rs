@@ -13,7 +13,13 @@ const MERGED_2019: [(&str, &[&str]); 5] = [
     ("E06000058", &["E06000028", "E06000029", "E07000048"]),
     (
         "E06000059",
-        &["E07000049", "E07000050", "E07000051", "E07000052", "E07000053"],
+        &[
+            "E07000049",
+            "E07000050",
+            "E07000051",
+            "E07000052",
+            "E07000053",
+        ],
     ),
     ("E07000244", &["E07000205", "E07000206"]),
     ("E07000245", &["E07000201", "E07000204"]),
@@ -26,7 +32,12 @@ const MERGED_2019: [(&str, &[&str]); 5] = [
 fn classes_2017(level: &str) -> BTreeMap<String, String> {
     let read = |file: &str| {
         let mut rdr = csv::Reader::from_path(data_dir().join(file)).expect(file);
-        let h: Vec<String> = rdr.headers().expect("header").iter().map(str::to_string).collect();
+        let h: Vec<String> = rdr
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
         let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
         (h, rows)
     };
@@ -34,7 +45,12 @@ fn classes_2017(level: &str) -> BTreeMap<String, String> {
     let col = |h: &[String], n: &str| h.iter().position(|c| c == n).expect(n);
     let names: BTreeMap<String, String> = rows
         .iter()
-        .map(|r| (r[col(&h, "code")].to_string(), r[col(&h, "name")].to_string()))
+        .map(|r| {
+            (
+                r[col(&h, "code")].to_string(),
+                r[col(&h, "name")].to_string(),
+            )
+        })
         .collect();
     let (h, rows) = read("lad17_area_classification_2011.csv");
     rows.iter()
@@ -45,7 +61,10 @@ fn classes_2017(level: &str) -> BTreeMap<String, String> {
                 "group" => format!("{}r", &sub[..2]),
                 _ => sub,
             };
-            let name = names.get(&code).cloned().unwrap_or_else(|| panic!("no name for {code}"));
+            let name = names
+                .get(&code)
+                .cloned()
+                .unwrap_or_else(|| panic!("no name for {code}"));
             (r[col(&h, "LAD17CD")].to_string(), name)
         })
         .collect()
@@ -143,7 +162,10 @@ async fn accounts(level: &str, group: &str, size: u64) -> (usize, usize) {
             }
             assert!(!ungrouped.contains(code), "{code}");
         } else {
-            assert!(ungrouped.contains(code), "{code} neither carried nor listed: {c}");
+            assert!(
+                ungrouped.contains(code),
+                "{code} neither carried nor listed: {c}"
+            );
             let reason = c["without_group"]
                 .as_array()
                 .and_then(|l| l.iter().find(|d| d["code"] == code))
@@ -158,7 +180,11 @@ async fn accounts(level: &str, group: &str, size: u64) -> (usize, usize) {
     // Nothing else is without a group in England: the other 312 districts have 2017 codes.
     let merged: BTreeSet<String> = MERGED_2019.iter().map(|(c, _)| c.to_string()).collect();
     assert!(ungrouped.is_subset(&merged), "{ungrouped:?}");
-    assert_eq!(carried.len() + ungrouped.len(), 5, "{carried:?} {ungrouped:?}");
+    assert_eq!(
+        carried.len() + ungrouped.len(),
+        5,
+        "{carried:?} {ungrouped:?}"
+    );
 
     // The same as one CSV row per district left out or carried.
     let r = get(&format!("/stats/lad19/employment_rate/compare?group_by=area_class_{level}&group={group}&england_only=true&format=csv&left_out=true")).await;
@@ -166,9 +192,15 @@ async fn accounts(level: &str, group: &str, size: u64) -> (usize, usize) {
     let text = r.text();
     assert!(text.starts_with("code,name,group,status,reason"), "{text}");
     for code in carried.keys().chain(ungrouped.iter()) {
-        assert!(text.contains(code.as_str()), "{code} not in the CSV: {text}");
+        assert!(
+            text.contains(code.as_str()),
+            "{code} not in the CSV: {text}"
+        );
     }
-    let without_value = text.lines().filter(|l| l.contains(",without_value,")).count() as u64;
+    let without_value = text
+        .lines()
+        .filter(|l| l.contains(",without_value,"))
+        .count() as u64;
     assert_eq!(
         without_value,
         n(&c["a"]["missing"]) + n(&c["b"]["missing"]),
@@ -185,7 +217,10 @@ async fn region_groups_use_the_same_regions_as_region_maps() {
     assert_eq!(r.status, 200, "{}", r.text());
     let j = r.json();
     let c = &j["comparison"];
-    assert_eq!(c["a"]["count"].as_u64().unwrap_or(0) + c["a"]["missing"].as_u64().unwrap_or(0), 12);
+    assert_eq!(
+        c["a"]["count"].as_u64().unwrap_or(0) + c["a"]["missing"].as_u64().unwrap_or(0),
+        12
+    );
     assert_eq!(c["without_group"].as_array().map(Vec::len), Some(0), "{c}");
     let groups = c["groups"].as_array().expect("groups");
     assert_eq!(groups.len(), 9, "{c}");

@@ -21,7 +21,10 @@ fn file10_imd_score(code: &str) -> String {
     let mut rdr = csv::Reader::from_path(data_dir().join("imd2019_lad_summaries_file10.csv"))
         .expect("File 10");
     let h = rdr.headers().expect("header").clone();
-    let score = h.iter().position(|c| c == "IMD - Average score").expect("column");
+    let score = h
+        .iter()
+        .position(|c| c == "IMD - Average score")
+        .expect("column");
     rdr.records()
         .map(|r| r.expect("row"))
         .find(|r| &r[0] == code)
@@ -40,7 +43,10 @@ async fn csv_keeps_every_column_in_order_and_adds_indicators() {
     let pay_period = {
         let st = state();
         let l = st.maps.atlas.layer("lad19").expect("lad19");
-        l.indicator("median_weekly_pay").expect("pay").default_period.clone()
+        l.indicator("median_weekly_pay")
+            .expect("pay")
+            .default_period
+            .clone()
     };
     let r = post(
         "/lookup?layer=lad19&format=csv&indicators=imd_score,median_weekly_pay",
@@ -50,7 +56,12 @@ async fn csv_keeps_every_column_in_order_and_adds_indicators() {
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let mut rdr = csv::Reader::from_reader(r.body.as_slice());
-    let header: Vec<String> = rdr.headers().expect("header").iter().map(str::to_string).collect();
+    let header: Vec<String> = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
     assert_eq!(
         header,
         [
@@ -73,7 +84,9 @@ async fn csv_keeps_every_column_in_order_and_adds_indicators() {
     assert_eq!(&rows[0][4], "secondary");
     assert_eq!(&rows[0][5], "E06000001");
     let score: f64 = rows[0][7].parse().expect("a number");
-    let published: f64 = file10_imd_score("E06000001").parse().expect("File 10 number");
+    let published: f64 = file10_imd_score("E06000001")
+        .parse()
+        .expect("File 10 number");
     assert!((score - published).abs() < 1e-9, "{score} vs {published}");
     assert!(rows[0][8].parse::<f64>().is_ok(), "pay: {:?}", &rows[0][8]);
     // A point at sea keeps its row, with empty added cells.
@@ -129,14 +142,28 @@ async fn geojson_keeps_properties_in_order_in_geojson_and_csv() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.header("content-type").as_deref(), Some("application/geo+json"));
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/geo+json")
+    );
     let text = r.text();
     // The user's order (zeta, id, alpha), then the added properties.
     let first = text.find("\"properties\"").expect("properties");
-    let order: Vec<usize> = ["\"zeta\"", "\"id\"", "\"alpha\"", "\"lad19_code\"", "\"lad19_imd_score_2019\""]
-        .iter()
-        .map(|k| first + text[first..].find(k).unwrap_or_else(|| panic!("{k} in {text}")))
-        .collect();
+    let order: Vec<usize> = [
+        "\"zeta\"",
+        "\"id\"",
+        "\"alpha\"",
+        "\"lad19_code\"",
+        "\"lad19_imd_score_2019\"",
+    ]
+    .iter()
+    .map(|k| {
+        first
+            + text[first..]
+                .find(k)
+                .unwrap_or_else(|| panic!("{k} in {text}"))
+    })
+    .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}: {text}");
     let j: serde_json::Value = serde_json::from_str(&text).expect("GeoJSON");
     let f = &j["features"][0];
@@ -159,12 +186,23 @@ async fn geojson_keeps_properties_in_order_in_geojson_and_csv() {
         lines.next(),
         Some("zeta,id,alpha,extra,lon,lat,lad19_code,lad19_name")
     );
-    assert_eq!(lines.next(), Some("z1,17,true,,-1.2129,54.6863,E06000001,Hartlepool"));
+    assert_eq!(
+        lines.next(),
+        Some("z1,17,true,,-1.2129,54.6863,E06000001,Hartlepool")
+    );
 
     // JSON keeps the input too, with the column order.
-    let r = post("/lookup?layer=lad19&indicators=imd_score", "application/geo+json", gj).await;
+    let r = post(
+        "/lookup?layer=lad19&indicators=imd_score",
+        "application/geo+json",
+        gj,
+    )
+    .await;
     let j = r.json();
-    assert_eq!(j["columns"], serde_json::json!(["zeta", "id", "alpha", "extra"]));
+    assert_eq!(
+        j["columns"],
+        serde_json::json!(["zeta", "id", "alpha", "extra"])
+    );
     assert_eq!(j["points"][0]["input"]["id"], 17);
     assert_eq!(
         j["points"][0]["districts"]["lad19"]["values"]["lad19_imd_score_2019"]["value"],
@@ -179,15 +217,25 @@ async fn added_columns_never_overwrite_the_users() {
     assert_eq!(r.status, 200, "{}", r.text());
     let text = r.text();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("lad19_code,lon,lat,lad19_code_2,lad19_name"));
-    assert_eq!(lines.next(), Some("mine,-1.2129,54.6863,E06000001,Hartlepool"));
+    assert_eq!(
+        lines.next(),
+        Some("lad19_code,lon,lat,lad19_code_2,lad19_name")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("mine,-1.2129,54.6863,E06000001,Hartlepool")
+    );
 }
 
 #[tokio::test]
 async fn bad_indicator_and_period_options_are_4xx_with_hints() {
     for (uri, status, says) in [
         ("/lookup?layer=lad19&indicators=nope", 404, "imd_score"),
-        ("/lookup?layer=lad19&indicators=imd_score&periods=1999", 404, "2019"),
+        (
+            "/lookup?layer=lad19&indicators=imd_score&periods=1999",
+            404,
+            "2019",
+        ),
         ("/lookup?layer=lad19&periods=2019", 400, "indicators="),
         ("/lookup?layer=lad19&indicators=", 400, "indicators="),
         ("/lookup?layer=lad19&format=kml", 400, "geojson"),
@@ -216,7 +264,7 @@ async fn readme_lookup_example_answers_as_documented() {
         "id,school,lon,lat,lad19_code,lad19_name,lad19_imd_score_2019\n\
          S1,High Tunstall,-1.2129,54.6863,E06000001,Hartlepool,35.037\n"
     );
-    let readme = std::fs::read_to_string(test_support::repo_root().join("README.md"))
-        .expect("README.md");
+    let readme =
+        std::fs::read_to_string(test_support::repo_root().join("README.md")).expect("README.md");
     assert!(readme.contains("# S1,High Tunstall,-1.2129,54.6863,E06000001,Hartlepool,35.037"));
 }

@@ -13,7 +13,8 @@ const ENGLISH_LAYERS: [&str; 6] = ["lad19", "lad19_bgc", "lad21", "lad23", "lsoa
 fn selected(layer: &str, region: &str) -> BTreeSet<String> {
     let st = state();
     let l = st.maps.atlas.layer(layer).expect("layer");
-    let chosen = maps::region::select(l, region).unwrap_or_else(|e| panic!("{layer} {region}: {e}"));
+    let chosen =
+        maps::region::select(l, region).unwrap_or_else(|e| panic!("{layer} {region}: {e}"));
     l.districts
         .iter()
         .zip(chosen)
@@ -28,7 +29,12 @@ fn lookup_codes(region: &str) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<S
         .expect("lookup file");
     let h = rdr.headers().expect("header").clone();
     let col = |n: &str| h.iter().position(|c| c == n).expect(n);
-    let (lsoa, msoa, lad, rgn) = (col("LSOA11CD"), col("MSOA11CD"), col("LAD17CD"), col("RGN11NM"));
+    let (lsoa, msoa, lad, rgn) = (
+        col("LSOA11CD"),
+        col("MSOA11CD"),
+        col("LAD17CD"),
+        col("RGN11NM"),
+    );
     let mut out = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for r in rdr.records() {
         let r = r.expect("row");
@@ -56,7 +62,11 @@ fn every_english_district_of_every_layer_has_a_region() {
         }
         // The nine English regions, no more (one spelling each).
         assert_eq!(per_region.len(), 9, "{id}: {per_region:?}");
-        let england = l.districts.iter().filter(|d| d.code.starts_with('E')).count();
+        let england = l
+            .districts
+            .iter()
+            .filter(|d| d.code.starts_with('E'))
+            .count();
         assert_eq!(per_region.values().sum::<usize>(), england, "{id}");
     }
 }
@@ -85,7 +95,11 @@ fn districts_no_lookup_names_are_placed_by_location_and_noted() {
     // The 2019 unitaries (on every LAD layer but lad19, which carries regions itself), the
     // 2020-21 ones (lad21, lad23) and the 2023 ones (lad23): no 2017 lookup row names them.
     let cases: [(&str, &str, &[&str]); 6] = [
-        ("lad19_bgc", "South West", &["E06000058", "E06000059", "E07000246"]),
+        (
+            "lad19_bgc",
+            "South West",
+            &["E06000058", "E06000059", "E07000246"],
+        ),
         ("lad19_bgc", "east-of-england", &["E07000244", "E07000245"]),
         ("lad21", "South East", &["E06000060"]),
         ("lad21", "east-midlands", &["E06000061", "E06000062"]),
@@ -117,7 +131,10 @@ fn districts_no_lookup_names_are_placed_by_location_and_noted() {
         lad19.load_notes
     );
     // Both spellings of the East: lad19's own attribute says "East", the lookups "East of England".
-    assert_eq!(selected("lad19", "East"), selected("lad19", "east-of-england"));
+    assert_eq!(
+        selected("lad19", "East"),
+        selected("lad19", "east-of-england")
+    );
     assert_eq!(selected("lad19", "East").len(), 45);
 }
 

@@ -141,7 +141,9 @@ impl Regions {
     /// Every name `region=` takes on this layer, with its slug: the regions present, then the
     /// nations present.
     pub fn choices(&self, districts: &[District]) -> Vec<String> {
-        let mut regions: Vec<&str> = (0..districts.len()).filter_map(|i| self.region(i)).collect();
+        let mut regions: Vec<&str> = (0..districts.len())
+            .filter_map(|i| self.region(i))
+            .collect();
         regions.sort_unstable();
         regions.dedup();
         let mut out: Vec<String> = regions

@@ -177,7 +177,9 @@ fn positions(g: &Value, what: &str, hint: &str) -> Result<Vec<(f64, f64)>, ApiEr
     };
     match &g.value {
         geojson::GeometryValue::Point { coordinates: c } => Ok(vec![point(c)?]),
-        geojson::GeometryValue::MultiPoint { coordinates } => coordinates.iter().map(point).collect(),
+        geojson::GeometryValue::MultiPoint { coordinates } => {
+            coordinates.iter().map(point).collect()
+        }
         other => Err(ApiError::bad_request(
             format!("{what} is a {}, not a Point", other.type_name()),
             hint,
@@ -404,7 +406,9 @@ fn added_indicators<'a>(
 /// The value of an added indicator at district `i` (null where it has none).
 fn added_value(a: &Added<'_>, i: usize) -> Value {
     match a.indicator.period(&a.period).map(|p| &p.values) {
-        Some(PeriodValues::Numeric(v)) => v.get(i).copied().flatten().map_or(Value::Null, Value::from),
+        Some(PeriodValues::Numeric(v)) => {
+            v.get(i).copied().flatten().map_or(Value::Null, Value::from)
+        }
         Some(PeriodValues::Categorical(v)) => {
             v.get(i).cloned().flatten().map_or(Value::Null, Value::from)
         }
