@@ -29,8 +29,14 @@ mod tile_geometry;
 /// Mapbox Vector Tiles.
 pub mod vector_tiles;
 
+/// MapLibre styles of resolved choropleths over the vector tiles.
+pub mod maplibre_style;
+
 /// PMTiles archives of a layer's vector tiles.
 pub mod archive;
+
+/// A map described in words from its data (for screen readers, alt text, captions).
+pub mod describe;
 
 /// Static figures for reports (PNG, SVG).
 pub mod figure;
