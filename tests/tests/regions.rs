@@ -173,13 +173,13 @@ fn nations_are_regions_too() {
 #[tokio::test]
 async fn static_maps_take_region_on_every_layer() {
     for uri in [
-        "/static/lad21/median_weekly_pay.png?region=north-east&width=300&height=300",
-        "/static/lad19_bgc/imd_score.png?region=South%20West&width=300&height=300",
-        "/static/lad23/imd25_score.png?region=north-west&width=300&height=300",
-        "/static/msoa11/msoa_imd_score.png?region=LONDON&width=300&height=300",
-        "/static/lsoa11/imd_decile.png?region=north-east&width=300&height=300",
-        "/static/lad21/median_weekly_pay.png?region=scotland&width=300&height=300",
-        "/static/lad19/median_weekly_pay.png?region=Wales&width=300&height=300",
+        "/static/lad21/median_weekly_pay.png?region=north-east&width=600&height=700",
+        "/static/lad19_bgc/imd_score.png?region=South%20West&width=600&height=700",
+        "/static/lad23/imd25_score.png?region=north-west&width=600&height=700",
+        "/static/msoa11/msoa_imd_score.png?region=LONDON&width=600&height=700",
+        "/static/lsoa11/imd_decile.png?region=north-east&width=600&height=700",
+        "/static/lad21/median_weekly_pay.png?region=scotland&width=600&height=700",
+        "/static/lad19/median_weekly_pay.png?region=Wales&width=600&height=700",
     ] {
         let r = get(uri).await;
         assert_eq!(r.status, 200, "{uri}: {}", r.text());
