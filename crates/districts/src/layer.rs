@@ -542,7 +542,14 @@ impl Atlas {
             .iter()
             .filter(|s| s.layers.iter().any(|l| metas.iter().any(|m| &m.id == l)))
             .collect();
-        let (layers, tables) = rayon::join(
+        // Classifications carried to merged districts need the small-area lookups: read
+        // alongside the tables, and only when a wanted table has a categorical indicator.
+        let categorical = wanted_sources.iter().any(|s| {
+            s.indicators
+                .iter()
+                .any(crate::catalog::IndicatorSpec::categorical)
+        });
+        let (layers, (tables, bridged)) = rayon::join(
             || {
                 from_files
                     .par_iter()
@@ -550,16 +557,26 @@ impl Atlas {
                     .collect::<Result<Vec<_>, _>>()
             },
             || {
-                wanted_sources
-                    .par_iter()
-                    .map(|s| crate::indicators::read_table(catalog, s))
-                    .collect::<Result<Vec<_>, _>>()
+                rayon::join(
+                    || {
+                        wanted_sources
+                            .par_iter()
+                            .map(|s| crate::indicators::read_table(catalog, s))
+                            .collect::<Result<Vec<_>, _>>()
+                    },
+                    || {
+                        if categorical {
+                            bridged_lineages(catalog)
+                        } else {
+                            Vec::new()
+                        }
+                    },
+                )
             },
         );
         let mut layers = layers?;
         let tables = tables?;
         let lineages = catalog_lineages(catalog)?;
-        let bridged = bridged_lineages(catalog);
         // Catalogue order: a merged layer's base is declared (and so built) before it.
         for meta in merged {
             let base_id = meta

@@ -282,7 +282,7 @@ fn write_left_out(
     let name = |g: &analysis::GroupSummary| g.name.clone().unwrap_or_else(|| g.group.clone());
     let parts: Vec<String> = [&c.a, &c.b]
         .iter()
-        .map(|g| format!("{} in {}", g.count + g.missing, name(*g)))
+        .map(|g| format!("{} in {}", g.count + g.missing, name(g)))
         .collect();
     writeln!(
         o,
