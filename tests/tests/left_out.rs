@@ -225,3 +225,49 @@ async fn region_groups_use_the_same_regions_as_region_maps() {
     let groups = c["groups"].as_array().expect("groups");
     assert_eq!(groups.len(), 9, "{c}");
 }
+
+#[test]
+fn classes_are_carried_through_the_catalogues_merge_lookup_too() {
+    // LAD 2021: Buckinghamshire (2020) was made of four 2017 districts (the catalogue's
+    // 2019-2023 merge lookup), all in the 'Affluent England' supergroup but in three subgroups.
+    let classes = classes_2017("supergroup");
+    let formers = ["E07000004", "E07000005", "E07000006", "E07000007"];
+    let shared: BTreeSet<&str> = formers
+        .iter()
+        .map(|f| classes.get(*f).map(String::as_str).expect("class"))
+        .collect();
+    assert_eq!(shared.len(), 1);
+    let st = placemap_e2e::state();
+    let lad21 = st.maps.atlas.layer("lad21").expect("lad21");
+    let i = lad21.position("E06000060").expect("Buckinghamshire");
+    let class_of = |id: &str| {
+        let ind = lad21.indicator(id).expect(id);
+        match &ind.period(&ind.default_period).expect("period").values {
+            districts::PeriodValues::Categorical(v) => (v[i].clone(), ind),
+            districts::PeriodValues::Numeric(_) => panic!("{id} is categorical"),
+        }
+    };
+    let (value, ind) = class_of("area_class_supergroup");
+    assert_eq!(value.as_deref(), shared.iter().next().copied());
+    let how = ind
+        .report
+        .recombined
+        .iter()
+        .find(|r| r.code == "E06000060")
+        .map(|r| r.how.clone())
+        .unwrap_or_default();
+    assert!(
+        how.starts_with("carried from its 4 former districts, all 'Affluent England'"),
+        "{how}"
+    );
+    let (value, ind) = class_of("area_class_subgroup");
+    assert_eq!(value, None);
+    let reason = ind
+        .no_data_reason("E06000060", &ind.default_period)
+        .map(|r| r.reason.clone())
+        .unwrap_or_default();
+    assert!(reason.contains("classes differ"), "{reason}");
+    for f in formers {
+        assert!(reason.contains(f), "{reason}");
+    }
+}
