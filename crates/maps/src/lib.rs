@@ -47,6 +47,9 @@ pub mod geojson_text;
 /// GeoJSON and CSV exports, layer and indicator descriptions, one district's values.
 pub mod export;
 
+/// Static bundles of a map (page, tiles, style, legend, figure, data) for any static host.
+pub mod publish;
+
 pub use error::{ErrorKind, MapError};
 pub use loaded::{LoadError, LoadOptions, Loaded};
 pub use options::{ExportOptions, FigureOptions, StyleOptions, VersionOptions};

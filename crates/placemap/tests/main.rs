@@ -7,6 +7,7 @@ mod cli_analysis;
 mod datasets;
 mod datasets_shapes;
 mod hardening;
+mod scale_out;
 mod startup;
 
 #[test]
