@@ -69,7 +69,8 @@ async fn bad_static_options_are_4xx_with_hints() {
     )
     .await;
     expect_client_error("/static/lad19/imd_score.gif", 404).await;
-    expect_client_error("/static/lad21/imd_score.png?region=London", 400).await;
+    // Every layer has regions now (tests/tests/regions.rs); an unknown one is still a 404.
+    expect_client_error("/static/lad21/imd_score.png?region=Londres", 404).await;
     expect_client_error("/static/lad19/imd_score.png?k=20", 400).await;
 }
 

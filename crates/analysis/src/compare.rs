@@ -235,6 +235,17 @@ pub struct NamedValue {
     pub value: f64,
 }
 
+/// A district a statistic leaves out or treats specially, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DistrictNote {
+    /// District code.
+    pub code: String,
+    /// District name.
+    pub name: String,
+    /// Why: "no value for 2021 in the source", "merged in 2019 from ...; not carried: ...".
+    pub reason: String,
+}
+
 /// Summary statistics of one group's values.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GroupSummary {
@@ -246,6 +257,8 @@ pub struct GroupSummary {
     pub count: usize,
     /// Districts in the group without a value.
     pub missing: usize,
+    /// Those districts, by code and name, with the reason where one is known.
+    pub without_value: Vec<DistrictNote>,
     /// Plain mean.
     pub mean: f64,
     /// Weighted mean when weights were given and usable.
@@ -260,6 +273,15 @@ pub struct GroupSummary {
     pub min: NamedValue,
     /// Highest value and its district.
     pub max: NamedValue,
+}
+
+/// "E06000053 Isles of Scilly (no value); ..." for a CSV cell.
+fn notes_text(notes: &[DistrictNote]) -> String {
+    notes
+        .iter()
+        .map(|d| format!("{} {} ({})", d.code, d.name, d.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Linear-interpolated quantile of sorted data (numpy's default `linear` method).
@@ -299,13 +321,18 @@ pub fn summarise_group<S: AsRef<str>, N: AsRef<str>>(
         check_len("weights", codes.len(), w.len())?;
     }
     let mut present: Vec<(usize, f64)> = Vec::with_capacity(members.len());
-    let mut missing = 0;
+    let mut without_value = Vec::new();
     for &i in members {
         match values.get(i).copied().flatten().filter(|v| v.is_finite()) {
             Some(v) => present.push((i, v)),
-            None => missing += 1,
+            None => without_value.push(DistrictNote {
+                code: codes[i].as_ref().to_string(),
+                name: names[i].as_ref().to_string(),
+                reason: "no value".to_string(),
+            }),
         }
     }
+    let missing = without_value.len();
     if present.is_empty() {
         return Err(AnalysisError::EmptyGroup {
             group: group.to_string(),
@@ -341,6 +368,7 @@ pub fn summarise_group<S: AsRef<str>, N: AsRef<str>>(
         name: None,
         count: present.len(),
         missing,
+        without_value,
         mean: sorted.iter().sum::<f64>() / n,
         weighted_mean,
         median: q(0.5),
@@ -490,6 +518,10 @@ pub struct Comparison {
     pub quintiles: QuintileGap,
     /// Summary of every group of the grouping (groups with no value are skipped).
     pub groups: Vec<GroupSummary>,
+    /// Districts in scope without a group (no class, no region), by code and name, with why.
+    pub without_group: Vec<DistrictNote>,
+    /// Districts whose group was carried from their former districts (all shared it), and how.
+    pub carried: Vec<DistrictNote>,
     /// Every district's ranks.
     pub ranks: Vec<DistrictRank>,
 }
@@ -513,6 +545,7 @@ impl Comparison {
             "max",
             "max_code",
             "max_name",
+            "without_value",
         ]);
         for g in [&self.a, &self.b].into_iter().chain(self.groups.iter()) {
             t.push(vec![
@@ -531,7 +564,47 @@ impl Comparison {
                 Cell::from(g.max.value),
                 Cell::from(g.max.code.as_str()),
                 Cell::from(g.max.name.as_str()),
+                Cell::from(notes_text(&g.without_value)),
             ]);
+        }
+        t
+    }
+
+    /// Every district the comparison leaves out or treats specially, one row each:
+    /// `code, name, group, status, reason` where status is `without_value` (in a group, no
+    /// value), `without_group` (in scope, no group) or `group_carried` (its group carried from
+    /// its former districts).
+    pub fn exclusions_table(&self) -> Table {
+        let mut t = Table::new(&["code", "name", "group", "status", "reason"]);
+        let mut seen = std::collections::HashSet::new();
+        for g in [&self.a, &self.b].into_iter().chain(self.groups.iter()) {
+            for d in &g.without_value {
+                // Once each: the compared group first (a district is in `b` and in its own
+                // group of `groups` too).
+                if seen.insert(d.code.clone()) {
+                    t.push(vec![
+                        Cell::from(d.code.as_str()),
+                        Cell::from(d.name.as_str()),
+                        Cell::from(g.name.clone().unwrap_or_else(|| g.group.clone())),
+                        Cell::from("without_value"),
+                        Cell::from(d.reason.as_str()),
+                    ]);
+                }
+            }
+        }
+        for (status, list) in [
+            ("without_group", &self.without_group),
+            ("group_carried", &self.carried),
+        ] {
+            for d in list {
+                t.push(vec![
+                    Cell::from(d.code.as_str()),
+                    Cell::from(d.name.as_str()),
+                    Cell::from(None::<String>),
+                    Cell::from(status),
+                    Cell::from(d.reason.as_str()),
+                ]);
+            }
         }
         t
     }
@@ -637,6 +710,18 @@ pub fn compare_groups<S: AsRef<str>, N: AsRef<str>>(
         b: sb,
         quintiles,
         groups,
+        without_group: codes
+            .iter()
+            .zip(names)
+            .zip(&grouping.labels)
+            .filter(|(_, l)| l.is_none())
+            .map(|((c, n), _)| DistrictNote {
+                code: c.as_ref().to_string(),
+                name: n.as_ref().to_string(),
+                reason: format!("no {} value", grouping.kind),
+            })
+            .collect(),
+        carried: Vec::new(),
         ranks: rank_districts(codes, names, values, grouping, order)?,
     })
 }

@@ -34,6 +34,9 @@ pub struct Layer {
     /// The CRS the boundary file was in before reprojection to WGS84 (a merged layer's is its
     /// base layer's), so services can name it as the storage CRS; `None` when not read from a file.
     pub source_crs: Option<crate::crs::Crs>,
+    /// The region of each district: from its own `region_name` attribute at first, completed
+    /// from the lookups and by location when the atlas is loaded ([`crate::regions::assign_atlas`]).
+    pub regions: Arc<crate::regions::Regions>,
     by_code: Arc<HashMap<String, usize>>,
 }
 
@@ -51,8 +54,10 @@ impl Layer {
             .enumerate()
             .map(|(i, d)| (d.code.clone(), i))
             .collect();
+        let regions = Arc::new(crate::regions::Regions::from_attribute(&districts));
         Layer {
             meta,
+            regions,
             districts: Arc::new(districts),
             indicators,
             index: Arc::new(index),
@@ -391,6 +396,28 @@ pub fn catalog_lineages(
         .collect()
 }
 
+/// Mergers read from the catalogue's lookups that key small areas to districts of two vintages
+/// ([`crate::lineage::bridged_by_small_areas`]), for carrying classifications; empty when the
+/// catalogue has no such pair (a lookup that cannot be read is left out: it is reported when
+/// the lookups are loaded for analyses).
+pub fn bridged_lineages(catalog: &crate::catalog::Catalog) -> Vec<Arc<crate::lineage::Lineage>> {
+    use rayon::prelude::*;
+    let tables: Vec<crate::indicators::LookupTable> = catalog
+        .lookups
+        .par_iter()
+        .filter(|l| {
+            l.columns
+                .iter()
+                .any(|c| c.starts_with("LAD") || c.starts_with("Local Authority District code"))
+        })
+        .filter_map(|l| crate::indicators::read_lookup(l).ok())
+        .collect();
+    crate::lineage::bridged_by_small_areas(&tables)
+        .map(Arc::new)
+        .into_iter()
+        .collect()
+}
+
 /// Joins every indicator of the given tables that applies to `layer`, in catalogue order; a
 /// district the table does not name is explained by `lineages` and recombined from its former
 /// districts where the indicator's `combine` allows ([`crate::recombine`]). Weighted means wait
@@ -401,6 +428,22 @@ pub fn join_tables_across(
     tables: &[crate::indicators::IndicatorTable],
     lineages: &[Arc<crate::lineage::Lineage>],
 ) {
+    join_tables_carrying(layer, catalog, tables, lineages, &[]);
+}
+
+/// [`join_tables_across`], with `bridged` lineages (mergers read from small-area lookups,
+/// [`crate::lineage::bridged_by_small_areas`]) used only to carry categorical indicators (a
+/// classification) to a merged district whose former districts all share the class; numbers
+/// are recombined through the catalogue's declared merge lookups alone.
+pub fn join_tables_carrying(
+    layer: &mut Layer,
+    catalog: &crate::catalog::Catalog,
+    tables: &[crate::indicators::IndicatorTable],
+    lineages: &[Arc<crate::lineage::Lineage>],
+    bridged: &[Arc<crate::lineage::Lineage>],
+) {
+    let with_bridged: Vec<Arc<crate::lineage::Lineage>> =
+        lineages.iter().chain(bridged).cloned().collect();
     let codes: Vec<String> = layer.districts.iter().map(|d| d.code.clone()).collect();
     let names: Vec<String> = layer.districts.iter().map(|d| d.name.clone()).collect();
     let mut seen = std::collections::HashSet::new();
@@ -429,11 +472,16 @@ pub fn join_tables_across(
             let ti = table.indicator(&spec.id)?;
             let mut ind = crate::join::join_indicator(spec.to_meta(source), &layer_codes, ti);
             // Before empty periods are dropped: the indicator's periods are still the table's.
+            let histories = if ind.meta.categorical {
+                &with_bridged[..]
+            } else {
+                lineages
+            };
             let pending = crate::recombine::explain_and_recombine(
                 &mut ind,
                 ti,
                 spec.combine.as_ref(),
-                lineages,
+                histories,
                 &codes,
             );
             // Periods with no value on this layer (e.g. pay 2002-2007, published for the UK and
@@ -501,7 +549,14 @@ impl Atlas {
             .iter()
             .filter(|s| s.layers.iter().any(|l| metas.iter().any(|m| &m.id == l)))
             .collect();
-        let (layers, tables) = rayon::join(
+        // Classifications carried to merged districts need the small-area lookups: read
+        // alongside the tables, and only when a wanted table has a categorical indicator.
+        let categorical = wanted_sources.iter().any(|s| {
+            s.indicators
+                .iter()
+                .any(crate::catalog::IndicatorSpec::categorical)
+        });
+        let (layers, (tables, bridged)) = rayon::join(
             || {
                 from_files
                     .par_iter()
@@ -509,10 +564,21 @@ impl Atlas {
                     .collect::<Result<Vec<_>, _>>()
             },
             || {
-                wanted_sources
-                    .par_iter()
-                    .map(|s| crate::indicators::read_table(catalog, s))
-                    .collect::<Result<Vec<_>, _>>()
+                rayon::join(
+                    || {
+                        wanted_sources
+                            .par_iter()
+                            .map(|s| crate::indicators::read_table(catalog, s))
+                            .collect::<Result<Vec<_>, _>>()
+                    },
+                    || {
+                        if categorical {
+                            bridged_lineages(catalog)
+                        } else {
+                            Vec::new()
+                        }
+                    },
+                )
             },
         );
         let mut layers = layers?;
@@ -536,7 +602,7 @@ impl Atlas {
         layers.sort_by_key(|l| catalog.layers.iter().position(|m| m.id == l.meta.id));
         layers
             .par_iter_mut()
-            .for_each(|l| join_tables_across(l, catalog, &tables, &lineages));
+            .for_each(|l| join_tables_carrying(l, catalog, &tables, &lineages, &bridged));
         Ok(Atlas { layers })
     }
 }

@@ -46,6 +46,9 @@ pub mod lineage;
 /// Values across boundary changes: why a district has no data, and recombining merged districts.
 pub mod recombine;
 
+/// Which region and nation each district is in, on every layer (`region=`).
+pub mod regions;
+
 /// Assembling everything above into layers, and the set of layers (the atlas).
 pub mod layer;
 

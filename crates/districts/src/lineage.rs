@@ -115,3 +115,119 @@ impl Lineage {
         })
     }
 }
+
+/// The vintage of a district-code column: `LAD17CD` is 2017, `Local Authority District code
+/// (2019)` is 2019; with the column of its names (`LAD17NM`, `... name (2019)`).
+fn district_code_vintage(column: &str) -> Option<u16> {
+    let c = column.trim();
+    if let Some(yy) = c.strip_prefix("LAD").and_then(|r| r.strip_suffix("CD"))
+        && yy.len() == 2
+        && let Ok(yy) = yy.parse::<u16>()
+    {
+        return Some(2000 + yy);
+    }
+    let rest = c.strip_prefix("Local Authority District code (")?;
+    rest.strip_suffix(')')?.parse().ok()
+}
+
+fn names_column_of(code_column: &str) -> String {
+    if code_column.starts_with("LAD") {
+        code_column.replacen("CD", "NM", 1)
+    } else {
+        code_column.replace("District code", "District name")
+    }
+}
+
+/// Mergers between two vintages of district codes found through the small areas both lookups
+/// key (LSOAs): an older code all of whose small areas lie in one newer district of another
+/// code, and which is no newer district itself, became part of it (LAD 2017 -> 2019: Christchurch
+/// into Bournemouth, Christchurch and Poole, East Dorset into Dorset...). Whole-district mergers
+/// only: an older code split between newer districts is left out. `None` when the lookups hold
+/// no two vintages over the same keys.
+///
+/// ```
+/// use districts::indicators::LookupTable;
+/// use std::collections::HashMap;
+/// let t = |id: &str, cols: &[&str], rows: &[(&str, [&str; 2])]| LookupTable {
+///     id: id.into(),
+///     columns: cols.iter().map(|c| c.to_string()).collect(),
+///     rows: rows.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect::<HashMap<_, _>>(),
+///     keys: rows.iter().map(|(k, _)| k.to_string()).collect(),
+/// };
+/// let old = t("old", &["LAD17CD", "LAD17NM"], &[("L1", ["A", "Ay"]), ("L2", ["B", "Bee"]), ("L3", ["C", "Sea"])]);
+/// let new = t("new", &["Local Authority District code (2019)", "Local Authority District name (2019)"],
+///     &[("L1", ["N", "New"]), ("L2", ["N", "New"]), ("L3", ["C", "Sea"])]);
+/// let l = districts::lineage::bridged_by_small_areas(&[old, new]).unwrap();
+/// assert_eq!(l.made_from("N").as_deref(), Some("made from A Ay, B Bee"));
+/// assert!(l.successor("C").is_none());
+/// ```
+pub fn bridged_by_small_areas(lookups: &[crate::indicators::LookupTable]) -> Option<Lineage> {
+    use std::collections::{BTreeSet, HashMap};
+    // (lookup, code column, name column, vintage)
+    let mut cols = Vec::new();
+    for (t, table) in lookups.iter().enumerate() {
+        for (i, c) in table.columns.iter().enumerate() {
+            if let Some(v) = district_code_vintage(c) {
+                let name = table.columns.iter().position(|n| *n == names_column_of(c));
+                cols.push((t, i, name, v));
+            }
+        }
+    }
+    let &(ot, oc, on, ov) = cols.iter().min_by_key(|c| c.3)?;
+    let &(nt, nc, nn, nv) = cols.iter().max_by_key(|c| c.3)?;
+    if ov == nv {
+        return None;
+    }
+    let (old_t, new_t) = (&lookups[ot], &lookups[nt]);
+    let mut into: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    let mut old_names: HashMap<&str, &str> = HashMap::new();
+    let mut new_names: HashMap<&str, &str> = HashMap::new();
+    let mut new_codes: BTreeSet<&str> = BTreeSet::new();
+    for (key, row) in &new_t.rows {
+        let (Some(o), Some(n)) = (old_t.rows.get(key), row.get(nc)) else {
+            continue;
+        };
+        let Some(old) = o.get(oc) else { continue };
+        if old.is_empty() || n.is_empty() {
+            continue;
+        }
+        into.entry(old.as_str()).or_default().insert(n.as_str());
+        new_codes.insert(n.as_str());
+        if let Some(name) = on.and_then(|i| o.get(i)) {
+            old_names.insert(old.as_str(), name.as_str());
+        }
+        if let Some(name) = nn.and_then(|i| row.get(i)) {
+            new_names.insert(n.as_str(), name.as_str());
+        }
+    }
+    let mut changes: Vec<(&str, &str)> = into
+        .iter()
+        .filter(|(old, news)| news.len() == 1 && !new_codes.contains(*old))
+        .filter_map(|(old, news)| news.iter().next().map(|n| (*old, *n)))
+        .filter(|(old, new)| old != new)
+        .collect();
+    if changes.is_empty() {
+        return None;
+    }
+    changes.sort_unstable();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = ["old_code", "old_name", "new_code", "new_name"];
+    w.write_record(header).ok()?;
+    for (old, new) in changes {
+        let on = old_names.get(old).copied().unwrap_or("");
+        let nn = new_names.get(new).copied().unwrap_or("");
+        w.write_record([old, on, new, nn]).ok()?;
+    }
+    let text = w.into_inner().ok()?;
+    let source = format!(
+        "{} {} and {} {} by shared keys",
+        old_t.id, old_t.columns[oc], new_t.id, new_t.columns[nc]
+    );
+    let plan = crate::dissolve::MergePlan::from_reader(
+        text.as_slice(),
+        &source,
+        &crate::dissolve::MergeColumns::default(),
+    )
+    .ok()?;
+    Some(Lineage::from_plan(&plan))
+}

@@ -154,6 +154,25 @@ pub fn explain_and_recombine(
                 reason,
                 summary,
             };
+            if ind.meta.categorical {
+                let (carried, why_not) = carry_class(ind, table, &parts, position);
+                if !carried.is_empty() {
+                    recombined.push(RecombinedCode {
+                        code: missing.code.clone(),
+                        name: missing.name.clone(),
+                        how: carried_how(table, &parts, &carried),
+                        periods: carried,
+                    });
+                }
+                for (period, reason) in why_not {
+                    notes.push(note(
+                        Some(period),
+                        format!("{}; not carried: {reason}", merged_from(&parts)),
+                        merged_summary(&parts, "its former districts' classes differ"),
+                    ));
+                }
+                continue;
+            }
             match combine {
                 None | Some(Combine::Never { .. }) => {
                     let why = match combine {
@@ -265,6 +284,78 @@ pub fn explain_and_recombine(
         weights,
         districts: pending,
     })
+}
+
+/// Carries a class to a merged district for every period where all its former districts have
+/// the same class in the table; returns the periods carried and, for the others, why not.
+fn carry_class(
+    ind: &mut Indicator,
+    table: &TableIndicator,
+    parts: &[&MergeRow],
+    position: usize,
+) -> (Vec<String>, Vec<(String, String)>) {
+    let mut carried = Vec::new();
+    let mut why_not = Vec::new();
+    for (k, tp) in table.periods.iter().enumerate() {
+        let crate::indicators::TableValues::Categorical(m) = &tp.values else {
+            continue;
+        };
+        let classes: Vec<Option<&String>> = parts
+            .iter()
+            .map(|p| m.get(&p.old_code).and_then(Option::as_ref))
+            .collect();
+        if classes.iter().all(Option::is_none) {
+            continue;
+        }
+        match classes.first().copied().flatten() {
+            Some(first) if classes.iter().all(|c| *c == Some(first)) => {
+                if let Some(PeriodValues::Categorical(v)) =
+                    ind.periods.get_mut(k).map(|p| &mut p.values)
+                    && let Some(slot) = v.get_mut(position)
+                {
+                    *slot = Some(first.clone());
+                    carried.push(tp.label.clone());
+                }
+            }
+            _ => {
+                let each: Vec<String> = parts
+                    .iter()
+                    .zip(&classes)
+                    .map(|(p, c)| {
+                        let who = list(&[*p]);
+                        match c {
+                            Some(c) => format!("{who} '{c}'"),
+                            None => format!("{who} no class"),
+                        }
+                    })
+                    .collect();
+                why_not.push((
+                    tp.label.clone(),
+                    format!("its former districts' classes differ ({})", each.join(", ")),
+                ));
+            }
+        }
+    }
+    (carried, why_not)
+}
+
+/// "carried from its 5 former districts, all 'Countryside Living': E07000049 East Dorset, ...".
+fn carried_how(table: &TableIndicator, parts: &[&MergeRow], periods: &[String]) -> String {
+    let class = periods
+        .first()
+        .and_then(|p| table.period(p))
+        .and_then(|tp| match &tp.values {
+            crate::indicators::TableValues::Categorical(m) => parts
+                .iter()
+                .find_map(|p| m.get(&p.old_code).and_then(Option::clone)),
+            crate::indicators::TableValues::Numeric(_) => None,
+        })
+        .unwrap_or_default();
+    format!(
+        "carried from its {} former districts, all '{class}': {}",
+        parts.len(),
+        list(parts)
+    )
 }
 
 /// Adds recombined districts to the report (out of the districts without data, into the

@@ -5,7 +5,7 @@
 //! map's summary); placemap writes a correct first draft instead of leaving it to the author.
 
 use choropleth::legend::NumberStyle;
-use districts::{District, Indicator, Layer};
+use districts::{Indicator, Layer};
 use serde::Serialize;
 
 use crate::style::ResolvedStyle;
@@ -39,14 +39,6 @@ pub struct Description {
     pub with_value: usize,
     /// Districts drawn without one.
     pub without_value: usize,
-}
-
-fn region_of(d: &District) -> Option<&str> {
-    d.attributes
-        .iter()
-        .find(|(k, _)| k == "region_name")
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
 }
 
 /// A region's name as it reads in a sentence: "the North East", "London".
@@ -173,7 +165,8 @@ pub fn describe(
     // Regions: the mean of each region's districts with a value.
     let mut by_region: Vec<(String, f64, usize)> = Vec::new();
     for &(i, v) in &values {
-        if let Some(r) = region_of(&layer.districts[i]) {
+        // The layer's regions, as `region=` resolves them (every layer has them).
+        if let Some(r) = layer.regions.region(i) {
             match by_region.iter_mut().find(|(name, _, _)| name == r) {
                 Some(e) => {
                     e.1 += v;

@@ -6,7 +6,7 @@ use choropleth::figure::{Figure, FigureError, InsetCorner, MapDistrict};
 use districts::{District, Indicator, Layer};
 use tile_math::Bounds;
 
-use crate::error::{MapError, valid_ids};
+use crate::error::MapError;
 use crate::options::{FigureOptions, StyleOptions, parse_list};
 use crate::style::StyleCache;
 
@@ -103,36 +103,7 @@ pub fn render_cancellable(
                 "the default extent is all of England",
             ));
         }
-        (Some(region), None, None) => {
-            let mut regions: Vec<&str> = layer
-                .districts
-                .iter()
-                .filter_map(|d| attribute(d, "region_name"))
-                .filter(|r| !r.is_empty())
-                .collect();
-            regions.sort_unstable();
-            regions.dedup();
-            if regions.is_empty() {
-                return Err(MapError::bad_request(
-                    format!("layer {} has no region attribute", layer.meta.id),
-                    "region= works on layers that carry region_name (lad19, lsoa11); use districts= or bbox= here",
-                ));
-            }
-            let Some(r) = regions
-                .iter()
-                .find(|r| r.eq_ignore_ascii_case(region.trim()))
-            else {
-                return Err(MapError::not_found(
-                    format!("unknown region {region:?}"),
-                    valid_ids("regions", regions.iter().copied()),
-                ));
-            };
-            layer
-                .districts
-                .iter()
-                .map(|d| attribute(d, "region_name") == Some(*r))
-                .collect()
-        }
+        (Some(region), None, None) => crate::region::select(layer, region)?,
         (None, Some(b), None) => {
             let [w, s, e, nn] = b.0;
             let mut v = vec![false; n];

@@ -11,6 +11,9 @@ pub mod options;
 /// Start-up: layers, derived indicators, lookups, data version, per-zoom geometry.
 pub mod loaded;
 
+/// `region=`: one resolution of a region or nation name for every map operation.
+pub mod region;
+
 /// Style options resolved into a classification and one fill per district, cached.
 pub mod style;
 

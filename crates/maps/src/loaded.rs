@@ -139,6 +139,7 @@ impl Loaded {
                 }
             },
         );
+        assign_regions(catalog, &mut atlas, &lookups);
         Ok(Self::with_bands(
             atlas,
             lookups,
@@ -150,11 +151,12 @@ impl Loaded {
 
     /// Wraps layers loaded elsewhere (benchmarks, tests of one layer).
     pub fn from_atlas(
-        atlas: Atlas,
+        mut atlas: Atlas,
         lookups: Vec<LookupTable>,
         data_version: String,
         opts: &LoadOptions,
     ) -> Loaded {
+        districts::regions::assign_atlas(&mut atlas, &lookups, None);
         let bands = empty_bands(&atlas);
         if opts.bands != BandsWhen::OnFirstUse {
             let geometry: Vec<_> = atlas
@@ -585,6 +587,37 @@ fn check_styles(catalog: &Catalog) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// The region of every district ([`districts::regions::assign_atlas`]): the districts no region
+/// lookup names (the 2019-2021 unitaries on LAD 2021) are placed by location in a layer whose
+/// districts carry a `region_name` attribute: a loaded one, else the first such layer of the
+/// catalogue, read for this alone and only when needed (a command that loaded `lad21` only).
+pub fn assign_regions(catalog: &Catalog, atlas: &mut Atlas, lookups: &[LookupTable]) {
+    let has_region = |attrs: &[String]| attrs.iter().any(|a| a == "region_name");
+    let reference_loaded = atlas.layers.iter().any(|l| has_region(&l.meta.attributes));
+    districts::regions::assign_atlas(atlas, lookups, None);
+    if reference_loaded
+        || atlas
+            .layers
+            .iter()
+            .all(|l| l.regions.is_complete(&l.districts))
+    {
+        return;
+    }
+    let Some(meta) = catalog
+        .layers
+        .iter()
+        .find(|m| has_region(&m.attributes) && m.merge.is_none())
+    else {
+        return;
+    };
+    match districts::layer::load_districts(meta, &catalog.data_dir) {
+        Ok(l) => districts::regions::assign_atlas(atlas, lookups, Some(l)),
+        Err(e) => {
+            tracing::warn!(layer = %meta.id, error = %e, "no reference layer for regions by location");
+        }
+    }
 }
 
 /// Reads every lookup table of the catalogue (for `via=lookup` and `group_by=region`); a

@@ -86,7 +86,8 @@ pub struct FigureOptions {
     #[serde(default, deserialize_with = "from_text")]
     #[cfg_attr(feature = "clap", arg(long))]
     pub scale: Option<f32>,
-    /// A region (e.g. "North East"); default all of England.
+    /// An English region or a nation, by name or slug in any case ("North East", `north-east`,
+    /// `scotland`), on any layer; default all of England.
     #[cfg_attr(feature = "clap", arg(long))]
     pub region: Option<String>,
     /// A bounding box minLon,minLat,maxLon,maxLat.

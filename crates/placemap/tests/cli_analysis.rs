@@ -59,6 +59,38 @@ fn readme_worked_example_prints_the_documented_numbers() {
         out.contains("gap (Mining Legacy minus rest of England): mean -4.5157, median -4.7"),
         "{out}"
     );
+    // Who is left out, and why: every English district accounted for (issue 15).
+    assert!(
+        out.contains("districts in scope (England): 317 = 7 in Mining Legacy, 305 in rest of England, 0 in other groups, 5 without a group"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rest of England without a value for 2023 (13):"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "  E06000059 Dorset: merged from E07000049 East Dorset, E07000050 North Dorset"
+        ),
+        "{out}"
+    );
+    let (code, out, err) = mining("employment_rate", &["--csv", "--left-out"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("code,name,group,status,reason\n"), "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains(",without_group,"))
+            .count(),
+        5,
+        "{out}"
+    );
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains(",without_value,"))
+            .count(),
+        13,
+        "{out}"
+    );
     let (_, out, _) = mining("median_weekly_pay", &[]);
     assert!(
         out.contains("gap (Mining Legacy minus rest of England): mean -22.3608, median -10.05"),

@@ -1,8 +1,6 @@
 //! Groups of districts compared (country, region, area classification, a list of codes), and
 //! two indicators correlated.
 
-use std::collections::HashMap;
-
 use districts::Layer;
 use districts::indicators::LookupTable;
 use serde::Serialize;
@@ -16,8 +14,8 @@ use crate::table::{Cell, Table};
 pub const GROUP_BY_HELP: &str = "group_by=country | region | codes | area_class_subgroup | area_class_group | area_class_supergroup | <any categorical indicator or attribute of the layer>";
 
 /// Groups the districts of `layer` by `group_by`: `country` (from the code), `codes` (the
-/// listed `codes` as group `name`, the rest as `rest`), `region` (the layer's `region_name`
-/// attribute, else a lookup table's `RGN11NM` by district code), a categorical indicator
+/// listed `codes` as group `name`, the rest as `rest`), `region` (the layer's regions, see
+/// [`districts::regions`], and the nation outside England and Wales), a categorical indicator
 /// (e.g. `area_class_subgroup`: its default period) or a kept attribute.
 pub fn grouping(
     layer: &Layer,
@@ -56,37 +54,30 @@ pub fn grouping(
             GROUP_BY_HELP,
         ));
     }
-    if group_by == "region" && !layer.meta.attributes.iter().any(|a| a == "region_name") {
-        // Through a lookup: district code -> region name (e.g. LAD17CD -> RGN11NM).
-        for t in lookups {
-            let (Some(rgn), Some(code_col)) = (
-                t.columns.iter().position(|c| c == "RGN11NM"),
-                t.columns
-                    .iter()
-                    .position(|c| c.starts_with("LAD") && c.ends_with("CD")),
-            ) else {
-                continue;
-            };
-            let map: HashMap<String, String> = t
-                .rows
-                .values()
-                .filter_map(|r| Some((r.get(code_col)?.clone(), r.get(rgn)?.clone())))
-                .collect();
-            let g = Grouping::from_lookup("region", &layer_codes, &map);
-            if g.labels.iter().any(Option::is_some) {
-                return Ok(g);
-            }
-        }
+    if group_by == "region" {
+        // The layer's regions (own attribute, lookups, or by location: the same as `region=`),
+        // the nation outside England and Wales; through the lookups here if the layer was
+        // loaded without them.
+        let own;
+        let regions = if layer.regions.is_complete(&layer.districts) {
+            &*layer.regions
+        } else {
+            let lookup = districts::regions::RegionLookup::from_lookups(lookups);
+            own = districts::regions::assign(&layer.districts, &lookup, None).0;
+            &own
+        };
+        let labels = layer
+            .districts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| regions.region_or_nation(i, &d.code).map(str::to_string))
+            .collect();
+        return Ok(Grouping::from_labels("region", labels));
     }
-    let attr = if group_by == "region" {
-        "region_name"
-    } else {
-        group_by
-    };
-    if layer.meta.attributes.iter().any(|a| a == attr) {
+    if layer.meta.attributes.iter().any(|a| a == group_by) {
         return Ok(Grouping::from_labels(
             group_by,
-            crate::layer::attribute(layer, attr),
+            crate::layer::attribute(layer, group_by),
         ));
     }
     Err(QueryError::invalid(
@@ -134,6 +125,13 @@ pub struct CompareOutput {
     pub england_only: bool,
     /// Rank 1 is the worst district (highest value when higher is worse).
     pub rank_order: RankOrder,
+    /// Which districts count: "England" with `england_only`, else "all districts".
+    pub scope: String,
+    /// Districts of the layer in scope: every one is in group `a`, in group `b`, in another
+    /// group, or in `comparison.without_group`.
+    pub in_scope: usize,
+    /// Districts in scope in neither compared group but in another (when `vs` names a group).
+    pub in_other_groups: usize,
     /// Summaries, gaps, quintiles and ranks.
     pub comparison: Comparison,
 }
@@ -198,6 +196,16 @@ pub fn compare_on_layer(
         b,
         order,
     )?;
+    explain_left_out(layer, req, &period, &mut comparison);
+    let in_scope = layer
+        .districts
+        .iter()
+        .filter(|d| !req.england_only || d.code.starts_with('E'))
+        .count();
+    let in_groups = |s: &crate::compare::GroupSummary| s.count + s.missing;
+    let in_other_groups = in_scope
+        - (in_groups(&comparison.a) + in_groups(&comparison.b) + comparison.without_group.len())
+            .min(in_scope);
     if b.is_none() && comparison.b.name.is_none() {
         comparison.b.name = Some(
             if req.england_only {
@@ -216,8 +224,77 @@ pub fn compare_on_layer(
         period,
         england_only: req.england_only,
         rank_order: order,
+        scope: if req.england_only {
+            "England"
+        } else {
+            "all districts"
+        }
+        .to_string(),
+        in_scope,
+        in_other_groups,
         comparison,
     })
+}
+
+/// Says who the comparison leaves out and why: districts out of scope are dropped from
+/// `without_group`; a district without a value gets the indicator's reason (a boundary
+/// change) or "no value for {period} in {file}"; one without a group gets the grouping
+/// indicator's reason; districts whose group was carried from their former districts are
+/// listed with how.
+fn explain_left_out(
+    layer: &Layer,
+    req: &CompareRequest,
+    period: &str,
+    comparison: &mut crate::compare::Comparison,
+) {
+    let in_scope = |code: &str| !req.england_only || code.starts_with('E');
+    let ind = layer.indicator(&req.indicator);
+    let value_reason = |code: &str| -> String {
+        match ind {
+            Some(i) => i.no_data_reason(code, period).map_or_else(
+                || format!("no value for {period} in {}", i.meta.file),
+                |r| r.reason.clone(),
+            ),
+            None => "no value".to_string(),
+        }
+    };
+    for g in [&mut comparison.a, &mut comparison.b]
+        .into_iter()
+        .chain(comparison.groups.iter_mut())
+    {
+        for d in &mut g.without_value {
+            d.reason = value_reason(&d.code);
+        }
+    }
+    let grouping_ind = layer.indicator(&req.group_by);
+    comparison.without_group.retain(|d| in_scope(&d.code));
+    for d in &mut comparison.without_group {
+        if let Some(gi) = grouping_ind {
+            let gp = &gi.default_period;
+            d.reason = gi.no_data_reason(&d.code, gp).map_or_else(
+                || {
+                    format!(
+                        "no {} value for {gp} in {} (no row for this code)",
+                        req.group_by, gi.meta.file
+                    )
+                },
+                |r| r.reason.clone(),
+            );
+        }
+    }
+    if let Some(gi) = grouping_ind {
+        comparison.carried = gi
+            .report
+            .recombined
+            .iter()
+            .filter(|r| in_scope(&r.code) && r.periods.contains(&gi.default_period))
+            .map(|r| crate::compare::DistrictNote {
+                code: r.code.clone(),
+                name: r.name.clone().unwrap_or_default(),
+                reason: format!("{}: {}", req.group_by, r.how),
+            })
+            .collect();
+    }
 }
 
 /// Pearson and Spearman correlation of two indicators of one layer.

@@ -50,6 +50,10 @@ pub struct CompareArgs {
     /// Print every group of the grouping, not just the two compared.
     #[arg(long)]
     pub all_groups: bool,
+    /// With --csv: one row per district left out (no value, no group) or whose group was
+    /// carried from its former districts, with the reason, instead of the group rows.
+    #[arg(long)]
+    pub left_out: bool,
     /// Also correlate with this indicator (Pearson and Spearman, with n).
     #[arg(long)]
     pub correlate: Option<String>,
@@ -106,7 +110,9 @@ pub fn run(ctx: &Context_, a: CompareArgs) -> Result<ExitCode> {
     }
     let catalog = ctx.catalog()?;
     let tables = lookups(&catalog)?;
-    let atlas = ctx.atlas(&catalog, std::slice::from_ref(&a.layer))?;
+    let mut atlas = ctx.atlas(&catalog, std::slice::from_ref(&a.layer))?;
+    // The regions `group_by=region` uses, as the server has them.
+    maps::loaded::assign_regions(&catalog, &mut atlas, &tables);
     let layer = atlas
         .layer(&a.layer)
         .ok_or_else(|| anyhow!("layer {} did not load", a.layer))?;
@@ -146,6 +152,7 @@ pub fn run(ctx: &Context_, a: CompareArgs) -> Result<ExitCode> {
         // One table per CSV: ranks, else the groups, else the correlation.
         let t = match (&cmp, &cor) {
             (Some(c), _) if a.ranks => c.comparison.ranks_table(),
+            (Some(c), _) if a.left_out => c.comparison.exclusions_table(),
             (Some(c), None) => c.comparison.to_table(),
             (_, Some(r)) => r.to_table(),
             (None, None) => {
@@ -226,6 +233,7 @@ pub fn run(ctx: &Context_, a: CompareArgs) -> Result<ExitCode> {
                 .map(|r| format!(", ratio {}", fmt(r)))
                 .unwrap_or_default()
         )?;
+        write_left_out(&mut o, res, &groups)?;
         if a.ranks {
             writeln!(o)?;
             let order = match res.rank_order {
@@ -260,6 +268,69 @@ pub fn run(ctx: &Context_, a: CompareArgs) -> Result<ExitCode> {
         )?;
     }
     emit(&o)
+}
+
+/// Who the comparison counts and who it leaves out, by code and name, with why: every district
+/// in scope is in a printed group (with or without a value), in another group, or without a
+/// group.
+fn write_left_out(
+    o: &mut String,
+    res: &query::CompareOutput,
+    groups: &[&analysis::GroupSummary],
+) -> Result<()> {
+    let c = &res.comparison;
+    let name = |g: &analysis::GroupSummary| g.name.clone().unwrap_or_else(|| g.group.clone());
+    let parts: Vec<String> = [&c.a, &c.b]
+        .iter()
+        .map(|g| format!("{} in {}", g.count + g.missing, name(g)))
+        .collect();
+    writeln!(
+        o,
+        "districts in scope ({}): {} = {}, {} in other groups, {} without a group",
+        res.scope,
+        res.in_scope,
+        parts.join(", "),
+        res.in_other_groups,
+        c.without_group.len()
+    )?;
+    let mut seen = std::collections::HashSet::new();
+    for g in groups {
+        if g.without_value.is_empty() || !seen.insert(g.group.clone()) {
+            continue;
+        }
+        writeln!(
+            o,
+            "{} without a value for {} ({}):",
+            name(g),
+            res.period,
+            g.without_value.len()
+        )?;
+        for d in &g.without_value {
+            writeln!(o, "  {} {}: {}", d.code, d.name, d.reason)?;
+        }
+    }
+    if !c.without_group.is_empty() {
+        writeln!(
+            o,
+            "without a group ({}, {}), left out of every group:",
+            c.kind,
+            c.without_group.len()
+        )?;
+        for d in &c.without_group {
+            writeln!(o, "  {} {}: {}", d.code, d.name, d.reason)?;
+        }
+    }
+    if !c.carried.is_empty() {
+        writeln!(
+            o,
+            "groups carried to newer districts ({}), counted in their group:",
+            c.carried.len()
+        )?;
+        for d in &c.carried {
+            writeln!(o, "  {} {}: {}", d.code, d.name, d.reason)?;
+        }
+    }
+    Ok(())
 }
 
 /// A number for people: at most 4 decimals.

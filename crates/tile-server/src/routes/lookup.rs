@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use districts::Layer;
+use districts::layer::PeriodValues;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, clip};
@@ -113,23 +114,37 @@ fn point_of_query(
     Ok((lon, lat, Some((x, y, crs))))
 }
 
-/// Reads points from a CSV body: a header with lon/lat (or longitude/latitude, x/y) columns.
-fn points_from_csv(body: &[u8]) -> Result<Vec<(f64, f64)>, ApiError> {
+/// Points of a `POST /lookup` body with the user's own columns, kept in their order so the
+/// answer can carry them through (a school's `id`, its name...).
+struct PointRows {
+    /// Input columns in order: the CSV header (lon and lat included), or the GeoJSON
+    /// properties in first-seen order (the feature `id` first when any feature has one).
+    columns: Vec<String>,
+    /// Per point, its input values aligned with `columns` (CSV cells as text).
+    rows: Vec<Vec<Value>>,
+    /// Per point, WGS84 lon/lat.
+    points: Vec<(f64, f64)>,
+    /// Whether the input was GeoJSON (its coordinates are the geometry, not columns).
+    geojson: bool,
+}
+
+/// Reads points from a CSV body: a header with lon/lat (or longitude/latitude, x/y) columns;
+/// every column is kept.
+fn points_from_csv(body: &[u8]) -> Result<PointRows, ApiError> {
     let hint = "CSV with a header row holding lon and lat columns (WGS84 degrees)";
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(body);
     let headers = rdr
         .headers()
         .map_err(|e| ApiError::bad_request(format!("CSV header: {e}"), hint))?
         .clone();
+    let columns: Vec<String> = headers
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
     let find = |names: &[&str]| {
-        headers.iter().position(|h| {
-            names.contains(
-                &h.trim()
-                    .trim_start_matches('\u{feff}')
-                    .to_ascii_lowercase()
-                    .as_str(),
-            )
-        })
+        columns
+            .iter()
+            .position(|h| names.contains(&h.trim().to_ascii_lowercase().as_str()))
     };
     let (Some(xi), Some(yi)) = (
         find(&["lon", "longitude", "lng", "x"]),
@@ -138,12 +153,13 @@ fn points_from_csv(body: &[u8]) -> Result<Vec<(f64, f64)>, ApiError> {
         return Err(ApiError::bad_request(
             format!(
                 "CSV header has no lon/lat columns: {}",
-                clip(&format!("{:?}", headers.iter().collect::<Vec<_>>()), 200)
+                clip(&format!("{columns:?}"), 200)
             ),
             hint,
         ));
     };
-    let mut pts = Vec::new();
+    let mut points = Vec::new();
+    let mut rows = Vec::new();
     for (n, rec) in rdr.records().enumerate() {
         let line = n + 2;
         let rec = rec.map_err(|e| ApiError::bad_request(format!("CSV line {line}: {e}"), hint))?;
@@ -154,78 +170,316 @@ fn points_from_csv(body: &[u8]) -> Result<Vec<(f64, f64)>, ApiError> {
                 hint,
             )
         })?;
-        pts.push(p);
+        points.push(p);
+        rows.push(rec.iter().map(|c| Value::from(c.to_string())).collect());
     }
-    Ok(pts)
+    Ok(PointRows {
+        columns,
+        rows,
+        points,
+        geojson: false,
+    })
 }
 
-/// Reads points from a GeoJSON body: a FeatureCollection of Points, or a MultiPoint.
-fn points_from_geojson(body: &[u8]) -> Result<Vec<(f64, f64)>, ApiError> {
+/// One GeoJSON feature as sent, its properties in the sender's order (`serde_json::Map`
+/// sorts keys; `IndexMap` keeps them).
+#[derive(serde::Deserialize)]
+struct OrderedFeature {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    properties: Option<indexmap::IndexMap<String, Value>>,
+    #[serde(default)]
+    geometry: Option<Value>,
+}
+
+/// A FeatureCollection or a Feature as sent (the members placemap reads).
+#[derive(serde::Deserialize)]
+struct OrderedDocument {
+    #[serde(default)]
+    features: Option<Vec<OrderedFeature>>,
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    properties: Option<indexmap::IndexMap<String, Value>>,
+    #[serde(default)]
+    geometry: Option<Value>,
+}
+
+/// The positions of a Point or MultiPoint geometry; anything else is an error naming `what`.
+fn positions(g: &Value, what: &str, hint: &str) -> Result<Vec<(f64, f64)>, ApiError> {
+    let g: geojson::Geometry = serde_json::from_value(g.clone())
+        .map_err(|e| ApiError::bad_request(format!("{what}: {e}"), hint))?;
+    let point = |c: &geojson::PointType| -> Result<(f64, f64), ApiError> {
+        if c.len() < 2 {
+            return Err(ApiError::bad_request(
+                format!("{what}: position needs 2 numbers"),
+                hint,
+            ));
+        }
+        parse_lonlat(&c[0].to_string(), &c[1].to_string())
+            .map_err(|_| ApiError::bad_request(format!("{what}: point out of range"), hint))
+    };
+    match &g.value {
+        geojson::GeometryValue::Point { coordinates: c } => Ok(vec![point(c)?]),
+        geojson::GeometryValue::MultiPoint { coordinates } => {
+            coordinates.iter().map(point).collect()
+        }
+        other => Err(ApiError::bad_request(
+            format!("{what} is a {}, not a Point", other.type_name()),
+            hint,
+        )),
+    }
+}
+
+/// Reads points from a GeoJSON body: a FeatureCollection of Points (or MultiPoints, one row
+/// per point), a Feature or a bare geometry; every property is kept, in order.
+fn points_from_geojson(body: &[u8]) -> Result<PointRows, ApiError> {
     let hint = "a GeoJSON FeatureCollection of Point features in WGS84";
-    let gj: geojson::GeoJson = serde_json::from_slice(body).map_err(|e| {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!("GeoJSON body is not valid GeoJSON: {e}"), hint)
     })?;
-    let mut pts = Vec::new();
-    let mut push =
-        |g: &geojson::Geometry, what: String| -> Result<(), ApiError> {
-            match &g.value {
-                geojson::GeometryValue::Point { coordinates: c } if c.len() >= 2 => {
-                    pts.push(
-                        parse_lonlat(&c[0].to_string(), &c[1].to_string()).map_err(|_| {
-                            ApiError::bad_request(format!("{what}: point out of range"), hint)
-                        })?,
-                    );
-                    Ok(())
-                }
-                geojson::GeometryValue::MultiPoint { coordinates } => {
-                    for c in coordinates {
-                        if c.len() < 2 {
-                            return Err(ApiError::bad_request(
-                                format!("{what}: position needs 2 numbers"),
-                                hint,
-                            ));
-                        }
-                        pts.push(parse_lonlat(&c[0].to_string(), &c[1].to_string()).map_err(
-                            |_| ApiError::bad_request(format!("{what}: point out of range"), hint),
-                        )?);
-                    }
-                    Ok(())
-                }
-                other => Err(ApiError::bad_request(
-                    format!("{what} is a {}, not a Point", other.type_name()),
-                    hint,
-                )),
-            }
-        };
-    match &gj {
-        geojson::GeoJson::FeatureCollection(fc) => {
-            for (i, f) in fc.features.iter().enumerate() {
-                let g = f.geometry.as_ref().ok_or_else(|| {
-                    ApiError::bad_request(format!("feature {i} has no geometry"), hint)
-                })?;
-                push(g, format!("feature {i}"))?;
-            }
+    let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
+    // Read again with the properties in the sender's order (`Value` sorted them).
+    let ordered = |what: &str| -> Result<OrderedDocument, ApiError> {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("{what}: {e}"), hint))
+    };
+    let features: Vec<(String, OrderedFeature)> = match kind {
+        "FeatureCollection" => ordered("FeatureCollection")?
+            .features
+            .ok_or_else(|| {
+                ApiError::bad_request("FeatureCollection without a features array", hint)
+            })?
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (format!("feature {i}"), f))
+            .collect(),
+        "Feature" => {
+            let d = ordered("feature")?;
+            vec![(
+                "feature".to_string(),
+                OrderedFeature {
+                    id: d.id,
+                    properties: d.properties,
+                    geometry: d.geometry,
+                },
+            )]
         }
-        geojson::GeoJson::Feature(f) => {
-            let g = f
-                .geometry
-                .as_ref()
-                .ok_or_else(|| ApiError::bad_request("feature has no geometry", hint))?;
-            push(g, "feature".into())?;
-        }
-        geojson::GeoJson::Geometry(g) => push(g, "geometry".into())?,
+        _ => vec![(
+            "geometry".to_string(),
+            OrderedFeature {
+                id: None,
+                properties: None,
+                geometry: Some(v.clone()),
+            },
+        )],
+    };
+    let mut columns: Vec<String> = Vec::new();
+    if features.iter().any(|(_, f)| f.id.is_some()) {
+        columns.push("id".to_string());
     }
-    Ok(pts)
+    for (_, f) in &features {
+        for k in f.properties.iter().flat_map(indexmap::IndexMap::keys) {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let id_column = features.iter().any(|(_, f)| f.id.is_some());
+    let mut points = Vec::new();
+    let mut rows = Vec::new();
+    for (what, f) in &features {
+        let g = f
+            .geometry
+            .as_ref()
+            .filter(|g| !g.is_null())
+            .ok_or_else(|| ApiError::bad_request(format!("{what} has no geometry"), hint))?;
+        let row: Vec<Value> = columns
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                if id_column && k == 0 {
+                    f.id.clone().unwrap_or(Value::Null)
+                } else {
+                    f.properties
+                        .as_ref()
+                        .and_then(|p| p.get(c))
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                }
+            })
+            .collect();
+        for p in positions(g, what, hint)? {
+            points.push(p);
+            rows.push(row.clone());
+        }
+    }
+    Ok(PointRows {
+        columns,
+        rows,
+        points,
+        geojson: true,
+    })
 }
 
-/// `POST /lookup[?layer=][&format=csv]`: many points (CSV or GeoJSON body) to districts, in input order.
+/// Output of `POST /lookup`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LookupFormat {
+    Json,
+    Csv,
+    GeoJson,
+}
+
+/// One added indicator column: layer position, indicator, period, column name.
+struct Added<'a> {
+    layer: usize,
+    indicator: &'a districts::Indicator,
+    period: String,
+    column: String,
+}
+
+/// `name`, or `name_2`, `name_3`... if the user's columns (or earlier added ones) have it.
+fn unique(name: String, taken: &mut Vec<String>) -> String {
+    let mut out = name.clone();
+    let mut n = 2;
+    while taken.contains(&out) {
+        out = format!("{name}_{n}");
+        n += 1;
+    }
+    taken.push(out.clone());
+    out
+}
+
+/// The indicator columns asked with `indicators=` (and `periods=`): each indicator on every
+/// chosen layer that has it, for its default period or each period listed (`all` for every
+/// one). An indicator on none of the layers, or a period it does not have, is a 404 naming
+/// what is valid.
+fn added_indicators<'a>(
+    layers: &[&'a Layer],
+    q: &HashMap<String, String>,
+    taken: &mut Vec<String>,
+) -> Result<Vec<Added<'a>>, ApiError> {
+    let Some(list) = q.get("indicators") else {
+        if q.contains_key("periods") {
+            return Err(ApiError::bad_request(
+                "periods= needs indicators=",
+                "POST /lookup?layer=lad19&indicators=imd_score&periods=all",
+            ));
+        }
+        return Ok(Vec::new());
+    };
+    let ids = parse_list(list);
+    if ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "indicators= is empty",
+            "indicators=imd_score,median_weekly_pay",
+        ));
+    }
+    let periods = q.get("periods").map(|p| parse_list(p));
+    let mut out = Vec::new();
+    for id in &ids {
+        let mut found = false;
+        for (li, l) in layers.iter().enumerate() {
+            let Some(ind) = l.indicator(id) else { continue };
+            found = true;
+            let labels: Vec<String> = match periods.as_deref() {
+                None => vec![ind.default_period.clone()],
+                Some([all]) if all.eq_ignore_ascii_case("all") => {
+                    ind.periods.iter().map(|p| p.label.clone()).collect()
+                }
+                Some(list) => list
+                    .iter()
+                    .map(|p| {
+                        ind.period(p).map(|p| p.label.clone()).ok_or_else(|| {
+                            ApiError::not_found(
+                                format!("indicator {id} on {} has no period {p:?}", l.meta.id),
+                                format!(
+                                    "valid periods: {}",
+                                    ind.periods
+                                        .iter()
+                                        .map(|p| p.label.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+            for period in labels {
+                let column = unique(
+                    format!(
+                        "{}_{}_{}",
+                        l.meta.id,
+                        ind.meta.id,
+                        period.replace(['/', ' '], "_")
+                    ),
+                    taken,
+                );
+                out.push(Added {
+                    layer: li,
+                    indicator: ind,
+                    period,
+                    column,
+                });
+            }
+        }
+        if !found {
+            let mut valid: Vec<&str> = layers
+                .iter()
+                .flat_map(|l| l.indicators.iter().map(|i| i.meta.id.as_str()))
+                .collect();
+            valid.sort_unstable();
+            valid.dedup();
+            return Err(ApiError::not_found(
+                format!(
+                    "no indicator {id:?} on {}",
+                    layers
+                        .iter()
+                        .map(|l| l.meta.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!("valid indicators: {}", clip(&valid.join(", "), 2000)),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The value of an added indicator at district `i` (null where it has none).
+fn added_value(a: &Added<'_>, i: usize) -> Value {
+    match a.indicator.period(&a.period).map(|p| &p.values) {
+        Some(PeriodValues::Numeric(v)) => {
+            v.get(i).copied().flatten().map_or(Value::Null, Value::from)
+        }
+        Some(PeriodValues::Categorical(v)) => {
+            v.get(i).cloned().flatten().map_or(Value::Null, Value::from)
+        }
+        None => Value::Null,
+    }
+}
+
+/// A JSON value as a CSV cell: text as is, null empty, numbers and the rest as JSON.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `POST /lookup[?layer=][&format=json|csv|geojson][&indicators=][&periods=]`: many points
+/// (CSV or GeoJSON body) to districts, in input order, every input column kept in order and
+/// the districts' codes, names and asked indicator values added after them.
 pub async fn lookup_many(
     State(state): State<SharedState>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    reject_unknown(&q, &["layer", "format"])?;
+    reject_unknown(&q, &["layer", "format", "indicators", "periods"])?;
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -243,20 +497,22 @@ pub async fn lookup_many(
         ));
     }
     let state2 = state.clone();
-    let format_csv = match q.get("format").map(std::string::String::as_str) {
-        Some("csv") => true,
-        Some("json") | None => false,
+    let format = match q.get("format").map(std::string::String::as_str) {
+        Some("csv") => LookupFormat::Csv,
+        Some("geojson") => LookupFormat::GeoJson,
+        Some("json") | None => LookupFormat::Json,
         Some(other) => {
             return Err(ApiError::bad_request(
                 format!("format={other:?} is not known"),
-                "format=json (default) or format=csv",
+                "format=json (default), format=csv or format=geojson",
             ));
         }
     };
     let q2 = q.clone();
     tokio::task::spawn_blocking(move || {
         let state = state2;
-        let pts = if is_json { points_from_geojson(&body)? } else { points_from_csv(&body)? };
+        let input = if is_json { points_from_geojson(&body)? } else { points_from_csv(&body)? };
+        let pts = &input.points;
         if pts.len() > state.config.max_lookup_points {
             return Err(ApiError::too_large(
                 format!("{} points is more than the limit of {}", pts.len(), state.config.max_lookup_points),
@@ -264,41 +520,113 @@ pub async fn lookup_many(
             ));
         }
         let layers = chosen_layers(&state, &q2)?;
-        let found: Vec<Vec<Option<usize>>> = layers.iter().map(|l| l.index.lookup_many(&pts)).collect();
-        if format_csv {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let mut header = vec!["index".to_string(), "lon".into(), "lat".into()];
-            for l in &layers {
-                header.push(format!("{}_code", l.meta.id));
-                header.push(format!("{}_name", l.meta.id));
-            }
-            w.write_record(&header).map_err(ApiError::internal)?;
-            for (n, (lon, lat)) in pts.iter().enumerate() {
-                let mut row = vec![n.to_string(), lon.to_string(), lat.to_string()];
-                for (l, f) in layers.iter().zip(&found) {
-                    let d = f[n].map(|i| &l.districts[i]);
-                    row.push(d.map(|d| d.code.clone()).unwrap_or_default());
-                    row.push(d.map(|d| d.name.clone()).unwrap_or_default());
-                }
-                w.write_record(&row).map_err(ApiError::internal)?;
-            }
-            let bytes = w.into_inner().map_err(ApiError::internal)?;
-            return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response());
+        // The user's columns come first; added ones never overwrite them.
+        let mut taken = input.columns.clone();
+        if input.geojson && format == LookupFormat::Csv {
+            taken.extend(["lon".to_string(), "lat".to_string()]);
         }
-        let rows: Vec<Value> = pts
+        let base: Vec<(String, String)> = layers
             .iter()
-            .enumerate()
-            .map(|(n, (lon, lat))| {
-                let mut m = Map::new();
-                for (l, f) in layers.iter().zip(&found) {
-                    let v = f[n].map(|i| json!({ "code": l.districts[i].code, "name": l.districts[i].name })).unwrap_or(Value::Null);
-                    m.insert(l.meta.id.clone(), v);
-                }
-                json!({ "index": n, "lon": lon, "lat": lat, "districts": m })
+            .map(|l| {
+                let code = unique(format!("{}_code", l.meta.id), &mut taken);
+                let name = unique(format!("{}_name", l.meta.id), &mut taken);
+                (code, name)
             })
             .collect();
-        let matched: Vec<Value> = layers.iter().zip(&found).map(|(l, f)| json!({ "layer": l.meta.id, "matched": f.iter().filter(|x| x.is_some()).count() })).collect();
-        Ok(Json(json!({ "count": pts.len(), "matched": matched, "points": rows })).into_response())
+        let added = added_indicators(&layers, &q2, &mut taken)?;
+        let found: Vec<Vec<Option<usize>>> = layers.iter().map(|l| l.index.lookup_many(pts)).collect();
+        // The added cells of point n, in column order.
+        let added_cells = |n: usize| -> Vec<(String, Value)> {
+            let mut out = Vec::new();
+            for (li, (l, (code, name))) in layers.iter().zip(&base).enumerate() {
+                let d = found[li][n].map(|i| &l.districts[i]);
+                out.push((code.clone(), d.map_or(Value::Null, |d| Value::from(d.code.clone()))));
+                out.push((name.clone(), d.map_or(Value::Null, |d| Value::from(d.name.clone()))));
+                for a in added.iter().filter(|a| a.layer == li) {
+                    out.push((a.column.clone(), found[li][n].map_or(Value::Null, |i| added_value(a, i))));
+                }
+            }
+            out
+        };
+        match format {
+            LookupFormat::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                let mut header = input.columns.clone();
+                if input.geojson {
+                    header.extend(["lon".to_string(), "lat".to_string()]);
+                }
+                for (li, (code, name)) in base.iter().enumerate() {
+                    header.push(code.clone());
+                    header.push(name.clone());
+                    header.extend(added.iter().filter(|a| a.layer == li).map(|a| a.column.clone()));
+                }
+                w.write_record(&header).map_err(ApiError::internal)?;
+                for (n, (lon, lat)) in pts.iter().enumerate() {
+                    let mut row: Vec<String> = input.rows[n].iter().map(cell).collect();
+                    if input.geojson {
+                        row.push(lon.to_string());
+                        row.push(lat.to_string());
+                    }
+                    row.extend(added_cells(n).iter().map(|(_, v)| cell(v)));
+                    w.write_record(&row).map_err(ApiError::internal)?;
+                }
+                let bytes = w.into_inner().map_err(ApiError::internal)?;
+                Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response())
+            }
+            LookupFormat::GeoJson => {
+                // Properties in the user's order, then the added ones: written as text, since
+                // `serde_json::Map` would sort them.
+                let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
+                for (n, (lon, lat)) in pts.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    out.push_str("{\"type\":\"Feature\",\"geometry\":");
+                    out.push_str(&json!({ "type": "Point", "coordinates": [lon, lat] }).to_string());
+                    out.push_str(",\"properties\":{");
+                    let props = input.columns.iter().cloned().zip(input.rows[n].iter().cloned()).chain(added_cells(n));
+                    for (k, (key, v)) in props.enumerate() {
+                        if k > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&Value::from(key).to_string());
+                        out.push(':');
+                        out.push_str(&v.to_string());
+                    }
+                    out.push_str("}}");
+                }
+                out.push_str("]}");
+                Ok(([(header::CONTENT_TYPE, "application/geo+json")], out).into_response())
+            }
+            LookupFormat::Json => {
+                let rows: Vec<Value> = pts
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (lon, lat))| {
+                        let mut m = Map::new();
+                        for (li, (l, f)) in layers.iter().zip(&found).enumerate() {
+                            let v = f[n].map(|i| {
+                                let mut d = json!({ "code": l.districts[i].code, "name": l.districts[i].name });
+                                let values: Map<String, Value> = added
+                                    .iter()
+                                    .filter(|a| a.layer == li)
+                                    .map(|a| (a.column.clone(), Value::Object(indicator_value(&state.maps, l, a.indicator, &a.period, i))))
+                                    .collect();
+                                if !values.is_empty() {
+                                    d["values"] = Value::Object(values);
+                                }
+                                d
+                            }).unwrap_or(Value::Null);
+                            m.insert(l.meta.id.clone(), v);
+                        }
+                        let input_row: Map<String, Value> = input.columns.iter().cloned().zip(input.rows[n].iter().cloned()).collect();
+                        json!({ "index": n, "lon": lon, "lat": lat, "input": input_row, "districts": m })
+                    })
+                    .collect();
+                let matched: Vec<Value> = layers.iter().zip(&found).map(|(l, f)| json!({ "layer": l.meta.id, "matched": f.iter().filter(|x| x.is_some()).count() })).collect();
+                Ok(Json(json!({ "count": pts.len(), "columns": input.columns, "matched": matched, "points": rows })).into_response())
+            }
+        }
     })
     .await
     .map_err(ApiError::internal)?

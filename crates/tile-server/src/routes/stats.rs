@@ -132,7 +132,7 @@ pub async fn index(State(state): State<SharedState>) -> Json<Value> {
         .collect();
     Json(json!({
         "routes": [
-            "/stats/{layer}/{indicator}/compare?group_by=&group=[&vs=][&codes=][&weights=][&year=][&england_only=][&ranks=][&version=][&format=csv]",
+            "/stats/{layer}/{indicator}/compare?group_by=&group=[&vs=][&codes=][&weights=][&year=][&england_only=][&ranks=][&left_out=][&version=][&format=csv]",
             "/stats/{layer}/{indicator}/correlate?with=[&year=][&with_year=][&england_only=][&version=][&format=csv]",
             "/stats/{layer}/{indicator}/moran[?permutations=999&seed=42][&england_only=][&knn=][&year=][&version=][&format=csv]",
             "/stats/{layer}/{indicator}/clusters[?permutations=999&seed=42&alpha=0.05][&england_only=][&knn=][&year=][&version=][&format=csv]",
@@ -142,7 +142,8 @@ pub async fn index(State(state): State<SharedState>) -> Json<Value> {
     }))
 }
 
-const COMPARE_OPTIONS: [&str; 10] = [
+const COMPARE_OPTIONS: [&str; 11] = [
+    "left_out",
     "version",
     "group_by",
     "group",
@@ -156,7 +157,9 @@ const COMPARE_OPTIONS: [&str; 10] = [
 ];
 
 /// `GET /stats/{layer}/{indicator}/compare`: two groups of districts compared (summaries,
-/// gaps, top/bottom quintile gap; ranks with `ranks=true`).
+/// gaps, top/bottom quintile gap; ranks with `ranks=true`), saying who is left out and why
+/// (JSON: `without_value` per group, `without_group`, `carried`; CSV with `left_out=true`: one
+/// row per such district).
 pub async fn compare(
     State(state): State<SharedState>,
     Path((layer_id, indicator)): Path<(String, String)>,
@@ -165,6 +168,7 @@ pub async fn compare(
     reject_unknown(&q, &COMPARE_OPTIONS)?;
     let csv = wants_csv(&q)?;
     let ranks = opt_bool(&q, "ranks")?;
+    let left_out = opt_bool(&q, "left_out")?;
     let indicator = pinned(&state, &layer_id, &indicator, &q)?;
     let group_by = q
         .get("group_by")
@@ -189,6 +193,8 @@ pub async fn compare(
     if csv {
         let t = if ranks {
             out.comparison.ranks_table()
+        } else if left_out {
+            out.comparison.exclusions_table()
         } else {
             out.comparison.to_table()
         };
