@@ -7,6 +7,7 @@ mod clients;
 mod current_geography;
 mod derived;
 mod geometry;
+mod gis_files;
 mod golden;
 mod ogc;
 mod server;

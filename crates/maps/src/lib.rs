@@ -38,6 +38,9 @@ pub mod geojson_text;
 /// GeoJSON and CSV exports, layer and indicator descriptions, one district's values.
 pub mod export;
 
+/// GeoPackage, FlatGeobuf and zipped Shapefile downloads for desktop GIS.
+pub mod formats;
+
 pub use error::{ErrorKind, MapError};
 pub use loaded::{LoadError, LoadOptions, Loaded};
 pub use options::{ExportOptions, FigureOptions, StyleOptions, VersionOptions};
