@@ -131,7 +131,14 @@ fn same_number(a: f64, b: f64) -> bool {
 /// Every feature of `file` (read by GDAL, field names mapped by `rename`) has the properties
 /// and vertices of the feature with its code in placemap's GeoJSON `reference`, and a valid
 /// geometry. Returns the number of features compared.
-fn matches_reference(file: &Value, reference: &Value, rename: &HashMap<String, String>) -> usize {
+/// In a Shapefile (`shapefile` true) an empty text reads back as null (dBase has no null) and
+/// text is cut to 254 bytes.
+fn matches_reference(
+    file: &Value,
+    reference: &Value,
+    rename: &HashMap<String, String>,
+    shapefile: bool,
+) -> usize {
     let by_code: HashMap<&str, &Value> = reference["features"]
         .as_array()
         .expect("features")
@@ -161,6 +168,11 @@ fn matches_reference(file: &Value, reference: &Value, rename: &HashMap<String, S
             let same = match (expected, got) {
                 (Value::Number(a), Value::Number(b)) => {
                     same_number(a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN))
+                }
+                (Value::String(a), Value::Null) if shapefile => a.is_empty(),
+                // dBase text holds 254 bytes: a longer reason is cut.
+                (Value::String(a), Value::String(b)) if shapefile && a.len() > 254 => {
+                    a.starts_with(b.as_str()) && b.len() > 250
                 }
                 (a, b) => a == b,
             };
@@ -243,7 +255,9 @@ async fn check_layer(layer: &str, query: &str, real: &[&str], text: &[&str]) -> 
         let info = summary(&path);
         assert!(info.contains(&format!("Layer name: {layer}")), "{ext}: {info}");
         assert!(info.contains(&format!("Feature Count: {count}")), "{ext}: {info}");
-        assert!(info.contains("Geometry: Multi Polygon"), "{ext}: {info}");
+        // Shapefile has one polygon type, single or multi.
+        let kind = if ext == "shp.zip" { "Polygon" } else { "Multi Polygon" };
+        assert!(info.contains(&format!("Geometry: {kind}\n")), "{ext}: {info}");
         assert!(info.contains(r#"ID["EPSG",4326]"#), "{ext}: SRS\n{info}");
         let rename = if ext == "shp.zip" {
             shapefile_names(&dir, &path, layer)
@@ -265,7 +279,7 @@ async fn check_layer(layer: &str, query: &str, real: &[&str], text: &[&str]) -> 
                 assert!(types.contains_key(k), "{ext}: no field {k}: {info}");
             }
         }
-        let n = matches_reference(&as_geojson(&path), &reference, &rename);
+        let n = matches_reference(&as_geojson(&path), &reference, &rename, ext == "shp.zip");
         assert_eq!(n, count, "{ext}");
 
         if ext == "gpkg" {

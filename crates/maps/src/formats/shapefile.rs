@@ -8,7 +8,7 @@
 //!   trailing period such as `_2021`, and numbered `_1`, `_2`, ... where two would clash); the
 //!   `_fields.txt` file maps each to its full name, type and description;
 //! - text is at most 254 bytes (longer values, only ever a long no-data reason, are cut at a
-//!   character boundary);
+//!   character boundary), and an empty text reads back as null (dBase has no null);
 //! - numbers are decimal text (`N`) as wide as the column's values need, with as many decimals
 //!   as its most precise value (up to 15; at least 1, so GIS reads the field as real).
 
@@ -147,6 +147,18 @@ fn shp_polygon(mp: &geo_types::MultiPolygon<f64>) -> Option<Polygon> {
     (!rings.is_empty()).then(|| Polygon::with_rings(rings))
 }
 
+/// `dbf` with the "last update" date of its header (bytes 1 to 3: years since 1900, month,
+/// day) set to the date of the process's first `.dbf`, so the same request gives the same
+/// bytes for as long as the server runs (its downloads carry a strong ETag).
+fn same_date(mut dbf: Vec<u8>) -> Vec<u8> {
+    static DATE: std::sync::OnceLock<[u8; 3]> = std::sync::OnceLock::new();
+    if let Some(header) = dbf.get_mut(1..4) {
+        let first = DATE.get_or_init(|| [header[0], header[1], header[2]]);
+        header.copy_from_slice(first);
+    }
+    dbf
+}
+
 /// The whole zipped Shapefile of `table`.
 pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, MapError> {
     let full: Vec<String> = table.fields.iter().map(|f| f.name.clone()).collect();
@@ -225,6 +237,7 @@ pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, Map
         shapes.finalize().map_err(shp_error)?;
         rows.finalize().map_err(shp_error)?;
     }
+    let dbf = same_date(dbf.into_inner());
 
     let mut fields_txt = String::from("shapefile_field\tfield\ttype\tdescription\n");
     for (f, name) in table.fields.iter().zip(&names) {
@@ -240,7 +253,7 @@ pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, Map
     let files: [(String, &[u8]); 6] = [
         (format!("{base}.shp"), shp.get_ref()),
         (format!("{base}.shx"), shx.get_ref()),
-        (format!("{base}.dbf"), dbf.get_ref()),
+        (format!("{base}.dbf"), &dbf),
         (format!("{base}.prj"), table.srs.wkt.as_bytes()),
         (format!("{base}.cpg"), b"UTF-8"),
         (format!("{base}_fields.txt"), fields_txt.as_bytes()),
