@@ -231,6 +231,35 @@ async function run() {
   });
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
 
+  await check('the home page lists every layer and opens a map', async () => {
+    const res = await page.goto(`${base}/`, { waitUntil: 'load' });
+    assert(res && res.ok(), `GET ${base}/: HTTP ${res && res.status()}`);
+    const ids = await page.$$eval('li.layer', (els) => els.map((e) => e.id.replace(/^layer-/, '')));
+    const want = catalogue.layers.map((l) => l.id);
+    assert(ids.length === want.length && want.every((id) => ids.includes(id)), `home page layers ${ids}, /layers ${want}`);
+    // The first layer's thumbnail tiles load and are real images.
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll('li.layer:first-child .thumb img')];
+      return imgs.length === 4 && imgs.every((img) => img.complete && img.naturalWidth === 256);
+    });
+    await Promise.all([
+      page.waitForURL(`${base}/map/${LAYER}/${START_INDICATOR}`),
+      page.click(`#layer-${LAYER} ul.ind a[href="/map/${LAYER}/${START_INDICATOR}"]`)
+    ]);
+    await page.waitForFunction(() => window.placemapMap && document.querySelector('#placemap-indicator option'));
+  });
+
+  await check('a mistyped map address shows an HTML error page with the valid ids', async () => {
+    // A page of its own: the browser logs the 404 on the console, which the main page's check forbids.
+    const errPage = await context.newPage();
+    const res = await errPage.goto(`${base}/map/${LAYER}/no_such_indicator`, { waitUntil: 'load' });
+    assert(res && res.status() === 404, `HTTP ${res && res.status()}`);
+    assert((res.headers()['content-type'] || '').startsWith('text/html'), `content-type ${res.headers()['content-type']}`);
+    const text = await errPage.innerText('body');
+    await errPage.close();
+    assert(text.includes('no_such_indicator') && text.includes(START_INDICATOR), `page says: ${text.slice(0, 300)}`);
+  });
+
   const mapUrl = `${base}/map/${LAYER}/${START_INDICATOR}`;
   const loaded = await check(`load ${mapUrl}`, async () => {
     const res = await page.goto(mapUrl, { waitUntil: 'load' });
@@ -383,6 +412,10 @@ async function run() {
     const want = `<iframe src="${base}/map/${LAYER}/${otherInd.id}#`;
     assert(code.startsWith(want), `embed code "${code}" does not start with ${want}`);
     assert(code.endsWith('</iframe>'), `embed code "${code}" is not a whole iframe element`);
+    // Its title is the map in words, as the page shows it under the title.
+    const described = await page.innerText('#placemap-description');
+    assert(described.includes('Values are highest in'), `description "${described}"`);
+    assert(code.includes(`title="${described.replaceAll('&', '&amp;').replaceAll('"', '&quot;')}"`), `embed title is not the description: ${code}`);
   });
 
   await check('download links give a finished figure of this view', async () => {

@@ -18,12 +18,19 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
 const MAPLIBRE = join(HERE, 'node_modules', 'maplibre-gl', 'dist');
 const HARTLEPOOL = { lon: -1.255, lat: 54.665, code: 'E06000001' };
 const EDINBURGH = { lon: -3.19, lat: 55.94 };
+// Three districts far apart in the IMD ranking, at points well inside them.
+const STYLE_DISTRICTS = [
+  { lon: -4.80, lat: 50.45, code: 'E06000052', name: 'Cornwall' },
+  { lon: -3.035, lat: 53.815, code: 'E06000009', name: 'Blackpool' },
+  { lon: -0.86, lat: 51.40, code: 'E06000041', name: 'Wokingham' }
+];
 const SERVER_START_TIMEOUT_MS = 180_000;
 const STEP_TIMEOUT_MS = 60_000;
 
@@ -298,6 +305,36 @@ async function run() {
   await check('tiles came from the server\'s absolute URLs', async () => {
     assert(fromServer.some((u) => u.includes('/tiles/lad19/imd_score/') && u.endsWith('.png')), `raster tiles: ${fromServer.slice(0, 5)}`);
     assert(fromServer.some((u) => u.includes('/tiles/lad19/') && u.includes('.mvt')), `vector tiles: ${fromServer.slice(0, 5)}`);
+  });
+
+  // placemap's own MapLibre style: valid by the style specification, and painting each district
+  // the colour the PNG tiles paint it (both read from the same canvas).
+  const styleUrl = `${base}/styles/lad19/imd_score.json`;
+  const style = await (await fetch(styleUrl)).json();
+  await check('the MapLibre style of lad19/imd_score is valid (style-spec validator)', async () => {
+    const errs = validateStyleMin(style);
+    assert(errs.length === 0, errs.map((e) => e.message).join('\n'));
+  });
+  await check('the style paints three districts in the PNG tiles\' colours', async () => {
+    await show(page, 'raster');
+    const fromTiles = [];
+    for (const d of STYLE_DISTRICTS) {
+      const hit = (await (await fetch(`${base}/lookup?lon=${d.lon}&lat=${d.lat}&layer=lad19`)).json()).results[0];
+      assert(hit && hit.code === d.code, `${d.name}: lookup found ${JSON.stringify(hit).slice(0, 200)}`);
+      fromTiles.push(await pixelAt(page, d.lon, d.lat, 10));
+    }
+    await page.evaluate((url) => new Promise((done, fail) => {
+      const map = window.testMap;
+      map.once('error', (e) => fail(new Error(`style error: ${e.error && e.error.message}`)));
+      map.once('idle', () => done());
+      map.setStyle(url);
+    }), styleUrl);
+    const distinct = new Set(fromTiles.map((p) => p.slice(0, 3).join(',')));
+    assert(distinct.size === 3, `the three districts should be in three classes: ${[...distinct]}`);
+    for (const [i, d] of STYLE_DISTRICTS.entries()) {
+      const px = await pixelAt(page, d.lon, d.lat, 10);
+      assert(near(px, fromTiles[i], 3), `${d.name}: style ${px}, PNG tile ${fromTiles[i]}`);
+    }
   });
 
   await check('no console errors, no request left 127.0.0.1', async () => {

@@ -31,8 +31,11 @@ fn have_gdal() -> bool {
     ok
 }
 
+/// A fresh directory of its own for each call (tests run in parallel).
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("placemap-gis-{name}-{}", std::process::id()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("placemap-gis-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
@@ -55,7 +58,10 @@ fn run(cmd: &str, args: &[&str]) -> String {
 
 /// `ogrinfo -al -so` of a file: its summary text.
 fn summary(path: &Path) -> String {
-    run("ogrinfo", &["-ro", "-al", "-so", &path.display().to_string()])
+    run(
+        "ogrinfo",
+        &["-ro", "-al", "-so", &path.display().to_string()],
+    )
 }
 
 /// The field types `ogrinfo -so` reports (`imd_score` -> `Real`).
@@ -166,9 +172,10 @@ fn matches_reference(
             let expected = want_props.get(k).unwrap_or(&Value::Null);
             let got = props.get(k).copied().unwrap_or(&Value::Null);
             let same = match (expected, got) {
-                (Value::Number(a), Value::Number(b)) => {
-                    same_number(a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN))
-                }
+                (Value::Number(a), Value::Number(b)) => same_number(
+                    a.as_f64().unwrap_or(f64::NAN),
+                    b.as_f64().unwrap_or(f64::NAN),
+                ),
                 (Value::String(a), Value::Null) if shapefile => a.is_empty(),
                 // dBase text holds 254 bytes: a longer reason is cut.
                 (Value::String(a), Value::String(b)) if shapefile && a.len() > 254 => {
@@ -176,10 +183,16 @@ fn matches_reference(
                 }
                 (a, b) => a == b,
             };
-            assert!(same, "{code}.{k}: {got} in the file, {expected} in the GeoJSON");
+            assert!(
+                same,
+                "{code}.{k}: {got} in the file, {expected} in the GeoJSON"
+            );
         }
         let geometry = multipolygon(&f["geometry"]);
-        assert!(geometry.is_valid(), "{code}: GDAL reads an invalid geometry");
+        assert!(
+            geometry.is_valid(),
+            "{code}: GDAL reads an invalid geometry"
+        );
         assert_eq!(
             vertices(&geometry),
             vertices(&multipolygon(&want["geometry"])),
@@ -209,7 +222,10 @@ fn shapefile_names(dir: &Path, zip: &Path, layer: &str) -> HashMap<String, Strin
         .collect();
     names.sort();
     for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
-        assert!(names.contains(&format!("{layer}.{ext}")), "{ext} missing: {names:?}");
+        assert!(
+            names.contains(&format!("{layer}.{ext}")),
+            "{ext} missing: {names:?}"
+        );
     }
     assert_eq!(
         std::fs::read_to_string(out.join(format!("{layer}.cpg"))).expect("cpg"),
@@ -231,6 +247,17 @@ fn shapefile_names(dir: &Path, zip: &Path, layer: &str) -> HashMap<String, Strin
 /// Downloads `/layers/{layer}.{ext}?{query}` in every format and checks each against the
 /// GeoJSON of the same query: SRS, count, field types, values, geometry. Returns the count.
 async fn check_layer(layer: &str, query: &str, real: &[&str], text: &[&str]) -> usize {
+    check_layer_in(layer, query, 4326, real, text).await
+}
+
+/// [`check_layer`] for files whose SRS is EPSG:`epsg` (the query's `crs=`).
+async fn check_layer_in(
+    layer: &str,
+    query: &str,
+    epsg: u32,
+    real: &[&str],
+    text: &[&str],
+) -> usize {
     let dir = scratch(layer);
     let reference = get(&format!("/layers/{layer}.geojson?{query}")).await;
     assert_eq!(reference.status, 200, "{}", reference.text());
@@ -253,12 +280,28 @@ async fn check_layer(layer: &str, query: &str, real: &[&str], text: &[&str]) -> 
         std::fs::write(&path, &r.body).expect("written");
 
         let info = summary(&path);
-        assert!(info.contains(&format!("Layer name: {layer}")), "{ext}: {info}");
-        assert!(info.contains(&format!("Feature Count: {count}")), "{ext}: {info}");
+        assert!(
+            info.contains(&format!("Layer name: {layer}")),
+            "{ext}: {info}"
+        );
+        assert!(
+            info.contains(&format!("Feature Count: {count}")),
+            "{ext}: {info}"
+        );
         // Shapefile has one polygon type, single or multi.
-        let kind = if ext == "shp.zip" { "Polygon" } else { "Multi Polygon" };
-        assert!(info.contains(&format!("Geometry: {kind}\n")), "{ext}: {info}");
-        assert!(info.contains(r#"ID["EPSG",4326]"#), "{ext}: SRS\n{info}");
+        let kind = if ext == "shp.zip" {
+            "Polygon"
+        } else {
+            "Multi Polygon"
+        };
+        assert!(
+            info.contains(&format!("Geometry: {kind}\n")),
+            "{ext}: {info}"
+        );
+        assert!(
+            info.contains(&format!(r#"ID["EPSG",{epsg}]]"#)),
+            "{ext}: SRS\n{info}"
+        );
         let rename = if ext == "shp.zip" {
             shapefile_names(&dir, &path, layer)
         } else {
@@ -269,10 +312,18 @@ async fn check_layer(layer: &str, query: &str, real: &[&str], text: &[&str]) -> 
             .map(|(k, v)| (rename.get(&k).cloned().unwrap_or(k), v))
             .collect();
         for f in real {
-            assert_eq!(types.get(*f).map(String::as_str), Some("Real"), "{ext} {f}: {info}");
+            assert_eq!(
+                types.get(*f).map(String::as_str),
+                Some("Real"),
+                "{ext} {f}: {info}"
+            );
         }
         for f in text {
-            assert_eq!(types.get(*f).map(String::as_str), Some("String"), "{ext} {f}: {info}");
+            assert_eq!(
+                types.get(*f).map(String::as_str),
+                Some("String"),
+                "{ext} {f}: {info}"
+            );
         }
         for f in reference["features"].as_array().expect("features") {
             for k in f["properties"].as_object().expect("properties").keys() {
@@ -283,7 +334,7 @@ async fn check_layer(layer: &str, query: &str, real: &[&str], text: &[&str]) -> 
         assert_eq!(n, count, "{ext}");
 
         if ext == "gpkg" {
-            check_geopackage(&path, layer, count);
+            check_geopackage(&path, layer, count, epsg);
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -291,13 +342,21 @@ async fn check_layer(layer: &str, query: &str, real: &[&str], text: &[&str]) -> 
 }
 
 /// GDAL's validator and SQLite's integrity check pass; the R-tree holds every feature.
-fn check_geopackage(path: &Path, layer: &str, count: usize) {
+fn check_geopackage(path: &Path, layer: &str, count: usize, epsg: u32) {
     let p = path.display().to_string();
     let integrity = run("ogrinfo", &["-ro", &p, "-sql", "PRAGMA integrity_check"]);
-    assert!(integrity.contains("integrity_check (String) = ok"), "{integrity}");
+    assert!(
+        integrity.contains("integrity_check (String) = ok"),
+        "{integrity}"
+    );
     let rtree = run(
         "ogrinfo",
-        &["-ro", &p, "-sql", &format!("SELECT COUNT(*) AS n FROM rtree_{layer}_geom")],
+        &[
+            "-ro",
+            &p,
+            "-sql",
+            &format!("SELECT COUNT(*) AS n FROM rtree_{layer}_geom"),
+        ],
     );
     assert!(rtree.contains(&format!("n (Integer) = {count}")), "{rtree}");
     if Path::new(VALIDATE_GPKG).exists() {
@@ -311,16 +370,22 @@ fn check_geopackage(path: &Path, layer: &str, count: usize) {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success() && said.trim().is_empty(), "validate_gpkg.py: {said}");
+        assert!(
+            out.status.success() && said.trim().is_empty(),
+            "validate_gpkg.py: {said}"
+        );
     } else {
-        assert!(!test_support::in_ci(), "CI must have python3-gdal (.ci/run)");
+        assert!(
+            !test_support::in_ci(),
+            "CI must have python3-gdal (.ci/run)"
+        );
         eprintln!("skipping validate_gpkg.py: python3-gdal is not installed");
     }
-    qgis_loads(path, layer, count);
+    qgis_loads(path, layer, count, epsg);
 }
 
 /// QGIS opens the GeoPackage with its features and CRS (only where PyQGIS is installed).
-fn qgis_loads(path: &Path, layer: &str, count: usize) {
+fn qgis_loads(path: &Path, layer: &str, count: usize, epsg: u32) {
     let script = "import sys\n\
         from qgis.core import QgsApplication, QgsVectorLayer\n\
         app = QgsApplication([], False); app.initQgis()\n\
@@ -340,7 +405,12 @@ fn qgis_loads(path: &Path, layer: &str, count: usize) {
         .output()
         .expect("python3 runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.trim(), format!("True {count} EPSG:4326"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        text.trim(),
+        format!("True {count} EPSG:{epsg}"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
@@ -354,6 +424,23 @@ async fn lad19_downloads_match_the_geojson_export_in_gdal() {
         "indicators=imd_score,imd_lsoa_share_most_deprived_decile,area_class_group",
         &["imd_score", "imd_lsoa_share_most_deprived_decile"],
         &["code", "name", "region_name", "area_class_group"],
+    )
+    .await;
+    assert_eq!(n, 382);
+}
+
+#[tokio::test]
+async fn british_national_grid_downloads_match_the_geojson_export_in_that_crs() {
+    if !have_gdal() {
+        return;
+    }
+    // Eastings and northings in metres, to the centimetre, valid on that grid.
+    let n = check_layer_in(
+        "lad19",
+        "indicators=imd_score&crs=EPSG:27700",
+        27700,
+        &["imd_score"],
+        &["code", "name"],
     )
     .await;
     assert_eq!(n, 382);
@@ -410,7 +497,10 @@ async fn ogc_items_offer_the_files_and_bad_requests_are_4xx() {
             .find_map(|l| l.strip_prefix("Feature Count: "))
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or(0);
-        assert!((2..40).contains(&count), "{f}: {count} features around Teesside\n{info}");
+        assert!(
+            (2..40).contains(&count),
+            "{f}: {count} features around Teesside\n{info}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 

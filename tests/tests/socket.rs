@@ -25,10 +25,10 @@ async fn http(addr: SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
     (status, head, buf[split + 4..].to_vec())
 }
 
-type Server = tokio::task::JoinHandle<Result<(), tile_server::serve::StartError>>;
+pub(crate) type Server = tokio::task::JoinHandle<Result<(), tile_server::serve::StartError>>;
 
 /// Starts the server on 127.0.0.1:0; returns its address, the shutdown trigger and the task.
-async fn start() -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Server) {
+pub(crate) async fn start() -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Server) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
     let server = tokio::spawn(tile_server::serve::run_until(
@@ -167,7 +167,7 @@ async fn gdal_reads_the_geojson_through_vsicurl() {
 }
 
 /// Runs a GDAL command line tool on a blocking thread; panics with its output when it fails.
-async fn gdal(program: &'static str, args: Vec<String>) -> String {
+pub(crate) async fn gdal(program: &'static str, args: Vec<String>) -> String {
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(program)
             .args(&args)

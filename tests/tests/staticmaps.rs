@@ -72,3 +72,29 @@ async fn bad_static_options_are_4xx_with_hints() {
     expect_client_error("/static/lad21/imd_score.png?region=London", 400).await;
     expect_client_error("/static/lad19/imd_score.png?k=20", 400).await;
 }
+
+/// Issue 15: at 800 x 600 the credit and the legend's small print were 7-8 px high. No text on
+/// a figure of any size is under `MIN_TEXT_PX`, and the credit still fits under the map.
+#[tokio::test]
+async fn small_figures_keep_text_readable() {
+    for (w, h) in [(800, 600), (400, 300), (1600, 1200)] {
+        let r = placemap_e2e::get(&format!(
+            "/static/lad19/median_weekly_pay.svg?width={w}&height={h}"
+        ))
+        .await;
+        assert_eq!(r.status, 200, "{w}x{h}: {}", r.text());
+        let svg = r.text();
+        let sizes: Vec<f64> = svg
+            .split("font-size=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        assert!(sizes.len() > 10, "{w}x{h}: {sizes:?}");
+        let smallest = sizes.iter().copied().fold(f64::MAX, f64::min);
+        assert!(
+            smallest >= choropleth::figure::MIN_TEXT_PX,
+            "{w}x{h}: text {smallest} px high"
+        );
+    }
+}

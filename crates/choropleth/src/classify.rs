@@ -147,6 +147,18 @@ pub enum ClassifyError {
     /// `k` is outside 2..=9.
     #[error("{k} classes requested; the number of classes must be from 2 to 9")]
     ClassCountOutOfRange { k: usize },
+    /// A diverging map needs values on both sides of its midpoint.
+    #[error(
+        "a diverging map around {midpoint} needs values on both sides of it ({below} below, {above} above)"
+    )]
+    OneSided {
+        /// The midpoint asked for.
+        midpoint: f64,
+        /// Values below it.
+        below: usize,
+        /// Values above it.
+        above: usize,
+    },
     /// Every value is missing.
     #[error("all {total} values are missing (none or NaN); nothing to classify")]
     AllMissing { total: usize },
@@ -368,18 +380,24 @@ pub fn classify(
     Ok(classification)
 }
 
-/// Breaks for a diverging map centred on `midpoint`: `k` classes of equal width, symmetric around
-/// the midpoint and wide enough to reach the data value farthest from it. For odd `k` the middle
-/// class straddles the midpoint (its colour is the palette's neutral middle); for even `k` the
-/// midpoint is a bound. Use the result with [`Scheme::Manual`].
+/// Breaks for a diverging map centred on `midpoint`, which is always a class bound (no class
+/// mixes values on both sides of it): the `k` classes are shared between the two sides in
+/// proportion to the values on each (at least one each), and each side is cut into quantiles,
+/// so every class holds districts whatever the skew (equal widths reaching the farthest value
+/// left most districts in one or two classes when the changes lean to one side). Classes that
+/// would be empty or of zero width are dropped, so there may be fewer than `k`. Values on one
+/// side only are an error ([`ClassifyError::OneSided`]): that map is sequential. Use the result
+/// with [`Scheme::Manual`]; [`crate::palette::Palette::diverging_split`] colours it.
 ///
 /// ```
 /// use choropleth::classify::{classify, diverging_breaks_around, Scheme};
-/// let change = [Some(-3.0), Some(-1.0), Some(0.2), Some(2.0), Some(5.0)];
-/// let breaks = diverging_breaks_around(&change, 0.0, 5).unwrap();
-/// assert_eq!(breaks, vec![-3.0, -1.0, 1.0, 3.0, 5.0]); // middle class (-1, 1] holds 0
-/// let c = classify(&change, &Scheme::Manual(breaks), 5).unwrap();
-/// assert_eq!(c.class_of(0.0), 2);
+/// let change: Vec<Option<f64>> = [-6.0, -4.0, -2.0, -1.0, 1.0, 2.0, 3.0, 4.0, 8.0, 9.0]
+///     .into_iter().map(Some).collect();
+/// let breaks = diverging_breaks_around(&change, 0.0, 4).unwrap();
+/// assert_eq!(breaks[1], 0.0); // two classes each side, the midpoint between them
+/// let c = classify(&change, &Scheme::Manual(breaks), 4).unwrap();
+/// assert_eq!(c.counts, vec![2, 2, 3, 3]);
+/// assert!(diverging_breaks_around(&[Some(1.0), Some(2.0)], 0.0, 5).is_err());
 /// ```
 pub fn diverging_breaks_around(
     values: &[Option<f64>],
@@ -395,41 +413,58 @@ pub fn diverging_breaks_around(
             value: midpoint,
         });
     }
-    let present: Vec<f64> = values
+    let mut present: Vec<f64> = values
         .iter()
         .flatten()
         .copied()
-        .filter(|v| !v.is_nan())
+        .filter(|v| v.is_finite())
         .collect();
     if present.is_empty() {
         return Err(ClassifyError::AllMissing {
             total: values.len(),
         });
     }
-    let extent = present
-        .iter()
-        .map(|v| (v - midpoint).abs())
-        .fold(0.0_f64, f64::max);
-    if extent == 0.0 {
-        return Err(ClassifyError::TooFewDistinctValues {
-            scheme: "diverging",
-            needed: MIN_CLASSES,
-            distinct: 1,
+    present.sort_by(f64::total_cmp);
+    // Values equal to the midpoint join the class below it (upper bounds are inclusive); the
+    // quantiles below it are of the values under it.
+    let below: Vec<f64> = present.iter().copied().filter(|v| *v < midpoint).collect();
+    let above: Vec<f64> = present.iter().copied().filter(|v| *v > midpoint).collect();
+    if below.is_empty() || above.is_empty() {
+        return Err(ClassifyError::OneSided {
+            midpoint,
+            below: below.len(),
+            above: above.len(),
         });
     }
-    // Upper bounds at midpoint + (i - k/2) * width for i = 1..=k, with width = 2 * extent / k:
-    // the last bound is midpoint + extent and the first class starts at midpoint - extent.
-    let width = 2.0 * extent / k as f64;
-    let half = k as f64 / 2.0;
-    Ok((1..=k)
-        .map(|i| {
-            if i == k {
-                midpoint + extent
-            } else {
-                midpoint + (i as f64 - half) * width
-            }
-        })
-        .collect())
+    let share =
+        (k as f64 * below.len() as f64 / (below.len() + above.len()) as f64).round() as usize;
+    let k_below = share.clamp(1, k - 1);
+    let k_above = k - k_below;
+    // Linear interpolation between order statistics (as the quantile scheme).
+    let q = |sorted: &[f64], p: f64| {
+        let pos = p * (sorted.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    };
+    let mut breaks = Vec::with_capacity(k);
+    breaks.extend((1..k_below).map(|i| q(&below, i as f64 / k_below as f64)));
+    breaks.push(midpoint);
+    breaks.extend((1..k_above).map(|i| q(&above, i as f64 / k_above as f64)));
+    breaks.push(present[present.len() - 1]);
+    // Drop zero-width and empty classes (each merges into the class above it); the midpoint
+    // and the last bound stay.
+    let mut kept: Vec<f64> = Vec::with_capacity(breaks.len());
+    let mut from = f64::NEG_INFINITY;
+    let last = breaks.len() - 1;
+    for (i, b) in breaks.into_iter().enumerate() {
+        let holds = present.iter().any(|v| *v > from && *v <= b);
+        // The last bound (the maximum) closes the top class, unless the one before is it.
+        if b > from && (holds || b == midpoint || i == last) {
+            kept.push(b);
+            from = b;
+        }
+    }
+    Ok(kept)
 }
 
 fn check_manual_breaks(breaks: &[f64]) -> Result<(), ClassifyError> {
@@ -666,9 +701,30 @@ mod tests {
     }
 
     #[test]
-    fn diverging_breaks_even_k_put_midpoint_on_a_bound() {
-        let v = some(&[-1.0, 4.0]);
-        let b = diverging_breaks_around(&v, 0.0, 4).expect("classifies");
-        assert_eq!(b, vec![-2.0, 0.0, 2.0, 4.0]);
+    fn diverging_breaks_share_classes_by_side() {
+        // 3 of 7 values below 0: 2 of 5 classes below, 3 above.
+        let v = some(&[-4.0, -3.0, -1.0, 1.0, 2.0, 4.0, 6.0]);
+        let b = diverging_breaks_around(&v, 0.0, 5).expect("classifies");
+        assert_eq!(b, vec![-3.0, 0.0, 2.0, 4.0, 6.0]);
+    }
+
+    #[test]
+    fn diverging_breaks_of_skewed_changes_leave_no_class_empty() {
+        // Almost every change positive: equal widths around 0 put nearly all in one class.
+        let mut v: Vec<f64> = (1..=200).map(|i| f64::from(i) * 0.25).collect();
+        v.extend([-35.0, -2.0, -1.0]);
+        let v = some(&v);
+        for k in 3..=9 {
+            let b = diverging_breaks_around(&v, 0.0, k).expect("classifies");
+            let c = classify(&v, &Scheme::Manual(b.clone()), b.len()).expect("classifies");
+            assert!(
+                c.counts.iter().all(|&n| n > 0),
+                "k={k}: {b:?} {:?}",
+                c.counts
+            );
+            assert!(b.contains(&0.0), "k={k}: 0 is a bound: {b:?}");
+            assert!(b.windows(2).all(|w| w[0] < w[1]), "k={k}: {b:?}");
+            assert!(c.breaks.len() <= k);
+        }
     }
 }

@@ -418,17 +418,26 @@ impl Legend {
         );
         let _ = write!(s, r##"<rect width="{w}" height="{h}" fill="#ffffff"/>"##);
         let mut y = PAD;
-        if !self.title.is_empty() {
+        for line in &layout.title_lines {
             y += TITLE_SIZE;
-            text(&mut s, PAD, y, TITLE_SIZE, "#1a1a1a", "start", &self.title);
-            y += 6.0;
+            text(&mut s, PAD, y, TITLE_SIZE, "#1a1a1a", "start", line);
+            y += 3.0;
         }
-        let sub = self.subtitle_line();
-        if !sub.is_empty() {
+        if !layout.title_lines.is_empty() {
+            y += 3.0;
+        }
+        for line in &layout.subtitle_lines {
             y += SUB_SIZE;
-            text(&mut s, PAD, y, SUB_SIZE, "#4d4d4d", "start", &sub);
-            y += 6.0;
+            text(&mut s, PAD, y, SUB_SIZE, "#4d4d4d", "start", line);
+            y += 3.0;
         }
+        if !layout.subtitle_lines.is_empty() {
+            y += 3.0;
+        }
+        debug_assert_eq!(
+            y,
+            heading_height(layout.title_lines.len(), layout.subtitle_lines.len())
+        );
         y += 4.0;
         for e in &self.entries {
             swatch(&mut s, y, &e.color.to_hex());
@@ -575,6 +584,9 @@ pub const SWATCH_X: f32 = PAD;
 struct Layout {
     width: f32,
     height: f32,
+    /// The title and the subtitle line, wrapped to the legend's width (never clipped).
+    title_lines: Vec<String>,
+    subtitle_lines: Vec<String>,
     credit_lines: Vec<String>,
     /// Why districts have no data, wrapped, under the no-data row.
     reason_lines: Vec<String>,
@@ -599,9 +611,22 @@ impl Layout {
                     + PAD
             })
             .fold(0.0_f32, f32::max);
-        let head_w = (text_w(&legend.title, TITLE_SIZE) + 2.0 * PAD)
-            .max(text_w(&legend.subtitle_line(), SUB_SIZE) + 2.0 * PAD);
+        // Headings measured with the font itself; past the widest legend they wrap.
+        let measured = |s: &str, size: f32| {
+            crate::figure::layout::text_width(s, f64::from(size), false) as f32
+        };
+        let head_w = (measured(&legend.title, TITLE_SIZE) + 2.0 * PAD)
+            .max(measured(&legend.subtitle_line(), SUB_SIZE) + 2.0 * PAD);
         let width = row_w.max(head_w).clamp(MIN_WIDTH, MAX_WIDTH).ceil();
+        let head_room = f64::from(width - 2.0 * PAD);
+        let title_lines =
+            crate::figure::layout::wrap(&legend.title, head_room, f64::from(TITLE_SIZE), false);
+        let subtitle_lines = crate::figure::layout::wrap(
+            &legend.subtitle_line(),
+            head_room,
+            f64::from(SUB_SIZE),
+            false,
+        );
         let max_chars = ((width - 2.0 * PAD) / (CREDIT_SIZE * EM_PER_CHAR)).floor() as usize;
         let credit_lines = wrap(&legend.source, max_chars.max(10));
         let reason_chars = ((width - LABEL_X - PAD) / (REASON_SIZE * EM_PER_CHAR)).floor() as usize;
@@ -611,19 +636,15 @@ impl Layout {
             .iter()
             .flat_map(|g| wrap(&g.text, reason_chars.max(10)))
             .collect();
-        let mut height = PAD;
-        if !legend.title.is_empty() {
-            height += TITLE_SIZE + 6.0;
-        }
-        if !legend.subtitle_line().is_empty() {
-            height += SUB_SIZE + 6.0;
-        }
+        let mut height = heading_height(title_lines.len(), subtitle_lines.len());
         height += 4.0 + ROW * (legend.entries.len() + 1) as f32 + 4.0;
         height += reason_lines.len() as f32 * (REASON_SIZE + 3.0);
         height += credit_lines.len() as f32 * (CREDIT_SIZE + 2.0) + PAD;
         Layout {
             width,
             height: height.ceil(),
+            title_lines,
+            subtitle_lines,
             credit_lines,
             reason_lines,
         }
@@ -633,14 +654,21 @@ impl Layout {
 /// Top-left y of the swatch of row `row` (0 = first class; `entries.len()` = no data), as drawn
 /// by [`Legend::to_svg`]. Lets callers (and tests) find swatch pixels in the PNG.
 pub fn swatch_top(legend: &Legend, row: usize) -> f32 {
+    let l = Layout::of(legend);
+    heading_height(l.title_lines.len(), l.subtitle_lines.len()) + 4.0 + ROW * row as f32
+}
+
+/// Height from the top to below the headings: padding, then each line of the title and of the
+/// subtitle, each block followed by a small gap.
+fn heading_height(title_lines: usize, subtitle_lines: usize) -> f32 {
     let mut y = PAD;
-    if !legend.title.is_empty() {
-        y += TITLE_SIZE + 6.0;
+    if title_lines > 0 {
+        y += title_lines as f32 * (TITLE_SIZE + 3.0) + 3.0;
     }
-    if !legend.subtitle_line().is_empty() {
-        y += SUB_SIZE + 6.0;
+    if subtitle_lines > 0 {
+        y += subtitle_lines as f32 * (SUB_SIZE + 3.0) + 3.0;
     }
-    y + 4.0 + ROW * row as f32
+    y
 }
 
 /// Swatch size (width, height) in SVG units.
@@ -663,8 +691,9 @@ fn text(s: &mut String, x: f32, y: f32, size: f32, fill: &str, anchor: &str, con
 }
 
 /// Escapes text for XML content and attribute values (SVG legends and figures); drops control
-/// characters other than tab, which XML 1.0 does not allow. The crate's one XML escaper.
-pub(crate) fn escape_xml(s: &str) -> String {
+/// characters other than tab, which XML 1.0 does not allow. The workspace's one XML (and HTML)
+/// escaper.
+pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -711,6 +740,50 @@ mod tests {
         assert_eq!(group_thousands("-0.0"), "0.0");
         assert_eq!(group_thousands("999"), "999");
         assert_eq!(group_thousands("1000"), "1,000");
+    }
+
+    /// Issue 15: `/legend/lad19/ks2_rwm_expected.png` cut its title off at the legend's edge.
+    #[test]
+    fn long_titles_wrap_inside_the_legend() {
+        use crate::classify::{Scheme, classify};
+        use crate::palette::Palette;
+        let c = classify(
+            &[Some(1.0), Some(2.0), Some(3.0)],
+            &Scheme::EqualInterval,
+            3,
+        )
+        .expect("classifies");
+        let p = Palette::from_name("Blues", 3).expect("palette");
+        let meta = LegendMeta {
+            title: "KS2 pupils meeting the expected standard in reading, writing and maths (combined), state-funded schools".into(),
+            subtitle: "2018/19".into(),
+            unit: "%".into(),
+            source: "Department for Education".into(),
+        };
+        let legend = Legend::new(&c, &p, meta).expect("legend");
+        let layout = Layout::of(&legend);
+        assert!(layout.title_lines.len() >= 2, "{:?}", layout.title_lines);
+        assert_eq!(layout.title_lines.join(" "), legend.title);
+        for line in &layout.title_lines {
+            let w = crate::figure::layout::text_width(line, f64::from(TITLE_SIZE), false);
+            assert!(
+                w <= f64::from(layout.width - 2.0 * PAD),
+                "{line:?} is {w} wide"
+            );
+        }
+        let svg = legend.to_svg();
+        for line in &layout.title_lines {
+            assert!(
+                svg.contains(&format!(">{}</text>", escape_xml(line))),
+                "{line}"
+            );
+        }
+        // The swatches move down with the extra lines, as drawn.
+        let top = swatch_top(&legend, 0);
+        assert!(
+            svg.contains(&format!(r#"<rect x="{SWATCH_X}" y="{top}""#)),
+            "{svg}"
+        );
     }
 
     #[test]

@@ -15,3 +15,5 @@ pub mod render;
 
 /// Static maps for reports: title, legend, credit, labels and London inset, as SVG or PNG.
 pub mod figure;
+
+pub use legend::escape_xml;

@@ -257,6 +257,67 @@ impl Palette {
         })
     }
 
+    /// A diverging palette for `below` classes under the midpoint and `above` over it, when the
+    /// two sides have different numbers of classes: both sides are cut from the same
+    /// `2 * max(below, above)` class scheme around its neutral middle, so a class as far from
+    /// the midpoint gets as strong a colour on either side (the short side simply stops
+    /// earlier). `reversed` swaps the hues of the two sides. `None` when `name` is not a
+    /// diverging palette.
+    ///
+    /// ```
+    /// use choropleth::palette::Palette;
+    /// let p = Palette::diverging_split("RdBu", 1, 4, false).unwrap().unwrap();
+    /// let eight = Palette::from_name("RdBu", 8).unwrap().colors();
+    /// assert_eq!(p.colors(), eight[3..8].to_vec());
+    /// assert!(Palette::diverging_split("YlOrRd", 1, 4, false).unwrap().is_none());
+    /// ```
+    pub fn diverging_split(
+        name: &str,
+        below: usize,
+        above: usize,
+        reversed: bool,
+    ) -> Result<Option<Palette>, PaletteError> {
+        let wanted = name.trim();
+        let Some(&(canonical, kind, source)) = PALETTES
+            .iter()
+            .find(|(n, _, _)| n.eq_ignore_ascii_case(wanted))
+        else {
+            return Err(PaletteError::UnknownPalette {
+                name: name.to_string(),
+                valid: Palette::names().join(", "),
+            });
+        };
+        if kind != PaletteKind::Diverging {
+            return Ok(None);
+        }
+        if below == 0 || above == 0 || below + above > 9 {
+            return Err(PaletteError::ClassCountOutOfRange {
+                name: canonical.to_string(),
+                k: below + above,
+            });
+        }
+        let half = below.max(above);
+        let full = 2 * half;
+        let mut all: Vec<Rgb> = match source {
+            // ColorBrewer publishes diverging schemes up to 11 classes.
+            Source::Brewer(g) if full <= 11 => {
+                (0..full).map(|i| g.eval_rational(i, full).into()).collect()
+            }
+            Source::Brewer(g) | Source::Gradient(g) => (0..full)
+                .map(|i| g.eval_continuous(i as f64 / (full - 1) as f64).into())
+                .collect(),
+        };
+        if reversed {
+            all.reverse();
+        }
+        Ok(Some(Palette {
+            name: canonical.to_string(),
+            kind,
+            reversed,
+            colors: all[half - below..half + above].to_vec(),
+        }))
+    }
+
     /// The palette for an indicator, oriented so that **worse is darker / redder**.
     ///
     /// `name` `None` picks [`DEFAULT_SEQUENTIAL`]. A sequential palette runs light to dark, so it

@@ -31,6 +31,9 @@ pub struct Layer {
     pub lineage: Option<Arc<crate::lineage::Lineage>>,
     /// Weighted recombinations waiting for their weights ([`Atlas::recombine_pending`]).
     pub recombine_pending: Vec<crate::recombine::PendingRecombination>,
+    /// The CRS the boundary file was in before reprojection to WGS84 (a merged layer's is its
+    /// base layer's), so services can name it as the storage CRS; `None` when not read from a file.
+    pub source_crs: Option<crate::crs::Crs>,
     by_code: Arc<HashMap<String, usize>>,
 }
 
@@ -56,6 +59,7 @@ impl Layer {
             load_notes,
             lineage: None,
             recombine_pending: Vec::new(),
+            source_crs: None,
             by_code: Arc::new(by_code),
         }
     }
@@ -192,7 +196,9 @@ pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<La
         .unzip();
     let mut notes = loaded.notes;
     repair_listed(meta, &path, &mut geoms, &fields, &mut notes)?;
-    Ok(assemble(meta, geoms, fields, notes))
+    let mut layer = assemble(meta, geoms, fields, notes);
+    layer.source_crs = Some(loaded.source_crs);
+    Ok(layer)
 }
 
 /// Repairs the districts the catalogue lists as invalid (`invalid_geometries`) and says so in
@@ -314,6 +320,7 @@ pub fn merge_districts(
     );
     let mut layer = assemble(meta, geoms, fields, notes);
     layer.lineage = Some(Arc::new(crate::lineage::Lineage::from_plan(&plan)));
+    layer.source_crs = base.source_crs;
     Ok(layer)
 }
 

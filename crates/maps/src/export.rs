@@ -11,6 +11,7 @@ use crate::error::{MapError, valid_ids};
 use crate::geojson_text;
 use crate::loaded::Loaded;
 use crate::options::{ExportOptions, Periods, parse_list};
+use crate::output_crs::OutputCrs;
 
 /// `[minLon, minLat, maxLon, maxLat]` of a layer.
 pub fn layer_bounds(layer: &Layer) -> Option<[f64; 4]> {
@@ -150,6 +151,30 @@ pub fn feature_properties(
         props.insert(k.clone(), Value::from(v.clone()));
     }
     indicator_properties(&mut props, layer, inds, i, periods);
+    props
+}
+
+/// [`feature_properties`] with one chosen period per indicator (`datetime=`): `{id}: value`
+/// of that period, and `{id}_no_data_reason` where a boundary change explains a missing value.
+pub fn feature_properties_at(
+    layer: &Layer,
+    chosen: &[(&Indicator, usize)],
+    i: usize,
+) -> Map<String, Value> {
+    let d = &layer.districts[i];
+    let mut props = Map::new();
+    props.insert("code".into(), Value::from(d.code.clone()));
+    props.insert("name".into(), Value::from(d.name.clone()));
+    for (k, v) in &d.attributes {
+        props.insert(k.clone(), Value::from(v.clone()));
+    }
+    for (ind, p) in chosen {
+        let period = &ind.periods[*p];
+        props.insert(ind.meta.id.clone(), period_value(&period.values, i));
+        if let Some(r) = no_data_reason(layer, ind, &period.label, i) {
+            props.insert(format!("{}_no_data_reason", ind.meta.id), Value::from(r));
+        }
+    }
     props
 }
 
@@ -297,6 +322,7 @@ pub fn layer_csv_cancellable(
         ("zoom", q.zoom.is_some()),
         ("simplify", q.simplify.is_some()),
         ("precision", q.precision.is_some()),
+        ("crs", q.crs.is_some()),
     ] {
         if given {
             return Err(MapError::bad_request(
@@ -352,7 +378,9 @@ pub fn layer_csv_cancellable(
 }
 
 /// The districts as an RFC 7946 FeatureCollection with the chosen indicators as properties
-/// (`bbox`, `indicators`, `periods`, `zoom` or `simplify`, `precision`).
+/// (`bbox`, `indicators`, `periods`, `zoom` or `simplify`, `precision`, `crs`). In a CRS other
+/// than CRS84 the collection names it in a `crs` member (the GeoJSON 2008 form GDAL and QGIS
+/// read), and `precision` counts decimals of metres for the projected ones.
 pub fn layer_geojson(
     loaded: &Loaded,
     layer: &Layer,
@@ -370,7 +398,9 @@ pub fn layer_geojson_cancellable(
     cancelled: &dyn Fn() -> bool,
 ) -> Result<String, MapError> {
     let periods = q.periods.unwrap_or_default();
-    let precision = check_precision(q.precision)?;
+    let crs = q.crs.unwrap_or_default();
+    let precision = crs.precision(q.precision)?;
+    let projector = crs.projector()?;
     let max_zoom = loaded.max_zoom;
     let zoom = match (q.zoom, q.simplify) {
         (Some(_), Some(_)) => {
@@ -411,7 +441,13 @@ pub fn layer_geojson_cancellable(
         None => None,
     };
     let mut out = String::with_capacity(candidates.len() * 512);
-    out.push_str(r#"{"type":"FeatureCollection","features":["#);
+    out.push_str(r#"{"type":"FeatureCollection","#);
+    if crs != OutputCrs::Crs84 {
+        out.push_str(r#""crs":{"type":"name","properties":{"name":"#);
+        out.push_str(&Value::from(crs.urn()).to_string());
+        out.push_str("}},");
+    }
+    out.push_str(r#""features":["#);
     for (n, &i) in candidates.iter().enumerate() {
         if n % CHECK_EVERY == 0 && cancelled() {
             return Err(MapError::cancelled("the GeoJSON export"));
@@ -428,9 +464,16 @@ pub fn layer_geojson_cancellable(
                     let (x, y) = tile_math::mercator_to_lonlat(c.x, c.y);
                     geo_types::coord! { x: x, y: y }
                 });
-                geojson_text::push_feature(&mut out, &d.code, &ll, &props, precision);
+                let g = projector.multipolygon(&ll)?;
+                geojson_text::push_feature(&mut out, &d.code, &g, &props, precision);
             }
-            _ => geojson_text::push_feature(&mut out, &d.code, &d.wgs84.0, &props, precision),
+            _ if crs == OutputCrs::Crs84 => {
+                geojson_text::push_feature(&mut out, &d.code, &d.wgs84.0, &props, precision);
+            }
+            _ => {
+                let g = projector.multipolygon(&d.wgs84.0)?;
+                geojson_text::push_feature(&mut out, &d.code, &g, &props, precision);
+            }
         }
     }
     out.push_str("]}");

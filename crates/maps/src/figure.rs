@@ -272,6 +272,22 @@ pub fn render_cancellable(
         )
     });
     opts.credit = crate::legend::credit(layer, ind);
+    opts.description = {
+        let scope = match (&q.region, &q.bbox, &q.districts) {
+            (Some(r), _, _) => r.trim().to_string(),
+            (None, None, None) => "England".to_string(),
+            (None, Some(_), _) => "the area shown".to_string(),
+            (None, None, Some(_)) => "the districts chosen".to_string(),
+        };
+        crate::describe::describe(
+            layer,
+            ind,
+            &style,
+            &|i| draw_all_in_view || chosen[i],
+            &scope,
+        )
+        .text
+    };
     let want_inset = q.inset.unwrap_or(true);
     if want_inset {
         // Top left is open sea and Scotland on an England map; the North East coast is top right.

@@ -80,7 +80,12 @@ fn legend_of(layer: &Layer, ind: &Indicator, style: &ResolvedStyle) -> Result<Le
     };
     match (&style.classification, &style.palette_used) {
         (Some(c), Some(p)) => {
-            Legend::new(c, p, meta).map_err(|e| MapError::internal("building a legend", e))
+            let mut legend =
+                Legend::new(c, p, meta).map_err(|e| MapError::internal("building a legend", e))?;
+            if let Some(label) = &style.scheme_label {
+                legend.scheme.clone_from(label);
+            }
+            Ok(legend)
         }
         _ => {
             // Categories: one entry per category, no ranges.

@@ -26,14 +26,26 @@ mod tile_geometry;
 /// Mapbox Vector Tiles.
 pub mod vector_tiles;
 
+/// MapLibre styles of resolved choropleths over the vector tiles.
+pub mod maplibre_style;
+
 /// PMTiles archives of a layer's vector tiles.
 pub mod archive;
+
+/// A map described in words from its data (for screen readers, alt text, captions).
+pub mod describe;
 
 /// Static figures for reports (PNG, SVG).
 pub mod figure;
 
 /// RFC 7946 GeoJSON text with coordinate precision.
 pub mod geojson_text;
+
+/// The CRSs geometry is written in (CRS84, EPSG:4326, EPSG:27700, EPSG:3857) and projection into them.
+pub mod output_crs;
+
+/// OGC CQL2 text filters, property equality, `properties=` and `sortby=` over a layer's districts.
+pub mod filter;
 
 /// GeoJSON and CSV exports, layer and indicator descriptions, one district's values.
 pub mod export;

@@ -121,10 +121,15 @@ pub struct ExportOptions {
     #[serde(default, deserialize_with = "from_text")]
     #[cfg_attr(feature = "clap", arg(long))]
     pub simplify: Option<f64>,
-    /// GeoJSON: decimals of coordinates (default 6).
+    /// GeoJSON: decimals of coordinates (default 6 for degrees, 2 for metres).
     #[serde(default, deserialize_with = "from_text")]
     #[cfg_attr(feature = "clap", arg(long))]
     pub precision: Option<usize>,
+    /// GeoJSON: CRS of the coordinates: CRS84 (default, longitude first), EPSG:4326 (latitude
+    /// first), EPSG:27700 (British National Grid) or EPSG:3857, as a code or an OGC URI.
+    #[serde(default, deserialize_with = "from_text")]
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub crs: Option<crate::output_crs::OutputCrs>,
 }
 
 /// Which version of an uploaded dataset a route uses: `version=N` pins the indicator named in
@@ -389,7 +394,7 @@ mod tests {
     fn names_come_from_the_structs() {
         assert!(StyleOptions::names().contains(&"midpoint"));
         assert!(<(StyleOptions, FigureOptions)>::names().contains(&"inset"));
-        assert_eq!(ExportOptions::names().len(), 6);
+        assert_eq!(ExportOptions::names().len(), 7);
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub struct ResolvedStyle {
     pub highlight: Vec<usize>,
     /// Unit of the mapped values (`%` for percentage change).
     pub unit: String,
+    /// How the classes were made, in words, when the classification's scheme does not say it
+    /// (breaks computed here and passed on as manual ones, e.g. quantiles either side of 0).
+    pub scheme_label: Option<String>,
 }
 
 /// Parses a `#rrggbb` colour from the palette module into the renderer's colour.
@@ -402,14 +405,26 @@ fn build(
                     )
                 })?,
         ),
-        None if is_change => Some(0.0),
+        // A change map diverges around 0 only when the changes go both ways and no scheme was
+        // asked for; changes of one sign get sequential classes like any other values.
+        None if is_change && q.scheme.is_none() && q.breaks.is_none() => {
+            let present = || values.iter().flatten();
+            let both = present().any(|v| *v < 0.0) && present().any(|v| *v > 0.0);
+            both.then_some(0.0)
+        }
         None => None,
     };
+    // A change is classified afresh: the catalogue's style is for the values themselves.
     let scheme_name = q
         .scheme
         .clone()
-        .or(hint_style.scheme.clone())
+        .or(if is_change {
+            None
+        } else {
+            hint_style.scheme.clone()
+        })
         .unwrap_or_else(|| "quantile".into());
+    let mut scheme_label = None;
     let scheme: Scheme = if scheme_name == "manual" || q.breaks.is_some() {
         if scheme_name != "manual" {
             return Err(MapError::bad_request(
@@ -424,7 +439,7 @@ fn build(
                     "breaks=10,20,30 (class upper bounds, strictly increasing numbers)",
                 )
             })?,
-            (None, Some(b)) if q.scheme.is_none() => Scheme::Manual(b.clone()),
+            (None, Some(b)) if q.scheme.is_none() && !is_change => Scheme::Manual(b.clone()),
             (None, _) => {
                 return Err(MapError::bad_request(
                     "scheme=manual needs breaks=",
@@ -434,6 +449,11 @@ fn build(
         }
     } else if let Some(m) = midpoint {
         let breaks = diverging_breaks_around(&values, m, k).map_err(classify_error)?;
+        scheme_label = Some(format!(
+            "Quantiles below and above {}",
+            choropleth::legend::NumberStyle::for_unit(&unit)
+                .format(m, usize::from(m.fract() != 0.0))
+        ));
         Scheme::Manual(breaks)
     } else {
         scheme_name.parse::<Scheme>().map_err(|e| {
@@ -471,6 +491,28 @@ fn build(
     if flip != reverse {
         palette = palette.reverse();
     }
+    // A diverging map's sides may have different numbers of classes: cut both from one scheme
+    // around its neutral middle, so equal distances from the midpoint get equal strength.
+    if let (Some(m), PaletteKind::Diverging) = (midpoint, palette.kind) {
+        let below = classification.breaks.iter().filter(|b| **b <= m).count();
+        if below > 0
+            && below < n
+            && let Some(split) = choropleth::palette::Palette::diverging_split(
+                &palette_name,
+                below,
+                n - below,
+                flip != reverse,
+            )
+            .map_err(|e| {
+                MapError::bad_request(
+                    format!("palette={palette_name:?}: {e}"),
+                    valid_ids("palettes", choropleth::palette::Palette::names()),
+                )
+            })?
+        {
+            palette = split;
+        }
+    }
     let colors: Vec<Rgba> = palette.colors().into_iter().map(rgba).collect();
     let palette_used = Some(palette.clone());
     let fills = values
@@ -494,6 +536,7 @@ fn build(
         fills,
         highlight,
         unit,
+        scheme_label,
     })
 }
 
@@ -592,6 +635,7 @@ fn build_categorical(
         fills,
         highlight,
         unit: ind.meta.unit.clone(),
+        scheme_label: None,
     })
 }
 
@@ -620,6 +664,10 @@ fn classify_error(e: choropleth::classify::ClassifyError) -> MapError {
         E::ClassCountOutOfRange { .. } => {
             MapError::bad_request(e.to_string(), "k must be from 2 to 9")
         }
+        E::OneSided { .. } => MapError::unprocessable(
+            e.to_string(),
+            "leave midpoint= out for sequential classes, or give a midpoint between the lowest and highest value",
+        ),
         E::AllMissing { .. } | E::TooFewDistinctValues { .. } => MapError::unprocessable(
             e.to_string(),
             "pick another period, indicator or fewer classes",
@@ -799,6 +847,7 @@ fn build_bivariate(
         fills,
         highlight,
         unit: format!("terciles: {} / {}", short_title(ind), short_title(other)),
+        scheme_label: None,
     })
 }
 

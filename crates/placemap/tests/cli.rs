@@ -232,6 +232,64 @@ fn export_writes_csv_and_geojson() {
 }
 
 #[test]
+fn export_writes_the_british_national_grid() {
+    // lad21 comes from a BNG file: written back in EPSG:27700 its vertices are the file's.
+    let (code, stdout, err) = run(&[
+        "export",
+        "--layer",
+        "lad21",
+        "--indicators",
+        "",
+        "--bbox",
+        "-1.25,54.65,-1.2,54.7",
+        "--crs",
+        "EPSG:27700",
+        "--precision",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let g: serde_json::Value = serde_json::from_str(&stdout).expect("GeoJSON");
+    assert_eq!(
+        g["crs"]["properties"]["name"],
+        "urn:ogc:def:crs:EPSG::27700"
+    );
+    let hartlepool = g["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .find(|f| f["id"] == "E06000001")
+        .expect("Hartlepool");
+    // The source file's first vertex of Hartlepool (lad_may2021_uk_buc_bng.geojson).
+    let first = [448_906.0417, 536_703.7201];
+    let ring = hartlepool["geometry"]["coordinates"][0][0]
+        .as_array()
+        .expect("ring");
+    let nearest = ring
+        .iter()
+        .map(|p| {
+            let (x, y) = (p[0].as_f64().expect("x"), p[1].as_f64().expect("y"));
+            (x - first[0]).hypot(y - first[1])
+        })
+        .fold(f64::INFINITY, f64::min);
+    assert!(nearest < 0.002, "{nearest} m");
+
+    let (code, _, err) = run(&["export", "--layer", "lad19", "--crs", "EPSG:2157"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("EPSG:27700"), "{err}");
+    let (code, _, err) = run(&[
+        "export",
+        "--layer",
+        "lad19",
+        "--format",
+        "csv",
+        "--crs",
+        "EPSG:27700",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--crs"), "{err}");
+}
+
+#[test]
 fn render_of_a_derived_indicator_loads_the_layer_it_aggregates_from() {
     let out = std::env::temp_dir().join(format!("placemap-derived-{}.png", std::process::id()));
     let path = out.display().to_string();

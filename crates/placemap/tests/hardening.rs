@@ -511,6 +511,11 @@ fn slow_headers_are_cut_connections_are_capped_and_slow_bodies_time_out() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     assert!(at - start < Duration::from_secs(6), "{:?}", at - start);
+    // Like every 503: when to retry, and a JSON error with a hint.
+    let lower = text.to_ascii_lowercase();
+    assert!(lower.contains("\r\nretry-after: 1\r\n"), "{text}");
+    assert!(lower.contains("content-type: application/json"), "{text}");
+    assert!(text.contains("\"hint\""), "{text}");
 }
 
 // ---- 5. Whole files or none. ----

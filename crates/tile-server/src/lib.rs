@@ -13,6 +13,8 @@ pub mod config;
 pub mod error;
 /// Typed options read from the query string (the `maps` option sets).
 pub mod extract;
+/// HTML error pages for browsers, JSON for everything else.
+pub mod html_errors;
 /// The current state as requests see it (swapped when datasets change).
 pub mod live;
 /// Prometheus metrics.
@@ -39,7 +41,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::decompression::DecompressionBody;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -97,12 +98,13 @@ async fn json_errors(limits: BodyLimits, req: Request, next: Next) -> Response {
         .map(|v| error::clip(v, 40).into_owned());
     let res = next.run(req).await;
     let status = res.status();
-    let is_json = res
+    // JSON errors, and the HTML error pages `html_errors` made of them, pass as they are.
+    let is_ours = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.contains("json"));
-    if !status.is_client_error() || is_json {
+        .is_some_and(|c| c.contains("json") || c.starts_with("text/html"));
+    if !status.is_client_error() || is_ours {
         return res;
     }
     let (mut parts, body) = res.into_parts();
@@ -199,10 +201,29 @@ async fn decompress(req: Request, next: Next) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found(
-        "no such route",
-        "routes: /layers, /layers/{layer}.geojson, /layers/{layer}/districts/{code}, /tiles/{layer}/{indicator}/{z}/{x}/{y}.png, /tiles/{layer}/{indicator}.json, /legend/{layer}/{indicator}.{svg,png,json}, /lookup, /static/{layer}/{indicator}.{png,svg}, /map/{layer}/{indicator}, /stats/..., /datasets, /datasets/new, /health, /metrics",
-    )
+    ApiError::not_found("no such route", routes::home::route_hint())
+}
+
+/// Stops a request that runs longer than `limit` (dropping its future cancels the work, as
+/// tower-http's `TimeoutLayer` does) and answers like every other 503: JSON with a hint and
+/// `Retry-After`, which `TimeoutLayer`'s bare status lacks.
+async fn time_limit(limit: std::time::Duration, req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::Unavailable {
+            message: format!(
+                "the request took longer than the server's limit of {:.0} s and was stopped",
+                limit.as_secs_f64()
+            ),
+            hint: Some(
+                "retry in a moment, or ask for less (a smaller area, fewer districts or permutations)"
+                    .into(),
+            ),
+            retry_after: Some(1),
+        }
+        .into_response(),
+    }
 }
 
 /// The router of every route, with compression, CORS, timeouts, body limits, tracing and metrics.
@@ -243,6 +264,7 @@ pub fn app_live(live: live::LiveState) -> Router {
         other: body_limit,
     };
     Router::new()
+        .route("/", get(routes::home::index))
         .route("/health", get(routes::health::health))
         .route("/metrics", get(routes::health::metrics))
         .route("/layers", get(routes::data::list_layers))
@@ -271,6 +293,8 @@ pub fn app_live(live: live::LiveState) -> Router {
             get(routes::tiles::tile),
         )
         .route("/legend/{layer}/{file}", get(routes::legend::legend))
+        .route("/styles/{file}", get(routes::styles::sprite))
+        .route("/styles/{layer}/{file}", get(routes::styles::style))
         .route("/static/{layer}/{file}", get(routes::staticmap::static_map))
         .route("/map/{layer}/{indicator}", get(routes::map::page))
         .route("/map/assets/{*path}", get(routes::map::asset))
@@ -280,6 +304,10 @@ pub fn app_live(live: live::LiveState) -> Router {
         .route("/ogc/collections", get(routes::ogc::collections))
         .route("/ogc/collections/{layer}", get(routes::ogc::collection))
         .route("/ogc/collections/{layer}/items", get(routes::ogc::items))
+        .route(
+            "/ogc/collections/{layer}/queryables",
+            get(routes::ogc::queryables),
+        )
         .route(
             "/ogc/collections/{layer}/items/{code}",
             get(routes::ogc::item),
@@ -319,6 +347,7 @@ pub fn app_live(live: live::LiveState) -> Router {
         // leaves partial responses alone).
         .layer(middleware::from_fn(byte_ranges::ranges))
         .layer(middleware::from_fn_with_state(live.clone(), track))
+        .layer(middleware::from_fn(html_errors::html_errors))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(middleware::from_fn(decompress))
@@ -327,10 +356,9 @@ pub fn app_live(live: live::LiveState) -> Router {
             json_errors(limits, req, next)
         }))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            time_limit(timeout, req, next)
+        }))
         .layer(TraceLayer::new_for_http())
         // Every answer, the JSON errors quoting input among them, is read as what it says it is.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -14,7 +14,7 @@ pub(super) const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSan
 
 /// Width of `text` set in DejaVu Sans (bold or regular) at `size` px: the sum of the glyph
 /// advances. Kerning is ignored; DejaVu's is slight, and every wrap keeps a little slack.
-pub(super) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+pub(crate) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
     let data = if bold { FONT_BOLD } else { FONT };
     let Ok(font) = FontRef::new(data) else {
         // The fonts are compiled in and known good; estimate rather than fail.
@@ -33,7 +33,7 @@ pub(super) fn text_width(text: &str, size: f64, bold: bool) -> f64 {
 }
 
 /// Greedy word wrap to lines at most `max_width` px wide (a longer single word stays whole).
-pub(super) fn wrap(text: &str, max_width: f64, size: f64, bold: bool) -> Vec<String> {
+pub(crate) fn wrap(text: &str, max_width: f64, size: f64, bold: bool) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
@@ -115,6 +115,9 @@ const ROW: f64 = 21.0;
 const GAP: f64 = 16.0;
 /// Smallest map box, px, below which the layout is refused.
 const MIN_MAP_PX: f64 = 60.0;
+/// Smallest text on a figure of any size, px: credits and the legend's small print stay
+/// readable on small figures (they were 7 px high at 800 x 600).
+pub const MIN_TEXT_PX: f64 = 10.0;
 /// Label and count font sizes are shared with the SVG writer.
 pub(super) const LABEL_SIZE: f64 = 11.0;
 pub(super) const INSET_LABEL: f64 = 11.0;
@@ -147,11 +150,13 @@ impl Layout {
             }
             lines
         };
-        let title = place(&options.title, TITLE * u, true, 4.0 * u);
-        let subtitle = place(&options.subtitle, SUBTITLE * u, false, 0.0);
+        // Text scales with the figure but never below a readable size.
+        let sized = |base: f64, min: f64| (base * u).max(min);
+        let title = place(&options.title, sized(TITLE, 16.0), true, 4.0 * u);
+        let subtitle = place(&options.subtitle, sized(SUBTITLE, 12.0), false, 0.0);
         let header_bottom = y + 12.0 * u;
 
-        let credit_size = CREDIT * u;
+        let credit_size = sized(CREDIT, MIN_TEXT_PX);
         let credit_lines = wrap(&options.credit, text_box, credit_size, false);
         let line_h = credit_size * 1.35;
         let credit_top = h - pad - credit_lines.len() as f64 * line_h;
@@ -180,8 +185,12 @@ impl Layout {
                 group(legend.no_data.count),
             )))
             .collect();
-        let label_size = LEGEND_LABEL * u;
-        let small = LEGEND_SMALL * u;
+        let label_size = sized(LEGEND_LABEL, 11.0);
+        let small = sized(LEGEND_SMALL, MIN_TEXT_PX);
+        let heading_size = sized(LEGEND_HEADING, 12.0);
+        // Rows and swatches grow with their text when the text is held at its minimum.
+        let row_h = (ROW * u).max(label_size * 1.7);
+        let swatch_h = (SWATCH_H * u).max(label_size * 1.25);
         let label_w = rows
             .iter()
             .map(|(l, _)| text_width(l, label_size, false))
@@ -192,7 +201,7 @@ impl Layout {
             .chain(std::iter::once(text_width("Areas", small, false)))
             .fold(0.0, f64::max);
         let rows_w = SWATCH_W * u + 8.0 * u + label_w + 14.0 * u + count_w;
-        let heading_w = text_width(&heading_text, LEGEND_HEADING * u, true)
+        let heading_w = text_width(&heading_text, heading_size, true)
             .max(text_width(&scheme_text, small, false) + 10.0 * u + count_w);
         let legend_w = rows_w.max(heading_w).min(0.4 * w).ceil();
 
@@ -218,11 +227,11 @@ impl Layout {
 
         let lx = w - pad - legend_w;
         let right = w - pad;
-        let mut ly = header_bottom + LEGEND_HEADING * u;
+        let mut ly = header_bottom + heading_size;
         let legend_heading = TextLine {
             x: lx,
             y: ly,
-            size: LEGEND_HEADING * u,
+            size: heading_size,
             text: heading_text,
         };
         ly += 6.0 * u + small;
@@ -243,14 +252,14 @@ impl Layout {
             .into_iter()
             .map(|(label, count)| {
                 let top = ly;
-                ly += ROW * u;
-                let baseline = top + SWATCH_H * u - 3.0 * u;
+                ly += row_h;
+                let baseline = top + swatch_h - 3.0 * u;
                 LegendRow {
                     swatch: Rect {
                         x: lx,
                         y: top,
                         width: SWATCH_W * u,
-                        height: SWATCH_H * u,
+                        height: swatch_h,
                     },
                     label: TextLine {
                         x: lx + SWATCH_W * u + 8.0 * u,

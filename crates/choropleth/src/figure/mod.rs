@@ -43,7 +43,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod layout;
+pub(crate) mod layout;
 mod raster;
 mod svg;
 
@@ -54,6 +54,7 @@ use tile_math::Bounds;
 
 use crate::legend::Legend;
 pub use crate::render::{Fill, Rgba};
+pub use layout::MIN_TEXT_PX;
 
 use layout::{Layout, MapView};
 
@@ -177,6 +178,9 @@ pub struct FigureOptions {
     pub subtitle: String,
     /// Source and licence text, at the bottom, wrapped over as many lines as it needs.
     pub credit: String,
+    /// What the map shows in words, for readers who cannot see it (the SVG's `<desc>`);
+    /// empty for none.
+    pub description: String,
     /// Heading of the legend; `None` uses the legend's unit (or "Classes" without one).
     pub legend_title: Option<String>,
     /// Draw London again, larger, in this corner of the map, when London districts are in view
@@ -198,6 +202,7 @@ impl Default for FigureOptions {
             title: String::new(),
             subtitle: String::new(),
             credit: String::new(),
+            description: String::new(),
             legend_title: None,
             london_inset: None,
             outline: OutlineStyle::Auto,

@@ -43,14 +43,35 @@ pub(super) fn write(fig: &Figure<'_>, part: Part) -> String {
     } else {
         4096
     });
+    // A figure is an image to assistive technology, named by its title and described by its
+    // description.
+    let has_title = everything && !fig.options.title.is_empty();
+    let has_desc = everything && !fig.options.description.is_empty();
+    let labelled = match (has_title, has_desc) {
+        (true, true) => r#" role="img" aria-labelledby="pm-title pm-desc""#,
+        (true, false) => r#" role="img" aria-labelledby="pm-title""#,
+        (false, true) => r#" role="img" aria-labelledby="pm-desc""#,
+        (false, false) => "",
+    };
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}"{labelled}>"#,
         w = l.width,
         h = l.height,
     );
-    if everything && !fig.options.title.is_empty() {
-        let _ = write!(s, "<title>{}</title>", escape(&fig.options.title));
+    if has_title {
+        let _ = write!(
+            s,
+            r#"<title id="pm-title">{}</title>"#,
+            escape(&fig.options.title)
+        );
+    }
+    if has_desc {
+        let _ = write!(
+            s,
+            r#"<desc id="pm-desc">{}</desc>"#,
+            escape(&fig.options.description)
+        );
     }
     // Defs: the no-data hatch (as the legend's, scaled with the page) and the clips.
     let period = f64::from(NO_DATA_STYLE.hatch_period_px) * u;
@@ -118,7 +139,7 @@ pub(super) fn write(fig: &Figure<'_>, part: Part) -> String {
             &TextLine {
                 x: lx,
                 y: ly,
-                size: INSET_LABEL * u,
+                size: (INSET_LABEL * u).max(super::layout::MIN_TEXT_PX),
                 text: "London".to_string(),
             },
             "#1a1a1a",
@@ -315,7 +336,7 @@ fn tenths(s: &mut String, v: i64) {
 /// the map box.
 fn labels(s: &mut String, fig: &Figure<'_>) {
     let u = fig.layout.unit;
-    let size = LABEL_SIZE * u;
+    let size = (LABEL_SIZE * u).max(super::layout::MIN_TEXT_PX);
     let map = fig.layout.map;
     let mut any = false;
     for d in &fig.districts {

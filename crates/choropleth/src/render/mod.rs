@@ -37,5 +37,5 @@ pub mod encode;
 
 pub use clip::RenderError;
 pub use encode::{EncodeError, PngEncoder, empty_tile_png, encode_png, flat_tile_png};
-pub use raster::{TileRaster, TileRenderer, render_tile};
+pub use raster::{TileRaster, TileRenderer, no_data_pattern_png, render_tile};
 pub use style::{Feature, Fill, Outline, Rgba, TileSize, TileStyle, outline_width_for_zoom};

@@ -381,6 +381,22 @@ fn stroke(pixmap: &mut Pixmap, path: &Path, line: Outline, scale: f32) {
 
 /// The no-data fill: one period of a diagonal hatch (lines of the hatch colour on the no-data grey).
 /// Pixel (0, 0) is always on a line and pixel (1, 0) never is, which `hatch_style_differs` relies on.
+/// The no-data hatch the tiles draw, as one seamless PNG pattern (`HATCH_PERIOD` px square,
+/// twice that for [`TileSize::Retina`]): what a vector-tile style (MapLibre's `fill-pattern`)
+/// needs to draw no data exactly as the raster tiles do.
+///
+/// ```
+/// use choropleth::render::{no_data_pattern_png, TileSize};
+/// let (side, png) = no_data_pattern_png(TileSize::Retina)?;
+/// assert_eq!(side, 2 * no_data_pattern_png(TileSize::Standard)?.0);
+/// assert_eq!(&png[1..4], b"PNG");
+/// # Ok::<(), choropleth::render::EncodeError>(())
+/// ```
+pub fn no_data_pattern_png(size: TileSize) -> Result<(u32, Vec<u8>), super::EncodeError> {
+    let p = hatch_pixmap(size, TileStyle::for_zoom(0));
+    Ok((p.width(), super::encode_png(&p)?))
+}
+
 fn hatch_pixmap(size: TileSize, style: TileStyle) -> Pixmap {
     let scale = size.px() / 256;
     let n = HATCH_PERIOD * scale;

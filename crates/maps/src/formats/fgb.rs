@@ -29,14 +29,14 @@ pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, Map
             .collect::<serde_json::Map<_, _>>(),
     })
     .to_string();
-    let srs = table.srs;
+    let srs = &table.srs;
     let options = FgbWriterOptions {
         write_index: true,
         crs: FgbCrs {
             org: Some("EPSG"),
             code: srs.epsg,
             name: Some(srs.name),
-            wkt: Some(srs.wkt),
+            wkt: Some(&srs.wkt),
             ..Default::default()
         },
         title: Some(&table.layer.meta.title),
@@ -57,7 +57,7 @@ pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, Map
         if n % CHECK_EVERY == 0 && cancelled() {
             return Err(MapError::cancelled("the FlatGeobuf export"));
         }
-        let geometry = geo_types::Geometry::MultiPolygon(table.geometry(i));
+        let geometry = geo_types::Geometry::MultiPolygon(table.geometry(i)?);
         let cells = table.cells(i);
         let mut failed = None;
         fgb.add_feature_geom(geometry, |feature| {

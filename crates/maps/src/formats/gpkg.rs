@@ -32,8 +32,8 @@ fn sql_error(e: rusqlite::Error) -> MapError {
 
 /// The whole GeoPackage of `table`.
 pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, MapError> {
-    let dir = tempfile::tempdir()
-        .map_err(|e| MapError::internal("creating a temporary directory", e))?;
+    let dir =
+        tempfile::tempdir().map_err(|e| MapError::internal("creating a temporary directory", e))?;
     let path = dir.path().join(format!("{}.gpkg", table.name()));
     {
         let mut conn = Connection::open(&path).map_err(sql_error)?;
@@ -57,7 +57,7 @@ fn fill(
     .map_err(sql_error)?;
     let tx = conn.transaction().map_err(sql_error)?;
     tx.execute_batch(CORE_TABLES).map_err(sql_error)?;
-    let srs = table.srs;
+    let srs = &table.srs;
     if srs.epsg != 4326 {
         tx.execute(
             "INSERT INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization,
@@ -116,7 +116,7 @@ fn fill(
                 return Err(MapError::cancelled("the GeoPackage export"));
             }
             let fid = i64::try_from(n + 1).unwrap_or(i64::MAX);
-            let geometry = table.geometry(i);
+            let geometry = table.geometry(i)?;
             let env = envelope(&geometry);
             let blob = geometry_blob(geometry, srs.epsg, env)?;
             let mut values: Vec<rusqlite::types::Value> = vec![fid.into(), blob.into()];
@@ -317,7 +317,10 @@ mod tests {
         assert_eq!(&blob[..3], b"GP\0");
         // Flags: little endian, envelope [minx, maxx, miny, maxy] (indicator 1).
         assert_eq!(blob[3] & 0b1110, 0b0010);
-        assert_eq!(i32::from_le_bytes(blob[4..8].try_into().expect("4 bytes")), 4326);
+        assert_eq!(
+            i32::from_le_bytes(blob[4..8].try_into().expect("4 bytes")),
+            4326
+        );
         let env: Vec<f64> = blob[8..40]
             .chunks(8)
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
@@ -325,6 +328,9 @@ mod tests {
         assert_eq!(env, [-2.0, -1.0, 54.0, 55.5]);
         // Then WKB: little endian MultiPolygon (6).
         assert_eq!(blob[40], 1);
-        assert_eq!(u32::from_le_bytes(blob[41..45].try_into().expect("4 bytes")), 6);
+        assert_eq!(
+            u32::from_le_bytes(blob[41..45].try_into().expect("4 bytes")),
+            6
+        );
     }
 }

@@ -6,7 +6,8 @@
 //! Each writer reads one [`Table`]: the fields (code and name as text, the layer's kept
 //! attributes as text, numeric indicators as real, categorical ones as text, a text reason
 //! column after a value column where a boundary change explains a missing value: the columns
-//! of the CSV export) and, per district, the geometry in the output CRS, rounded to a decimal
+//! of the CSV export) and, per district, the geometry in the export's CRS (`crs`: WGS 84 by
+//! default, British National Grid, Web Mercator; see [`Srs`]), rounded to a decimal
 //! grid and made OGC-valid there by the same step as the GeoJSON export
 //! ([`districts::repair::on_decimal_grid`]).
 
@@ -21,6 +22,7 @@ use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use crate::error::MapError;
 use crate::export::{ValueColumn, chosen_indicators, districts_in_bbox, value_columns};
 use crate::options::ExportOptions;
+use crate::output_crs::{OutputCrs, Projector};
 
 /// How many features a writer writes between two looks at the cancel flag.
 pub(crate) const CHECK_EVERY: usize = 64;
@@ -87,11 +89,13 @@ impl GisFormat {
     }
 }
 
-/// The coordinate reference system a file is written in.
+/// The coordinate reference system a file is written in, from the export's `crs`
+/// ([`OutputCrs`]).
 ///
-/// Only EPSG:4326 (longitude, latitude) for now: the one place a projection would be applied
-/// is [`Srs::project`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// GIS files keep x = easting or longitude whatever the CRS's axis order (GeoPackage's rule,
+/// and GDAL's and QGIS's for every format here), so CRS84 and EPSG:4326 give the same file:
+/// longitude, latitude, labelled EPSG:4326.
+#[derive(Debug)]
 pub struct Srs {
     /// EPSG code.
     pub epsg: i32,
@@ -99,30 +103,40 @@ pub struct Srs {
     pub name: &'static str,
     /// OGC WKT 1 definition (GeoPackage `gpkg_spatial_ref_sys`, Shapefile `.prj`, FlatGeobuf
     /// header).
-    pub wkt: &'static str,
+    pub wkt: String,
     /// Coordinates in degrees (else metres).
     pub geographic: bool,
+    /// The CRS as the export options name it.
+    pub crs: OutputCrs,
+    projector: Projector,
 }
 
-/// WGS 84 longitude/latitude, as EPSG:4326 with the GIS axis order (x = longitude).
-pub const WGS84: Srs = Srs {
-    epsg: 4326,
-    name: "WGS 84",
-    wkt: r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#,
-    geographic: true,
-};
-
 impl Srs {
-    /// `mp` (WGS 84 longitude/latitude) in this CRS.
-    pub fn project(&self, mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-        // EPSG:4326 keeps longitude/latitude as they are.
-        mp.clone()
+    /// The SRS of files written in `crs`.
+    pub fn of(crs: OutputCrs) -> Result<Srs, MapError> {
+        // Longitude first in files: EPSG:4326 data is written as CRS84 coordinates.
+        let (coords, label) = match crs {
+            OutputCrs::Crs84 | OutputCrs::Epsg4326 => (OutputCrs::Crs84, OutputCrs::Epsg4326),
+            other => (other, other),
+        };
+        let name = match label {
+            OutputCrs::Bng27700 => "OSGB36 / British National Grid",
+            OutputCrs::WebMercator3857 => "WGS 84 / Pseudo-Mercator",
+            OutputCrs::Crs84 | OutputCrs::Epsg4326 => "WGS 84",
+        };
+        Ok(Srs {
+            epsg: i32::try_from(label.epsg()).unwrap_or(4326),
+            name,
+            wkt: label.wkt(),
+            geographic: label.is_geographic(),
+            crs,
+            projector: coords.projector()?,
+        })
     }
 
-    /// Decimals of coordinates by default: 6 in degrees (about 10 cm, as the GeoJSON export),
-    /// 2 in metres.
-    pub fn default_decimals(&self) -> u32 {
-        if self.geographic { 6 } else { 2 }
+    /// `mp` (WGS 84 longitude/latitude) in this CRS, x first.
+    pub fn project(&self, mp: &MultiPolygon<f64>) -> Result<MultiPolygon<f64>, MapError> {
+        self.projector.multipolygon(mp)
     }
 }
 
@@ -184,14 +198,15 @@ pub struct Table<'a> {
     pub attribution: String,
 }
 
-/// Sanity limit of `precision=` in the output CRS's units.
-const MAX_DECIMALS: usize = 10;
-
 impl<'a> Table<'a> {
-    /// The table of `layer` for the options of an export: `indicators`, `periods`, `bbox` and
-    /// `precision` (decimals in the CRS's unit); `zoom` and `simplify` are GeoJSON's only.
-    pub fn new(layer: &'a Layer, q: &ExportOptions, srs: Srs) -> Result<Table<'a>, MapError> {
-        for (opt, given) in [("zoom", q.zoom.is_some()), ("simplify", q.simplify.is_some())] {
+    /// The table of `layer` for the options of an export: `indicators`, `periods`, `bbox`,
+    /// `crs` and `precision` (decimals in the CRS's unit); `zoom` and `simplify` are
+    /// GeoJSON's only.
+    pub fn new(layer: &'a Layer, q: &ExportOptions) -> Result<Table<'a>, MapError> {
+        for (opt, given) in [
+            ("zoom", q.zoom.is_some()),
+            ("simplify", q.simplify.is_some()),
+        ] {
             if given {
                 return Err(MapError::bad_request(
                     format!("{opt} applies to GeoJSON only"),
@@ -199,16 +214,9 @@ impl<'a> Table<'a> {
                 ));
             }
         }
-        let decimals = match q.precision {
-            None => srs.default_decimals(),
-            Some(p) if p <= MAX_DECIMALS => u32::try_from(p).unwrap_or(6),
-            Some(p) => {
-                return Err(MapError::bad_request(
-                    format!("precision {p} is too large"),
-                    format!("use 0 to {MAX_DECIMALS} decimals of the CRS's unit (6 in degrees is about 10 cm)"),
-                ));
-            }
-        };
+        let crs = q.crs.unwrap_or_default();
+        let decimals = u32::try_from(crs.precision(q.precision)?).unwrap_or(6);
+        let srs = Srs::of(crs)?;
         let periods = q.periods.unwrap_or_default();
         let inds = chosen_indicators(layer, q.indicators.as_deref())?;
         let rows = districts_in_bbox(layer, q.bbox)?;
@@ -245,10 +253,7 @@ impl<'a> Table<'a> {
             } else {
                 format!(" ({})", ind.meta.unit)
             };
-            let description = format!(
-                "{}{unit}, {}",
-                ind.meta.title, ind.periods[c.period].label
-            );
+            let description = format!("{}{unit}, {}", ind.meta.title, ind.periods[c.period].label);
             fields.push(Field {
                 name: c.name.clone(),
                 kind,
@@ -302,14 +307,16 @@ impl<'a> Table<'a> {
 
     /// The geometry of district `i` in the table's CRS, on its decimal grid and OGC-valid
     /// there (exteriors counter-clockwise, holes clockwise).
-    pub fn geometry(&self, i: usize) -> MultiPolygon<f64> {
-        let projected = self.srs.project(&self.layer.districts[i].wgs84.0);
-        match districts::repair::on_decimal_grid(&projected, self.decimals) {
-            Some(g) if !g.shapes.is_empty() => grid_to_polygons(&g),
-            // Too fine a grid for this geometry's extent (or nothing left on it): the
-            // geometry as placemap holds it (valid, repaired at load).
-            _ => projected,
-        }
+    pub fn geometry(&self, i: usize) -> Result<MultiPolygon<f64>, MapError> {
+        let projected = self.srs.project(&self.layer.districts[i].wgs84.0)?;
+        Ok(
+            match districts::repair::on_decimal_grid(&projected, self.decimals) {
+                Some(g) if !g.shapes.is_empty() => grid_to_polygons(&g),
+                // Too fine a grid for this geometry's extent (or nothing left on it): the
+                // geometry as placemap holds it (valid, repaired at load), projected.
+                _ => projected,
+            },
+        )
     }
 
     /// The name of the file and layer: the layer id.
@@ -367,7 +374,10 @@ fn grid_to_polygons(g: &districts::repair::DecimalShapes) -> MultiPolygon<f64> {
             .iter()
             .filter_map(|shape| {
                 let (exterior, holes) = shape.split_first()?;
-                Some(Polygon::new(ring(exterior), holes.iter().map(ring).collect()))
+                Some(Polygon::new(
+                    ring(exterior),
+                    holes.iter().map(ring).collect(),
+                ))
             })
             .collect(),
     )
@@ -388,7 +398,7 @@ pub fn layer_file_cancellable(
     format: GisFormat,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Vec<u8>, MapError> {
-    let table = Table::new(layer, q, WGS84)?;
+    let table = Table::new(layer, q)?;
     match format {
         GisFormat::Gpkg => gpkg::write(&table, cancelled),
         GisFormat::Fgb => fgb::write(&table, cancelled),

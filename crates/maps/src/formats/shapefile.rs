@@ -55,9 +55,7 @@ pub fn dbf_names(names: &[String]) -> Vec<String> {
                 .char_indices()
                 .find(|&(i, c)| {
                     c == '_'
-                        && clean[i..]
-                            .chars()
-                            .all(|c| c == '_' || c.is_ascii_digit())
+                        && clean[i..].chars().all(|c| c == '_' || c.is_ascii_digit())
                         && clean[i..].chars().any(|c| c.is_ascii_digit())
                 })
                 .map(|(i, _)| i);
@@ -216,7 +214,11 @@ pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, Map
         };
     }
 
-    let (mut shp, mut shx, mut dbf) = (Cursor::new(Vec::new()), Cursor::new(Vec::new()), Cursor::new(Vec::new()));
+    let (mut shp, mut shx, mut dbf) = (
+        Cursor::new(Vec::new()),
+        Cursor::new(Vec::new()),
+        Cursor::new(Vec::new()),
+    );
     {
         let mut shapes = ShapeWriter::with_shx(&mut shp, &mut shx);
         let mut rows = builder.build_with_dest(&mut dbf);
@@ -224,7 +226,7 @@ pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, Map
             if n % CHECK_EVERY == 0 && cancelled() {
                 return Err(MapError::cancelled("the Shapefile export"));
             }
-            let geometry = table.geometry(i);
+            let geometry = table.geometry(i)?;
             let polygon = shp_polygon(&geometry).ok_or_else(|| {
                 MapError::internal(
                     "writing the Shapefile",
@@ -260,8 +262,7 @@ pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, Map
     ];
     let zip_error = |e: zip::result::ZipError| MapError::internal("writing the zip archive", e);
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, bytes) in files {
         zip.start_file(name, options).map_err(zip_error)?;
         zip.write_all(bytes)
@@ -284,11 +285,20 @@ mod tests {
 
     #[test]
     fn names_are_short_ascii_and_unique_ignoring_case() {
-        let names: Vec<String> = ["Name", "name", "gcse_eng_maths_2020_21", "gcse_eng_maths_2021_22", "Ynys Môn"]
-            .map(String::from)
-            .to_vec();
+        let names: Vec<String> = [
+            "Name",
+            "name",
+            "gcse_eng_maths_2020_21",
+            "gcse_eng_maths_2021_22",
+            "Ynys Môn",
+        ]
+        .map(String::from)
+        .to_vec();
         let short = dbf_names(&names);
-        assert_eq!(short, ["Name", "name_1", "gc_2020_21", "gc_2021_22", "Ynys_M_n"]);
+        assert_eq!(
+            short,
+            ["Name", "name_1", "gc_2020_21", "gc_2021_22", "Ynys_M_n"]
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::{Context_, check_out, hinted, write_whole};
 /// Output format of `placemap export`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ExportFormat {
-    /// RFC 7946 FeatureCollection, WGS84.
+    /// RFC 7946 FeatureCollection, WGS84 (or the CRS of --crs).
     Geojson,
     /// One row per district, no geometry.
     Csv,
@@ -62,8 +62,9 @@ pub fn run(ctx: &Context_, a: ExportArgs) -> Result<ExitCode> {
         ExportFormat::Shp => gis(GisFormat::Shp)?,
         ExportFormat::Csv => {
             let o = &a.options;
-            if o.zoom.is_some() || o.simplify.is_some() || o.precision.is_some() {
-                bail!("--zoom, --simplify and --precision apply to --format geojson only");
+            if o.zoom.is_some() || o.simplify.is_some() || o.precision.is_some() || o.crs.is_some()
+            {
+                bail!("--zoom, --simplify, --precision and --crs apply to --format geojson only");
             }
             layer_csv(layer, o).map_err(hinted)?.into_bytes()
         }

@@ -30,6 +30,8 @@
     embedStatus: document.getElementById('placemap-embed-status'),
     message: document.getElementById('placemap-message'),
     legend: document.getElementById('placemap-legend'),
+    description: document.getElementById('placemap-description'),
+    mapBox: document.getElementById('placemap-map'),
     tooltip: document.getElementById('placemap-tooltip')
   };
 
@@ -38,6 +40,7 @@
     indicator: null, // indicator entry of that layer
     period: null, // selected period (string) or null when the indicator has none
     highlight: null, // GSS code of the district found by search, drawn highlighted
+    description: '', // the map in words, written by the server from the data (legend JSON)
     districts: [], // [{code, name, bbox, key}] for search
     pathMatched: false // whether the page path is /map/{layer}/{indicator} (then we keep it in sync)
   };
@@ -320,6 +323,12 @@
     }
     box.setAttribute('data-indicator', state.indicator.id);
     box.setAttribute('data-period', legend.period || '');
+    // The map in words: shown under the title, read as the map's label, and the embed code's
+    // title.
+    state.description = legend.description || '';
+    els.description.textContent = state.description;
+    els.mapBox.setAttribute('aria-label', state.description || 'Choropleth map');
+    if (!els.embed.hidden) els.embedCode.value = embedSnippet();
   }
 
   // ---------------------------------------------------------------- indicator and period
@@ -579,7 +588,7 @@
     var pinned = pinnedId();
     var src = location.origin + '/map/' + encodeURIComponent(state.layer.id) + '/' + segment(pinned) +
       currentHash(pinned);
-    var title = state.indicator.title + ' · ' + state.layer.title;
+    var title = state.description || (state.indicator.title + ' · ' + state.layer.title);
     return '<iframe src="' + escapeHtml(src) + '" title="' + escapeHtml(title) +
       '" width="640" height="480" style="border:0" loading="lazy" allowfullscreen></iframe>';
   }

@@ -139,6 +139,8 @@ pub async fn layer_file(
     }
     if let Some(id) = file.strip_suffix(".geojson") {
         let bytes = geojson_bytes(state.layer(id)?);
+        // OGC API - Features Part 2's header naming the CRS of the coordinates.
+        let content_crs = format!("<{}>", q.crs.unwrap_or_default().uri());
         let state2 = state.clone();
         let id = id.to_string();
         let body = state
@@ -153,7 +155,14 @@ pub async fn layer_file(
                 },
             )
             .await?;
-        let res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
+        let res = (
+            [
+                (header::CONTENT_TYPE, "application/geo+json".to_string()),
+                (header::HeaderName::from_static("content-crs"), content_crs),
+            ],
+            body,
+        )
+            .into_response();
         return Ok(file_like(res, (&state.maps.data_version, uri.to_string())));
     }
     if let Some(id) = file.strip_suffix(".csv") {

@@ -47,6 +47,12 @@ pub async fn legend(
             v["period"] = serde_json::Value::from(style.showing.label());
             v["layer"] = serde_json::Value::from(layer.meta.id.clone());
             v["indicator"] = serde_json::Value::from(ind.meta.id.clone());
+            // What the tiles show (every district), in words: the map page's summary and the
+            // alt text of its embed code.
+            let scope = maps::describe::nations_scope(layer, &style);
+            v["description"] = serde_json::Value::from(
+                maps::describe::describe(layer, ind, &style, &|_| true, &scope).text,
+            );
             Ok(axum::Json(v).into_response())
         }
         "svg" => Ok(([(header::CONTENT_TYPE, "image/svg+xml")], legend.to_svg()).into_response()),

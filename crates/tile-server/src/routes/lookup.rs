@@ -15,6 +15,7 @@ use crate::error::{ApiError, clip};
 use crate::params::{parse_list, parse_lonlat, reject_unknown};
 use crate::state::SharedState;
 use maps::export::indicator_value;
+use maps::output_crs::OutputCrs;
 
 /// The layers named by `layer=` (comma list), or all.
 fn chosen_layers<'a>(
@@ -27,17 +28,14 @@ fn chosen_layers<'a>(
     }
 }
 
-/// `GET /lookup?lon=&lat=[&layer=]`.
+/// `GET /lookup?lon=&lat=[&layer=]`, or `GET /lookup?x=&y=&crs=EPSG:27700` for a point in
+/// another CRS (eastings/northings), converted the way `placemap lookup --crs` does.
 pub async fn lookup_point(
     State(state): State<SharedState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    reject_unknown(&q, &["lon", "lat", "layer", "year"])?;
-    let hint = "GET /lookup?lon=-1.21&lat=54.69 (WGS84 degrees), optionally &layer=lad19";
-    let (Some(lon), Some(lat)) = (q.get("lon"), q.get("lat")) else {
-        return Err(ApiError::bad_request("lon and lat are required", hint));
-    };
-    let (lon, lat) = parse_lonlat(lon, lat)?;
+    reject_unknown(&q, &["lon", "lat", "x", "y", "crs", "layer", "year"])?;
+    let (lon, lat, given) = point_of_query(&q)?;
     let layers = chosen_layers(&state, &q)?;
     let mut results = Vec::new();
     for layer in layers {
@@ -65,7 +63,54 @@ pub async fn lookup_point(
             );
         }
     }
-    Ok(Json(json!({ "lon": lon, "lat": lat, "results": results })))
+    let mut answer = json!({ "lon": lon, "lat": lat, "results": results });
+    if let Some((x, y, crs)) = given {
+        answer["x"] = json!(x);
+        answer["y"] = json!(y);
+        answer["crs"] = json!(crs.uri());
+    }
+    Ok(Json(answer))
+}
+
+/// The WGS84 point of a lookup: `lon`/`lat`, or `x`/`y` in `crs` (CRS84 when absent), with the
+/// point as given in the second case.
+#[allow(clippy::type_complexity)]
+fn point_of_query(
+    q: &HashMap<String, String>,
+) -> Result<(f64, f64, Option<(f64, f64, OutputCrs)>), ApiError> {
+    let hint = "GET /lookup?lon=-1.21&lat=54.69 (WGS84 degrees), or \
+                /lookup?x=447000&y=532000&crs=EPSG:27700 (eastings, northings), optionally &layer=lad19";
+    let has = |k: &str| q.contains_key(k);
+    if (has("lon") || has("lat")) && (has("x") || has("y") || has("crs")) {
+        return Err(ApiError::bad_request(
+            "give lon and lat, or x, y and crs, not both",
+            hint,
+        ));
+    }
+    if let (Some(lon), Some(lat)) = (q.get("lon"), q.get("lat")) {
+        let (lon, lat) = parse_lonlat(lon, lat)?;
+        return Ok((lon, lat, None));
+    }
+    let (Some(x), Some(y)) = (q.get("x"), q.get("y")) else {
+        return Err(ApiError::bad_request(
+            "lon and lat (or x and y with crs) are required",
+            hint,
+        ));
+    };
+    let num = |k: &str, v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .ok_or_else(|| ApiError::bad_request(format!("{k}={v:?} is not a number"), hint))
+    };
+    let (x, y) = (num("x", x)?, num("y", y)?);
+    let crs = match q.get("crs") {
+        Some(c) => OutputCrs::parse(c)?,
+        None => OutputCrs::Crs84,
+    };
+    let (lon, lat) = crs.to_wgs84(x, y)?;
+    Ok((lon, lat, Some((x, y, crs))))
 }
 
 /// Reads points from a CSV body: a header with lon/lat (or longitude/latitude, x/y) columns.

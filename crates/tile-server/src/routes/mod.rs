@@ -7,6 +7,8 @@ pub mod data;
 pub mod datasets;
 /// `/health`, `/metrics`.
 pub mod health;
+/// `/`: the index of layers and maps, for people and programs.
+pub mod home;
 /// `/legend...`: legends as SVG, PNG, JSON.
 pub mod legend;
 /// `/lookup`: points to districts.
@@ -19,6 +21,8 @@ pub mod ogc;
 pub mod staticmap;
 /// `/stats...`: aggregation, group comparison, correlation, Moran's I and LISA clusters.
 pub mod stats;
+/// `/styles...`: MapLibre styles of the choropleths over the vector tiles.
+pub mod styles;
 /// `/tiles...`: raster tiles and TileJSON.
 pub mod tiles;
 /// `/datasets/new`: the upload page for people who do not use curl.

@@ -11,6 +11,13 @@
 //! | `GET /ogc/collections`, `/ogc/collections/{layer}` | the layers, with extent and CRS |
 //! | `GET /ogc/collections/{layer}/items` | features: `limit` (10, at most 10,000), `offset`, `bbox`, `datetime`, plus placemap's `indicators=`, `periods=`, `precision=` and `version=` |
 //! | `GET /ogc/collections/{layer}/items/{code}` | one feature |
+//! | `GET /ogc/collections/{layer}/queryables` | the properties filters may name (JSON Schema) |
+//!
+//! Part 2 (CRS by reference): `crs=` on items and features (CRS84, EPSG:4326, EPSG:27700,
+//! EPSG:3857), `bbox-crs=`, a `Content-Crs` header on every GeoJSON response, and each
+//! collection's `storageCrs` (the CRS of its boundary file). Part 3 (Filtering): `filter=` in
+//! CQL2 text, `property=value`, plus `sortby=` and `properties=`; the evaluation is
+//! [`maps::filter`]'s.
 
 use std::collections::HashMap;
 
@@ -19,15 +26,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use districts::Layer;
-use geo::Intersects;
 use serde_json::{Value, json};
 
 use crate::base_url::BaseUrl;
 use crate::error::ApiError;
-use maps::export::{check_precision, chosen_indicators, feature_properties, layer_bounds};
-use maps::geojson_text;
+use maps::export::{chosen_indicators, feature_properties, layer_bounds};
+use maps::filter::{Filter, Queryables};
 use maps::formats::GisFormat;
+use maps::geojson_text;
 use maps::options::{Bbox, ExportOptions, Periods};
+use maps::output_crs::{OutputCrs, Projector};
 
 use crate::params::{parse_bbox, parse_num, reject_unknown, urlencode};
 use crate::state::SharedState;
@@ -36,6 +44,23 @@ const CONF_CORE: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/
 const CONF_GEOJSON: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson";
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const GEOJSON: &str = "application/geo+json";
+/// Part 2 (CRS by reference).
+const CONF_CRS: &str = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs";
+/// Part 3 (Filtering) and the CQL2 classes [`maps::filter`] implements.
+const CONF_FILTERING: [&str; 10] = [
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+];
+const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
+const SCHEMA_JSON: &str = "application/schema+json";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 
@@ -67,14 +92,27 @@ fn check_format(q: &HashMap<String, String>) -> Result<(), ApiError> {
     }
 }
 
-/// placemap's own options of a feature response: `precision`, `periods`, `indicators` and
-/// `version` (pins the uploaded datasets named in `indicators`, like `@N`).
+/// The options of a feature response: placemap's own `precision`, `periods`, `indicators` and
+/// `version` (pins the uploaded datasets named in `indicators`, like `@N`), Part 2's `crs` and
+/// `properties=`.
+struct FeatureOptions<'a> {
+    precision: usize,
+    periods: Periods,
+    inds: Vec<&'a districts::Indicator>,
+    crs: OutputCrs,
+    /// The properties to keep (`properties=`), all when `None`.
+    properties: Option<Vec<String>>,
+    /// `datetime=`: the period of each indicator shown instead of its default.
+    at: Option<Vec<(&'a districts::Indicator, usize)>>,
+}
+
 fn feature_options<'a>(
     state: &SharedState,
     layer: &'a Layer,
     q: &HashMap<String, String>,
-) -> Result<(usize, Periods, Vec<&'a districts::Indicator>), ApiError> {
-    let precision = check_precision(
+) -> Result<FeatureOptions<'a>, ApiError> {
+    let crs = crs_param(q, "crs")?.unwrap_or_default();
+    let precision = crs.precision(
         q.get("precision")
             .map(|p| parse_num::<usize>("precision", p))
             .transpose()?,
@@ -92,7 +130,271 @@ fn feature_options<'a>(
         .maps
         .pin_list(layer, q.get("indicators").map(String::as_str), version)?;
     let inds = chosen_indicators(layer, list.as_deref())?;
-    Ok((precision, periods, inds))
+    let properties = match q.get("properties") {
+        Some(raw) => Some(maps::filter::parse_properties(
+            raw,
+            &maps::filter::property_names(layer, &inds, periods),
+        )?),
+        None => None,
+    };
+    let at = match q.get("datetime") {
+        Some(raw) => {
+            if periods == Periods::All {
+                return Err(ApiError::bad_request(
+                    "datetime= picks one period of each indicator; periods=all gives every period",
+                    "leave out periods=all, or datetime=",
+                ));
+            }
+            let span = maps::filter::datetime_span(raw)?;
+            Some(maps::filter::periods_at(&inds, span, raw)?)
+        }
+        None => None,
+    };
+    Ok(FeatureOptions {
+        precision,
+        periods,
+        inds,
+        crs,
+        properties,
+        at,
+    })
+}
+
+/// A CRS query option (`crs`, `bbox-crs`, `filter-crs`), 400 naming it when not one we offer.
+fn crs_param(q: &HashMap<String, String>, name: &str) -> Result<Option<OutputCrs>, ApiError> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(raw) => OutputCrs::parse(raw).map(Some).map_err(|e| {
+            ApiError::bad_request(
+                format!("{name}: {}", e.message()),
+                e.hint().unwrap_or_default().to_string(),
+            )
+        }),
+    }
+}
+
+/// Outside CRS84, the GeoJSON 2008 `crs` member (`"crs":{...},`) naming the CRS, for clients
+/// that read a response as a file (GDAL's GeoJSON driver, QGIS); empty in CRS84 (RFC 7946).
+fn crs_member(crs: OutputCrs) -> String {
+    if crs == OutputCrs::Crs84 {
+        return String::new();
+    }
+    format!(
+        r#""crs":{{"type":"name","properties":{{"name":"{}"}}}},"#,
+        crs.urn()
+    )
+}
+
+/// Part 2's `Content-Crs` header, `<uri>`.
+fn content_crs(crs: OutputCrs) -> (header::HeaderName, String) {
+    (
+        header::HeaderName::from_static("content-crs"),
+        format!("<{}>", crs.uri()),
+    )
+}
+
+/// Appends district `i` as a GeoJSON Feature in the requested CRS, precision and properties.
+fn push_item(
+    out: &mut String,
+    layer: &Layer,
+    i: usize,
+    o: &FeatureOptions<'_>,
+    projector: &Projector,
+) -> Result<(), ApiError> {
+    let d = &layer.districts[i];
+    let mut props = match &o.at {
+        Some(chosen) => maps::export::feature_properties_at(layer, chosen, i),
+        None => feature_properties(layer, &o.inds, i, o.periods),
+    };
+    if let Some(keep) = &o.properties {
+        props.retain(|k, _| keep.contains(k));
+    }
+    if projector.crs() == OutputCrs::Crs84 {
+        geojson_text::push_feature(out, &d.code, &d.wgs84.0, &props, o.precision);
+    } else {
+        let g = projector.multipolygon(&d.wgs84.0)?;
+        geojson_text::push_feature(out, &d.code, &g, &props, o.precision);
+    }
+    Ok(())
+}
+
+/// Part 1's items options, then Parts 2 and 3's.
+const ITEMS_OPTIONS: &[&str] = &[
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "datetime",
+    "indicators",
+    "periods",
+    "precision",
+    "version",
+    "crs",
+    "bbox-crs",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+];
+
+/// Items options: the known ones, and any queryable as `property=value`; anything else is a 400.
+fn check_items_options(q: &HashMap<String, String>, qs: &Queryables<'_>) -> Result<(), ApiError> {
+    let mut unknown: Vec<&str> = q
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !ITEMS_OPTIONS.contains(k) && qs.find(k).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        unknown.sort_unstable();
+        return Err(ApiError::bad_request(
+            format!("unknown option(s): {}", unknown.join(", ")),
+            format!(
+                "valid options: {}, or a queryable property as property=value (see the \
+                 collection's /queryables)",
+                ITEMS_OPTIONS.join(", ")
+            ),
+        ));
+    }
+    check_format(q)
+}
+
+/// `bbox=` in `bbox-crs` (CRS84 by default) as an area in WGS84.
+fn bbox_param(raw: &str, crs: OutputCrs) -> Result<geo::Geometry<f64>, ApiError> {
+    if crs == OutputCrs::Crs84 {
+        let [w, s, e, n] = parse_bbox(raw)?;
+        return Ok(geo::Geometry::Rect(geo::Rect::new(
+            geo::coord! { x: w, y: s },
+            geo::coord! { x: e, y: n },
+        )));
+    }
+    let hint = "bbox=minX,minY,maxX,maxY in the axis order of bbox-crs, e.g. \
+                bbox=440000,520000,460000,540000&bbox-crs=EPSG:27700";
+    let v: Vec<f64> = raw
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("bbox value {p:?} is not a number"), hint)
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let b = match v.as_slice() {
+        [a, b, c, d] | [a, b, _, c, d, _] => [*a, *b, *c, *d],
+        _ => {
+            return Err(ApiError::bad_request(
+                format!("bbox={raw:?} needs 4 numbers, got {}", v.len()),
+                hint,
+            ));
+        }
+    };
+    Ok(maps::filter::bbox_area(b, crs)?)
+}
+
+/// The districts an items request selects, in response order: `bbox` (exact intersection, in
+/// `bbox-crs`), then `filter` and `property=value` filters, then `sortby`. Paging comes after,
+/// so `numberMatched` counts them all.
+fn matched_features(
+    layer: &Layer,
+    qs: &Queryables<'_>,
+    q: &HashMap<String, String>,
+) -> Result<Vec<usize>, ApiError> {
+    use geo::{BoundingRect, Intersects};
+    let bbox_crs = crs_param(q, "bbox-crs")?;
+    let candidates: Vec<usize> = match q.get("bbox") {
+        Some(raw) => {
+            let area = bbox_param(raw, bbox_crs.unwrap_or_default())?;
+            let mut c: Vec<usize> = match area.bounding_rect() {
+                Some(r) => layer
+                    .index
+                    .candidates_in_bbox(r.min().x, r.min().y, r.max().x, r.max().y)
+                    .into_iter()
+                    .filter(|&i| layer.districts[i].wgs84.0.intersects(&area))
+                    .collect(),
+                None => Vec::new(),
+            };
+            c.sort_unstable();
+            c
+        }
+        None if bbox_crs.is_some() => {
+            return Err(ApiError::bad_request(
+                "bbox-crs names the CRS of bbox=, which is missing",
+                "e.g. bbox=440000,520000,460000,540000&bbox-crs=EPSG:27700",
+            ));
+        }
+        None => (0..layer.districts.len()).collect(),
+    };
+    let mut filters: Vec<Filter> = Vec::new();
+    match q.get("filter-lang").map(|l| l.to_ascii_lowercase()) {
+        None => {}
+        Some(l) if l == "cql2-text" => {}
+        Some(l) => {
+            return Err(ApiError::bad_request(
+                format!("filter-lang={l:?} is not supported"),
+                "filter-lang=cql2-text (the default); CQL2 JSON is not offered",
+            ));
+        }
+    }
+    let filter_crs = crs_param(q, "filter-crs")?;
+    match q.get("filter") {
+        Some(text) => filters.push(maps::filter::parse_cql2_text(
+            text,
+            qs,
+            filter_crs.unwrap_or_default(),
+        )?),
+        None if filter_crs.is_some() || q.contains_key("filter-lang") => {
+            return Err(ApiError::bad_request(
+                "filter-lang and filter-crs describe filter=, which is missing",
+                "e.g. filter=S_INTERSECTS(geometry, BBOX(440000,520000,460000,540000))&filter-crs=EPSG:27700",
+            ));
+        }
+        None => {}
+    }
+    let mut equals: Vec<(&String, &String)> = q
+        .iter()
+        .filter(|(k, _)| !ITEMS_OPTIONS.contains(&k.as_str()))
+        .collect();
+    equals.sort();
+    for (k, v) in equals {
+        filters.push(maps::filter::property_equals(qs, k, v)?);
+    }
+    let keys = match q.get("sortby") {
+        Some(raw) => maps::filter::parse_sortby(raw, qs)?,
+        None => Vec::new(),
+    };
+    Ok(maps::filter::select(
+        qs,
+        candidates,
+        Filter::all(filters).as_ref(),
+        &keys,
+    ))
+}
+
+/// Part 2's members of a collection: every CRS it can be had in, and the CRS of its file.
+fn add_crs_members(c: &mut Value, layer: &Layer) {
+    c["crs"] = json!(OutputCrs::ALL.iter().map(|k| k.uri()).collect::<Vec<_>>());
+    let storage = layer
+        .source_crs
+        .map(OutputCrs::of_source)
+        .unwrap_or_default();
+    c["storageCrs"] = json!(storage.uri());
+}
+
+/// `GET /ogc/collections/{layer}/queryables`: the properties filters may name, as JSON Schema.
+pub async fn queryables(
+    State(state): State<SharedState>,
+    origin: BaseUrl,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    check_options(&q, &["f"])?;
+    let layer = state.layer(&id)?;
+    let url = format!("{}/collections/{id}/queryables", base(&origin));
+    let doc = Queryables::of(layer).schema(&url);
+    Ok(([(header::CONTENT_TYPE, SCHEMA_JSON)], doc.to_string()).into_response())
 }
 
 /// `GET /ogc`: the landing page.
@@ -119,7 +421,9 @@ pub async fn conformance(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     check_options(&q, &["f"])?;
-    Ok(Json(json!({ "conformsTo": [CONF_CORE, CONF_GEOJSON] })))
+    let mut classes = vec![CONF_CORE, CONF_GEOJSON, CONF_CRS];
+    classes.extend(CONF_FILTERING);
+    Ok(Json(json!({ "conformsTo": classes })))
 }
 
 /// One collection (a boundary layer).
@@ -144,6 +448,15 @@ fn collection_json(layer: &Layer, b: &str) -> Value {
     });
     if let Some(bounds) = layer_bounds(layer) {
         c["extent"] = json!({ "spatial": { "bbox": [bounds], "crs": CRS84 } });
+    }
+    add_crs_members(&mut c, layer);
+    if let Some(links) = c["links"].as_array_mut() {
+        links.push(link(
+            format!("{b}/collections/{id}/queryables"),
+            QUERYABLES_REL,
+            SCHEMA_JSON,
+            "the properties filter= and sortby= may name",
+        ));
     }
     c
 }
@@ -220,21 +533,8 @@ pub async fn items(
     if let Some(format) = q.get("f").and_then(|f| GisFormat::from_name(f)) {
         return items_file(&state, &id, &q, format).await;
     }
-    check_options(
-        &q,
-        &[
-            "f",
-            "limit",
-            "offset",
-            "bbox",
-            "datetime",
-            "indicators",
-            "periods",
-            "precision",
-            "version",
-        ],
-    )?;
-    state.layer(&id)?;
+    check_items_options(&q, &Queryables::of(state.layer(&id)?))?;
+    let crs = crs_param(&q, "crs")?.unwrap_or_default();
     let b = base(&origin);
     let state2 = state.clone();
     // A page is at most MAX_LIMIT features, each up to a few hundred kilobytes of GeoJSON.
@@ -245,13 +545,20 @@ pub async fn items(
             move |_| items_page(&state2, &id, &q, &b),
         )
         .await?;
-    Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, GEOJSON.to_string()),
+            content_crs(crs),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `GET /ogc/collections/{layer}/items?f=gpkg|fgb|shp` (or a media type): every feature of
 /// the collection meeting `bbox` (by bounding box) as one GeoPackage, FlatGeobuf or zipped
-/// Shapefile, the same file as `GET /layers/{layer}.gpkg|.fgb|.shp.zip`. A file is not paged:
-/// `limit` and `offset` are refused.
+/// Shapefile in `crs`, the same file as `GET /layers/{layer}.gpkg|.fgb|.shp.zip`. A file is
+/// not paged: `limit` and `offset` are refused.
 async fn items_file(
     state: &SharedState,
     id: &str,
@@ -260,13 +567,25 @@ async fn items_file(
 ) -> Result<Response, ApiError> {
     if q.contains_key("limit") || q.contains_key("offset") {
         return Err(ApiError::bad_request(
-            format!("f={} is one file of every feature: limit and offset do not apply", format.name()),
+            format!(
+                "f={} is one file of every feature: limit and offset do not apply",
+                format.name()
+            ),
             "leave out limit and offset (bbox= narrows the features), or page with f=json",
         ));
     }
     reject_unknown(
         q,
-        &["f", "bbox", "datetime", "indicators", "periods", "precision", "version"],
+        &[
+            "f",
+            "bbox",
+            "crs",
+            "datetime",
+            "indicators",
+            "periods",
+            "precision",
+            "version",
+        ],
     )?;
     if let Some(d) = q.get("datetime") {
         check_datetime(d)?;
@@ -286,6 +605,7 @@ async fn items_file(
             .get("precision")
             .map(|p| parse_num::<usize>("precision", p))
             .transpose()?,
+        crs: crs_param(q, "crs")?,
         ..ExportOptions::default()
     };
     super::data::gis_file(state, id, opts, format).await
@@ -318,23 +638,9 @@ fn items_page(
     if let Some(d) = q.get("datetime") {
         check_datetime(d)?;
     }
-    let (precision, periods, inds) = feature_options(state, layer, q)?;
-    // Features whose geometry intersects the box (exactly, not only their envelope).
-    let matched: Vec<usize> = match q.get("bbox") {
-        Some(raw) => {
-            let [w, s, e, n] = parse_bbox(raw)?;
-            let rect = geo::Rect::new(geo::coord! { x: w, y: s }, geo::coord! { x: e, y: n });
-            let mut c: Vec<usize> = layer
-                .index
-                .candidates_in_bbox(w, s, e, n)
-                .into_iter()
-                .filter(|&i| layer.districts[i].wgs84.0.intersects(&rect))
-                .collect();
-            c.sort_unstable();
-            c
-        }
-        None => (0..layer.districts.len()).collect(),
-    };
+    let options = feature_options(state, layer, q)?;
+    let projector = options.crs.projector()?;
+    let matched = matched_features(layer, &Queryables::of(layer), q)?;
     let page: &[usize] = matched
         .get(offset..)
         .map_or(&[], |rest| &rest[..limit.min(rest.len())]);
@@ -379,14 +685,14 @@ fn items_page(
     }
 
     let mut out = String::with_capacity(page.len() * 2048 + 512);
-    out.push_str(r#"{"type":"FeatureCollection","features":["#);
+    out.push_str(r#"{"type":"FeatureCollection","#);
+    out.push_str(&crs_member(options.crs));
+    out.push_str(r#""features":["#);
     for (n, &i) in page.iter().enumerate() {
         if n > 0 {
             out.push(',');
         }
-        let d = &layer.districts[i];
-        let props = feature_properties(layer, &inds, i, periods);
-        geojson_text::push_feature(&mut out, &d.code, &d.wgs84.0, &props, precision);
+        push_item(&mut out, layer, i, &options, &projector)?;
     }
     out.push_str("],");
     let tail = json!({
@@ -407,7 +713,19 @@ pub async fn item(
     Path((id, code)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    check_options(&q, &["f", "indicators", "periods", "precision", "version"])?;
+    check_options(
+        &q,
+        &[
+            "f",
+            "indicators",
+            "periods",
+            "precision",
+            "version",
+            "crs",
+            "properties",
+            "datetime",
+        ],
+    )?;
     let layer = state.layer(&id)?;
     let i = layer.position(&code).ok_or_else(|| {
         ApiError::not_found(
@@ -421,17 +739,12 @@ pub async fn item(
             ),
         )
     })?;
-    let (precision, periods, inds) = feature_options(&state, layer, &q)?;
+    let options = feature_options(&state, layer, &q)?;
+    let projector = options.crs.projector()?;
     let b = base(&origin);
     let d = &layer.districts[i];
     let mut out = String::new();
-    geojson_text::push_feature(
-        &mut out,
-        &d.code,
-        &d.wgs84.0,
-        &feature_properties(layer, &inds, i, periods),
-        precision,
-    );
+    push_item(&mut out, layer, i, &options, &projector)?;
     // Add the links member before the closing brace of the feature.
     out.pop();
     let links = json!([
@@ -448,10 +761,19 @@ pub async fn item(
             "the collection"
         ),
     ]);
-    out.push_str(r#","links":"#);
+    out.push(',');
+    out.push_str(&crs_member(options.crs));
+    out.push_str(r#""links":"#);
     out.push_str(&links.to_string());
     out.push('}');
-    Ok(([(header::CONTENT_TYPE, GEOJSON)], out).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, GEOJSON.to_string()),
+            content_crs(options.crs),
+        ],
+        out,
+    )
+        .into_response())
 }
 
 /// `GET /ogc/api`: an OpenAPI 3.0 description of the routes above.
@@ -496,6 +818,8 @@ pub async fn api(origin: BaseUrl) -> Response {
             } },
         },
     });
+    let mut doc = doc;
+    add_part2_part3_api(&mut doc);
     (
         [(
             header::CONTENT_TYPE,
@@ -504,6 +828,80 @@ pub async fn api(origin: BaseUrl) -> Response {
         doc.to_string(),
     )
         .into_response()
+}
+
+/// The OpenAPI description of Parts 2 and 3: the CRS and filtering parameters of items and
+/// features, and the queryables path.
+fn add_part2_part3_api(doc: &mut Value) {
+    let param = |name: &str, schema: Value, desc: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": desc });
+    let crs_schema = json!({
+        "type": "string",
+        "format": "uri",
+        "enum": OutputCrs::ALL.iter().map(|c| c.uri()).collect::<Vec<_>>(),
+        "default": CRS84,
+    });
+    let crs = param(
+        "crs",
+        crs_schema.clone(),
+        "CRS of the returned coordinates (EPSG:4326 is latitude first; EPSG:27700 and EPSG:3857 are metres, precision then counts decimals of metres, default 2); EPSG:27700 and the short forms are accepted too",
+    );
+    let properties = param(
+        "properties",
+        json!({ "type": "string" }),
+        "comma-separated property names to return (default all)",
+    );
+    let items = [
+        crs.clone(),
+        param(
+            "bbox-crs",
+            crs_schema.clone(),
+            "CRS of bbox= (its axis order): CRS84 by default",
+        ),
+        param(
+            "filter",
+            json!({ "type": "string" }),
+            "CQL2 text filter over the queryables: comparisons, AND/OR/NOT, LIKE, BETWEEN, IN, IS NULL, S_INTERSECTS(geometry, BBOX(...) or WKT)",
+        ),
+        param(
+            "filter-lang",
+            json!({ "type": "string", "enum": ["cql2-text"], "default": "cql2-text" }),
+            "language of filter=",
+        ),
+        param(
+            "filter-crs",
+            crs_schema,
+            "CRS of the geometry literals in filter= (CRS84 by default)",
+        ),
+        param(
+            "sortby",
+            json!({ "type": "string" }),
+            "comma-separated queryables, - prefix for descending, e.g. -imd_score,name",
+        ),
+        properties.clone(),
+    ];
+    let path = |p: &str| format!("/collections/{{collectionId}}{p}");
+    let datetime = param(
+        "datetime",
+        json!({ "type": "string" }),
+        "RFC 3339 instant or interval (.. for an open end): each indicator's value is that of its period at that time (the latest it meets; 2020/21 is September to August) instead of its default period; 400 when no indicator has such a period. Districts have no temporal geometry, so every feature matches",
+    );
+    if let Some(list) = doc["paths"][path("/items")]["get"]["parameters"].as_array_mut() {
+        for p in list.iter_mut().filter(|p| p["name"] == "datetime") {
+            *p = datetime.clone();
+        }
+    }
+    if let Some(list) = doc["paths"][path("/items")]["get"]["parameters"].as_array_mut() {
+        list.extend(items);
+    }
+    if let Some(list) = doc["paths"][path("/items/{featureId}")]["get"]["parameters"].as_array_mut()
+    {
+        list.extend([crs, properties, datetime]);
+    }
+    doc["paths"][path("/queryables")] = json!({ "get": {
+        "summary": "The properties filter=, property=value and sortby= may name",
+        "parameters": [{ "name": "collectionId", "in": "path", "required": true, "schema": { "type": "string" }, "description": "layer id, e.g. lad19" }],
+        "responses": { "200": { "description": "JSON Schema of the queryables", "content": { SCHEMA_JSON: {} } } },
+    } });
 }
 
 #[cfg(test)]
