@@ -47,7 +47,7 @@ e2e:
 ## TileJSON, in headless Chromium (system /usr/bin/chromium, no downloads).
 e2e-browser:
 	bin=$$($(TEST_ARTIFACT) placemap) && \
-	cd tests/browser && { [ -d node_modules/playwright-core ] && [ -d node_modules/maplibre-gl ] || npm ci --no-audit --no-fund; } && \
+	cd tests/browser && { [ -d node_modules/playwright-core ] && [ -d node_modules/maplibre-gl ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund; } && \
 	  PLACEMAP_BIN="$$bin" node map.test.mjs && \
 	  PLACEMAP_BIN="$$bin" node datasets.test.mjs && \
 	  PLACEMAP_BIN="$$bin" node maplibre.test.mjs

@@ -10,7 +10,7 @@
 // Exits non-zero, naming each failed check, if anything fails.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -300,6 +300,29 @@ async function run() {
     assert(attribution.includes(credit), `attribution "${attribution}" lacks the layer credit "${credit}"`);
   });
 
+  await check('the legend has no scrollbar, hatches no data as the map does, credits only once', async () => {
+    const long = ['ks2_rwm_expected', 'imd_score_lisa'].filter((id) => layer.indicators.some((i) => i.id === id));
+    assert(long.length > 0, 'no long legend to try');
+    for (const id of long) {
+      await page.selectOption('#placemap-indicator', id);
+      await page.waitForFunction((i) => document.querySelector(`#placemap-legend[data-indicator="${i}"] li`), id);
+      const [sh, ch, sw, cw] = await page.evaluate(() => {
+        const el = document.getElementById('placemap-legend');
+        return [el.scrollHeight, el.clientHeight, el.scrollWidth, el.clientWidth];
+      });
+      assert(sh <= ch + 1 && sw <= cw + 1, `${id}: legend scrolls (${sw}x${sh} in ${cw}x${ch})`);
+    }
+    await page.selectOption('#placemap-indicator', START_INDICATOR);
+    await page.waitForFunction((i) => document.querySelector(`#placemap-legend[data-indicator="${i}"] .placemap-swatch-no-data`), START_INDICATOR);
+    const bg = await page.evaluate(() => getComputedStyle(document.querySelector('.placemap-swatch-no-data')).backgroundImage);
+    assert(bg.includes('repeating-linear-gradient') && bg.includes('rgb(110, 110, 110)') && bg.includes('rgb(189, 189, 189)'),
+      `no-data swatch is not the tiles' hatch: ${bg}`);
+    const legendText = await page.innerText('#placemap-legend');
+    const credit = layer.attribution.slice(0, 20);
+    assert(!legendText.includes(credit), `the legend repeats the credits: ${legendText}`);
+    await waitForPaintedTiles(page, tilePart);
+  });
+
   const expectLookup = async (indicatorId, period) => {
     const year = period ? `&year=${encodeURIComponent(period)}` : '';
     const data = await fetchJson(`${base}/lookup?lon=${HARTLEPOOL.lon}&lat=${HARTLEPOOL.lat}&layer=${LAYER}${year}`);
@@ -394,6 +417,94 @@ async function run() {
       assert(hash.endsWith(`/${otherInd.id}/${encodeURIComponent(period)}`), `hash ${hash} lacks the period`);
     });
   }
+
+  const periods = otherInd.periods || [];
+  if (periods.length > 1 && !otherInd.categorical) {
+    const [from, to] = [periods[0], periods[periods.length - 1]];
+    const changePart = `change=${encodeURIComponent(`${from}..${to}`)}`;
+    await check('style controls change the tiles, legend, downloads and URL; a reload restores the view', async () => {
+      await page.evaluate(() => { document.getElementById('placemap-style').open = true; });
+      await page.selectOption('#placemap-scheme', 'jenks');
+      await page.selectOption('#placemap-k', '7');
+      await waitForPaintedTiles(page, 'scheme=jenks&k=7');
+      await page.waitForFunction(() => document.querySelectorAll('#placemap-legend li').length >= 7);
+      await page.check('#placemap-change');
+      await page.selectOption('#placemap-change-from', from);
+      await page.selectOption('#placemap-change-to', to);
+      await waitForPaintedTiles(page, changePart);
+      const hash = await page.evaluate(() => location.hash);
+      assert(hash.includes('scheme%3Djenks') && hash.includes(encodeURIComponent(changePart)), `hash ${hash}`);
+      const png = await page.getAttribute('#placemap-download-png', 'href');
+      assert(png.includes('scheme=jenks') && png.includes(changePart) && !png.includes('year='), `download ${png}`);
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForFunction(() => window.placemapMap && document.querySelector('#placemap-indicator option'));
+      await waitForPaintedTiles(page, changePart);
+      const restored = await page.evaluate(() => [document.getElementById('placemap-scheme').value,
+        document.getElementById('placemap-k').value, document.getElementById('placemap-change').checked,
+        document.getElementById('placemap-change-from').value, document.getElementById('placemap-change-to').value]);
+      assert(JSON.stringify(restored) === JSON.stringify(['jenks', '7', true, from, to]), `after reload: ${restored}`);
+      const legend = await page.innerText('#placemap-legend');
+      assert(legend.includes(`${from}`) && legend.includes(`${to}`), `legend does not name the change: ${legend}`);
+      // Back to the default style for the checks that follow.
+      await page.uncheck('#placemap-change');
+      await page.selectOption('#placemap-scheme', '');
+      await page.selectOption('#placemap-k', '');
+      await page.waitForFunction(() => !/scheme|change/.test(location.hash));
+    });
+
+    await check('a hand-written link with ?change= opens the change map', async () => {
+      const p2 = await context.newPage();
+      await p2.goto(`${base}/map/${LAYER}/${otherInd.id}?change=${from}..${to}`, { waitUntil: 'load' });
+      await waitForPaintedTiles(p2, changePart);
+      await p2.close();
+    });
+  }
+
+  await check('the data table is sortable, holds the map\'s values and shows a tooltip on keyboard focus', async () => {
+    await page.selectOption('#placemap-indicator', START_INDICATOR);
+    await page.click('#placemap-table-box summary');
+    await page.waitForFunction(() => document.querySelectorAll('#placemap-table tbody tr').length > 300);
+    const data = await fetchJson(`${base}/layers/${LAYER}/districts?indicator=${START_INDICATOR}`);
+    const best = data.districts.filter((d) => typeof d.value === 'number').sort((a, b) => b.value - a.value)[0];
+    const first = await page.evaluate(() => {
+      const b = document.querySelector('#placemap-table tbody tr button');
+      return [b.getAttribute('data-code'), b.closest('tr').querySelectorAll('td')[1].textContent];
+    });
+    assert(first[0] === best.code && first[1] === '1', `first row ${first}, want ${best.code} ranked 1`);
+    await page.click('#placemap-table thead button[data-sort="name"]');
+    const sorted = await page.evaluate(() => [document.querySelector('#placemap-table thead th').getAttribute('aria-sort'),
+      Array.from(document.querySelectorAll('#placemap-table tbody tr button')).slice(0, 5).map((b) => b.textContent)]);
+    assert(sorted[0] === 'ascending', `aria-sort ${sorted[0]}`);
+    const names = sorted[1];
+    assert(names.every((n, i) => i === 0 || names[i - 1].localeCompare(n, 'en-GB') <= 0), `not by name: ${names}`);
+    // Keyboard: focus moves onto a district with Tab; its tooltip shows.
+    await page.focus('#placemap-table thead button[data-sort="rank"]');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('data-code'));
+    assert(focused, 'Tab did not reach a district in the table');
+    await page.waitForFunction((c) => {
+      const t = document.getElementById('placemap-tooltip');
+      return !t.hidden && t.getAttribute('data-code') === c;
+    }, focused);
+    await page.click('#placemap-table-box summary');
+    // Back to the indicator the checks that follow expect.
+    await page.selectOption('#placemap-indicator', otherInd.id);
+    await waitForPaintedTiles(page, otherPart);
+  });
+
+  await check('axe-core finds no serious or critical accessibility violations', async () => {
+    await page.evaluate(readFileSync(join(HERE, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
+    const found = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help,
+        target: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+    });
+    const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    if (found.length) log(`      axe: ${found.map((v) => `${v.id} (${v.impact}, ${v.nodes})`).join(', ')}`);
+    assert(serious.length === 0, JSON.stringify(serious, null, 1));
+  });
 
   await check('search by district name zooms to it and highlights it', async () => {
     await page.fill('#placemap-search', 'hartle');

@@ -592,3 +592,55 @@ async fn layer_as_csv_for_spreadsheets() {
     expect_client_error("/layers/lad19.csv?periods=latest", 400).await;
     expect_client_error("/layers/lad99.csv", 404).await;
 }
+
+/// The map page's data table reads `/layers/{layer}/districts?indicator=...`: the value and
+/// colour each district has on the map, change arithmetic included.
+#[tokio::test]
+async fn district_list_carries_the_values_and_colours_of_the_map() {
+    let st = state();
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
+    let ind = layer.indicator("median_weekly_pay").expect("pay");
+    for (query, opts) in [
+        ("", maps::StyleOptions::default()),
+        (
+            "&change=2010..2020&change_kind=pct",
+            maps::StyleOptions {
+                change: Some("2010..2020".into()),
+                change_kind: Some("pct".into()),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let r = get(&format!(
+            "/layers/lad19/districts?indicator=median_weekly_pay{query}"
+        ))
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let j = r.json();
+        let style = maps::style::resolve(layer, ind, &opts).expect("style");
+        let list = j["districts"].as_array().expect("districts");
+        assert_eq!(list.len(), layer.districts.len());
+        for (i, d) in list.iter().enumerate() {
+            // serde_json reads floats to within an ulp or so, not exactly.
+            match (d["value"].as_f64(), style.values[i]) {
+                (Some(a), Some(b)) => {
+                    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{}", d["code"]);
+                }
+                (a, b) => assert_eq!(a, b, "{}", d["code"]),
+            }
+            let colour = match style.fills[i] {
+                choropleth::render::Fill::Solid(c) => {
+                    serde_json::json!(format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2))
+                }
+                choropleth::render::Fill::NoData => serde_json::Value::Null,
+            };
+            assert_eq!(d["colour"], colour, "{}", d["code"]);
+        }
+        assert_eq!(j["showing"], style.showing.label());
+    }
+    // Without indicator= the list is as before; style options alone are refused.
+    let plain = get("/layers/lad19/districts").await.json();
+    assert!(plain["districts"][0]["value"].is_null());
+    let r = get("/layers/lad19/districts?year=2019").await;
+    assert_eq!(r.status, 400);
+}

@@ -98,3 +98,32 @@ async fn small_figures_keep_text_readable() {
         );
     }
 }
+
+/// Issue 15: a map of a box or of chosen districts had the layer's whole title in its subtitle
+/// before the kind of district ("Local authority districts (May 2021), UK, BUC ..., local
+/// authority districts, 2021").
+#[tokio::test]
+async fn subtitles_name_the_kind_of_district_once() {
+    for q in ["bbox=-1.6,54.5,-1.0,55.0", "districts=E06000001,E06000004"] {
+        let r = placemap_e2e::get(&format!("/static/lad21/median_weekly_pay.svg?{q}")).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+        let svg = r.text();
+        let texts: Vec<&str> = svg
+            .split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .collect();
+        let subtitle = texts
+            .iter()
+            .find(|t| t.contains(", 2021"))
+            .unwrap_or_else(|| panic!("{q}: no subtitle in {texts:?}"));
+        assert_eq!(
+            subtitle
+                .to_lowercase()
+                .matches("local authority districts")
+                .count(),
+            1,
+            "{q}: {subtitle}"
+        );
+        assert!(!subtitle.contains("BUC"), "{q}: {subtitle}");
+    }
+}

@@ -377,7 +377,7 @@ impl Legend {
     /// let legend = Legend::new(&c, &p, LegendMeta::default()).unwrap();
     /// let json: serde_json::Value = serde_json::from_str(&legend.to_json().unwrap()).unwrap();
     /// assert_eq!(json["no_data"]["label"], "No data");
-    /// assert_eq!(json["entries"][0]["color"], "#deebf7");
+    /// assert_eq!(json["entries"][0]["color"], "#9ecae1");
     /// ```
     pub fn to_json(&self) -> Result<String, LegendError> {
         Ok(serde_json::to_string_pretty(self)?)

@@ -27,6 +27,46 @@ impl Rgb {
         Rgb { r, g, b }
     }
 
+    /// CIE 1976 colour difference (ΔE*ab, Euclidean distance in CIELAB under D65) to `other`:
+    /// about 2.3 is just noticeable, above 10 clearly distinct. Written here because it is ten
+    /// lines of standard formulas (sRGB to XYZ to Lab), not worth a colour-science crate.
+    ///
+    /// ```
+    /// use choropleth::palette::Rgb;
+    /// let white = Rgb::new(255, 255, 255);
+    /// assert!(white.delta_e76(white) < 1e-9);
+    /// assert!((white.delta_e76(Rgb::new(0, 0, 0)) - 100.0).abs() < 0.01);
+    /// ```
+    pub fn delta_e76(self, other: Rgb) -> f64 {
+        let (a, b) = (self.lab(), other.lab());
+        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+    }
+
+    /// CIELAB (D65) of the colour.
+    fn lab(self) -> [f64; 3] {
+        let lin = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let (r, g, b) = (lin(self.r), lin(self.g), lin(self.b));
+        let x = (0.412_456_4 * r + 0.357_576_1 * g + 0.180_437_5 * b) / 0.950_47;
+        let y = 0.212_672_9 * r + 0.715_152_2 * g + 0.072_175 * b;
+        let z = (0.019_333_9 * r + 0.119_192 * g + 0.950_304_1 * b) / 1.088_83;
+        let f = |t: f64| {
+            if t > 216.0 / 24_389.0 {
+                t.cbrt()
+            } else {
+                (24_389.0 / 27.0 * t + 16.0) / 116.0
+            }
+        };
+        let (fx, fy, fz) = (f(x), f(y), f(z));
+        [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+    }
+
     /// A colour from `0xrrggbb`.
     pub const fn from_u32(hex: u32) -> Rgb {
         Rgb::new((hex >> 16) as u8, (hex >> 8) as u8, hex as u8)
@@ -158,6 +198,13 @@ const PALETTES: &[(&str, PaletteKind, Source)] = {
     ]
 };
 
+/// Smallest colour difference (CIE76 ΔE) between a class colour and the white page and sea.
+pub const MIN_DELTA_E_BACKGROUND: f64 = 12.0;
+
+/// Smallest colour difference (CIE76 ΔE) between a class colour and the no-data grey (which is
+/// hatched as well, so a little closer than to the page is still told apart).
+pub const MIN_DELTA_E_NO_DATA: f64 = 8.0;
+
 /// Default sequential palette: ColorBrewer YlOrRd. ColorBrewer rates it colour-blind safe for
 /// every class count 3-9, it runs light to dark for a one-directional indicator, and its dark
 /// end is red, so "worse = darker and redder" reads at a glance.
@@ -243,12 +290,42 @@ impl Palette {
                 k,
             });
         }
-        let colors = match source {
+        let mut colors: Vec<Rgb> = match source {
             Source::Brewer(g) => (0..k).map(|i| g.eval_rational(i, k).into()).collect(),
             Source::Gradient(g) => (0..k)
                 .map(|i| g.eval_continuous(i as f64 / (k - 1) as f64).into())
                 .collect(),
         };
+        // A sequential scheme's lightest class can be all but white (PuBuGn, Blues): districts
+        // in it vanish into the page and the sea. Then take the k darkest of the k + 1 class
+        // scheme instead.
+        // Then take the k darkest classes of a larger published scheme (up to 9 classes), or
+        // past that, k colours sampled from the first clearly visible point of the ramp.
+        let white = Rgb::new(255, 255, 255);
+        let visible = |c: &Rgb| c.delta_e76(white) >= MIN_DELTA_E_BACKGROUND;
+        if let (PaletteKind::Sequential, Source::Brewer(g)) = (kind, source)
+            && !visible(&colors[0])
+        {
+            let larger = (k + 1..=9)
+                .map(|n| {
+                    (n - k..n)
+                        .map(|i| Rgb::from(g.eval_rational(i, n)))
+                        .collect::<Vec<_>>()
+                })
+                .find(|c: &Vec<Rgb>| visible(&c[0]));
+            colors = larger.unwrap_or_else(|| {
+                let start = (0..50)
+                    .map(|i| f64::from(i) / 50.0)
+                    .find(|&t| visible(&g.eval_continuous(t).into()))
+                    .unwrap_or(0.3);
+                (0..k)
+                    .map(|i| {
+                        let t = start + (1.0 - start) * i as f64 / (k - 1) as f64;
+                        g.eval_continuous(t).into()
+                    })
+                    .collect()
+            });
+        }
         Ok(Palette {
             name: canonical.to_string(),
             kind,
@@ -297,24 +374,43 @@ impl Palette {
             });
         }
         let half = below.max(above);
-        let full = 2 * half;
-        let mut all: Vec<Rgb> = match source {
-            // ColorBrewer publishes diverging schemes up to 11 classes.
-            Source::Brewer(g) if full <= 11 => {
-                (0..full).map(|i| g.eval_rational(i, full).into()).collect()
+        let sample = |n: usize| -> Vec<Rgb> {
+            match source {
+                // ColorBrewer publishes diverging schemes up to 11 classes.
+                Source::Brewer(g) if n <= 11 => {
+                    (0..n).map(|i| g.eval_rational(i, n).into()).collect()
+                }
+                Source::Brewer(g) | Source::Gradient(g) => (0..n)
+                    .map(|i| g.eval_continuous(i as f64 / (n - 1) as f64).into())
+                    .collect(),
             }
-            Source::Brewer(g) | Source::Gradient(g) => (0..full)
-                .map(|i| g.eval_continuous(i as f64 / (full - 1) as f64).into())
-                .collect(),
         };
-        if reversed {
-            all.reverse();
-        }
+        // The classes next to the midpoint are the palette's lightest; when they are all but
+        // white, skip the innermost colours of a larger scheme on each side.
+        let white = Rgb::new(255, 255, 255);
+        let cut = |skip: usize| {
+            let n = 2 * (half + skip);
+            let mut all = sample(n);
+            if reversed {
+                all.reverse();
+            }
+            let mid = n / 2;
+            let mut c: Vec<Rgb> = all[mid - skip - below..mid - skip].to_vec();
+            c.extend_from_slice(&all[mid + skip..mid + skip + above]);
+            c
+        };
+        let colors = (0..=4)
+            .map(cut)
+            .find(|c| {
+                c.iter()
+                    .all(|x| x.delta_e76(white) >= MIN_DELTA_E_BACKGROUND)
+            })
+            .unwrap_or_else(|| cut(4));
         Ok(Some(Palette {
             name: canonical.to_string(),
             kind,
             reversed,
-            colors: all[half - below..half + above].to_vec(),
+            colors,
         }))
     }
 

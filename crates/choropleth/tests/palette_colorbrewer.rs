@@ -24,11 +24,55 @@ fn published_colorbrewer_classes() {
                 "#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac",
             ],
         ),
-        ("Blues", &["#eff3ff", "#bdd7e7", "#6baed6", "#2171b5"]),
+        // Blues' 4-class lightest (#eff3ff) is all but white: the 4 darkest of the 5-class scheme.
+        ("Blues", &["#bdd7e7", "#6baed6", "#3182bd", "#08519c"]),
     ];
     for (name, expected) in cases {
         let p = Palette::from_name(name, expected.len()).expect("known palette");
         assert_eq!(hex(&p), expected, "{name} {}", expected.len());
+    }
+}
+
+/// Issue 15: the highest pay class was nearly white, so London looked empty. Every class of
+/// every sequential palette, and of the diverging ones as change maps cut them, stands out from
+/// the white page and sea, and from the no-data grey.
+#[test]
+fn every_class_colour_stands_out_from_the_page_and_no_data() {
+    use choropleth::palette::{MIN_DELTA_E_BACKGROUND, MIN_DELTA_E_NO_DATA, NO_DATA, PaletteKind};
+    let white = Rgb::new(255, 255, 255);
+    for name in Palette::names() {
+        for k in 2..=9 {
+            let p = Palette::from_name(name, k).expect("palette");
+            let sets: Vec<Vec<Rgb>> = if p.kind == PaletteKind::Diverging {
+                (1..k)
+                    .filter_map(|below| {
+                        Palette::diverging_split(name, below, k - below, false)
+                            .expect("split")
+                            .map(|s| s.colors())
+                    })
+                    .collect()
+            } else {
+                vec![p.colors()]
+            };
+            for colors in sets {
+                for c in colors {
+                    let e = c.delta_e76(white);
+                    assert!(
+                        e >= MIN_DELTA_E_BACKGROUND,
+                        "{name} k={k}: {c} is ΔE {e:.1} from white"
+                    );
+                    // Greys and RdGy are grey by design: their no-data districts are told
+                    // apart by the hatch alone.
+                    if !matches!(name, "Greys" | "RdGy") {
+                        let e = c.delta_e76(NO_DATA);
+                        assert!(
+                            e >= MIN_DELTA_E_NO_DATA,
+                            "{name} k={k}: {c} is ΔE {e:.1} from no-data grey"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 

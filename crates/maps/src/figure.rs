@@ -254,10 +254,13 @@ pub fn render_cancellable(
         (None, None) => ind.meta.title.clone(),
     };
     opts.subtitle = q.subtitle.clone().unwrap_or_else(|| {
+        // The scope, then the kind of district: never the layer's whole title, which names
+        // the kind again ("... UK, generalised, local authority districts").
         let scope = match (&q.region, &q.bbox, &q.districts) {
             (Some(r), _, _) => r.trim().to_string(),
             (None, None, None) => "England".to_string(),
-            _ => layer.meta.title.clone(),
+            (None, Some(_), _) => "Area shown".to_string(),
+            (None, None, Some(_)) => "Selected districts".to_string(),
         };
         format!(
             "{scope}, {}, {}",

@@ -685,7 +685,9 @@ const LISA_COLOURS: [(&str, Rgba); 6] = [
     ("high-low", Rgba(0xfd, 0xae, 0x61, 255)),
     ("low-high", Rgba(0xab, 0xd9, 0xe9, 255)),
     ("low-low", Rgba(0x2c, 0x7b, 0xb6, 255)),
-    ("not significant", Rgba(0xee, 0xee, 0xee, 255)),
+    // GeoDa's #eeeeee vanished into the page: a grey as far from white as from the hatched
+    // no-data grey.
+    ("not significant", Rgba(0xd9, 0xd9, 0xd9, 255)),
     ("no neighbours", Rgba(0x99, 0x99, 0x99, 255)),
 ];
 

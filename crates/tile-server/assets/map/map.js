@@ -32,7 +32,22 @@
     legend: document.getElementById('placemap-legend'),
     description: document.getElementById('placemap-description'),
     mapBox: document.getElementById('placemap-map'),
-    tooltip: document.getElementById('placemap-tooltip')
+    tooltip: document.getElementById('placemap-tooltip'),
+    styleBox: document.getElementById('placemap-style'),
+    scheme: document.getElementById('placemap-scheme'),
+    k: document.getElementById('placemap-k'),
+    palette: document.getElementById('placemap-palette'),
+    reverse: document.getElementById('placemap-reverse'),
+    changeField: document.getElementById('placemap-change-field'),
+    change: document.getElementById('placemap-change'),
+    changeFrom: document.getElementById('placemap-change-from'),
+    changeTo: document.getElementById('placemap-change-to'),
+    changeKind: document.getElementById('placemap-change-kind'),
+    tableBox: document.getElementById('placemap-table-box'),
+    table: document.getElementById('placemap-table'),
+    tableBody: document.querySelector('#placemap-table tbody'),
+    tableCaption: document.getElementById('placemap-table-caption'),
+    tableNote: document.getElementById('placemap-table-note')
   };
 
   var state = {
@@ -41,6 +56,9 @@
     period: null, // selected period (string) or null when the indicator has none
     highlight: null, // GSS code of the district found by search, drawn highlighted
     description: '', // the map in words, written by the server from the data (legend JSON)
+    // How the map is classed and coloured (empty: the server's default), and a change between
+    // two periods instead of one period. Kept in the URL hash so every view can be shared.
+    style: { scheme: '', k: '', palette: '', reverse: false, change: null },
     districts: [], // [{code, name, bbox, key}] for search
     pathMatched: false // whether the page path is /map/{layer}/{indicator} (then we keep it in sync)
   };
@@ -133,21 +151,295 @@
 
   /** Layer and indicator: from the page's own path, else from the server-filled config element. */
   function readConfig() {
+    var cfg = {};
+    try {
+      cfg = JSON.parse(document.getElementById('placemap-config').textContent) || {};
+    } catch (e) {
+      cfg = {};
+    }
+    var lists = {
+      schemes: Array.isArray(cfg.schemes) ? cfg.schemes : ['quantile', 'equal', 'jenks', 'stddev'],
+      palettes: Array.isArray(cfg.palettes) ? cfg.palettes : []
+    };
     var m = MAP_PATH.exec(location.pathname);
     if (m) {
       state.pathMatched = true;
-      return { layer: decodeURIComponent(m[1]), indicator: decodeURIComponent(m[2]) };
+      return { layer: decodeURIComponent(m[1]), indicator: decodeURIComponent(m[2]), lists: lists };
     }
-    var el = document.getElementById('placemap-config');
-    try {
-      var cfg = JSON.parse(el.textContent);
-      return { layer: String(cfg.layer || ''), indicator: String(cfg.indicator || '') };
-    } catch (e) {
-      return { layer: '', indicator: '' };
-    }
+    return { layer: String(cfg.layer || ''), indicator: String(cfg.indicator || ''), lists: lists };
   }
 
-  /** Parses #zoom/lat/lon[/indicator[/period]]; fields that are missing or invalid are null. */
+  // ---------------------------------------------------------------- style (classes, colours, change)
+
+  var SCHEME_NAMES = { quantile: 'Quantiles', equal: 'Equal intervals', jenks: 'Natural breaks (Jenks)', stddev: 'Standard deviations' };
+
+  function fillStyleControls(lists) {
+    lists.schemes.forEach(function (name) {
+      var opt = document.createElement('option');
+      opt.value = name;
+      opt.textContent = SCHEME_NAMES[name] || name;
+      els.scheme.appendChild(opt);
+    });
+    for (var k = 3; k <= 9; k++) {
+      var o = document.createElement('option');
+      o.value = String(k);
+      o.textContent = String(k);
+      els.k.appendChild(o);
+    }
+    lists.palettes.forEach(function (name) {
+      var opt = document.createElement('option');
+      opt.value = name;
+      opt.textContent = name;
+      els.palette.appendChild(opt);
+    });
+  }
+
+  /** The style as the hash's sixth part: `scheme=jenks&k=7&palette=Blues&reverse=1&change=2010..2020&change_kind=pct`. */
+  function styleHashPart() {
+    var st = state.style;
+    var q = [];
+    if (st.scheme) q.push('scheme=' + encodeURIComponent(st.scheme));
+    if (st.k) q.push('k=' + encodeURIComponent(st.k));
+    if (st.palette) q.push('palette=' + encodeURIComponent(st.palette));
+    if (st.reverse) q.push('reverse=1');
+    if (st.change) {
+      q.push('change=' + encodeURIComponent(st.change.from + '..' + st.change.to));
+      if (st.change.kind === 'pct') q.push('change_kind=pct');
+    }
+    return q.join('&');
+  }
+
+  function parseStylePart(part) {
+    var st = { scheme: '', k: '', palette: '', reverse: false, change: null };
+    if (!part) return st;
+    var kind = 'diff';
+    var change = null;
+    decodeURIComponent(part).split('&').forEach(function (kv) {
+      var i = kv.indexOf('=');
+      if (i < 0) return;
+      var k = kv.slice(0, i);
+      var v = decodeURIComponent(kv.slice(i + 1));
+      if (k === 'scheme') st.scheme = v;
+      else if (k === 'k') st.k = v;
+      else if (k === 'palette') st.palette = v;
+      else if (k === 'reverse') st.reverse = v === '1' || v === 'true';
+      else if (k === 'change') change = v;
+      else if (k === 'change_kind') kind = v === 'pct' ? 'pct' : 'diff';
+    });
+    if (change && change.indexOf('..') > 0) {
+      var ends = change.split('..');
+      st.change = { from: ends[0], to: ends[1], kind: kind };
+    }
+    return st;
+  }
+
+  /** The query of tiles, legend and figures for what is on screen: style, and period or change. */
+  function styleQuery() {
+    var st = state.style;
+    var q = [];
+    if (st.scheme) q.push('scheme=' + encodeURIComponent(st.scheme));
+    if (st.k) q.push('k=' + encodeURIComponent(st.k));
+    if (st.palette) q.push('palette=' + encodeURIComponent(st.palette));
+    if (st.reverse) q.push('reverse=true');
+    if (st.change) {
+      q.push('change=' + encodeURIComponent(st.change.from + '..' + st.change.to));
+      if (st.change.kind === 'pct') q.push('change_kind=pct');
+    } else if (state.period) {
+      q.push('year=' + encodeURIComponent(state.period));
+    }
+    return q;
+  }
+
+  /** Shows the style in the controls; the change controls only for numeric indicators with
+   *  two periods or more. */
+  function syncStyleControls() {
+    var st = state.style;
+    els.scheme.value = st.scheme;
+    els.k.value = st.k;
+    els.palette.value = st.palette;
+    els.reverse.checked = st.reverse;
+    var periods = state.indicator.periods || [];
+    var changeable = periods.length >= 2 && !state.indicator.categorical;
+    els.changeField.hidden = !changeable;
+    els.scheme.disabled = els.k.disabled = !!state.indicator.categorical;
+    [els.changeFrom, els.changeTo].forEach(function (sel) {
+      sel.textContent = '';
+      periods.forEach(function (p) {
+        var opt = document.createElement('option');
+        opt.value = p;
+        opt.textContent = p;
+        sel.appendChild(opt);
+      });
+    });
+    if (st.change && changeable) {
+      els.change.checked = true;
+      els.changeFrom.value = st.change.from;
+      els.changeTo.value = st.change.to;
+      els.changeKind.value = st.change.kind;
+    } else {
+      els.change.checked = false;
+      els.changeFrom.value = periods[0] || '';
+      els.changeTo.value = periods[periods.length - 1] || '';
+    }
+    els.changeFrom.disabled = els.changeTo.disabled = els.changeKind.disabled = !els.change.checked;
+    els.period.disabled = !!(st.change && changeable);
+    if (st.scheme || st.k || st.palette || st.reverse || st.change) els.styleBox.open = true;
+  }
+
+  /** Reads the controls into the style and redraws. */
+  function onStyleInput() {
+    var changeOn = els.change.checked && els.changeFrom.value && els.changeTo.value &&
+      els.changeFrom.value !== els.changeTo.value;
+    state.style = {
+      scheme: els.scheme.value,
+      k: els.k.value,
+      palette: els.palette.value,
+      reverse: els.reverse.checked,
+      change: changeOn ? { from: els.changeFrom.value, to: els.changeTo.value, kind: els.changeKind.value } : null
+    };
+    els.changeFrom.disabled = els.changeTo.disabled = els.changeKind.disabled = !els.change.checked;
+    els.period.disabled = !!state.style.change;
+    redraw();
+  }
+
+  /** Tiles, legend, downloads, URL and the data table follow the state. */
+  function redraw() {
+    hideTooltip();
+    if (tiles) tiles.setUrl(tileUrl());
+    loadLegend();
+    updateUrl();
+    loadTable();
+  }
+
+  // ---------------------------------------------------------------- data table (keyboard and screen readers)
+
+  /** Rows shown at most: a layer of 32,844 small areas is listed by its top and bottom. */
+  var TABLE_MAX_ROWS = 1000;
+  var table = { rows: [], sort: 'value', dir: -1, token: 0, unit: '', showing: '' };
+
+  /** The map's data as a table, fetched when the table is open (same values as the tiles). */
+  function loadTable() {
+    if (!els.tableBox.open || !state.indicator) return;
+    var token = ++table.token;
+    var q = ['indicator=' + encodeURIComponent(state.indicator.id)].concat(styleQuery());
+    els.tableNote.textContent = 'Loading…';
+    getJson('/layers/' + encodeURIComponent(state.layer.id) + '/districts?' + q.join('&')).then(function (data) {
+      if (token !== table.token) return;
+      var rows = (data.districts || []).map(function (d) {
+        return { code: d.code, name: d.name, bbox: d.bbox, value: d.value, colour: d.colour };
+      });
+      // Rank 1 = highest value, as the tooltip's.
+      var ranked = rows.filter(function (r) { return typeof r.value === 'number'; })
+        .sort(function (a, b) { return b.value - a.value; });
+      ranked.forEach(function (r, i) { r.rank = i + 1; });
+      table.rows = rows;
+      table.of = ranked.length;
+      table.unit = data.unit || state.indicator.unit || '';
+      table.showing = data.showing || '';
+      renderTable();
+    }, function (err) {
+      if (token === table.token) els.tableNote.textContent = 'The table could not load: ' + err.message;
+    });
+  }
+
+  function compareRows(a, b) {
+    var k = table.sort;
+    var av = a[k];
+    var bv = b[k];
+    var aMissing = av === null || av === undefined;
+    var bMissing = bv === null || bv === undefined;
+    if (aMissing || bMissing) return aMissing === bMissing ? a.name.localeCompare(b.name) : aMissing ? 1 : -1;
+    if (typeof av === 'number' && typeof bv === 'number') return table.dir * (av - bv) || a.name.localeCompare(b.name);
+    return table.dir * String(av).localeCompare(String(bv), 'en-GB');
+  }
+
+  function renderTable() {
+    var rows = table.rows.slice().sort(compareRows);
+    var shown = rows.length > TABLE_MAX_ROWS ? rows.slice(0, TABLE_MAX_ROWS) : rows;
+    els.tableCaption.textContent = state.indicator.title + ', ' + table.showing +
+      (table.unit ? ' (' + table.unit + ')' : '') + ': ' + rows.length + ' areas, ' + table.of + ' with a value.';
+    els.tableNote.textContent = rows.length > shown.length
+      ? 'Showing the first ' + shown.length + ' of ' + rows.length + ' in this order; sort the other way for the rest.' : '';
+    var body = document.createDocumentFragment();
+    shown.forEach(function (r) {
+      var tr = document.createElement('tr');
+      var th = document.createElement('th');
+      th.scope = 'row';
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'placemap-district';
+      b.textContent = r.name;
+      b.setAttribute('data-code', r.code);
+      th.appendChild(b);
+      tr.appendChild(th);
+      var v = document.createElement('td');
+      v.textContent = formatValue(typeof r.value === 'number' || typeof r.value === 'string' ? r.value : null, table.unit);
+      tr.appendChild(v);
+      var rank = document.createElement('td');
+      rank.textContent = r.rank ? String(r.rank) : '';
+      tr.appendChild(rank);
+      body.appendChild(tr);
+    });
+    els.tableBody.textContent = '';
+    els.tableBody.appendChild(body);
+    Array.prototype.forEach.call(els.table.querySelectorAll('thead th'), function (th) {
+      var key = th.querySelector('button').getAttribute('data-sort');
+      th.setAttribute('aria-sort', key === table.sort ? (table.dir > 0 ? 'ascending' : 'descending') : 'none');
+    });
+  }
+
+  function rowByCode(code) {
+    for (var i = 0; i < table.rows.length; i++) if (table.rows[i].code === code) return table.rows[i];
+    return null;
+  }
+
+  /** A district in the table got focus: its tooltip, at the district, as hovering shows it. */
+  function focusDistrict(code) {
+    var r = rowByCode(code);
+    if (!r || !Array.isArray(r.bbox)) return;
+    var centre = bboxToBounds(r.bbox).getCenter();
+    if (!map.getBounds().contains(centre)) map.panTo(centre, { animate: false });
+    var values = {};
+    values[state.indicator.id] = {
+      value: r.value === undefined ? null : r.value,
+      unit: table.unit,
+      rank: r.rank,
+      of: table.of,
+      period: table.showing
+    };
+    showTooltip({ code: r.code, name: r.name, values: values }, map.latLngToContainerPoint(centre));
+  }
+
+  function wireTable() {
+    els.tableBox.addEventListener('toggle', function () {
+      if (els.tableBox.open) loadTable();
+    });
+    els.table.querySelector('thead').addEventListener('click', function (ev) {
+      var b = ev.target.closest('button[data-sort]');
+      if (!b) return;
+      var key = b.getAttribute('data-sort');
+      if (table.sort === key) table.dir = -table.dir;
+      else {
+        table.sort = key;
+        table.dir = key === 'name' || key === 'rank' ? 1 : -1;
+      }
+      renderTable();
+    });
+    els.tableBody.addEventListener('focusin', function (ev) {
+      var b = ev.target.closest('button.placemap-district');
+      if (b) focusDistrict(b.getAttribute('data-code'));
+    });
+    els.tableBody.addEventListener('focusout', function () {
+      hideTooltip();
+    });
+    els.tableBody.addEventListener('click', function (ev) {
+      var b = ev.target.closest('button.placemap-district');
+      var r = b && rowByCode(b.getAttribute('data-code'));
+      if (r) chooseDistrict(r);
+    });
+  }
+
+  /** Parses #zoom/lat/lon[/indicator[/period[/style]]]; fields that are missing or invalid are null. */
   function parseHash(hash) {
     var parts = hash.replace(/^#/, '').split('/');
     var z = parseFloat(parts[0]);
@@ -158,7 +450,8 @@
     return {
       view: view,
       indicator: parts[3] ? decodeURIComponent(parts[3]) : null,
-      period: parts[4] ? decodeURIComponent(parts[4]) : null
+      period: parts[4] ? decodeURIComponent(parts[4]) : null,
+      style: parts[5] || ''
     };
   }
 
@@ -178,7 +471,9 @@
     var z = map.getZoom();
     var parts = [String(Math.round(z * 100) / 100), c.lat.toFixed(4), c.lng.toFixed(4),
       segment(indicatorId || state.indicator.id)];
-    if (state.period) parts.push(encodeURIComponent(state.period));
+    var style = styleHashPart();
+    if (state.period || style) parts.push(encodeURIComponent(state.period || ''));
+    if (style) parts.push(encodeURIComponent(style));
     return '#' + parts.join('/');
   }
 
@@ -208,7 +503,7 @@
     var size = map.getSize();
     q.push('width=' + Math.max(400, Math.min(2400, 2 * size.x)));
     q.push('height=' + Math.max(300, Math.min(2400, 2 * size.y)));
-    if (state.period) q.push('year=' + encodeURIComponent(state.period));
+    q = q.concat(styleQuery());
     if (state.highlight) q.push('highlight=' + encodeURIComponent(state.highlight));
     return '/static/' + encodeURIComponent(state.layer.id) + '/' + segment(pinnedId()) +
       '.' + format + '?' + q.join('&');
@@ -228,8 +523,7 @@
   function tileUrl() {
     var base = '/tiles/' + encodeURIComponent(state.layer.id) + '/' + encodeURIComponent(state.indicator.id) +
       '/{z}/{x}/{y}{r}.png'; // Leaflet fills {r} with "@2x" on high-DPI screens
-    var q = [];
-    if (state.period) q.push('year=' + encodeURIComponent(state.period));
+    var q = styleQuery();
     if (state.highlight) q.push('highlight=' + encodeURIComponent(state.highlight));
     return q.length ? base + '?' + q.join('&') : base;
   }
@@ -254,8 +548,9 @@
 
   function loadLegend() {
     var token = ++legendToken;
+    var q = styleQuery();
     var url = '/legend/' + encodeURIComponent(state.layer.id) + '/' + encodeURIComponent(state.indicator.id) + '.json' +
-      (state.period ? '?year=' + encodeURIComponent(state.period) : '');
+      (q.length ? '?' + q.join('&') : '');
     return getJson(url).then(function (legend) {
       if (token === legendToken) renderLegend(legend);
     }, function (err) {
@@ -265,11 +560,12 @@
     });
   }
 
-  function legendRow(color, label, count) {
+  function legendRow(color, label, count, noData) {
     var li = document.createElement('li');
     var sw = document.createElement('span');
-    sw.className = 'placemap-swatch';
-    sw.style.backgroundColor = color;
+    // No data is hatched on the map, so its swatch is hatched too (placemap-swatch-no-data).
+    sw.className = noData ? 'placemap-swatch placemap-swatch-no-data' : 'placemap-swatch';
+    if (!noData) sw.style.backgroundColor = color;
     var text = document.createElement('span');
     text.textContent = label;
     li.appendChild(sw);
@@ -305,7 +601,7 @@
       ul.appendChild(legendRow(e.color, e.label, e.count));
     });
     if (legend.no_data && legend.no_data.count > 0) {
-      ul.appendChild(legendRow(legend.no_data.color, legend.no_data.label || 'No data', legend.no_data.count));
+      ul.appendChild(legendRow(legend.no_data.color, legend.no_data.label || 'No data', legend.no_data.count, true));
     }
     box.appendChild(ul);
     // Why districts have no data, where a boundary change explains it.
@@ -315,12 +611,7 @@
       why.textContent = g.text;
       box.appendChild(why);
     });
-    if (legend.credit) {
-      var credit = document.createElement('p');
-      credit.className = 'placemap-credit';
-      credit.textContent = legend.credit;
-      box.appendChild(credit);
-    }
+    // The credits are shown once, in the map's attribution (bottom right), not again here.
     box.setAttribute('data-indicator', state.indicator.id);
     box.setAttribute('data-period', legend.period || '');
     // The map in words: shown under the title, read as the map's label, and the embed code's
@@ -340,6 +631,7 @@
       opt.value = ind.id;
       // Uploaded datasets list the latest version and each pinned one.
       opt.textContent = ind.title + (ind.id.indexOf('@') >= 0 && ind.version ? ' (version ' + ind.version + ')' : '');
+      opt.title = opt.textContent; // the whole name where the drop-down cuts it
       els.indicator.appendChild(opt);
     });
     els.indicator.disabled = state.layer.indicators.length < 2;
@@ -376,7 +668,19 @@
     state.indicator = ind;
     state.period = choosePeriod(ind, period);
     els.indicator.value = ind.id;
+    els.indicator.title = ind.title;
     fillPeriodSelect();
+    // A change between periods the new indicator lacks is dropped, as are class options on a
+    // categorical indicator.
+    var periods = ind.periods || [];
+    if (state.style.change && (periods.indexOf(state.style.change.from) < 0 || periods.indexOf(state.style.change.to) < 0 || ind.categorical)) {
+      state.style.change = null;
+    }
+    if (ind.categorical) {
+      state.style.scheme = '';
+      state.style.k = '';
+    }
+    syncStyleControls();
     document.title = ind.title + ' · ' + state.layer.title + ' · placemap';
     els.title.textContent = state.layer.title;
     hideTooltip();
@@ -386,6 +690,7 @@
     }
     loadLegend();
     updateUrl();
+    loadTable();
   }
 
   // ---------------------------------------------------------------- hover / tap lookup
@@ -650,6 +955,10 @@
     els.period.addEventListener('change', function () {
       setIndicator(state.indicator, els.period.value);
     });
+    [els.scheme, els.k, els.palette, els.reverse, els.change, els.changeFrom, els.changeTo, els.changeKind]
+      .forEach(function (el) {
+        el.addEventListener('change', onStyleInput);
+      });
     els.search.addEventListener('input', onSearchInput);
     els.search.addEventListener('keydown', onSearchKey);
     els.search.addEventListener('blur', function () {
@@ -661,8 +970,15 @@
       setHighlight(null);
     });
     els.embedButton.addEventListener('click', copyEmbed);
+    wireTable();
     window.addEventListener('hashchange', function () {
       var h = parseHash(location.hash);
+      var style = parseStylePart(h.style);
+      if (JSON.stringify(style) !== JSON.stringify(state.style)) {
+        state.style = style;
+        syncStyleControls();
+        redraw();
+      }
       if (h.indicator || h.period) {
         var ind = (h.indicator && findIndicator(h.indicator)) || state.indicator;
         if (ind !== state.indicator || (h.period && h.period !== state.period)) setIndicator(ind, h.period);
@@ -723,6 +1039,10 @@
       }
 
       fillIndicatorSelect();
+      fillStyleControls(cfg.lists);
+      // The style from the hash; a link written by hand may give it as a query instead
+      // (`/map/lad19/median_weekly_pay?change=2010..2020`).
+      state.style = parseStylePart(hash.style || encodeURIComponent(location.search.replace(/^\?/, '')));
       var wanted = hash.indicator || cfg.indicator;
       var ind = findIndicator(wanted) || findIndicator(cfg.indicator) || findIndicator(layer.default_indicator) ||
         layer.indicators[0];

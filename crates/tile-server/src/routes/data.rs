@@ -188,24 +188,81 @@ pub async fn layer_file(
     Ok(Json(layer_json(state.layer(&file)?)).into_response())
 }
 
-/// `GET /layers/{layer}/districts`: code, name and bounding box of every district (for search).
+/// `GET /layers/{layer}/districts`: code, name and bbox of every district (the map page's
+/// search). With `indicator=` (and the tiles' style options: `year=`, `change=`, `scheme=`...)
+/// each district also has the value the map shows and its fill colour (`null` for no data):
+/// the map page's data table, the same numbers as the map, change arithmetic included.
 pub async fn list_districts(
     State(state): State<SharedState>,
     Path(layer): Path<String>,
+    axum::extract::Query(mut pairs): axum::extract::Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
     let layer = state.layer(&layer)?;
+    let indicator = pairs
+        .iter()
+        .position(|(k, _)| k == "indicator")
+        .map(|i| pairs.remove(i).1);
+    let (opts, pin): (maps::StyleOptions, VersionOptions) = maps::options::read_options(&pairs)?;
+    if indicator.is_none() && !pairs.is_empty() {
+        return Err(ApiError::bad_request(
+            "style options need indicator=",
+            "e.g. /layers/lad19/districts?indicator=imd_score&year=2019",
+        ));
+    }
+    let shown = match &indicator {
+        Some(id) => {
+            let ind = state.indicator_at(layer, id, pin.version)?;
+            let style = state.maps.styles.resolve(layer, ind, &opts)?;
+            Some((ind, style))
+        }
+        None => None,
+    };
+    let labels: Option<&Vec<Option<String>>> = shown.as_ref().and_then(|(ind, style)| {
+        match (&style.showing, style.classification.is_none()) {
+            (maps::style::Showing::Period(p), true) => match ind.period(p).map(|p| &p.values) {
+                Some(districts::layer::PeriodValues::Categorical(v)) => Some(v),
+                _ => None,
+            },
+            _ => None,
+        }
+    });
     let list: Vec<Value> = layer
         .districts
         .iter()
-        .map(|d| {
+        .enumerate()
+        .map(|(i, d)| {
             let bbox = d
                 .wgs84
                 .bbox()
                 .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
-            json!({ "code": d.code, "name": d.name, "bbox": bbox })
+            let mut v = json!({ "code": d.code, "name": d.name, "bbox": bbox });
+            if let Some((_, style)) = &shown {
+                v["value"] = match labels {
+                    Some(l) => l.get(i).cloned().flatten().map_or(Value::Null, Value::from),
+                    None => style
+                        .values
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map_or(Value::Null, Value::from),
+                };
+                v["colour"] = match style.fills.get(i) {
+                    Some(choropleth::render::Fill::Solid(c)) => {
+                        Value::from(format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2))
+                    }
+                    _ => Value::Null,
+                };
+            }
+            v
         })
         .collect();
-    Ok(Json(json!({ "layer": layer.meta.id, "districts": list })))
+    let mut out = json!({ "layer": layer.meta.id, "districts": list });
+    if let Some((ind, style)) = &shown {
+        out["indicator"] = Value::from(ind.meta.id.clone());
+        out["showing"] = Value::from(style.showing.label());
+        out["unit"] = Value::from(style.unit.clone());
+    }
+    Ok(Json(out))
 }
 
 /// `GET /layers/{layer}/districts/{code}`: one Feature with every indicator value.

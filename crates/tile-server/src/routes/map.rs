@@ -72,6 +72,10 @@ pub async fn page(
         "layer": l.meta.id,
         "indicator": indicator,
         "pinned": maps::loaded::pinned_id(ind),
+        // The style controls' choices: the server's own lists, so the page offers only what
+        // the tiles accept.
+        "schemes": choropleth::classify::Scheme::NAMES.iter().filter(|s| **s != "manual").collect::<Vec<_>>(),
+        "palettes": choropleth::palette::Palette::names(),
     })
     .to_string()
     .replace('<', "\\u003c");
