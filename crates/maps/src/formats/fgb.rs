@@ -64,7 +64,7 @@ pub fn write(table: &Table, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, Map
             for (k, (cell, field)) in cells.iter().zip(&table.fields).enumerate() {
                 let value = match cell {
                     Cell::Null => continue,
-                    Cell::Text(s) => ColumnValue::String(*s),
+                    Cell::Text(s) => ColumnValue::String(s),
                     Cell::Real(x) => ColumnValue::Double(*x),
                 };
                 if let Err(e) = feature.property(k, &field.name, &value) {

@@ -72,20 +72,16 @@ impl GisFormat {
     /// The format named `f` (`gpkg`, `fgb`, `shp`, or one of the media types), if any.
     pub fn from_name(f: &str) -> Option<GisFormat> {
         let f = f.to_ascii_lowercase();
-        GisFormat::ALL
+        let named = GisFormat::ALL
             .into_iter()
-            .find(|g| g.name() == f || g.media_type() == f || g.extension() == f)
-            .or_else(|| {
-                // Also the names GDAL and QGIS use.
-                match f.as_str() {
-                    "geopackage" => Some(GisFormat::Gpkg),
-                    "flatgeobuf" => Some(GisFormat::Fgb),
-                    "shapefile" | "esri shapefile" | "application/x-shapefile" => {
-                        Some(GisFormat::Shp)
-                    }
-                    _ => None,
-                }
-            })
+            .find(|g| g.name() == f || g.media_type() == f || g.extension() == f);
+        // Also the names GDAL and QGIS use.
+        named.or(match f.as_str() {
+            "geopackage" => Some(GisFormat::Gpkg),
+            "flatgeobuf" => Some(GisFormat::Fgb),
+            "shapefile" | "esri shapefile" | "application/x-shapefile" => Some(GisFormat::Shp),
+            _ => None,
+        })
     }
 }
 
