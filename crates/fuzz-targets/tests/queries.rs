@@ -58,6 +58,15 @@ const NAMES: &[&str] = &[
     "offset",
     "datetime",
     "filter",
+    "filter-lang",
+    "filter-crs",
+    "crs",
+    "bbox-crs",
+    "sortby",
+    "properties",
+    "x",
+    "y",
+    "region_name",
     "permutations",
     "seed",
     "alpha",
@@ -172,6 +181,34 @@ const VALUES: &[&str] = &[
     "North East",
     "%",
     "%zz",
+    "EPSG:27700",
+    "http://www.opengis.net/def/crs/EPSG/0/27700",
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "EPSG:4326",
+    "3857",
+    "EPSG:2157",
+    "urn:ogc:def:crs:EPSG::27700",
+    "[EPSG:27700]",
+    "cql2-text",
+    "cql2-json",
+    "-toy_score,+code",
+    "code,name",
+    "toy_score > 5 AND name LIKE 'A%'",
+    "toy_score BETWEEN 1 AND 2 OR code IN ('E09000901', 'x')",
+    "NOT (name IS NULL)",
+    "S_INTERSECTS(geometry, BBOX(-0.03,51.49,0.01,51.53))",
+    "S_INTERSECTS(geometry, POLYGON((0 0, 1 0, 1 1, 0 0)))",
+    "S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(0 51), LINESTRING(0 51, 1 52)))",
+    "S_INTERSECTS(geometry, BBOX(530000,180000,540000,190000))",
+    "toy_score > 'x'",
+    "T_BEFORE(a, b)",
+    "((((",
+    "'",
+    "\"",
+    "toy_score +",
+    "NOT NOT NOT",
+    "a LIKE '%\\'",
+    "450840,532645,460000,540000",
 ];
 
 fn value() -> impl Strategy<Value = String> {
@@ -349,6 +386,11 @@ fn options_extractor() {
 
 /// A server over the toy catalogue (four districts): every route, answers in milliseconds.
 pub fn toy_app() -> axum::Router {
+    tile_server::app(toy_state())
+}
+
+/// The state of the toy server, loaded once.
+fn toy_state() -> tile_server::SharedState {
     static STATE: OnceLock<tile_server::SharedState> = OnceLock::new();
     let state = STATE.get_or_init(|| {
         let dir = test_support::fixtures_dir();
@@ -364,7 +406,86 @@ pub fn toy_app() -> axum::Router {
             tile_server::serve::load_state(config).unwrap_or_else(|e| panic!("toy state: {e}")),
         )
     });
-    tile_server::app(state.clone())
+    state.clone()
+}
+
+/// CQL2 text filters (`maps::filter`) on token soup and arbitrary text: parsed against the toy
+/// layer's queryables, or refused with a message and a hint; a parsed filter evaluates on every
+/// district without panicking.
+#[test]
+fn cql2_text_filters() {
+    const TOKENS: &[&str] = &[
+        "toy_score",
+        "code",
+        "name",
+        "geometry",
+        "\"name\"",
+        "AND",
+        "OR",
+        "NOT",
+        "LIKE",
+        "BETWEEN",
+        "IN",
+        "IS",
+        "NULL",
+        "TRUE",
+        "FALSE",
+        "(",
+        ")",
+        ",",
+        "=",
+        "<>",
+        "<",
+        ">=",
+        "'E09000901'",
+        "'A%'",
+        "'\\'",
+        "1",
+        "-2.5",
+        "1e3",
+        ".5",
+        "S_INTERSECTS",
+        "BBOX",
+        "POINT",
+        "POLYGON",
+        "MULTIPOLYGON",
+        "GEOMETRYCOLLECTION",
+        "0 51",
+        "-0.1 51.5",
+        "T_AFTER",
+        "CASEI",
+        "+",
+        "-",
+        "'",
+        "\"",
+        "!=",
+        "||",
+    ];
+    let soup = prop_oneof![
+        3 => proptest::collection::vec(proptest::sample::select(TOKENS), 0..18)
+            .prop_map(|t| t.join(" ")),
+        1 => nasty_text(),
+    ];
+    let state = toy_state();
+    let layer = state
+        .maps
+        .atlas
+        .layer("toy")
+        .unwrap_or_else(|| panic!("the toy layer"));
+    let qs = maps::filter::Queryables::of(layer);
+    run("cql2_text_filters", 2_000, true, soup, |text| {
+        let crs = maps::output_crs::OutputCrs::Crs84;
+        let parsed = maps::filter::parse_cql2_text(&text, &qs, crs);
+        match &parsed {
+            Ok(f) => {
+                for i in 0..layer.districts.len() {
+                    let _ = f.matches(&qs, i);
+                }
+            }
+            Err(e) => clear_map_error(e)?,
+        }
+        Ok(Outcome::from(&parsed))
+    });
 }
 
 /// GET routes of the server, `{}` standing for a path segment the fuzzer may replace. Static
@@ -393,6 +514,7 @@ const ROUTES: &[&str] = &[
     "/ogc/collections/{toy}",
     "/ogc/collections/{toy}/items",
     "/ogc/collections/{toy}/items/{E09000901}",
+    "/ogc/collections/{toy}/queryables",
     "/stats",
     "/stats/aggregate",
     "/stats/{toy}/{toy_score}/compare",

@@ -1669,13 +1669,13 @@ mod tests {
     fn datetime_spans() {
         assert_eq!(
             datetime_span("2019-09-26T00:00:00Z").ok(),
-            Some((2019_09_26, 2019_09_26))
+            Some((20190926, 20190926))
         );
         assert_eq!(
             datetime_span("2019-01-01/..").ok(),
-            Some((2019_01_01, u32::MAX))
+            Some((20190101, u32::MAX))
         );
-        assert_eq!(datetime_span("../2019-01-01").ok(), Some((0, 2019_01_01)));
+        assert_eq!(datetime_span("../2019-01-01").ok(), Some((0, 20190101)));
         for bad in [
             "",
             "..",

@@ -288,9 +288,11 @@ impl OutputCrs {
         };
         let crs = self.source_crs();
         let (min_x, min_y, max_x, max_y) = crs.valid_range();
-        if !(x.is_finite() && y.is_finite() && (min_x..=max_x).contains(&x))
-            || !(min_y..=max_y).contains(&y)
-        {
+        let inside = x.is_finite()
+            && y.is_finite()
+            && (min_x..=max_x).contains(&x)
+            && (min_y..=max_y).contains(&y);
+        if !inside {
             return Err(MapError::bad_request(
                 format!(
                     "({x}, {y}) is outside the range of {} ({min_x} to {max_x}, {min_y} to {max_y})",

@@ -260,7 +260,7 @@ fn export_writes_the_british_national_grid() {
         .find(|f| f["id"] == "E06000001")
         .expect("Hartlepool");
     // The source file's first vertex of Hartlepool (lad_may2021_uk_buc_bng.geojson).
-    let first = [448_906.0417, 536_703.7201];
+    let first = [448_906.041_7, 536_703.720_1];
     let ring = hartlepool["geometry"]["coordinates"][0][0]
         .as_array()
         .expect("ring");

@@ -104,7 +104,7 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "/lookup",
-        "/lookup?lon=&lat= (GET), /lookup (POST CSV or GeoJSON points)",
+        "/lookup?lon=&lat= or ?x=&y=&crs=EPSG:27700 (GET), /lookup (POST CSV or GeoJSON points)",
         "the districts at points",
     ),
     route("/ogc", "/ogc", "OGC API - Features landing page"),
@@ -126,8 +126,13 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "/ogc/collections/{layer}/items",
-        "/ogc/collections/{layer}/items",
-        "OGC features, paged",
+        "/ogc/collections/{layer}/items?crs=&filter=&sortby=",
+        "OGC features, paged, in a chosen CRS, filtered (CQL2 text)",
+    ),
+    route(
+        "/ogc/collections/{layer}/queryables",
+        "/ogc/collections/{layer}/queryables",
+        "the properties OGC filters may name (JSON Schema)",
     ),
     route(
         "/ogc/collections/{layer}/items/{code}",
