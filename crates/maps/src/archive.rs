@@ -2,7 +2,7 @@
 //! newsroom can host an interactive map as one static file (MapLibre reads it with the pmtiles
 //! protocol, no tile server). The tiles are the server's own ([`crate::vector_tiles::encode`]),
 //! gzip-compressed by the `pmtiles` crate's writer; empty tiles are left out.
-//! The same tiles can go into an MBTiles 1.3 file instead ([`write_mbtiles`], through SQLite),
+//! The same tiles can go into an MBTiles 1.3 file instead ([`crate::archive::write_mbtiles`], through SQLite),
 //! for tools that read MBTiles (tippecanoe-era servers, QGIS, GDAL).
 
 use std::io::{Seek, Write};

@@ -1,13 +1,14 @@
 //! Files desktop GIS opens directly: a layer's districts with the chosen indicators and periods
-//! as a GeoPackage ([`gpkg`]), a FlatGeobuf ([`fgb`]) or a zipped Shapefile ([`shapefile`]).
+//! as a GeoPackage ([`crate::formats::gpkg`]), a FlatGeobuf ([`crate::formats::fgb`]) or a
+//! zipped Shapefile ([`crate::formats::shapefile`]).
 //! The same bytes for `GET /layers/{layer}.gpkg|.fgb|.shp.zip`, the OGC API's `f=` and
 //! `placemap export --format gpkg|fgb|shp`.
 //!
-//! Each writer reads one [`Table`]: the fields (code and name as text, the layer's kept
+//! Each writer reads one [`crate::formats::Table`]: the fields (code and name as text, the layer's kept
 //! attributes as text, numeric indicators as real, categorical ones as text, a text reason
 //! column after a value column where a boundary change explains a missing value: the columns
 //! of the CSV export) and, per district, the geometry in the export's CRS (`crs`: WGS 84 by
-//! default, British National Grid, Web Mercator; see [`Srs`]), rounded to a decimal
+//! default, British National Grid, Web Mercator; see [`crate::formats::Srs`]), rounded to a decimal
 //! grid and made OGC-valid there by the same step as the GeoJSON export
 //! ([`districts::repair::on_decimal_grid`]).
 
