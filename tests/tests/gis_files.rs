@@ -513,3 +513,26 @@ async fn ogc_items_offer_the_files_and_bad_requests_are_4xx() {
     expect_client_error("/layers/lad19.gpkg?periods=latest", 400).await;
     expect_client_error("/layers/no_such_layer.gpkg", 404).await;
 }
+
+#[test]
+fn a_cancelled_download_stops_in_every_format() {
+    use maps::formats::{GisFormat, layer_file_cancellable};
+    let st = placemap_e2e::state();
+    let layer = st.maps.layer("msoa11").expect("msoa11");
+    for format in GisFormat::ALL {
+        // The client goes away after the first few hundred features.
+        let looks = std::cell::Cell::new(0);
+        let cancelled = || {
+            looks.set(looks.get() + 1);
+            looks.get() > 4
+        };
+        let e = layer_file_cancellable(layer, &maps::ExportOptions::default(), format, &cancelled)
+            .expect_err("cancelled");
+        assert_eq!(e.kind(), maps::ErrorKind::Cancelled, "{format:?}: {e}");
+        assert_eq!(
+            looks.get(),
+            5,
+            "{format:?} stopped at the first look after the cancel"
+        );
+    }
+}

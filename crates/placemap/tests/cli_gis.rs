@@ -171,6 +171,17 @@ fn bad_gis_exports_are_clear_errors() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("2157") && err.contains("27700"), "{err}");
+    let (code, err) = run(&[
+        "export",
+        "--layer",
+        "lad19",
+        "--format",
+        "shp",
+        "--out",
+        &dir.path().join("x.shp").display().to_string(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("x.shp.zip"), "{err}");
     let missing = dir.path().join("no/such/dir/x.shp.zip");
     let (code, err) = run(&[
         "export",

@@ -48,6 +48,16 @@ pub struct ExportArgs {
 pub fn run(ctx: &Context_, a: ExportArgs) -> Result<ExitCode> {
     if let Some(out) = &a.out {
         check_out(out)?;
+        let zip = out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+        if matches!(a.format, ExportFormat::Shp) && !zip {
+            bail!(
+                "--format shp writes a zip archive of the shapefile's parts: name it {}.shp.zip",
+                out.file_stem()
+                    .map_or("NAME".into(), |s| s.to_string_lossy())
+            );
+        }
     }
     let wanted: Option<Vec<String>> = a.options.indicators.as_deref().map(parse_list);
     let maps = ctx.maps(&a.layer, wanted.as_deref())?;
