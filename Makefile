@@ -50,7 +50,8 @@ e2e-browser:
 	cd tests/browser && { [ -d node_modules/playwright-core ] && [ -d node_modules/maplibre-gl ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund; } && \
 	  PLACEMAP_BIN="$$bin" node map.test.mjs && \
 	  PLACEMAP_BIN="$$bin" node datasets.test.mjs && \
-	  PLACEMAP_BIN="$$bin" node maplibre.test.mjs
+	  PLACEMAP_BIN="$$bin" node maplibre.test.mjs && \
+	  PLACEMAP_BIN="$$bin" node publish.test.mjs
 
 ## What .ci/run runs: the tests, then the docs with warnings denied.
 ci: test doc

@@ -644,3 +644,61 @@ async fn district_list_carries_the_values_and_colours_of_the_map() {
     let r = get("/layers/lad19/districts?year=2019").await;
     assert_eq!(r.status, 400);
 }
+
+/// `nodata=`: districts without a value hatched (default), transparent, or one colour; in the
+/// PNG tiles and the MapLibre style alike (issue 11).
+#[tokio::test]
+async fn nodata_option_draws_missing_values_as_asked() {
+    // Edinburgh has no English IMD.
+    let (lon, lat) = (-3.19, 55.94);
+    let (px, py, t) = pixel_of(lon, lat, 9, 256);
+    let pixel = |query: &'static str| async move {
+        let r = get(&format!(
+            "/tiles/lad19/imd_score/{}/{}/{}.png{query}",
+            t.z, t.x, t.y
+        ))
+        .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text());
+        let img = image::load_from_memory(&r.body).expect("PNG").to_rgba8();
+        // The hatch alternates lines and ground: sample a small block.
+        let mut seen = std::collections::BTreeSet::new();
+        for dy in 0..6 {
+            for dx in 0..6 {
+                seen.insert(img.get_pixel(px + dx, py + dy).0);
+            }
+        }
+        seen
+    };
+    let hatch = pixel("").await;
+    assert!(
+        hatch.contains(&[0xbd, 0xbd, 0xbd, 255]) && hatch.contains(&[0x6e, 0x6e, 0x6e, 255]),
+        "{hatch:?}"
+    );
+    let none = pixel("?nodata=none").await;
+    assert_eq!(none.into_iter().collect::<Vec<_>>(), vec![[0, 0, 0, 0]]);
+    let pink = pixel("?nodata=%23ff00aa").await;
+    assert_eq!(
+        pink.into_iter().collect::<Vec<_>>(),
+        vec![[0xff, 0x00, 0xaa, 255]]
+    );
+    let r = get("/tiles/lad19/imd_score/9/250/158.png?nodata=pink").await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("nodata=none"))
+    );
+    // The MapLibre style: no hatch layer, a transparent fallback.
+    let s = get("/styles/lad19/imd_score.json?nodata=none").await.json();
+    let layers = s["layers"].as_array().expect("layers");
+    assert!(
+        !layers
+            .iter()
+            .any(|l| l["paint"]["fill-pattern"].is_string())
+    );
+    let fill = &layers[0]["paint"]["fill-color"];
+    assert_eq!(
+        fill[fill.as_array().expect("match").len() - 1],
+        "rgba(0, 0, 0, 0)"
+    );
+}

@@ -53,6 +53,9 @@ pub mod export;
 /// GeoPackage, FlatGeobuf and zipped Shapefile downloads for desktop GIS.
 pub mod formats;
 
+/// Static bundles of a map (page, tiles, style, legend, figure, data) for any static host.
+pub mod publish;
+
 pub use error::{ErrorKind, MapError};
 pub use loaded::{LoadError, LoadOptions, Loaded};
 pub use options::{ExportOptions, FigureOptions, StyleOptions, VersionOptions};

@@ -65,7 +65,11 @@ pub fn maplibre_style(
             fill_colour.push(json!(h));
         }
     }
-    let no_data_colour = hex(house.no_data);
+    let no_data_colour = match style.no_data {
+        crate::style::NoDataFill::Hatch => hex(house.no_data),
+        crate::style::NoDataFill::Transparent => "rgba(0, 0, 0, 0)".to_string(),
+        crate::style::NoDataFill::Colour(c) => hex(c),
+    };
     let fill_colour = if fill_colour.len() > 2 {
         fill_colour.push(json!(no_data_colour));
         Value::Array(fill_colour)
@@ -80,7 +84,7 @@ pub fn maplibre_style(
         "source-layer": id,
         "paint": { "fill-color": fill_colour },
     })];
-    if !no_data.is_empty() {
+    if !no_data.is_empty() && style.no_data == crate::style::NoDataFill::Hatch {
         layers.push(json!({
             "id": format!("{id}-no-data"),
             "type": "fill",

@@ -56,6 +56,11 @@ pub struct StyleOptions {
     /// Midpoint of a diverging palette (a number or `median`).
     #[cfg_attr(feature = "clap", arg(long, allow_hyphen_values = true))]
     pub midpoint: Option<String>,
+    /// How tiles and MapLibre styles draw districts without a value: `hatch` (default), `none`
+    /// (transparent, for overlays; Mapnik draws nothing for them) or a colour `#rrggbb`.
+    /// Figures and legends keep the hatch, which prints in any colour scheme.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub nodata: Option<String>,
 }
 
 /// How a static figure is framed, besides its style.

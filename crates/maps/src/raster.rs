@@ -43,7 +43,7 @@ pub fn render_tile(
         fill: style.fills[i],
         highlight: style.highlight.contains(&i),
     });
-    let tile_style = TileStyle::for_zoom(tile.z);
+    let tile_style = style.no_data.apply(TileStyle::for_zoom(tile.z));
     let png = RENDERERS.with(|cell| {
         let mut guard = cell.borrow_mut();
         let (std_r, retina_r, enc) = &mut *guard;

@@ -70,6 +70,71 @@ pub struct Category {
     pub count: usize,
 }
 
+/// How districts without a value are drawn (the `nodata=` option).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoDataFill {
+    /// The house grey with its diagonal hatch (never mistaken for a class colour).
+    Hatch,
+    /// Not drawn at all (transparent), for overlays.
+    Transparent,
+    /// One flat colour.
+    Colour(Rgba),
+}
+
+impl NoDataFill {
+    /// Reads `hatch`, `none` or `#rrggbb`.
+    ///
+    /// ```
+    /// use maps::style::NoDataFill;
+    /// use choropleth::render::Rgba;
+    /// assert_eq!(NoDataFill::parse(None).unwrap(), NoDataFill::Hatch);
+    /// assert_eq!(NoDataFill::parse(Some("none")).unwrap(), NoDataFill::Transparent);
+    /// assert_eq!(NoDataFill::parse(Some("#FF00aa")).unwrap(), NoDataFill::Colour(Rgba(255, 0, 170, 255)));
+    /// assert!(NoDataFill::parse(Some("pink")).is_err());
+    /// ```
+    pub fn parse(raw: Option<&str>) -> Result<NoDataFill, MapError> {
+        let Some(raw) = raw.map(str::trim) else {
+            return Ok(NoDataFill::Hatch);
+        };
+        let hex = |i: usize| {
+            raw.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        };
+        match raw.to_ascii_lowercase().as_str() {
+            "hatch" => Ok(NoDataFill::Hatch),
+            "none" | "transparent" => Ok(NoDataFill::Transparent),
+            _ if raw.len() == 7 && raw.starts_with('#') => match (hex(1), hex(3), hex(5)) {
+                (Some(r), Some(g), Some(b)) => Ok(NoDataFill::Colour(Rgba(r, g, b, 255))),
+                _ => Err(bad_nodata(raw)),
+            },
+            _ => Err(bad_nodata(raw)),
+        }
+    }
+
+    /// The tile style with no data drawn this way.
+    pub fn apply(self, mut style: choropleth::render::TileStyle) -> choropleth::render::TileStyle {
+        match self {
+            NoDataFill::Hatch => {}
+            NoDataFill::Transparent => {
+                style.no_data = Rgba::TRANSPARENT;
+                style.no_data_hatch = Rgba::TRANSPARENT;
+            }
+            NoDataFill::Colour(c) => {
+                style.no_data = c;
+                style.no_data_hatch = c;
+            }
+        }
+        style
+    }
+}
+
+fn bad_nodata(raw: &str) -> MapError {
+    MapError::bad_request(
+        format!("nodata={raw:?} is not a way to draw districts without a value"),
+        "nodata=hatch (default), nodata=none (transparent) or nodata=%23rrggbb (a colour)",
+    )
+}
+
 /// A style resolved against an indicator's data.
 #[derive(Clone, Debug)]
 pub struct ResolvedStyle {
@@ -102,6 +167,8 @@ pub struct ResolvedStyle {
     /// How the classes were made, in words, when the classification's scheme does not say it
     /// (breaks computed here and passed on as manual ones, e.g. quantiles either side of 0).
     pub scheme_label: Option<String>,
+    /// How districts without a value are drawn.
+    pub no_data: NoDataFill,
 }
 
 /// Parses a `#rrggbb` colour from the palette module into the renderer's colour.
@@ -179,7 +246,10 @@ pub fn resolve(
     ind: &Indicator,
     opts: &StyleOptions,
 ) -> Result<ResolvedStyle, MapError> {
-    build(layer, ind, opts, canonical_key(layer, ind, opts))
+    let no_data = NoDataFill::parse(opts.nodata.as_deref())?;
+    let mut style = build(layer, ind, opts, canonical_key(layer, ind, opts))?;
+    style.no_data = no_data;
+    Ok(style)
 }
 
 /// Checks a catalogue style (`style = { scheme, k, palette, breaks }`) the way [`resolve`]
@@ -537,6 +607,7 @@ fn build(
         highlight,
         unit,
         scheme_label,
+        no_data: NoDataFill::Hatch,
     })
 }
 
@@ -636,6 +707,7 @@ fn build_categorical(
         highlight,
         unit: ind.meta.unit.clone(),
         scheme_label: None,
+        no_data: NoDataFill::Hatch,
     })
 }
 
@@ -850,6 +922,7 @@ fn build_bivariate(
         highlight,
         unit: format!("terciles: {} / {}", short_title(ind), short_title(other)),
         scheme_label: None,
+        no_data: NoDataFill::Hatch,
     })
 }
 

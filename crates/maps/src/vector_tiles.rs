@@ -42,18 +42,35 @@ pub fn tile_indicators<'a>(
         .collect()
 }
 
-/// Encodes one vector tile (call it on a blocking thread).
+/// Largest vector tile, bytes, by default (tippecanoe's default): a tile that would be larger
+/// leaves out its smallest districts (by area at that zoom) until it fits, as tippecanoe's
+/// `--drop-smallest-as-needed` does. They are sub-pixel at the zooms where this happens (LSOAs
+/// at zoom 5-7) and present from the zoom where their tiles fit.
+pub const TILE_SIZE_LIMIT: usize = 500_000;
+
+/// One encoded vector tile and what it holds.
+#[derive(Clone, Debug)]
+pub struct EncodedTile {
+    /// The MVT bytes (uncompressed).
+    pub bytes: Bytes,
+    /// The districts (positions in the layer) it holds, in feature order.
+    pub listed: Vec<usize>,
+    /// Districts left out to keep the tile within the size limit.
+    pub dropped: usize,
+}
+
+/// Encodes one vector tile within [`TILE_SIZE_LIMIT`] (call it on a blocking thread).
 pub fn encode(
     loaded: &Loaded,
     layer_id: &str,
     indicator_ids: &[String],
     tile: TileId,
 ) -> Result<Bytes, MapError> {
-    encode_listed(loaded, layer_id, indicator_ids, tile).map(|(bytes, _)| bytes)
+    encode_within(loaded, layer_id, indicator_ids, tile, Some(TILE_SIZE_LIMIT)).map(|t| t.bytes)
 }
 
-/// Encodes one vector tile and says which districts (positions in the layer) it holds, in
-/// feature order.
+/// Encodes one vector tile with every district, whatever its size, and says which districts
+/// it holds, in feature order.
 ///
 /// Every polygon is valid by construction (clipped, quantised and repaired on the tile grid,
 /// in the private `tile_geometry` module). A district smaller than one tile unit (1/4096 of
@@ -67,6 +84,25 @@ pub fn encode_listed(
     indicator_ids: &[String],
     tile: TileId,
 ) -> Result<(Bytes, Vec<usize>), MapError> {
+    encode_within(loaded, layer_id, indicator_ids, tile, None).map(|t| (t.bytes, t.listed))
+}
+
+/// A district's shapes on the tile grid, ready to encode.
+struct Candidate {
+    district: usize,
+    area: f64,
+    shapes: i_overlay::i_shape::int::shape::IntShapes,
+}
+
+/// Encodes one vector tile, leaving out the smallest districts when it would be larger than
+/// `limit` bytes (`None`: no limit). See [`encode_listed`] for what is in a tile.
+pub fn encode_within(
+    loaded: &Loaded,
+    layer_id: &str,
+    indicator_ids: &[String],
+    tile: TileId,
+    limit: Option<usize>,
+) -> Result<EncodedTile, MapError> {
     let layer = loaded.layer(layer_id)?;
     let inds: Vec<&Indicator> = indicator_ids
         .iter()
@@ -87,11 +123,8 @@ pub fn encode_listed(
     let frame = TileFrame::new(&b);
     let unit_area = frame.unit_area();
     let mut overlay = tile_overlay();
-    let err = |e: mvt::Error| MapError::internal("vector tile encoding", e);
 
-    let mut out = Tile::new(EXTENT);
-    let mut mvt_layer = out.create_layer(layer_id);
-    let mut listed = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(hits.len());
     for &i in &hits {
         if areas[i] < unit_area {
             continue;
@@ -114,13 +147,77 @@ pub fn encode_listed(
             }
             Clipped::Outside => continue,
         };
-        let geom = encode_rings(&shapes).map_err(err)?;
+        candidates.push(Candidate {
+            district: i,
+            area: areas[i],
+            shapes,
+        });
+    }
+    let all = write_tile(layer, layer_id, &inds, &candidates, None)?;
+    let Some(limit) = limit.filter(|l| all.len() > *l) else {
+        return Ok(EncodedTile {
+            bytes: all,
+            listed: candidates.iter().map(|c| c.district).collect(),
+            dropped: 0,
+        });
+    };
+    // Too big: keep the largest districts. The most that fit is found by bisection over the
+    // number kept (the size grows with it), a dozen encodes on the few tiles that need it.
+    let mut by_area: Vec<usize> = (0..candidates.len()).collect();
+    by_area.sort_by(|&a, &b| {
+        candidates[b]
+            .area
+            .total_cmp(&candidates[a].area)
+            .then(candidates[a].district.cmp(&candidates[b].district))
+    });
+    let (mut fits, mut too_many) = (0usize, candidates.len());
+    let mut best = write_tile(layer, layer_id, &inds, &candidates, Some(&[]))?;
+    while too_many - fits > 1 {
+        let mid = fits + (too_many - fits) / 2;
+        let bytes = write_tile(layer, layer_id, &inds, &candidates, Some(&by_area[..mid]))?;
+        if bytes.len() <= limit {
+            fits = mid;
+            best = bytes;
+        } else {
+            too_many = mid;
+        }
+    }
+    let mut kept: Vec<usize> = by_area[..fits].to_vec();
+    kept.sort_unstable();
+    Ok(EncodedTile {
+        bytes: best,
+        listed: kept.iter().map(|&k| candidates[k].district).collect(),
+        dropped: candidates.len() - fits,
+    })
+}
+
+/// Writes the MVT of `candidates` (only those at the positions `keep` lists, in candidate
+/// order, when given).
+fn write_tile(
+    layer: &Layer,
+    layer_id: &str,
+    inds: &[&Indicator],
+    candidates: &[Candidate],
+    keep: Option<&[usize]>,
+) -> Result<Bytes, MapError> {
+    let err = |e: mvt::Error| MapError::internal("vector tile encoding", e);
+    let mut chosen: Vec<usize> = match keep {
+        Some(k) => k.to_vec(),
+        None => (0..candidates.len()).collect(),
+    };
+    chosen.sort_unstable();
+    let mut out = Tile::new(EXTENT);
+    let mut mvt_layer = out.create_layer(layer_id);
+    for &k in &chosen {
+        let c = &candidates[k];
+        let i = c.district;
+        let geom = encode_rings(&c.shapes).map_err(err)?;
         let d = &layer.districts[i];
         let mut f = mvt_layer.into_feature(geom);
         f.set_id(i as u64);
         f.add_tag_string("code", &d.code);
         f.add_tag_string("name", &d.name);
-        for ind in &inds {
+        for ind in inds {
             match ind.period(&ind.default_period).map(|p| &p.values) {
                 Some(PeriodValues::Numeric(v)) => {
                     if let Some(x) = v[i] {
@@ -136,13 +233,11 @@ pub fn encode_listed(
             }
         }
         mvt_layer = f.into_layer();
-        listed.push(i);
     }
     if mvt_layer.num_features() > 0 {
         out.add_layer(mvt_layer).map_err(err)?;
     }
-    let bytes = out.to_bytes().map_err(err)?;
-    Ok((Bytes::from(bytes), listed))
+    Ok(Bytes::from(out.to_bytes().map_err(err)?))
 }
 
 /// Whether the district's first vertex lies in the tile (half-open: each point is in exactly

@@ -61,6 +61,9 @@ pub enum Command {
     Export(commands::export::ExportArgs),
     /// A layer's vector tiles in one PMTiles archive, for maps hosted as static files.
     Tiles(commands::tiles::TilesArgs),
+    /// A map as a folder of static files (page, PMTiles, style, legend, figure, data) for any
+    /// static host or CDN.
+    Publish(commands::publish::PublishArgs),
     /// Aggregate small areas to districts (by lookup or spatially), reporting exclusions.
     Aggregate(commands::aggregate::AggregateArgs),
     /// Compare a group of districts with another or the rest; correlate two indicators.

@@ -464,3 +464,116 @@ fn serve_refuses_a_bad_public_url_or_proxy_before_loading() {
         "{err}"
     );
 }
+
+/// `placemap publish`: a whole folder or none, and clear errors for bad input (issue 11).
+#[test]
+fn publish_writes_a_whole_bundle_and_refuses_bad_input() {
+    let root = std::env::temp_dir().join(format!("placemap-publish-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("temp dir");
+    let out = root.join("bundle");
+    let path = out.display().to_string();
+    let publish = |extra: &[&str]| {
+        let mut args = vec![
+            "publish",
+            "--layer",
+            "lad19",
+            "--indicator",
+            "imd_score",
+            "--max-zoom",
+            "6",
+            "--out",
+            &path,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let leftovers = || -> Vec<String> {
+        std::fs::read_dir(&root)
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "bundle")
+            .collect()
+    };
+
+    let (code, _, err) = publish(&[]);
+    assert_eq!(code, 0, "{err}");
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .expect("bundle")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for prefix in [
+        "tiles-",
+        "style-",
+        "legend-",
+        "map-",
+        "data-",
+        "districts-",
+        "vendor-",
+        "app-",
+    ] {
+        assert!(
+            names.iter().any(|n| n.starts_with(prefix)),
+            "{prefix} in {names:?}"
+        );
+    }
+    // Every file in metadata.json is there, with its hash.
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metadata.json")).expect("metadata"))
+            .expect("JSON");
+    for f in meta["files"].as_array().expect("files") {
+        let p = out.join(f["path"].as_str().expect("path"));
+        assert_eq!(
+            std::fs::metadata(&p).expect("listed file").len(),
+            f["bytes"].as_u64().expect("bytes"),
+            "{}",
+            p.display()
+        );
+    }
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+
+    // The folder exists and is not empty: refused without --force, replaced with it.
+    let (code, _, err) = publish(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("not empty") && err.contains("--force"),
+        "{err}"
+    );
+    let (code, _, err) = publish(&["--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+
+    // Unknown indicator, zooms past 16: clear errors, nothing written.
+    let other = root.join("other").display().to_string();
+    for (args, says) in [
+        (["--indicator", "no_such", "--max-zoom", "4"], "no_such"),
+        (["--indicator", "imd_score", "--max-zoom", "17"], "zoom"),
+    ] {
+        let mut all = vec!["publish", "--layer", "lad19", "--out", &other];
+        all.extend(args);
+        let (code, _, err) = run(&all);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!root.join("other").exists());
+    }
+    // An unwritable place: a clear error naming it.
+    let blocked = root.join("file");
+    std::fs::write(&blocked, b"x").expect("file");
+    let inside = blocked.join("bundle").display().to_string();
+    let (code, _, err) = run(&[
+        "publish",
+        "--layer",
+        "lad19",
+        "--indicator",
+        "imd_score",
+        "--max-zoom",
+        "4",
+        "--out",
+        &inside,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&blocked.display().to_string()), "{err}");
+    let _ = std::fs::remove_dir_all(&root);
+}

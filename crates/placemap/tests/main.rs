@@ -8,6 +8,7 @@ mod cli_gis;
 mod datasets;
 mod datasets_shapes;
 mod hardening;
+mod scale_out;
 mod startup;
 
 #[test]

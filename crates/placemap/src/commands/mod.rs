@@ -8,6 +8,7 @@ pub mod export;
 pub mod join;
 pub mod layers;
 pub mod lookup;
+pub mod publish;
 pub mod render;
 pub mod serve;
 pub mod tiles;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Render(a) => render::run(&ctx, *a),
         Command::Export(a) => export::run(&ctx, a),
         Command::Tiles(a) => tiles::run(&ctx, a),
+        Command::Publish(a) => publish::run(&ctx, a),
         Command::Aggregate(a) => aggregate::run(&ctx, a),
         Command::Compare(a) => compare::run(&ctx, a),
         Command::Clusters(a) => clusters::run(&ctx, a),

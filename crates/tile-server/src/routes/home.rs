@@ -1,7 +1,7 @@
 //! `GET /`: the front door. A browser (`Accept: text/html`) gets a page for people: every
 //! layer and its indicators with a thumbnail map, and links to the interactive map, the static
 //! figure, the downloads, the OGC API and (when the server stores datasets) the upload page.
-//! Programs get the same as JSON, with the route table. [`ROUTES`] is also the hint of every
+//! Programs get the same as JSON, with the route table. [`ROUTES`](crate::routes::home::ROUTES) is also the hint of every
 //! 404 for an unknown path, so a route added to the router and not here fails a test.
 
 use axum::Json;
