@@ -33,6 +33,7 @@ async fn home_page_lists_every_layer_and_indicator_with_links_that_open() {
             "layer {id} missing"
         );
         assert!(html.contains(&format!("href=\"/layers/{id}.geojson\"")));
+        assert!(html.contains(&format!("href=\"/layers/{id}.gpkg\"")));
         assert!(html.contains(&format!("href=\"/ogc/collections/{id}\"")));
         for ind in &layer.indicators {
             let href = format!("href=\"/map/{id}/{}\"", ind.meta.id);
@@ -90,7 +91,7 @@ async fn unknown_paths_name_every_route_in_the_hint() {
     let hint = r.json()["hint"].as_str().expect("hint").to_string();
     for must in [
         "/ogc/collections/{layer}/items",
-        "{geojson,csv}",
+        "{geojson,csv,gpkg,fgb,shp.zip}",
         "{z}/{x}/{y}.mvt",
         "/map/{layer}/{indicator}",
         "/stats/{layer}/{indicator}/clusters",

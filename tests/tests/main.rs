@@ -8,6 +8,7 @@ mod current_geography;
 mod derived;
 mod describe;
 mod geometry;
+mod gis_files;
 mod golden;
 mod home;
 mod left_out;

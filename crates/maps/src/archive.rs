@@ -2,6 +2,8 @@
 //! newsroom can host an interactive map as one static file (MapLibre reads it with the pmtiles
 //! protocol, no tile server). The tiles are the server's own ([`crate::vector_tiles::encode`]),
 //! gzip-compressed by the `pmtiles` crate's writer; empty tiles are left out.
+//! The same tiles can go into an MBTiles 1.3 file instead ([`crate::archive::write_mbtiles`], through SQLite),
+//! for tools that read MBTiles (tippecanoe-era servers, QGIS, GDAL).
 
 use std::io::{Seek, Write};
 
@@ -40,14 +42,19 @@ pub struct ArchiveOptions {
     pub bbox: Option<[f64; 4]>,
 }
 
-/// Encodes every tile of `layer_id` over the extent and zooms, in parallel, and writes the
-/// archive to `out`.
-pub fn write_pmtiles<W: Write + Seek>(
-    state: &Loaded,
-    layer_id: &str,
-    opts: &ArchiveOptions,
-    out: W,
-) -> Result<ArchiveStats, MapError> {
+/// The tiles of an archive, encoded, with what describes them.
+struct Prepared {
+    /// In increasing PMTiles id.
+    tiles: Vec<Encoded>,
+    stats: ArchiveStats,
+    /// `[w, s, e, n]`, clamped to Web Mercator's range.
+    bounds: [f64; 4],
+    /// `name`, `attribution` and `vector_layers` (TileJSON).
+    metadata: serde_json::Value,
+}
+
+/// Encodes every tile of `layer_id` over the extent and zooms, in parallel.
+fn prepare(state: &Loaded, layer_id: &str, opts: &ArchiveOptions) -> Result<Prepared, MapError> {
     let layer = state.layer(layer_id)?;
     if opts.min_zoom > opts.max_zoom || opts.max_zoom > state.max_zoom {
         return Err(MapError::bad_request(
@@ -119,6 +126,29 @@ pub fn write_pmtiles<W: Write + Seek>(
         "attribution": attribution.join(" "),
         "vector_layers": [vector_layer],
     });
+    Ok(Prepared {
+        tiles,
+        stats,
+        bounds: [w, s, e, n],
+        metadata,
+    })
+}
+
+/// Encodes every tile of `layer_id` over the extent and zooms, in parallel, and writes the
+/// archive to `out`.
+pub fn write_pmtiles<W: Write + Seek>(
+    state: &Loaded,
+    layer_id: &str,
+    opts: &ArchiveOptions,
+    out: W,
+) -> Result<ArchiveStats, MapError> {
+    let Prepared {
+        tiles,
+        mut stats,
+        bounds: [w, s, e, n],
+        metadata,
+    } = prepare(state, layer_id, opts)?;
+    let archive_error = |e: pmtiles::PmtError| MapError::internal("writing PMTiles", e);
     let mut writer = PmTilesWriter::new(TileType::Mvt)
         .tile_compression(Compression::Gzip)
         .min_zoom(opts.min_zoom)
@@ -135,5 +165,90 @@ pub fn write_pmtiles<W: Write + Seek>(
         stats.bytes_uncompressed += body.len();
     }
     writer.finalize().map_err(archive_error)?;
+    Ok(stats)
+}
+
+/// `application_id` of an MBTiles file ("MPBX").
+const MBTILES_APPLICATION_ID: i32 = 0x4d50_4258;
+
+/// Encodes every tile of `layer_id` over the extent and zooms, in parallel, and writes them as
+/// an MBTiles 1.3 file to `out`: the `metadata` table (name, format `pbf`, bounds, center,
+/// zooms, attribution, and `json` with the `vector_layers`) and the `tiles` table (gzipped
+/// MVT, rows in the TMS scheme, counted from the south). SQLite needs a file: the archive is
+/// built in a temporary directory and copied to `out`.
+pub fn write_mbtiles<W: Write>(
+    state: &Loaded,
+    layer_id: &str,
+    opts: &ArchiveOptions,
+    mut out: W,
+) -> Result<ArchiveStats, MapError> {
+    let Prepared {
+        tiles,
+        mut stats,
+        bounds: [w, s, e, n],
+        metadata,
+    } = prepare(state, layer_id, opts)?;
+    let sql = |e: rusqlite::Error| MapError::internal("writing MBTiles", e);
+    let io = |e: std::io::Error| MapError::internal("writing MBTiles", e);
+    let dir = tempfile::tempdir().map_err(io)?;
+    let path = dir.path().join(format!("{layer_id}.mbtiles"));
+    let mut conn = rusqlite::Connection::open(&path).map_err(sql)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+         PRAGMA application_id = {MBTILES_APPLICATION_ID};
+         CREATE TABLE metadata (name TEXT, value TEXT);
+         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER,
+                             tile_data BLOB);
+         CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row);"
+    ))
+    .map_err(sql)?;
+    let tx = conn.transaction().map_err(sql)?;
+    {
+        let mut insert = tx
+            .prepare("INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)")
+            .map_err(sql)?;
+        for (_, coord, body) in &tiles {
+            let z = coord.z();
+            let tms_row = (1u64 << z) - 1 - u64::from(coord.y());
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(body).map_err(io)?;
+            let gz = gz.finish().map_err(io)?;
+            insert
+                .execute(rusqlite::params![z, coord.x(), tms_row, gz])
+                .map_err(sql)?;
+            stats.tiles_written += 1;
+            stats.bytes_uncompressed += body.len();
+        }
+        let center_zoom = opts.min_zoom.max(opts.max_zoom.min(6));
+        let json = serde_json::json!({ "vector_layers": metadata["vector_layers"] });
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        let rows: [(&str, String); 11] = [
+            ("name", text(&metadata["name"])),
+            ("format", "pbf".into()),
+            ("bounds", format!("{w},{s},{e},{n}")),
+            (
+                "center",
+                format!("{},{},{center_zoom}", (w + e) / 2.0, (s + n) / 2.0),
+            ),
+            ("minzoom", opts.min_zoom.to_string()),
+            ("maxzoom", opts.max_zoom.to_string()),
+            ("attribution", text(&metadata["attribution"])),
+            ("description", text(&metadata["name"])),
+            ("type", "overlay".into()),
+            ("version", "1".into()),
+            ("json", json.to_string()),
+        ];
+        let mut meta = tx
+            .prepare("INSERT INTO metadata VALUES (?1, ?2)")
+            .map_err(sql)?;
+        for (k, v) in rows {
+            meta.execute(rusqlite::params![k, v]).map_err(sql)?;
+        }
+    }
+    tx.commit().map_err(sql)?;
+    conn.close().map_err(|(_, e)| sql(e))?;
+    let mut file = std::fs::File::open(&path).map_err(io)?;
+    std::io::copy(&mut file, &mut out).map_err(io)?;
+    out.flush().map_err(io)?;
     Ok(stats)
 }

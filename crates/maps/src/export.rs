@@ -230,6 +230,77 @@ pub fn districts_in_bbox(
     })
 }
 
+/// One value column of a wide export (CSV, GeoPackage, FlatGeobuf, Shapefile): an indicator
+/// in one period.
+#[derive(Clone, Debug)]
+pub struct ValueColumn<'a> {
+    /// `{id}` for the default period, `{id}_{period}` with `periods=all` (see [`Periods`]).
+    pub name: String,
+    /// The indicator.
+    pub indicator: &'a Indicator,
+    /// Index of the period in `indicator.periods`.
+    pub period: usize,
+    /// Some exported district's missing value has a reason (a boundary change), so a
+    /// `{name}_no_data_reason` column follows this one.
+    pub explained: bool,
+}
+
+impl ValueColumn<'_> {
+    /// Why district `i` has no value in this column, when a boundary change explains it.
+    pub fn reason<'b>(&'b self, layer: &Layer, i: usize) -> Option<&'b str> {
+        no_data_reason(
+            layer,
+            self.indicator,
+            &self.indicator.periods[self.period].label,
+            i,
+        )
+    }
+}
+
+/// The value columns of an export of districts `rows`: one per indicator (its default period)
+/// or one per indicator and period (`periods=all`), in the order of `inds`.
+pub fn value_columns<'a>(
+    layer: &Layer,
+    inds: &[&'a Indicator],
+    periods: Periods,
+    rows: &[usize],
+) -> Vec<ValueColumn<'a>> {
+    let mut columns = Vec::new();
+    for ind in inds {
+        let chosen: Vec<(usize, String)> = match periods {
+            Periods::Default => ind
+                .periods
+                .iter()
+                .position(|p| p.label == ind.default_period)
+                .map(|p| (p, ind.meta.id.clone()))
+                .into_iter()
+                .collect(),
+            Periods::All => ind
+                .periods
+                .iter()
+                .enumerate()
+                .map(|(p, period)| {
+                    let label = period.label.replace(['/', '-'], "_");
+                    (p, format!("{}_{label}", ind.meta.id))
+                })
+                .collect(),
+        };
+        for (period, name) in chosen {
+            let label = &ind.periods[period].label;
+            let explained = rows
+                .iter()
+                .any(|&i| no_data_reason(layer, ind, label, i).is_some());
+            columns.push(ValueColumn {
+                name,
+                indicator: ind,
+                period,
+                explained,
+            });
+        }
+    }
+    columns
+}
+
 /// The districts' attributes and indicator values as CSV, one row per district (no geometry):
 /// `code`, `name`, the layer's kept attributes, then one column per indicator (or per
 /// indicator and period with `periods=all`). Missing values are empty cells.
@@ -263,54 +334,15 @@ pub fn layer_csv_cancellable(
     let periods = q.periods.unwrap_or_default();
     let inds = chosen_indicators(layer, q.indicators.as_deref())?;
     let rows = districts_in_bbox(layer, q.bbox)?;
+    let columns = value_columns(layer, &inds, periods, &rows);
     let mut header: Vec<String> = vec!["code".into(), "name".into()];
     header.extend(layer.meta.attributes.iter().cloned());
-    // (indicator, period index) per value column.
-    let mut columns: Vec<(&Indicator, usize)> = Vec::new();
-    for ind in &inds {
-        match periods {
-            Periods::Default => {
-                if let Some(p) = ind
-                    .periods
-                    .iter()
-                    .position(|p| p.label == ind.default_period)
-                {
-                    header.push(ind.meta.id.clone());
-                    columns.push((ind, p));
-                }
-            }
-            Periods::All => {
-                for (p, period) in ind.periods.iter().enumerate() {
-                    header.push(format!(
-                        "{}_{}",
-                        ind.meta.id,
-                        period.label.replace(['/', '-'], "_")
-                    ));
-                    columns.push((ind, p));
-                }
-            }
+    for c in &columns {
+        header.push(c.name.clone());
+        if c.explained {
+            header.push(format!("{}_no_data_reason", c.name));
         }
     }
-    // A reason column follows a value column when some row's missing value has a reason.
-    let explained: Vec<bool> = columns
-        .iter()
-        .map(|(ind, p)| {
-            rows.iter()
-                .any(|&i| no_data_reason(layer, ind, &ind.periods[*p].label, i).is_some())
-        })
-        .collect();
-    let mut full_header: Vec<String> = header[..header.len() - columns.len()].to_vec();
-    for ((name, _), explained) in header[header.len() - columns.len()..]
-        .iter()
-        .zip(&columns)
-        .zip(&explained)
-    {
-        full_header.push(name.clone());
-        if *explained {
-            full_header.push(format!("{name}_no_data_reason"));
-        }
-    }
-    let header = full_header;
     let internal = |e: csv::Error| MapError::internal("writing CSV", e);
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).map_err(internal)?;
@@ -328,17 +360,13 @@ pub fn layer_csv_cancellable(
                 .map(|(_, v)| v.clone());
             record.push(v.unwrap_or_default());
         }
-        for ((ind, p), explained) in columns.iter().zip(&explained) {
-            record.push(match &ind.periods[*p].values {
+        for c in &columns {
+            record.push(match &c.indicator.periods[c.period].values {
                 PeriodValues::Numeric(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
                 PeriodValues::Categorical(v) => v[i].clone().unwrap_or_default(),
             });
-            if *explained {
-                record.push(
-                    no_data_reason(layer, ind, &ind.periods[*p].label, i)
-                        .unwrap_or_default()
-                        .to_string(),
-                );
+            if c.explained {
+                record.push(c.reason(layer, i).unwrap_or_default().to_string());
             }
         }
         w.write_record(&record).map_err(internal)?;

@@ -53,6 +53,9 @@ pub mod filter;
 /// GeoJSON and CSV exports, layer and indicator descriptions, one district's values.
 pub mod export;
 
+/// GeoPackage, FlatGeobuf and zipped Shapefile downloads for desktop GIS.
+pub mod formats;
+
 /// Static bundles of a map (page, tiles, style, legend, figure, data) for any static host.
 pub mod publish;
 

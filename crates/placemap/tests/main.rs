@@ -4,6 +4,7 @@
 
 mod cli;
 mod cli_analysis;
+mod cli_gis;
 mod datasets;
 mod datasets_shapes;
 mod hardening;

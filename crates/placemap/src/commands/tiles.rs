@@ -1,15 +1,24 @@
 //! `placemap tiles`: a layer's vector tiles in one PMTiles archive, for maps hosted as static
-//! files (see `maps::archive`).
+//! files, or in an MBTiles file (see `maps::archive`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Args;
-use maps::archive::{ArchiveOptions, write_pmtiles};
+use clap::{Args, ValueEnum};
+use maps::archive::{ArchiveOptions, write_mbtiles, write_pmtiles};
 use maps::options::Bbox;
 
 use super::{Context_, check_out, hinted, write_whole_with};
+
+/// Archive format of `placemap tiles`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ArchiveFormat {
+    /// PMTiles v3 (one static file, read with the pmtiles protocol).
+    Pmtiles,
+    /// MBTiles 1.3 (SQLite).
+    Mbtiles,
+}
 
 #[derive(Args, Debug)]
 pub struct TilesArgs {
@@ -28,13 +37,27 @@ pub struct TilesArgs {
     /// Only tiles over minLon,minLat,maxLon,maxLat (default: the layer's extent).
     #[arg(long, allow_hyphen_values = true)]
     pub bbox: Option<Bbox>,
-    /// The archive to write (.pmtiles).
+    /// The archive to write (.pmtiles or .mbtiles).
     #[arg(long)]
     pub out: PathBuf,
+    /// pmtiles or mbtiles (default: from the extension of --out, else pmtiles).
+    #[arg(long, value_enum)]
+    pub format: Option<ArchiveFormat>,
 }
 
 pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
     check_out(&a.out)?;
+    let format = a.format.unwrap_or_else(|| {
+        let mbtiles = a
+            .out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("mbtiles"));
+        if mbtiles {
+            ArchiveFormat::Mbtiles
+        } else {
+            ArchiveFormat::Pmtiles
+        }
+    });
     let maps = ctx.maps(&a.layer, Some(&a.indicators))?;
     let layer = maps.layer(&a.layer).map_err(hinted)?;
     let indicators = if a.indicators.is_empty() {
@@ -54,7 +77,12 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
     ));
     // Written beside the target and renamed when complete, so a failure leaves no half archive.
     let stats = write_whole_with(&a.out, |file| {
-        write_pmtiles(&maps, &a.layer, &opts, std::io::BufWriter::new(file)).map_err(hinted)
+        let out = std::io::BufWriter::new(file);
+        match format {
+            ArchiveFormat::Pmtiles => write_pmtiles(&maps, &a.layer, &opts, out),
+            ArchiveFormat::Mbtiles => write_mbtiles(&maps, &a.layer, &opts, out),
+        }
+        .map_err(hinted)
     });
     pb.finish_and_clear();
     let stats = stats?;

@@ -1,11 +1,13 @@
 //! Data for GIS users and the map page: the catalogue of layers (`GET /layers`), districts as
-//! RFC 7946 GeoJSON (`GET /layers/{layer}.geojson`), one district, and the district list.
+//! RFC 7946 GeoJSON (`GET /layers/{layer}.geojson`), CSV, GeoPackage (`.gpkg`), FlatGeobuf
+//! (`.fgb`) and zipped Shapefile (`.shp.zip`), one district, and the district list.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maps::export::{district_values, layer_csv_cancellable, layer_geojson_cancellable, layer_json};
+use maps::formats::{GisFormat, layer_file_cancellable};
 use maps::geojson_text;
 use maps::{ExportOptions, VersionOptions};
 use serde_json::{Map, Value, json};
@@ -47,12 +49,63 @@ fn csv_bytes(layer: &districts::Layer) -> u64 {
     2 * 1024 * layer.districts.len() as u64
 }
 
+/// What a GeoPackage, FlatGeobuf or Shapefile export of `layer` may hold: the geometries on
+/// their grid and the encoded file (GeoPackage reads its temporary file back; the Shapefile
+/// holds its parts and the zip), within the GeoJSON estimate's 48 bytes a coordinate.
+fn gis_bytes(layer: &districts::Layer) -> u64 {
+    geojson_bytes(layer)
+}
+
+/// The file name of a download of `layer` (`lad19.gpkg`), for `Content-Disposition`.
+fn attachment(layer: &str, format: GisFormat) -> String {
+    let safe: String = layer
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    format!("attachment; filename=\"{safe}.{}\"", format.extension())
+}
+
+/// A GeoPackage, FlatGeobuf or zipped Shapefile of layer `id`, built within the admission
+/// budget and cancelled when the client goes away.
+pub(crate) async fn gis_file(
+    state: &SharedState,
+    id: &str,
+    q: ExportOptions,
+    format: GisFormat,
+) -> Result<Response, ApiError> {
+    let bytes = gis_bytes(state.layer(id)?);
+    let state2 = state.clone();
+    let id = id.to_string();
+    let name = id.clone();
+    let body = state
+        .heavy(
+            Class::Export,
+            bytes,
+            move |cancel| -> Result<Vec<u8>, ApiError> {
+                let layer = state2.layer(&id)?;
+                Ok(layer_file_cancellable(layer, &q, format, &|| {
+                    cancel.is_cancelled()
+                })?)
+            },
+        )
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.media_type().to_string()),
+            (header::CONTENT_DISPOSITION, attachment(&name, format)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// `GET /layers`: every layer and indicator with metadata and join summaries.
 pub async fn list_layers(State(state): State<SharedState>) -> Json<Value> {
     Json(json!({ "layers": state.maps.atlas.layers.iter().map(layer_json).collect::<Vec<_>>() }))
 }
 
-/// `GET /layers/{layer}` (metadata), `GET /layers/{layer}.geojson` or `GET /layers/{layer}.csv`.
+/// `GET /layers/{layer}` (metadata), `GET /layers/{layer}.geojson`, `.csv`, `.gpkg`, `.fgb` or
+/// `.shp.zip`.
 pub async fn layer_file(
     State(state): State<SharedState>,
     Path(file): Path<String>,
@@ -60,9 +113,15 @@ pub async fn layer_file(
     Options((mut q, pin)): Options<(ExportOptions, VersionOptions)>,
 ) -> Result<Response, ApiError> {
     // `indicators=` resolved once here: `@N` and `version=N` pin uploaded datasets.
+    let gis = GisFormat::ALL.into_iter().find_map(|f| {
+        file.strip_suffix(f.extension())
+            .and_then(|id| id.strip_suffix('.'))
+            .map(|id| (id.to_string(), f))
+    });
     let layer_id = [".geojson", ".csv"]
         .iter()
-        .find_map(|ext| file.strip_suffix(ext));
+        .find_map(|ext| file.strip_suffix(ext))
+        .or(gis.as_ref().map(|(id, _)| id.as_str()));
     if let Some(id) = layer_id {
         let layer = state.layer(id)?;
         q.indicators = state
@@ -70,9 +129,13 @@ pub async fn layer_file(
             .pin_list(layer, q.indicators.as_deref(), pin.version)?;
     } else if pin.version.is_some() {
         return Err(ApiError::bad_request(
-            "version= applies to the .geojson and .csv exports",
+            "version= applies to the .geojson, .csv, .gpkg, .fgb and .shp.zip exports",
             "e.g. /layers/lad23.csv?indicators=my_data&version=1",
         ));
+    }
+    if let Some((id, format)) = gis {
+        let res = gis_file(&state, &id, q, format).await?;
+        return Ok(file_like(res, (&state.maps.data_version, uri.to_string())));
     }
     if let Some(id) = file.strip_suffix(".geojson") {
         let bytes = geojson_bytes(state.layer(id)?);

@@ -89,7 +89,7 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "/layers/{file}",
-        "/layers/{layer}, /layers/{layer}.{geojson,csv}",
+        "/layers/{layer}, /layers/{layer}.{geojson,csv,gpkg,fgb,shp.zip}",
         "a layer's metadata, or its districts to download",
     ),
     route(
@@ -266,6 +266,9 @@ fn index_json(state: &SharedState, uploads: bool) -> Value {
                     "metadata": format!("/layers/{id}"),
                     "geojson": format!("/layers/{id}.geojson"),
                     "csv": format!("/layers/{id}.csv"),
+                    "geopackage": format!("/layers/{id}.gpkg"),
+                    "flatgeobuf": format!("/layers/{id}.fgb"),
+                    "shapefile": format!("/layers/{id}.shp.zip"),
                     "ogc": format!("/ogc/collections/{id}"),
                     "vector_tiles": format!("/tiles/{id}.json"),
                 },
@@ -347,7 +350,7 @@ fn page(state: &SharedState, uploads: bool) -> String {
             ));
         }
         h.push_str(&format!(
-            "</ul><p class=\"muted\">Download: <a href=\"/layers/{id}.geojson\">GeoJSON</a>, <a href=\"/layers/{id}.csv\">CSV</a> · <a href=\"/ogc/collections/{id}\">OGC collection</a><br>{}</p></li>\n",
+            "</ul><p class=\"muted\">Download: <a href=\"/layers/{id}.geojson\">GeoJSON</a>, <a href=\"/layers/{id}.csv\">CSV</a>, <a href=\"/layers/{id}.gpkg\">GeoPackage</a>, <a href=\"/layers/{id}.fgb\">FlatGeobuf</a>, <a href=\"/layers/{id}.shp.zip\">Shapefile</a> · <a href=\"/ogc/collections/{id}\">OGC collection</a><br>{}</p></li>\n",
             esc(&l.meta.provenance.attribution)
         ));
     }

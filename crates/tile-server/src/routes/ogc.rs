@@ -32,8 +32,9 @@ use crate::base_url::BaseUrl;
 use crate::error::ApiError;
 use maps::export::{chosen_indicators, feature_properties, layer_bounds};
 use maps::filter::{Filter, Queryables};
+use maps::formats::GisFormat;
 use maps::geojson_text;
-use maps::options::Periods;
+use maps::options::{Bbox, ExportOptions, Periods};
 use maps::output_crs::{OutputCrs, Projector};
 
 use crate::params::{parse_bbox, parse_num, reject_unknown, urlencode};
@@ -86,7 +87,7 @@ fn check_format(q: &HashMap<String, String>) -> Result<(), ApiError> {
         Some(f) if f == "json" || f == "geojson" => Ok(()),
         Some(f) => Err(ApiError::bad_request(
             format!("f={f:?} is not an encoding this service offers"),
-            "f=json (GeoJSON for features), or leave it out",
+            "f=json (GeoJSON for features; items also take f=gpkg, f=fgb or f=shp), or leave it out",
         )),
     }
 }
@@ -529,6 +530,9 @@ pub async fn items(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    if let Some(format) = q.get("f").and_then(|f| GisFormat::from_name(f)) {
+        return items_file(&state, &id, &q, format).await;
+    }
     check_items_options(&q, &Queryables::of(state.layer(&id)?))?;
     let crs = crs_param(&q, "crs")?.unwrap_or_default();
     let b = base(&origin);
@@ -549,6 +553,62 @@ pub async fn items(
         body,
     )
         .into_response())
+}
+
+/// `GET /ogc/collections/{layer}/items?f=gpkg|fgb|shp` (or a media type): every feature of
+/// the collection meeting `bbox` (by bounding box) as one GeoPackage, FlatGeobuf or zipped
+/// Shapefile in `crs`, the same file as `GET /layers/{layer}.gpkg|.fgb|.shp.zip`. A file is
+/// not paged: `limit` and `offset` are refused.
+async fn items_file(
+    state: &SharedState,
+    id: &str,
+    q: &HashMap<String, String>,
+    format: GisFormat,
+) -> Result<Response, ApiError> {
+    if q.contains_key("limit") || q.contains_key("offset") {
+        return Err(ApiError::bad_request(
+            format!(
+                "f={} is one file of every feature: limit and offset do not apply",
+                format.name()
+            ),
+            "leave out limit and offset (bbox= narrows the features), or page with f=json",
+        ));
+    }
+    reject_unknown(
+        q,
+        &[
+            "f",
+            "bbox",
+            "crs",
+            "datetime",
+            "indicators",
+            "periods",
+            "precision",
+            "version",
+        ],
+    )?;
+    if let Some(d) = q.get("datetime") {
+        check_datetime(d)?;
+    }
+    let layer = state.layer(id)?;
+    let version = q
+        .get("version")
+        .map(|v| parse_num::<u32>("version", v))
+        .transpose()?;
+    let opts = ExportOptions {
+        indicators: state
+            .maps
+            .pin_list(layer, q.get("indicators").map(String::as_str), version)?,
+        periods: q.get("periods").map(|p| p.parse::<Periods>()).transpose()?,
+        bbox: q.get("bbox").map(|b| parse_bbox(b).map(Bbox)).transpose()?,
+        precision: q
+            .get("precision")
+            .map(|p| parse_num::<usize>("precision", p))
+            .transpose()?,
+        crs: crs_param(q, "crs")?,
+        ..ExportOptions::default()
+    };
+    super::data::gis_file(state, id, opts, format).await
 }
 
 /// Memory a page of items may hold (admission control's estimate).
