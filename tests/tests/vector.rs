@@ -231,6 +231,7 @@ async fn a_pmtiles_archive_holds_the_served_tiles() {
         min_zoom: 4,
         max_zoom: 8,
         bbox: Some([-3.0, 54.0, -0.5, 55.5]), // the North East and around
+        tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
     };
     let file = std::fs::File::create(&path).expect("create");
     let stats =
@@ -359,4 +360,51 @@ async fn vector_tiles_stay_within_the_size_limit_by_dropping_the_smallest_areas(
     let a = encode_within(&st.maps, "lsoa11", &[], small, None).expect("tile");
     let b = encode_within(&st.maps, "lsoa11", &[], small, Some(TILE_SIZE_LIMIT)).expect("tile");
     assert_eq!((a.bytes, b.dropped), (b.bytes, 0));
+}
+
+/// An archive says from which zoom every district is in every tile, and
+/// `tile_size_limit: None` (`--no-tile-size-limit`) keeps them all.
+#[tokio::test]
+async fn archives_say_where_tiles_are_complete_and_can_keep_every_feature() {
+    use maps::archive::{ArchiveOptions, write_pmtiles};
+    let st = state();
+    let opts = ArchiveOptions {
+        indicators: vec![],
+        min_zoom: 5,
+        max_zoom: 6,
+        bbox: Some([-2.5, 51.0, -0.5, 52.0]),
+        tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let cut = write_pmtiles(&st.maps, "lsoa11", &opts, &mut out).expect("archive");
+    assert!(cut.features_dropped > 0, "{cut:?}");
+    let mut out = std::io::Cursor::new(Vec::new());
+    let all = write_pmtiles(
+        &st.maps,
+        "lsoa11",
+        &ArchiveOptions {
+            tile_size_limit: None,
+            ..opts.clone()
+        },
+        &mut out,
+    )
+    .expect("archive");
+    assert_eq!(all.features_dropped, 0);
+    assert_eq!(all.complete_from_zoom, Some(5));
+    assert!(all.bytes_uncompressed > cut.bytes_uncompressed);
+    // lad19 never needs cutting: complete from the first zoom.
+    let mut out = std::io::Cursor::new(Vec::new());
+    let lad = write_pmtiles(
+        &st.maps,
+        "lad19",
+        &ArchiveOptions {
+            min_zoom: 0,
+            max_zoom: 6,
+            bbox: None,
+            ..opts
+        },
+        &mut out,
+    )
+    .expect("archive");
+    assert_eq!((lad.features_dropped, lad.complete_from_zoom), (0, Some(0)));
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::error::MapError;
 use crate::loaded::Loaded;
-use crate::vector_tiles::encode;
+use crate::vector_tiles::encode_within;
 
 /// A tile ready for the archive: its PMTiles id (for ordering), coordinate and MVT bytes.
 type Encoded = (u64, TileCoord, bytes::Bytes);
@@ -27,6 +27,11 @@ pub struct ArchiveStats {
     pub tiles_written: usize,
     /// Their total size before compression.
     pub bytes_uncompressed: usize,
+    /// Districts left out of tiles to keep them within the size limit, over all tiles.
+    pub features_dropped: usize,
+    /// The lowest zoom from which every tile holds every district it touches (`None`: some
+    /// tile of the highest zoom written still left districts out).
+    pub complete_from_zoom: Option<u8>,
 }
 
 /// Options of an archive.
@@ -40,6 +45,9 @@ pub struct ArchiveOptions {
     pub max_zoom: u8,
     /// `[minLon, minLat, maxLon, maxLat]`; the layer's extent when `None`.
     pub bbox: Option<[f64; 4]>,
+    /// Largest tile in bytes; a tile that would be larger leaves out its smallest districts
+    /// (`None`: every feature kept, tippecanoe's `--no-tile-size-limit`).
+    pub tile_size_limit: Option<usize>,
 }
 
 /// The tiles of an archive, encoded, with what describes them.
@@ -80,26 +88,38 @@ fn prepare(state: &Loaded, layer_id: &str, opts: &ArchiveOptions) -> Result<Prep
 
     let mut tiles: Vec<Encoded> = Vec::new();
     let mut stats = ArchiveStats::default();
+    let mut last_cut_zoom: Option<u8> = None;
     for z in opts.min_zoom..=opts.max_zoom {
         let ids = tile_math::tiles_covering(w, s, e, n, z);
         stats.tiles_considered += ids.len();
-        let encoded: Vec<Result<Option<Encoded>, MapError>> = ids
+        let encoded: Vec<Result<Option<(Encoded, usize)>, MapError>> = ids
             .par_iter()
             .map(|t| {
-                let body = encode(state, layer_id, &opts.indicators, *t)?;
-                if body.is_empty() {
+                let tile =
+                    encode_within(state, layer_id, &opts.indicators, *t, opts.tile_size_limit)?;
+                if tile.bytes.is_empty() {
                     return Ok(None);
                 }
                 let coord = TileCoord::new(t.z, t.x, t.y).map_err(archive_error)?;
-                Ok(Some((u64::from(pmtiles::TileId::from(coord)), coord, body)))
+                let id = u64::from(pmtiles::TileId::from(coord));
+                Ok(Some(((id, coord, tile.bytes), tile.dropped)))
             })
             .collect();
         for r in encoded {
-            if let Some(t) = r? {
+            if let Some((t, dropped)) = r? {
+                if dropped > 0 {
+                    last_cut_zoom = Some(z);
+                }
+                stats.features_dropped += dropped;
                 tiles.push(t);
             }
         }
     }
+    stats.complete_from_zoom = match last_cut_zoom {
+        None => Some(opts.min_zoom),
+        Some(z) if z < opts.max_zoom => Some(z + 1),
+        Some(_) => None,
+    };
     // The writer wants increasing tile ids for a compact, quickly read directory.
     tiles.sort_unstable_by_key(|(id, _, _)| *id);
 
@@ -125,6 +145,10 @@ fn prepare(state: &Loaded, layer_id: &str, opts: &ArchiveOptions) -> Result<Prep
         "name": layer.meta.title,
         "attribution": attribution.join(" "),
         "vector_layers": [vector_layer],
+        // Which zooms may leave small districts out, so a client knows where the map is whole.
+        "placemap:tile_size_limit": opts.tile_size_limit,
+        "placemap:features_dropped": stats.features_dropped,
+        "placemap:complete_from_zoom": stats.complete_from_zoom,
     });
     Ok(Prepared {
         tiles,

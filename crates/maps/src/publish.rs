@@ -69,6 +69,8 @@ pub struct PublishOptions {
     pub max_zoom: u8,
     /// Replace a folder that exists and is not empty.
     pub force: bool,
+    /// Keep every feature in every tile, however large (tippecanoe's `--no-tile-size-limit`).
+    pub no_tile_size_limit: bool,
 }
 
 /// A published bundle: the folder and its files (relative path, bytes).
@@ -156,6 +158,8 @@ pub fn publish(loaded: &Loaded, opts: &PublishOptions, out: &Path) -> Result<Pub
             min_zoom: opts.min_zoom,
             max_zoom: opts.max_zoom,
             bbox: None,
+            tile_size_limit: (!opts.no_tile_size_limit)
+                .then_some(crate::vector_tiles::TILE_SIZE_LIMIT),
         },
         &mut pmtiles,
     )?;

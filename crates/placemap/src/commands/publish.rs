@@ -32,6 +32,10 @@ pub struct PublishArgs {
     /// Replace the folder if it exists and is not empty.
     #[arg(long)]
     pub force: bool,
+    /// Keep every district in every tile, however large (by default a tile over 500 KB leaves
+    /// out its smallest districts, as tippecanoe does).
+    #[arg(long)]
+    pub no_tile_size_limit: bool,
     /// The folder to write (created; written beside and renamed into place when complete).
     #[arg(long)]
     pub out: PathBuf,
@@ -50,6 +54,7 @@ pub fn run(ctx: &Context_, a: PublishArgs) -> Result<ExitCode> {
         min_zoom: a.min_zoom,
         max_zoom: a.max_zoom,
         force: a.force,
+        no_tile_size_limit: a.no_tile_size_limit,
     };
     let pb = ctx.spinner(format!(
         "publishing {}/{} z{}..z{}",

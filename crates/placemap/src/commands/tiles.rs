@@ -43,6 +43,10 @@ pub struct TilesArgs {
     /// pmtiles or mbtiles (default: from the extension of --out, else pmtiles).
     #[arg(long, value_enum)]
     pub format: Option<ArchiveFormat>,
+    /// Keep every district in every tile, however large (by default a tile over 500 KB leaves
+    /// out its smallest districts, as tippecanoe does).
+    #[arg(long)]
+    pub no_tile_size_limit: bool,
 }
 
 pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
@@ -70,6 +74,7 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
         min_zoom: a.min_zoom,
         max_zoom: a.max_zoom,
         bbox: a.bbox.map(|b| b.0),
+        tile_size_limit: (!a.no_tile_size_limit).then_some(maps::vector_tiles::TILE_SIZE_LIMIT),
     };
     let pb = ctx.spinner(format!(
         "encoding {} z{}..z{}",
@@ -94,6 +99,17 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
             stats.tiles_considered,
             stats.bytes_uncompressed as f64 / 1e6
         );
+        match stats.complete_from_zoom {
+            Some(z) if stats.features_dropped > 0 => eprintln!(
+                "placemap: tiles over 500 KB left out {} small districts in all; every district is in every tile from zoom {z} (--no-tile-size-limit keeps them all)",
+                stats.features_dropped
+            ),
+            None => eprintln!(
+                "placemap: tiles over 500 KB left out {} small districts in all, down to the highest zoom written (--no-tile-size-limit keeps them all)",
+                stats.features_dropped
+            ),
+            Some(_) => {}
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
