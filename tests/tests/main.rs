@@ -14,6 +14,7 @@ mod home;
 mod left_out;
 mod lookup_columns;
 mod ogc;
+mod ogc_html;
 mod ogc_parts;
 mod regions;
 mod server;

@@ -163,7 +163,7 @@ async fn bad_ogc_requests_are_4xx_with_hints() {
         ("/ogc/collections/lad19/items?bbox=1,2,3", 400),
         ("/ogc/collections/lad19/items?bbox=-1,50,1,52,0,100", 400),
         ("/ogc/collections/lad19/items?datetime=yesterday", 400),
-        ("/ogc/collections/lad19/items?f=html", 400),
+        ("/ogc/collections/lad19/items?f=xml", 400),
         ("/ogc/collections/lad19/items?filter=x", 400),
         ("/ogc/collections/lad19/items?indicators=nope", 404),
         ("/ogc/conformance?f=xml", 400),

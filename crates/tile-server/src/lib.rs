@@ -19,6 +19,8 @@ pub mod html_errors;
 pub mod live;
 /// Prometheus metrics.
 pub mod metrics;
+/// The OGC API as HTML pages for people (`f=html`, or a browser's `Accept`).
+pub mod ogc_html;
 /// Query parameter parsing with 400s that say what is wrong.
 pub mod params;
 /// Route handlers, one module per kind of resource.
@@ -347,6 +349,10 @@ pub fn app_live(live: live::LiveState) -> Router {
         // leaves partial responses alone).
         .layer(middleware::from_fn(byte_ranges::ranges))
         .layer(middleware::from_fn_with_state(live.clone(), track))
+        .layer(middleware::from_fn_with_state(
+            live.clone(),
+            ogc_html::html_face,
+        ))
         .layer(middleware::from_fn(html_errors::html_errors))
         .layer(CompressionLayer::new())
         .layer(cors)

@@ -42,6 +42,8 @@ use crate::state::SharedState;
 
 const CONF_CORE: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core";
 const CONF_GEOJSON: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson";
+/// Every document also as HTML (`f=html`; the `ogc_html` middleware renders it).
+const CONF_HTML: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html";
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const GEOJSON: &str = "application/geo+json";
 /// Part 2 (CRS by reference).
@@ -409,6 +411,7 @@ pub async fn landing(
         "description": "Districts of England and the UK (local authority districts, LSOAs, MSOAs) with the deprivation, pay, employment and education indicators placemap joins to them.",
         "links": [
             link(b.clone(), "self", "application/json", "this document"),
+            link(format!("{b}?f=html"), "alternate", "text/html", "this document as HTML"),
             link(format!("{b}/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
             link(format!("{b}/conformance"), "conformance", "application/json", "conformance classes"),
             link(format!("{b}/collections"), "data", "application/json", "the boundary layers"),
@@ -421,7 +424,7 @@ pub async fn conformance(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     check_options(&q, &["f"])?;
-    let mut classes = vec![CONF_CORE, CONF_GEOJSON, CONF_CRS];
+    let mut classes = vec![CONF_CORE, CONF_GEOJSON, CONF_HTML, CONF_CRS];
     classes.extend(CONF_FILTERING);
     Ok(Json(json!({ "conformsTo": classes })))
 }
