@@ -128,3 +128,46 @@ async fn subtitles_name_the_kind_of_district_once() {
         assert!(!subtitle.contains("BUC"), "{q}: {subtitle}");
     }
 }
+
+/// Issue 15: a figure's classes divide the districts it shows. The North East IMD map had three
+/// empty classes (England's breaks); the England pay map counted 60/58/51/65/70 under
+/// "Quantiles" (UK breaks, England drawn). `domain=all` keeps the layer's classes.
+#[tokio::test]
+async fn figure_classes_divide_the_districts_shown() {
+    let st = placemap_e2e::state();
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
+    let opts = maps::StyleOptions::default();
+    for (ind, region, n) in [
+        ("imd_score", "north-east", 12),
+        ("median_weekly_pay", "england", 0),
+    ] {
+        let ind = layer.indicator(ind).expect("indicator");
+        let shown = maps::region::select(layer, region).expect("region");
+        let style = maps::style::resolve_within(layer, ind, &opts, &shown).expect("style");
+        let c = style.classification.as_ref().expect("numeric");
+        assert!(c.counts.iter().all(|&k| k > 0), "{region}: {:?}", c.counts);
+        let (lo, hi) = (
+            c.counts.iter().min().copied().unwrap_or(0),
+            c.counts.iter().max().copied().unwrap_or(0),
+        );
+        assert!(
+            hi - lo <= 2,
+            "{region}: quantiles should be even: {:?}",
+            c.counts
+        );
+        if n > 0 {
+            assert_eq!(c.counts.iter().sum::<usize>(), n, "{region}");
+        }
+    }
+    // Over HTTP: the regional figure renders, domain=all too, a bad domain is a 400.
+    for q in [
+        "region=north-east",
+        "region=north-east&domain=all",
+        "districts=E06000001",
+    ] {
+        let r = placemap_e2e::get(&format!("/static/lad19/imd_score.svg?{q}")).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+    }
+    let r = placemap_e2e::get("/static/lad19/imd_score.svg?domain=some").await;
+    assert_eq!(r.status, 400);
+}

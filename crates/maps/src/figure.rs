@@ -92,8 +92,6 @@ pub fn render_cancellable(
     format: Format,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Vec<u8>, MapError> {
-    let style = styles.resolve(layer, ind, style_opts)?;
-
     // Which districts are drawn, and the extent.
     let n = layer.districts.len();
     let chosen: Vec<bool> = match (&q.region, &q.bbox, &q.districts) {
@@ -134,6 +132,26 @@ pub fn render_cancellable(
         }
         (None, None, None) => layer.districts.iter().map(in_england).collect(),
     };
+    // The classes divide the districts shown, unless `domain=all` asks for the layer's.
+    let style = match q.domain.as_deref().map(str::trim) {
+        // Too few districts shown to make the classes (one district, or all alike): the
+        // layer's classes, as the tiles have them.
+        None | Some("shown") => match crate::style::resolve_within(layer, ind, style_opts, &chosen)
+        {
+            Ok(s) => std::sync::Arc::new(s),
+            Err(e) if e.kind() == crate::ErrorKind::Unprocessable => {
+                styles.resolve(layer, ind, style_opts)?
+            }
+            Err(e) => return Err(e),
+        },
+        Some("all") => styles.resolve(layer, ind, style_opts)?,
+        Some(other) => {
+            return Err(MapError::bad_request(
+                format!("domain={other:?} is not a choice"),
+                "domain=shown (classes of the districts shown, the default) or domain=all (classes of the whole layer, as the tiles)",
+            ));
+        }
+    };
     let mut extent: Option<Bounds> = None;
     for (d, _) in layer.districts.iter().zip(&chosen).filter(|(_, c)| **c) {
         if let Some(r) = d.mercator.bbox() {
@@ -170,7 +188,7 @@ pub fn render_cancellable(
     // With bbox= every district in view is drawn; otherwise only the chosen ones.
     let draw_all_in_view = q.bbox.is_some();
 
-    // The legend counts what the figure shows, with the breaks of the whole layer (as tiles).
+    // The legend counts what the figure shows (with a box, every district in view).
     let legend = {
         let drawn = |i: usize| draw_all_in_view || chosen[i];
         let mut shown = (*style).clone();

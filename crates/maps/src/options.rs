@@ -101,6 +101,11 @@ pub struct FigureOptions {
     #[serde(default, deserialize_with = "opt_flag")]
     #[cfg_attr(feature = "clap", arg(skip))]
     pub inset: Option<bool>,
+    /// Which districts the classes divide: `shown` (default: the districts the figure shows,
+    /// its region, box or list, so its legend has no empty class) or `all` (the whole layer,
+    /// as the tiles do, to compare several figures on one scale).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub domain: Option<String>,
 }
 
 /// What an export (GeoJSON, CSV) carries.

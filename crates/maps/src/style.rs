@@ -247,7 +247,27 @@ pub fn resolve(
     opts: &StyleOptions,
 ) -> Result<ResolvedStyle, MapError> {
     let no_data = NoDataFill::parse(opts.nodata.as_deref())?;
-    let mut style = build(layer, ind, opts, canonical_key(layer, ind, opts))?;
+    let mut style = build(layer, ind, opts, canonical_key(layer, ind, opts), None)?;
+    style.no_data = no_data;
+    Ok(style)
+}
+
+/// [`resolve`] with the classes computed over the districts `domain` marks (the ones a figure
+/// shows: its region, box or list), so a regional map's classes divide that region, not the
+/// whole layer, and its legend has no empty class. Every district still gets a fill.
+pub fn resolve_within(
+    layer: &Layer,
+    ind: &Indicator,
+    opts: &StyleOptions,
+    domain: &[bool],
+) -> Result<ResolvedStyle, MapError> {
+    let no_data = NoDataFill::parse(opts.nodata.as_deref())?;
+    let key = format!(
+        "{} within {} districts",
+        canonical_key(layer, ind, opts),
+        domain.iter().filter(|d| **d).count()
+    );
+    let mut style = build(layer, ind, opts, key, Some(domain))?;
     style.no_data = no_data;
     Ok(style)
 }
@@ -328,6 +348,7 @@ fn build(
     ind: &Indicator,
     q: &StyleOptions,
     key: String,
+    domain: Option<&[bool]>,
 ) -> Result<ResolvedStyle, MapError> {
     let hint_style = ind
         .meta
@@ -450,6 +471,15 @@ fn build(
             (v, unit, true)
         }
     };
+    // The values the classes are computed over: those of the domain's districts.
+    let class_values: Vec<Option<f64>> = match domain {
+        Some(d) => values
+            .iter()
+            .zip(d)
+            .map(|(v, keep)| if *keep { *v } else { None })
+            .collect(),
+        None => values.clone(),
+    };
     let k: usize = match q.k {
         Some(k) => k,
         None => hint_style
@@ -459,7 +489,7 @@ fn build(
     };
     let midpoint = match q.midpoint.as_deref() {
         Some(m) if m.trim().eq_ignore_ascii_case("median") => {
-            Some(median(&values).ok_or_else(|| {
+            Some(median(&class_values).ok_or_else(|| {
                 MapError::unprocessable("no values to take a median of", "pick another period")
             })?)
         }
@@ -478,7 +508,7 @@ fn build(
         // A change map diverges around 0 only when the changes go both ways and no scheme was
         // asked for; changes of one sign get sequential classes like any other values.
         None if is_change && q.scheme.is_none() && q.breaks.is_none() => {
-            let present = || values.iter().flatten();
+            let present = || class_values.iter().flatten();
             let both = present().any(|v| *v < 0.0) && present().any(|v| *v > 0.0);
             both.then_some(0.0)
         }
@@ -518,7 +548,7 @@ fn build(
             }
         }
     } else if let Some(m) = midpoint {
-        let breaks = diverging_breaks_around(&values, m, k).map_err(classify_error)?;
+        let breaks = diverging_breaks_around(&class_values, m, k).map_err(classify_error)?;
         scheme_label = Some(format!(
             "Quantiles below and above {}",
             choropleth::legend::NumberStyle::for_unit(&unit)
@@ -533,7 +563,7 @@ fn build(
             )
         })?
     };
-    let classification = classify(&values, &scheme, k).map_err(classify_error)?;
+    let classification = classify(&class_values, &scheme, k).map_err(classify_error)?;
     let n = classification.classes();
     let diverging = midpoint.is_some();
     let default_palette = if diverging {
