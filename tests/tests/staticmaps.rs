@@ -171,3 +171,45 @@ async fn figure_classes_divide_the_districts_shown() {
     let r = placemap_e2e::get("/static/lad19/imd_score.svg?domain=some").await;
     assert_eq!(r.status, 400);
 }
+
+/// Issue 15: legends take the figures' region=, bbox=, districts= and domain=, and count the
+/// districts shown: an LSOA bbox= map showed national counts (6,568 per class).
+#[tokio::test]
+async fn legends_count_the_districts_a_figure_shows() {
+    let total = |j: &serde_json::Value| -> u64 {
+        j["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter_map(|e| e["count"].as_u64())
+            .sum::<u64>()
+            + j["no_data"]["count"].as_u64().unwrap_or(0)
+    };
+    let ne = placemap_e2e::get("/legend/lad19/imd_score.json?region=north-east").await;
+    assert_eq!(ne.status, 200, "{}", ne.text());
+    let ne = ne.json();
+    assert_eq!(total(&ne), 12, "{ne}");
+    assert!(
+        ne["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .all(|e| e["count"].as_u64() > Some(0))
+    );
+    let bbox = "-1.7,54.5,-1.0,55.1";
+    let l = placemap_e2e::get(&format!("/legend/lsoa11/imd_decile.json?bbox={bbox}")).await;
+    assert_eq!(l.status, 200, "{}", l.text());
+    let n = total(&l.json());
+    let st = placemap_e2e::state();
+    let layer = st.maps.atlas.layer("lsoa11").expect("lsoa11");
+    let touching = layer.index.candidates_in_bbox(-1.7, 54.5, -1.0, 55.1).len() as u64;
+    assert_eq!(n, touching, "the legend counts the LSOAs the box touches");
+    assert!(n < 2000, "not national counts: {n}");
+    // The tiles' legend is unchanged without them; figure-only options are refused.
+    let all = placemap_e2e::get("/legend/lad19/imd_score.json")
+        .await
+        .json();
+    assert_eq!(total(&all), 382);
+    let r = placemap_e2e::get("/legend/lad19/imd_score.json?width=800").await;
+    assert_eq!(r.status, 400);
+}

@@ -69,32 +69,11 @@ fn figure_error(e: FigureError) -> MapError {
     }
 }
 
-/// Renders the static map of `ind` on `layer` with a style and a frame.
-pub fn render(
-    styles: &StyleCache,
-    layer: &Layer,
-    ind: &Indicator,
-    style_opts: &StyleOptions,
-    q: &FigureOptions,
-    format: Format,
-) -> Result<Vec<u8>, MapError> {
-    render_cancellable(styles, layer, ind, (style_opts, q), format, &|| false)
-}
-
-/// [`render`] that stops with a [`crate::ErrorKind::Cancelled`] error soon after `cancelled()`
-/// turns true (checked per district while drawing a PNG): a server passes the state of the
-/// request, so work for a client that has gone stops.
-pub fn render_cancellable(
-    styles: &StyleCache,
-    layer: &Layer,
-    ind: &Indicator,
-    (style_opts, q): (&StyleOptions, &FigureOptions),
-    format: Format,
-    cancelled: &dyn Fn() -> bool,
-) -> Result<Vec<u8>, MapError> {
-    // Which districts are drawn, and the extent.
+/// The districts a figure (or its legend) shows: those of `region=`, those `bbox=` touches, those
+/// `districts=` lists, or England's by default.
+pub fn shown(layer: &Layer, q: &FigureOptions) -> Result<Vec<bool>, MapError> {
     let n = layer.districts.len();
-    let chosen: Vec<bool> = match (&q.region, &q.bbox, &q.districts) {
+    Ok(match (&q.region, &q.bbox, &q.districts) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
             return Err(MapError::bad_request(
                 "give one of region=, bbox= or districts=",
@@ -131,19 +110,31 @@ pub fn render_cancellable(
             v
         }
         (None, None, None) => layer.districts.iter().map(in_england).collect(),
-    };
-    // The classes divide the districts shown, unless `domain=all` asks for the layer's.
-    let style = match q.domain.as_deref().map(str::trim) {
+    })
+}
+
+/// The style of a figure showing `chosen`: its classes divide those districts (`domain=shown`,
+/// the default) or the whole layer (`domain=all`, as the tiles).
+pub fn style_shown(
+    styles: &StyleCache,
+    layer: &Layer,
+    ind: &Indicator,
+    style_opts: &StyleOptions,
+    q: &FigureOptions,
+    chosen: &[bool],
+) -> Result<std::sync::Arc<crate::style::ResolvedStyle>, MapError> {
+    Ok(match q.domain.as_deref().map(str::trim) {
         // Too few districts shown to make the classes (one district, or all alike): the
         // layer's classes, as the tiles have them.
-        None | Some("shown") => match crate::style::resolve_within(layer, ind, style_opts, &chosen)
-        {
-            Ok(s) => std::sync::Arc::new(s),
-            Err(e) if e.kind() == crate::ErrorKind::Unprocessable => {
-                styles.resolve(layer, ind, style_opts)?
+        None | Some("shown") => {
+            match crate::style::resolve_within(layer, ind, style_opts, chosen) {
+                Ok(s) => std::sync::Arc::new(s),
+                Err(e) if e.kind() == crate::ErrorKind::Unprocessable => {
+                    styles.resolve(layer, ind, style_opts)?
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
-        },
+        }
         Some("all") => styles.resolve(layer, ind, style_opts)?,
         Some(other) => {
             return Err(MapError::bad_request(
@@ -151,7 +142,73 @@ pub fn render_cancellable(
                 "domain=shown (classes of the districts shown, the default) or domain=all (classes of the whole layer, as the tiles)",
             ));
         }
-    };
+    })
+}
+
+/// The legend of a figure, counting the districts `drawn` says are drawn.
+pub fn legend_shown(
+    layer: &Layer,
+    ind: &Indicator,
+    style: &crate::style::ResolvedStyle,
+    drawn: &dyn Fn(usize) -> bool,
+) -> Result<choropleth::legend::Legend, MapError> {
+    let mut shown = style.clone();
+    if let Some(c) = shown.classification.as_mut() {
+        c.counts = vec![0; c.breaks.len()];
+        c.no_data = 0;
+        for (_, v) in style.values.iter().enumerate().filter(|(i, _)| drawn(*i)) {
+            match c.class_of_opt(*v) {
+                Some(k) => c.counts[k] += 1,
+                None => c.no_data += 1,
+            }
+        }
+    }
+    for cat in &mut shown.categories {
+        cat.count = 0;
+    }
+    for (_, f) in style.fills.iter().enumerate().filter(|(i, _)| drawn(*i)) {
+        if let choropleth::render::Fill::Solid(c) = f
+            && let Some(cat) = shown.categories.iter_mut().find(|k| k.color == *c)
+        {
+            cat.count += 1;
+        }
+    }
+    // Districts not drawn count nowhere (a transparent fill matches no class and is not "no
+    // data"); every district keeps its position, so no-data reasons name the right ones.
+    for (i, f) in shown.fills.iter_mut().enumerate() {
+        if !drawn(i) {
+            *f = choropleth::render::Fill::Solid(choropleth::render::Rgba::TRANSPARENT);
+        }
+    }
+    crate::legend::legend_for(layer, ind, &shown)
+}
+
+/// Renders the static map of `ind` on `layer` with a style and a frame.
+pub fn render(
+    styles: &StyleCache,
+    layer: &Layer,
+    ind: &Indicator,
+    style_opts: &StyleOptions,
+    q: &FigureOptions,
+    format: Format,
+) -> Result<Vec<u8>, MapError> {
+    render_cancellable(styles, layer, ind, (style_opts, q), format, &|| false)
+}
+
+/// [`render`] that stops with a [`crate::ErrorKind::Cancelled`] error soon after `cancelled()`
+/// turns true (checked per district while drawing a PNG): a server passes the state of the
+/// request, so work for a client that has gone stops.
+pub fn render_cancellable(
+    styles: &StyleCache,
+    layer: &Layer,
+    ind: &Indicator,
+    (style_opts, q): (&StyleOptions, &FigureOptions),
+    format: Format,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Vec<u8>, MapError> {
+    // Which districts are drawn, and the extent.
+    let chosen = shown(layer, q)?;
+    let style = style_shown(styles, layer, ind, style_opts, q, &chosen)?;
     let mut extent: Option<Bounds> = None;
     for (d, _) in layer.districts.iter().zip(&chosen).filter(|(_, c)| **c) {
         if let Some(r) = d.mercator.bbox() {
@@ -188,39 +245,9 @@ pub fn render_cancellable(
     // With bbox= every district in view is drawn; otherwise only the chosen ones.
     let draw_all_in_view = q.bbox.is_some();
 
-    // The legend counts what the figure shows (with a box, every district in view).
-    let legend = {
-        let drawn = |i: usize| draw_all_in_view || chosen[i];
-        let mut shown = (*style).clone();
-        if let Some(c) = shown.classification.as_mut() {
-            c.counts = vec![0; c.breaks.len()];
-            c.no_data = 0;
-            for (_, v) in style.values.iter().enumerate().filter(|(i, _)| drawn(*i)) {
-                match c.class_of_opt(*v) {
-                    Some(k) => c.counts[k] += 1,
-                    None => c.no_data += 1,
-                }
-            }
-        }
-        for cat in &mut shown.categories {
-            cat.count = 0;
-        }
-        for (_, f) in style.fills.iter().enumerate().filter(|(i, _)| drawn(*i)) {
-            if let choropleth::render::Fill::Solid(c) = f
-                && let Some(cat) = shown.categories.iter_mut().find(|k| k.color == *c)
-            {
-                cat.count += 1;
-            }
-        }
-        shown.fills = style
-            .fills
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| drawn(*i))
-            .map(|(_, f)| *f)
-            .collect();
-        crate::legend::legend_for(layer, ind, &shown)?
-    };
+    // The legend counts what the figure shows: the districts chosen (with a box, those it
+    // touches; the districts drawn around them are cut off at the frame).
+    let legend = legend_shown(layer, ind, &style, &|i| chosen[i])?;
     let mut opts = choropleth::figure::FigureOptions {
         width: q.width.unwrap_or(1000),
         height: q.height.unwrap_or(1100),

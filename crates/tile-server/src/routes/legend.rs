@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maps::legend::legend_for;
 use maps::options::read_options;
-use maps::{StyleOptions, VersionOptions};
+use maps::{FigureOptions, StyleOptions, VersionOptions};
 
 use crate::error::ApiError;
 use crate::params::parse_num;
@@ -35,11 +35,36 @@ pub async fn legend(
             "scale from 0.5 to 8",
         ));
     }
-    let (opts, pin): (StyleOptions, VersionOptions) = read_options(&pairs)?;
+    let ((opts, pin), extent): ((StyleOptions, VersionOptions), FigureOptions) =
+        read_options(&pairs)?;
     let layer = state.layer(&layer_id)?;
     let ind = state.indicator_at(layer, indicator_id, pin.version)?;
-    let style = state.maps.styles.resolve(layer, ind, &opts)?;
-    let legend = legend_for(layer, ind, &style)?;
+    // With region=, bbox=, districts= or domain=, the legend of the figure that shows them (its
+    // classes and counts); otherwise the tiles' legend (every district).
+    let framing = FigureOptions {
+        region: extent.region.clone(),
+        bbox: extent.bbox.clone(),
+        districts: extent.districts.clone(),
+        domain: extent.domain.clone(),
+        ..FigureOptions::default()
+    };
+    if framing != extent {
+        return Err(ApiError::bad_request(
+            "a legend takes the figure options region=, bbox=, districts= and domain= only",
+            "title, subtitle, width, height, scale and inset frame a figure: /static/{layer}/{indicator}.png",
+        ));
+    }
+    let (style, legend) = if framing == FigureOptions::default() {
+        let style = state.maps.styles.resolve(layer, ind, &opts)?;
+        let legend = legend_for(layer, ind, &style)?;
+        (style, legend)
+    } else {
+        let chosen = maps::figure::shown(layer, &framing)?;
+        let style =
+            maps::figure::style_shown(&state.maps.styles, layer, ind, &opts, &framing, &chosen)?;
+        let legend = maps::figure::legend_shown(layer, ind, &style, &|i| chosen[i])?;
+        (style, legend)
+    };
     match ext {
         "json" => {
             let mut v = serde_json::to_value(&legend).map_err(ApiError::internal)?;
