@@ -43,7 +43,7 @@ pub async fn legend(
     // classes and counts); otherwise the tiles' legend (every district).
     let framing = FigureOptions {
         region: extent.region.clone(),
-        bbox: extent.bbox.clone(),
+        bbox: extent.bbox,
         districts: extent.districts.clone(),
         domain: extent.domain.clone(),
         ..FigureOptions::default()
