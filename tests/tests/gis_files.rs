@@ -510,7 +510,7 @@ async fn ogc_items_offer_the_files_and_bad_requests_are_4xx() {
     expect_client_error("/layers/lad19.gpkg?indicators=no_such_indicator", 404).await;
     expect_client_error("/layers/lad19.fgb?zoom=5", 400).await;
     expect_client_error("/layers/lad19.shp.zip?precision=99", 400).await;
-    expect_client_error("/layers/lad19.gpkg?periods=latest", 400).await;
+    expect_client_error("/layers/lad19.gpkg?periods=latest", 404).await;
     expect_client_error("/layers/no_such_layer.gpkg", 404).await;
 }
 

@@ -204,6 +204,6 @@ async fn every_period_as_a_wide_table() {
         .find(|f| f["id"] == "E06000001")
         .expect("Hartlepool");
     assert_eq!(hp["properties"], f["properties"]);
-    expect_client_error("/ogc/collections/lad21/items?periods=some", 400).await;
-    expect_client_error("/layers/lad21.geojson?periods=latest", 400).await;
+    expect_client_error("/ogc/collections/lad21/items?periods=some", 404).await;
+    expect_client_error("/layers/lad21.geojson?periods=latest", 404).await;
 }

@@ -589,7 +589,7 @@ async fn layer_as_csv_for_spreadsheets() {
         "{first}"
     );
     expect_client_error("/layers/lad19.csv?zoom=5", 400).await;
-    expect_client_error("/layers/lad19.csv?periods=latest", 400).await;
+    expect_client_error("/layers/lad19.csv?periods=latest", 404).await;
     expect_client_error("/layers/lad99.csv", 404).await;
 }
 

@@ -101,36 +101,87 @@ pub fn no_data_reason<'a>(
     ind.no_data_reason(code, period).map(|r| r.reason.as_str())
 }
 
-/// Indicator values as feature properties: `{id: value}` for the default period, or
-/// `{id_period: value}` for every period; a missing value explained by a boundary change
-/// adds `{key}_no_data_reason`.
+/// The periods of `ind` an export carries, each with its key: the default period as `{id}`;
+/// with `periods=all` or a list, each as `{id}_{label}` (`/` and `-` as `_`). A listed period
+/// the indicator lacks is left out (another indicator may have it).
+pub fn chosen_periods(ind: &Indicator, periods: &Periods) -> Vec<(usize, String)> {
+    let key = |label: &str| format!("{}_{}", ind.meta.id, label.replace(['/', '-'], "_"));
+    match periods {
+        Periods::Default => ind
+            .periods
+            .iter()
+            .position(|p| p.label == ind.default_period)
+            .map(|p| (p, ind.meta.id.clone()))
+            .into_iter()
+            .collect(),
+        Periods::All => ind
+            .periods
+            .iter()
+            .enumerate()
+            .map(|(p, period)| (p, key(&period.label)))
+            .collect(),
+        Periods::Listed(wanted) => {
+            let mut out: Vec<(usize, String)> = Vec::new();
+            for w in wanted {
+                let exact = ind.periods.iter().position(|p| p.label == *w);
+                let prefixed: Vec<usize> = (0..ind.periods.len())
+                    .filter(|&p| ind.periods[p].label.starts_with(w.as_str()))
+                    .collect();
+                let found = exact.or(match prefixed.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                });
+                if let Some(p) = found
+                    && !out.iter().any(|(q, _)| *q == p)
+                {
+                    out.push((p, key(&ind.periods[p].label)));
+                }
+            }
+            out
+        }
+    }
+}
+
+/// A list of periods none of the chosen indicators has is a 400 naming the periods they do
+/// have (`periods=default` and `all` always have some).
+pub fn check_periods(inds: &[&Indicator], periods: &Periods) -> Result<(), MapError> {
+    if let Periods::Listed(list) = periods
+        && !inds.is_empty()
+        && inds.iter().all(|i| chosen_periods(i, periods).is_empty())
+    {
+        let mut valid: Vec<&str> = inds
+            .iter()
+            .flat_map(|i| i.periods.iter().map(|p| p.label.as_str()))
+            .collect();
+        valid.sort_unstable();
+        valid.dedup();
+        return Err(MapError::not_found(
+            format!(
+                "no indicator asked for has the period(s) {}",
+                list.join(", ")
+            ),
+            valid_ids("periods", valid),
+        ));
+    }
+    Ok(())
+}
+
+/// The chosen periods' values of district `i` as properties ([`chosen_periods`] names them); a
+/// missing value explained by a boundary change adds `{key}_no_data_reason`.
 fn indicator_properties(
     props: &mut Map<String, Value>,
     layer: &Layer,
     inds: &[&Indicator],
     i: usize,
-    periods: Periods,
+    periods: &Periods,
 ) {
     for ind in inds {
-        match periods {
-            Periods::Default => {
-                let v = ind
-                    .period(&ind.default_period)
-                    .map(|p| period_value(&p.values, i));
-                props.insert(ind.meta.id.clone(), v.unwrap_or(Value::Null));
-                if let Some(r) = no_data_reason(layer, ind, &ind.default_period, i) {
-                    props.insert(format!("{}_no_data_reason", ind.meta.id), Value::from(r));
-                }
+        for (p, key) in chosen_periods(ind, periods) {
+            let period = &ind.periods[p];
+            if let Some(r) = no_data_reason(layer, ind, &period.label, i) {
+                props.insert(format!("{key}_no_data_reason"), Value::from(r));
             }
-            Periods::All => {
-                for p in &ind.periods {
-                    let key = format!("{}_{}", ind.meta.id, p.label.replace(['/', '-'], "_"));
-                    if let Some(r) = no_data_reason(layer, ind, &p.label, i) {
-                        props.insert(format!("{key}_no_data_reason"), Value::from(r));
-                    }
-                    props.insert(key, period_value(&p.values, i));
-                }
-            }
+            props.insert(key, period_value(&period.values, i));
         }
     }
 }
@@ -141,7 +192,7 @@ pub fn feature_properties(
     layer: &Layer,
     inds: &[&Indicator],
     i: usize,
-    periods: Periods,
+    periods: &Periods,
 ) -> Map<String, Value> {
     let d = &layer.districts[i];
     let mut props = Map::new();
@@ -262,30 +313,12 @@ impl ValueColumn<'_> {
 pub fn value_columns<'a>(
     layer: &Layer,
     inds: &[&'a Indicator],
-    periods: Periods,
+    periods: &Periods,
     rows: &[usize],
 ) -> Vec<ValueColumn<'a>> {
     let mut columns = Vec::new();
     for ind in inds {
-        let chosen: Vec<(usize, String)> = match periods {
-            Periods::Default => ind
-                .periods
-                .iter()
-                .position(|p| p.label == ind.default_period)
-                .map(|p| (p, ind.meta.id.clone()))
-                .into_iter()
-                .collect(),
-            Periods::All => ind
-                .periods
-                .iter()
-                .enumerate()
-                .map(|(p, period)| {
-                    let label = period.label.replace(['/', '-'], "_");
-                    (p, format!("{}_{label}", ind.meta.id))
-                })
-                .collect(),
-        };
-        for (period, name) in chosen {
+        for (period, name) in chosen_periods(ind, periods) {
             let label = &ind.periods[period].label;
             let explained = rows
                 .iter()
@@ -331,10 +364,11 @@ pub fn layer_csv_cancellable(
             ));
         }
     }
-    let periods = q.periods.unwrap_or_default();
+    let periods = q.periods.clone().unwrap_or_default();
     let inds = chosen_indicators(layer, q.indicators.as_deref())?;
+    check_periods(&inds, &periods)?;
     let rows = districts_in_bbox(layer, q.bbox)?;
-    let columns = value_columns(layer, &inds, periods, &rows);
+    let columns = value_columns(layer, &inds, &periods, &rows);
     let mut header: Vec<String> = vec!["code".into(), "name".into()];
     header.extend(layer.meta.attributes.iter().cloned());
     for c in &columns {
@@ -397,7 +431,7 @@ pub fn layer_geojson_cancellable(
     q: &ExportOptions,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<String, MapError> {
-    let periods = q.periods.unwrap_or_default();
+    let periods = q.periods.clone().unwrap_or_default();
     let crs = q.crs.unwrap_or_default();
     let precision = crs.precision(q.precision)?;
     let projector = crs.projector()?;
@@ -435,6 +469,7 @@ pub fn layer_geojson_cancellable(
         (None, None) => None,
     };
     let inds = chosen_indicators(layer, q.indicators.as_deref())?;
+    check_periods(&inds, &periods)?;
     let candidates = districts_in_bbox(layer, q.bbox)?;
     let bands = match zoom {
         Some(_) => Some(loaded.bands(&layer.meta.id)?),
@@ -456,7 +491,7 @@ pub fn layer_geojson_cancellable(
         if n > 0 {
             out.push(',');
         }
-        let props = feature_properties(layer, &inds, i, periods);
+        let props = feature_properties(layer, &inds, i, &periods);
         match (bands, zoom) {
             (Some(b), Some(z)) => {
                 let merc = &b.geometry(z)[i].0;

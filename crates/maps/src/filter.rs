@@ -1461,18 +1461,14 @@ pub fn select(
 
 /// The property names a feature response can carry with these indicators and periods: code,
 /// name, attributes, indicator keys and their `_no_data_reason` companions.
-pub fn property_names(layer: &Layer, inds: &[&Indicator], periods: Periods) -> Vec<String> {
+pub fn property_names(layer: &Layer, inds: &[&Indicator], periods: &Periods) -> Vec<String> {
     let mut names = vec!["code".to_string(), "name".to_string()];
     names.extend(attribute_names(layer));
     for ind in inds {
-        let keys: Vec<String> = match periods {
-            Periods::Default => vec![ind.meta.id.clone()],
-            Periods::All => ind
-                .periods
-                .iter()
-                .map(|p| period_key(ind, &p.label))
-                .collect(),
-        };
+        let keys: Vec<String> = crate::export::chosen_periods(ind, periods)
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
         for k in keys {
             names.push(format!("{k}_no_data_reason"));
             names.push(k);

@@ -205,7 +205,7 @@ impl FromStr for Bbox {
 }
 
 /// Which periods of each indicator an export carries.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Periods {
     /// The default period, as `{id}`.
     #[default]
@@ -213,18 +213,27 @@ pub enum Periods {
     /// Every period, as `{id}_{label}` with `/` and `-` of the label as `_`
     /// (`median_weekly_pay_2021`, `gcse_eng_maths_2020_21`): a wide table for GIS users.
     All,
+    /// These periods of each indicator that has them (a label, or a year that starts exactly
+    /// one label: `2020` for `2020/21`), as `{id}_{label}`.
+    Listed(Vec<String>),
 }
 
 impl FromStr for Periods {
     type Err = MapError;
     fn from_str(raw: &str) -> Result<Self, MapError> {
-        match raw {
+        match raw.trim() {
             "default" => Ok(Periods::Default),
             "all" => Ok(Periods::All),
-            other => Err(MapError::bad_request(
-                format!("periods={other:?} is not a choice"),
-                "periods=default (each indicator's default period, as its id) or periods=all (every period, as id_period)",
-            )),
+            other => {
+                let list = parse_list(other);
+                if list.is_empty() {
+                    return Err(MapError::bad_request(
+                        format!("periods={other:?} is not a choice"),
+                        "periods=default (each indicator's default period, as its id), periods=all (every period, as id_period) or a list such as periods=2015,2021",
+                    ));
+                }
+                Ok(Periods::Listed(list))
+            }
         }
     }
 }

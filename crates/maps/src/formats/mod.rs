@@ -214,8 +214,9 @@ impl<'a> Table<'a> {
         let crs = q.crs.unwrap_or_default();
         let decimals = u32::try_from(crs.precision(q.precision)?).unwrap_or(6);
         let srs = Srs::of(crs)?;
-        let periods = q.periods.unwrap_or_default();
+        let periods = q.periods.clone().unwrap_or_default();
         let inds = chosen_indicators(layer, q.indicators.as_deref())?;
+        crate::export::check_periods(&inds, &periods)?;
         let rows = districts_in_bbox(layer, q.bbox)?;
         let mut fields = vec![
             Field {
@@ -239,7 +240,7 @@ impl<'a> Table<'a> {
                 source: Source::Attribute(a.clone()),
             });
         }
-        for c in value_columns(layer, &inds, periods, &rows) {
+        for c in value_columns(layer, &inds, &periods, &rows) {
             let ind = c.indicator;
             let kind = match ind.periods[c.period].values {
                 PeriodValues::Numeric(_) => FieldKind::Real,

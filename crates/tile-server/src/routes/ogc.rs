@@ -132,19 +132,20 @@ fn feature_options<'a>(
         .maps
         .pin_list(layer, q.get("indicators").map(String::as_str), version)?;
     let inds = chosen_indicators(layer, list.as_deref())?;
+    maps::export::check_periods(&inds, &periods)?;
     let properties = match q.get("properties") {
         Some(raw) => Some(maps::filter::parse_properties(
             raw,
-            &maps::filter::property_names(layer, &inds, periods),
+            &maps::filter::property_names(layer, &inds, &periods),
         )?),
         None => None,
     };
     let at = match q.get("datetime") {
         Some(raw) => {
-            if periods == Periods::All {
+            if periods != Periods::Default {
                 return Err(ApiError::bad_request(
-                    "datetime= picks one period of each indicator; periods=all gives every period",
-                    "leave out periods=all, or datetime=",
+                    "datetime= picks one period of each indicator; periods= chooses periods too",
+                    "leave out periods=, or datetime=",
                 ));
             }
             let span = maps::filter::datetime_span(raw)?;
@@ -206,7 +207,7 @@ fn push_item(
     let d = &layer.districts[i];
     let mut props = match &o.at {
         Some(chosen) => maps::export::feature_properties_at(layer, chosen, i),
-        None => feature_properties(layer, &o.inds, i, o.periods),
+        None => feature_properties(layer, &o.inds, i, &o.periods),
     };
     if let Some(keep) = &o.properties {
         props.retain(|k, _| keep.contains(k));
