@@ -27,7 +27,7 @@ pub struct StyleUrls {
 }
 
 fn hex(c: Rgba) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+    c.to_hex()
 }
 
 /// The MapLibre style of `style` (resolved for `ind` on `layer`) with `legend` (the legend JSON

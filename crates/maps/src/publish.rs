@@ -138,12 +138,13 @@ pub fn publish(loaded: &Loaded, opts: &PublishOptions, out: &Path) -> Result<Pub
     let credit = crate::legend::credit(layer, ind);
     let scope = crate::describe::nations_scope(layer, &style);
     let description = crate::describe::describe(layer, ind, &style, &|_| true, &scope).text;
-    let mut legend = serde_json::to_value(crate::legend::legend_for(layer, ind, &style)?)
+    let legend_of_style = crate::legend::legend_for(layer, ind, &style)?;
+    let legend_svg = legend_of_style.to_svg();
+    let mut legend = serde_json::to_value(&legend_of_style)
         .map_err(|e| MapError::internal("writing the legend", e))?;
     legend["period"] = Value::from(style.showing.label());
     legend["credit"] = Value::from(credit.clone());
     legend["description"] = Value::from(description.clone());
-    let legend_svg = crate::legend::legend_for(layer, ind, &style)?.to_svg();
 
     let mut b = Bundle { files: Vec::new() };
 

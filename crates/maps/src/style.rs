@@ -96,17 +96,12 @@ impl NoDataFill {
         let Some(raw) = raw.map(str::trim) else {
             return Ok(NoDataFill::Hatch);
         };
-        let hex = |i: usize| {
-            raw.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        };
         match raw.to_ascii_lowercase().as_str() {
             "hatch" => Ok(NoDataFill::Hatch),
             "none" | "transparent" => Ok(NoDataFill::Transparent),
-            _ if raw.len() == 7 && raw.starts_with('#') => match (hex(1), hex(3), hex(5)) {
-                (Some(r), Some(g), Some(b)) => Ok(NoDataFill::Colour(Rgba(r, g, b, 255))),
-                _ => Err(bad_nodata(raw)),
-            },
+            _ if raw.len() == 7 && raw.starts_with('#') => Rgba::from_hex(raw)
+                .map(NoDataFill::Colour)
+                .ok_or_else(|| bad_nodata(raw)),
             _ => Err(bad_nodata(raw)),
         }
     }

@@ -68,6 +68,17 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
         error = esc(&error),
         hint = hint,
     );
+    html_page(parts, page, "default-src 'none'; style-src 'unsafe-inline'")
+}
+
+/// A JSON answer's head with `page` as an HTML body instead: content type and length, the
+/// page's own CSP, and `Vary: Accept` (the same address answers JSON to programs). Status and
+/// every other header are kept.
+pub(crate) fn html_page(
+    mut parts: axum::http::response::Parts,
+    page: String,
+    csp: &'static str,
+) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
@@ -75,7 +86,7 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     );
     parts.headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static(csp),
     );
     parts
         .headers

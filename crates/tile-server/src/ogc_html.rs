@@ -84,20 +84,13 @@ pub async fn html_face(State(live): State<LiveState>, mut req: Request, next: Ne
     };
     let state = live.0.snapshot();
     let page = render(&path, &doc, &state);
-    parts.headers.remove(header::CONTENT_LENGTH);
+    // The JSON's ETag does not name these bytes.
     parts.headers.remove(header::ETAG);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    parts.headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"),
-    );
-    parts
-        .headers
-        .append(header::VARY, HeaderValue::from_static("accept"));
-    Response::from_parts(parts, Body::from(page))
+    crate::html_errors::html_page(
+        parts,
+        page,
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+    )
 }
 
 /// An OGC link's address as the HTML version when it is one of this API's JSON documents.

@@ -422,7 +422,7 @@ fn text(s: &mut String, t: &TextLine, fill: &str, anchor: &str, bold: bool) {
 }
 
 fn hex(c: Rgba) -> String {
-    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+    c.to_hex()
 }
 
 #[cfg(test)]

@@ -13,6 +13,16 @@ impl Rgba {
     /// Opaque white, the usual outline colour.
     pub const WHITE: Rgba = Rgba(255, 255, 255, 255);
 
+    /// `#rrggbb` (alpha left out), as CSS, SVG and MapLibre styles write colours.
+    ///
+    /// ```
+    /// use choropleth::render::Rgba;
+    /// assert_eq!(Rgba(0xfc, 0x8d, 0x59, 0x80).to_hex(), "#fc8d59");
+    /// ```
+    pub fn to_hex(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.0, self.1, self.2)
+    }
+
     /// Parses `#rrggbb` or `#rrggbbaa` (the `#` is optional); `None` if it is not that.
     ///
     /// ```

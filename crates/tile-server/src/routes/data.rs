@@ -247,9 +247,7 @@ pub async fn list_districts(
                         .map_or(Value::Null, Value::from),
                 };
                 v["colour"] = match style.fills.get(i) {
-                    Some(choropleth::render::Fill::Solid(c)) => {
-                        Value::from(format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2))
-                    }
+                    Some(choropleth::render::Fill::Solid(c)) => Value::from(c.to_hex()),
                     _ => Value::Null,
                 };
             }
