@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { assert, check, log, results } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -25,31 +26,9 @@ const DATASET_ID = 'gcse_2019';
 const STEP_TIMEOUT_MS = 30_000;
 const SERVER_START_TIMEOUT_MS = 180_000;
 
-const results = [];
 let serverProc = null;
 let browser = null;
 const tempDirs = [];
-
-function log(msg) {
-  process.stdout.write(msg + '\n');
-}
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    log(`ok    ${name}`);
-    return true;
-  } catch (err) {
-    results.push({ name, ok: false, err });
-    log(`FAIL  ${name}\n      ${String(err && err.stack ? err.stack : err).split('\n').join('\n      ')}`);
-    return false;
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 function tempDir(prefix) {
   const d = mkdtempSync(join(tmpdir(), prefix));

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { assert, check, log, results } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -25,32 +26,9 @@ const HARTLEPOOL = { lon: -1.27, lat: 54.67, code: 'E06000001', name: 'Hartlepoo
 const SERVER_START_TIMEOUT_MS = 180_000;
 const STEP_TIMEOUT_MS = 30_000;
 
-const results = [];
 let serverProc = null;
 let browser = null;
 let userDataDir = null;
-
-function log(msg) {
-  process.stdout.write(msg + '\n');
-}
-
-/** Runs one named check; a failure is recorded and printed, and later checks still run. */
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    log(`ok    ${name}`);
-    return true;
-  } catch (err) {
-    results.push({ name, ok: false, err });
-    log(`FAIL  ${name}\n      ${String(err && err.stack ? err.stack : err).split('\n').join('\n      ')}`);
-    return false;
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 // ------------------------------------------------------------------ server
 

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { assert, check, finish, log } from './harness.mjs';
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -34,32 +35,10 @@ const STYLE_DISTRICTS = [
 const SERVER_START_TIMEOUT_MS = 180_000;
 const STEP_TIMEOUT_MS = 60_000;
 
-const results = [];
 let serverProc = null;
 let pageServer = null;
 let browser = null;
 let userDataDir = null;
-
-function log(msg) {
-  process.stdout.write(msg + '\n');
-}
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    log(`ok    ${name}`);
-    return true;
-  } catch (err) {
-    results.push({ name, ok: false, err });
-    log(`FAIL  ${name}\n      ${String(err && err.stack ? err.stack : err).split('\n').join('\n      ')}`);
-    return false;
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 function startPlacemap() {
   const bin = process.env.PLACEMAP_BIN || join(REPO, 'target', 'debug', 'placemap');
@@ -356,7 +335,4 @@ try {
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 }
 
-const failed = results.filter((r) => !r.ok).length + (fatal ? 1 : 0);
-const passed = results.filter((r) => r.ok).length;
-log(`\nmaplibre: ${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+finish('maplibre', fatal);

@@ -12,37 +12,16 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { assert, check, finish, log } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
 const HARTLEPOOL = { lon: -1.255, lat: 54.665, code: 'E06000001', name: 'Hartlepool' };
 const STEP_TIMEOUT_MS = 60_000;
 
-const results = [];
 let server = null;
 let browser = null;
 let work = null;
-
-function log(msg) {
-  process.stdout.write(msg + '\n');
-}
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    log(`ok    ${name}`);
-    return true;
-  } catch (err) {
-    results.push({ name, ok: false, err });
-    log(`FAIL  ${name}\n      ${String(err && err.stack ? err.stack : err).split('\n').join('\n      ')}`);
-    return false;
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
@@ -210,7 +189,4 @@ try {
   if (work) rmSync(work, { recursive: true, force: true });
 }
 
-const failed = results.filter((r) => !r.ok).length + (fatal ? 1 : 0);
-const passed = results.filter((r) => r.ok).length;
-log(`\npublish: ${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+finish('publish', fatal);
