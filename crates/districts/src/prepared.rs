@@ -12,6 +12,10 @@
 //! rename, so a reader sees the whole file or none; older files of the layer are removed). A
 //! file that cannot be read, decoded or checked ([`crate::index::DistrictIndex`]'s bounds) is
 //! logged and replaced; a directory that cannot be written only costs the speed-up.
+//!
+//! The file has two parts: first the districts' codes, names and attributes with the index (all
+//! a point lookup needs, [`load_for_lookup`]), then the geometry in WGS84 and Web Mercator
+//! (two thirds of the bytes), which a batch lookup never reads.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,27 +29,53 @@ use crate::index::DistrictIndex;
 use crate::layer::{AtlasError, Layer};
 use crate::model::District;
 
-/// First bytes of every prepared file; the number changes with the layout.
-const MAGIC: &[u8] = b"placemap prepared layer 1\n";
+/// First bytes of every prepared file; the number changes with the layout. The length of the
+/// first part follows (8 bytes, little-endian).
+const MAGIC: &[u8] = b"placemap prepared layer 2\n";
 /// File name extension of prepared layers.
 const EXTENSION: &str = "layer";
 
-/// What a prepared file holds, borrowed for writing.
+/// The first part of a prepared file, borrowed for writing.
 #[derive(Serialize)]
-struct Stored<'a> {
-    districts: &'a [District],
+struct HeadRef<'a> {
+    names: Vec<NamedRef<'a>>,
     index: &'a DistrictIndex,
     notes: &'a [String],
     source_crs: Option<Crs>,
 }
 
-/// What a prepared file holds, owned for reading (the same fields in the same order).
+/// A district without its geometry, borrowed for writing.
+#[derive(Serialize)]
+struct NamedRef<'a> {
+    code: &'a str,
+    name: &'a str,
+    attributes: &'a [(String, String)],
+}
+
+/// The first part of a prepared file, read back (the same fields in the same order).
 #[derive(Deserialize)]
-struct Owned {
-    districts: Vec<District>,
+struct Head {
+    names: Vec<Named>,
     index: DistrictIndex,
     notes: Vec<String>,
     source_crs: Option<Crs>,
+}
+
+/// A district without its geometry, read back.
+#[derive(Deserialize)]
+struct Named {
+    code: String,
+    name: String,
+    attributes: Vec<(String, String)>,
+}
+
+/// What a point lookup needs of a layer: each district's code and name, and the index.
+#[derive(Debug)]
+pub struct Located {
+    /// Code and name of each district, in layer order (the index's positions).
+    pub districts: Vec<(String, String)>,
+    /// The layer's index.
+    pub index: std::sync::Arc<DistrictIndex>,
 }
 
 /// Whether a layer came from its prepared file or from its source, for logs and tests.
@@ -67,7 +97,7 @@ pub fn load(meta: &LayerMeta, data_dir: &Path, dir: &Path) -> Result<(Layer, Ori
             Origin::Source,
         ));
     };
-    let path = dir.join(format!("{}-{key}.{EXTENSION}", meta.id));
+    let path = file_of(dir, meta, &key);
     match read(meta, &path) {
         Ok(Some(layer)) => {
             tracing::debug!(layer = %meta.id, file = %path.display(), "prepared layer read");
@@ -90,6 +120,49 @@ pub fn load(meta: &LayerMeta, data_dir: &Path, dir: &Path) -> Result<(Layer, Ori
         ),
     }
     Ok((layer, Origin::Source))
+}
+
+/// What a point lookup needs of a layer, from the first part of its prepared file only; from
+/// the whole layer (then written for next time) when there is no usable prepared file.
+pub fn load_for_lookup(
+    meta: &LayerMeta,
+    data_dir: &Path,
+    dir: &Path,
+) -> Result<(Located, Origin), AtlasError> {
+    if let Some(key) = key(meta, data_dir) {
+        let path = file_of(dir, meta, &key);
+        match read_head(&path) {
+            Ok(Some((head, _))) => {
+                let districts = head.names.into_iter().map(|n| (n.code, n.name)).collect();
+                let located = Located {
+                    districts,
+                    index: std::sync::Arc::new(head.index),
+                };
+                return Ok((located, Origin::Prepared));
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(
+                layer = %meta.id,
+                file = %path.display(),
+                "prepared layer not used ({e}); loading the source and writing it again"
+            ),
+        }
+    }
+    let (layer, origin) = load(meta, data_dir, dir)?;
+    let located = Located {
+        districts: layer
+            .districts
+            .iter()
+            .map(|d| (d.code.clone(), d.name.clone()))
+            .collect(),
+        index: layer.index,
+    };
+    Ok((located, origin))
+}
+
+/// A layer's prepared file in `dir` for `key`.
+fn file_of(dir: &Path, meta: &LayerMeta, key: &str) -> PathBuf {
+    dir.join(format!("{}-{key}.{EXTENSION}", meta.id))
 }
 
 /// The key of a layer's prepared file: SHA-256 over the program, the catalogue entry and the
@@ -141,26 +214,66 @@ fn source_files(path: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Reads a prepared file: `Ok(None)` when there is none, an error when it is unusable.
-fn read(meta: &LayerMeta, path: &Path) -> Result<Option<Layer>, String> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+/// Opens a prepared file and reads its first part, checked: `Ok(None)` when there is no file,
+/// an error when it is unusable. The file is left positioned at the second part.
+fn read_head(path: &Path) -> Result<Option<(Head, std::fs::File)>, String> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
     };
-    let body = bytes
-        .strip_prefix(MAGIC)
-        .ok_or("not a prepared layer of this version")?;
-    let stored: Owned = postcard::from_bytes(body).map_err(|e| format!("cannot decode: {e}"))?;
-    let index = stored.index.checked(stored.districts.len())?;
-    let mut layer = Layer::new(
-        meta.clone(),
-        stored.districts,
-        Vec::new(),
-        index,
-        stored.notes,
-    );
-    layer.source_crs = stored.source_crs;
+    let mut start = vec![0u8; MAGIC.len() + 8];
+    file.read_exact(&mut start)
+        .map_err(|e| format!("cannot read its header: {e}"))?;
+    if &start[..MAGIC.len()] != MAGIC {
+        return Err("not a prepared layer of this version".into());
+    }
+    let mut len = [0u8; 8];
+    len.copy_from_slice(&start[MAGIC.len()..]);
+    let len = usize::try_from(u64::from_le_bytes(len)).map_err(|e| e.to_string())?;
+    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    if u64::try_from(len + start.len()).map_err(|e| e.to_string())? > size {
+        return Err("first part longer than the file".into());
+    }
+    let mut bytes = vec![0u8; len];
+    file.read_exact(&mut bytes)
+        .map_err(|e| format!("cannot read its first part: {e}"))?;
+    let head: Head = postcard::from_bytes(&bytes).map_err(|e| format!("cannot decode: {e}"))?;
+    let index = head.index.checked(head.names.len())?;
+    Ok(Some((Head { index, ..head }, file)))
+}
+
+/// Reads a whole prepared file: `Ok(None)` when there is none, an error when it is unusable.
+fn read(meta: &LayerMeta, path: &Path) -> Result<Option<Layer>, String> {
+    let Some((head, mut file)) = read_head(path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read its geometry: {e}"))?;
+    let geometry: Vec<(crate::geometry::Wgs84, crate::geometry::Mercator)> =
+        postcard::from_bytes(&bytes).map_err(|e| format!("cannot decode its geometry: {e}"))?;
+    if geometry.len() != head.names.len() {
+        return Err(format!(
+            "{} geometries for {} districts",
+            geometry.len(),
+            head.names.len()
+        ));
+    }
+    let districts: Vec<District> = head
+        .names
+        .into_iter()
+        .zip(geometry)
+        .map(|(n, (wgs84, mercator))| District {
+            code: n.code,
+            name: n.name,
+            wgs84,
+            mercator,
+            attributes: n.attributes,
+        })
+        .collect();
+    let mut layer = Layer::new(meta.clone(), districts, Vec::new(), head.index, head.notes);
+    layer.source_crs = head.source_crs;
     Ok(Some(layer))
 }
 
@@ -169,16 +282,33 @@ fn read(meta: &LayerMeta, path: &Path) -> Result<Option<Layer>, String> {
 fn write(layer: &Layer, path: &Path) -> Result<(), String> {
     let dir = path.parent().ok_or("no directory")?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let stored = Stored {
-        districts: &layer.districts,
+    let head = HeadRef {
+        names: layer
+            .districts
+            .iter()
+            .map(|d| NamedRef {
+                code: &d.code,
+                name: &d.name,
+                attributes: &d.attributes,
+            })
+            .collect(),
         index: &layer.index,
         notes: &layer.load_notes,
         source_crs: layer.source_crs,
     };
-    let body = postcard::to_stdvec(&stored).map_err(|e| e.to_string())?;
+    let head = postcard::to_stdvec(&head).map_err(|e| e.to_string())?;
+    let geometry: Vec<_> = layer
+        .districts
+        .iter()
+        .map(|d| (&d.wgs84, &d.mercator))
+        .collect();
+    let geometry = postcard::to_stdvec(&geometry).map_err(|e| e.to_string())?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
     tmp.write_all(MAGIC).map_err(|e| e.to_string())?;
-    tmp.write_all(&body).map_err(|e| e.to_string())?;
+    tmp.write_all(&(head.len() as u64).to_le_bytes())
+        .map_err(|e| e.to_string())?;
+    tmp.write_all(&head).map_err(|e| e.to_string())?;
+    tmp.write_all(&geometry).map_err(|e| e.to_string())?;
     tmp.as_file().sync_all().map_err(|e| e.to_string())?;
     tmp.persist(path).map_err(|e| e.to_string())?;
     Ok(())

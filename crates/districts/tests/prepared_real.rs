@@ -67,6 +67,20 @@ fn a_prepared_layer_is_the_layer_loaded_from_its_source() {
         assert_same(&source, &prepared);
         let plain = districts::layer::load_districts(&meta, &data_dir()).expect("loads");
         assert_same(&plain, &prepared);
+        // A batch lookup reads the first part only: the same codes, names and answers.
+        let (located, origin) =
+            districts::prepared::load_for_lookup(&meta, &data_dir(), dir.path()).expect("loads");
+        assert_eq!(origin, Origin::Prepared);
+        let codes: Vec<(String, String)> = plain
+            .districts
+            .iter()
+            .map(|d| (d.code.clone(), d.name.clone()))
+            .collect();
+        assert_eq!(located.districts, codes);
+        for i in 0..100 {
+            let (lon, lat) = (-2.0 + f64::from(i) * 0.01, 51.5 + f64::from(i) * 0.005);
+            assert_eq!(located.index.lookup(lon, lat), plain.index.lookup(lon, lat));
+        }
     }
     let files: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")

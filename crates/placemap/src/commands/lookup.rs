@@ -80,11 +80,34 @@ pub fn run(ctx: &Context_, a: LookupArgs) -> Result<ExitCode> {
             .iter()
             .find(|m| m.id == a.layer && m.merge.is_none())
         {
-            // The points are read on a thread of their own while the layer loads.
+            // The points are read on a thread of their own while the layer loads; from a
+            // prepared layer only the codes, names and index are read, never the geometry.
             let points = PointReader::start(path, &a)?;
-            let layer = districts::layer::load_layer(meta, &catalog)
-                .with_context(|| format!("loading layer {}", a.layer))?;
-            return join_points(&layer, points, &a);
+            let located = match &catalog.prepared_dir {
+                Some(dir) => districts::prepared::load_for_lookup(meta, &catalog.data_dir, dir)
+                    .map(|(located, _)| located),
+                None => districts::layer::load_districts(meta, &catalog.data_dir).map(|layer| {
+                    districts::prepared::Located {
+                        districts: layer
+                            .districts
+                            .iter()
+                            .map(|d| (d.code.clone(), d.name.clone()))
+                            .collect(),
+                        index: layer.index,
+                    }
+                }),
+            }
+            .with_context(|| format!("loading layer {}", a.layer))?;
+            let target = Target {
+                id: &meta.id,
+                index: &located.index,
+                districts: located
+                    .districts
+                    .iter()
+                    .map(|(c, n)| (c.as_str(), n.as_str()))
+                    .collect(),
+            };
+            return join_points(&target, points, &a);
         }
     }
     let points = match (a.lon, a.lat, &a.points) {
@@ -98,7 +121,16 @@ pub fn run(ctx: &Context_, a: LookupArgs) -> Result<ExitCode> {
         .layer(&a.layer)
         .ok_or_else(|| anyhow!("layer {} did not load", a.layer))?;
     if let Some(points) = points {
-        return join_points(layer, points, &a);
+        let target = Target {
+            id: &layer.meta.id,
+            index: &layer.index,
+            districts: layer
+                .districts
+                .iter()
+                .map(|d| (d.code.as_str(), d.name.as_str()))
+                .collect(),
+        };
+        return join_points(&target, points, &a);
     }
     match (a.lon, a.lat) {
         (Some(lon), Some(lat)) => {
@@ -306,7 +338,15 @@ struct Joined {
 /// Writes every row of the points file with its district's code and name, in input order.
 /// Chunks are joined and formatted in parallel (rayon), then written in order: on two cores
 /// the CSV formatting costs as much as the lookups.
-fn join_points(layer: &Layer, points: PointReader, a: &LookupArgs) -> Result<ExitCode> {
+/// What a spatial join of points reads of a layer: its id, index, and each district's code
+/// and name.
+struct Target<'a> {
+    id: &'a str,
+    index: &'a districts::index::DistrictIndex,
+    districts: Vec<(&'a str, &'a str)>,
+}
+
+fn join_points(layer: &Target<'_>, points: PointReader, a: &LookupArgs) -> Result<ExitCode> {
     use rayon::prelude::*;
     let crs = Crs::from_name(&a.crs).map_err(|e| anyhow!("--crs {}: {e}", a.crs))?;
     let to_wgs84 = ToWgs84::new(crs).map_err(|e| anyhow!("--crs {}: {e}", a.crs))?;
@@ -332,8 +372,8 @@ fn join_points(layer: &Layer, points: PointReader, a: &LookupArgs) -> Result<Exi
                 first.drain(..3);
             }
         }
-        header.push(format!("{}_code", layer.meta.id).into_bytes());
-        header.push(format!("{}_name", layer.meta.id).into_bytes());
+        header.push(format!("{}_code", layer.id).into_bytes());
+        header.push(format!("{}_name", layer.id).into_bytes());
         w.write_record(&header)?;
         w.flush()?;
     }
@@ -379,8 +419,9 @@ fn join_points(layer: &Layer, points: PointReader, a: &LookupArgs) -> Result<Exi
             match found {
                 Some(i) => {
                     j.matched += 1;
-                    row.push(layer.districts[i].code.as_bytes());
-                    row.push(layer.districts[i].name.as_bytes());
+                    let (code, name) = layer.districts[i];
+                    row.push(code.as_bytes());
+                    row.push(name.as_bytes());
                 }
                 None => row.extend([&b""[..], &b""[..]]),
             }
@@ -443,7 +484,7 @@ fn join_points(layer: &Layer, points: PointReader, a: &LookupArgs) -> Result<Exi
     std::io::stderr().flush().ok();
     eprintln!(
         "placemap: {rows} rows, {matched} in a {} district, {} outside every district, {skipped} without usable coordinates",
-        layer.meta.id,
+        layer.id,
         rows - matched - skipped
     );
     Ok(ExitCode::SUCCESS)
