@@ -95,7 +95,10 @@ fn assert_within(what: &str, got: &Value, want: &[Value], tolerance: f64) {
 /// Every vertex of a GeoJSON geometry, ring after ring.
 fn geojson_vertices(geometry: &Value) -> Vec<Value> {
     let polygons = match geometry["type"].as_str() {
-        Some("MultiPolygon") => geometry["coordinates"].as_array().expect("polygons").clone(),
+        Some("MultiPolygon") => geometry["coordinates"]
+            .as_array()
+            .expect("polygons")
+            .clone(),
         Some("Polygon") => vec![geometry["coordinates"].clone()],
         other => panic!("not a polygon: {other:?}"),
     };
@@ -151,7 +154,10 @@ async fn qgis_reads_the_ogc_api_in_british_national_grid() {
     // transformation of those to EPSG:27700 agrees with the server's within 10 cm (the CRS84
     // output's 6 decimals are 5 cm at most).
     assert!(
-        matches!(native["crs"].as_str(), Some("EPSG:4326" | "OGC:CRS84" | "EPSG:27700")),
+        matches!(
+            native["crs"].as_str(),
+            Some("EPSG:4326" | "OGC:CRS84" | "EPSG:27700")
+        ),
         "{native}"
     );
     assert_within(
@@ -170,9 +176,10 @@ async fn qgis_reads_the_ogc_api_in_british_national_grid() {
     assert_within("the EPSG:27700 layer", &gridded["vertices"], &own, 0.005);
 
     // A bbox request from QGIS: the districts the server itself returns for that bbox.
-    let subset = get("/ogc/collections/lad19/items?bbox=-1.4,54.5,-1.1,54.7&limit=1000&indicators=")
-        .await
-        .json();
+    let subset =
+        get("/ogc/collections/lad19/items?bbox=-1.4,54.5,-1.1,54.7&limit=1000&indicators=")
+            .await
+            .json();
     let want: BTreeSet<&str> = subset["features"]
         .as_array()
         .expect("features")
@@ -230,14 +237,17 @@ async fn qgis_draws_the_vector_tiles_with_the_maplibre_style() {
     // The converter reads the whole style: no error and nothing skipped.
     let conversion = &answer["conversion"];
     assert_eq!(conversion["success"], true, "{conversion}");
-    assert_eq!(conversion["warnings"], serde_json::json!([]), "{conversion}");
+    assert_eq!(
+        conversion["warnings"],
+        serde_json::json!([]),
+        "{conversion}"
+    );
 
     // The server's colour for each district, and its legend.
     let st = state();
     let layer = st.maps.atlas.layer("lad19").expect("lad19");
     let ind = layer.indicator("imd_score").expect("imd_score");
-    let resolved =
-        maps::style::resolve(layer, ind, &maps::StyleOptions::default()).expect("style");
+    let resolved = maps::style::resolve(layer, ind, &maps::StyleOptions::default()).expect("style");
     let mut colour: HashMap<&str, String> = HashMap::new();
     let mut no_data: BTreeSet<&str> = BTreeSet::new();
     for (d, fill) in layer.districts.iter().zip(&resolved.fills) {
@@ -271,7 +281,9 @@ async fn qgis_draws_the_vector_tiles_with_the_maplibre_style() {
     let fills = fill["fill"].as_object().expect("fill colours");
     assert_eq!(fills.len(), layer.districts.len());
     for (code, got) in fills {
-        let want = colour.get(code.as_str()).map_or(no_data_colour, String::as_str);
+        let want = colour
+            .get(code.as_str())
+            .map_or(no_data_colour, String::as_str);
         assert_eq!(got.as_str(), Some(want), "{code}");
     }
     let used: BTreeSet<&str> = fills.values().filter_map(Value::as_str).collect();
