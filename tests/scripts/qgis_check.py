@@ -6,9 +6,9 @@
       provider (GDAL) on BASE/ogc/collections/LAYER/items?crs=<EPSG:27700>: validity, CRS,
       feature count, the vertices of feature CODE from both (the OAPIF ones transformed to
       EPSG:27700 by QGIS's QgsCoordinateTransform), and the codes QGIS gets for a bbox request.
-  qgis_check.py vectortiles BASE LAYER INDICATOR Z X Y OUT_PNG
+  qgis_check.py vectortiles BASE LAYER INDICATOR QUERY Z X Y OUT_PNG
       A vector tile layer on BASE/tiles/LAYER/{z}/{x}/{y}.mvt, the MapLibre style
-      BASE/styles/LAYER/INDICATOR.json converted by QgsMapBoxGlStyleConverter (with the style's
+      BASE/styles/LAYER/INDICATOR.json?QUERY converted by QgsMapBoxGlStyleConverter (with the style's
       sprite) and set as its renderer, the layer's own styleUrl loading too; what each style of
       the renderer does to each district code (fill colour, filter), and the tile Z/X/Y drawn by
       QGIS at 512 px into OUT_PNG, with the colours at an inner point of every district that
@@ -132,7 +132,7 @@ def hex_of(colour):
     return colour.name() if colour.alpha() == 255 else f"{colour.name()}/{colour.alpha()}"
 
 
-def vectortiles(base, layer, indicator, z, x, y, out_png):
+def vectortiles(base, layer, indicator, query, z, x, y, out_png):
     out = {"qgis": Qgis.version()}
     tilejson = json.loads(fetch(f"{base}/tiles/{layer}.json?indicators={indicator}"))
     template = tilejson["tiles"][0]
@@ -141,7 +141,7 @@ def vectortiles(base, layer, indicator, z, x, y, out_png):
     uri.setParam("url", template)
     uri.setParam("zmin", str(tilejson["minzoom"]))
     uri.setParam("zmax", str(tilejson["maxzoom"]))
-    style_url = f"{base}/styles/{layer}/{indicator}.json"
+    style_url = f"{base}/styles/{layer}/{indicator}.json?{query}"
     # The layer's own style URL: what a user typing it into QGIS's connection dialog gets.
     uri.setParam("styleUrl", style_url)
     tiles = QgsVectorTileLayer(bytes(uri.encodedUri()).decode(), layer)
@@ -266,9 +266,9 @@ def main():
         command = sys.argv[1] if len(sys.argv) > 1 else ""
         if command == "oapif" and len(sys.argv) == 5:
             oapif(*sys.argv[2:5])
-        elif command == "vectortiles" and len(sys.argv) == 9:
-            base, layer, indicator, z, x, y, png = sys.argv[2:9]
-            vectortiles(base, layer, indicator, int(z), int(x), int(y), png)
+        elif command == "vectortiles" and len(sys.argv) == 10:
+            base, layer, indicator, query, z, x, y, png = sys.argv[2:10]
+            vectortiles(base, layer, indicator, query, int(z), int(x), int(y), png)
         else:
             fail(f"usage: see the docstring of {sys.argv[0]}")
     finally:

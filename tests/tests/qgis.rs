@@ -209,13 +209,17 @@ async fn qgis_draws_the_vector_tiles_with_the_maplibre_style() {
     let (addr, tx, server) = crate::socket::start().await;
     let dir = scratch("tiles");
     let png = dir.join("qgis.png");
-    // Teesside to the Scottish Borders: all five classes and districts without data.
+    // Teesside to the Scottish Borders: all five classes and districts without data; two
+    // districts highlighted (an outline: no colour changes).
     let (z, x, y) = (7, 63, 40);
+    let highlighted = ["E06000001", "E06000047"];
+    let query = format!("highlight={}", highlighted.join(","));
     let answer = qgis_check(vec![
         "vectortiles".into(),
         format!("http://{addr}"),
         "lad19".into(),
         "imd_score".into(),
+        query.clone(),
         z.to_string(),
         x.to_string(),
         y.to_string(),
@@ -309,12 +313,26 @@ async fn qgis_draws_the_vector_tiles_with_the_maplibre_style() {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(hatched, no_data);
+    // The highlight outlines exactly the districts asked for.
+    let outlined: BTreeSet<&str> = styles
+        .iter()
+        .find(|s| s["name"] == "lad19-highlight")
+        .expect("the highlight style")["selects"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(outlined, highlighted.into_iter().collect());
 
     // QGIS's drawing of the tile has the PNG tile's colour inside each district.
     assert_eq!(answer["render"]["errors"], serde_json::json!([]));
     let drawn = image::open(&png).expect("QGIS's PNG").to_rgba8();
     assert_eq!(drawn.dimensions(), (512, 512));
-    let tile = get(&format!("/tiles/lad19/imd_score/{z}/{x}/{y}@2x.png")).await;
+    let tile = get(&format!(
+        "/tiles/lad19/imd_score/{z}/{x}/{y}@2x.png?{query}"
+    ))
+    .await;
     assert_eq!(tile.status, 200);
     let tile = image::load_from_memory(&tile.body)
         .expect("PNG tile")
