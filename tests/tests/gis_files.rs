@@ -391,15 +391,10 @@ fn qgis_loads(path: &Path, layer: &str, count: usize, epsg: u32) {
         app = QgsApplication([], False); app.initQgis()\n\
         l = QgsVectorLayer(sys.argv[1] + '|layername=' + sys.argv[2], 'x', 'ogr')\n\
         print(l.isValid(), l.featureCount(), l.crs().authid())\n";
-    let probe = Command::new("/usr/bin/python3")
-        .args(["-c", "import qgis.core"])
-        .env("QT_QPA_PLATFORM", "offscreen")
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipping the QGIS check: PyQGIS is not installed");
+    if !crate::qgis::have_pyqgis() {
         return;
     }
-    let out = Command::new("/usr/bin/python3")
+    let out = Command::new(crate::qgis::python())
         .args(["-c", script, &path.display().to_string(), layer])
         .env("QT_QPA_PLATFORM", "offscreen")
         .output()

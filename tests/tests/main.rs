@@ -17,6 +17,7 @@ mod ogc;
 mod ogc_html;
 mod ogc_parts;
 mod periods;
+mod qgis;
 mod regions;
 mod server;
 mod socket;

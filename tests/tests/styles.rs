@@ -115,7 +115,12 @@ async fn no_data_districts_get_the_hatch_pattern_from_the_sprite() {
         .iter()
         .find(|l| l["paint"]["fill-pattern"].is_string())
         .expect("a no-data layer");
-    let codes = hatch["filter"][2][1].as_array().expect("no-data codes");
+    // `["match", ["get", "code"], [codes], true, false]`: a form QGIS reads too.
+    assert_eq!(hatch["filter"][0], "match");
+    assert_eq!(hatch["filter"][1], serde_json::json!(["get", "code"]));
+    assert_eq!(hatch["filter"][3], true);
+    assert_eq!(hatch["filter"][4], false);
+    let codes = hatch["filter"][2].as_array().expect("no-data codes");
     // Scotland, Wales and Northern Ireland have no English IMD: 382 - 317 districts.
     assert_eq!(codes.len(), 382 - 317);
     assert!(codes.iter().any(|c| c == "S12000036"), "Edinburgh");

@@ -30,6 +30,16 @@ fn hex(c: Rgba) -> String {
     c.to_hex()
 }
 
+/// A layer filter selecting the features whose `code` is one of `codes`, written as a `match`
+/// (true for the codes, false otherwise) rather than `["in", ["get", "code"], ["literal", codes]]`:
+/// both are valid MapLibre expressions, but QGIS (3.22's `QgsMapBoxGlStyleConverter`) skips the
+/// `in`/`literal` form as unsupported, leaves the layer unfiltered and so hatches every district,
+/// while it reads this one as `"code" IN (...)`. `codes` is never empty here (a `match` needs a
+/// label).
+fn code_filter(codes: &[&str]) -> Value {
+    json!(["match", ["get", "code"], codes, true, false])
+}
+
 /// The MapLibre style of `style` (resolved for `ind` on `layer`) with `legend` (the legend JSON
 /// the legend routes answer) in its metadata.
 pub fn maplibre_style(
@@ -90,7 +100,7 @@ pub fn maplibre_style(
             "type": "fill",
             "source": source,
             "source-layer": id,
-            "filter": ["in", ["get", "code"], ["literal", no_data]],
+            "filter": code_filter(&no_data),
             "paint": { "fill-pattern": NO_DATA_PATTERN },
         }));
     }
@@ -123,7 +133,7 @@ pub fn maplibre_style(
             "type": "line",
             "source": source,
             "source-layer": id,
-            "filter": ["in", ["get", "code"], ["literal", codes]],
+            "filter": code_filter(&codes),
             "paint": { "line-color": hex(house.highlight.colour), "line-width": house.highlight.width_px },
         }));
     }
