@@ -264,25 +264,17 @@ pub fn merge_districts(
     base: &Layer,
     data_dir: &std::path::Path,
 ) -> Result<Layer, AtlasError> {
-    use crate::dissolve::{
-        AbsentCodes, DissolveOptions, MergeColumns, MergePlan, SourceDistrict, derive_districts,
-    };
+    use crate::dissolve::{AbsentCodes, DissolveOptions, SourceDistrict, derive_districts};
     let merge_error = |source| AtlasError::Merge {
         layer: meta.id.clone(),
         source: Box::new(source),
     };
-    let Some(m) = &meta.merge else {
-        return Err(AtlasError::UnknownLayer(
-            meta.id.clone(),
-            "(not a merged layer)".into(),
-        ));
-    };
-    let columns = MergeColumns {
-        old_code: m.old_code.clone(),
-        new_code: m.new_code.clone(),
-        new_name: m.new_name.clone(),
-    };
-    let plan = MergePlan::read(&data_dir.join(&m.lookup), &columns).map_err(merge_error)?;
+    let plan = read_merge_plan(meta, data_dir)?;
+    let lookup = meta
+        .merge
+        .as_ref()
+        .map(|m| m.lookup.as_str())
+        .unwrap_or_default();
     let source: Vec<SourceDistrict<'_>> = base
         .districts
         .iter()
@@ -331,14 +323,44 @@ pub fn merge_districts(
         fields.push((d.code, d.name, attributes));
     }
     let mut notes = derived.notes;
-    notes.insert(
-        0,
-        format!("merged from layer {} by {}", base.meta.id, m.lookup),
-    );
+    notes.insert(0, format!("merged from layer {} by {lookup}", base.meta.id));
     let mut layer = assemble(meta, geoms, fields, notes);
     layer.lineage = Some(Arc::new(crate::lineage::Lineage::from_plan(&plan)));
     layer.source_crs = base.source_crs;
     Ok(layer)
+}
+
+/// The lineage of a merged layer (which old code became which district), from its lookup.
+pub fn merge_lineage(
+    meta: &LayerMeta,
+    data_dir: &std::path::Path,
+) -> Result<Arc<crate::lineage::Lineage>, AtlasError> {
+    let plan = read_merge_plan(meta, data_dir)?;
+    Ok(Arc::new(crate::lineage::Lineage::from_plan(&plan)))
+}
+
+/// The merge lookup of a merged layer, read and checked (file, line and code named).
+fn read_merge_plan(
+    meta: &LayerMeta,
+    data_dir: &std::path::Path,
+) -> Result<crate::dissolve::MergePlan, AtlasError> {
+    let Some(m) = &meta.merge else {
+        return Err(AtlasError::UnknownLayer(
+            meta.id.clone(),
+            "(not a merged layer)".into(),
+        ));
+    };
+    let columns = crate::dissolve::MergeColumns {
+        old_code: m.old_code.clone(),
+        new_code: m.new_code.clone(),
+        new_name: m.new_name.clone(),
+    };
+    crate::dissolve::MergePlan::read(&data_dir.join(&m.lookup), &columns).map_err(|source| {
+        AtlasError::Merge {
+            layer: meta.id.clone(),
+            source: Box::new(source),
+        }
+    })
 }
 
 /// The index, Web Mercator geometry and districts of a layer from its WGS84 boundaries.
@@ -607,7 +629,12 @@ impl Atlas {
                 .iter()
                 .find(|l| l.meta.id == base_id)
                 .ok_or_else(|| AtlasError::UnknownLayer(base_id.to_string(), meta.id.clone()))?;
-            let layer = merge_districts(meta, base, &catalog.data_dir)?;
+            let layer = match (&catalog.prepared_dir, catalog.layer(base_id)) {
+                (Some(dir), Some(base_meta)) => {
+                    crate::prepared::load_merged(meta, base_meta, base, &catalog.data_dir, dir)?.0
+                }
+                _ => merge_districts(meta, base, &catalog.data_dir)?,
+            };
             layers.push(layer);
         }
         // Keep the catalogue's order of layers.

@@ -91,7 +91,7 @@ pub enum Origin {
 /// none that matches (then writes one). Errors are the source's: a prepared file is never the
 /// reason a layer fails to load.
 pub fn load(meta: &LayerMeta, data_dir: &Path, dir: &Path) -> Result<(Layer, Origin), AtlasError> {
-    let Some(key) = key(meta, data_dir) else {
+    let Some(key) = key(&[meta], &source_files(&data_dir.join(&meta.file))) else {
         return Ok((
             crate::layer::load_districts(meta, data_dir)?,
             Origin::Source,
@@ -129,7 +129,7 @@ pub fn load_for_lookup(
     data_dir: &Path,
     dir: &Path,
 ) -> Result<(Located, Origin), AtlasError> {
-    if let Some(key) = key(meta, data_dir) {
+    if let Some(key) = key(&[meta], &source_files(&data_dir.join(&meta.file))) {
         let path = file_of(dir, meta, &key);
         match read_head(&path) {
             Ok(Some((head, _))) => {
@@ -165,10 +165,55 @@ fn file_of(dir: &Path, meta: &LayerMeta, key: &str) -> PathBuf {
     dir.join(format!("{}-{key}.{EXTENSION}", meta.id))
 }
 
-/// The key of a layer's prepared file: SHA-256 over the program, the catalogue entry and the
-/// source files, as 32 hex digits. `None` when a source file or the program cannot be read
-/// (the layer is then loaded without a prepared file, and the source's own error reported).
-fn key(meta: &LayerMeta, data_dir: &Path) -> Option<String> {
+/// A layer made by merging another's districts ([`crate::layer::merge_districts`]: an exact
+/// dissolve, then the index and projection), from its prepared file when the base layer's
+/// sources, both catalogue entries and the merge lookup are unchanged. The lineage (which old
+/// code became which district) is always read from the lookup: it is small.
+pub fn load_merged(
+    meta: &LayerMeta,
+    base_meta: &LayerMeta,
+    base: &Layer,
+    data_dir: &Path,
+    dir: &Path,
+) -> Result<(Layer, Origin), AtlasError> {
+    let mut files = source_files(&data_dir.join(&base_meta.file));
+    if let Some(m) = &meta.merge {
+        files.push(data_dir.join(&m.lookup));
+    }
+    let Some(key) = key(&[meta, base_meta], &files) else {
+        let layer = crate::layer::merge_districts(meta, base, data_dir)?;
+        return Ok((layer, Origin::Source));
+    };
+    let path = file_of(dir, meta, &key);
+    match read(meta, &path) {
+        Ok(Some(mut layer)) => {
+            layer.lineage = Some(crate::layer::merge_lineage(meta, data_dir)?);
+            tracing::debug!(layer = %meta.id, file = %path.display(), "prepared merged layer read");
+            return Ok((layer, Origin::Prepared));
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(
+            layer = %meta.id,
+            file = %path.display(),
+            "prepared layer not used ({e}); merging again and writing it again"
+        ),
+    }
+    let layer = crate::layer::merge_districts(meta, base, data_dir)?;
+    match write(&layer, &path) {
+        Ok(()) => remove_older(dir, &meta.id, &path),
+        Err(e) => tracing::warn!(
+            layer = %meta.id,
+            dir = %dir.display(),
+            "prepared layer not written ({e}); the next start merges again"
+        ),
+    }
+    Ok((layer, Origin::Source))
+}
+
+/// The key of a prepared file: SHA-256 over the program, the catalogue entries and the source
+/// files, as 32 hex digits. `None` when a source file or the program cannot be read (the layer
+/// is then loaded without a prepared file, and the source's own error reported).
+fn key(metas: &[&LayerMeta], files: &[PathBuf]) -> Option<String> {
     let mut h = Sha256::new();
     h.update(MAGIC);
     let exe = std::env::current_exe().ok()?.metadata().ok()?;
@@ -179,9 +224,11 @@ fn key(meta: &LayerMeta, data_dir: &Path) -> Option<String> {
         .ok()?;
     h.update(exe.len().to_le_bytes());
     h.update(modified.as_nanos().to_le_bytes());
-    h.update(format!("{meta:?}").as_bytes());
-    for file in source_files(&data_dir.join(&meta.file)) {
-        let mut f = std::fs::File::open(&file).ok()?;
+    for meta in metas {
+        h.update(format!("{meta:?}").as_bytes());
+    }
+    for file in files {
+        let mut f = std::fs::File::open(file).ok()?;
         let mut buf = vec![0u8; 1 << 20];
         h.update(file.file_name()?.as_encoded_bytes());
         loop {

@@ -154,3 +154,38 @@ fn an_unwritable_cache_costs_only_the_speed_up() {
     assert_eq!(origin, Origin::Source);
     assert_eq!(layer.districts.len(), 382);
 }
+
+#[test]
+fn a_prepared_merged_layer_is_the_dissolve_of_its_base() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (base_meta, meta) = (meta("lad21"), meta("lad23"));
+    let base = districts::layer::load_districts(&base_meta, &data_dir()).expect("lad21 loads");
+    let merged = districts::layer::merge_districts(&meta, &base, &data_dir()).expect("merges");
+    let load = || {
+        districts::prepared::load_merged(&meta, &base_meta, &base, &data_dir(), dir.path())
+            .expect("lad23 loads")
+    };
+    let (first, origin) = load();
+    assert_eq!(origin, Origin::Source);
+    let (prepared, origin) = load();
+    assert_eq!(origin, Origin::Prepared);
+    assert_eq!(prepared.districts.len(), 361);
+    assert_same(&merged, &first);
+    assert_same(&merged, &prepared);
+    // Carlisle's 2021 code became Cumberland, which Allerdale, Carlisle and Copeland made.
+    let lineage = prepared
+        .lineage
+        .as_ref()
+        .expect("a merged layer has its lineage");
+    assert_eq!(
+        lineage.successor("E07000028").map(|r| r.new_code.as_str()),
+        Some("E06000063")
+    );
+    assert_eq!(
+        lineage.made_from("E06000063"),
+        merged
+            .lineage
+            .as_ref()
+            .and_then(|l| l.made_from("E06000063"))
+    );
+}
