@@ -81,7 +81,7 @@ impl YBins {
 /// Spatial index over a layer's districts: envelopes in an R-tree, rings copied in a compact
 /// form so the index owns everything it needs (no lifetime, cheap to share behind an `Arc`).
 /// Serialised without its R-tree (a prepared layer, [`crate::prepared`]): the tree is rebuilt
-/// from the rings by [`DistrictIndex::checked`], which is faster than storing it.
+/// from the rings when a prepared layer is read back, which is faster than storing it.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct DistrictIndex {
     #[serde(skip)]

@@ -14,7 +14,7 @@
 //! logged and replaced; a directory that cannot be written only costs the speed-up.
 //!
 //! The file has two parts: first the districts' codes, names and attributes with the index (all
-//! a point lookup needs, [`load_for_lookup`]), then the geometry in WGS84 and Web Mercator
+//! a point lookup needs, [`crate::prepared::load_for_lookup`]), then the geometry in WGS84 and Web Mercator
 //! (two thirds of the bytes), which a batch lookup never reads.
 
 use std::io::{Read, Write};
