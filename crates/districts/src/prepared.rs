@@ -149,15 +149,21 @@ pub fn load_for_lookup(
         }
     }
     let (layer, origin) = load(meta, data_dir, dir)?;
-    let located = Located {
-        districts: layer
-            .districts
-            .iter()
-            .map(|d| (d.code.clone(), d.name.clone()))
-            .collect(),
-        index: layer.index,
-    };
-    Ok((located, origin))
+    Ok((Located::of(&layer), origin))
+}
+
+impl Located {
+    /// The codes, names and index of a layer already loaded.
+    pub fn of(layer: &Layer) -> Located {
+        Located {
+            districts: layer
+                .districts
+                .iter()
+                .map(|d| (d.code.clone(), d.name.clone()))
+                .collect(),
+            index: std::sync::Arc::clone(&layer.index),
+        }
+    }
 }
 
 /// A layer's prepared file in `dir` for `key`.

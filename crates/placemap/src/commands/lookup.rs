@@ -86,16 +86,8 @@ pub fn run(ctx: &Context_, a: LookupArgs) -> Result<ExitCode> {
             let located = match &catalog.prepared_dir {
                 Some(dir) => districts::prepared::load_for_lookup(meta, &catalog.data_dir, dir)
                     .map(|(located, _)| located),
-                None => districts::layer::load_districts(meta, &catalog.data_dir).map(|layer| {
-                    districts::prepared::Located {
-                        districts: layer
-                            .districts
-                            .iter()
-                            .map(|d| (d.code.clone(), d.name.clone()))
-                            .collect(),
-                        index: layer.index,
-                    }
-                }),
+                None => districts::layer::load_districts(meta, &catalog.data_dir)
+                    .map(|layer| districts::prepared::Located::of(&layer)),
             }
             .with_context(|| format!("loading layer {}", a.layer))?;
             let target = Target {
