@@ -16,6 +16,7 @@ mod lookup_columns;
 mod ogc;
 mod ogc_html;
 mod ogc_parts;
+mod ordinal;
 mod periods;
 mod regions;
 mod server;

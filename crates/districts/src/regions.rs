@@ -160,6 +160,35 @@ impl Regions {
         out
     }
 
+    /// The name of the region or nation `query` names (by name, alias or slug in any case), as
+    /// the data write it: `north-east` gives `North East`. `None` when it names none.
+    ///
+    /// ```
+    /// use districts::regions::Regions;
+    /// let r = Regions::from_labels(&[Some("North East")]);
+    /// assert_eq!(r.name_of("NORTH-EAST").as_deref(), Some("North East"));
+    /// assert_eq!(r.name_of("scotland").as_deref(), Some("Scotland"));
+    /// assert_eq!(r.name_of("Atlantis"), None);
+    /// ```
+    pub fn name_of(&self, query: &str) -> Option<String> {
+        let q = slug(query);
+        let canonical = self
+            .aliases
+            .iter()
+            .find(|(a, _)| slug(a) == q)
+            .map(|(_, c)| c.as_str());
+        self.names
+            .iter()
+            .find(|n| slug(n) == q || Some(n.as_str()) == canonical)
+            .map(String::clone)
+            .or_else(|| {
+                NATIONS
+                    .iter()
+                    .find(|(_, n)| slug(n) == q)
+                    .map(|(_, n)| (*n).to_string())
+            })
+    }
+
     /// Which districts are in `query`: a region or a nation, by name or slug in any case
     /// (`North East`, `north-east`, `NORTH EAST`, `scotland`).
     ///
