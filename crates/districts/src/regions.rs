@@ -141,20 +141,26 @@ impl Regions {
     /// Every name `region=` takes on this layer, with its slug: the regions present, then the
     /// nations present.
     pub fn choices(&self, districts: &[District]) -> Vec<String> {
+        self.names_present(districts)
+            .iter()
+            .map(|r| format!("{r} ({})", slug(r)))
+            .collect()
+    }
+
+    /// The regions present on this layer (sorted), then the nations present that are not
+    /// regions themselves: every name `region=` takes.
+    pub fn names_present(&self, districts: &[District]) -> Vec<String> {
         let mut regions: Vec<&str> = (0..districts.len())
             .filter_map(|i| self.region(i))
             .collect();
         regions.sort_unstable();
         regions.dedup();
-        let mut out: Vec<String> = regions
-            .iter()
-            .map(|r| format!("{r} ({})", slug(r)))
-            .collect();
+        let mut out: Vec<String> = regions.iter().map(|r| (*r).to_string()).collect();
         for (_, nation) in NATIONS {
             if !regions.contains(&nation)
                 && districts.iter().any(|d| nation_of(&d.code) == Some(nation))
             {
-                out.push(format!("{nation} ({})", slug(nation)));
+                out.push(nation.to_string());
             }
         }
         out

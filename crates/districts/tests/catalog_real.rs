@@ -700,7 +700,10 @@ fn ordinal_scales_are_declared_and_checked() {
     let c = load();
     let (_, imd) = c.indicator("imd_decile").expect("imd_decile");
     let scale = imd.ordinal.as_ref().expect("imd_decile is ordinal");
-    assert_eq!((scale.from, scale.to, scale.each.as_str()), (1, 10, "decile"));
+    assert_eq!(
+        (scale.from, scale.to, scale.each.as_str()),
+        (1, 10, "decile")
+    );
     assert_eq!(scale.label(1), "1 (most deprived 10%)");
     let dir = scratch("ordinal");
     let real = std::fs::read_to_string(catalog_path()).expect("read catalogue");

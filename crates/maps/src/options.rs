@@ -143,6 +143,16 @@ pub struct ExportOptions {
     pub crs: Option<crate::output_crs::OutputCrs>,
 }
 
+/// `region=` on tiles and district lists: the map of one English region or nation (by name or
+/// slug in any case), classed over its districts, the others left undrawn (see
+/// [`crate::style::StyleCache::resolve_in_region`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionOptions {
+    /// Region or nation, e.g. `North East`, `north-east`, `wales`.
+    pub region: Option<String>,
+}
+
 /// Which version of an uploaded dataset a route uses: `version=N` pins the indicator named in
 /// the route (or, in lists, every uploaded dataset's indicator) to version N, the same as
 /// `@N` after its id; without it the latest version is used. Catalogue indicators have no
@@ -266,7 +276,13 @@ macro_rules! option_set {
         }
     )*};
 }
-option_set!(StyleOptions, FigureOptions, ExportOptions, VersionOptions);
+option_set!(
+    StyleOptions,
+    FigureOptions,
+    ExportOptions,
+    VersionOptions,
+    RegionOptions
+);
 
 impl<A: OptionSet, B: OptionSet> OptionSet for (A, B) {
     fn names() -> Vec<&'static str> {

@@ -218,12 +218,19 @@ fn resolve_period(ind: &Indicator, raw: &str) -> Result<String, MapError> {
 pub type StyleKey = (String, String, StyleOptions);
 
 /// Resolved styles, bounded in entries; two concurrent misses of one style build it once.
-pub struct StyleCache(moka::sync::Cache<StyleKey, Arc<ResolvedStyle>>);
+/// Styles restricted to a region ([`StyleCache::resolve_in_region`]) are kept apart.
+pub struct StyleCache {
+    all: moka::sync::Cache<StyleKey, Arc<ResolvedStyle>>,
+    regional: moka::sync::Cache<(StyleKey, String), Arc<ResolvedStyle>>,
+}
 
 impl StyleCache {
-    /// A cache of at most `entries` styles.
+    /// A cache of at most `entries` styles (and as many regional ones).
     pub fn new(entries: u64) -> Self {
-        StyleCache(moka::sync::Cache::new(entries))
+        StyleCache {
+            all: moka::sync::Cache::new(entries),
+            regional: moka::sync::Cache::new(entries),
+        }
     }
 
     /// The style of `ind` on `layer` with `opts`, resolved once and then shared.
@@ -234,8 +241,46 @@ impl StyleCache {
         opts: &StyleOptions,
     ) -> Result<Arc<ResolvedStyle>, MapError> {
         let key: StyleKey = (layer.meta.id.clone(), ind.meta.id.clone(), opts.clone());
-        self.0
+        self.all
             .try_get_with(key, || resolve(layer, ind, opts).map(Arc::new))
+            .map_err(MapError::from_shared)
+    }
+
+    /// The style of a map of one region (`region=` on tiles, lists and the interactive map):
+    /// classes computed over the region's districts, as a figure of the region has them, and
+    /// every district outside it left undrawn (transparent, neither a class nor no data). When
+    /// the region's values cannot make the classes (all alike), the layer's classes. `None`
+    /// is [`StyleCache::resolve`].
+    pub fn resolve_in_region(
+        &self,
+        layer: &Layer,
+        ind: &Indicator,
+        opts: &StyleOptions,
+        region: Option<&str>,
+    ) -> Result<Arc<ResolvedStyle>, MapError> {
+        let Some(region) = region else {
+            return self.resolve(layer, ind, opts);
+        };
+        let chosen = crate::region::select(layer, region)?;
+        let name = crate::region::display_name(layer, region);
+        let key: StyleKey = (layer.meta.id.clone(), ind.meta.id.clone(), opts.clone());
+        self.regional
+            .try_get_with((key, name.clone()), || {
+                let mut style = match resolve_within(layer, ind, opts, &chosen) {
+                    Ok(s) => s,
+                    Err(e) if e.kind() == crate::ErrorKind::Unprocessable => {
+                        (*self.resolve(layer, ind, opts)?).clone()
+                    }
+                    Err(e) => return Err(e),
+                };
+                style.key = format!("{} in {name}", style.key);
+                for (fill, inside) in style.fills.iter_mut().zip(&chosen) {
+                    if !inside {
+                        *fill = Fill::Solid(Rgba::TRANSPARENT);
+                    }
+                }
+                Ok(Arc::new(style))
+            })
             .map_err(MapError::from_shared)
     }
 }
