@@ -231,6 +231,32 @@ fn export_writes_csv_and_geojson() {
     assert!(err.contains("lad99"), "{err}");
 }
 
+/// Issue 15.6: the default column of an indicator with several periods names its period;
+/// `--columns plain` gives the indicator's id.
+#[test]
+fn export_names_the_default_period_of_a_series() {
+    for (extra, want) in [
+        (None, "code,name,region_name,median_weekly_pay_2021"),
+        (Some("plain"), "code,name,region_name,median_weekly_pay"),
+    ] {
+        let mut args = vec![
+            "export",
+            "--layer",
+            "lad19",
+            "--format",
+            "csv",
+            "--indicators",
+            "median_weekly_pay",
+        ];
+        if let Some(c) = extra {
+            args.extend(["--columns", c]);
+        }
+        let (code, stdout, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(stdout.lines().next(), Some(want), "{extra:?}");
+    }
+}
+
 #[test]
 fn export_writes_the_british_national_grid() {
     // lad21 comes from a BNG file: written back in EPSG:27700 its vertices are the file's.
