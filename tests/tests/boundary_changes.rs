@@ -220,7 +220,7 @@ async fn pay_on_lad23_has_no_data_for_the_new_unitaries_with_the_reason() {
     assert!(
         csv.lines()
             .next()
-            .is_some_and(|h| h.ends_with("median_weekly_pay,median_weekly_pay_no_data_reason")),
+            .is_some_and(|h| h.ends_with(&format!("{key},{key}_no_data_reason"))),
         "{}",
         csv.lines().next().unwrap_or_default()
     );

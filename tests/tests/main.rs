@@ -18,6 +18,7 @@ mod ogc_html;
 mod ogc_parts;
 mod ordinal;
 mod periods;
+mod readme;
 mod regions;
 mod server;
 mod socket;
