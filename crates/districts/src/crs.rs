@@ -21,7 +21,7 @@ pub const BNG_PROJ4: &str = "+proj=tmerc +lat_0=49 +lon_0=-2 +k=0.9996012717 +x_
 pub const WGS84_PROJ4: &str = "+proj=longlat +datum=WGS84";
 
 /// A coordinate reference system a boundary file can be in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Crs {
     /// EPSG:4326 / OGC:CRS84, longitude then latitude in degrees (RFC 7946 order).
     Wgs84,

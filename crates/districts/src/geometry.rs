@@ -5,11 +5,11 @@ use geo::{BoundingRect, MapCoords};
 use geo_types::{MultiPolygon, Rect};
 
 /// A (multi)polygon in WGS84 longitude/latitude degrees (x = lon, y = lat), as RFC 7946 GeoJSON.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Wgs84(pub MultiPolygon<f64>);
 
 /// A (multi)polygon in Web Mercator (EPSG:3857) metres, for tiles and static maps.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mercator(pub MultiPolygon<f64>);
 
 impl Wgs84 {

@@ -36,6 +36,7 @@ use geo_types::Coord;
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
+use serde::{Deserialize, Serialize};
 
 use crate::geometry::Wgs84;
 
@@ -47,7 +48,7 @@ const EDGES_PER_BIN: usize = 4;
 const LOOKUP_CHUNK: usize = 4096;
 
 /// One ring of one district: a closed run of `edges + 1` coordinates in `DistrictIndex::coords`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Ring {
     district: usize,
     start: usize,
@@ -56,7 +57,7 @@ struct Ring {
 }
 
 /// Edges of a ring binned by y, stored in `DistrictIndex::bin_offsets` / `bin_edges` (CSR).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct YBins {
     ymin: f64,
     inv_height: f64,
@@ -79,8 +80,11 @@ impl YBins {
 
 /// Spatial index over a layer's districts: envelopes in an R-tree, rings copied in a compact
 /// form so the index owns everything it needs (no lifetime, cheap to share behind an `Arc`).
-#[derive(Debug, Default)]
+/// Serialised without its R-tree (a prepared layer, [`crate::prepared`]): the tree is rebuilt
+/// from the rings by [`DistrictIndex::checked`], which is faster than storing it.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct DistrictIndex {
+    #[serde(skip)]
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
     rings: Vec<Ring>,
     coords: Vec<Coord<f64>>,
@@ -187,6 +191,76 @@ impl DistrictIndex {
             bins,
         });
         Some(Rectangle::from_corners([min.x, min.y], [max.x, max.y]))
+    }
+
+    /// An index read back from a prepared layer ([`crate::prepared`]), checked so that no
+    /// lookup can reach past its arrays (a file that decodes but does not hold together is
+    /// refused, not trusted), with its R-tree rebuilt from the rings.
+    pub(crate) fn checked(mut self, districts: usize) -> Result<DistrictIndex, String> {
+        if self.districts != districts {
+            return Err(format!(
+                "index of {} districts for {districts} districts",
+                self.districts
+            ));
+        }
+        let mut envelopes = Vec::with_capacity(self.rings.len());
+        for (i, ring) in self.rings.iter().enumerate() {
+            let end = ring
+                .start
+                .checked_add(ring.edges)
+                .filter(|&end| {
+                    end < self.coords.len() && ring.edges >= 2 && ring.district < districts
+                })
+                .ok_or_else(|| format!("ring {i} is out of range"))?;
+            let pts = &self.coords[ring.start..=end];
+            let (mut min, mut max) = (pts[0], pts[0]);
+            for c in pts {
+                min.x = min.x.min(c.x);
+                min.y = min.y.min(c.y);
+                max.x = max.x.max(c.x);
+                max.y = max.y.max(c.y);
+            }
+            if let Some(bins) = &ring.bins {
+                let offsets = bins
+                    .offsets_start
+                    .checked_add(bins.count)
+                    .filter(|&last| bins.count >= 1 && last < self.bin_offsets.len())
+                    .map(|last| &self.bin_offsets[bins.offsets_start..=last])
+                    .ok_or_else(|| format!("ring {i}: edge bins out of range"))?;
+                let (lo, hi) = (offsets[0], offsets[bins.count]);
+                if offsets.windows(2).any(|w| w[0] > w[1])
+                    || hi > self.bin_edges.len()
+                    || self.bin_edges[lo..hi].iter().any(|&e| e >= ring.edges)
+                {
+                    return Err(format!("ring {i}: edge bins do not match its edges"));
+                }
+            }
+            envelopes.push(GeomWithData::new(
+                Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
+                i,
+            ));
+        }
+        let grid = &self.grid;
+        if !grid.cells.is_empty() {
+            let [cols, rows] = grid.dims;
+            if cols.checked_mul(rows) != Some(grid.cells.len()) || grid.anchor_x.len() != cols {
+                return Err("grid dimensions do not match its cells".into());
+            }
+            let bad_cell = grid.cells.iter().any(|&c| match c {
+                NO_DISTRICT => false,
+                owner if owner < MIXED_FLAG => owner as usize >= districts,
+                mixed => (mixed & !MIXED_FLAG) as usize >= grid.entries.len(),
+            });
+            let bad_entry = grid
+                .entries
+                .iter()
+                .any(|e| (e.tag & TAG_DISTRICT) as usize >= districts);
+            if bad_cell || bad_entry {
+                return Err("grid cells name districts or entries out of range".into());
+            }
+        }
+        self.tree = RTree::bulk_load(envelopes);
+        Ok(self)
     }
 
     /// Number of districts the index was built over.
@@ -383,7 +457,7 @@ const MAX_CELLS: usize = 1 << 22;
 
 /// One entry of a mixed cell: an edge that touches the cell (copied, so a lookup reads one
 /// contiguous run of memory), or a base toggle (`TAG_BASE`, `a` and `b` unused).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct CellEntry {
     a: Coord<f64>,
     b: Coord<f64>,
@@ -411,7 +485,7 @@ struct CellEntry {
 ///
 /// Hand-written rather than taken from a crate: no crate offers point location with this
 /// border rule and the even-odd rule across the polygons of a district.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct CellGrid {
     min: [f64; 2],
     max: [f64; 2],

@@ -206,6 +206,18 @@ pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<La
     Ok(layer)
 }
 
+/// Loads one boundary layer, from its prepared file where the catalogue names a directory for
+/// them ([`crate::prepared`]), else from its source ([`load_districts`]).
+pub fn load_layer(
+    meta: &LayerMeta,
+    catalog: &crate::catalog::Catalog,
+) -> Result<Layer, AtlasError> {
+    match &catalog.prepared_dir {
+        Some(dir) => crate::prepared::load(meta, &catalog.data_dir, dir).map(|(layer, _)| layer),
+        None => load_districts(meta, &catalog.data_dir),
+    }
+}
+
 /// Repairs the districts the catalogue lists as invalid (`invalid_geometries`) and says so in
 /// the load notes. Only listed districts are checked: an OGC repair of every polygon (i_overlay
 /// on each) would double start-up; the catalogue test finds any that are missing from the list.
@@ -560,7 +572,7 @@ impl Atlas {
             || {
                 from_files
                     .par_iter()
-                    .map(|m| load_districts(m, &catalog.data_dir))
+                    .map(|m| load_layer(m, catalog))
                     .collect::<Result<Vec<_>, _>>()
             },
             || {

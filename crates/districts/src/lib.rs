@@ -52,6 +52,9 @@ pub mod regions;
 /// Assembling everything above into layers, and the set of layers (the atlas).
 pub mod layer;
 
+/// Layers kept as loaded in one binary file, read by the next process instead of the source.
+pub mod prepared;
+
 pub use geometry::{Mercator, Wgs84};
 pub use layer::{Atlas, Layer};
 pub use model::{District, Indicator, JoinReport, Period, PeriodValues};

@@ -12,7 +12,7 @@ use crate::geometry::{Mercator, Wgs84};
 use crate::indicators::DuplicateKey;
 
 /// One district (or small area) of a layer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct District {
     /// GSS code as published (trimmed, upper case), e.g. `E06000001`.
     pub code: String,

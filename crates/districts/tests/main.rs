@@ -15,6 +15,7 @@ mod join_real;
 mod load_bad_input;
 mod load_crs;
 mod load_real;
+mod prepared_real;
 mod simplify_bands;
 
 #[test]

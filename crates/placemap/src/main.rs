@@ -30,6 +30,11 @@ pub struct Cli {
         default_value = "state"
     )]
     pub state: PathBuf,
+    /// Cache of prepared layers (boundaries as loaded and indexed, rebuilt when a source file,
+    /// the catalogue or placemap changes); `none` reads every layer from its source (default:
+    /// $XDG_CACHE_HOME/placemap, else ~/.cache/placemap).
+    #[arg(long, global = true, value_name = "DIR", env = "PLACEMAP_CACHE")]
+    pub cache: Option<PathBuf>,
     /// Quieter output (no progress bars).
     #[arg(long, short, global = true)]
     pub quiet: bool,

@@ -666,3 +666,93 @@ fn readme_cli_examples_use_real_flags_and_print_what_is_documented() {
     assert!(checked >= 15, "only {checked} CLI examples found");
     assert!(ran >= 1, "no CLI example with documented output was run");
 }
+
+#[test]
+fn lookup_points_reads_the_prepared_layer_the_first_run_wrote() {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let cache_arg = cache.path().to_str().expect("UTF-8 path");
+    let data = test_support::repo_root().join("../shared/data/naptan_rail_references_2016.csv");
+    let data = data.to_str().expect("UTF-8 path");
+    let args = |cache: &str| -> Vec<String> {
+        [
+            "--cache",
+            cache,
+            "lookup",
+            "--layer",
+            "lsoa11",
+            "--points",
+            data,
+            "--crs",
+            "EPSG:27700",
+            "--x-col",
+            "Easting",
+            "--y-col",
+            "Northing",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect()
+    };
+    let runs: Vec<(i32, String, String)> = (0..2)
+        .map(|_| {
+            let a = args(cache_arg);
+            run(&a.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .collect();
+    for (code, _, err) in &runs {
+        assert_eq!(*code, 0, "{err}");
+    }
+    assert_eq!(
+        runs[0].1, runs[1].1,
+        "the prepared layer gives the same answers"
+    );
+    assert!(runs[0].1.contains("E01011974"), "Hartlepool station's LSOA");
+    let files: Vec<String> = std::fs::read_dir(cache.path().join("layers"))
+        .expect("the cache has a layers directory")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.len() == 1 && files[0].starts_with("lsoa11-") && files[0].ends_with(".layer"),
+        "{files:?}"
+    );
+    // `--cache none`: the same answers, nothing written.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let a = args("none");
+    let out = placemap()
+        .env("HOME", empty.path())
+        .env_remove("XDG_CACHE_HOME")
+        .args(a.iter().map(String::as_str))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), runs[0].1);
+    assert_eq!(std::fs::read_dir(empty.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn lookup_points_can_leave_out_the_input_columns() {
+    let data = test_support::repo_root().join("../shared/data/naptan_rail_references_2016.csv");
+    let (code, out, err) = run(&[
+        "lookup",
+        "--layer",
+        "lad19",
+        "--points",
+        data.to_str().expect("UTF-8 path"),
+        "--crs",
+        "EPSG:27700",
+        "--x-col",
+        "Easting",
+        "--y-col",
+        "Northing",
+        "--keep-columns",
+        "false",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("Easting,Northing,lad19_code,lad19_name"));
+    assert_eq!(lines.count(), 2619);
+}

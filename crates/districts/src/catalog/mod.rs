@@ -506,6 +506,9 @@ pub struct Catalog {
     pub points: Vec<PointsSpec>,
     /// Derived indicators, in the order they are computed.
     pub derived: Vec<DerivedEntry>,
+    /// Where boundary layers are kept as loaded ([`crate::prepared`]); `None` (as
+    /// [`Catalog::load`] leaves it) reads every layer from its source.
+    pub prepared_dir: Option<PathBuf>,
 }
 
 /// How a `[[derived]]` indicator is computed.

@@ -140,6 +140,7 @@ impl Catalog {
             lookups,
             points,
             derived: Vec::new(),
+            prepared_dir: None,
         };
         for (i, d) in raw.derived.iter().enumerate() {
             cx.derived(d, &catalog, &raw.derived[..i])?;

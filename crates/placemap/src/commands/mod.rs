@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         catalog: cli.catalog.clone(),
         quiet: cli.quiet,
         state: cli.state.clone(),
+        cache: prepared_dir(cli.cache.clone()),
     };
     match cli.command {
         Command::Serve(a) => serve::run(&ctx, a),
@@ -56,6 +57,24 @@ pub struct Context_ {
     pub quiet: bool,
     /// State directory of uploaded datasets.
     pub state: std::path::PathBuf,
+    /// Directory of prepared layers (`None`: read every layer from its source).
+    pub cache: Option<std::path::PathBuf>,
+}
+
+/// The prepared-layer directory: `--cache`/`PLACEMAP_CACHE` (`none` turns it off), else the
+/// user's cache directory as the XDG base directory specification places it.
+fn prepared_dir(given: Option<std::path::PathBuf>) -> Option<std::path::PathBuf> {
+    let root = match given {
+        Some(dir) if dir.as_os_str() == "none" || dir.as_os_str().is_empty() => return None,
+        Some(dir) => dir,
+        None => match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+            Some(xdg) => std::path::PathBuf::from(xdg).join("placemap"),
+            None => std::path::PathBuf::from(std::env::var_os("HOME")?)
+                .join(".cache")
+                .join("placemap"),
+        },
+    };
+    Some(root.join("layers"))
 }
 
 impl Context_ {
@@ -68,8 +87,10 @@ impl Context_ {
             eprintln!("placemap: data directory {data}");
             eprintln!("placemap: catalogue {}", cat_path.display());
         }
-        Catalog::load(&cat_path, &data.path)
-            .with_context(|| format!("loading catalogue {}", cat_path.display()))
+        let mut catalog = Catalog::load(&cat_path, &data.path)
+            .with_context(|| format!("loading catalogue {}", cat_path.display()))?;
+        catalog.prepared_dir.clone_from(&self.cache);
+        Ok(catalog)
     }
 
     /// Loads the named layers (all when empty) with a spinner.

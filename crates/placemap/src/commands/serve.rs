@@ -185,7 +185,13 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
         .spawn(move || tile_server::serve::preload(&state_dir))?;
     let pb = ctx.spinner("loading layers, joining indicators, building indexes".into());
     let started = std::time::Instant::now();
-    let state = tile_server::serve::load_state(config);
+    // Boundary layers come from the prepared-layer cache when it holds them (`--cache`).
+    let state = districts::catalog::Catalog::load(&config.catalog, &config.data_dir)
+        .map_err(|e| anyhow!(e))
+        .and_then(|mut catalog| {
+            catalog.prepared_dir.clone_from(&ctx.cache);
+            tile_server::serve::load_state_from(&catalog, config).map_err(|e| anyhow!(e))
+        });
     pb.finish_and_clear();
     let pre = preload
         .join()
