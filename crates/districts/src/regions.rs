@@ -186,7 +186,7 @@ impl Regions {
         self.names
             .iter()
             .find(|n| slug(n) == q || Some(n.as_str()) == canonical)
-            .map(String::clone)
+            .cloned()
             .or_else(|| {
                 NATIONS
                     .iter()
