@@ -496,7 +496,9 @@ mod tests {
     fn names_come_from_the_structs() {
         assert!(StyleOptions::names().contains(&"midpoint"));
         assert!(<(StyleOptions, FigureOptions)>::names().contains(&"inset"));
-        assert_eq!(ExportOptions::names().len(), 7);
+        assert_eq!(ExportOptions::names().len(), 8);
+        assert!(ExportOptions::names().contains(&"columns"));
+        assert_eq!(RegionOptions::names(), ["region"]);
     }
 
     #[test]
