@@ -438,6 +438,49 @@ async function run() {
     });
   }
 
+  await check('the area control restricts tiles, legend, table, downloads and embed code to a region; a reload restores it', async () => {
+    const choices = await page.$$eval('#placemap-region option', (os) => os.map((o) => o.value));
+    for (const want of ['', 'north-east', 'london', 'wales', 'scotland']) {
+      assert(choices.includes(want), `area choices ${choices} lack "${want}"`);
+    }
+    await page.selectOption('#placemap-region', 'north-east');
+    await page.waitForFunction(() => location.hash.includes('region%3Dnorth-east'));
+    // The map goes to the region, and its tiles are the region's.
+    await page.waitForFunction(() => {
+      const c = window.placemapMap.getCenter();
+      return c.lat > 54.3 && c.lat < 55.6 && c.lng > -2.8 && c.lng < -0.8;
+    });
+    await waitForPaintedTiles(page, 'region=north-east');
+    // The legend counts the region's 12 districts, every class holding some.
+    await page.waitForFunction(() => {
+      const counts = Array.from(document.querySelectorAll('#placemap-legend li:not(:has(.placemap-swatch-no-data)) .placemap-count'))
+        .map((c) => Number(c.textContent));
+      return counts.length > 0 && counts.every((n) => n > 0) && counts.reduce((a, b) => a + b, 0) === 12;
+    });
+    const png = await page.getAttribute('#placemap-download-png', 'href');
+    assert(png.includes('region=north-east') && !png.includes('bbox='), `download ${png}`);
+    const fig = await page.request.get(base + png);
+    assert(fig.status() === 200, `figure of the region: ${fig.status()}`);
+    await page.click('#placemap-embed-button');
+    const code = await page.inputValue('#placemap-embed-code');
+    assert(code.includes('region%3Dnorth-east'), `embed code without the region: ${code}`);
+    // A tile over London, out of the region, has no class colour (its districts are not drawn).
+    const london = await page.request.get(`${base}/tiles/${LAYER}/${otherInd.id}/9/255/170.png?region=north-east`);
+    const full = await page.request.get(`${base}/tiles/${LAYER}/${otherInd.id}/9/255/170.png`);
+    assert(london.status() === 200 && full.status() === 200, 'London tiles');
+    assert((await london.body()).length < (await full.body()).length, 'London drawn although outside the region');
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForFunction(() => window.placemapMap && document.querySelector('#placemap-region option[value="north-east"]'));
+    await waitForPaintedTiles(page, 'region=north-east');
+    const restored = await page.inputValue('#placemap-region');
+    assert(restored === 'north-east', `after reload the area is "${restored}"`);
+    // Back to every district for the checks that follow (the view returns to England).
+    await page.selectOption('#placemap-region', '');
+    await page.waitForFunction(() => !location.hash.includes('region'));
+    await page.waitForFunction(() => window.placemapMap.getCenter().lat < 54.3);
+    await page.evaluate(() => { document.getElementById('placemap-embed').hidden = true; });
+  });
+
   await check('the data table is sortable, holds the map\'s values and shows a tooltip on keyboard focus', async () => {
     await page.selectOption('#placemap-indicator', START_INDICATOR);
     await page.click('#placemap-table-box summary');

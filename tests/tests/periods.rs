@@ -73,3 +73,74 @@ async fn periods_lists_choose_the_columns_of_every_export() {
     )
     .await;
 }
+
+/// Issue 15.6: the default column of an indicator with several periods names its period
+/// (`median_weekly_pay_2021`, the lad19 default) in CSV, GeoJSON, OGC items and GIS files;
+/// one with a single period keeps its id; `columns=plain` gives plain ids.
+#[tokio::test]
+async fn default_columns_name_their_period_unless_asked_plain() {
+    let st = state();
+    let layer = st.maps.atlas.layer("lad19").expect("lad19");
+    let pay = layer.indicator("median_weekly_pay").expect("pay");
+    assert!(pay.periods.len() > 1);
+    let imd = layer.indicator("imd_score").expect("imd");
+    assert_eq!(imd.periods.len(), 1, "imd_score has one period");
+    let key = format!("median_weekly_pay_{}", pay.default_period);
+    assert_eq!(key, "median_weekly_pay_2021");
+    let header = |text: String| -> Vec<String> {
+        text.lines()
+            .next()
+            .expect("header")
+            .split(',')
+            .map(str::to_string)
+            .collect()
+    };
+    let csv = get("/layers/lad19.csv?indicators=median_weekly_pay,imd_score").await;
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    let h = header(csv.text());
+    assert!(
+        h.contains(&key) && h.contains(&"imd_score".to_string()),
+        "{h:?}"
+    );
+    assert!(!h.contains(&"median_weekly_pay".to_string()), "{h:?}");
+    let plain = get("/layers/lad19.csv?indicators=median_weekly_pay,imd_score&columns=plain").await;
+    assert_eq!(plain.status, 200, "{}", plain.text());
+    let h = header(plain.text());
+    assert!(
+        h.contains(&"median_weekly_pay".to_string()) && !h.contains(&key),
+        "{h:?}"
+    );
+
+    let gj = get("/layers/lad19.geojson?indicators=median_weekly_pay&zoom=4")
+        .await
+        .json();
+    let props = &gj["features"][0]["properties"];
+    assert!(
+        props.get(&key).is_some() && props.get("median_weekly_pay").is_none(),
+        "{props}"
+    );
+    let items = get("/ogc/collections/lad19/items?indicators=median_weekly_pay&limit=1")
+        .await
+        .json();
+    let props = &items["features"][0]["properties"];
+    assert!(props.get(&key).is_some(), "{props}");
+    let items =
+        get("/ogc/collections/lad19/items?indicators=median_weekly_pay&limit=1&columns=plain")
+            .await
+            .json();
+    assert!(
+        items["features"][0]["properties"]
+            .get("median_weekly_pay")
+            .is_some()
+    );
+    // properties= takes the names the response has.
+    let r = get(&format!(
+        "/ogc/collections/lad19/items?indicators=median_weekly_pay&limit=1&properties=code,{key}"
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    expect_client_error("/layers/lad19.csv?periods=all&columns=plain", 400).await;
+    expect_client_error("/layers/lad19.csv?columns=short", 400).await;
+    expect_client_error("/ogc/collections/lad19/items?columns=short", 400).await;
+}

@@ -191,3 +191,86 @@ async fn static_maps_take_region_on_every_layer() {
     assert!(hint.contains("Scotland (scotland)"), "{hint}");
     expect_client_error("/static/lsoa11/imd_decile.png?region=Wales", 404).await;
 }
+
+/// Pixel colours (opaque RGB) of a PNG tile.
+fn tile_colours(png: &[u8]) -> BTreeSet<[u8; 3]> {
+    let img = image::load_from_memory(png).expect("PNG").to_rgba8();
+    img.pixels()
+        .filter(|p| p.0[3] == 255)
+        .map(|p| [p.0[0], p.0[1], p.0[2]])
+        .collect()
+}
+
+fn legend_colours(legend: &serde_json::Value) -> BTreeSet<[u8; 3]> {
+    legend["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let c = choropleth::palette::Rgb::from_hex(e["color"].as_str().expect("colour"))
+                .expect("hex");
+            [c.r, c.g, c.b]
+        })
+        .collect()
+}
+
+/// Issue 15.4: the interactive map's area control. Tiles take `region=`: the region's
+/// districts in the classes of the region (its legend's colours), every other district left
+/// undrawn; the district list (the map's data table) lists the region's districts only.
+#[tokio::test]
+async fn tiles_and_district_lists_take_region() {
+    let legend = get("/legend/lad19/imd_score.json?region=north-east")
+        .await
+        .json();
+    let region_colours = legend_colours(&legend);
+    let england_colours = legend_colours(&get("/legend/lad19/imd_score.json").await.json());
+    assert_ne!(region_colours, BTreeSet::new());
+    // Teesside (z8 tile of the North East): drawn in the region's class colours.
+    let ne = get("/tiles/lad19/imd_score/8/127/81.png?region=north-east").await;
+    assert_eq!(ne.status, 200, "{}", ne.text());
+    let seen = tile_colours(&ne.body);
+    assert!(
+        region_colours.iter().filter(|c| seen.contains(*c)).count() >= 3,
+        "the region's classes are not drawn"
+    );
+    // London (z9): out of the region, no district filled.
+    let london = get("/tiles/lad19/imd_score/9/255/170.png?region=north-east").await;
+    assert_eq!(london.status, 200);
+    let seen = tile_colours(&london.body);
+    for c in region_colours.iter().chain(&england_colours) {
+        assert!(
+            !seen.contains(c),
+            "a district outside the region is filled {c:?}"
+        );
+    }
+    let full = tile_colours(&get("/tiles/lad19/imd_score/9/255/170.png").await.body);
+    assert!(
+        england_colours.iter().any(|c| full.contains(c)),
+        "London drawn without region="
+    );
+    // Case and spelling do not matter; the ETag follows the region.
+    let a = get("/tiles/lad19/imd_score/8/127/81.png?region=North%20East").await;
+    assert_eq!(a.header("etag"), ne.header("etag"));
+    let b = get("/tiles/lad19/imd_score/8/127/81.png").await;
+    assert_ne!(b.header("etag"), ne.header("etag"));
+    expect_client_error("/tiles/lad19/imd_score/8/127/81.png?region=Atlantis", 404).await;
+    // The district list: the region's districts, coloured as its tiles.
+    let list = get("/layers/lad19/districts?indicator=imd_score&region=north-east")
+        .await
+        .json();
+    let codes: BTreeSet<String> = list["districts"]
+        .as_array()
+        .expect("districts")
+        .iter()
+        .map(|d| d["code"].as_str().expect("code").to_string())
+        .collect();
+    assert_eq!(codes, selected("lad19", "North East"));
+    for d in list["districts"].as_array().expect("districts") {
+        let c =
+            choropleth::palette::Rgb::from_hex(d["colour"].as_str().expect("colour")).expect("hex");
+        assert!(region_colours.contains(&[c.r, c.g, c.b]), "{d}");
+    }
+    let plain = get("/layers/lad19/districts?region=wales").await;
+    assert_eq!(plain.status, 200, "{}", plain.text());
+    assert_eq!(plain.json()["districts"].as_array().map(Vec::len), Some(22));
+}

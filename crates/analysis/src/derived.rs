@@ -198,6 +198,7 @@ pub fn aggregate_indicator_from(
             periods_note: None,
             description: Some(description),
             style: None,
+            ordinal: None,
         },
         periods: vec![Period {
             label: out.period.clone(),
@@ -326,6 +327,7 @@ pub fn lisa_indicator(out: &ClusterOutput, layer: &Layer, meta: DerivedMeta) -> 
             periods_note: None,
             description: Some(description),
             style: None,
+            ordinal: None,
         },
         periods: vec![Period {
             label: out.period.clone(),
@@ -469,6 +471,7 @@ pub fn series_indicator(
                 sources.join("; ")
             )),
             style: None,
+            ordinal: None,
         },
         periods,
         default_period,

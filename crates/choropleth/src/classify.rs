@@ -192,6 +192,74 @@ pub enum ClassifyError {
         "manual breaks give {classes} classes (the data maximum is appended as a last class when it is above the last break); at most 9 are allowed"
     )]
     TooManyManualClasses { classes: usize },
+    /// An ordinal scale has too few or too many values for one class (and colour) each.
+    #[error(
+        "an ordinal scale of {levels} values cannot be mapped one class per value; it needs 2 to {MAX_LEVELS}"
+    )]
+    LevelCountOutOfRange { levels: usize },
+    /// A value of an ordinal indicator is not one of its scale's values.
+    #[error("value {value} is not one of the scale's values ({levels})")]
+    NotALevel { value: f64, levels: String },
+}
+
+/// Most values an ordinal scale mapped one class per value may have: palettes have at most 11
+/// colours ([`crate::palette::MAX_PALETTE_CLASSES`]).
+pub const MAX_LEVELS: usize = 11;
+
+/// One class per value of an ordinal scale (deciles, quintiles): `levels` are the scale's
+/// values, lowest first, and each is a class of its own, empty or not, so a value keeps its
+/// colour on every map of the scale. Each class's upper bound is its value
+/// ([`Scheme::Manual`] with the levels as breaks), so [`Classification::class_of`] puts a value
+/// in its own class. A value that is not one of the levels is an error
+/// ([`ClassifyError::NotALevel`]): it would be drawn as a neighbour silently.
+///
+/// ```
+/// use choropleth::classify::classify_levels;
+/// let deciles: Vec<f64> = (1..=10).map(f64::from).collect();
+/// let values = [Some(1.0), Some(1.0), Some(10.0), None];
+/// let c = classify_levels(&values, &deciles).unwrap();
+/// assert_eq!(c.classes(), 10);
+/// assert_eq!(c.counts, vec![2, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+/// assert_eq!(c.no_data, 1);
+/// assert!(classify_levels(&[Some(2.5)], &deciles).is_err());
+/// ```
+pub fn classify_levels(
+    values: &[Option<f64>],
+    levels: &[f64],
+) -> Result<Classification, ClassifyError> {
+    if !(MIN_CLASSES..=MAX_LEVELS).contains(&levels.len()) {
+        return Err(ClassifyError::LevelCountOutOfRange {
+            levels: levels.len(),
+        });
+    }
+    check_manual_breaks(levels)?;
+    let mut counts = vec![0; levels.len()];
+    let mut no_data = 0;
+    for v in values {
+        match v {
+            Some(x) if !x.is_nan() => {
+                let Some(i) = levels.iter().position(|l| l == x) else {
+                    return Err(ClassifyError::NotALevel {
+                        value: *x,
+                        levels: levels
+                            .iter()
+                            .map(f64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                };
+                counts[i] += 1;
+            }
+            _ => no_data += 1,
+        }
+    }
+    Ok(Classification {
+        scheme: Scheme::Manual(levels.to_vec()),
+        breaks: levels.to_vec(),
+        min: levels[0],
+        counts,
+        no_data,
+    })
 }
 
 /// The result of classifying: class upper bounds and the count of values in each class.

@@ -143,8 +143,10 @@ pub enum PaletteError {
     /// Unknown palette name.
     #[error("unknown palette {name:?}; valid palettes: {valid}")]
     UnknownPalette { name: String, valid: String },
-    /// Palettes have 2 to 9 classes.
-    #[error("palette {name} cannot have {k} classes; the number of classes must be from 2 to 9")]
+    /// Palettes have 2 to [`MAX_PALETTE_CLASSES`] classes.
+    #[error(
+        "palette {name} cannot have {k} classes; the number of classes must be from 2 to {MAX_PALETTE_CLASSES}"
+    )]
     ClassCountOutOfRange { name: String, k: usize },
 }
 
@@ -197,6 +199,13 @@ const PALETTES: &[(&str, PaletteKind, Source)] = {
         ("plasma", S, G(colorous::PLASMA)),
     ]
 };
+
+/// Most colours a palette has. Classified maps stop at 9 classes (ColorBrewer's sequential
+/// schemes do); an ordinal indicator's map has one class per value, 10 for deciles. Past 9, a
+/// ColorBrewer sequential scheme is sampled from its continuous ramp (`colorous`, the
+/// d3-scale-chromatic interpolation through the 9-class colours) and a diverging one gives its
+/// published 10- or 11-class colours.
+pub const MAX_PALETTE_CLASSES: usize = 11;
 
 /// Smallest colour difference (CIE76 ΔE) between a class colour and the white page and sea.
 pub const MIN_DELTA_E_BACKGROUND: f64 = 12.0;
@@ -259,7 +268,7 @@ impl Palette {
         PALETTES.iter().map(|(n, _, _)| *n).collect()
     }
 
-    /// The palette `name` (case-insensitive) with `k` colours (2..=9).
+    /// The palette `name` (case-insensitive) with `k` colours (2..=[`MAX_PALETTE_CLASSES`]).
     ///
     /// ColorBrewer schemes give the published k-class colours; the matplotlib gradients are
     /// sampled evenly from end to end.
@@ -284,7 +293,7 @@ impl Palette {
                 valid: Palette::names().join(", "),
             });
         };
-        if !(2..=9).contains(&k) {
+        if !(2..=MAX_PALETTE_CLASSES).contains(&k) {
             return Err(PaletteError::ClassCountOutOfRange {
                 name: canonical.to_string(),
                 k,
@@ -367,7 +376,7 @@ impl Palette {
         if kind != PaletteKind::Diverging {
             return Ok(None);
         }
-        if below == 0 || above == 0 || below + above > 9 {
+        if below == 0 || above == 0 || below + above > MAX_PALETTE_CLASSES {
             return Err(PaletteError::ClassCountOutOfRange {
                 name: canonical.to_string(),
                 k: below + above,
@@ -512,7 +521,7 @@ mod tests {
     #[test]
     fn every_palette_gives_k_distinct_colours_for_every_k() {
         for name in Palette::names() {
-            for k in 2..=9 {
+            for k in 2..=MAX_PALETTE_CLASSES {
                 let p = Palette::from_name(name, k).expect("valid palette");
                 assert_eq!(p.len(), k, "{name} {k}");
                 let mut c = p.colors();
@@ -525,8 +534,8 @@ mod tests {
     #[test]
     fn class_count_and_name_errors() {
         assert!(matches!(
-            Palette::from_name("Blues", 10),
-            Err(PaletteError::ClassCountOutOfRange { k: 10, .. })
+            Palette::from_name("Blues", 12),
+            Err(PaletteError::ClassCountOutOfRange { k: 12, .. })
         ));
         assert!(Palette::from_name("Blues", 1).is_err());
         let e = Palette::from_name("rainbow", 5)

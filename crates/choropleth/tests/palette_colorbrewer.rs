@@ -34,14 +34,17 @@ fn published_colorbrewer_classes() {
 }
 
 /// Issue 15: the highest pay class was nearly white, so London looked empty. Every class of
-/// every sequential palette, and of the diverging ones as change maps cut them, stands out from
-/// the white page and sea, and from the no-data grey.
+/// every sequential palette, and of the diverging ones as change maps and ordinal maps cut
+/// them, stands out from the white page and sea, and from the no-data grey; up to the 10
+/// classes of a decile map and the 11 a palette may have.
 #[test]
 fn every_class_colour_stands_out_from_the_page_and_no_data() {
-    use choropleth::palette::{MIN_DELTA_E_BACKGROUND, MIN_DELTA_E_NO_DATA, NO_DATA, PaletteKind};
+    use choropleth::palette::{
+        MAX_PALETTE_CLASSES, MIN_DELTA_E_BACKGROUND, MIN_DELTA_E_NO_DATA, NO_DATA, PaletteKind,
+    };
     let white = Rgb::new(255, 255, 255);
     for name in Palette::names() {
-        for k in 2..=9 {
+        for k in 2..=MAX_PALETTE_CLASSES {
             let p = Palette::from_name(name, k).expect("palette");
             let sets: Vec<Vec<Rgb>> = if p.kind == PaletteKind::Diverging {
                 (1..k)

@@ -120,6 +120,7 @@ pub fn indicators_of(
                     periods_note: None,
                     description: None,
                     style: None,
+                    ordinal: None,
                 },
                 periods,
                 default_period,

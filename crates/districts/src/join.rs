@@ -643,7 +643,7 @@ fn align<'m, V>(
 ///     direction: Direction::Neutral, source: "s".into(),
 ///     provenance: Provenance { licence: "OGL-3.0".into(), attribution: "a".into(), ..Default::default() },
 ///     file: "x.csv".into(), categorical: false, source_id: "s".into(),
-///     default_period: None, periods_note: None, description: None, style: None };
+///     default_period: None, periods_note: None, description: None, style: None, ordinal: None };
 /// let codes = vec!["E06000001".to_string()];
 /// let ind = join_indicator(meta, &LayerCodes::new("lad19", &codes), &table);
 /// assert_eq!(ind.default_period, "2021");

@@ -727,6 +727,7 @@ mod tests {
             periods_note: None,
             description: None,
             style: None,
+            ordinal: None,
         };
         let lineages = lineages();
         let layer = LayerCodes::new("new", codes).with_lineages(&lineages);

@@ -141,23 +141,58 @@ impl Regions {
     /// Every name `region=` takes on this layer, with its slug: the regions present, then the
     /// nations present.
     pub fn choices(&self, districts: &[District]) -> Vec<String> {
+        self.names_present(districts)
+            .iter()
+            .map(|r| format!("{r} ({})", slug(r)))
+            .collect()
+    }
+
+    /// The regions present on this layer (sorted), then the nations present that are not
+    /// regions themselves: every name `region=` takes.
+    pub fn names_present(&self, districts: &[District]) -> Vec<String> {
         let mut regions: Vec<&str> = (0..districts.len())
             .filter_map(|i| self.region(i))
             .collect();
         regions.sort_unstable();
         regions.dedup();
-        let mut out: Vec<String> = regions
-            .iter()
-            .map(|r| format!("{r} ({})", slug(r)))
-            .collect();
+        let mut out: Vec<String> = regions.iter().map(|r| (*r).to_string()).collect();
         for (_, nation) in NATIONS {
             if !regions.contains(&nation)
                 && districts.iter().any(|d| nation_of(&d.code) == Some(nation))
             {
-                out.push(format!("{nation} ({})", slug(nation)));
+                out.push(nation.to_string());
             }
         }
         out
+    }
+
+    /// The name of the region or nation `query` names (by name, alias or slug in any case), as
+    /// the data write it: `north-east` gives `North East`. `None` when it names none.
+    ///
+    /// ```
+    /// use districts::regions::Regions;
+    /// let r = Regions::from_labels(&[Some("North East")]);
+    /// assert_eq!(r.name_of("NORTH-EAST").as_deref(), Some("North East"));
+    /// assert_eq!(r.name_of("scotland").as_deref(), Some("Scotland"));
+    /// assert_eq!(r.name_of("Atlantis"), None);
+    /// ```
+    pub fn name_of(&self, query: &str) -> Option<String> {
+        let q = slug(query);
+        let canonical = self
+            .aliases
+            .iter()
+            .find(|(a, _)| slug(a) == q)
+            .map(|(_, c)| c.as_str());
+        self.names
+            .iter()
+            .find(|n| slug(n) == q || Some(n.as_str()) == canonical)
+            .cloned()
+            .or_else(|| {
+                NATIONS
+                    .iter()
+                    .find(|(_, n)| slug(n) == q)
+                    .map(|(_, n)| (*n).to_string())
+            })
     }
 
     /// Which districts are in `query`: a region or a nation, by name or slug in any case

@@ -692,3 +692,44 @@ column = "Income scale"
         })
     );
 }
+
+/// Issue 15: deciles are declared ordinal (one class per value on a map); a bad declaration
+/// stops start-up naming the indicator and what is wrong.
+#[test]
+fn ordinal_scales_are_declared_and_checked() {
+    let c = load();
+    let (_, imd) = c.indicator("imd_decile").expect("imd_decile");
+    let scale = imd.ordinal.as_ref().expect("imd_decile is ordinal");
+    assert_eq!(
+        (scale.from, scale.to, scale.each.as_str()),
+        (1, 10, "decile")
+    );
+    assert_eq!(scale.label(1), "1 (most deprived 10%)");
+    let dir = scratch("ordinal");
+    let real = std::fs::read_to_string(catalog_path()).expect("read catalogue");
+    let decl = r#"ordinal = { from = 1, to = 10, each = "decile", first = "most deprived 10%", last = "least deprived 10%" }
+style = { palette = "RdYlBu" }"#;
+    assert!(real.contains(decl));
+    for (bad, words) in [
+        (
+            r#"ordinal = { from = 1, to = 20, each = "decile" }"#,
+            &["`imd_decile`", "20 values"][..],
+        ),
+        (
+            r#"ordinal = { from = 1, to = 10, each = "" }"#,
+            &["`imd_decile`", "each"][..],
+        ),
+        (
+            "ordinal = { from = 1, to = 10, each = \"decile\" }\nstyle = { scheme = \"manual\", breaks = [2, 4] }",
+            &["`imd_decile`", "palette` only"][..],
+        ),
+    ] {
+        let p = write_catalog(&dir, &real.replacen(decl, bad, 1));
+        let msg = Catalog::load(&p, &data_dir())
+            .expect_err("must fail")
+            .to_string();
+        for w in words {
+            assert!(msg.contains(w), "{msg} lacks {w}");
+        }
+    }
+}

@@ -101,16 +101,29 @@ pub fn no_data_reason<'a>(
     ind.no_data_reason(code, period).map(|r| r.reason.as_str())
 }
 
-/// The periods of `ind` an export carries, each with its key: the default period as `{id}`;
-/// with `periods=all` or a list, each as `{id}_{label}` (`/` and `-` as `_`). A listed period
-/// the indicator lacks is left out (another indicator may have it).
+/// The periods of `ind` an export carries, each with its key: the default period as
+/// `{id}_{label}` when the indicator has several periods (a column says which year it holds),
+/// as `{id}` when it has one or with `columns=plain`; with `periods=all` or a list, each as
+/// `{id}_{label}` (`/` and `-` as `_`). A listed period the indicator lacks is left out
+/// (another indicator may have it).
 pub fn chosen_periods(ind: &Indicator, periods: &Periods) -> Vec<(usize, String)> {
-    let key = |label: &str| format!("{}_{}", ind.meta.id, label.replace(['/', '-'], "_"));
+    let key = |label: &str| {
+        if label.is_empty() {
+            ind.meta.id.clone()
+        } else {
+            format!("{}_{}", ind.meta.id, label.replace(['/', '-'], "_"))
+        }
+    };
+    let default = ind
+        .periods
+        .iter()
+        .position(|p| p.label == ind.default_period);
     match periods {
-        Periods::Default => ind
-            .periods
-            .iter()
-            .position(|p| p.label == ind.default_period)
+        Periods::Default if ind.periods.len() > 1 => default
+            .map(|p| (p, key(&ind.periods[p].label)))
+            .into_iter()
+            .collect(),
+        Periods::Default | Periods::DefaultPlain => default
             .map(|p| (p, ind.meta.id.clone()))
             .into_iter()
             .collect(),
@@ -364,7 +377,7 @@ pub fn layer_csv_cancellable(
             ));
         }
     }
-    let periods = q.periods.clone().unwrap_or_default();
+    let periods = q.periods_named()?;
     let inds = chosen_indicators(layer, q.indicators.as_deref())?;
     check_periods(&inds, &periods)?;
     let rows = districts_in_bbox(layer, q.bbox)?;
@@ -431,7 +444,7 @@ pub fn layer_geojson_cancellable(
     q: &ExportOptions,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<String, MapError> {
-    let periods = q.periods.clone().unwrap_or_default();
+    let periods = q.periods_named()?;
     let crs = q.crs.unwrap_or_default();
     let precision = crs.precision(q.precision)?;
     let projector = crs.projector()?;

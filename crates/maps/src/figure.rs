@@ -273,7 +273,7 @@ pub fn render_cancellable(
         // The scope, then the kind of district: never the layer's whole title, which names
         // the kind again ("... UK, generalised, local authority districts").
         let scope = match (&q.region, &q.bbox, &q.districts) {
-            (Some(r), _, _) => r.trim().to_string(),
+            (Some(r), _, _) => crate::region::display_name(layer, r),
             (None, None, None) => "England".to_string(),
             (None, Some(_), _) => "Area shown".to_string(),
             (None, None, Some(_)) => "Selected districts".to_string(),
@@ -293,7 +293,7 @@ pub fn render_cancellable(
     opts.credit = crate::legend::credit(layer, ind);
     opts.description = {
         let scope = match (&q.region, &q.bbox, &q.districts) {
-            (Some(r), _, _) => r.trim().to_string(),
+            (Some(r), _, _) => crate::region::display_name(layer, r),
             (None, None, None) => "England".to_string(),
             (None, Some(_), _) => "the area shown".to_string(),
             (None, None, Some(_)) => "the districts chosen".to_string(),

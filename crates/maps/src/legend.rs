@@ -85,6 +85,14 @@ fn legend_of(layer: &Layer, ind: &Indicator, style: &ResolvedStyle) -> Result<Le
             if let Some(label) = &style.scheme_label {
                 legend.scheme.clone_from(label);
             }
+            // Classes with names of their own (an ordinal scale's values): each entry is one
+            // value, labelled with it, not a range.
+            if style.class_labels.len() == legend.entries.len() {
+                for (entry, label) in legend.entries.iter_mut().zip(&style.class_labels) {
+                    entry.label.clone_from(label);
+                    entry.lower = entry.upper;
+                }
+            }
             Ok(legend)
         }
         _ => {

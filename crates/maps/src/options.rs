@@ -116,10 +116,16 @@ pub struct ExportOptions {
     /// Indicators to include (comma-separated; default all; empty for none).
     #[cfg_attr(feature = "clap", arg(long))]
     pub indicators: Option<String>,
-    /// default (each indicator's default period) or all (every period, as id_period).
+    /// default (each indicator's default period), all (every period, as id_period) or a list.
     #[serde(default, deserialize_with = "from_text")]
     #[cfg_attr(feature = "clap", arg(long))]
     pub periods: Option<Periods>,
+    /// How the default period's columns are named: `period` (the default:
+    /// `{indicator}_{period}` for an indicator with several periods, e.g.
+    /// `median_weekly_pay_2021`) or `plain` (`{indicator}`).
+    #[serde(default, deserialize_with = "from_text")]
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub columns: Option<ColumnNames>,
     /// Only districts whose bounding box meets minLon,minLat,maxLon,maxLat.
     #[serde(default, deserialize_with = "from_text")]
     #[cfg_attr(feature = "clap", arg(long, allow_hyphen_values = true))]
@@ -141,6 +147,16 @@ pub struct ExportOptions {
     #[serde(default, deserialize_with = "from_text")]
     #[cfg_attr(feature = "clap", arg(long))]
     pub crs: Option<crate::output_crs::OutputCrs>,
+}
+
+/// `region=` on tiles and district lists: the map of one English region or nation (by name or
+/// slug in any case), classed over its districts, the others left undrawn (see
+/// [`crate::style::StyleCache::resolve_in_region`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionOptions {
+    /// Region or nation, e.g. `North East`, `north-east`, `wales`.
+    pub region: Option<String>,
 }
 
 /// Which version of an uploaded dataset a route uses: `version=N` pins the indicator named in
@@ -204,12 +220,72 @@ impl FromStr for Bbox {
     }
 }
 
+/// How an export names the column of an indicator's default period (`columns=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColumnNames {
+    /// `{indicator}_{period}` for an indicator with several periods, so a column says which
+    /// year it holds (`median_weekly_pay_2021`); an indicator with one period keeps its id.
+    #[default]
+    Period,
+    /// `{indicator}`, whatever the period.
+    Plain,
+}
+
+impl FromStr for ColumnNames {
+    type Err = MapError;
+    fn from_str(raw: &str) -> Result<Self, MapError> {
+        match raw.trim() {
+            "period" => Ok(ColumnNames::Period),
+            "plain" => Ok(ColumnNames::Plain),
+            other => Err(MapError::bad_request(
+                format!("columns={other:?} is not a choice"),
+                "columns=period ({indicator}_{period}, the default) or columns=plain ({indicator})",
+            )),
+        }
+    }
+}
+
+impl Periods {
+    /// The periods with `columns=` applied: `plain` names the default period's columns by the
+    /// indicator's id alone; with `periods=all` or a list every column needs its period, so
+    /// `plain` is refused there.
+    ///
+    /// ```
+    /// use maps::options::{ColumnNames, Periods};
+    /// assert_eq!(Periods::Default.named(Some(ColumnNames::Plain)).unwrap(), Periods::DefaultPlain);
+    /// assert_eq!(Periods::Default.named(None).unwrap(), Periods::Default);
+    /// assert!(Periods::All.named(Some(ColumnNames::Plain)).is_err());
+    /// ```
+    pub fn named(self, columns: Option<ColumnNames>) -> Result<Periods, MapError> {
+        match (self, columns.unwrap_or_default()) {
+            (p, ColumnNames::Period) => Ok(p),
+            (Periods::Default | Periods::DefaultPlain, ColumnNames::Plain) => {
+                Ok(Periods::DefaultPlain)
+            }
+            (_, ColumnNames::Plain) => Err(MapError::bad_request(
+                "columns=plain names the default period's columns only",
+                "with periods=all or a list every column is named {indicator}_{period}; leave out columns=",
+            )),
+        }
+    }
+}
+
+impl ExportOptions {
+    /// The periods asked for (`periods=`), named as `columns=` says.
+    pub fn periods_named(&self) -> Result<Periods, MapError> {
+        self.periods.clone().unwrap_or_default().named(self.columns)
+    }
+}
+
 /// Which periods of each indicator an export carries.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Periods {
-    /// The default period, as `{id}`.
+    /// The default period, as `{id}_{period}` when the indicator has several periods
+    /// (`median_weekly_pay_2021`), as `{id}` when it has one.
     #[default]
     Default,
+    /// The default period, as `{id}` (`columns=plain`).
+    DefaultPlain,
     /// Every period, as `{id}_{label}` with `/` and `-` of the label as `_`
     /// (`median_weekly_pay_2021`, `gcse_eng_maths_2020_21`): a wide table for GIS users.
     All,
@@ -266,7 +342,13 @@ macro_rules! option_set {
         }
     )*};
 }
-option_set!(StyleOptions, FigureOptions, ExportOptions, VersionOptions);
+option_set!(
+    StyleOptions,
+    FigureOptions,
+    ExportOptions,
+    VersionOptions,
+    RegionOptions
+);
 
 impl<A: OptionSet, B: OptionSet> OptionSet for (A, B) {
     fn names() -> Vec<&'static str> {
@@ -414,7 +496,9 @@ mod tests {
     fn names_come_from_the_structs() {
         assert!(StyleOptions::names().contains(&"midpoint"));
         assert!(<(StyleOptions, FigureOptions)>::names().contains(&"inset"));
-        assert_eq!(ExportOptions::names().len(), 7);
+        assert_eq!(ExportOptions::names().len(), 8);
+        assert!(ExportOptions::names().contains(&"columns"));
+        assert_eq!(RegionOptions::names(), ["region"]);
     }
 
     #[test]

@@ -19,3 +19,12 @@ pub fn select(layer: &Layer, region: &str) -> Result<Vec<bool>, MapError> {
 pub fn choices(layer: &Layer) -> Vec<String> {
     layer.regions.choices(&layer.districts)
 }
+
+/// How a figure names `region`: the region's or nation's own name (`north-east` is written
+/// `North East`), else the text as given.
+pub fn display_name(layer: &Layer, region: &str) -> String {
+    layer
+        .regions
+        .name_of(region)
+        .unwrap_or_else(|| region.trim().to_string())
+}

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use choropleth::classify::{Classification, Scheme, classify, diverging_breaks_around};
+use choropleth::classify::{
+    Classification, Scheme, classify, classify_levels, diverging_breaks_around,
+};
 use choropleth::palette::PaletteKind;
 use choropleth::render::{Fill, Rgba};
 use districts::catalog::Direction;
@@ -162,6 +164,9 @@ pub struct ResolvedStyle {
     /// How the classes were made, in words, when the classification's scheme does not say it
     /// (breaks computed here and passed on as manual ones, e.g. quantiles either side of 0).
     pub scheme_label: Option<String>,
+    /// Labels of the classes, lowest first, when the classes have names of their own (an
+    /// ordinal scale's `1 (most deprived 10%)`, `2`, ...); empty when the legend writes ranges.
+    pub class_labels: Vec<String>,
     /// How districts without a value are drawn.
     pub no_data: NoDataFill,
 }
@@ -213,12 +218,19 @@ fn resolve_period(ind: &Indicator, raw: &str) -> Result<String, MapError> {
 pub type StyleKey = (String, String, StyleOptions);
 
 /// Resolved styles, bounded in entries; two concurrent misses of one style build it once.
-pub struct StyleCache(moka::sync::Cache<StyleKey, Arc<ResolvedStyle>>);
+/// Styles restricted to a region ([`StyleCache::resolve_in_region`]) are kept apart.
+pub struct StyleCache {
+    all: moka::sync::Cache<StyleKey, Arc<ResolvedStyle>>,
+    regional: moka::sync::Cache<(StyleKey, String), Arc<ResolvedStyle>>,
+}
 
 impl StyleCache {
-    /// A cache of at most `entries` styles.
+    /// A cache of at most `entries` styles (and as many regional ones).
     pub fn new(entries: u64) -> Self {
-        StyleCache(moka::sync::Cache::new(entries))
+        StyleCache {
+            all: moka::sync::Cache::new(entries),
+            regional: moka::sync::Cache::new(entries),
+        }
     }
 
     /// The style of `ind` on `layer` with `opts`, resolved once and then shared.
@@ -229,8 +241,46 @@ impl StyleCache {
         opts: &StyleOptions,
     ) -> Result<Arc<ResolvedStyle>, MapError> {
         let key: StyleKey = (layer.meta.id.clone(), ind.meta.id.clone(), opts.clone());
-        self.0
+        self.all
             .try_get_with(key, || resolve(layer, ind, opts).map(Arc::new))
+            .map_err(MapError::from_shared)
+    }
+
+    /// The style of a map of one region (`region=` on tiles, lists and the interactive map):
+    /// classes computed over the region's districts, as a figure of the region has them, and
+    /// every district outside it left undrawn (transparent, neither a class nor no data). When
+    /// the region's values cannot make the classes (all alike), the layer's classes. `None`
+    /// is [`StyleCache::resolve`].
+    pub fn resolve_in_region(
+        &self,
+        layer: &Layer,
+        ind: &Indicator,
+        opts: &StyleOptions,
+        region: Option<&str>,
+    ) -> Result<Arc<ResolvedStyle>, MapError> {
+        let Some(region) = region else {
+            return self.resolve(layer, ind, opts);
+        };
+        let chosen = crate::region::select(layer, region)?;
+        let name = crate::region::display_name(layer, region);
+        let key: StyleKey = (layer.meta.id.clone(), ind.meta.id.clone(), opts.clone());
+        self.regional
+            .try_get_with((key, name.clone()), || {
+                let mut style = match resolve_within(layer, ind, opts, &chosen) {
+                    Ok(s) => s,
+                    Err(e) if e.kind() == crate::ErrorKind::Unprocessable => {
+                        (*self.resolve(layer, ind, opts)?).clone()
+                    }
+                    Err(e) => return Err(e),
+                };
+                style.key = format!("{} in {name}", style.key);
+                for (fill, inside) in style.fills.iter_mut().zip(&chosen) {
+                    if !inside {
+                        *fill = Fill::Solid(Rgba::TRANSPARENT);
+                    }
+                }
+                Ok(Arc::new(style))
+            })
             .map_err(MapError::from_shared)
     }
 }
@@ -475,6 +525,15 @@ fn build(
             .collect(),
         None => values.clone(),
     };
+    // An ordinal indicator (deciles) gets one class per value of its scale, labelled, unless
+    // the user asks for classes (scheme=, k=, breaks=, midpoint=) or maps a change.
+    let ordinal = ind.meta.ordinal.as_ref().filter(|_| {
+        !is_change
+            && q.scheme.is_none()
+            && q.k.is_none()
+            && q.breaks.is_none()
+            && q.midpoint.is_none()
+    });
     let k: usize = match q.k {
         Some(k) => k,
         None => hint_style
@@ -520,7 +579,13 @@ fn build(
         })
         .unwrap_or_else(|| "quantile".into());
     let mut scheme_label = None;
-    let scheme: Scheme = if scheme_name == "manual" || q.breaks.is_some() {
+    let mut class_labels = Vec::new();
+    let scheme: Scheme = if let Some(scale) = ordinal {
+        let levels: Vec<f64> = scale.values().into_iter().map(|v| v as f64).collect();
+        scheme_label = Some(format!("One class per {}", scale.each));
+        class_labels = scale.values().into_iter().map(|v| scale.label(v)).collect();
+        Scheme::Manual(levels)
+    } else if scheme_name == "manual" || q.breaks.is_some() {
         if scheme_name != "manual" {
             return Err(MapError::bad_request(
                 "breaks= needs scheme=manual",
@@ -558,7 +623,11 @@ fn build(
             )
         })?
     };
-    let classification = classify(&class_values, &scheme, k).map_err(classify_error)?;
+    let classification = match (&scheme, ordinal) {
+        (Scheme::Manual(levels), Some(_)) => classify_levels(&class_values, levels),
+        _ => classify(&class_values, &scheme, k),
+    }
+    .map_err(classify_error)?;
     let n = classification.classes();
     let diverging = midpoint.is_some();
     let default_palette = if diverging {
@@ -587,26 +656,31 @@ fn build(
         palette = palette.reverse();
     }
     // A diverging map's sides may have different numbers of classes: cut both from one scheme
-    // around its neutral middle, so equal distances from the midpoint get equal strength.
-    if let (Some(m), PaletteKind::Diverging) = (midpoint, palette.kind) {
-        let below = classification.breaks.iter().filter(|b| **b <= m).count();
-        if below > 0
-            && below < n
-            && let Some(split) = choropleth::palette::Palette::diverging_split(
-                &palette_name,
-                below,
-                n - below,
-                flip != reverse,
+    // around its neutral middle, so equal distances from the midpoint get equal strength. An
+    // even ordinal scale is cut in half the same way, which keeps its middle classes (a
+    // published scheme's palest) visible against the page.
+    let split_below = match (midpoint, ordinal) {
+        (Some(m), _) => Some(classification.breaks.iter().filter(|b| **b <= m).count()),
+        (None, Some(_)) if n % 2 == 0 => Some(n / 2),
+        _ => None,
+    };
+    if let (Some(below), PaletteKind::Diverging) = (split_below, palette.kind)
+        && below > 0
+        && below < n
+        && let Some(split) = choropleth::palette::Palette::diverging_split(
+            &palette_name,
+            below,
+            n - below,
+            flip != reverse,
+        )
+        .map_err(|e| {
+            MapError::bad_request(
+                format!("palette={palette_name:?}: {e}"),
+                valid_ids("palettes", choropleth::palette::Palette::names()),
             )
-            .map_err(|e| {
-                MapError::bad_request(
-                    format!("palette={palette_name:?}: {e}"),
-                    valid_ids("palettes", choropleth::palette::Palette::names()),
-                )
-            })?
-        {
-            palette = split;
-        }
+        })?
+    {
+        palette = split;
     }
     let colors: Vec<Rgba> = palette.colors().into_iter().map(rgba).collect();
     let palette_used = Some(palette.clone());
@@ -632,6 +706,7 @@ fn build(
         highlight,
         unit,
         scheme_label,
+        class_labels,
         no_data: NoDataFill::Hatch,
     })
 }
@@ -732,6 +807,7 @@ fn build_categorical(
         highlight,
         unit: ind.meta.unit.clone(),
         scheme_label: None,
+        class_labels: Vec::new(),
         no_data: NoDataFill::Hatch,
     })
 }
@@ -764,6 +840,10 @@ fn classify_error(e: choropleth::classify::ClassifyError) -> MapError {
         E::OneSided { .. } => MapError::unprocessable(
             e.to_string(),
             "leave midpoint= out for sequential classes, or give a midpoint between the lowest and highest value",
+        ),
+        E::NotALevel { .. } => MapError::unprocessable(
+            e.to_string(),
+            "the catalogue declares this indicator ordinal; map it with scheme=quantile (or another scheme) instead",
         ),
         E::AllMissing { .. } | E::TooFewDistinctValues { .. } => MapError::unprocessable(
             e.to_string(),
@@ -947,6 +1027,7 @@ fn build_bivariate(
         highlight,
         unit: format!("terciles: {} / {}", short_title(ind), short_title(other)),
         scheme_label: None,
+        class_labels: Vec::new(),
         no_data: NoDataFill::Hatch,
     })
 }

@@ -231,6 +231,43 @@ fn export_writes_csv_and_geojson() {
     assert!(err.contains("lad99"), "{err}");
 }
 
+/// Issue 15.6: the default column of an indicator with several periods names its period;
+/// `--columns plain` gives the indicator's id.
+#[test]
+fn export_names_the_default_period_of_a_series() {
+    for (extra, want, not) in [
+        (None, "median_weekly_pay_2021", "median_weekly_pay"),
+        (Some("plain"), "median_weekly_pay", "median_weekly_pay_2021"),
+    ] {
+        let mut args = vec![
+            "export",
+            "--layer",
+            "lad19",
+            "--format",
+            "csv",
+            "--indicators",
+            "median_weekly_pay",
+        ];
+        if let Some(c) = extra {
+            args.extend(["--columns", c]);
+        }
+        let (code, stdout, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        let header: Vec<&str> = stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .collect();
+        assert_eq!(
+            header[..4],
+            ["code", "name", "region_name", want],
+            "{extra:?}"
+        );
+        assert!(!header.contains(&not), "{header:?}");
+    }
+}
+
 #[test]
 fn export_writes_the_british_national_grid() {
     // lad21 comes from a BNG file: written back in EPSG:27700 its vertices are the file's.
@@ -576,6 +613,69 @@ fn publish_writes_a_whole_bundle_and_refuses_bad_input() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&blocked.display().to_string()), "{err}");
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Issue 15.9: every `placemap` example in the README uses a subcommand and flags the CLI has
+/// (each `--flag` is in the subcommand's `--help`), and an example with its output documented
+/// under it (`#   Pearson r = ...`) prints that output. Examples that write files or show
+/// optional flags (`[--json|--csv]`) are only checked for their flags.
+#[test]
+fn readme_cli_examples_use_real_flags_and_print_what_is_documented() {
+    use test_support::readme::{blocks, commands, readme, split_comment};
+    let text = readme();
+    let mut checked = 0;
+    let mut ran = 0;
+    for (lang, first, lines) in blocks(&text) {
+        if lang != "sh" {
+            continue;
+        }
+        for c in commands(&lines, first) {
+            let (command, _) = split_comment(&c.text);
+            let Some(rest) = command.strip_prefix("placemap ") else {
+                continue;
+            };
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            let sub: Vec<&str> = words
+                .iter()
+                .take_while(|w| w.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'))
+                .take_while(|w| !w.starts_with('-'))
+                .copied()
+                .collect();
+            assert!(!sub.is_empty(), "README line {}: no subcommand", c.line);
+            let mut help_args = sub.clone();
+            help_args.push("--help");
+            let (code, help, err) = run(&help_args);
+            assert_eq!(code, 0, "README line {}: placemap {sub:?}: {err}", c.line);
+            for w in command.split(|ch: char| ch.is_whitespace() || "[]|".contains(ch)) {
+                if let Some(flag) = w.strip_prefix("--") {
+                    let flag = flag.split('=').next().unwrap_or_default();
+                    assert!(
+                        help.contains(&format!("--{flag}")),
+                        "README line {}: placemap {} has no --{flag}",
+                        c.line,
+                        sub.join(" ")
+                    );
+                }
+            }
+            checked += 1;
+            let writes = command.contains("--out") || command.contains('>');
+            if !c.output.is_empty() && !command.contains('[') && !writes {
+                let args: Vec<&str> = rest.split_whitespace().collect();
+                let (code, stdout, err) = run(&args);
+                assert_eq!(code, 0, "README line {}: {err}", c.line);
+                for want in &c.output {
+                    assert!(
+                        stdout.contains(want.trim()),
+                        "README line {}: the documented output {want:?} is not printed:\n{stdout}",
+                        c.line
+                    );
+                }
+                ran += 1;
+            }
+        }
+    }
+    assert!(checked >= 15, "only {checked} CLI examples found");
+    assert!(ran >= 1, "no CLI example with documented output was run");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod golden;
+pub mod readme;
 
 pub mod tiles;
 

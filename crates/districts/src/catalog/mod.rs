@@ -165,6 +165,85 @@ pub struct IndicatorMeta {
     /// Default map style suggested by the catalogue.
     #[serde(default)]
     pub style: Option<StyleHint>,
+    /// The scale of an ordinal indicator (deciles, quintiles): a map of it has one class per
+    /// value, labelled, instead of classes computed from the values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordinal: Option<OrdinalScale>,
+}
+
+/// Largest number of values an ordinal scale may have: a map gives each value its own colour,
+/// and palettes have at most 11 (ColorBrewer's diverging schemes stop there).
+pub const MAX_ORDINAL_VALUES: i64 = 11;
+
+/// The scale of an ordinal indicator, as the catalogue declares it:
+/// `ordinal = { from = 1, to = 10, each = "decile", first = "most deprived 10%", last = "least deprived 10%" }`.
+/// Its values are the whole numbers `from..=to`, each a class of its own on a map.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdinalScale {
+    /// Lowest value.
+    pub from: i64,
+    /// Highest value.
+    pub to: i64,
+    /// What one value is called (`decile`, `quintile`): the legend's scheme reads "One class
+    /// per decile".
+    pub each: String,
+    /// What the lowest value means, shown after it: `1 (most deprived 10%)`.
+    #[serde(default)]
+    pub first: Option<String>,
+    /// What the highest value means, shown after it: `10 (least deprived 10%)`.
+    #[serde(default)]
+    pub last: Option<String>,
+}
+
+impl OrdinalScale {
+    /// The values of the scale, lowest first.
+    ///
+    /// ```
+    /// let s = districts::catalog::OrdinalScale { from: 1, to: 5, each: "quintile".into(), first: None, last: None };
+    /// assert_eq!(s.values(), vec![1, 2, 3, 4, 5]);
+    /// ```
+    pub fn values(&self) -> Vec<i64> {
+        (self.from..=self.to).collect()
+    }
+
+    /// The legend label of `value`: the number, with what it means at either end.
+    ///
+    /// ```
+    /// let s = districts::catalog::OrdinalScale { from: 1, to: 10, each: "decile".into(),
+    ///     first: Some("most deprived 10%".into()), last: Some("least deprived 10%".into()) };
+    /// assert_eq!(s.label(1), "1 (most deprived 10%)");
+    /// assert_eq!(s.label(5), "5");
+    /// assert_eq!(s.label(10), "10 (least deprived 10%)");
+    /// ```
+    pub fn label(&self, value: i64) -> String {
+        let meaning = if value == self.from {
+            self.first.as_deref()
+        } else if value == self.to {
+            self.last.as_deref()
+        } else {
+            None
+        };
+        match meaning {
+            Some(m) => format!("{value} ({m})"),
+            None => value.to_string(),
+        }
+    }
+
+    /// Checks the scale: at least two values, at most [`MAX_ORDINAL_VALUES`], a name for them.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.to - self.from + 1;
+        if !(2..=MAX_ORDINAL_VALUES).contains(&n) {
+            return Err(format!(
+                "ordinal from = {} to = {} has {n} values: a scale has 2 to {MAX_ORDINAL_VALUES}",
+                self.from, self.to
+            ));
+        }
+        if self.each.trim().is_empty() {
+            return Err("ordinal needs `each`, the name of one value (e.g. \"decile\")".into());
+        }
+        Ok(())
+    }
 }
 
 /// Default classification style of an indicator (the request may override every part).
@@ -263,6 +342,8 @@ pub struct IndicatorSpec {
     pub categories: Option<CategorySpec>,
     /// Suggested default style.
     pub style: Option<StyleHint>,
+    /// The scale of an ordinal indicator (one class per value on a map).
+    pub ordinal: Option<OrdinalScale>,
     /// How values published for former districts recombine into a merged district (`None`:
     /// never recombined).
     pub combine: Option<Combine>,
@@ -325,6 +406,7 @@ impl IndicatorSpec {
             periods_note: self.periods_note.clone(),
             description: self.description.clone(),
             style: self.style.clone(),
+            ordinal: self.ordinal.clone(),
         }
     }
 }

@@ -190,6 +190,9 @@ pub struct RawIndicator {
     /// Default style.
     #[serde(default)]
     pub style: Option<StyleHint>,
+    /// Ordinal scale (deciles, quintiles): one class per value on a map.
+    #[serde(default)]
+    pub ordinal: Option<crate::catalog::OrdinalScale>,
     /// How values of former districts recombine into a merged one (see [`RawCombine`]).
     #[serde(default)]
     pub combine: Option<RawCombine>,

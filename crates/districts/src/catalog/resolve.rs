@@ -723,6 +723,23 @@ impl Resolver {
                 need(&ri.id, c)?;
             }
             let categories = self.categories(&ri, lookups)?;
+            if let Some(scale) = &ri.ordinal {
+                scale.check().map_err(|m| self.invalid(&ri.id, m))?;
+                if ri.categorical {
+                    return Err(self.invalid(
+                        &ri.id,
+                        "an indicator is categorical or ordinal, not both".into(),
+                    ));
+                }
+                if let Some(style) = &ri.style
+                    && (style.scheme.is_some() || style.k.is_some() || style.breaks.is_some())
+                {
+                    return Err(self.invalid(
+                        &ri.id,
+                        "an ordinal indicator has one class per value: its style takes `palette` only, not `scheme`, `k` or `breaks`".into(),
+                    ));
+                }
+            }
             let combine = self.combine(&ri.id, ri.combine, categories.is_some())?;
             indicators.push(IndicatorSpec {
                 id: ri.id,
@@ -737,6 +754,7 @@ impl Resolver {
                 combine,
                 categories,
                 style: ri.style,
+                ordinal: ri.ordinal,
             });
         }
         Ok(SourceSpec {

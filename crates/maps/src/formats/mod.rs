@@ -214,7 +214,7 @@ impl<'a> Table<'a> {
         let crs = q.crs.unwrap_or_default();
         let decimals = u32::try_from(crs.precision(q.precision)?).unwrap_or(6);
         let srs = Srs::of(crs)?;
-        let periods = q.periods.clone().unwrap_or_default();
+        let periods = q.periods_named()?;
         let inds = chosen_indicators(layer, q.indicators.as_deref())?;
         crate::export::check_periods(&inds, &periods)?;
         let rows = districts_in_bbox(layer, q.bbox)?;

@@ -3,7 +3,7 @@
 // Everything it asks for comes from the server that served the page (root-relative URLs only):
 //   /layers, /layers/{layer}/districts, /tiles/..., /legend/...json, /lookup.
 // State that can be shared lives in the URL: the path names layer and indicator, the hash holds
-// #zoom/lat/lon/indicator/period. Tests reach the Leaflet map as window.placemapMap.
+// #zoom/lat/lon/indicator/period/style (the style part also holds region=). Tests reach the Leaflet map as window.placemapMap.
 (function () {
   'use strict';
 
@@ -19,6 +19,8 @@
     indicator: document.getElementById('placemap-indicator'),
     periodField: document.getElementById('placemap-period-field'),
     period: document.getElementById('placemap-period'),
+    regionField: document.getElementById('placemap-region-field'),
+    region: document.getElementById('placemap-region'),
     search: document.getElementById('placemap-search'),
     searchClear: document.getElementById('placemap-search-clear'),
     results: document.getElementById('placemap-search-results'),
@@ -57,8 +59,9 @@
     highlight: null, // GSS code of the district found by search, drawn highlighted
     description: '', // the map in words, written by the server from the data (legend JSON)
     // How the map is classed and coloured (empty: the server's default), and a change between
-    // two periods instead of one period. Kept in the URL hash so every view can be shared.
-    style: { scheme: '', k: '', palette: '', reverse: false, change: null },
+    // two periods instead of one period, and the region shown (its slug; empty: every district).
+    // Kept in the URL hash so every view can be shared.
+    style: { scheme: '', k: '', palette: '', reverse: false, change: null, region: '' },
     districts: [], // [{code, name, bbox, key}] for search
     pathMatched: false // whether the page path is /map/{layer}/{indicator} (then we keep it in sync)
   };
@@ -159,7 +162,8 @@
     }
     var lists = {
       schemes: Array.isArray(cfg.schemes) ? cfg.schemes : ['quantile', 'equal', 'jenks', 'stddev'],
-      palettes: Array.isArray(cfg.palettes) ? cfg.palettes : []
+      palettes: Array.isArray(cfg.palettes) ? cfg.palettes : [],
+      regions: Array.isArray(cfg.regions) ? cfg.regions : [] // [{name, slug}] region= takes on this layer
     };
     var m = MAP_PATH.exec(location.pathname);
     if (m) {
@@ -192,12 +196,21 @@
       opt.textContent = name;
       els.palette.appendChild(opt);
     });
+    lists.regions.forEach(function (r) {
+      if (!r || !r.slug) return;
+      var opt = document.createElement('option');
+      opt.value = r.slug;
+      opt.textContent = r.name || r.slug;
+      els.region.appendChild(opt);
+    });
+    els.regionField.hidden = lists.regions.length === 0;
   }
 
-  /** The style as the hash's sixth part: `scheme=jenks&k=7&palette=Blues&reverse=1&change=2010..2020&change_kind=pct`. */
+  /** The style as the hash's sixth part: `scheme=jenks&k=7&palette=Blues&reverse=1&change=2010..2020&change_kind=pct&region=north-east`. */
   function styleHashPart() {
     var st = state.style;
     var q = [];
+    if (st.region) q.push('region=' + encodeURIComponent(st.region));
     if (st.scheme) q.push('scheme=' + encodeURIComponent(st.scheme));
     if (st.k) q.push('k=' + encodeURIComponent(st.k));
     if (st.palette) q.push('palette=' + encodeURIComponent(st.palette));
@@ -210,7 +223,7 @@
   }
 
   function parseStylePart(part) {
-    var st = { scheme: '', k: '', palette: '', reverse: false, change: null };
+    var st = { scheme: '', k: '', palette: '', reverse: false, change: null, region: '' };
     if (!part) return st;
     var kind = 'diff';
     var change = null;
@@ -225,6 +238,7 @@
       else if (k === 'reverse') st.reverse = v === '1' || v === 'true';
       else if (k === 'change') change = v;
       else if (k === 'change_kind') kind = v === 'pct' ? 'pct' : 'diff';
+      else if (k === 'region') st.region = v;
     });
     if (change && change.indexOf('..') > 0) {
       var ends = change.split('..');
@@ -233,10 +247,12 @@
     return st;
   }
 
-  /** The query of tiles, legend and figures for what is on screen: style, and period or change. */
+  /** The query of tiles, legend, table and figures for what is on screen: style, period or
+   *  change, and region (its classes divide the region's districts; the others are not drawn). */
   function styleQuery() {
     var st = state.style;
     var q = [];
+    if (st.region) q.push('region=' + encodeURIComponent(st.region));
     if (st.scheme) q.push('scheme=' + encodeURIComponent(st.scheme));
     if (st.k) q.push('k=' + encodeURIComponent(st.k));
     if (st.palette) q.push('palette=' + encodeURIComponent(st.palette));
@@ -258,6 +274,8 @@
     els.k.value = st.k;
     els.palette.value = st.palette;
     els.reverse.checked = st.reverse;
+    els.region.value = st.region;
+    if (els.region.value !== st.region) st.region = ''; // not a region of this layer
     var periods = state.indicator.periods || [];
     var changeable = periods.length >= 2 && !state.indicator.categorical;
     els.changeField.hidden = !changeable;
@@ -295,11 +313,34 @@
       k: els.k.value,
       palette: els.palette.value,
       reverse: els.reverse.checked,
+      region: els.region.value,
       change: changeOn ? { from: els.changeFrom.value, to: els.changeTo.value, kind: els.changeKind.value } : null
     };
     els.changeFrom.disabled = els.changeTo.disabled = els.changeKind.disabled = !els.change.checked;
     els.period.disabled = !!state.style.change;
     redraw();
+  }
+
+  /** A region was chosen: redraw, and show it whole. */
+  function onRegionInput() {
+    var before = state.style.region;
+    onStyleInput();
+    var region = state.style.region;
+    if (region === before) return;
+    var q = region ? '?region=' + encodeURIComponent(region) : '';
+    getJson('/layers/' + encodeURIComponent(state.layer.id) + '/districts' + q).then(function (data) {
+      if (state.style.region !== region) return;
+      var b = null;
+      (data.districts || []).forEach(function (d) {
+        if (!Array.isArray(d.bbox) || d.bbox.length !== 4) return;
+        var db = bboxToBounds(d.bbox);
+        if (b) b.extend(db);
+        else b = db;
+      });
+      map.fitBounds(region && b ? b : englandBounds(), panelPadding());
+    }, function (err) {
+      showMessage('Region unavailable: ' + err.message);
+    });
   }
 
   /** Tiles, legend, downloads, URL and the data table follow the state. */
@@ -499,7 +540,8 @@
     var clamp = function (v, lo, hi) { return Math.max(lo, Math.min(hi, v)); };
     var box = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -85, 85),
       clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85, 85)];
-    var q = ['bbox=' + box.map(function (v) { return v.toFixed(4); }).join(',')];
+    // A region's figure frames the region (region= and bbox= are one or the other).
+    var q = state.style.region ? [] : ['bbox=' + box.map(function (v) { return v.toFixed(4); }).join(',')];
     var size = map.getSize();
     q.push('width=' + Math.max(400, Math.min(2400, 2 * size.x)));
     q.push('height=' + Math.max(300, Math.min(2400, 2 * size.y)));
@@ -959,6 +1001,7 @@
       .forEach(function (el) {
         el.addEventListener('change', onStyleInput);
       });
+    els.region.addEventListener('change', onRegionInput);
     els.search.addEventListener('input', onSearchInput);
     els.search.addEventListener('keydown', onSearchKey);
     els.search.addEventListener('blur', function () {

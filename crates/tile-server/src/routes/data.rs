@@ -192,6 +192,7 @@ pub async fn layer_file(
 /// search). With `indicator=` (and the tiles' style options: `year=`, `change=`, `scheme=`...)
 /// each district also has the value the map shows and its fill colour (`null` for no data):
 /// the map page's data table, the same numbers as the map, change arithmetic included.
+/// `region=` lists that region's districts only, coloured as its tiles colour them.
 pub async fn list_districts(
     State(state): State<SharedState>,
     Path(layer): Path<String>,
@@ -202,8 +203,11 @@ pub async fn list_districts(
         .iter()
         .position(|(k, _)| k == "indicator")
         .map(|i| pairs.remove(i).1);
-    let (opts, pin): (maps::StyleOptions, VersionOptions) = maps::options::read_options(&pairs)?;
-    if indicator.is_none() && !pairs.is_empty() {
+    let ((opts, pin), area): (
+        (maps::StyleOptions, VersionOptions),
+        maps::options::RegionOptions,
+    ) = maps::options::read_options(&pairs)?;
+    if indicator.is_none() && pairs.iter().any(|(k, _)| k != "region") {
         return Err(ApiError::bad_request(
             "style options need indicator=",
             "e.g. /layers/lad19/districts?indicator=imd_score&year=2019",
@@ -212,7 +216,11 @@ pub async fn list_districts(
     let shown = match &indicator {
         Some(id) => {
             let ind = state.indicator_at(layer, id, pin.version)?;
-            let style = state.maps.styles.resolve(layer, ind, &opts)?;
+            let style =
+                state
+                    .maps
+                    .styles
+                    .resolve_in_region(layer, ind, &opts, area.region.as_deref())?;
             Some((ind, style))
         }
         None => None,
@@ -226,10 +234,16 @@ pub async fn list_districts(
             _ => None,
         }
     });
+    // With region=, that region's districts only.
+    let inside = match &area.region {
+        Some(r) => Some(maps::region::select(layer, r)?),
+        None => None,
+    };
     let list: Vec<Value> = layer
         .districts
         .iter()
         .enumerate()
+        .filter(|(i, _)| inside.as_ref().is_none_or(|c| c[*i]))
         .map(|(i, d)| {
             let bbox = d
                 .wgs84

@@ -76,6 +76,11 @@ pub async fn page(
         // the tiles accept.
         "schemes": choropleth::classify::Scheme::NAMES.iter().filter(|s| **s != "manual").collect::<Vec<_>>(),
         "palettes": choropleth::palette::Palette::names(),
+        // The regions and nations region= takes on this layer (the area control).
+        "regions": l.regions.names_present(&l.districts).iter().map(|name| json!({
+            "name": name,
+            "slug": districts::regions::slug(name),
+        })).collect::<Vec<_>>(),
     })
     .to_string()
     .replace('<', "\\u003c");

@@ -119,11 +119,7 @@ fn feature_options<'a>(
             .map(|p| parse_num::<usize>("precision", p))
             .transpose()?,
     )?;
-    let periods = q
-        .get("periods")
-        .map(|p| p.parse::<Periods>())
-        .transpose()?
-        .unwrap_or_default();
+    let periods = periods_param(q)?;
     let version = q
         .get("version")
         .map(|v| parse_num::<u32>("version", v))
@@ -136,13 +132,22 @@ fn feature_options<'a>(
     let properties = match q.get("properties") {
         Some(raw) => Some(maps::filter::parse_properties(
             raw,
-            &maps::filter::property_names(layer, &inds, &periods),
+            // With datetime= each indicator's property is its id (the period datetime= picks).
+            &maps::filter::property_names(
+                layer,
+                &inds,
+                if q.contains_key("datetime") {
+                    &Periods::DefaultPlain
+                } else {
+                    &periods
+                },
+            ),
         )?),
         None => None,
     };
     let at = match q.get("datetime") {
         Some(raw) => {
-            if periods != Periods::Default {
+            if !matches!(periods, Periods::Default | Periods::DefaultPlain) {
                 return Err(ApiError::bad_request(
                     "datetime= picks one period of each indicator; periods= chooses periods too",
                     "leave out periods=, or datetime=",
@@ -161,6 +166,20 @@ fn feature_options<'a>(
         properties,
         at,
     })
+}
+
+/// `periods=` with `columns=` applied (how the default period's properties are named).
+fn periods_param(q: &HashMap<String, String>) -> Result<Periods, ApiError> {
+    let periods = q
+        .get("periods")
+        .map(|p| p.parse::<Periods>())
+        .transpose()?
+        .unwrap_or_default();
+    let columns = q
+        .get("columns")
+        .map(|c| c.parse::<maps::options::ColumnNames>())
+        .transpose()?;
+    Ok(periods.named(columns)?)
 }
 
 /// A CRS query option (`crs`, `bbox-crs`, `filter-crs`), 400 naming it when not one we offer.
@@ -230,6 +249,7 @@ const ITEMS_OPTIONS: &[&str] = &[
     "datetime",
     "indicators",
     "periods",
+    "columns",
     "precision",
     "version",
     "crs",
@@ -587,6 +607,7 @@ async fn items_file(
             "datetime",
             "indicators",
             "periods",
+            "columns",
             "precision",
             "version",
         ],
@@ -604,6 +625,10 @@ async fn items_file(
             .maps
             .pin_list(layer, q.get("indicators").map(String::as_str), version)?,
         periods: q.get("periods").map(|p| p.parse::<Periods>()).transpose()?,
+        columns: q
+            .get("columns")
+            .map(|c| c.parse::<maps::options::ColumnNames>())
+            .transpose()?,
         bbox: q.get("bbox").map(|b| parse_bbox(b).map(Bbox)).transpose()?,
         precision: q
             .get("precision")
@@ -723,6 +748,7 @@ pub async fn item(
             "f",
             "indicators",
             "periods",
+            "columns",
             "precision",
             "version",
             "crs",
@@ -809,7 +835,8 @@ pub async fn api(origin: BaseUrl) -> Response {
                     param("bbox", json!({ "type": "array", "minItems": 4, "maxItems": 4, "items": { "type": "number" } }), "minLon,minLat,maxLon,maxLat (CRS84): features intersecting it"),
                     param("datetime", json!({ "type": "string" }), "RFC 3339 instant or interval; districts have no temporal geometry, so every feature matches"),
                     param("indicators", json!({ "type": "string" }), "comma-separated indicator ids to include as properties (default all)"),
-                    param("periods", json!({ "type": "string", "enum": ["default", "all"], "default": "default" }), "each indicator's default period as `id`, or every period as `id_period`"),
+                    param("periods", json!({ "type": "string", "default": "default" }), "`default` (each indicator's default period), `all` (every period) or a list of periods such as `2015,2021`; listed periods are named `id_period`"),
+                    param("columns", json!({ "type": "string", "enum": ["period", "plain"], "default": "period" }), "how the default period's properties are named: `id_period` for an indicator with several periods (`period`), or `id` (`plain`)"),
                     param("precision", json!({ "type": "integer", "minimum": 0, "maximum": 10, "default": 6 }), "decimals of coordinates"),
                     param("version", json!({ "type": "integer", "minimum": 1 }), "version of the uploaded datasets named in indicators (default the latest; id@N pins one too)"),
                 ],

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use choropleth::render::TileSize;
+use maps::options::RegionOptions;
 use maps::{StyleOptions, VersionOptions};
 use serde_json::{Value, json};
 use tile_math::TileId;
@@ -104,14 +105,17 @@ fn png_response(body: Bytes, etag: &str) -> Response {
 pub async fn tile(
     State(state): State<SharedState>,
     Path((layer_id, indicator_id, z, x, y_file)): Path<(String, String, String, String, String)>,
-    Options((opts, pin)): Options<(StyleOptions, VersionOptions)>,
+    Options(((opts, pin), area)): Options<((StyleOptions, VersionOptions), RegionOptions)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layer = state.layer(&layer_id)?;
     let ind = state.indicator_at(layer, &indicator_id, pin.version)?;
     let (y, size) = parse_y(&y_file)?;
     let tile = tile_id(&state, &z, &x, y)?;
-    let style = state.maps.styles.resolve(layer, ind, &opts)?;
+    let style = state
+        .maps
+        .styles
+        .resolve_in_region(layer, ind, &opts, area.region.as_deref())?;
     let tag = etag(&state, &style.key, tile, size);
     if let Some(r) = not_modified(&state, &headers, &tag) {
         return Ok(r);
