@@ -18,6 +18,12 @@ async fn golden_static_england_region_and_highlight() {
             "/static/lad19/imd_score.png?highlight=E06000001,E08000021&width=800&height=900&inset=false",
             "static/http_england_lad19_imd_highlight.png",
         ),
+        // Issue 15: at 800 x 600 the text was 7-8 px high and the top pay class near white;
+        // `small_figures_keep_text_readable` checks the text height, the palette tests the contrast.
+        (
+            "/static/lad19/median_weekly_pay.png?width=800&height=600",
+            "static/http_england_lad19_pay_800x600.png",
+        ),
     ] {
         let r = get(uri).await;
         assert_eq!(r.status, 200, "{uri}: {}", r.text());
