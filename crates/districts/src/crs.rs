@@ -264,8 +264,9 @@ impl fmt::Debug for ToWgs84 {
     }
 }
 
-/// Coordinates of one ring, handed to proj4rs in one call (it transforms in place).
-struct CoordSlice<'a>(&'a mut [Coord<f64>]);
+/// Coordinates of one ring, handed to proj4rs in one call (it transforms in place); also used
+/// by the output projections of `maps::output_crs`.
+pub struct CoordSlice<'a>(pub &'a mut [Coord<f64>]);
 
 impl Transform for CoordSlice<'_> {
     fn transform_coordinates<F: TransformClosure>(

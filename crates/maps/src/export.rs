@@ -207,6 +207,13 @@ pub fn feature_properties(
     i: usize,
     periods: &Periods,
 ) -> Map<String, Value> {
+    let mut props = district_properties(layer, i);
+    indicator_properties(&mut props, layer, inds, i, periods);
+    props
+}
+
+/// Code, name and kept attributes of district `i`: the properties every feature starts with.
+fn district_properties(layer: &Layer, i: usize) -> Map<String, Value> {
     let d = &layer.districts[i];
     let mut props = Map::new();
     props.insert("code".into(), Value::from(d.code.clone()));
@@ -214,7 +221,6 @@ pub fn feature_properties(
     for (k, v) in &d.attributes {
         props.insert(k.clone(), Value::from(v.clone()));
     }
-    indicator_properties(&mut props, layer, inds, i, periods);
     props
 }
 
@@ -225,13 +231,7 @@ pub fn feature_properties_at(
     chosen: &[(&Indicator, usize)],
     i: usize,
 ) -> Map<String, Value> {
-    let d = &layer.districts[i];
-    let mut props = Map::new();
-    props.insert("code".into(), Value::from(d.code.clone()));
-    props.insert("name".into(), Value::from(d.name.clone()));
-    for (k, v) in &d.attributes {
-        props.insert(k.clone(), Value::from(v.clone()));
-    }
+    let mut props = district_properties(layer, i);
     for (ind, p) in chosen {
         let period = &ind.periods[*p];
         props.insert(ind.meta.id.clone(), period_value(&period.values, i));

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use districts::crs::{BNG_PROJ4, Crs, ToWgs84, WGS84_PROJ4};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use proj4rs::Proj;
-use proj4rs::transform::{Transform, TransformClosure, transform};
+use proj4rs::transform::transform;
 
 use crate::error::MapError;
 
@@ -342,23 +342,6 @@ impl fmt::Debug for Projector {
     }
 }
 
-/// Coordinates of one ring, handed to proj4rs in one call (it transforms in place).
-struct CoordSlice<'a>(&'a mut [Coord<f64>]);
-
-impl Transform for CoordSlice<'_> {
-    fn transform_coordinates<F: TransformClosure>(
-        &mut self,
-        f: &mut F,
-    ) -> proj4rs::errors::Result<()> {
-        for c in self.0.iter_mut() {
-            let (x, y, _) = f(c.x, c.y, 0.0)?;
-            c.x = x;
-            c.y = y;
-        }
-        Ok(())
-    }
-}
-
 impl Projector {
     /// The target CRS.
     pub fn crs(&self) -> OutputCrs {
@@ -387,7 +370,7 @@ impl Projector {
                     c.x = c.x.to_radians();
                     c.y = c.y.to_radians();
                 }
-                transform(src, dst, &mut CoordSlice(coords)).map_err(|e| {
+                transform(src, dst, &mut districts::crs::CoordSlice(coords)).map_err(|e| {
                     MapError::unprocessable(
                         format!("cannot project into {}: {e}", self.crs.short_name()),
                         "the British National Grid covers Great Britain; ask for CRS84 elsewhere",

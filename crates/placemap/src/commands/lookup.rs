@@ -90,16 +90,7 @@ pub fn run(ctx: &Context_, a: LookupArgs) -> Result<ExitCode> {
                     .map(|layer| districts::prepared::Located::of(&layer)),
             }
             .with_context(|| format!("loading layer {}", a.layer))?;
-            let target = Target {
-                id: &meta.id,
-                index: &located.index,
-                districts: located
-                    .districts
-                    .iter()
-                    .map(|(c, n)| (c.as_str(), n.as_str()))
-                    .collect(),
-            };
-            return join_points(&target, points, &a);
+            return join_points(&meta.id, &located, points, &a);
         }
     }
     let points = match (a.lon, a.lat, &a.points) {
@@ -113,16 +104,8 @@ pub fn run(ctx: &Context_, a: LookupArgs) -> Result<ExitCode> {
         .layer(&a.layer)
         .ok_or_else(|| anyhow!("layer {} did not load", a.layer))?;
     if let Some(points) = points {
-        let target = Target {
-            id: &layer.meta.id,
-            index: &layer.index,
-            districts: layer
-                .districts
-                .iter()
-                .map(|d| (d.code.as_str(), d.name.as_str()))
-                .collect(),
-        };
-        return join_points(&target, points, &a);
+        let located = districts::prepared::Located::of(layer);
+        return join_points(&layer.meta.id, &located, points, &a);
     }
     match (a.lon, a.lat) {
         (Some(lon), Some(lat)) => {
@@ -330,15 +313,12 @@ struct Joined {
 /// Writes every row of the points file with its district's code and name, in input order.
 /// Chunks are joined and formatted in parallel (rayon), then written in order: on two cores
 /// the CSV formatting costs as much as the lookups.
-/// What a spatial join of points reads of a layer: its id, index, and each district's code
-/// and name.
-struct Target<'a> {
-    id: &'a str,
-    index: &'a districts::index::DistrictIndex,
-    districts: Vec<(&'a str, &'a str)>,
-}
-
-fn join_points(layer: &Target<'_>, points: PointReader, a: &LookupArgs) -> Result<ExitCode> {
+fn join_points(
+    layer_id: &str,
+    layer: &districts::prepared::Located,
+    points: PointReader,
+    a: &LookupArgs,
+) -> Result<ExitCode> {
     use rayon::prelude::*;
     let crs = Crs::from_name(&a.crs).map_err(|e| anyhow!("--crs {}: {e}", a.crs))?;
     let to_wgs84 = ToWgs84::new(crs).map_err(|e| anyhow!("--crs {}: {e}", a.crs))?;
@@ -364,8 +344,8 @@ fn join_points(layer: &Target<'_>, points: PointReader, a: &LookupArgs) -> Resul
                 first.drain(..3);
             }
         }
-        header.push(format!("{}_code", layer.id).into_bytes());
-        header.push(format!("{}_name", layer.id).into_bytes());
+        header.push(format!("{layer_id}_code").into_bytes());
+        header.push(format!("{layer_id}_name").into_bytes());
         w.write_record(&header)?;
         w.flush()?;
     }
@@ -411,7 +391,7 @@ fn join_points(layer: &Target<'_>, points: PointReader, a: &LookupArgs) -> Resul
             match found {
                 Some(i) => {
                     j.matched += 1;
-                    let (code, name) = layer.districts[i];
+                    let (code, name) = &layer.districts[i];
                     row.push(code.as_bytes());
                     row.push(name.as_bytes());
                 }
@@ -476,7 +456,7 @@ fn join_points(layer: &Target<'_>, points: PointReader, a: &LookupArgs) -> Resul
     std::io::stderr().flush().ok();
     eprintln!(
         "placemap: {rows} rows, {matched} in a {} district, {} outside every district, {skipped} without usable coordinates",
-        layer.id,
+        layer_id,
         rows - matched - skipped
     );
     Ok(ExitCode::SUCCESS)
