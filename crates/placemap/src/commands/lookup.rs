@@ -201,18 +201,36 @@ impl Rows {
         }
     }
 
-    /// The fields of row `i`.
-    fn row(&self, i: usize) -> impl Iterator<Item = &[u8]> {
+    /// Positions in `field_ends` of row `i`'s fields.
+    fn fields_of(&self, i: usize) -> std::ops::Range<usize> {
         let first = self.row_starts[i];
         let last = self
             .row_starts
             .get(i + 1)
             .copied()
             .unwrap_or(self.field_ends.len());
-        (first..last).map(move |f| {
-            let start = if f == 0 { 0 } else { self.field_ends[f - 1] };
-            &self.bytes[start..self.field_ends[f]]
-        })
+        first..last
+    }
+
+    /// The bytes of field `f` (a position in `field_ends`).
+    fn bytes_of(&self, f: usize) -> &[u8] {
+        let start = if f == 0 { 0 } else { self.field_ends[f - 1] };
+        &self.bytes[start..self.field_ends[f]]
+    }
+
+    /// The fields of row `i`.
+    fn row(&self, i: usize) -> impl Iterator<Item = &[u8]> {
+        self.fields_of(i).map(|f| self.bytes_of(f))
+    }
+
+    /// Field `k` of row `i` (empty when the row is shorter), without walking the fields before it.
+    fn field(&self, i: usize, k: usize) -> &[u8] {
+        let fields = self.fields_of(i);
+        if k < fields.len() {
+            self.bytes_of(fields.start + k)
+        } else {
+            &[]
+        }
     }
 }
 
@@ -356,7 +374,7 @@ fn join_points(
         let mut w = csv::Writer::from_writer(buf);
         let mut row: Vec<&[u8]> = Vec::new();
         for n in 0..chunk.rows.len() {
-            let field_of = |i: usize| chunk.rows.row(n).nth(i).unwrap_or_default();
+            let field_of = |i: usize| chunk.rows.field(n, i);
             let line = chunk.first_line + n;
             j.rows += 1;
             let field = |i: usize| std::str::from_utf8(field_of(i)).unwrap_or("").trim();
