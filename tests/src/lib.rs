@@ -31,6 +31,7 @@ pub fn test_config() -> tile_server::config::ServerConfig {
             analysis_jobs: 64,
             export_jobs: 64,
             upload_jobs: 64,
+            lookup_jobs: 64,
             memory_bytes: 1 << 40,
             tile_wait: std::time::Duration::from_secs(30),
             upload_wait: std::time::Duration::from_secs(30),

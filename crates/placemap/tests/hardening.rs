@@ -990,3 +990,106 @@ fn moran_past_its_deadline_answers_503_and_stops_computing() {
     );
     assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
 }
+
+#[test]
+fn a_batch_lookup_beyond_its_class_gets_503_at_once_and_a_normal_one_still_answers() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let server = serve_args(
+        state.path(),
+        &["--layers", "lad19", "--max-lookup-jobs", "1"],
+    );
+    // 100,000 points answered as JSON with five indicators: a couple of seconds of work, long
+    // enough to be seen running.
+    let big = points_geojson(100_000);
+    let path = "/lookup?layer=lad19&indicators=imd_score,income_score,health_score,crime_score,barriers_score";
+    let addr = server.addr.clone();
+    let first = std::thread::spawn(move || {
+        http_full(
+            &addr,
+            "POST",
+            path,
+            &[("Content-Type", "application/geo+json")],
+            big.as_bytes(),
+        )
+    });
+    let running = r#"placemap_jobs_running{class="lookup"}"#;
+    let seen = wait_metric(&server.addr, running, Duration::from_secs(30), |v| v == 1.0);
+    assert_eq!(seen, Some(1.0), "the big lookup never showed as running");
+
+    // A second lookup, however small, finds the class full: 503 at once with Retry-After.
+    let small = b"id,lon,lat\nhartlepool,-1.2129,54.6863\nleeds,-1.5491,53.8008\n";
+    let start = Instant::now();
+    let (st, head, body) = http_full(
+        &server.addr,
+        "POST",
+        "/lookup?layer=lad19",
+        &[("Content-Type", "text/csv")],
+        small,
+    );
+    let waited = start.elapsed();
+    assert_eq!(st, 503, "{head}{}", String::from_utf8_lossy(&body));
+    assert!(
+        waited < Duration::from_secs(2),
+        "refused only after {waited:?}"
+    );
+    let retry = header(&head, "retry-after").and_then(|v| v.parse::<u64>().ok());
+    assert!(retry.is_some_and(|s| s >= 1), "no Retry-After: {head}");
+    let j = json(&body);
+    assert_json_error("busy lookup", &j);
+    assert!(
+        j["error"].as_str().is_some_and(|e| e.contains("lookup")),
+        "{j}"
+    );
+    assert!(
+        j["hint"].as_str().is_some_and(|h| h.contains("batches")),
+        "{j}"
+    );
+
+    let (st, head, body) = first.join().expect("first request");
+    assert_eq!(
+        st,
+        200,
+        "{head}{}",
+        String::from_utf8_lossy(&body[..body.len().min(500)])
+    );
+    let j = json(&body);
+    assert_eq!(j["points"].as_array().map(Vec::len), Some(100_000));
+    assert!(
+        j["matched"][0]["matched"]
+            .as_u64()
+            .is_some_and(|m| m > 50_000),
+        "{}",
+        j["matched"]
+    );
+    assert_eq!(
+        metric(
+            &server.addr,
+            r#"placemap_admission_rejected_total{class="lookup"}"#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        wait_metric(&server.addr, running, Duration::from_secs(5), |v| v == 0.0),
+        Some(0.0)
+    );
+
+    // Once the slot is free, the same small lookup answers with the right districts.
+    let (st, body) = http(
+        &server.addr,
+        "POST",
+        "/lookup?layer=lad19",
+        &[("Content-Type", "text/csv")],
+        small,
+    );
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
+    let j = json(&body);
+    assert_eq!(j["count"], 2);
+    let codes: Vec<&str> = j["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| p["districts"]["lad19"]["code"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(codes, ["E06000001", "E08000035"], "{j}");
+    assert_eq!(j["points"][0]["input"]["id"], "hartlepool");
+}

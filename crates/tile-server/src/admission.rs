@@ -38,16 +38,20 @@ pub enum Class {
     Export,
     /// A dataset upload (detection, join, store).
     Upload,
+    /// A batch point lookup (`POST /lookup`): up to 16 MiB of CSV or GeoJSON parsed, looked
+    /// up and written back, a few times the body in memory.
+    Lookup,
 }
 
 impl Class {
     /// Every class.
-    pub const ALL: [Class; 5] = [
+    pub const ALL: [Class; 6] = [
         Class::Tile,
         Class::Static,
         Class::Analysis,
         Class::Export,
         Class::Upload,
+        Class::Lookup,
     ];
 
     /// Name in metrics and messages.
@@ -58,6 +62,7 @@ impl Class {
             Class::Analysis => "analysis",
             Class::Export => "export",
             Class::Upload => "upload",
+            Class::Lookup => "lookup",
         }
     }
 
@@ -69,7 +74,7 @@ impl Class {
     fn retry_after(self) -> u64 {
         match self {
             Class::Tile => 1,
-            Class::Static | Class::Export => 5,
+            Class::Static | Class::Export | Class::Lookup => 5,
             Class::Analysis | Class::Upload => 10,
         }
     }
@@ -90,6 +95,9 @@ impl Class {
                 "retry after the Retry-After delay; a bbox= or zoom= makes the export smaller"
             }
             Class::Upload => "retry the upload after the Retry-After delay",
+            Class::Lookup => {
+                "retry after the Retry-After delay; smaller batches of points need less memory"
+            }
         }
     }
 }
@@ -108,6 +116,8 @@ pub struct Limits {
     pub export_jobs: usize,
     /// Uploads processed at once.
     pub upload_jobs: usize,
+    /// Batch lookups (`POST /lookup`) at once.
+    pub lookup_jobs: usize,
     /// Bytes all running jobs may expect to hold together. A job expecting more than the whole
     /// budget still runs, alone (it takes the whole budget), so no valid request is refused
     /// for good.
@@ -135,6 +145,7 @@ impl Limits {
             analysis_jobs: half,
             export_jobs: half,
             upload_jobs: 1,
+            lookup_jobs: half,
             memory_bytes: 768 * MIB,
             tile_wait: Duration::from_millis(250),
             upload_wait: Duration::from_secs(10),
@@ -151,7 +162,7 @@ impl Limits {
         match class {
             Class::Tile => Some(self.tile_wait),
             Class::Upload => Some(self.upload_wait),
-            Class::Static | Class::Analysis | Class::Export => None,
+            Class::Static | Class::Analysis | Class::Export | Class::Lookup => None,
         }
     }
 
@@ -162,6 +173,7 @@ impl Limits {
             Class::Analysis => self.analysis_jobs,
             Class::Export => self.export_jobs,
             Class::Upload => self.upload_jobs,
+            Class::Lookup => self.lookup_jobs,
         }
     }
 
@@ -492,6 +504,7 @@ mod tests {
             analysis_jobs: 1,
             export_jobs: 1,
             upload_jobs: 1,
+            lookup_jobs: 1,
             memory_bytes: 100 * MIB,
             tile_wait: Duration::from_millis(100),
             upload_wait: Duration::from_millis(100),

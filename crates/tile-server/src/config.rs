@@ -164,11 +164,12 @@ impl RawConfig {
             a.analysis_jobs,
             a.export_jobs,
             a.upload_jobs,
+            a.lookup_jobs,
         ]
         .contains(&0)
         {
             return Err(ConfigError::Invalid(
-                "--max-tile-jobs, --max-static-jobs, --max-analysis-jobs, --max-export-jobs and --max-upload-jobs must be at least 1".into(),
+                "--max-tile-jobs, --max-static-jobs, --max-analysis-jobs, --max-export-jobs, --max-upload-jobs and --max-lookup-jobs must be at least 1".into(),
             ));
         }
         if a.memory_bytes < 1024 * 1024 {

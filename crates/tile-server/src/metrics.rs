@@ -27,7 +27,7 @@ pub struct RouteLabels {
 /// Labels naming a class of heavy work (see [`crate::admission::Class`]).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ClassLabels {
-    /// `tile`, `static`, `analysis`, `export` or `upload`.
+    /// `tile`, `static`, `analysis`, `export`, `upload` or `lookup`.
     pub class: String,
 }
 

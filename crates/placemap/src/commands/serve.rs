@@ -87,6 +87,10 @@ pub struct ServeArgs {
     /// Dataset uploads processed at once (default 1).
     #[arg(long, value_name = "N")]
     pub max_upload_jobs: Option<usize>,
+    /// Batch lookups (POST /lookup) run at once (default: half the cores, at least 1); more
+    /// get 503 at once.
+    #[arg(long, value_name = "N")]
+    pub max_lookup_jobs: Option<usize>,
     /// Memory all heavy jobs except tiles together may expect to hold, MiB (default 768; a
     /// 10,000 px square PNG expects about 550); beyond it requests get 503 with Retry-After.
     #[arg(long, value_name = "MIB")]
@@ -109,6 +113,7 @@ fn admission(a: &ServeArgs) -> tile_server::admission::Limits {
     set(&mut l.analysis_jobs, a.max_analysis_jobs);
     set(&mut l.export_jobs, a.max_export_jobs);
     set(&mut l.upload_jobs, a.max_upload_jobs);
+    set(&mut l.lookup_jobs, a.max_lookup_jobs);
     if let Some(mb) = a.heavy_memory_mb {
         l.memory_bytes = mb.saturating_mul(1024 * 1024);
     }
@@ -226,7 +231,7 @@ pub fn run(ctx: &Context_, a: ServeArgs) -> Result<ExitCode> {
     }
     // Rendering runs on blocking threads, each with its own reusable renderer and encoder:
     // admission control bounds the heavy jobs, and a few more threads per core serve the light
-    // blocking work (lookups, dataset listings), so memory stays flat under load.
+    // blocking work (single lookups, dataset listings), so memory stays flat under load.
     let cores = std::thread::available_parallelism()
         .map(std::num::NonZero::get)
         .unwrap_or(2);
