@@ -7,8 +7,9 @@
 # alongside normal tile traffic: wrk on cached tiles (-c8) and on never-seen tiles (-c2).
 # Then it reports: 5xx answers other than 503 (server counters and client-side failures), p99 of
 # the normal tile requests, peak RSS (VmRSS sampled every 0.5 s, and VmHWM), RSS 60 s after the
-# load stops against the RSS after start-up, and the CPU time the server burns in the 10 s after
-# the load stops.
+# load stops against the RSS after start-up (also less the tile cache's weighted size from
+# /metrics: the cache keeps up to --cache-mb of tiles drawn under load, by design), and the CPU
+# time the server burns in the 10 s after the load stops.
 # glibc's tunables reach the server through the environment, e.g.
 #   GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072 bench/abuse.sh
 # (BENCHMARKS.md section 13 compares both).
@@ -28,6 +29,8 @@ if [ -z "${ADDR_GIVEN:-}" ]; then
 fi
 
 rss() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+# Bytes the tile cache holds (placemap_tile_cache_bytes), in MB.
+cache_mb() { metric placemap_tile_cache_bytes | awk '{ printf "%.0f", $1 / 1048576 }'; }
 ticks() { awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$SERVER_PID/stat"; }
 hz=$(getconf CLK_TCK)
 # Server answers with status 5xx other than 503, summed over routes, from /metrics.
@@ -46,7 +49,8 @@ echo "== abuse mix: $(nproc) cores shared by server and clients; $(loadavg)"
 start_server "$@"
 sleep 5
 base_rss=$(rss)
-echo "after start-up: VmRSS $base_rss MB, VmHWM $(vm VmHWM) MB"
+base_cache=$(cache_mb)
+echo "after start-up: VmRSS $base_rss MB, VmHWM $(vm VmHWM) MB, tile cache $base_cache MB"
 
 # Warm the cached tile set (lad19 and lsoa11 at z5-z10).
 urls=$OUT/abuse_cached_urls.txt
@@ -56,7 +60,7 @@ for li in lad19/imd_score lsoa11/imd_decile; do
 done
 while read -r u; do curl -s -o /dev/null "http://$ADDR$u"; done <"$urls"
 warm_rss=$(rss)
-echo "after warming $(wc -l <"$urls") tiles: VmRSS $warm_rss MB"
+echo "after warming $(wc -l <"$urls") tiles: VmRSS $warm_rss MB, tile cache $(cache_mb) MB"
 
 # RSS sampler.
 : >"$OUT/abuse_rss.txt"
@@ -158,6 +162,7 @@ t1=$(ticks)
 cpu_after=$(echo "scale=2; ($t1 - $t0) / $hz" | bc)
 sleep 50
 rss_after=$(rss)
+cache_after=$(cache_mb)
 kill "$sampler" 2>/dev/null || true
 peak=$(sort -k2 -n "$OUT/abuse_rss.txt" | tail -1 | cut -d' ' -f2)
 bad=$(bad5xx)
@@ -171,5 +176,6 @@ client_fail=$(grep -c 'error:' "$OUT/abuse_clients.txt" || true)
 echo "RESULT 5xx-other-than-503 (server) $bad; client-side failure kinds $client_fail"
 echo "RESULT peak VmRSS ${peak} MB (sampled every 0.5 s), VmHWM $(vm VmHWM) MB (includes start-up)"
 echo "RESULT RSS after start-up $base_rss MB, after warming tiles $warm_rss MB, 60 s after the load $rss_after MB (+$((rss_after - base_rss)) MB)"
+echo "RESULT tile cache $base_cache MB after start-up, $cache_after MB 60 s after the load; RSS less the tile cache $((base_rss - base_cache)) -> $((rss_after - cache_after)) MB (+$((rss_after - cache_after - base_rss + base_cache)) MB)"
 echo "RESULT CPU in the 10 s after the load stopped: $cpu_after s"
 stop_server

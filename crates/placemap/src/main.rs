@@ -10,6 +10,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc rather than glibc's malloc: glibc kept what big jobs (a 10,000 px static map, a
+/// Moran run) freed in its per-thread arenas and raised its trim threshold after large frees,
+/// so under the abuse mix the server peaked at 1.3 GB and stayed about 240 MB above start-up
+/// (tile cache aside); jemalloc's background thread purges freed pages within seconds, even
+/// while the server is idle. mimalloc, also tried, peaked higher (1.4 GB). `malloc_trim`
+/// would need `unsafe`. Measured in BENCHMARKS.md section 13.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Maps of regional divides: choropleth tiles, lookups, joins and analysis of UK districts.
 #[derive(Parser, Debug)]
 #[command(name = "placemap", version, about)]
