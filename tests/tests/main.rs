@@ -3,6 +3,7 @@
 //! `every_test_file_is_a_module` fails if one is missing.
 
 mod boundary_changes;
+mod cancel_drawing;
 mod clients;
 mod current_geography;
 mod derived;

@@ -196,7 +196,8 @@ pub fn render(
 }
 
 /// [`render`] that stops with a [`crate::ErrorKind::Cancelled`] error soon after `cancelled()`
-/// turns true (checked per district while drawing a PNG): a server passes the state of the
+/// turns true (checked per district while drawing a PNG, every 256 districts while writing an
+/// SVG): a server passes the state of the
 /// request, so work for a client that has gone stops.
 pub fn render_cancellable(
     styles: &StyleCache,
@@ -330,7 +331,10 @@ pub fn render_cancellable(
         .collect();
     let fig = Figure::new(districts, extent, &legend, opts).map_err(figure_error)?;
     match format {
-        Format::Svg => Ok(fig.to_svg().into_bytes()),
+        Format::Svg => fig
+            .to_svg_cancellable(cancelled)
+            .map(String::into_bytes)
+            .map_err(figure_error),
         Format::Png => fig.to_png_cancellable(cancelled).map_err(figure_error),
     }
 }

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use bytes::Bytes;
-use choropleth::render::{Feature, PngEncoder, TileRenderer, TileSize, TileStyle};
+use choropleth::render::{Feature, PngEncoder, RenderError, TileRenderer, TileSize, TileStyle};
 use tile_math::TileId;
 
 use crate::error::MapError;
@@ -24,6 +24,19 @@ pub fn render_tile(
     style: &ResolvedStyle,
     tile: TileId,
     size: TileSize,
+) -> Result<Bytes, MapError> {
+    render_tile_cancellable(loaded, style, tile, size, &|| false)
+}
+
+/// [`render_tile`] that stops with a [`crate::ErrorKind::Cancelled`] error soon after
+/// `cancelled()` turns true (looked at every few hundred districts while drawing): a server
+/// passes the state of the request, so a tile for a client that has gone is not finished.
+pub fn render_tile_cancellable(
+    loaded: &Loaded,
+    style: &ResolvedStyle,
+    tile: TileId,
+    size: TileSize,
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<Bytes, MapError> {
     let bands = loaded.bands(&style.layer)?;
     let b = tile.mercator_bounds();
@@ -52,8 +65,11 @@ pub fn render_tile(
             TileSize::Retina => retina_r,
         };
         let raster = r
-            .render(b, features, &tile_style)
-            .map_err(|e| MapError::internal("rendering a tile", e))?;
+            .render_cancellable(b, features, &tile_style, cancelled)
+            .map_err(|e| match e {
+                RenderError::Cancelled => MapError::cancelled("rendering the tile"),
+                e @ RenderError::InvalidBounds { .. } => MapError::internal("rendering a tile", e),
+            })?;
         enc.encode_raster(&raster, size)
             .map_err(|e| MapError::internal("encoding a tile", e))
     })?;

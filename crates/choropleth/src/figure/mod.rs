@@ -422,7 +422,15 @@ impl<'a> Figure<'a> {
     /// district in view, plus one per London district in the inset), no data hatched with a
     /// `<pattern>`, all text as `<text>` in DejaVu Sans, coordinates rounded to 0.1 px.
     pub fn to_svg(&self) -> String {
-        svg::write(self, svg::Part::Everything)
+        // A flag that never trips: `write` always finishes, so `None` cannot come.
+        svg::write(self, svg::Part::Everything, &|| false).unwrap_or_default()
+    }
+
+    /// [`Figure::to_svg`] that stops with [`FigureError::Cancelled`] soon after `cancelled()`
+    /// turns true (looked at every 256 district paths): the SVG of the 32,844 LSOAs is tens of
+    /// megabytes, and a server must not finish one for a client that has gone.
+    pub fn to_svg_cancellable(&self, cancelled: &dyn Fn() -> bool) -> Result<String, FigureError> {
+        svg::write(self, svg::Part::Everything, cancelled).ok_or(FigureError::Cancelled)
     }
 
     /// The figure as a PNG of [`Figure::png_size`]: polygons drawn with tiny-skia, text, legend

@@ -51,7 +51,7 @@ pub(super) fn render_png(
         return Err(FigureError::Cancelled);
     }
 
-    let overlay = svg::write(fig, Part::Overlay);
+    let overlay = svg::write(fig, Part::Overlay, cancelled).ok_or(FigureError::Cancelled)?;
     let options = usvg::Options {
         font_family: FONT_FAMILY.to_string(),
         fontdb: fonts(),

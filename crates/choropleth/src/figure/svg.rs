@@ -34,7 +34,12 @@ pub(super) const SEAL_WIDTH: f64 = 0.5;
 /// Frame colour around the map and the inset.
 const FRAME: &str = "#a6a6a6";
 
-pub(super) fn write(fig: &Figure<'_>, part: Part) -> String {
+/// How many district paths are written between two looks at the cancel flag.
+const CHECK_EVERY: usize = 256;
+
+/// The SVG of `part` of `fig`; `None` once `cancelled()` turned true (looked at every
+/// [`CHECK_EVERY`] district paths: a map of 32,844 LSOAs is tens of megabytes of path data).
+pub(super) fn write(fig: &Figure<'_>, part: Part, cancelled: &dyn Fn() -> bool) -> Option<String> {
     let l = &fig.layout;
     let u = l.unit;
     let everything = part == Part::Everything;
@@ -98,7 +103,16 @@ pub(super) fn write(fig: &Figure<'_>, part: Part) -> String {
             r##"<rect width="{}" height="{}" fill="#ffffff"/>"##,
             l.width, l.height
         );
-        map_group(&mut s, fig, &fig.main, "pm-map-clip", "d", |_| true);
+        if !map_group(
+            &mut s,
+            fig,
+            &fig.main,
+            ("pm-map-clip", "d"),
+            |_| true,
+            cancelled,
+        ) {
+            return None;
+        }
     }
 
     // The London inset: background, districts, frame and label; and where it is on the map.
@@ -120,9 +134,10 @@ pub(super) fn write(fig: &Figure<'_>, part: Part) -> String {
                 r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#ffffff"/>"##,
                 rect.x, rect.y, rect.width, rect.height
             );
-            map_group(&mut s, fig, view, "pm-inset-clip", "i", |d| {
-                d.district.in_london
-            });
+            let inset = |d: &Prepared<'_>| d.district.in_london;
+            if !map_group(&mut s, fig, view, ("pm-inset-clip", "i"), inset, cancelled) {
+                return None;
+            }
         }
         let _ = write!(
             s,
@@ -184,7 +199,7 @@ pub(super) fn write(fig: &Figure<'_>, part: Part) -> String {
         text(&mut s, line, "#666666", "start", false);
     }
     s.push_str("</svg>\n");
-    s
+    Some(s)
 }
 
 fn clip_path(s: &mut String, id: &str, r: Rect) {
@@ -196,15 +211,16 @@ fn clip_path(s: &mut String, id: &str, r: Rect) {
 }
 
 /// The districts `wanted` through `view`: grouped by fill, outlined, highlighted ones
-/// outlined again on top through `<use>` (so each district stays one `<path>`).
+/// outlined again on top through `<use>` (so each district stays one `<path>`); `false` when
+/// `cancelled()` stopped it.
 fn map_group(
     s: &mut String,
     fig: &Figure<'_>,
     view: &MapView,
-    clip: &str,
-    id_prefix: &str,
+    (clip, id_prefix): (&str, &str),
     wanted: impl Fn(&Prepared<'_>) -> bool,
-) {
+    cancelled: &dyn Fn() -> bool,
+) -> bool {
     let u = fig.layout.unit;
     let _ = write!(s, r#"<g clip-path="url(#{clip})" fill-rule="evenodd""#);
     if let Some((colour, width)) = fig.outline {
@@ -228,6 +244,7 @@ fn map_group(
         }
     }
     let mut highlighted = Vec::new();
+    let mut written = 0usize;
     for fill in fills {
         match fill {
             Fill::Solid(c) => {
@@ -247,6 +264,10 @@ fn map_group(
             .iter()
             .filter(|d| d.district.fill == fill && wanted(d))
         {
+            written += 1;
+            if written % CHECK_EVERY == 0 && cancelled() {
+                return false;
+            }
             s.push_str("<path");
             if d.district.highlight {
                 let _ = write!(s, r#" id="pm-{id_prefix}{}""#, d.index);
@@ -276,6 +297,7 @@ fn map_group(
         s.push_str("</g>");
     }
     s.push_str("</g>");
+    true
 }
 
 /// One ring as path data: absolute move, then relative lines in tenths of a pixel; rings that

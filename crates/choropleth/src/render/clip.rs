@@ -22,6 +22,9 @@ pub enum RenderError {
         max_x: f64,
         max_y: f64,
     },
+    /// The caller's `cancelled()` turned true while the tile was drawn (its request went away).
+    #[error("rendering the tile was cancelled")]
+    Cancelled,
 }
 
 /// Margin of the clip window around the tile, px: wider than any outline, so the edges that

@@ -15,6 +15,10 @@ use tiny_skia::{
 };
 
 use super::clip::{RenderError, View, add_feature};
+
+/// How many districts are traced between two looks at the cancel flag (a look is an atomic
+/// load and a clock read; tracing 256 LSOAs takes tens of microseconds).
+const CHECK_EVERY: usize = 256;
 use super::coverage::{Coverage, Speck, coverage_without_edges, speck_colour};
 use super::style::{Feature, Fill, Outline, Rgba, TileSize, TileStyle};
 
@@ -142,6 +146,37 @@ impl TileRenderer {
     where
         I: IntoIterator<Item = Feature<'a>>,
     {
+        self.render_cancellable(bounds, features, style, &|| false)
+    }
+
+    /// [`TileRenderer::render`] that stops with [`RenderError::Cancelled`] soon after
+    /// `cancelled()` turns true: checked every 256 districts traced and before each
+    /// fill is painted, so a z5 tile of 32,844 LSOAs for a client that has gone is not finished.
+    /// The renderer stays usable for the next tile.
+    ///
+    /// ```
+    /// use choropleth::render::{Feature, Fill, RenderError, Rgba, TileRenderer, TileSize, TileStyle};
+    /// use geo_types::{polygon, MultiPolygon};
+    /// use tile_math::Bounds;
+    /// let square = MultiPolygon(vec![polygon![
+    ///     (x: 10.0, y: 10.0), (x: 90.0, y: 10.0), (x: 90.0, y: 60.0), (x: 10.0, y: 10.0)]]);
+    /// let f = Feature { geometry: &square, fill: Fill::Solid(Rgba(200, 0, 0, 255)), highlight: false };
+    /// let b = Bounds { min_x: 0.0, min_y: 0.0, max_x: 100.0, max_y: 100.0 };
+    /// let mut r = TileRenderer::new(TileSize::Standard);
+    /// let style = TileStyle::for_zoom(8);
+    /// assert_eq!(r.render_cancellable(b, [f], &style, &|| true).err(), Some(RenderError::Cancelled));
+    /// assert!(r.render_cancellable(b, [f], &style, &|| false).is_ok());
+    /// ```
+    pub fn render_cancellable<'a, I>(
+        &mut self,
+        bounds: Bounds,
+        features: I,
+        style: &TileStyle,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<TileRaster<'_>, RenderError>
+    where
+        I: IntoIterator<Item = Feature<'a>>,
+    {
         let view = View::new(bounds, self.size)?;
         let features: Vec<(Feature<'a>, Bounds)> = features
             .into_iter()
@@ -152,7 +187,9 @@ impl TileRenderer {
             Coverage::Flat(c) => return Ok(TileRaster::Flat(c)),
             Coverage::Mixed => {}
         }
-        self.rasterise(&view, &features, style);
+        if !self.rasterise(&view, &features, style, cancelled) {
+            return Err(RenderError::Cancelled);
+        }
         Ok(TileRaster::Pixels(&self.pixmap))
     }
 
@@ -181,11 +218,19 @@ impl TileRenderer {
             .into_iter()
             .filter_map(|f| Some((f, view.reaching_bbox(f.geometry)?)))
             .collect();
-        self.rasterise(&view, &features, style);
+        self.rasterise(&view, &features, style, &|| false);
         Ok(&self.pixmap)
     }
 
-    fn rasterise(&mut self, view: &View, features: &[(Feature<'_>, Bounds)], style: &TileStyle) {
+    /// Draws `features` into the pixmap; `false` when `cancelled()` stopped it (the pixmap is
+    /// then incomplete, and the buffers are ready for the next tile).
+    fn rasterise(
+        &mut self,
+        view: &View,
+        features: &[(Feature<'_>, Bounds)],
+        style: &TileStyle,
+        cancelled: &dyn Fn() -> bool,
+    ) -> bool {
         let scale = self.size.scale();
         if self.hatch_style_differs(style) {
             self.hatch = hatch_pixmap(self.size, *style);
@@ -199,6 +244,10 @@ impl TileRenderer {
         let mut groups: Vec<(Fill, PathBuilder)> = Vec::new();
         let mut highlighted = false;
         for (i, (f, b)) in features.iter().enumerate() {
+            if i % CHECK_EVERY == CHECK_EVERY - 1 && cancelled() {
+                // The builders in `groups` are dropped: only small allocations next time.
+                return false;
+            }
             highlighted |= f.highlight;
             if !f.highlight
                 && let Some(sp) = Speck::of(f.geometry, b, view)
@@ -236,7 +285,12 @@ impl TileRenderer {
             anti_alias: true,
             ..Paint::default()
         };
+        let mut stopped = false;
         for (fill, path) in &self.paths {
+            if cancelled() {
+                stopped = true;
+                break;
+            }
             match fill {
                 Fill::Solid(c) => {
                     paint.shader = Shader::SolidColor(c.to_color());
@@ -269,6 +323,12 @@ impl TileRenderer {
                     );
                 }
             }
+        }
+        if stopped {
+            for (_, path) in self.paths.drain(..) {
+                self.spare_builders.push(path.clear());
+            }
+            return false;
         }
         for (j, sp) in &self.specks {
             let c = speck_colour(features[*j].0.fill, style);
@@ -308,6 +368,7 @@ impl TileRenderer {
         for (_, path) in self.paths.drain(..) {
             self.spare_builders.push(path.clear());
         }
+        true
     }
 
     fn hatch_style_differs(&self, style: &TileStyle) -> bool {

@@ -137,9 +137,12 @@ pub async fn tile(
         .heavy(
             Class::Tile,
             TILE_BYTES,
-            move |_| -> Result<Bytes, ApiError> {
+            move |cancel| -> Result<Bytes, ApiError> {
                 let start = Instant::now();
-                let png = maps::raster::render_tile(&st.maps, &style, tile, size);
+                let png =
+                    maps::raster::render_tile_cancellable(&st.maps, &style, tile, size, &|| {
+                        cancel.is_cancelled()
+                    });
                 st.metrics
                     .render_seconds
                     .observe(start.elapsed().as_secs_f64());
