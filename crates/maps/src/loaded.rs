@@ -139,7 +139,12 @@ impl Loaded {
                 }
             },
         );
+        let started = std::time::Instant::now();
         assign_regions(catalog, &mut atlas, &lookups);
+        tracing::info!(
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "regions assigned"
+        );
         Ok(Self::with_bands(
             atlas,
             lookups,
