@@ -310,15 +310,17 @@ pub fn apply_parsed(
     versions: &[ParsedVersion],
     generation: u64,
 ) -> Applied {
-    use rayon::prelude::*;
     let started = std::time::Instant::now();
     // Latest version of each dataset (versions come sorted by dataset, version).
     let mut latest: BTreeMap<&str, u32> = BTreeMap::new();
     for p in versions {
         latest.insert(&p.version.dataset, p.version.version);
     }
+    // One thread: from stored joins this is light work (about 0.3 ms a version), and at
+    // start-up rayon's pool is still busy with the per-zoom geometry, so parallel tasks would
+    // wait for it.
     let per_version: Vec<VersionIndicators> = versions
-        .par_iter()
+        .iter()
         .map(|p| {
             let is_latest = latest.get(p.version.dataset.as_str()) == Some(&p.version.version);
             version_indicators(p, layers, is_latest)
