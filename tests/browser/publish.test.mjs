@@ -36,7 +36,8 @@ function serve(root, seen) {
     const s = createServer((req, res) => {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       seen.push({ path, range: req.headers.range || null });
-      const file = normalize(join(root, path === '/' ? 'index.html' : path));
+      // A folder's index.html, as static hosts serve it.
+      const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
       if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('not found');
@@ -112,7 +113,16 @@ async function run() {
   work = mkdtempSync(join(tmpdir(), 'placemap-publish-'));
   const bundles = [await publish('catalogue', 'imd_score')];
   const dataset = await uploadDataset();
-  if (dataset) bundles.push(await publish('dataset', dataset));
+  if (dataset) {
+    const bundle = await publish('dataset', dataset);
+    bundles.push(bundle);
+    if (bundle) {
+      await check('dataset: metadata.json names the version the bundle shows', async () => {
+        const ind = bundle.meta.indicator;
+        assert(ind.version === 1 && ind.pinned_id === `${dataset}@1`, `indicator ${JSON.stringify(ind)}`);
+      });
+    }
+  }
   if (bundles.some((b) => !b)) return;
 
   // Both bundles under one plain static server, each in its own folder (relative paths only).
