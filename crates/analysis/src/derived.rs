@@ -651,6 +651,40 @@ pub struct DerivedCache {
     assignments: crate::query::AssignmentCache,
 }
 
+impl DerivedCache {
+    /// A cache holding the tables of the `from_table` entries among `specs` whose target
+    /// layer `wanted` accepts: they need no layer, so start-up reads them while the layers
+    /// load instead of after.
+    pub fn with_tables(specs: &[DerivedSpec], wanted: impl Fn(&str) -> bool) -> DerivedCache {
+        let mut keys: Vec<(&Arc<Catalog>, &String, &String)> = Vec::new();
+        for spec in specs.iter().filter(|s| wanted(&s.layer)) {
+            if let DerivedKind::AggregateTable {
+                catalog,
+                table,
+                group_by,
+                ..
+            } = &spec.kind
+                && !keys.iter().any(|(_, t, g)| *t == table && *g == group_by)
+            {
+                keys.push((catalog, table, group_by));
+            }
+        }
+        let tables = keys
+            .iter()
+            .map(|(catalog, table, group_by)| {
+                let read = TableAreas::read(catalog, table, group_by)
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e} ({})", e.hint()));
+                (((*table).clone(), (*group_by).clone()), read)
+            })
+            .collect();
+        DerivedCache {
+            tables,
+            assignments: crate::query::AssignmentCache::default(),
+        }
+    }
+}
+
 fn compute(
     atlas: &Atlas,
     spec: &DerivedSpec,

@@ -9,7 +9,9 @@ use districts::model::{Indicator, JoinReport, Period, PeriodValues, ReportedCode
 use maps::Loaded;
 
 use crate::detect::KnownLayer;
-use crate::store::StoredVersion;
+use crate::join::{JoinSummary, Joined};
+use crate::store::{DatasetStore, StoredVersion};
+use crate::stored_join::StoredJoin;
 use crate::table::Table;
 
 /// The codes of every loaded layer (derived layers included).
@@ -45,6 +47,17 @@ pub fn indicators_of(
     suffix: &str,
 ) -> Vec<Indicator> {
     let (joined, summary) = crate::join::join(table, layer);
+    indicators_from_join(v, joined, &summary, layer, suffix)
+}
+
+/// The indicators of one version from its join with `layer` (made now or stored with it).
+fn indicators_from_join(
+    v: &StoredVersion,
+    joined: Vec<Joined>,
+    summary: &JoinSummary,
+    layer: &KnownLayer,
+    suffix: &str,
+) -> Vec<Indicator> {
     let n = joined.len();
     let mut not_district_codes: BTreeMap<String, usize> = BTreeMap::new();
     for nd in &summary.not_districts {
@@ -130,52 +143,117 @@ pub fn indicators_of(
         .collect()
 }
 
-/// A stored version with its table parsed: what start-up reads and decodes while the layers
-/// load ([`parse_versions`]), so only the join is left once they are there.
+/// A stored version decoded: its stored join when it has one (then the table stays
+/// undecoded, needed only if the join does not fit the layer as loaded), else its table
+/// parsed. What start-up reads and decodes while the layers load ([`parse_versions`]).
 pub struct ParsedVersion {
-    /// The version, its stored table bytes dropped once parsed (`table` is empty).
+    /// The version; its table bytes are dropped once the table is parsed.
     pub version: StoredVersion,
-    /// The parsed table, or `None` when it could not be read (logged, then skipped).
+    /// The join stored with it, if it decoded.
+    join: Option<StoredJoin>,
+    /// The parsed table, or `None` when it was not needed yet or could not be read.
     table: Option<Table>,
 }
 
-/// Parses the stored tables of `versions` (in parallel), freeing their JSON text. A table that
-/// cannot be read is logged and its version skipped later, never fatal at start-up.
+/// Decodes `versions` (in parallel): each stored join, else each table. A version that
+/// cannot be read is logged and skipped later, never fatal at start-up.
 pub fn parse_versions(versions: Vec<StoredVersion>) -> Vec<ParsedVersion> {
     use rayon::prelude::*;
     versions
         .into_par_iter()
         .map(|mut v| {
-            let table = match crate::table::decode_for_join(&v.table) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored table unreadable: skipped");
-                    None
+            let join = if v.join.is_empty() {
+                None
+            } else {
+                match StoredJoin::decode(&v.join) {
+                    Ok(j) => Some(j),
+                    Err(e) => {
+                        tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored join unreadable: the table is joined again");
+                        None
+                    }
                 }
             };
-            v.table = Vec::new();
-            ParsedVersion { version: v, table }
+            v.join = Vec::new();
+            let table = if join.is_some() {
+                None
+            } else {
+                let t = parse_table(&v);
+                v.table = Vec::new();
+                t
+            };
+            ParsedVersion {
+                version: v,
+                join,
+                table,
+            }
         })
         .collect()
 }
 
-/// The indicators of one stored version: pinned (`@N`), plus unpinned when it is the latest
-/// version. The table is joined once; the unpinned copies differ only in their ids.
-fn version_indicators(
-    p: &ParsedVersion,
-    layers: &[KnownLayer],
-    latest: bool,
-) -> Vec<(String, Indicator)> {
+fn parse_table(v: &StoredVersion) -> Option<Table> {
+    match crate::table::decode_for_join(&v.table) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored table unreadable: skipped");
+            None
+        }
+    }
+}
+
+/// A join made again at start-up (the layer or the program changed since the version was
+/// stored), to store in place of the old one ([`store_joins`]).
+pub struct Rejoined {
+    /// Dataset id.
+    pub dataset: String,
+    /// Version number.
+    pub version: u32,
+    /// [`StoredJoin::encode`]'s bytes.
+    pub join: Vec<u8>,
+}
+
+/// A version's indicators (with the layer id of each) and its join if made again.
+type VersionIndicators = (Vec<(String, Indicator)>, Option<Rejoined>);
+
+/// The indicators of one version (the latest version's twice: without and with `@N`),
+/// from its stored join when it fits `layers`, else from joining its table again (returned
+/// for storing).
+fn version_indicators(p: &ParsedVersion, layers: &[KnownLayer], latest: bool) -> VersionIndicators {
     let v = &p.version;
-    let Some(table) = &p.table else {
-        return Vec::new();
-    };
     let Some(layer) = layers.iter().find(|l| l.id == v.layer) else {
         tracing::warn!(dataset = %v.dataset, version = v.version, layer = %v.layer, "dataset layer not loaded: skipped");
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let suffix = format!("@{}", v.version);
-    let pinned = indicators_of(v, table, layer, &suffix);
+    let (pinned, rejoined) = match &p.join {
+        Some(j) if j.fits(layer) => (
+            indicators_from_join(v, j.joined.clone(), &j.summary, layer, &suffix),
+            None,
+        ),
+        _ => {
+            let parsed;
+            let table = match &p.table {
+                Some(t) => t,
+                None => match parse_table(v) {
+                    Some(t) => {
+                        parsed = t;
+                        &parsed
+                    }
+                    None => return (Vec::new(), None),
+                },
+            };
+            let (joined, summary) = crate::join::join(table, layer);
+            let rejoined =
+                StoredJoin::new(layer, joined.clone(), summary.clone()).map(|j| Rejoined {
+                    dataset: v.dataset.clone(),
+                    version: v.version,
+                    join: j.encode(),
+                });
+            (
+                indicators_from_join(v, joined, &summary, layer, &suffix),
+                rejoined,
+            )
+        }
+    };
     let mut out = Vec::with_capacity(pinned.len() * 2);
     if latest {
         for ind in &pinned {
@@ -192,53 +270,77 @@ fn version_indicators(
         }
     }
     out.extend(pinned.into_iter().map(|ind| (layer.id.clone(), ind)));
-    out
+    (out, rejoined)
 }
 
-/// A copy of `base` with every stored version's indicators added to its layer. Versions
-/// whose table or layer cannot be used are skipped with a warning (never fatal at start-up).
-pub fn apply(base: &Loaded, versions: &[StoredVersion], generation: u64) -> Loaded {
-    apply_parsed(
-        base,
-        &known_layers(base),
-        &parse_versions(versions.to_vec()),
-        generation,
-    )
+/// Stores the joins made again at start-up so the next start decodes them; a failure is
+/// logged (the next start joins again), never fatal.
+pub fn store_joins(store: &dyn DatasetStore, rejoined: &[Rejoined]) {
+    for r in rejoined {
+        if let Err(e) = store.put_join(&r.dataset, r.version, &r.join) {
+            tracing::warn!(dataset = %r.dataset, version = r.version, error = %e, "join not stored: joined again at the next start");
+            return;
+        }
+    }
+    if !rejoined.is_empty() {
+        tracing::info!(
+            versions = rejoined.len(),
+            "joins of stored versions made again and stored"
+        );
+    }
 }
 
-/// [`apply`] over versions already parsed and the codes of `base`'s layers already built
-/// (`layers`, from [`known_layers`]): the server keeps both, so start-up and each refresh
-/// only join. Versions are joined in parallel, then all their indicators are added to the
-/// layers in one step (one copy of the layers, not one per dataset).
+/// Stored versions applied to the maps.
+pub struct Applied {
+    /// A copy of the base maps with every usable version's indicators added.
+    pub maps: Loaded,
+    /// Joins made again because the stored ones no longer fit (to store: [`store_joins`]).
+    pub rejoined: Vec<Rejoined>,
+}
+
+/// A copy of `base` with the indicators of every version in `versions` (from
+/// [`parse_versions`]) added to its layer; `layers` are the codes of `base`'s layers (from
+/// [`known_layers`], which the server builds once). Stored joins are used where they fit,
+/// tables joined again where not; versions whose table or layer cannot be used are skipped
+/// with a warning (never fatal at start-up). All indicators are added in one step (one copy
+/// of the layers, not one per dataset).
 pub fn apply_parsed(
     base: &Loaded,
     layers: &[KnownLayer],
     versions: &[ParsedVersion],
     generation: u64,
-) -> Loaded {
-    use rayon::prelude::*;
+) -> Applied {
     let started = std::time::Instant::now();
     // Latest version of each dataset (versions come sorted by dataset, version).
     let mut latest: BTreeMap<&str, u32> = BTreeMap::new();
     for p in versions {
         latest.insert(&p.version.dataset, p.version.version);
     }
-    let per_version: Vec<Vec<(String, Indicator)>> = versions
-        .par_iter()
+    // One thread: from stored joins this is light work (about 0.3 ms a version), and at
+    // start-up rayon's pool is still busy with the per-zoom geometry, so parallel tasks would
+    // wait for it.
+    let per_version: Vec<VersionIndicators> = versions
+        .iter()
         .map(|p| {
             let is_latest = latest.get(p.version.dataset.as_str()) == Some(&p.version.version);
             version_indicators(p, layers, is_latest)
         })
         .collect();
-    let extra: Vec<(String, Indicator)> = per_version.into_iter().flatten().collect();
+    let mut extra: Vec<(String, Indicator)> = Vec::new();
+    let mut rejoined = Vec::new();
+    for (indicators, again) in per_version {
+        extra.extend(indicators);
+        rejoined.extend(again);
+    }
     let joined_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let out = base.with_indicators(extra, &format!("d{generation}"));
+    let maps = base.with_indicators(extra, &format!("d{generation}"));
     tracing::debug!(
         joined_ms,
+        joined_again = rejoined.len(),
         total_ms = started.elapsed().as_secs_f64() * 1000.0,
         "datasets joined and added"
     );
-    out
+    Applied { maps, rejoined }
 }
 
 /// `loaded` plus the datasets stored in `state_dir` for its layers (unchanged when there is
@@ -248,7 +350,6 @@ pub fn with_stored(loaded: Loaded, state_dir: &std::path::Path) -> crate::Result
         return Ok(loaded);
     }
     let store = crate::sqlite::SqliteStore::open(state_dir)?;
-    use crate::store::DatasetStore;
     let versions: Vec<StoredVersion> = store
         .live_versions()?
         .into_iter()
@@ -264,7 +365,15 @@ pub fn with_stored(loaded: Loaded, state_dir: &std::path::Path) -> crate::Result
     let mut out = if versions.is_empty() {
         loaded
     } else {
-        apply(&loaded, &versions, store.generation()?)
+        let generation = store.generation()?;
+        let applied = apply_parsed(
+            &loaded,
+            &known_layers(&loaded),
+            &parse_versions(versions),
+            generation,
+        );
+        store_joins(&store, &applied.rejoined);
+        applied.maps
     };
     out.deleted_datasets = std::sync::Arc::new(deleted);
     Ok(out)

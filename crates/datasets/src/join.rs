@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 
 use districts::join::REORGANISATIONS;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::codes::{is_aggregate_kind, kind, kind_name, nation};
 use crate::detect::KnownLayer;
 use crate::table::Table;
 
 /// A code without a district, with why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Unmatched {
     /// The code as written (normalised).
     pub code: String,
@@ -23,7 +23,7 @@ pub struct Unmatched {
 }
 
 /// A code of an aggregate (region, county, nation...), not an error.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NotDistrict {
     /// The code as written (normalised).
     pub code: String,
@@ -34,7 +34,7 @@ pub struct NotDistrict {
 }
 
 /// A district of the layer with no row.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Missing {
     /// The district's code.
     pub code: String,
@@ -43,7 +43,7 @@ pub struct Missing {
 }
 
 /// How the table met the layer.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JoinSummary {
     /// The layer joined to.
     pub layer: String,
@@ -60,7 +60,7 @@ pub struct JoinSummary {
 }
 
 /// One indicator's values aligned with the layer's districts, by period.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Joined {
     /// Indicator key within the dataset (column header made short).
     pub key: String,

@@ -12,17 +12,21 @@ pub mod join;
 pub mod read;
 pub mod sqlite;
 pub mod store;
+pub mod stored_join;
 pub mod table;
 
 use serde_json::{Value, json};
 
-pub use apply::{ParsedVersion, apply, apply_parsed, known_layers, parse_versions, with_stored};
+pub use apply::{
+    Applied, ParsedVersion, Rejoined, apply_parsed, known_layers, parse_versions, store_joins,
+    with_stored,
+};
 pub use detect::{Detection, KnownLayer};
 pub use error::{DatasetError, ErrorKind, Result};
 pub use join::{JoinSummary, Joined};
 pub use read::{Format, Limits};
 pub use sqlite::SqliteStore;
-pub use store::{DatasetMeta, DatasetStore, DatasetSummary, StoredVersion};
+pub use store::{DatasetMeta, DatasetStore, DatasetSummary, NewVersion, StoredVersion};
 pub use table::Table;
 
 /// What the uploader said about the table (all optional).
@@ -70,6 +74,20 @@ pub struct Analysis {
     pub joined: Vec<Joined>,
     /// How a small-area table was aggregated to districts (`aggregate=`).
     pub aggregation: Option<aggregate::AggregationReport>,
+}
+
+impl Analysis {
+    /// The join to store with this version ([`stored_join::StoredJoin::encode`]'s bytes),
+    /// keyed for its layer among `layers` (the ones it was analysed against); empty when the
+    /// layer has no key (the join is then made again at each start).
+    pub fn stored_join(&self, layers: &[KnownLayer]) -> Vec<u8> {
+        layers
+            .iter()
+            .find(|l| l.id == self.detection.layer)
+            .and_then(|l| stored_join::StoredJoin::new(l, self.joined.clone(), self.join.clone()))
+            .map(|j| j.encode())
+            .unwrap_or_default()
+    }
 }
 
 /// Checks a dataset id: lower-case letters, digits and `_`, starting with a letter, at most

@@ -9,13 +9,15 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::error::{DatasetError, ErrorKind, Result};
-use crate::store::{DatasetMeta, DatasetStore, DatasetSummary, StoredVersion, VersionInfo};
+use crate::store::{
+    DatasetMeta, DatasetStore, DatasetSummary, NewVersion, StoredVersion, VersionInfo,
+};
 
 /// File name of the database inside the state directory.
 pub const DB_FILE: &str = "placemap.sqlite";
 
-/// Current schema version (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+/// Current schema version (`PRAGMA user_version`): 2 added `joins`.
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE datasets (
@@ -41,6 +43,18 @@ CREATE TABLE versions (
 );
 CREATE TABLE generation (n INTEGER NOT NULL);
 INSERT INTO generation (n) VALUES (0);
+";
+
+/// Each version's join with its layer (`stored_join::StoredJoin::encode`'s bytes): derived
+/// from the version, so replacing it never changes the generation.
+const JOINS: &str = "
+CREATE TABLE joins (
+    dataset  TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (dataset, version),
+    FOREIGN KEY (dataset, version) REFERENCES versions(dataset, version)
+);
 ";
 
 /// Datasets in a SQLite file.
@@ -119,6 +133,13 @@ impl SqliteStore {
         match v {
             0 => {
                 tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(JOINS)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+            }
+            // Versions stored before joins were kept: joined again at the next start, and
+            // their joins stored then.
+            1 => {
+                tx.execute_batch(JOINS)?;
                 tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
             }
             SCHEMA_VERSION => {}
@@ -199,6 +220,7 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(StoredVersion, String
                 _ => Vec::new(),
             },
             created: r.get(6)?,
+            join: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),
         },
         meta_json,
     ))
@@ -209,18 +231,26 @@ fn with_meta(path: &Path, (mut v, meta): (StoredVersion, String)) -> Result<Stor
     Ok(v)
 }
 
-const VERSION_COLUMNS: &str = "dataset, version, layer, meta, report, tbl, created";
+/// A version with its stored join (if any): `SELECT {VERSION_COLUMNS} FROM {VERSIONS} ...`.
+const VERSION_COLUMNS: &str =
+    "v.dataset, v.version, v.layer, v.meta, v.report, v.tbl, v.created, j.data";
+const VERSIONS: &str =
+    "versions v LEFT JOIN joins j ON j.dataset = v.dataset AND j.version = v.version";
 
 impl DatasetStore for SqliteStore {
     fn put_version(
         &self,
-        meta: &DatasetMeta,
-        layer: &str,
-        report: &str,
-        table: &[u8],
+        new: &NewVersion<'_>,
         create_only: bool,
         max_datasets: usize,
     ) -> Result<u32> {
+        let NewVersion {
+            meta,
+            layer,
+            report,
+            table,
+            join,
+        } = *new;
         let meta_json =
             serde_json::to_string(meta).map_err(|e| storage(&self.path, "metadata", e))?;
         let mut conn = self.conn();
@@ -285,6 +315,12 @@ impl DatasetStore for SqliteStore {
             "INSERT INTO versions (dataset, version, layer, meta, report, tbl, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![meta.id, version, layer, meta_json, report, table, now()],
         )?;
+        if !join.is_empty() {
+            tx.execute(
+                "INSERT INTO joins (dataset, version, data) VALUES (?1, ?2, ?3)",
+                params![meta.id, version, join],
+            )?;
+        }
         tx.execute("UPDATE generation SET n = n + 1", [])?;
         tx.commit()?;
         Ok(version)
@@ -315,14 +351,14 @@ impl DatasetStore for SqliteStore {
         let row = match version {
             Some(n) => conn
                 .query_row(
-                    &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE dataset = ?1 AND version = ?2"),
+                    &format!("SELECT {VERSION_COLUMNS} FROM {VERSIONS} WHERE v.dataset = ?1 AND v.version = ?2"),
                     params![id, n],
                     version_row,
                 )
                 .optional()?,
             None => conn
                 .query_row(
-                    &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE dataset = ?1 ORDER BY version DESC LIMIT 1"),
+                    &format!("SELECT {VERSION_COLUMNS} FROM {VERSIONS} WHERE v.dataset = ?1 ORDER BY v.version DESC LIMIT 1"),
                     [id],
                     version_row,
                 )
@@ -334,7 +370,7 @@ impl DatasetStore for SqliteStore {
     fn live_versions(&self) -> Result<Vec<StoredVersion>> {
         let conn = self.conn();
         let mut st = conn.prepare_cached(&format!(
-            "SELECT {VERSION_COLUMNS} FROM versions WHERE dataset IN (SELECT id FROM datasets WHERE deleted = 0) ORDER BY dataset, version"
+            "SELECT {VERSION_COLUMNS} FROM {VERSIONS} WHERE v.dataset IN (SELECT id FROM datasets WHERE deleted = 0) ORDER BY v.dataset, v.version"
         ))?;
         let rows = st
             .query_map([], version_row)?
@@ -354,6 +390,14 @@ impl DatasetStore for SqliteStore {
         }
         tx.commit()?;
         Ok(n > 0)
+    }
+
+    fn put_join(&self, dataset: &str, version: u32, join: &[u8]) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO joins (dataset, version, data) VALUES (?1, ?2, ?3)",
+            params![dataset, version, join],
+        )?;
+        Ok(())
     }
 
     fn generation(&self) -> Result<u64> {
@@ -376,23 +420,24 @@ mod tests {
         }
     }
 
+    fn new<'a>(meta: &'a DatasetMeta, layer: &'a str) -> NewVersion<'a> {
+        NewVersion {
+            meta,
+            layer,
+            report: "{}",
+            table: b"{}",
+            join: b"",
+        }
+    }
+
     #[test]
     fn versions_count_up_and_survive_reopen() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| DatasetError::bad(e.to_string(), ""))?;
         {
             let s = SqliteStore::open(dir.path())?;
-            assert_eq!(
-                s.put_version(&meta("a"), "lad19", "{}", b"{}", false, 10)?,
-                1
-            );
-            assert_eq!(
-                s.put_version(&meta("a"), "lad19", "{}", b"{}", false, 10)?,
-                2
-            );
-            assert!(
-                s.put_version(&meta("a"), "lad19", "{}", b"{}", true, 10)
-                    .is_err()
-            );
+            assert_eq!(s.put_version(&new(&meta("a"), "lad19"), false, 10)?, 1);
+            assert_eq!(s.put_version(&new(&meta("a"), "lad19"), false, 10)?, 2);
+            assert!(s.put_version(&new(&meta("a"), "lad19"), true, 10).is_err());
         }
         let s = SqliteStore::open(dir.path())?;
         let g = s.generation()?;
@@ -401,7 +446,7 @@ mod tests {
         assert!(s.delete("a")?);
         assert!(s.generation()? > g);
         assert!(s.live_versions()?.is_empty());
-        let e = s.put_version(&meta("a"), "lad19", "{}", b"{}", false, 10);
+        let e = s.put_version(&new(&meta("a"), "lad19"), false, 10);
         assert!(matches!(
             e,
             Err(DatasetError {
@@ -416,8 +461,8 @@ mod tests {
     fn dataset_limit_is_enforced() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| DatasetError::bad(e.to_string(), ""))?;
         let s = SqliteStore::open(dir.path())?;
-        s.put_version(&meta("a"), "l", "{}", b"{}", false, 1)?;
-        let e = s.put_version(&meta("b"), "l", "{}", b"{}", false, 1);
+        s.put_version(&new(&meta("a"), "l"), false, 1)?;
+        let e = s.put_version(&new(&meta("b"), "l"), false, 1);
         assert!(matches!(
             e,
             Err(DatasetError {

@@ -40,6 +40,10 @@ pub struct StoredVersion {
     pub table: Vec<u8>,
     /// Seconds since the Unix epoch.
     pub created: i64,
+    /// Its join with its layer as stored ([`crate::stored_join::StoredJoin::encode`]'s
+    /// bytes); empty when none was stored (versions from earlier releases).
+    #[serde(default)]
+    pub join: Vec<u8>,
 }
 
 /// A dataset as listed: latest metadata and its versions.
@@ -67,6 +71,21 @@ pub struct VersionInfo {
     pub created: i64,
 }
 
+/// A version to store: what was uploaded, as analysed.
+#[derive(Clone, Copy, Debug)]
+pub struct NewVersion<'a> {
+    /// Metadata (its id names the dataset).
+    pub meta: &'a DatasetMeta,
+    /// Layer the table joined to.
+    pub layer: &'a str,
+    /// The detection and join report (JSON text).
+    pub report: &'a str,
+    /// [`crate::table::encode`]'s bytes.
+    pub table: &'a [u8],
+    /// Its join with the layer ([`crate::stored_join::StoredJoin::encode`]); may be empty.
+    pub join: &'a [u8],
+}
+
 /// Where datasets live. Every write is one transaction: visible complete or not at all.
 pub trait DatasetStore: Send + Sync {
     /// Stores a new version (creating the dataset on its first), returning its number.
@@ -74,10 +93,7 @@ pub trait DatasetStore: Send + Sync {
     /// and the id exists.
     fn put_version(
         &self,
-        meta: &DatasetMeta,
-        layer: &str,
-        report: &str,
-        table: &[u8],
+        version: &NewVersion<'_>,
         create_only: bool,
         max_datasets: usize,
     ) -> Result<u32>;
@@ -91,6 +107,9 @@ pub trait DatasetStore: Send + Sync {
     fn live_versions(&self) -> Result<Vec<StoredVersion>>;
     /// Marks a dataset deleted; `false` if there was none (or it was already deleted).
     fn delete(&self, id: &str) -> Result<bool>;
+    /// Stores (or replaces) the join of a version made again (its layer or the program
+    /// changed); not a change of the data, so the generation stays.
+    fn put_join(&self, dataset: &str, version: u32, join: &[u8]) -> Result<()>;
     /// A number that changes whenever any process commits a write: cheap to poll.
     fn generation(&self) -> Result<u64>;
 }

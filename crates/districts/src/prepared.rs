@@ -216,20 +216,29 @@ pub fn load_merged(
     Ok((layer, Origin::Source))
 }
 
-/// The key of a prepared file: SHA-256 over the program, the catalogue entries and the source
-/// files, as 32 hex digits. `None` when a source file or the program cannot be read (the layer
-/// is then loaded without a prepared file, and the source's own error reported).
-fn key(metas: &[&LayerMeta], files: &[PathBuf]) -> Option<String> {
-    let mut h = Sha256::new();
-    h.update(MAGIC);
+/// The running program's size and modification time (16 + 8 bytes): part of the key of
+/// anything it derives and keeps (prepared layers, the joins stored with uploaded datasets),
+/// so a rebuilt or upgraded program never reads what an older one derived.
+pub fn program_identity() -> Option<[u8; 24]> {
     let exe = std::env::current_exe().ok()?.metadata().ok()?;
     let modified = exe
         .modified()
         .ok()?
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
-    h.update(exe.len().to_le_bytes());
-    h.update(modified.as_nanos().to_le_bytes());
+    let mut out = [0u8; 24];
+    out[..16].copy_from_slice(&modified.as_nanos().to_le_bytes());
+    out[16..].copy_from_slice(&exe.len().to_le_bytes());
+    Some(out)
+}
+
+/// The key of a prepared file: SHA-256 over the program, the catalogue entries and the source
+/// files, as 32 hex digits. `None` when a source file or the program cannot be read (the layer
+/// is then loaded without a prepared file, and the source's own error reported).
+fn key(metas: &[&LayerMeta], files: &[PathBuf]) -> Option<String> {
+    let mut h = Sha256::new();
+    h.update(MAGIC);
+    h.update(program_identity()?);
     for meta in metas {
         h.update(format!("{meta:?}").as_bytes());
     }

@@ -263,7 +263,10 @@ fn region_attribute(d: &District) -> Option<&str> {
 /// `RGN..NM` column: each row's key and each other `..CD` code column name the row's region.
 #[derive(Clone, Debug, Default)]
 pub struct RegionLookup {
-    by_code: HashMap<String, String>,
+    /// Normalised code -> index into `names` (a dozen regions for ~100,000 codes: one small
+    /// integer per code instead of a copy of the name).
+    by_code: HashMap<String, u16>,
+    names: Vec<String>,
     /// Which lookups it was read from.
     pub sources: Vec<String>,
 }
@@ -272,6 +275,9 @@ impl RegionLookup {
     /// Reads the region columns of `lookups`.
     pub fn from_lookups(lookups: &[LookupTable]) -> RegionLookup {
         let mut out = RegionLookup::default();
+        // Codes repeat on most rows (a district's code on each of its LSOAs): looked up as
+        // they are (normalised into one buffer when they need it) and copied only when new.
+        let mut buf = String::new();
         for t in lookups {
             let Some(ri) = t
                 .columns
@@ -293,14 +299,24 @@ impl RegionLookup {
                 let Some(region) = row.get(ri).filter(|r| !r.trim().is_empty()) else {
                     continue;
                 };
-                out.by_code
-                    .entry(key.clone())
-                    .or_insert_with(|| region.clone());
+                let Some(region) = out.intern(region) else {
+                    continue;
+                };
+                if !out.by_code.contains_key(key.as_str()) {
+                    out.by_code.insert(key.clone(), region);
+                }
                 for &ci in &code_cols {
-                    if let Some(c) = row.get(ci).filter(|c| !c.trim().is_empty()) {
-                        out.by_code
-                            .entry(normalise_code(c))
-                            .or_insert_with(|| region.clone());
+                    let Some(c) = row.get(ci).filter(|c| !c.trim().is_empty()) else {
+                        continue;
+                    };
+                    let code = if is_normalised(c) {
+                        c.as_str()
+                    } else {
+                        crate::codes::normalise_code_into(c, &mut buf);
+                        buf.as_str()
+                    };
+                    if !out.by_code.contains_key(code) {
+                        out.by_code.insert(code.to_string(), region);
                     }
                 }
             }
@@ -309,10 +325,30 @@ impl RegionLookup {
         out
     }
 
+    fn intern(&mut self, name: &str) -> Option<u16> {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return u16::try_from(i).ok();
+        }
+        self.names.push(name.to_string());
+        u16::try_from(self.names.len() - 1).ok()
+    }
+
     /// The region of a code, if a lookup names it.
     pub fn get(&self, code: &str) -> Option<&str> {
-        self.by_code.get(&normalise_code(code)).map(String::as_str)
+        // Layer codes are stored normalised: look them up as they are, normalising (one
+        // allocation) only a code that is not.
+        let found = if is_normalised(code) {
+            self.by_code.get(code)
+        } else {
+            self.by_code.get(&normalise_code(code))
+        };
+        found.and_then(|&i| self.names.get(usize::from(i)).map(String::as_str))
     }
+}
+
+/// Whether [`normalise_code`] would leave `code` unchanged.
+fn is_normalised(code: &str) -> bool {
+    code.trim().len() == code.len() && !code.bytes().any(|b| b.is_ascii_lowercase())
 }
 
 /// The regions of a layer's districts: own attribute (spelt as the lookups spell it), else the
@@ -335,18 +371,22 @@ pub fn assign(
             aliases.push((own.trim().to_string(), looked.trim().to_string()));
         }
     }
-    let canonical = |s: &str| -> String {
+    // Labels borrow from the districts, the lookup, the aliases or the reference: no copy per
+    // district (the 32,844 LSOAs are assigned at every start-up).
+    fn spelt<'a>(aliases: &'a [(String, String)], s: &'a str) -> &'a str {
+        let s = s.trim();
         aliases
             .iter()
-            .find(|(a, _)| a == s.trim())
-            .map_or_else(|| s.trim().to_string(), |(_, c)| c.clone())
-    };
-    let mut labels: Vec<Option<String>> = districts
+            .find(|(a, _)| a == s)
+            .map_or(s, |(_, c)| c.as_str())
+    }
+    let canonical = |s| spelt(&aliases, s);
+    let mut labels: Vec<Option<&str>> = districts
         .iter()
         .map(|d| {
             region_attribute(d)
                 .map(canonical)
-                .or_else(|| lookup.get(&d.code).map(str::to_string))
+                .or_else(|| lookup.get(&d.code))
         })
         .collect();
     let mut placed = Vec::new();
@@ -367,15 +407,14 @@ pub fn assign(
                 placed.push((
                     d.code.clone(),
                     d.name.clone(),
-                    r.clone(),
+                    r.to_string(),
                     format!("{} {}", host.code, host.name),
                 ));
                 *label = Some(r);
             }
         }
     }
-    let refs: Vec<Option<&str>> = labels.iter().map(Option::as_deref).collect();
-    let mut regions = Regions::from_labels(&refs);
+    let mut regions = Regions::from_labels(&labels);
     // Both spellings select the region.
     for (alias, canon) in &aliases {
         if !regions.aliases.iter().any(|(a, _)| a == alias) {
@@ -405,7 +444,12 @@ pub fn assign_atlas(
     lookups: &[LookupTable],
     reference: Option<crate::Layer>,
 ) {
+    let started = std::time::Instant::now();
     let lookup = RegionLookup::from_lookups(lookups);
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "region lookup built"
+    );
     let reference = reference.or_else(|| {
         atlas
             .layers
@@ -419,6 +463,7 @@ pub fn assign_atlas(
         (l, r)
     });
     for layer in &mut atlas.layers {
+        let started = std::time::Instant::now();
         let (regions, note) = assign(
             &layer.districts,
             &lookup,
@@ -428,5 +473,6 @@ pub fn assign_atlas(
             layer.load_notes.push(note);
         }
         layer.regions = std::sync::Arc::new(regions);
+        tracing::debug!(layer = %layer.meta.id, ms = started.elapsed().as_secs_f64() * 1000.0, "regions assigned");
     }
 }

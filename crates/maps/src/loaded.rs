@@ -95,8 +95,29 @@ impl Loaded {
     /// derived indicators and reads the lookups.
     pub fn load(catalog: &Catalog, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         check_styles(catalog)?;
+        let specs = analysis::derived::specs_from_catalog(catalog)?;
         let started = std::time::Instant::now();
-        let mut atlas = Atlas::load(catalog, &opts.layers)?;
+        // What needs no layer is read while the layers load: the lookups and the tables the
+        // derived indicators aggregate.
+        let wanted = |layer: &str| opts.layers.is_empty() || opts.layers.iter().any(|l| l == layer);
+        let (atlas, (lookups, derived_cache)) = rayon::join(
+            || Atlas::load(catalog, &opts.layers),
+            || {
+                rayon::join(
+                    || {
+                        let started = std::time::Instant::now();
+                        let lookups = load_lookups(catalog);
+                        tracing::info!(
+                            ms = started.elapsed().as_secs_f64() * 1000.0,
+                            "lookup tables read"
+                        );
+                        lookups
+                    },
+                    || analysis::derived::DerivedCache::with_tables(&specs, wanted),
+                )
+            },
+        );
+        let mut atlas = atlas?;
         tracing::info!(
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "layers and tables loaded"
@@ -104,7 +125,6 @@ impl Loaded {
         for layer in &atlas.layers {
             tracing::info!(layer = %layer.meta.id, districts = layer.districts.len(), indicators = layer.indicators.len(), notes = layer.load_notes.len(), "layer loaded");
         }
-        let specs = analysis::derived::specs_from_catalog(catalog)?;
         let bands = empty_bands(&atlas);
         // Derived indicators add values, never geometry, and run mostly on one core: the
         // per-zoom geometry (which reads only the districts) is built on the other meanwhile.
@@ -122,24 +142,20 @@ impl Loaded {
                 tracing::warn!(error = %e, "no thread for the per-zoom geometry: built on first use");
             }
         }
-        let (lookups, ()) = rayon::join(
-            || {
-                let started = std::time::Instant::now();
-                let lookups = load_lookups(catalog);
-                tracing::info!(
-                    ms = started.elapsed().as_secs_f64() * 1000.0,
-                    "lookup tables read"
-                );
-                add_derived(&mut atlas, &specs, &lookups);
-                lookups
-            },
+        rayon::join(
+            || add_derived(&mut atlas, &specs, &lookups, derived_cache),
             || {
                 if opts.bands == BandsWhen::Now {
                     build_bands(&geometry);
                 }
             },
         );
+        let started = std::time::Instant::now();
         assign_regions(catalog, &mut atlas, &lookups);
+        tracing::info!(
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "regions assigned"
+        );
         Ok(Self::with_bands(
             atlas,
             lookups,
@@ -488,6 +504,7 @@ pub fn data_version(catalog: &Catalog) -> String {
 
 /// Computes the catalogue's `[[derived]]` indicators and adds them to their layers, logging
 /// each outcome with its time (one whose layers are not loaded is skipped and says why).
+/// `cache` may hold tables read ahead ([`analysis::derived::DerivedCache::with_tables`]).
 /// Recombinations of merged districts waiting for weights ([`Atlas::recombine_pending`]) are
 /// completed as soon as their weights exist, before each derived indicator (which may use the
 /// recombined values) and once more at the end.
@@ -495,13 +512,14 @@ pub fn add_derived(
     atlas: &mut Atlas,
     specs: &[analysis::derived::DerivedSpec],
     lookups: &[LookupTable],
+    mut cache: analysis::derived::DerivedCache,
 ) {
     let started = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(specs.len());
     let mut recombined = Vec::new();
     // Entries run one at a time (recombination may complete between them) but share the
-    // tables they read and the small-area assignments they make.
-    let mut cache = analysis::derived::DerivedCache::default();
+    // tables they read (`cache`, possibly read ahead) and the small-area assignments they
+    // make.
     for spec in specs {
         recombined.extend(atlas.recombine_pending(false));
         outcomes.extend(analysis::derived::add_derived_with(

@@ -10,6 +10,7 @@ mod datasets_shapes;
 mod hardening;
 mod scale_out;
 mod startup;
+mod stored_joins;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -115,9 +115,21 @@ impl Live {
         } else {
             hub.known_layers()
         };
-        let mut maps =
+        let applied =
             datasets::apply_parsed(&hub.base, layers, &stored.versions, stored.generation);
+        let mut maps = applied.maps;
         maps.deleted_datasets = Arc::new(stored.deleted);
+        if !applied.rejoined.is_empty() {
+            // Stored for the next start, off the path of this one.
+            let store = Arc::clone(&hub.store);
+            let rejoined = applied.rejoined;
+            let spawned = std::thread::Builder::new()
+                .name("store joins".into())
+                .spawn(move || datasets::store_joins(store.as_ref(), &rejoined));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "joins not stored: made again at the next start");
+            }
+        }
         let next = Arc::new(self.snapshot().with_maps(Arc::new(maps)));
         *self
             .current

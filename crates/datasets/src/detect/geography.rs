@@ -24,6 +24,9 @@ pub struct KnownLayer {
     pub names: Vec<String>,
     /// Kinds of code the layer holds (`E06`...).
     pub kinds: BTreeSet<String>,
+    /// Key of joins made against these codes ([`crate::stored_join::layer_key`]), computed
+    /// on first use.
+    join_key: std::sync::OnceLock<Option<String>>,
 }
 
 impl KnownLayer {
@@ -43,7 +46,16 @@ impl KnownLayer {
             codes,
             names,
             kinds,
+            join_key: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The key a stored join must carry to be used on this layer (`None` when the running
+    /// program cannot be identified: joins are then always made again).
+    pub fn join_key(&self) -> Option<&str> {
+        self.join_key
+            .get_or_init(|| crate::stored_join::layer_key(self))
+            .as_deref()
     }
 
     /// The nations (first letters) the layer covers.

@@ -154,10 +154,13 @@ fn add(ctx: &Context_, a: AddArgs) -> Result<ExitCode> {
     let table = datasets::table::encode(&analysis.table);
     let version = store
         .put_version(
-            &analysis.meta,
-            &analysis.detection.layer,
-            &report.to_string(),
-            &table,
+            &datasets::NewVersion {
+                meta: &analysis.meta,
+                layer: &analysis.detection.layer,
+                report: &report.to_string(),
+                table: &table,
+                join: &analysis.stored_join(&layers),
+            },
             a.id.is_none(),
             limits.max_datasets,
         )

@@ -292,10 +292,13 @@ fn store_upload(live: &LiveState, up: Upload, id: Option<String>, is_put: bool) 
     let report = datasets::report_json(&analysis, None, true);
     let table = datasets::table::encode(&analysis.table);
     let version = hub.store.put_version(
-        &analysis.meta,
-        &analysis.detection.layer,
-        &report.to_string(),
-        &table,
+        &datasets::NewVersion {
+            meta: &analysis.meta,
+            layer: &analysis.detection.layer,
+            report: &report.to_string(),
+            table: &table,
+            join: &analysis.stored_join(hub.known_layers()),
+        },
         !is_put,
         hub.limits.max_datasets,
     )?;
