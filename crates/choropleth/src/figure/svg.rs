@@ -265,7 +265,7 @@ fn map_group(
             .filter(|d| d.district.fill == fill && wanted(d))
         {
             written += 1;
-            if written % CHECK_EVERY == 0 && cancelled() {
+            if written.is_multiple_of(CHECK_EVERY) && cancelled() {
                 return false;
             }
             s.push_str("<path");
