@@ -200,6 +200,26 @@ fn parse_table(v: &StoredVersion) -> Option<Table> {
     }
 }
 
+/// The table of a version whose stored join did not fit: from the bytes read with it, else
+/// read from `store` (versions with a join are read without their table).
+fn table_of(v: &StoredVersion, store: Option<&dyn DatasetStore>) -> Option<Table> {
+    if !v.table.is_empty() {
+        return parse_table(v);
+    }
+    let stored = store.map(|s| s.version(&v.dataset, Some(v.version)));
+    match stored {
+        Some(Ok(Some(full))) => parse_table(&full),
+        Some(Err(e)) => {
+            tracing::warn!(dataset = %v.dataset, version = v.version, error = %e, "stored table not readable: skipped");
+            None
+        }
+        Some(Ok(None)) | None => {
+            tracing::warn!(dataset = %v.dataset, version = v.version, "stored table not found: skipped");
+            None
+        }
+    }
+}
+
 /// A join made again at start-up (the layer or the program changed since the version was
 /// stored), to store in place of the old one ([`store_joins`]).
 pub struct Rejoined {
@@ -217,7 +237,12 @@ type VersionIndicators = (Vec<(String, Indicator)>, Option<Rejoined>);
 /// The indicators of one version (the latest version's twice: without and with `@N`),
 /// from its stored join when it fits `layers`, else from joining its table again (returned
 /// for storing).
-fn version_indicators(p: &ParsedVersion, layers: &[KnownLayer], latest: bool) -> VersionIndicators {
+fn version_indicators(
+    p: &ParsedVersion,
+    layers: &[KnownLayer],
+    latest: bool,
+    store: Option<&dyn DatasetStore>,
+) -> VersionIndicators {
     let v = &p.version;
     let Some(layer) = layers.iter().find(|l| l.id == v.layer) else {
         tracing::warn!(dataset = %v.dataset, version = v.version, layer = %v.layer, "dataset layer not loaded: skipped");
@@ -233,7 +258,7 @@ fn version_indicators(p: &ParsedVersion, layers: &[KnownLayer], latest: bool) ->
             let parsed;
             let table = match &p.table {
                 Some(t) => t,
-                None => match parse_table(v) {
+                None => match table_of(v, store) {
                     Some(t) => {
                         parsed = t;
                         &parsed
@@ -301,7 +326,7 @@ pub struct Applied {
 /// A copy of `base` with the indicators of every version in `versions` (from
 /// [`parse_versions`]) added to its layer; `layers` are the codes of `base`'s layers (from
 /// [`known_layers`], which the server builds once). Stored joins are used where they fit,
-/// tables joined again where not; versions whose table or layer cannot be used are skipped
+/// tables joined again where not (read from `store` when they were read without); versions whose table or layer cannot be used are skipped
 /// with a warning (never fatal at start-up). All indicators are added in one step (one copy
 /// of the layers, not one per dataset).
 pub fn apply_parsed(
@@ -309,6 +334,7 @@ pub fn apply_parsed(
     layers: &[KnownLayer],
     versions: &[ParsedVersion],
     generation: u64,
+    store: Option<&dyn DatasetStore>,
 ) -> Applied {
     let started = std::time::Instant::now();
     // Latest version of each dataset (versions come sorted by dataset, version).
@@ -323,7 +349,7 @@ pub fn apply_parsed(
         .iter()
         .map(|p| {
             let is_latest = latest.get(p.version.dataset.as_str()) == Some(&p.version.version);
-            version_indicators(p, layers, is_latest)
+            version_indicators(p, layers, is_latest, store)
         })
         .collect();
     let mut extra: Vec<(String, Indicator)> = Vec::new();
@@ -371,6 +397,7 @@ pub fn with_stored(loaded: Loaded, state_dir: &std::path::Path) -> crate::Result
             &known_layers(&loaded),
             &parse_versions(versions),
             generation,
+            Some(&store),
         );
         store_joins(&store, &applied.rejoined);
         applied.maps

@@ -234,6 +234,9 @@ fn with_meta(path: &Path, (mut v, meta): (StoredVersion, String)) -> Result<Stor
 /// A version with its stored join (if any): `SELECT {VERSION_COLUMNS} FROM {VERSIONS} ...`.
 const VERSION_COLUMNS: &str =
     "v.dataset, v.version, v.layer, v.meta, v.report, v.tbl, v.created, j.data";
+/// [`VERSION_COLUMNS`] without the table of a version that has a join: start-up needs the
+/// join only (the table is read again, with `version`, if the join no longer fits).
+const LIVE_COLUMNS: &str = "v.dataset, v.version, v.layer, v.meta, v.report, CASE WHEN j.data IS NULL THEN v.tbl END, v.created, j.data";
 const VERSIONS: &str =
     "versions v LEFT JOIN joins j ON j.dataset = v.dataset AND j.version = v.version";
 
@@ -370,7 +373,7 @@ impl DatasetStore for SqliteStore {
     fn live_versions(&self) -> Result<Vec<StoredVersion>> {
         let conn = self.conn();
         let mut st = conn.prepare_cached(&format!(
-            "SELECT {VERSION_COLUMNS} FROM {VERSIONS} WHERE v.dataset IN (SELECT id FROM datasets WHERE deleted = 0) ORDER BY v.dataset, v.version"
+            "SELECT {LIVE_COLUMNS} FROM {VERSIONS} WHERE v.dataset IN (SELECT id FROM datasets WHERE deleted = 0) ORDER BY v.dataset, v.version"
         ))?;
         let rows = st
             .query_map([], version_row)?

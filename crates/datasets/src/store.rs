@@ -103,7 +103,8 @@ pub trait DatasetStore: Send + Sync {
     fn get(&self, id: &str) -> Result<Option<DatasetSummary>>;
     /// One version (the latest when `version` is `None`).
     fn version(&self, id: &str, version: Option<u32>) -> Result<Option<StoredVersion>>;
-    /// Every version of every live dataset, for building the maps.
+    /// Every version of every live dataset, for building the maps; a version with a stored
+    /// join comes without its table (`table` empty: read it with [`DatasetStore::version`]).
     fn live_versions(&self) -> Result<Vec<StoredVersion>>;
     /// Marks a dataset deleted; `false` if there was none (or it was already deleted).
     fn delete(&self, id: &str) -> Result<bool>;

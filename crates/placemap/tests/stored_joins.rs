@@ -77,6 +77,7 @@ fn apply(s: &SqliteStore) -> datasets::Applied {
         layers,
         &versions,
         s.generation().expect("generation"),
+        Some(s),
     )
 }
 
@@ -132,7 +133,10 @@ fn a_stored_join_gives_the_same_indicators_as_joining_the_table_again() {
         !versions[0].join.is_empty(),
         "the join is stored with the version"
     );
+    // ... and read without the table, which it makes unnecessary.
+    assert!(versions[0].table.is_empty());
     assert!(versions[1].join.is_empty());
+    assert!(!versions[1].table.is_empty());
 
     let applied = apply(&s);
     // Only the version stored without a join was joined again.

@@ -115,8 +115,13 @@ impl Live {
         } else {
             hub.known_layers()
         };
-        let applied =
-            datasets::apply_parsed(&hub.base, layers, &stored.versions, stored.generation);
+        let applied = datasets::apply_parsed(
+            &hub.base,
+            layers,
+            &stored.versions,
+            stored.generation,
+            Some(hub.store.as_ref()),
+        );
         let mut maps = applied.maps;
         maps.deleted_datasets = Arc::new(stored.deleted);
         if !applied.rejoined.is_empty() {
