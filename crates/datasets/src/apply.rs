@@ -267,12 +267,11 @@ fn version_indicators(
                 },
             };
             let (joined, summary) = crate::join::join(table, layer);
-            let rejoined =
-                StoredJoin::new(layer, joined.clone(), summary.clone()).map(|j| Rejoined {
-                    dataset: v.dataset.clone(),
-                    version: v.version,
-                    join: j.encode(),
-                });
+            let rejoined = StoredJoin::encode_for(layer, &joined, &summary).map(|join| Rejoined {
+                dataset: v.dataset.clone(),
+                version: v.version,
+                join,
+            });
             (
                 indicators_from_join(v, joined, &summary, layer, &suffix),
                 rejoined,

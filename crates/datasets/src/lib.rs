@@ -84,8 +84,7 @@ impl Analysis {
         layers
             .iter()
             .find(|l| l.id == self.detection.layer)
-            .and_then(|l| stored_join::StoredJoin::new(l, self.joined.clone(), self.join.clone()))
-            .map(|j| j.encode())
+            .and_then(|l| stored_join::StoredJoin::encode_for(l, &self.joined, &self.join))
             .unwrap_or_default()
     }
 }

@@ -43,22 +43,35 @@ pub fn layer_key(layer: &KnownLayer) -> Option<String> {
     Some(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// [`StoredJoin`] borrowed: the same encoding, without copying the joined values.
+#[derive(Serialize)]
+struct StoredJoinRef<'a> {
+    layer_key: &'a str,
+    joined: &'a [Joined],
+    summary: &'a JoinSummary,
+}
+
 impl StoredJoin {
-    /// A join made against `layer`, keyed for it; `None` when the layer has no key.
-    pub fn new(layer: &KnownLayer, joined: Vec<Joined>, summary: JoinSummary) -> Option<Self> {
-        Some(StoredJoin {
-            layer_key: layer.join_key()?.to_string(),
+    /// The bytes to store for a join made against `layer` (`None` when the layer has no key).
+    pub fn encode_for(
+        layer: &KnownLayer,
+        joined: &[Joined],
+        summary: &JoinSummary,
+    ) -> Option<Vec<u8>> {
+        Some(encode_ref(&StoredJoinRef {
+            layer_key: layer.join_key()?,
             joined,
             summary,
-        })
+        }))
     }
 
     /// The bytes stored in the database.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        // Serialising owned strings and numbers into a Vec cannot fail.
-        out.extend(postcard::to_stdvec(self).unwrap_or_default());
-        out
+        encode_ref(&StoredJoinRef {
+            layer_key: &self.layer_key,
+            joined: &self.joined,
+            summary: &self.summary,
+        })
     }
 
     /// Reads [`StoredJoin::encode`]'s bytes; the error says what is wrong.
@@ -73,4 +86,11 @@ impl StoredJoin {
     pub fn fits(&self, layer: &KnownLayer) -> bool {
         layer.join_key() == Some(self.layer_key.as_str())
     }
+}
+
+fn encode_ref(join: &StoredJoinRef<'_>) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    // Serialising owned strings and numbers into a Vec cannot fail.
+    out.extend(postcard::to_stdvec(join).unwrap_or_default());
+    out
 }

@@ -31,6 +31,12 @@ pub fn nation_of(code: &str) -> Option<&'static str> {
     NATIONS.iter().find(|(c, _)| *c == first).map(|(_, n)| *n)
 }
 
+/// The nation `query` names (by name or slug, any case).
+fn nation_named(query: &str) -> Option<&'static str> {
+    let q = slug(query);
+    NATIONS.iter().find(|(_, n)| slug(n) == q).map(|(_, n)| *n)
+}
+
 /// A name as a URL slug: lower case, every run of other characters one `-`.
 ///
 /// ```
@@ -177,6 +183,13 @@ impl Regions {
     /// assert_eq!(r.name_of("Atlantis"), None);
     /// ```
     pub fn name_of(&self, query: &str) -> Option<String> {
+        self.position(query)
+            .and_then(|k| self.names.get(k).cloned())
+            .or_else(|| nation_named(query).map(str::to_string))
+    }
+
+    /// Index in `names` of the region `query` names (by name, slug or alias, any case).
+    fn position(&self, query: &str) -> Option<usize> {
         let q = slug(query);
         let canonical = self
             .aliases
@@ -185,14 +198,7 @@ impl Regions {
             .map(|(_, c)| c.as_str());
         self.names
             .iter()
-            .find(|n| slug(n) == q || Some(n.as_str()) == canonical)
-            .cloned()
-            .or_else(|| {
-                NATIONS
-                    .iter()
-                    .find(|(_, n)| slug(n) == q)
-                    .map(|(_, n)| (*n).to_string())
-            })
+            .position(|n| slug(n) == q || Some(n.as_str()) == canonical)
     }
 
     /// Which districts are in `query`: a region or a nation, by name or slug in any case
@@ -217,25 +223,15 @@ impl Regions {
         query: &str,
         layer: &str,
     ) -> Result<Vec<bool>, UnknownRegion> {
-        let q = slug(query);
-        let canonical = self
-            .aliases
-            .iter()
-            .find(|(a, _)| slug(a) == q)
-            .map(|(_, c)| c.as_str());
-        let region = self
-            .names
-            .iter()
-            .position(|n| slug(n) == q || Some(n.as_str()) == canonical);
-        let chosen: Vec<bool> = match region {
+        let chosen: Vec<bool> = match self.position(query) {
             Some(k) => {
                 let k = u16::try_from(k).ok();
                 self.of.iter().map(|r| r.is_some() && *r == k).collect()
             }
-            None => match NATIONS.iter().find(|(_, n)| slug(n) == q) {
-                Some((_, nation)) => districts
+            None => match nation_named(query) {
+                Some(nation) => districts
                     .iter()
-                    .map(|d| nation_of(&d.code) == Some(*nation))
+                    .map(|d| nation_of(&d.code) == Some(nation))
                     .collect(),
                 None => Vec::new(),
             },

@@ -150,20 +150,20 @@ impl Live {
     }
 }
 
-/// What the store holds at one generation, tables parsed: read by [`Stored::read`] at
-/// start-up while the layers load (see `serve::preload`), so only the join remains after.
+/// What the store holds at one generation, decoded (stored joins, else tables): read by
+/// [`Stored::read`] at start-up while the layers load (see `serve::preload`).
 pub struct Stored {
     /// The generation read before the versions (a write in between is applied at the next
     /// poll, never missed).
     pub generation: u64,
-    /// Every version of every live dataset, tables parsed.
+    /// Every version of every live dataset, decoded ([`datasets::parse_versions`]).
     pub versions: Vec<datasets::ParsedVersion>,
     /// Deleted ids, so their old links answer 410 Gone rather than 404.
     pub deleted: Vec<String>,
 }
 
 impl Stored {
-    /// Reads and parses every live version of `store`; `generation` must be read before.
+    /// Reads and decodes every live version of `store`; `generation` must be read before.
     pub fn read(store: &dyn DatasetStore, generation: u64) -> datasets::Result<Stored> {
         let read = std::time::Instant::now();
         let versions = store.live_versions()?;
