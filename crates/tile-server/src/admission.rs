@@ -5,6 +5,10 @@
 //!   many bytes all of them may hold together (a memory budget; each job says what it expects
 //!   to need). A request that cannot start at once (tiles: within a short wait) is answered
 //!   503 with `Retry-After` instead of piling up behind the others;
+//! - keeps a job refused for memory from starving: the budget it needed is held back for its
+//!   retry (until a little after its `Retry-After`), and smaller jobs arriving meanwhile start
+//!   only if they leave that much free, so a 10,000 px static map is drawn even while analyses
+//!   keep coming (without this, a smaller budget drew none; BENCHMARKS.md section 13);
 //! - gives each job a [`Cancel`]: set when the request's future is dropped (the client went
 //!   away, or the router's timeout answered 503) or its deadline passes, and checked inside the
 //!   long loops of the lower crates (permutations, drawing, export writers), so nothing goes on
@@ -14,8 +18,8 @@
 //! limit a whole route, not a class of work with a byte budget, and cannot cancel the blocking
 //! work behind a request.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
@@ -24,6 +28,10 @@ use crate::metrics::{ClassLabels, Metrics};
 
 /// One MiB: the unit of the memory semaphore (tokio counts permits in `u32`).
 const MIB: u64 = 1024 * 1024;
+
+/// Seconds a job refused for memory keeps its share reserved beyond its `Retry-After`: time for
+/// a client that waits as told to come back.
+const RESERVE_SLACK_SECS: u64 = 5;
 
 /// Kinds of heavy work, each with its own bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -264,6 +272,53 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Budget held back for the largest job lately refused for memory (one at a time): until
+/// `until`, a job needing less than `mib` starts only if it leaves `mib` free. A job at least
+/// as large (the refused one, retried) starts as soon as the budget has room and ends the
+/// reservation; a refused job that retries renews it. Jobs that wait for their slot (tiles,
+/// uploads) neither check nor make reservations: tiles take no budget, uploads queue.
+#[derive(Debug, Default)]
+struct Reserved(Option<(u32, Instant)>);
+
+impl Reserved {
+    /// Whether a job needing `mib` may take it from the `free` MiB at `now`.
+    fn allows(&self, mib: u32, free: u32, now: Instant) -> bool {
+        match self.0 {
+            Some((held, until)) if now < until && mib < held => {
+                free.checked_sub(mib).is_some_and(|left| left >= held)
+            }
+            _ => true,
+        }
+    }
+
+    /// A job needing `mib` found too little free at `now`: hold `mib` back until `until` (a
+    /// larger reservation still in force is kept; an equal one is renewed).
+    fn refused(&mut self, mib: u32, now: Instant, until: Instant) {
+        match self.0 {
+            Some((held, old)) if now < old && held > mib => {}
+            Some((held, old)) if now < old && held == mib => self.0 = Some((held, old.max(until))),
+            _ => self.0 = Some((mib, until)),
+        }
+    }
+
+    /// A job needing `mib` started at `now`: a reservation it fills, or one expired, ends.
+    fn started(&mut self, mib: u32, now: Instant) {
+        if self
+            .0
+            .is_some_and(|(held, until)| mib >= held || now >= until)
+        {
+            self.0 = None;
+        }
+    }
+
+    /// MiB held back at `now`.
+    fn held(&self, now: Instant) -> u32 {
+        self.0
+            .filter(|(_, until)| now < *until)
+            .map_or(0, |(held, _)| held)
+    }
+}
+
 /// One class's bound.
 struct Gate {
     slots: Arc<Semaphore>,
@@ -276,6 +331,8 @@ pub struct Admission {
     gates: Vec<Gate>,
     memory: Arc<Semaphore>,
     memory_mib: u32,
+    /// Budget held back for a job refused for memory (see [`Reserved`]).
+    reserved: Mutex<Reserved>,
     metrics: Arc<Metrics>,
 }
 
@@ -320,6 +377,7 @@ impl Admission {
             gates,
             memory: Arc::new(Semaphore::new(memory_mib as usize)),
             memory_mib,
+            reserved: Mutex::new(Reserved::default()),
             limits,
             metrics,
         }
@@ -339,6 +397,13 @@ impl Admission {
     /// MiB of the memory budget taken now.
     pub fn memory_taken_mib(&self) -> usize {
         self.memory_mib as usize - self.memory.available_permits()
+    }
+
+    /// MiB of the memory budget held back now for a job refused for memory, so that it finds
+    /// room when it retries (0 when none).
+    pub fn memory_reserved_mib(&self) -> usize {
+        let r = self.reserved.lock().unwrap_or_else(PoisonError::into_inner);
+        r.held(Instant::now()) as usize
     }
 
     /// MiB a job expecting `bytes` takes: at least 1, at most the whole budget.
@@ -382,15 +447,20 @@ impl Admission {
                 a.running(class),
             )
         };
-        let busy_memory = |a: &Admission| {
-            a.refuse(
-                class,
+        let busy_memory = |a: &Admission, held: u32| {
+            let what = if held > 0 {
+                format!(
+                    "MiB of the {} MiB memory budget taken, and {held} MiB held for a larger job \
+                     refused before (this job needs {mib})",
+                    a.memory_mib
+                )
+            } else {
                 format!(
                     "MiB of the {} MiB memory budget taken (this job needs {mib})",
                     a.memory_mib
-                ),
-                a.memory_taken_mib(),
-            )
+                )
+            };
+            a.refuse(class, what, a.memory_taken_mib())
         };
         let (slot, memory) = if let Some(wait) = self.limits.wait(class) {
             let both = async {
@@ -410,11 +480,26 @@ impl Admission {
                     return Err(busy_slots(self));
                 }
             };
+            // Checking the reservation and taking the memory under one lock: two jobs cannot
+            // both see the same free MiB (memory is only ever freed outside it).
+            let now = Instant::now();
+            let mut reserved = self.reserved.lock().unwrap_or_else(PoisonError::into_inner);
+            let free = u32::try_from(self.memory.available_permits()).unwrap_or(u32::MAX);
+            if !reserved.allows(mib, free, now) {
+                let held = reserved.held(now);
+                drop((reserved, slot));
+                return Err(busy_memory(self, held));
+            }
             match Arc::clone(&self.memory).try_acquire_many_owned(mib) {
-                Ok(m) => (slot, m),
+                Ok(m) => {
+                    reserved.started(mib, now);
+                    (slot, m)
+                }
                 Err(_) => {
-                    drop(slot);
-                    return Err(busy_memory(self));
+                    let until = now + Duration::from_secs(class.retry_after() + RESERVE_SLACK_SECS);
+                    reserved.refused(mib, now, until);
+                    drop((reserved, slot));
+                    return Err(busy_memory(self, 0));
                 }
             }
         };
@@ -581,9 +666,17 @@ mod tests {
         limits.static_jobs = 4;
         limits.analysis_jobs = 4;
         let a = admission(limits);
-        // 60 of 100 MiB taken: a 50 MiB job of another class is refused, a 40 MiB one runs.
+        // 60 of 100 MiB taken: a 40 MiB job of another class runs, a 50 MiB one is refused.
         let (first, release) = hold(&a, Class::Static, 60 * MIB).await;
         assert_eq!(a.memory_taken_mib(), 60);
+        a.run(
+            Class::Analysis,
+            40 * MIB,
+            later(),
+            |_| Ok::<(), Refused>(()),
+        )
+        .await
+        .expect("fits the budget");
         let big = a
             .run(
                 Class::Analysis,
@@ -596,14 +689,6 @@ mod tests {
             matches!(&big, Err(Refused::Busy { what, .. }) if what.contains("memory budget")),
             "{big:?}"
         );
-        a.run(
-            Class::Analysis,
-            40 * MIB,
-            later(),
-            |_| Ok::<(), Refused>(()),
-        )
-        .await
-        .expect("fits the budget");
         release.send(()).expect("job waits");
         first.await.expect("join").expect("first ran");
         // A job expecting more than the whole budget takes all of it, and runs alone.
@@ -619,6 +704,99 @@ mod tests {
         release.send(()).expect("job waits");
         huge.await.expect("join").expect("huge ran");
         assert_eq!(a.memory_taken_mib(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_refused_for_memory_finds_its_room_when_it_retries() {
+        let mut limits = small();
+        limits.analysis_jobs = 4;
+        limits.export_jobs = 4;
+        let a = admission(limits);
+        // An analysis holds 60 of 100 MiB: a 50 MiB static map is refused, and 50 MiB is held
+        // back for its retry.
+        let (analysis, release) = hold(&a, Class::Analysis, 60 * MIB).await;
+        let big = a
+            .run(Class::Static, 50 * MIB, later(), |_| Ok::<(), Refused>(()))
+            .await;
+        assert!(
+            matches!(
+                &big,
+                Err(Refused::Busy {
+                    class: Class::Static,
+                    retry_after: 5,
+                    ..
+                })
+            ),
+            "{big:?}"
+        );
+        assert_eq!(a.memory_reserved_mib(), 50);
+        // A 30 MiB export fits in the 40 MiB free, but would leave less than the 50 held back:
+        // refused too (without the reservation it ran, and jobs like it kept the big one out
+        // for good: BENCHMARKS.md section 13). Another analysis is refused the same way.
+        for class in [Class::Export, Class::Analysis] {
+            let small_job = a
+                .run(class, 30 * MIB, later(), |_| Ok::<(), Refused>(()))
+                .await;
+            assert!(
+                matches!(&small_job, Err(Refused::Busy { what, .. })
+                    if what.contains("50 MiB held for a larger job")),
+                "{small_job:?}"
+            );
+        }
+        // Tiles take no budget and still run.
+        a.run(Class::Tile, MIB, later(), |_| Ok::<(), Refused>(()))
+            .await
+            .expect("tiles are outside the budget");
+        // The analysis ends: the static map's retry finds its room, and ends the reservation.
+        release.send(()).expect("job waits");
+        analysis.await.expect("join").expect("analysis ran");
+        let (big, release) = hold(&a, Class::Static, 50 * MIB).await;
+        assert_eq!(a.memory_reserved_mib(), 0);
+        // Smaller jobs run beside it again.
+        a.run(Class::Export, 30 * MIB, later(), |_| Ok::<(), Refused>(()))
+            .await
+            .expect("fits beside the static map");
+        release.send(()).expect("job waits");
+        big.await.expect("join").expect("static map ran");
+        assert_eq!(a.memory_taken_mib(), 0);
+    }
+
+    #[test]
+    fn a_reservation_holds_back_budget_until_a_job_as_large_starts_or_it_expires() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs(1);
+        let mut r = Reserved::default();
+        assert!(r.allows(90, 90, t0));
+        r.refused(50, t0, t0 + 10 * s);
+        assert_eq!(r.held(t0), 50);
+        // Smaller jobs must leave 50 free.
+        assert!(r.allows(30, 80, t0));
+        assert!(!r.allows(30, 79, t0));
+        assert!(!r.allows(1, 40, t0));
+        // A job at least as large is not held back by it (the budget itself still bounds it).
+        assert!(r.allows(50, 50, t0));
+        assert!(r.allows(70, 70, t0));
+        // A smaller refusal keeps the larger reservation; the same size renews it.
+        r.refused(20, t0 + s, t0 + 11 * s);
+        assert_eq!(r.0, Some((50, t0 + 10 * s)));
+        r.refused(50, t0 + 2 * s, t0 + 12 * s);
+        assert_eq!(r.0, Some((50, t0 + 12 * s)));
+        // A smaller job starting leaves it; one as large ends it.
+        r.started(30, t0 + 3 * s);
+        assert_eq!(r.held(t0 + 3 * s), 50);
+        r.started(50, t0 + 3 * s);
+        assert_eq!(r.held(t0 + 3 * s), 0);
+        assert!(r.allows(30, 40, t0 + 3 * s));
+        // Expired, it holds nothing back, and a smaller refusal replaces it.
+        r.refused(60, t0, t0 + 5 * s);
+        assert!(!r.allows(30, 40, t0 + 4 * s));
+        assert!(r.allows(30, 40, t0 + 5 * s));
+        assert_eq!(r.held(t0 + 5 * s), 0);
+        r.refused(20, t0 + 6 * s, t0 + 16 * s);
+        assert_eq!(r.0, Some((20, t0 + 16 * s)));
+        // A larger refusal replaces a smaller one in force.
+        r.refused(40, t0 + 7 * s, t0 + 17 * s);
+        assert_eq!(r.0, Some((40, t0 + 17 * s)));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

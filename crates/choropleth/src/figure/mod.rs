@@ -55,6 +55,7 @@ use tile_math::Bounds;
 use crate::legend::Legend;
 pub use crate::render::{Fill, Rgba};
 pub use layout::MIN_TEXT_PX;
+pub use raster::STRIP_PIXELS;
 
 use layout::{Layout, MapView};
 
@@ -436,7 +437,7 @@ impl<'a> Figure<'a> {
     /// The figure as a PNG of [`Figure::png_size`]: polygons drawn with tiny-skia, text, legend
     /// and frames through resvg with the shipped DejaVu fonts (never system fonts).
     pub fn to_png(&self) -> Result<Vec<u8>, FigureError> {
-        raster::render_png(self, &|| false)
+        self.to_png_cancellable(&|| false)
     }
 
     /// [`Figure::to_png`] that stops with [`FigureError::Cancelled`] soon after `cancelled()`
@@ -444,7 +445,23 @@ impl<'a> Figure<'a> {
     /// overlay and the encoding): a 10,000 px square map takes seconds, and a server must not
     /// finish one for a client that has gone.
     pub fn to_png_cancellable(&self, cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>, FigureError> {
-        raster::render_png(self, cancelled)
+        let (w, h) = self.png_size();
+        raster::render_png(self, raster::strip_rows(w, h), cancelled)
+    }
+
+    /// [`Figure::to_png_cancellable`] drawing at most `rows` rows of the PNG at a time (at least
+    /// one), each strip streamed into the encoder: the PNG methods above pick strips of
+    /// [`STRIP_PIXELS`] pixels, drawing figures up to that size whole. The pixels are those of
+    /// the whole figure up to anti-aliasing rounding (strips are drawn shifted by whole pixels,
+    /// as tiny-skia itself tiles images over 8,191 px, with a margin of rows past each end: a
+    /// few edge pixels in a thousand move by a few levels); a figure drawn in more than one
+    /// strip is always written as RGBA (never indexed).
+    pub fn to_png_in_strips(
+        &self,
+        rows: u32,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Vec<u8>, FigureError> {
+        raster::render_png(self, rows, cancelled)
     }
 }
 

@@ -16,37 +16,51 @@ use super::{Figure, FigureError, Fill, Prepared, Rect, Rgba};
 use crate::legend::{FONT_FAMILY, font_database};
 use crate::palette::NO_DATA_STYLE;
 
+/// Output pixels drawn at once: a larger PNG is drawn in horizontal strips of about this many
+/// pixels (32 MiB of pixmap and 8 MiB of clip mask), each streamed into the PNG encoder as it
+/// is finished, so a 10,000 px square map holds about 40 MB of pixels instead of 500 MB
+/// (BENCHMARKS.md section 13). Figures up to this size are drawn whole, as before.
+pub const STRIP_PIXELS: u64 = 8 * 1024 * 1024;
+
+/// Rows drawn above and below each strip and dropped: tiny-skia cuts a path's edges at the
+/// pixmap's edge and steps them on from the cut, which moves anti-aliased pixels near a strip's
+/// edge by a level or more; with this margin the cuts fall outside the rows kept.
+const STRIP_MARGIN: u32 = 16;
+
+/// Rows of a strip for a `width` x `height` PNG: all of them when the image has at most
+/// [`STRIP_PIXELS`] pixels.
+pub(super) fn strip_rows(width: u32, height: u32) -> u32 {
+    let rows = STRIP_PIXELS / u64::from(width.max(1));
+    u32::try_from(rows)
+        .unwrap_or(u32::MAX)
+        .clamp(1, height.max(1))
+}
+
+/// The paths of one map (the main map or the London inset), traced once and drawn into every
+/// strip.
+struct Traced<'f, 'a> {
+    view: &'f MapView,
+    paths: Vec<(&'f Prepared<'a>, Path)>,
+}
+
 pub(super) fn render_png(
     fig: &Figure<'_>,
+    strip: u32,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Vec<u8>, FigureError> {
     let (width, height) = fig.png_size();
-    let mut pixmap = Pixmap::new(width, height).ok_or(FigureError::Pixmap { width, height })?;
-    pixmap.fill(Color::WHITE);
     let scale = f64::from(fig.options.scale);
     let u = fig.layout.unit;
     let hatch = hatch_pixmap(u * scale);
 
-    draw_map(
-        &mut pixmap,
-        fig,
-        (&fig.main, hatch.as_ref(), scale),
-        |_| true,
-        cancelled,
-    )?;
-    if let (Some((view, _)), Some(rect)) = (&fig.inset, fig.layout.inset) {
-        let paint = solid(Rgba::WHITE);
-        if let Some(r) = to_skia_rect(rect, scale) {
-            pixmap.fill_rect(r, &paint, Transform::identity(), None);
-        }
-        draw_map(
-            &mut pixmap,
-            fig,
-            (view, hatch.as_ref(), scale),
-            |d| d.district.in_london,
-            cancelled,
-        )?;
-    }
+    let main = trace(fig, &fig.main, scale, |_| true, cancelled)?;
+    let inset = match (&fig.inset, fig.layout.inset) {
+        (Some((view, _)), Some(rect)) => Some((
+            rect,
+            trace(fig, view, scale, |d| d.district.in_london, cancelled)?,
+        )),
+        _ => None,
+    };
     if cancelled() {
         return Err(FigureError::Cancelled);
     }
@@ -59,8 +73,60 @@ pub(super) fn render_png(
     };
     let tree = usvg::Tree::from_str(&overlay, &options)?;
     let s = fig.options.scale;
-    resvg::render(&tree, Transform::from_scale(s, s), &mut pixmap.as_mut());
-    crate::render::encode::encode_png_lean(&pixmap, cancelled)?.ok_or(FigureError::Cancelled)
+
+    // Everything drawn into rows `y0..` of the image: the maps, then the overlay on top.
+    let draw = |pixmap: &mut Pixmap, top: i64| -> Result<(), FigureError> {
+        pixmap.fill(Color::WHITE);
+        // Image rows are below 2^24 (at most 10,000 px plus a margin): exact as f32.
+        let shift = Transform::from_translate(0.0, -(top as f32));
+        let rows = (top as f64, (top + i64::from(pixmap.height())) as f64);
+        draw_map(
+            pixmap,
+            fig,
+            &main,
+            (hatch.as_ref(), scale),
+            (shift, rows),
+            cancelled,
+        )?;
+        if let Some((rect, traced)) = &inset {
+            let paint = solid(Rgba::WHITE);
+            if let Some(r) = to_skia_rect(*rect, scale) {
+                pixmap.fill_rect(r, &paint, shift, None);
+            }
+            draw_map(
+                pixmap,
+                fig,
+                traced,
+                (hatch.as_ref(), scale),
+                (shift, rows),
+                cancelled,
+            )?;
+        }
+        if cancelled() {
+            return Err(FigureError::Cancelled);
+        }
+        resvg::render(
+            &tree,
+            Transform::from_scale(s, s).post_concat(shift),
+            &mut pixmap.as_mut(),
+        );
+        Ok(())
+    };
+
+    let strip = strip.clamp(1, height.max(1));
+    if strip >= height {
+        let mut pixmap = Pixmap::new(width, height).ok_or(FigureError::Pixmap { width, height })?;
+        draw(&mut pixmap, 0)?;
+        crate::render::encode::encode_png_lean(&pixmap, cancelled)?.ok_or(FigureError::Cancelled)
+    } else {
+        crate::render::encode::encode_png_strips(
+            (width, height),
+            (strip, STRIP_MARGIN),
+            cancelled,
+            draw,
+        )?
+        .ok_or(FigureError::Cancelled)
+    }
 }
 
 /// The legend's font database (DejaVu Sans) plus DejaVu Sans Bold, built once.
@@ -74,18 +140,15 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
     .clone()
 }
 
-/// Fills, outlines and highlights of the `wanted` districts through `view` (with the no-data
-/// hatch and the pixel scale), clipped to its box; stops once `cancelled()` is true.
-fn draw_map(
-    pixmap: &mut Pixmap,
-    fig: &Figure<'_>,
-    (view, hatch, scale): (&MapView, Option<&Pixmap>, f64),
+/// The paths of the `wanted` districts through `view` in PNG pixels (at the pixel `scale`),
+/// cut to a box around its clip (see [`keep_box`]); stops once `cancelled()` is true.
+fn trace<'f, 'a>(
+    fig: &'f Figure<'a>,
+    view: &'f MapView,
+    scale: f64,
     wanted: impl Fn(&Prepared<'_>) -> bool,
     cancelled: &dyn Fn() -> bool,
-) -> Result<(), FigureError> {
-    let Some(mask) = clip_mask(pixmap, view.clip, scale) else {
-        return Ok(());
-    };
+) -> Result<Traced<'f, 'a>, FigureError> {
     let visible = view.visible();
     let keep = keep_box(view.clip, scale);
     let mut paths: Vec<(&Prepared<'_>, Path)> = Vec::new();
@@ -117,6 +180,42 @@ fn draw_map(
             paths.push((d, path));
         }
     }
+    Ok(Traced { view, paths })
+}
+
+/// Fills, outlines and highlights of a traced map (with the no-data hatch and the pixel
+/// scale), clipped to its box, into a pixmap holding image rows `rows.0..rows.1` (`shift`
+/// moves image pixels to the pixmap's); paths wholly outside those rows are skipped. Stops
+/// once `cancelled()` is true.
+fn draw_map(
+    pixmap: &mut Pixmap,
+    fig: &Figure<'_>,
+    traced: &Traced<'_, '_>,
+    (hatch, scale): (Option<&Pixmap>, f64),
+    (shift, rows): (Transform, (f64, f64)),
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(), FigureError> {
+    let Some(mask) = clip_mask(pixmap, traced.view.clip, scale, shift) else {
+        return Ok(());
+    };
+    let u = fig.layout.unit;
+    // How far beyond its path a district's drawing reaches: half the widest stroke, plus the
+    // anti-aliasing.
+    let reach = [
+        SEAL_WIDTH * scale,
+        fig.outline.map_or(0.0, |(_, w)| f64::from(w) * scale),
+        HIGHLIGHT_WIDTH * u * scale,
+    ]
+    .into_iter()
+    .fold(0.0, f64::max)
+        / 2.0
+        + 2.0;
+    let in_rows = |p: &Path| {
+        let b = p.bounds();
+        f64::from(b.bottom()) + reach >= rows.0 && f64::from(b.top()) - reach <= rows.1
+    };
+    let paths: Vec<&(&Prepared<'_>, Path)> =
+        traced.paths.iter().filter(|(_, p)| in_rows(p)).collect();
 
     // The hatch pixmap is at least 3 px square and always exists; plain grey if it did not.
     let hatch_paint = match hatch {
@@ -155,35 +254,26 @@ fn draw_map(
             }
             Fill::NoData => &hatch_paint,
         };
-        pixmap.fill_path(
-            path,
-            p,
-            FillRule::EvenOdd,
-            Transform::identity(),
-            Some(&mask),
-        );
+        pixmap.fill_path(path, p, FillRule::EvenOdd, shift, Some(&mask));
         if fig.outline.is_none() && matches!(d.district.fill, Fill::Solid(_)) {
-            pixmap.stroke_path(path, p, &seal, Transform::identity(), Some(&mask));
+            pixmap.stroke_path(path, p, &seal, shift, Some(&mask));
         }
     }
     if let Some((colour, width)) = fig.outline {
         stroke(
             pixmap,
             &paths,
-            colour,
-            f64::from(width) * scale,
-            &mask,
+            (colour, f64::from(width) * scale),
+            (shift, &mask),
             |_| true,
             cancelled,
         )?;
     }
-    let u = fig.layout.unit;
     stroke(
         pixmap,
         &paths,
-        HIGHLIGHT,
-        HIGHLIGHT_WIDTH * u * scale,
-        &mask,
+        (HIGHLIGHT, HIGHLIGHT_WIDTH * u * scale),
+        (shift, &mask),
         |d| d.district.highlight,
         cancelled,
     )
@@ -191,10 +281,9 @@ fn draw_map(
 
 fn stroke(
     pixmap: &mut Pixmap,
-    paths: &[(&Prepared<'_>, Path)],
-    colour: Rgba,
-    width: f64,
-    mask: &Mask,
+    paths: &[&(&Prepared<'_>, Path)],
+    (colour, width): (Rgba, f64),
+    (shift, mask): (Transform, &Mask),
     wanted: impl Fn(&Prepared<'_>) -> bool,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<(), FigureError> {
@@ -213,7 +302,7 @@ fn stroke(
             return Err(FigureError::Cancelled);
         }
         if wanted(d) {
-            pixmap.stroke_path(path, &paint, &stroke, Transform::identity(), Some(mask));
+            pixmap.stroke_path(path, &paint, &stroke, shift, Some(mask));
         }
     }
     Ok(())
@@ -331,11 +420,11 @@ fn clip_ring(
     }
 }
 
-fn clip_mask(pixmap: &Pixmap, clip: Rect, scale: f64) -> Option<Mask> {
+fn clip_mask(pixmap: &Pixmap, clip: Rect, scale: f64, shift: Transform) -> Option<Mask> {
     let mut mask = Mask::new(pixmap.width(), pixmap.height())?;
     let rect = to_skia_rect(clip, scale)?;
     let path = PathBuilder::from_rect(rect);
-    mask.fill_path(&path, FillRule::Winding, true, Transform::identity());
+    mask.fill_path(&path, FillRule::Winding, true, shift);
     Some(mask)
 }
 

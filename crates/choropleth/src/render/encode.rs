@@ -142,6 +142,88 @@ pub fn encode_png_lean(
     Ok(Some(out))
 }
 
+/// Encodes a `width` x `height` image drawn one horizontal strip of `strip_rows` rows at a
+/// time to an RGBA PNG, so only one strip of pixels is ever held (a 10,000 px square static map
+/// held a 400 MB pixmap and a 100 MB clip mask whole; BENCHMARKS.md section 13).
+/// `draw(strip, y0)` draws image rows `y0..y0 + strip_rows` into the `width` x `strip_rows`
+/// `strip` (rows past the image's bottom are drawn and dropped); each strip's rows are demultiplied into the PNG stream as they come. Always RGBA:
+/// whether the whole image has at most 256 colours (the indexed form of
+/// [`encode_png_lean`]) is only known once the last strip is drawn. Stops and returns `None`
+/// once `cancelled()` is true (checked before each strip and every 64 rows).
+///
+/// ```
+/// use tiny_skia::Color;
+/// let png = choropleth::render::encode::encode_png_strips::<choropleth::render::EncodeError>(
+///     (300, 20),
+///     (8, 2),
+///     &|| false,
+///     |s, top| {
+///         assert_eq!(s.height(), 12);
+///         s.fill(Color::from_rgba8((top + 2) as u8, 0, 0, 255));
+///         Ok(())
+///     },
+/// )?
+/// .unwrap();
+/// let img = image::load_from_memory(&png).unwrap().to_rgba8();
+/// assert_eq!((img.width(), img.height()), (300, 20));
+/// assert_eq!(img.get_pixel(0, 19).0, [16, 0, 0, 255]);
+/// # Ok::<(), choropleth::render::EncodeError>(())
+/// ```
+pub fn encode_png_strips<E: From<EncodeError>>(
+    (width, height): (u32, u32),
+    (strip_rows, margin): (u32, u32),
+    cancelled: &dyn Fn() -> bool,
+    mut draw: impl FnMut(&mut Pixmap, i64) -> Result<(), E>,
+) -> Result<Option<Vec<u8>>, E> {
+    let err = |source| EncodeError {
+        width,
+        height,
+        kind: "RGBA",
+        source,
+    };
+    let io = |e: std::io::Error| err(png::EncodingError::from(e));
+    let strip_rows = strip_rows.clamp(1, height.max(1));
+    let strip_height = strip_rows.saturating_add(margin.saturating_mul(2));
+    let mut strip = Pixmap::new(width, strip_height).ok_or_else(|| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::OutOfMemory,
+            format!("cannot allocate a {width}x{strip_height} strip"),
+        ))
+    })?;
+    let row_px = row_px_of(width);
+    let skip = margin as usize * row_px;
+    let mut out = Vec::new();
+    let enc = rgba_encoder(&mut out, width, height);
+    let mut writer = enc.write_header().map_err(err)?;
+    let mut stream = writer.stream_writer().map_err(err)?;
+    let mut row = Vec::with_capacity(row_px * 4);
+    let mut y0 = 0;
+    while y0 < height {
+        if cancelled() {
+            return Ok(None);
+        }
+        draw(&mut strip, i64::from(y0) - i64::from(margin))?;
+        let rows = strip_rows.min(height - y0) as usize;
+        let given = strip.pixels().get(skip..).unwrap_or_default();
+        for (n, pixels) in given.chunks(row_px).take(rows).enumerate() {
+            if n % 64 == 63 && cancelled() {
+                return Ok(None);
+            }
+            demultiply_into(pixels, &mut row);
+            std::io::Write::write_all(&mut stream, &row).map_err(io)?;
+        }
+        y0 += strip_rows;
+    }
+    stream.finish().map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(Some(out))
+}
+
+/// Pixels in a row of a `width` px image (at least one, so rows can be chunked).
+fn row_px_of(width: u32) -> usize {
+    width.max(1) as usize
+}
+
 /// Encodes one pixmap to PNG (see [`PngEncoder::encode`]; keep a `PngEncoder` for many tiles).
 ///
 /// ```

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use choropleth::figure::STRIP_PIXELS;
 use maps::figure::{self, Format};
 use maps::{FigureOptions, StyleOptions, VersionOptions};
 
@@ -11,10 +12,14 @@ use crate::error::ApiError;
 use crate::extract::Options;
 use crate::state::SharedState;
 
-/// Bytes drawing a PNG holds per output pixel: the pixmap (4) and the clip mask (1) while
-/// drawing, then the pixmap and the encoder's palette scan (measured: a 10,000 px square LSOA
-/// map peaks 4.8 bytes a pixel above the loaded layer; BENCHMARKS.md section 13).
+/// Bytes drawing a PNG holds per pixel drawn at once: the pixmap (4) and the clip mask (1)
+/// while drawing, then the pixmap and the encoder's palette scan. Figures of more than
+/// [`STRIP_PIXELS`] pixels are drawn in strips of about that many (BENCHMARKS.md section 13).
 const PNG_BYTES_PER_PIXEL: f64 = 5.0;
+
+/// Bytes of the finished PNG per output pixel: RGBA rows through fast deflate (measured on
+/// a 10,000 px square LSOA map, the worst case: many edges; BENCHMARKS.md section 13).
+const PNG_OUT_BYTES_PER_PIXEL: f64 = 0.5;
 
 /// Bytes a static map holds besides its pixels: the traced paths of every district drawn and
 /// the overlay (an SVG map is written as text, about this much for all LSOAs).
@@ -31,7 +36,10 @@ fn expected_bytes(frame: &FigureOptions, format: Format) -> u64 {
             // Sizes are checked when drawing (at most 10,000 px a side); the estimate of an
             // out-of-range size only needs to be finite.
             let pixels = (w * h).clamp(0.0, 1e10);
-            FIGURE_BASE_BYTES + (pixels * PNG_BYTES_PER_PIXEL) as u64
+            // One strip's rows plus the margins drawn around it (see `Figure::to_png`).
+            let held = pixels.min(STRIP_PIXELS as f64 + 32.0 * w);
+            FIGURE_BASE_BYTES
+                + (held * PNG_BYTES_PER_PIXEL + pixels * PNG_OUT_BYTES_PER_PIXEL) as u64
         }
     }
 }
