@@ -116,7 +116,8 @@ pub struct Limits {
     /// Tiles rendered at once (cheap: a few milliseconds and a few MiB each; bounded by this
     /// count alone, outside the memory budget).
     pub tile_jobs: usize,
-    /// Static maps drawn at once (a 10,000 px square PNG holds about 0.8 GB while drawn).
+    /// Static maps drawn at once (a 10,000 px square PNG, drawn in strips, holds about 80 MB
+    /// while drawn and expects about 140 MB).
     pub static_jobs: usize,
     /// Analyses at once (Moran's permutations already use every core through rayon).
     pub analysis_jobs: usize,
@@ -127,8 +128,9 @@ pub struct Limits {
     /// Batch lookups (`POST /lookup`) at once.
     pub lookup_jobs: usize,
     /// Bytes all running jobs may expect to hold together. A job expecting more than the whole
-    /// budget still runs, alone (it takes the whole budget), so no valid request is refused
-    /// for good.
+    /// budget still runs, alone (it takes the whole budget), and a job refused for memory has
+    /// its share held back for its retry (smaller jobs cannot keep taking it), so no valid
+    /// request is refused for good.
     pub memory_bytes: u64,
     /// How long a tile may wait for a slot before its 503 (tiles are short: a brief queue
     /// smooths bursts; static maps, analyses and exports never wait).
@@ -140,10 +142,11 @@ pub struct Limits {
 
 impl Limits {
     /// Defaults for `cores` cores: a couple of tiles per core, half the cores for static maps
-    /// and analyses (at least one each), and a 768 MiB memory budget: room for the largest
-    /// static map (10,000 px square, about 550 MB expected) beside an analysis, which with the
-    /// ~0.45 GB the loaded layers take keeps the server under 1.2 GB (estimates run above
-    /// what jobs hold; BENCHMARKS.md section 13).
+    /// and analyses (at least one each), and a 512 MiB memory budget: room for the largest
+    /// static map (10,000 px square, about 140 MB expected) beside an analysis (160 MB) and
+    /// a batch lookup or export, while the ~0.45 GB the loaded layers take, the 256 MB tile
+    /// cache and the budget stay near 1.2 GB even at the worst (estimates run above what jobs
+    /// hold; the abuse mix peaks far lower: BENCHMARKS.md section 13).
     pub fn for_cores(cores: usize) -> Limits {
         let cores = cores.max(1);
         let half = (cores / 2).max(1);
@@ -154,7 +157,7 @@ impl Limits {
             export_jobs: half,
             upload_jobs: 1,
             lookup_jobs: half,
-            memory_bytes: 768 * MIB,
+            memory_bytes: 512 * MIB,
             tile_wait: Duration::from_millis(250),
             upload_wait: Duration::from_secs(10),
         }
@@ -890,5 +893,7 @@ mod tests {
         let sixteen = Limits::for_cores(16);
         assert_eq!((sixteen.tile_jobs, sixteen.static_jobs), (32, 8));
         assert_eq!(Limits::for_cores(0).static_jobs, 1);
+        // The budget does not grow with the cores: it bounds the process's memory.
+        assert_eq!(two.memory_bytes, sixteen.memory_bytes);
     }
 }

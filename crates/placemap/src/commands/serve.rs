@@ -91,8 +91,9 @@ pub struct ServeArgs {
     /// get 503 at once.
     #[arg(long, value_name = "N")]
     pub max_lookup_jobs: Option<usize>,
-    /// Memory all heavy jobs except tiles together may expect to hold, MiB (default 768; a
-    /// 10,000 px square PNG expects about 550); beyond it requests get 503 with Retry-After.
+    /// Memory all heavy jobs except tiles together may expect to hold, MiB (default 512; a
+    /// 10,000 px square PNG expects about 140, an analysis 160); beyond it requests get 503
+    /// with Retry-After, and the refused job's share is held back for its retry.
     #[arg(long, value_name = "MIB")]
     pub heavy_memory_mb: Option<u64>,
     /// Longest an uncached tile waits for a render slot before its 503, milliseconds.

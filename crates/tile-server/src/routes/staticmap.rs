@@ -17,8 +17,9 @@ use crate::state::SharedState;
 /// [`STRIP_PIXELS`] pixels are drawn in strips of about that many (BENCHMARKS.md section 13).
 const PNG_BYTES_PER_PIXEL: f64 = 5.0;
 
-/// Bytes of the finished PNG per output pixel: RGBA rows through fast deflate (measured on
-/// a 10,000 px square LSOA map, the worst case: many edges; BENCHMARKS.md section 13).
+/// Bytes of the finished PNG per output pixel: RGBA rows through fast deflate, measured at
+/// 0.19 on a 10,000 px square LSOA map (19 MB; many edges, the worst case), doubled for the
+/// growth of the output buffer and rounded up (BENCHMARKS.md section 13).
 const PNG_OUT_BYTES_PER_PIXEL: f64 = 0.5;
 
 /// Bytes a static map holds besides its pixels: the traced paths of every district drawn and
