@@ -6,7 +6,7 @@
 //!   to need). A request that cannot start at once (tiles: within a short wait) is answered
 //!   503 with `Retry-After` instead of piling up behind the others;
 //! - keeps a job refused for memory from starving: the budget it needed is held back for its
-//!   retry (until a little after its `Retry-After`), and smaller jobs arriving meanwhile start
+//!   retry (until a little after its `Retry-After`), and other jobs arriving meanwhile start
 //!   only if they leave that much free, so a 10,000 px static map is drawn even while analyses
 //!   keep coming (without this, a smaller budget drew none; BENCHMARKS.md section 13);
 //! - gives each job a [`Cancel`]: set when the request's future is dropped (the client went
@@ -129,7 +129,7 @@ pub struct Limits {
     pub lookup_jobs: usize,
     /// Bytes all running jobs may expect to hold together. A job expecting more than the whole
     /// budget still runs, alone (it takes the whole budget), and a job refused for memory has
-    /// its share held back for its retry (smaller jobs cannot keep taking it), so no valid
+    /// its share held back for its retry (later jobs cannot keep taking it), so no valid
     /// request is refused for good.
     pub memory_bytes: u64,
     /// How long a tile may wait for a slot before its 503 (tiles are short: a brief queue
@@ -275,40 +275,61 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// Budget held back for the largest job lately refused for memory (one at a time): until
-/// `until`, a job needing less than `mib` starts only if it leaves `mib` free. A job at least
-/// as large (the refused one, retried) starts as soon as the budget has room and ends the
-/// reservation; a refused job that retries renews it. Jobs that wait for their slot (tiles,
-/// uploads) neither check nor make reservations: tiles take no budget, uploads queue.
+/// Budget held back for a job refused for memory, so that jobs arriving after it cannot keep
+/// taking what it needs (one reservation at a time, first come): until it expires, a job other
+/// than its owner (the refused class and size: its retry) starts only if it leaves the held
+/// MiB free. The owner starts as soon as the budget has room, which ends the reservation; an
+/// owner refused again renews it; another job refused meanwhile waits its turn (it reserves
+/// once this one ends). Jobs that wait for their slot (tiles, uploads) neither check nor make
+/// reservations: tiles take no budget, uploads queue.
 #[derive(Debug, Default)]
-struct Reserved(Option<(u32, Instant)>);
+struct Reserved(Option<Reservation>);
+
+/// Who holds budget back, how much, and until when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reservation {
+    class: Class,
+    mib: u32,
+    until: Instant,
+}
 
 impl Reserved {
-    /// Whether a job needing `mib` may take it from the `free` MiB at `now`.
-    fn allows(&self, mib: u32, free: u32, now: Instant) -> bool {
-        match self.0 {
-            Some((held, until)) if now < until && mib < held => {
-                free.checked_sub(mib).is_some_and(|left| left >= held)
+    /// The reservation in force at `now`.
+    fn in_force(&self, now: Instant) -> Option<Reservation> {
+        self.0.filter(|r| now < r.until)
+    }
+
+    /// Whether a job of `class` needing `mib` may take it from the `free` MiB at `now`.
+    fn allows(&self, class: Class, mib: u32, free: u32, now: Instant) -> bool {
+        match self.in_force(now) {
+            Some(r) if (r.class, r.mib) != (class, mib) => {
+                free.checked_sub(mib).is_some_and(|left| left >= r.mib)
             }
             _ => true,
         }
     }
 
-    /// A job needing `mib` found too little free at `now`: hold `mib` back until `until` (a
-    /// larger reservation still in force is kept; an equal one is renewed).
-    fn refused(&mut self, mib: u32, now: Instant, until: Instant) {
-        match self.0 {
-            Some((held, old)) if now < old && held > mib => {}
-            Some((held, old)) if now < old && held == mib => self.0 = Some((held, old.max(until))),
-            _ => self.0 = Some((mib, until)),
+    /// A job of `class` needing `mib` found too little free at `now`: hold `mib` back for it
+    /// until `until`, unless another job's reservation is in force (its owner's is renewed).
+    fn refused(&mut self, class: Class, mib: u32, now: Instant, until: Instant) {
+        match self.in_force(now) {
+            Some(r) if (r.class, r.mib) == (class, mib) => {
+                self.0 = Some(Reservation {
+                    until: r.until.max(until),
+                    ..r
+                });
+            }
+            Some(_) => {}
+            None => self.0 = Some(Reservation { class, mib, until }),
         }
     }
 
-    /// A job needing `mib` started at `now`: a reservation it fills, or one expired, ends.
-    fn started(&mut self, mib: u32, now: Instant) {
+    /// A job of `class` needing `mib` started at `now`: the reservation it owned ends, as does
+    /// one expired.
+    fn started(&mut self, class: Class, mib: u32, now: Instant) {
         if self
             .0
-            .is_some_and(|(held, until)| mib >= held || now >= until)
+            .is_some_and(|r| (r.class, r.mib) == (class, mib) || now >= r.until)
         {
             self.0 = None;
         }
@@ -316,9 +337,7 @@ impl Reserved {
 
     /// MiB held back at `now`.
     fn held(&self, now: Instant) -> u32 {
-        self.0
-            .filter(|(_, until)| now < *until)
-            .map_or(0, |(held, _)| held)
+        self.in_force(now).map_or(0, |r| r.mib)
     }
 }
 
@@ -453,7 +472,7 @@ impl Admission {
         let busy_memory = |a: &Admission, held: u32| {
             let what = if held > 0 {
                 format!(
-                    "MiB of the {} MiB memory budget taken, and {held} MiB held for a larger job \
+                    "MiB of the {} MiB memory budget taken, and {held} MiB held for a job \
                      refused before (this job needs {mib})",
                     a.memory_mib
                 )
@@ -488,19 +507,19 @@ impl Admission {
             let now = Instant::now();
             let mut reserved = self.reserved.lock().unwrap_or_else(PoisonError::into_inner);
             let free = u32::try_from(self.memory.available_permits()).unwrap_or(u32::MAX);
-            if !reserved.allows(mib, free, now) {
+            if !reserved.allows(class, mib, free, now) {
                 let held = reserved.held(now);
                 drop((reserved, slot));
                 return Err(busy_memory(self, held));
             }
             match Arc::clone(&self.memory).try_acquire_many_owned(mib) {
                 Ok(m) => {
-                    reserved.started(mib, now);
+                    reserved.started(class, mib, now);
                     (slot, m)
                 }
                 Err(_) => {
                     let until = now + Duration::from_secs(class.retry_after() + RESERVE_SLACK_SECS);
-                    reserved.refused(mib, now, until);
+                    reserved.refused(class, mib, now, until);
                     drop((reserved, slot));
                     return Err(busy_memory(self, 0));
                 }
@@ -622,6 +641,8 @@ mod tests {
             .await
         });
         while a.running(class) == 0 {
+            // Refused: fail rather than wait for ever.
+            assert!(!h.is_finished(), "the {} job did not start", class.label());
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         (h, tx)
@@ -694,6 +715,15 @@ mod tests {
         );
         release.send(()).expect("job waits");
         first.await.expect("join").expect("first ran");
+        // The refused job's retry runs (and ends the budget held back for it).
+        a.run(
+            Class::Analysis,
+            50 * MIB,
+            later(),
+            |_| Ok::<(), Refused>(()),
+        )
+        .await
+        .expect("the retry fits");
         // A job expecting more than the whole budget takes all of it, and runs alone.
         let (huge, release) = hold(&a, Class::Static, 10_000 * MIB).await;
         assert_eq!(a.memory_taken_mib(), 100);
@@ -742,7 +772,7 @@ mod tests {
                 .await;
             assert!(
                 matches!(&small_job, Err(Refused::Busy { what, .. })
-                    if what.contains("50 MiB held for a larger job")),
+                    if what.contains("50 MiB held for a job refused before")),
                 "{small_job:?}"
             );
         }
@@ -765,41 +795,49 @@ mod tests {
     }
 
     #[test]
-    fn a_reservation_holds_back_budget_until_a_job_as_large_starts_or_it_expires() {
+    fn a_reservation_holds_back_budget_for_its_owner_until_it_starts_or_it_expires() {
         let t0 = Instant::now();
         let s = Duration::from_secs(1);
+        let (st, an) = (Class::Static, Class::Analysis);
         let mut r = Reserved::default();
-        assert!(r.allows(90, 90, t0));
-        r.refused(50, t0, t0 + 10 * s);
+        assert!(r.allows(an, 90, 90, t0));
+        r.refused(st, 50, t0, t0 + 10 * s);
         assert_eq!(r.held(t0), 50);
-        // Smaller jobs must leave 50 free.
-        assert!(r.allows(30, 80, t0));
-        assert!(!r.allows(30, 79, t0));
-        assert!(!r.allows(1, 40, t0));
-        // A job at least as large is not held back by it (the budget itself still bounds it).
-        assert!(r.allows(50, 50, t0));
-        assert!(r.allows(70, 70, t0));
-        // A smaller refusal keeps the larger reservation; the same size renews it.
-        r.refused(20, t0 + s, t0 + 11 * s);
-        assert_eq!(r.0, Some((50, t0 + 10 * s)));
-        r.refused(50, t0 + 2 * s, t0 + 12 * s);
-        assert_eq!(r.0, Some((50, t0 + 12 * s)));
-        // A smaller job starting leaves it; one as large ends it.
-        r.started(30, t0 + 3 * s);
+        // Other jobs, smaller or larger, must leave 50 free.
+        assert!(r.allows(an, 30, 80, t0));
+        assert!(!r.allows(an, 30, 79, t0));
+        assert!(!r.allows(Class::Export, 1, 40, t0));
+        assert!(!r.allows(an, 70, 100, t0));
+        assert!(
+            !r.allows(st, 30, 40, t0),
+            "another size of the class is another job"
+        );
+        // Its owner is not held back by it (the budget itself still bounds it).
+        assert!(r.allows(st, 50, 50, t0));
+        // Another refusal waits its turn; the owner's renews it.
+        r.refused(an, 20, t0 + s, t0 + 11 * s);
+        r.refused(an, 80, t0 + s, t0 + 11 * s);
+        assert_eq!(r.in_force(t0 + s).map(|r| (r.class, r.mib)), Some((st, 50)));
+        r.refused(st, 50, t0 + 2 * s, t0 + 12 * s);
+        assert_eq!(r.in_force(t0 + 11 * s).map(|r| r.until), Some(t0 + 12 * s));
+        // Another job starting leaves it; its owner starting ends it.
+        r.started(an, 30, t0 + 3 * s);
         assert_eq!(r.held(t0 + 3 * s), 50);
-        r.started(50, t0 + 3 * s);
+        r.started(st, 50, t0 + 3 * s);
         assert_eq!(r.held(t0 + 3 * s), 0);
-        assert!(r.allows(30, 40, t0 + 3 * s));
-        // Expired, it holds nothing back, and a smaller refusal replaces it.
-        r.refused(60, t0, t0 + 5 * s);
-        assert!(!r.allows(30, 40, t0 + 4 * s));
-        assert!(r.allows(30, 40, t0 + 5 * s));
+        assert!(r.allows(an, 30, 40, t0 + 3 * s));
+        // Expired, it holds nothing back, and the next refusal reserves.
+        r.refused(an, 60, t0, t0 + 5 * s);
+        assert!(!r.allows(st, 30, 40, t0 + 4 * s));
+        assert!(r.allows(st, 30, 40, t0 + 5 * s));
         assert_eq!(r.held(t0 + 5 * s), 0);
-        r.refused(20, t0 + 6 * s, t0 + 16 * s);
-        assert_eq!(r.0, Some((20, t0 + 16 * s)));
-        // A larger refusal replaces a smaller one in force.
-        r.refused(40, t0 + 7 * s, t0 + 17 * s);
-        assert_eq!(r.0, Some((40, t0 + 17 * s)));
+        r.refused(st, 20, t0 + 6 * s, t0 + 16 * s);
+        assert_eq!(r.held(t0 + 6 * s), 20);
+        r.started(an, 60, t0 + 20 * s);
+        assert_eq!(
+            r.0, None,
+            "an expired reservation is dropped when a job starts"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

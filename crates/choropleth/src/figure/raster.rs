@@ -1,6 +1,8 @@
 //! Drawing a figure as PNG: the district polygons straight onto a tiny-skia pixmap (fast even for
 //! 32,844 LSOAs: no SVG text to write and parse), then the overlay SVG (title, legend, labels,
-//! frames, credit) through resvg on top, with the shipped DejaVu Sans regular and bold.
+//! frames, credit) through resvg on top, with the shipped DejaVu Sans regular and bold. Paths
+//! are traced once; a PNG over [`STRIP_PIXELS`] is then drawn a horizontal strip at a time,
+//! each strip encoded before the next is drawn.
 
 use std::sync::{Arc, OnceLock};
 
