@@ -32,6 +32,9 @@ pub enum LoadError {
 /// Key of cached ranks: layer, indicator, period.
 type RankKey = (String, String, String);
 
+/// Key of cached complete-from zooms: layer, indicators of the tiles, size limit.
+type CompleteKey = (String, Vec<String>, usize);
+
 /// What to load.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
@@ -86,6 +89,8 @@ pub struct Loaded {
     pub styles: StyleCache,
     /// Ranks of one indicator period (1 = highest value), by layer, indicator and period.
     ranks: moka::sync::Cache<RankKey, Arc<Vec<Option<u32>>>>,
+    /// From which zoom vector tiles hold every district ([`Loaded::complete_from_zoom`]).
+    complete_zooms: moka::sync::Cache<CompleteKey, Option<u8>>,
     /// Ids of deleted uploaded datasets: their maps answer "gone" rather than "unknown".
     pub deleted_datasets: Arc<Vec<String>>,
 }
@@ -201,6 +206,7 @@ impl Loaded {
             bands,
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
+            complete_zooms: moka::sync::Cache::new(64),
             deleted_datasets: Arc::new(Vec::new()),
         }
     }
@@ -243,6 +249,7 @@ impl Loaded {
             bands: self.bands.clone(),
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
+            complete_zooms: moka::sync::Cache::new(64),
             deleted_datasets: Arc::clone(&self.deleted_datasets),
         }
     }
@@ -394,6 +401,42 @@ impl Loaded {
                 .map(|l| zoom_bands(&l.districts))
                 .unwrap_or_else(|| ZoomBands::build(&[]))
         }))
+    }
+
+    /// From which zoom every vector tile of a layer with these indicators holds every district
+    /// under the size `limit` ([`crate::vector_tiles::complete_from_zoom`]), found once per
+    /// layer, indicators and limit (two callers asking at once wait for one computation; a
+    /// cancelled one is not kept).
+    pub fn complete_from_zoom(
+        &self,
+        layer_id: &str,
+        indicator_ids: &[String],
+        limit: usize,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<u8>, MapError> {
+        let key: CompleteKey = (layer_id.to_string(), indicator_ids.to_vec(), limit);
+        self.complete_zooms
+            .try_get_with(key, || {
+                crate::vector_tiles::complete_from_zoom(
+                    self,
+                    layer_id,
+                    indicator_ids,
+                    limit,
+                    cancelled,
+                )
+            })
+            .map_err(MapError::from_shared)
+    }
+
+    /// [`Loaded::complete_from_zoom`] if already found (`None`: not yet).
+    pub fn known_complete_from_zoom(
+        &self,
+        layer_id: &str,
+        indicator_ids: &[String],
+        limit: usize,
+    ) -> Option<Option<u8>> {
+        self.complete_zooms
+            .get(&(layer_id.to_string(), indicator_ids.to_vec(), limit))
     }
 
     /// Ranks (1 = highest value) of every district for one period; `None` without a value.
