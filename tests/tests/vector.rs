@@ -379,8 +379,18 @@ async fn archives_say_where_tiles_are_complete_and_can_keep_every_feature() {
         tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
     };
     let mut out = std::io::Cursor::new(Vec::new());
-    let cut = write_pmtiles(&st.maps, "lsoa11", &opts, &mut out).expect("archive");
+    // Progress is told for every tile, ending at all of them (the CLI's progress bar).
+    let told = std::sync::Mutex::new(Vec::new());
+    let cut =
+        maps::archive::write_pmtiles_with(&st.maps, "lsoa11", &opts, &mut out, &|done, total| {
+            told.lock().expect("progress").push((done, total))
+        })
+        .expect("archive");
     assert!(cut.features_dropped > 0, "{cut:?}");
+    let told = told.into_inner().expect("progress");
+    assert_eq!(told.len(), cut.tiles_considered);
+    assert!(told.contains(&(cut.tiles_considered, cut.tiles_considered)));
+    assert!(cut.bytes_compressed > 0 && cut.bytes_compressed < cut.bytes_uncompressed);
     let mut out = std::io::Cursor::new(Vec::new());
     let all = write_pmtiles(
         &st.maps,

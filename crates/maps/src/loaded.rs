@@ -44,6 +44,12 @@ pub struct LoadOptions {
     pub max_zoom: u8,
     /// When every layer's per-zoom geometry is built.
     pub bands: BandsWhen,
+    /// Only these indicators are needed (a command drawing or writing them, such as
+    /// `placemap tiles`): when each is read from a table, only their tables are read, and
+    /// no derived indicator, lookup table or region is made. A merged district waiting for
+    /// the weights of a recombination (or an indicator that is derived) loads everything as
+    /// usual, so the values are the same either way. `None`: everything.
+    pub only_indicators: Option<Vec<String>>,
 }
 
 /// When the per-zoom geometry (simplified borders and their R-trees, for tiles and `zoom=`
@@ -67,6 +73,7 @@ impl Default for LoadOptions {
             layers: Vec::new(),
             max_zoom: 18,
             bands: BandsWhen::OnFirstUse,
+            only_indicators: None,
         }
     }
 }
@@ -99,6 +106,24 @@ impl Loaded {
     /// Loads the layers of `catalog` (with the layers their derived indicators need), adds the
     /// derived indicators and reads the lookups.
     pub fn load(catalog: &Catalog, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+        if let Some(ids) = &opts.only_indicators
+            && let Some(loaded) = Loaded::load_tables_only(catalog, opts, ids)?
+        {
+            return Ok(loaded);
+        }
+        let mut opts = opts.clone();
+        if let Some(ids) = opts.only_indicators.take() {
+            let mut layers: Vec<String> = Vec::new();
+            for l in &opts.layers {
+                for needed in catalog.layers_for(l, Some(&ids)) {
+                    if !layers.contains(&needed) {
+                        layers.push(needed);
+                    }
+                }
+            }
+            opts.layers = layers;
+        }
+        let opts = &opts;
         check_styles(catalog)?;
         let specs = analysis::derived::specs_from_catalog(catalog)?;
         let started = std::time::Instant::now();
@@ -168,6 +193,53 @@ impl Loaded {
             opts,
             bands,
         ))
+    }
+
+    /// The layers with only the tables holding `ids` ([`LoadOptions::only_indicators`]), or
+    /// `None` when that would not give the values a full load gives: an indicator that is
+    /// derived rather than read, or a merged district whose value waits for the weights of a
+    /// recombination (another layer's derived indicator).
+    fn load_tables_only(
+        catalog: &Catalog,
+        opts: &LoadOptions,
+        ids: &[String],
+    ) -> Result<Option<Loaded>, LoadError> {
+        let derived = |id: &String| catalog.derived.iter().any(|d| &d.id == id);
+        // Each read from a table of every layer asked for (else the full load's errors, with
+        // every valid id listed).
+        let read = |id: &String| {
+            opts.layers.iter().all(|l| {
+                catalog
+                    .sources
+                    .iter()
+                    .any(|s| s.layers.contains(l) && s.indicators.iter().any(|i| &i.id == id))
+            })
+        };
+        if opts.layers.is_empty() || ids.iter().any(derived) || !ids.iter().all(read) {
+            return Ok(None);
+        }
+        check_styles(catalog)?;
+        let atlas = Atlas::load_tables_of(catalog, &opts.layers, Some(ids))?;
+        if atlas.layers.iter().any(|l| !l.recombine_pending.is_empty()) {
+            tracing::info!("a recombination waits for weights: loading every table it needs");
+            return Ok(None);
+        }
+        let bands = empty_bands(&atlas);
+        if opts.bands != BandsWhen::OnFirstUse {
+            let geometry: Vec<BandsJob> = atlas
+                .layers
+                .iter()
+                .filter_map(|l| Some((bands.get(&l.meta.id)?.clone(), l.districts.clone())))
+                .collect();
+            build_bands(&geometry);
+        }
+        Ok(Some(Self::with_bands(
+            atlas,
+            Vec::new(),
+            data_version(catalog),
+            opts,
+            bands,
+        )))
     }
 
     /// Wraps layers loaded elsewhere (benchmarks, tests of one layer).
