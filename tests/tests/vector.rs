@@ -383,7 +383,7 @@ async fn archives_say_where_tiles_are_complete_and_can_keep_every_feature() {
     let told = std::sync::Mutex::new(Vec::new());
     let cut =
         maps::archive::write_pmtiles_with(&st.maps, "lsoa11", &opts, &mut out, &|done, total| {
-            told.lock().expect("progress").push((done, total))
+            told.lock().expect("progress").push((done, total));
         })
         .expect("archive");
     assert!(cut.features_dropped > 0, "{cut:?}");
