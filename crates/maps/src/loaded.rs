@@ -224,21 +224,11 @@ impl Loaded {
             tracing::info!("a recombination waits for weights: loading every table it needs");
             return Ok(None);
         }
-        let bands = empty_bands(&atlas);
-        if opts.bands != BandsWhen::OnFirstUse {
-            let geometry: Vec<BandsJob> = atlas
-                .layers
-                .iter()
-                .filter_map(|l| Some((bands.get(&l.meta.id)?.clone(), l.districts.clone())))
-                .collect();
-            build_bands(&geometry);
-        }
-        Ok(Some(Self::with_bands(
+        Ok(Some(Self::from_atlas(
             atlas,
             Vec::new(),
             data_version(catalog),
             opts,
-            bands,
         )))
     }
 
