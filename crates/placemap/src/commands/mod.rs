@@ -183,6 +183,17 @@ impl Context_ {
     }
 }
 
+/// What moves a progress bar made by [`Context_::progress_bar`]: told (done, in all) as work
+/// goes, from any thread.
+pub fn progress_of(pb: &ProgressBar) -> impl Fn(usize, usize) + Sync + '_ {
+    move |done, total| {
+        if pb.length() != Some(total as u64) {
+            pb.set_length(total as u64);
+        }
+        pb.set_position(done as u64);
+    }
+}
+
 /// A map error as the command line prints it: the message, then what would work.
 pub fn hinted(e: maps::MapError) -> anyhow::Error {
     match e.hint() {

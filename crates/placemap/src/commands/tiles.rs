@@ -85,12 +85,7 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
         format!("encoding {} z{}..z{}", a.layer, a.min_zoom, a.max_zoom),
         "tiles",
     );
-    let progress = |done: usize, total: usize| {
-        if pb.length() != Some(total as u64) {
-            pb.set_length(total as u64);
-        }
-        pb.set_position(done as u64);
-    };
+    let progress = super::progress_of(&pb);
     // Written beside the target and renamed when complete, so a failure leaves no half archive.
     let stats = write_whole_with(&a.out, |file| {
         let out = std::io::BufWriter::new(file);
