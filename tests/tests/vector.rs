@@ -125,6 +125,9 @@ async fn tilejson_and_options() {
     let j = get("/tiles/lad19.json").await.json();
     assert_eq!(j["tilejson"], "3.0.0");
     assert_eq!(j["vector_layers"][0]["id"], "lad19");
+    // No lad19 tile needs cutting: whole from the first zoom.
+    assert_eq!(j["placemap:complete_from_zoom"], 0);
+    assert_eq!(j["placemap:tile_size_limit"], 500_000);
     assert!(j["vector_layers"][0]["fields"]["imd_score"].is_string());
     assert!(
         j["tiles"][0]
@@ -376,8 +379,18 @@ async fn archives_say_where_tiles_are_complete_and_can_keep_every_feature() {
         tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
     };
     let mut out = std::io::Cursor::new(Vec::new());
-    let cut = write_pmtiles(&st.maps, "lsoa11", &opts, &mut out).expect("archive");
+    // Progress is told for every tile, ending at all of them (the CLI's progress bar).
+    let told = std::sync::Mutex::new(Vec::new());
+    let cut =
+        maps::archive::write_pmtiles_with(&st.maps, "lsoa11", &opts, &mut out, &|done, total| {
+            told.lock().expect("progress").push((done, total));
+        })
+        .expect("archive");
     assert!(cut.features_dropped > 0, "{cut:?}");
+    let told = told.into_inner().expect("progress");
+    assert_eq!(told.len(), cut.tiles_considered);
+    assert!(told.contains(&(cut.tiles_considered, cut.tiles_considered)));
+    assert!(cut.bytes_compressed > 0 && cut.bytes_compressed < cut.bytes_uncompressed);
     let mut out = std::io::Cursor::new(Vec::new());
     let all = write_pmtiles(
         &st.maps,
@@ -407,4 +420,44 @@ async fn archives_say_where_tiles_are_complete_and_can_keep_every_feature() {
     )
     .expect("archive");
     assert_eq!((lad.features_dropped, lad.complete_from_zoom), (0, Some(0)));
+}
+
+/// Issue 11: the served TileJSON says from which zoom every small area is in every tile, the
+/// same zoom an archive of those tiles finds (tiles one zoom shallower still leave some out).
+#[tokio::test]
+async fn the_tilejson_says_from_which_zoom_tiles_hold_every_small_area() {
+    use maps::archive::{ArchiveOptions, write_pmtiles};
+    let st = state();
+    let j = get("/tiles/lsoa11.json").await.json();
+    let z = j["placemap:complete_from_zoom"]
+        .as_u64()
+        .expect("a zoom from which LSOA tiles are whole") as u8;
+    assert!((6..=12).contains(&z), "complete from zoom {z}");
+    // Asked again: the same answer (kept, not found again).
+    assert_eq!(
+        get("/tiles/lsoa11.json").await.json()["placemap:complete_from_zoom"],
+        u64::from(z)
+    );
+    let indicators: Vec<String> = st
+        .maps
+        .atlas
+        .layer("lsoa11")
+        .and_then(|l| l.meta.default_indicator.clone())
+        .into_iter()
+        .collect();
+    let archive = write_pmtiles(
+        &st.maps,
+        "lsoa11",
+        &ArchiveOptions {
+            indicators,
+            min_zoom: z - 1,
+            max_zoom: z + 1,
+            bbox: None,
+            tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
+        },
+        std::io::Cursor::new(Vec::new()),
+    )
+    .expect("archive");
+    assert!(archive.features_dropped > 0, "{archive:?}");
+    assert_eq!(archive.complete_from_zoom, Some(z), "{archive:?}");
 }

@@ -550,6 +550,16 @@ impl Atlas {
     /// Loads the layers of a catalogue (all, or those named in `only`), in parallel, then reads
     /// every indicator table once and joins it to each layer it applies to.
     pub fn load(catalog: &crate::catalog::Catalog, only: &[String]) -> Result<Atlas, AtlasError> {
+        Atlas::load_tables_of(catalog, only, None)
+    }
+
+    /// [`Atlas::load`], reading only the tables that hold one of `indicators` (every table
+    /// of the layers when `None`): a command that draws one indicator skips the others' files.
+    pub fn load_tables_of(
+        catalog: &crate::catalog::Catalog,
+        only: &[String],
+        indicators: Option<&[String]>,
+    ) -> Result<Atlas, AtlasError> {
         use rayon::prelude::*;
         for id in only {
             if catalog.layer(id).is_none() {
@@ -582,6 +592,9 @@ impl Atlas {
             .sources
             .iter()
             .filter(|s| s.layers.iter().any(|l| metas.iter().any(|m| &m.id == l)))
+            .filter(|s| {
+                indicators.is_none_or(|ids| s.indicators.iter().any(|i| ids.contains(&i.id)))
+            })
             .collect();
         // Classifications carried to merged districts need the small-area lookups: read
         // alongside the tables, and only when a wanted table has a categorical indicator.

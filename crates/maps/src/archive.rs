@@ -15,8 +15,13 @@ use crate::error::MapError;
 use crate::loaded::Loaded;
 use crate::vector_tiles::encode_within;
 
-/// A tile ready for the archive: its PMTiles id (for ordering), coordinate and MVT bytes.
-type Encoded = (u64, TileCoord, bytes::Bytes);
+/// A tile ready for the archive: its PMTiles id (for ordering), coordinate and gzipped MVT
+/// bytes. Tiles are compressed as they are encoded, on every core (the archive writer would do
+/// it on one), and kept compressed: a third of the memory of the raw tiles.
+type Encoded = (u64, TileCoord, Vec<u8>);
+
+/// Told as tiles are encoded: tiles done, tiles in all (for a progress bar).
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// What went into an archive.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +32,8 @@ pub struct ArchiveStats {
     pub tiles_written: usize,
     /// Their total size before compression.
     pub bytes_uncompressed: usize,
+    /// Their total size compressed (gzip), as stored.
+    pub bytes_compressed: usize,
     /// Districts left out of tiles to keep them within the size limit, over all tiles.
     pub features_dropped: usize,
     /// The lowest zoom from which every tile holds every district it touches (`None`: some
@@ -61,8 +68,13 @@ struct Prepared {
     metadata: serde_json::Value,
 }
 
-/// Encodes every tile of `layer_id` over the extent and zooms, in parallel.
-fn prepare(state: &Loaded, layer_id: &str, opts: &ArchiveOptions) -> Result<Prepared, MapError> {
+/// Encodes and compresses every tile of `layer_id` over the extent and zooms, in parallel.
+fn prepare(
+    state: &Loaded,
+    layer_id: &str,
+    opts: &ArchiveOptions,
+    progress: Progress,
+) -> Result<Prepared, MapError> {
     let layer = state.layer(layer_id)?;
     if opts.min_zoom > opts.max_zoom || opts.max_zoom > state.max_zoom {
         return Err(MapError::bad_request(
@@ -85,32 +97,54 @@ fn prepare(state: &Loaded, layer_id: &str, opts: &ArchiveOptions) -> Result<Prep
     let (w, e) = (w.max(-180.0), e.min(180.0));
     let (s, n) = (s.max(-85.05), n.min(85.05));
     let archive_error = |e: pmtiles::PmtError| MapError::internal("writing PMTiles", e);
+    let io = |e: std::io::Error| MapError::internal("compressing a tile", e);
 
+    let zooms: Vec<(u8, Vec<tile_math::TileId>)> = (opts.min_zoom..=opts.max_zoom)
+        .map(|z| (z, tile_math::tiles_covering(w, s, e, n, z)))
+        .collect();
+    let total: usize = zooms.iter().map(|(_, ids)| ids.len()).sum();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let mut tiles: Vec<Encoded> = Vec::new();
-    let mut stats = ArchiveStats::default();
+    let mut stats = ArchiveStats {
+        tiles_considered: total,
+        ..ArchiveStats::default()
+    };
     let mut last_cut_zoom: Option<u8> = None;
-    for z in opts.min_zoom..=opts.max_zoom {
-        let ids = tile_math::tiles_covering(w, s, e, n, z);
-        stats.tiles_considered += ids.len();
-        let encoded: Vec<Result<Option<(Encoded, usize)>, MapError>> = ids
+    for (z, ids) in zooms {
+        // (tile, raw size, districts dropped) per tile with districts.
+        type Done = Option<(Encoded, usize, usize)>;
+        let encoded: Vec<Result<Done, MapError>> = ids
             .par_iter()
             .map(|t| {
                 let tile =
                     encode_within(state, layer_id, &opts.indicators, *t, opts.tile_size_limit)?;
+                progress(
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                    total,
+                );
                 if tile.bytes.is_empty() {
                     return Ok(None);
                 }
                 let coord = TileCoord::new(t.z, t.x, t.y).map_err(archive_error)?;
                 let id = u64::from(pmtiles::TileId::from(coord));
-                Ok(Some(((id, coord, tile.bytes), tile.dropped)))
+                let mut gz = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(tile.bytes.len() / 2),
+                    flate2::Compression::default(),
+                );
+                gz.write_all(&tile.bytes).map_err(io)?;
+                let gz = gz.finish().map_err(io)?;
+                Ok(Some(((id, coord, gz), tile.bytes.len(), tile.dropped)))
             })
             .collect();
         for r in encoded {
-            if let Some((t, dropped)) = r? {
+            if let Some((t, raw, dropped)) = r? {
                 if dropped > 0 {
                     last_cut_zoom = Some(z);
                 }
                 stats.features_dropped += dropped;
+                stats.tiles_written += 1;
+                stats.bytes_uncompressed += raw;
+                stats.bytes_compressed += t.2.len();
                 tiles.push(t);
             }
         }
@@ -166,12 +200,23 @@ pub fn write_pmtiles<W: Write + Seek>(
     opts: &ArchiveOptions,
     out: W,
 ) -> Result<ArchiveStats, MapError> {
+    write_pmtiles_with(state, layer_id, opts, out, &|_, _| {})
+}
+
+/// [`write_pmtiles`], telling `progress` as tiles are encoded.
+pub fn write_pmtiles_with<W: Write + Seek>(
+    state: &Loaded,
+    layer_id: &str,
+    opts: &ArchiveOptions,
+    out: W,
+    progress: Progress,
+) -> Result<ArchiveStats, MapError> {
     let Prepared {
         tiles,
-        mut stats,
+        stats,
         bounds: [w, s, e, n],
         metadata,
-    } = prepare(state, layer_id, opts)?;
+    } = prepare(state, layer_id, opts, progress)?;
     let archive_error = |e: pmtiles::PmtError| MapError::internal("writing PMTiles", e);
     let mut writer = PmTilesWriter::new(TileType::Mvt)
         .tile_compression(Compression::Gzip)
@@ -183,10 +228,9 @@ pub fn write_pmtiles<W: Write + Seek>(
         .metadata(&metadata.to_string())
         .create(out)
         .map_err(archive_error)?;
-    for (_, coord, body) in &tiles {
-        writer.add_tile(*coord, body).map_err(archive_error)?;
-        stats.tiles_written += 1;
-        stats.bytes_uncompressed += body.len();
+    for (_, coord, gz) in &tiles {
+        // Compressed while encoded (gzip, as the header says).
+        writer.add_raw_tile(*coord, gz).map_err(archive_error)?;
     }
     writer.finalize().map_err(archive_error)?;
     Ok(stats)
@@ -204,14 +248,25 @@ pub fn write_mbtiles<W: Write>(
     state: &Loaded,
     layer_id: &str,
     opts: &ArchiveOptions,
+    out: W,
+) -> Result<ArchiveStats, MapError> {
+    write_mbtiles_with(state, layer_id, opts, out, &|_, _| {})
+}
+
+/// [`write_mbtiles`], telling `progress` as tiles are encoded.
+pub fn write_mbtiles_with<W: Write>(
+    state: &Loaded,
+    layer_id: &str,
+    opts: &ArchiveOptions,
     mut out: W,
+    progress: Progress,
 ) -> Result<ArchiveStats, MapError> {
     let Prepared {
         tiles,
-        mut stats,
+        stats,
         bounds: [w, s, e, n],
         metadata,
-    } = prepare(state, layer_id, opts)?;
+    } = prepare(state, layer_id, opts, progress)?;
     let sql = |e: rusqlite::Error| MapError::internal("writing MBTiles", e);
     let io = |e: std::io::Error| MapError::internal("writing MBTiles", e);
     let dir = tempfile::tempdir().map_err(io)?;
@@ -231,17 +286,12 @@ pub fn write_mbtiles<W: Write>(
         let mut insert = tx
             .prepare("INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)")
             .map_err(sql)?;
-        for (_, coord, body) in &tiles {
+        for (_, coord, gz) in &tiles {
             let z = coord.z();
             let tms_row = (1u64 << z) - 1 - u64::from(coord.y());
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            gz.write_all(body).map_err(io)?;
-            let gz = gz.finish().map_err(io)?;
             insert
                 .execute(rusqlite::params![z, coord.x(), tms_row, gz])
                 .map_err(sql)?;
-            stats.tiles_written += 1;
-            stats.bytes_uncompressed += body.len();
         }
         let center_zoom = opts.min_zoom.max(opts.max_zoom.min(6));
         let json = serde_json::json!({ "vector_layers": metadata["vector_layers"] });

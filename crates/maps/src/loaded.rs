@@ -32,6 +32,9 @@ pub enum LoadError {
 /// Key of cached ranks: layer, indicator, period.
 type RankKey = (String, String, String);
 
+/// Key of cached complete-from zooms: layer, indicators of the tiles, size limit.
+type CompleteKey = (String, Vec<String>, usize);
+
 /// What to load.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
@@ -41,6 +44,12 @@ pub struct LoadOptions {
     pub max_zoom: u8,
     /// When every layer's per-zoom geometry is built.
     pub bands: BandsWhen,
+    /// Only these indicators are needed (a command drawing or writing them, such as
+    /// `placemap tiles`): when each is read from a table, only their tables are read, and
+    /// no derived indicator, lookup table or region is made. A merged district waiting for
+    /// the weights of a recombination (or an indicator that is derived) loads everything as
+    /// usual, so the values are the same either way. `None`: everything.
+    pub only_indicators: Option<Vec<String>>,
 }
 
 /// When the per-zoom geometry (simplified borders and their R-trees, for tiles and `zoom=`
@@ -64,6 +73,7 @@ impl Default for LoadOptions {
             layers: Vec::new(),
             max_zoom: 18,
             bands: BandsWhen::OnFirstUse,
+            only_indicators: None,
         }
     }
 }
@@ -86,6 +96,8 @@ pub struct Loaded {
     pub styles: StyleCache,
     /// Ranks of one indicator period (1 = highest value), by layer, indicator and period.
     ranks: moka::sync::Cache<RankKey, Arc<Vec<Option<u32>>>>,
+    /// From which zoom vector tiles hold every district ([`Loaded::complete_from_zoom`]).
+    complete_zooms: moka::sync::Cache<CompleteKey, Option<u8>>,
     /// Ids of deleted uploaded datasets: their maps answer "gone" rather than "unknown".
     pub deleted_datasets: Arc<Vec<String>>,
 }
@@ -94,6 +106,24 @@ impl Loaded {
     /// Loads the layers of `catalog` (with the layers their derived indicators need), adds the
     /// derived indicators and reads the lookups.
     pub fn load(catalog: &Catalog, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+        if let Some(ids) = &opts.only_indicators
+            && let Some(loaded) = Loaded::load_tables_only(catalog, opts, ids)?
+        {
+            return Ok(loaded);
+        }
+        let mut opts = opts.clone();
+        if let Some(ids) = opts.only_indicators.take() {
+            let mut layers: Vec<String> = Vec::new();
+            for l in &opts.layers {
+                for needed in catalog.layers_for(l, Some(&ids)) {
+                    if !layers.contains(&needed) {
+                        layers.push(needed);
+                    }
+                }
+            }
+            opts.layers = layers;
+        }
+        let opts = &opts;
         check_styles(catalog)?;
         let specs = analysis::derived::specs_from_catalog(catalog)?;
         let started = std::time::Instant::now();
@@ -165,6 +195,43 @@ impl Loaded {
         ))
     }
 
+    /// The layers with only the tables holding `ids` ([`LoadOptions::only_indicators`]), or
+    /// `None` when that would not give the values a full load gives: an indicator that is
+    /// derived rather than read, or a merged district whose value waits for the weights of a
+    /// recombination (another layer's derived indicator).
+    fn load_tables_only(
+        catalog: &Catalog,
+        opts: &LoadOptions,
+        ids: &[String],
+    ) -> Result<Option<Loaded>, LoadError> {
+        let derived = |id: &String| catalog.derived.iter().any(|d| &d.id == id);
+        // Each read from a table of every layer asked for (else the full load's errors, with
+        // every valid id listed).
+        let read = |id: &String| {
+            opts.layers.iter().all(|l| {
+                catalog
+                    .sources
+                    .iter()
+                    .any(|s| s.layers.contains(l) && s.indicators.iter().any(|i| &i.id == id))
+            })
+        };
+        if opts.layers.is_empty() || ids.iter().any(derived) || !ids.iter().all(read) {
+            return Ok(None);
+        }
+        check_styles(catalog)?;
+        let atlas = Atlas::load_tables_of(catalog, &opts.layers, Some(ids))?;
+        if atlas.layers.iter().any(|l| !l.recombine_pending.is_empty()) {
+            tracing::info!("a recombination waits for weights: loading every table it needs");
+            return Ok(None);
+        }
+        Ok(Some(Self::from_atlas(
+            atlas,
+            Vec::new(),
+            data_version(catalog),
+            opts,
+        )))
+    }
+
     /// Wraps layers loaded elsewhere (benchmarks, tests of one layer).
     pub fn from_atlas(
         mut atlas: Atlas,
@@ -201,6 +268,7 @@ impl Loaded {
             bands,
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
+            complete_zooms: moka::sync::Cache::new(64),
             deleted_datasets: Arc::new(Vec::new()),
         }
     }
@@ -243,6 +311,7 @@ impl Loaded {
             bands: self.bands.clone(),
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
+            complete_zooms: moka::sync::Cache::new(64),
             deleted_datasets: Arc::clone(&self.deleted_datasets),
         }
     }
@@ -394,6 +463,42 @@ impl Loaded {
                 .map(|l| zoom_bands(&l.districts))
                 .unwrap_or_else(|| ZoomBands::build(&[]))
         }))
+    }
+
+    /// From which zoom every vector tile of a layer with these indicators holds every district
+    /// under the size `limit` ([`crate::vector_tiles::complete_from_zoom`]), found once per
+    /// layer, indicators and limit (two callers asking at once wait for one computation; a
+    /// cancelled one is not kept).
+    pub fn complete_from_zoom(
+        &self,
+        layer_id: &str,
+        indicator_ids: &[String],
+        limit: usize,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<u8>, MapError> {
+        let key: CompleteKey = (layer_id.to_string(), indicator_ids.to_vec(), limit);
+        self.complete_zooms
+            .try_get_with(key, || {
+                crate::vector_tiles::complete_from_zoom(
+                    self,
+                    layer_id,
+                    indicator_ids,
+                    limit,
+                    cancelled,
+                )
+            })
+            .map_err(MapError::from_shared)
+    }
+
+    /// [`Loaded::complete_from_zoom`] if already found (`None`: not yet).
+    pub fn known_complete_from_zoom(
+        &self,
+        layer_id: &str,
+        indicator_ids: &[String],
+        limit: usize,
+    ) -> Option<Option<u8>> {
+        self.complete_zooms
+            .get(&(layer_id.to_string(), indicator_ids.to_vec(), limit))
     }
 
     /// Ranks (1 = highest value) of every district for one period; `None` without a value.

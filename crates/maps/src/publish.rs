@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::archive::{ArchiveOptions, write_pmtiles};
+use crate::archive::{ArchiveOptions, Progress, write_pmtiles_with};
 use crate::error::MapError;
 use crate::export::{layer_bounds, layer_csv, layer_geojson};
 use crate::figure::Format;
@@ -119,6 +119,16 @@ fn json_bytes(v: &Value) -> Result<Vec<u8>, MapError> {
 
 /// Writes the bundle of `opts` into the folder `out` (see the module documentation).
 pub fn publish(loaded: &Loaded, opts: &PublishOptions, out: &Path) -> Result<Published, MapError> {
+    publish_with(loaded, opts, out, &|_, _| {})
+}
+
+/// [`publish`], telling `progress` as the archive's tiles are encoded (most of the time).
+pub fn publish_with(
+    loaded: &Loaded,
+    opts: &PublishOptions,
+    out: &Path,
+    progress: Progress,
+) -> Result<Published, MapError> {
     let layer = loaded.layer(&opts.layer)?;
     // `id@N` pins version N of an uploaded dataset.
     let ind = loaded.indicator(layer, &opts.indicator)?;
@@ -151,7 +161,7 @@ pub fn publish(loaded: &Loaded, opts: &PublishOptions, out: &Path) -> Result<Pub
     // The tiles: the indicator's default period as an attribute (the fill comes from the style,
     // whatever period or change it shows).
     let mut pmtiles = Cursor::new(Vec::new());
-    write_pmtiles(
+    write_pmtiles_with(
         loaded,
         &layer.meta.id,
         &ArchiveOptions {
@@ -163,6 +173,7 @@ pub fn publish(loaded: &Loaded, opts: &PublishOptions, out: &Path) -> Result<Pub
                 .then_some(crate::vector_tiles::TILE_SIZE_LIMIT),
         },
         &mut pmtiles,
+        progress,
     )?;
     let tiles = b.hashed("tiles", "pmtiles", pmtiles.into_inner());
 

@@ -191,6 +191,63 @@ pub fn encode_within(
     })
 }
 
+/// The lowest zoom from which every tile of `layer_id` (over the layer's extent, with these
+/// indicators) holds every district it touches under the size limit `limit`: the zoom the
+/// TileJSON announces, so a client knows where the map is whole. Zooms are encoded from 0
+/// up, both cores at once, until two zooms in a row drop nothing while every district is at
+/// least a tile unit (below that a district is left out of its zoom whatever the limit, so a
+/// shallow zoom of sub-unit small areas says nothing about the zooms where they appear); from
+/// there tiles only get smaller, each covering a quarter of its parent (four whole zooms in a
+/// row also settle it, should a sliver stay under a unit). `None` when tiles still
+/// drop districts at `loaded.max_zoom`. Stops with a "cancelled" error once `cancelled()` says so (a request
+/// that timed out). Costly on small-area layers (about a second for LSOAs): the server caches
+/// it per layer and indicators ([`Loaded::complete_from_zoom`]).
+pub fn complete_from_zoom(
+    loaded: &Loaded,
+    layer_id: &str,
+    indicator_ids: &[String],
+    limit: usize,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Option<u8>, MapError> {
+    use rayon::prelude::*;
+    let layer = loaded.layer(layer_id)?;
+    let Some([w, s, e, n]) = crate::export::layer_bounds(layer) else {
+        return Ok(Some(0));
+    };
+    let (w, e, s, n) = (w.max(-180.0), e.min(180.0), s.max(-85.05), n.min(85.05));
+    let bands = loaded.bands(layer_id)?;
+    let mut first_whole: Option<u8> = None;
+    for z in 0..=loaded.max_zoom {
+        let drops = tile_math::tiles_covering(w, s, e, n, z)
+            .par_iter()
+            .map(|t| {
+                if cancelled() {
+                    return Err(MapError::cancelled(
+                        "finding the zoom from which vector tiles hold every district",
+                    ));
+                }
+                encode_within(loaded, layer_id, indicator_ids, *t, Some(limit))
+                    .map(|tile| tile.dropped > 0)
+            })
+            .try_reduce(|| false, |a, b| Ok(a || b))?;
+        let unit_area = TileFrame::new(
+            &TileId::new(z, 0, 0, z)
+                .map_err(|e| MapError::internal("the complete-from zoom", e.to_string()))?
+                .mercator_bounds(),
+        )
+        .unit_area();
+        let all_shown = bands.areas(z).iter().all(|a| *a >= unit_area);
+        match (drops, first_whole) {
+            (true, _) => first_whole = None,
+            (false, None) => first_whole = Some(z),
+            // Four whole zooms in a row settle it even if a sliver stays under a unit.
+            (false, Some(first)) if all_shown || z >= first + 3 => return Ok(Some(first)),
+            (false, Some(_)) => {}
+        }
+    }
+    Ok(first_whole)
+}
+
 /// Writes the MVT of `candidates` (only those at the positions `keep` lists, in candidate
 /// order, when given).
 fn write_tile(

@@ -11,6 +11,7 @@ mod hardening;
 mod scale_out;
 mod startup;
 mod stored_joins;
+mod tiles_load;
 
 #[test]
 fn every_test_file_is_a_module() {

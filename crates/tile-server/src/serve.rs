@@ -46,6 +46,7 @@ pub fn load_state_from(catalog: &Catalog, config: ServerConfig) -> Result<AppSta
         // the derived indicators are computed, and finished in the background (a tile request
         // that comes first waits for its layer's).
         bands: maps::loaded::BandsWhen::InBackground,
+        only_indicators: None,
     };
     let loaded = Loaded::load(catalog, &opts).map_err(|e| StartError::Load(Box::new(e)))?;
     Ok(AppState::new(config, loaded))

@@ -302,6 +302,19 @@ impl TileRenderer {
                         None,
                     );
                 }
+                // Transparent no-data (`nodata=none`) draws nothing, and a flat colour is a
+                // solid fill: the hatch pattern's shader is the slowest fill tiny-skia has.
+                Fill::NoData if style.no_data.3 == 0 && style.no_data_hatch.3 == 0 => {}
+                Fill::NoData if style.no_data == style.no_data_hatch => {
+                    paint.shader = Shader::SolidColor(style.no_data.to_color());
+                    self.pixmap.fill_path(
+                        path,
+                        &paint,
+                        FillRule::EvenOdd,
+                        Transform::identity(),
+                        None,
+                    );
+                }
                 Fill::NoData => {
                     let hatch = Paint {
                         anti_alias: true,

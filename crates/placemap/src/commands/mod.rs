@@ -132,6 +132,42 @@ impl Context_ {
         Ok(::datasets::with_stored(loaded?, &self.state)?)
     }
 
+    /// A progress bar on stderr (hidden with --quiet), its length given by the work as it
+    /// learns it (`set_length`).
+    pub fn progress_bar(&self, msg: String, unit: &str) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new(0);
+        let template = format!(
+            "{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} [{{elapsed}}, {{eta}} left]"
+        );
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.set_message(msg);
+        pb
+    }
+
+    /// `layer` with only what drawing or writing `indicators` needs
+    /// ([`maps::LoadOptions::only_indicators`]), and the uploaded datasets.
+    pub fn maps_of(
+        &self,
+        catalog: &districts::catalog::Catalog,
+        layer: &str,
+        indicators: &[String],
+    ) -> Result<Loaded> {
+        let opts = LoadOptions {
+            layers: vec![layer.to_string()],
+            only_indicators: Some(indicators.to_vec()),
+            ..LoadOptions::default()
+        };
+        let pb = self.spinner(format!("loading {layer}"));
+        let loaded = Loaded::load(catalog, &opts);
+        pb.finish_and_clear();
+        Ok(::datasets::with_stored(loaded?, &self.state)?)
+    }
+
     /// A spinner on stderr (hidden with --quiet).
     pub fn spinner(&self, msg: String) -> ProgressBar {
         if self.quiet {
@@ -144,6 +180,17 @@ impl Context_ {
         pb.set_message(msg);
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
+    }
+}
+
+/// What moves a progress bar made by [`Context_::progress_bar`]: told (done, in all) as work
+/// goes, from any thread.
+pub fn progress_of(pb: &ProgressBar) -> impl Fn(usize, usize) + Sync + '_ {
+    move |done, total| {
+        if pb.length() != Some(total as u64) {
+            pb.set_length(total as u64);
+        }
+        pb.set_position(done as u64);
     }
 }
 

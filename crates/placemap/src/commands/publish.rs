@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 use maps::StyleOptions;
-use maps::publish::{PublishOptions, publish};
+use maps::publish::{PublishOptions, publish_with};
 
 use super::{Context_, hinted};
 
@@ -56,11 +56,15 @@ pub fn run(ctx: &Context_, a: PublishArgs) -> Result<ExitCode> {
         force: a.force,
         no_tile_size_limit: a.no_tile_size_limit,
     };
-    let pb = ctx.spinner(format!(
-        "publishing {}/{} z{}..z{}",
-        a.layer, a.indicator, a.min_zoom, a.max_zoom
-    ));
-    let done = publish(&maps, &opts, &a.out).map_err(hinted);
+    let pb = ctx.progress_bar(
+        format!(
+            "publishing {}/{} z{}..z{}",
+            a.layer, a.indicator, a.min_zoom, a.max_zoom
+        ),
+        "tiles",
+    );
+    let progress = super::progress_of(&pb);
+    let done = publish_with(&maps, &opts, &a.out, &progress).map_err(hinted);
     pb.finish_and_clear();
     let done = done?;
     if !ctx.quiet {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use maps::archive::{ArchiveOptions, write_mbtiles, write_pmtiles};
+use maps::archive::{ArchiveOptions, write_mbtiles_with, write_pmtiles_with};
 use maps::options::Bbox;
 
 use super::{Context_, check_out, hinted, write_whole_with};
@@ -62,13 +62,18 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
             ArchiveFormat::Pmtiles
         }
     });
-    let maps = ctx.maps(&a.layer, Some(&a.indicators))?;
-    let layer = maps.layer(&a.layer).map_err(hinted)?;
-    let indicators = if a.indicators.is_empty() {
-        layer.meta.default_indicator.iter().cloned().collect()
+    let catalog = ctx.catalog()?;
+    let indicators: Vec<String> = if a.indicators.is_empty() {
+        catalog
+            .layer(&a.layer)
+            .and_then(|l| l.default_indicator.clone())
+            .into_iter()
+            .collect()
     } else {
         a.indicators.clone()
     };
+    // Only the tables of the indicators written are read (see `LoadOptions::only_indicators`).
+    let maps = ctx.maps_of(&catalog, &a.layer, &indicators)?;
     let opts = ArchiveOptions {
         indicators,
         min_zoom: a.min_zoom,
@@ -76,16 +81,17 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
         bbox: a.bbox.map(|b| b.0),
         tile_size_limit: (!a.no_tile_size_limit).then_some(maps::vector_tiles::TILE_SIZE_LIMIT),
     };
-    let pb = ctx.spinner(format!(
-        "encoding {} z{}..z{}",
-        a.layer, a.min_zoom, a.max_zoom
-    ));
+    let pb = ctx.progress_bar(
+        format!("encoding {} z{}..z{}", a.layer, a.min_zoom, a.max_zoom),
+        "tiles",
+    );
+    let progress = super::progress_of(&pb);
     // Written beside the target and renamed when complete, so a failure leaves no half archive.
     let stats = write_whole_with(&a.out, |file| {
         let out = std::io::BufWriter::new(file);
         match format {
-            ArchiveFormat::Pmtiles => write_pmtiles(&maps, &a.layer, &opts, out),
-            ArchiveFormat::Mbtiles => write_mbtiles(&maps, &a.layer, &opts, out),
+            ArchiveFormat::Pmtiles => write_pmtiles_with(&maps, &a.layer, &opts, out, &progress),
+            ArchiveFormat::Mbtiles => write_mbtiles_with(&maps, &a.layer, &opts, out, &progress),
         }
         .map_err(hinted)
     });
@@ -93,10 +99,11 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
     let stats = stats?;
     if !ctx.quiet {
         eprintln!(
-            "placemap: wrote {} ({} tiles of {} with districts, {:.1} MB before compression)",
+            "placemap: wrote {} ({} tiles of {} with districts, {:.1} MB, {:.1} MB before compression)",
             a.out.display(),
             stats.tiles_written,
             stats.tiles_considered,
+            stats.bytes_compressed as f64 / 1e6,
             stats.bytes_uncompressed as f64 / 1e6
         );
         match stats.complete_from_zoom {

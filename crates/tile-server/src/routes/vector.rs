@@ -12,12 +12,15 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use maps::vector_tiles::{encode, tile_indicators};
+use maps::vector_tiles::{TILE_SIZE_LIMIT, encode, tile_indicators};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::params::reject_unknown;
 use crate::state::SharedState;
+
+/// What finding the complete-from zoom may hold at once: one tile per core being encoded.
+const COMPLETE_ZOOM_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The media type MapLibre and GDAL expect.
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -117,7 +120,9 @@ pub async fn tile(
     Ok(r)
 }
 
-/// `GET /tiles/{layer}.json`: TileJSON 3.0 for the vector tiles, with `vector_layers`.
+/// `GET /tiles/{layer}.json`: TileJSON 3.0 for the vector tiles, with `vector_layers`, the
+/// size limit (`placemap:tile_size_limit`) and the zoom from which no tile leaves a district
+/// out (`placemap:complete_from_zoom`).
 pub async fn tilejson(
     State(state): State<SharedState>,
     base: crate::base_url::BaseUrl,
@@ -159,6 +164,34 @@ pub async fn tilejson(
             attribution.push(&ind.meta.provenance.attribution);
         }
     }
+    // Tiles over the size limit leave their smallest districts out: say from which zoom none
+    // does (found once per layer and indicators; about a second of both cores for LSOAs).
+    let ids: Vec<String> = inds.iter().map(|i| i.meta.id.clone()).collect();
+    let complete_from_zoom =
+        match state
+            .maps
+            .known_complete_from_zoom(layer_id, &ids, TILE_SIZE_LIMIT)
+        {
+            Some(known) => known,
+            None => {
+                let st = state.clone();
+                let layer_id = layer_id.to_string();
+                state
+                    .heavy(
+                        crate::admission::Class::Analysis,
+                        COMPLETE_ZOOM_BYTES,
+                        move |cancel| -> Result<Option<u8>, ApiError> {
+                            Ok(st.maps.complete_from_zoom(
+                                &layer_id,
+                                &ids,
+                                TILE_SIZE_LIMIT,
+                                &|| cancel.is_cancelled(),
+                            )?)
+                        },
+                    )
+                    .await?
+            }
+        };
     Ok(Json(json!({
         "tilejson": "3.0.0",
         "name": layer.meta.title,
@@ -176,5 +209,7 @@ pub async fn tilejson(
             "maxzoom": state.config.max_zoom,
             "fields": fields,
         }],
+        "placemap:tile_size_limit": TILE_SIZE_LIMIT,
+        "placemap:complete_from_zoom": complete_from_zoom,
     })))
 }
