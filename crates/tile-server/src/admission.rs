@@ -144,7 +144,7 @@ impl Limits {
     /// Defaults for `cores` cores: a couple of tiles per core, half the cores for static maps
     /// and analyses (at least one each), and a 512 MiB memory budget: room for the largest
     /// static map (10,000 px square, about 140 MB expected) beside an analysis (160 MB) and
-    /// a batch lookup or export, while the ~0.45 GB the loaded layers take, the 256 MB tile
+    /// a batch lookup or export, while the ~0.45 GB the loaded layers take, the 128 MB tile
     /// cache and the budget stay near 1.2 GB even at the worst (estimates run above what jobs
     /// hold; the abuse mix peaks far lower: BENCHMARKS.md section 13).
     pub fn for_cores(cores: usize) -> Limits {

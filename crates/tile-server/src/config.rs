@@ -6,6 +6,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Default tile cache bound, megabytes. The server's own cache only has to hold the tiles in
+/// use now (a CDN or the browser caches the rest, by their ETag and max-age): 128 MB keeps it
+/// within issue 12's bound, RSS back within 150 MB of its start-up level a minute after the
+/// load stops, while holding tens of thousands of tiles (BENCHMARKS.md section 13).
+pub const DEFAULT_CACHE_MB: u64 = 128;
+
 /// Options as given (CLI flags or defaults), not yet checked.
 #[derive(Clone, Debug)]
 pub struct RawConfig {
@@ -52,7 +58,7 @@ impl Default for RawConfig {
             addr: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("../shared/data"),
             catalog: PathBuf::from("boundaries/catalog.toml"),
-            cache_mb: 256,
+            cache_mb: DEFAULT_CACHE_MB,
             cors_origins: vec!["*".into()],
             request_timeout_secs: 30,
             header_timeout_secs: 10,

@@ -14,8 +14,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// Tile cache bound, megabytes.
-    #[arg(long, default_value_t = 256)]
+    /// Tile cache bound, megabytes (tiles in use now; a CDN in front holds the rest).
+    #[arg(long, default_value_t = tile_server::config::DEFAULT_CACHE_MB)]
     pub cache_mb: u64,
     /// Allowed CORS origins (comma-separated; `*` for any).
     #[arg(long, default_value = "*", value_delimiter = ',')]
