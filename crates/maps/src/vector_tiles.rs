@@ -198,10 +198,10 @@ pub fn encode_within(
 /// least a tile unit (below that a district is left out of its zoom whatever the limit, so a
 /// shallow zoom of sub-unit small areas says nothing about the zooms where they appear); from
 /// there tiles only get smaller, each covering a quarter of its parent (four whole zooms in a
-/// row also settle it, should a sliver stay under a unit). `None` when tiles still
-/// drop districts at `loaded.max_zoom`. Stops with a "cancelled" error once `cancelled()` says so (a request
-/// that timed out). Costly on small-area layers (about a second for LSOAs): the server caches
-/// it per layer and indicators ([`Loaded::complete_from_zoom`]).
+/// row also settle it, should a sliver stay under a unit). `None` when tiles still drop
+/// districts at `loaded.max_zoom`. Stops with a "cancelled" error once `cancelled()` says so
+/// (a request that timed out). Costly on small-area layers (about a second for LSOAs): the
+/// server keeps it per layer and indicators ([`Loaded::complete_from_zoom`]).
 pub fn complete_from_zoom(
     loaded: &Loaded,
     layer_id: &str,
