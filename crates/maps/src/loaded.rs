@@ -198,7 +198,10 @@ impl Loaded {
     /// The layers with only the tables holding `ids` ([`LoadOptions::only_indicators`]), or
     /// `None` when that would not give the values a full load gives: an indicator that is
     /// derived rather than read, or a merged district whose value waits for the weights of a
-    /// recombination (another layer's derived indicator).
+    /// recombination (another layer's derived indicator). That is only known once the layer is
+    /// joined, so then this lean load is dropped and the full one reads the layer again: a
+    /// second read of one layer and its tables, against every table and the small-area layer
+    /// saved whenever nothing waits.
     fn load_tables_only(
         catalog: &Catalog,
         opts: &LoadOptions,
@@ -210,9 +213,9 @@ impl Loaded {
         let read = |id: &String| {
             opts.layers.iter().all(|l| {
                 catalog
-                    .sources
+                    .indicators_for_layer(l)
                     .iter()
-                    .any(|s| s.layers.contains(l) && s.indicators.iter().any(|i| &i.id == id))
+                    .any(|(_, i)| &i.id == id)
             })
         };
         if opts.layers.is_empty() || ids.iter().any(derived) || !ids.iter().all(read) {

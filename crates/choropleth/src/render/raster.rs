@@ -291,51 +291,24 @@ impl TileRenderer {
                 stopped = true;
                 break;
             }
-            match fill {
-                Fill::Solid(c) => {
-                    paint.shader = Shader::SolidColor(c.to_color());
-                    self.pixmap.fill_path(
-                        path,
-                        &paint,
-                        FillRule::EvenOdd,
-                        Transform::identity(),
-                        None,
-                    );
-                }
+            paint.shader = match fill {
+                Fill::Solid(c) => Shader::SolidColor(c.to_color()),
                 // Transparent no-data (`nodata=none`) draws nothing, and a flat colour is a
                 // solid fill: the hatch pattern's shader is the slowest fill tiny-skia has.
-                Fill::NoData if style.no_data.3 == 0 && style.no_data_hatch.3 == 0 => {}
+                Fill::NoData if style.no_data.3 == 0 && style.no_data_hatch.3 == 0 => continue,
                 Fill::NoData if style.no_data == style.no_data_hatch => {
-                    paint.shader = Shader::SolidColor(style.no_data.to_color());
-                    self.pixmap.fill_path(
-                        path,
-                        &paint,
-                        FillRule::EvenOdd,
-                        Transform::identity(),
-                        None,
-                    );
+                    Shader::SolidColor(style.no_data.to_color())
                 }
-                Fill::NoData => {
-                    let hatch = Paint {
-                        anti_alias: true,
-                        shader: Pattern::new(
-                            self.hatch.as_ref(),
-                            SpreadMode::Repeat,
-                            FilterQuality::Nearest,
-                            1.0,
-                            Transform::identity(),
-                        ),
-                        ..Paint::default()
-                    };
-                    self.pixmap.fill_path(
-                        path,
-                        &hatch,
-                        FillRule::EvenOdd,
-                        Transform::identity(),
-                        None,
-                    );
-                }
-            }
+                Fill::NoData => Pattern::new(
+                    self.hatch.as_ref(),
+                    SpreadMode::Repeat,
+                    FilterQuality::Nearest,
+                    1.0,
+                    Transform::identity(),
+                ),
+            };
+            self.pixmap
+                .fill_path(path, &paint, FillRule::EvenOdd, Transform::identity(), None);
         }
         if stopped {
             for (_, path) in self.paths.drain(..) {
