@@ -35,6 +35,7 @@ pub fn test_config() -> tile_server::config::ServerConfig {
             memory_bytes: 1 << 40,
             tile_wait: std::time::Duration::from_secs(30),
             upload_wait: std::time::Duration::from_secs(30),
+            inline_tile_vertices: tile_server::admission::Limits::for_cores(1).inline_tile_vertices,
         },
         ..RawConfig::default()
     };

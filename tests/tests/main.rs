@@ -24,6 +24,7 @@ mod readme;
 mod regions;
 mod server;
 mod socket;
+mod startup_tiles;
 mod staticmaps;
 mod stats;
 mod styles;

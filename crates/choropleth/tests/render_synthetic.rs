@@ -378,7 +378,8 @@ fn png_round_trips_indexed_and_rgba() {
     // Many colours (a gradient with varying alpha): RGBA PNG, still exact after demultiplying.
     let mut p = tiny_skia::Pixmap::new(64, 64).expect("size");
     for (i, px) in p.pixels_mut().iter_mut().enumerate() {
-        let a = (i % 251) as u8;
+        // Every alpha from 0 to 250, and every seventh pixel opaque.
+        let a = if i % 7 == 0 { 255 } else { (i % 251) as u8 };
         let c = tiny_skia::ColorU8::from_rgba((i / 64) as u8 * 4, (i % 64) as u8 * 4, 200, a);
         *px = c.premultiply();
     }

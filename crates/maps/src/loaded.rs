@@ -92,6 +92,8 @@ pub struct Loaded {
     /// Per-layer simplified geometry with per-band R-trees, built once (eagerly or on first
     /// use) and shared with copies made by [`Loaded::with_indicators`].
     bands: HashMap<String, Arc<OnceLock<ZoomBands>>>,
+    /// Whether a background thread is building every layer's `bands` (server start-up).
+    bands_in_background: bool,
     /// Resolved styles.
     pub styles: StyleCache,
     /// Ranks of one indicator period (1 = highest value), by layer, indicator and period.
@@ -163,13 +165,17 @@ impl Loaded {
             .iter()
             .filter_map(|l| Some((bands.get(&l.meta.id)?.clone(), l.districts.clone())))
             .collect();
+        let mut in_background = false;
         if opts.bands == BandsWhen::InBackground {
             let jobs = geometry.clone();
             let spawned = std::thread::Builder::new()
                 .name("per-zoom geometry".into())
                 .spawn(move || build_bands(&jobs));
-            if let Err(e) = spawned {
-                tracing::warn!(error = %e, "no thread for the per-zoom geometry: built on first use");
+            match spawned {
+                Ok(_) => in_background = true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no thread for the per-zoom geometry: built on first use");
+                }
             }
         }
         rayon::join(
@@ -186,13 +192,9 @@ impl Loaded {
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "regions assigned"
         );
-        Ok(Self::with_bands(
-            atlas,
-            lookups,
-            data_version(catalog),
-            opts,
-            bands,
-        ))
+        let mut loaded = Self::with_bands(atlas, lookups, data_version(catalog), opts, bands);
+        loaded.bands_in_background = in_background;
+        Ok(loaded)
     }
 
     /// The layers with only the tables holding `ids` ([`LoadOptions::only_indicators`]), or
@@ -269,6 +271,7 @@ impl Loaded {
             data_version,
             max_zoom: opts.max_zoom,
             bands,
+            bands_in_background: false,
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
             complete_zooms: moka::sync::Cache::new(64),
@@ -312,6 +315,7 @@ impl Loaded {
             data_version: format!("{}-{version}", self.data_version),
             max_zoom: self.max_zoom,
             bands: self.bands.clone(),
+            bands_in_background: self.bands_in_background,
             styles: StyleCache::new(256),
             ranks: moka::sync::Cache::new(512),
             complete_zooms: moka::sync::Cache::new(64),
@@ -466,6 +470,23 @@ impl Loaded {
                 .map(|l| zoom_bands(&l.districts))
                 .unwrap_or_else(|| ZoomBands::build(&[]))
         }))
+    }
+
+    /// The simplified geometry of a layer if it is built already (`None` while it is being
+    /// built, or for an unknown layer): for callers that must not wait, such as an async worker.
+    pub fn bands_if_ready(&self, layer: &str) -> Option<&ZoomBands> {
+        self.bands.get(layer)?.get()
+    }
+
+    /// Whether a layer's per-zoom geometry is not built yet but a background thread will build
+    /// it (a server just started): a caller that must not hold a job slot meanwhile can wait
+    /// for [`Loaded::bands_if_ready`] instead of calling [`Loaded::bands`].
+    pub fn bands_coming(&self, layer: &str) -> bool {
+        self.bands_in_background
+            && self
+                .bands
+                .get(layer)
+                .is_some_and(|cell| cell.get().is_none())
     }
 
     /// From which zoom every vector tile of a layer with these indicators holds every district

@@ -17,8 +17,64 @@ thread_local! {
         RefCell::new((TileRenderer::new(TileSize::Standard), TileRenderer::new(TileSize::Retina), PngEncoder::new()));
 }
 
-/// Renders and encodes one tile of a resolved style (call it on a blocking thread: a dense
-/// LSOA tile takes milliseconds).
+/// A default bound for [`is_quick`]: 323 of the 329 district (lad19) tiles of the England
+/// z5-z10 benchmark list hold at most this many vertices, every one from z8 (BENCHMARKS.md
+/// section 16); a small-area tile at z5-z8 holds up to 220,000.
+pub const QUICK_TILE_VERTICES: usize = 4_000;
+
+/// Whether drawing this tile is short enough to run on an async worker: the districts it meets
+/// at its zoom hold at most `max_vertices` vertices (a `@2x` tile, four times the pixels, a
+/// quarter of that). Counting stops at the bound, so asking costs little even for a
+/// z5 tile of 30,000 small areas. Never waits: a layer whose per-zoom geometry is still being
+/// built is not quick.
+pub fn is_quick(
+    loaded: &Loaded,
+    style: &ResolvedStyle,
+    tile: TileId,
+    size: TileSize,
+    max_vertices: usize,
+) -> bool {
+    let Some(bands) = loaded.bands_if_ready(&style.layer) else {
+        return false;
+    };
+    let limit = match size {
+        TileSize::Standard => max_vertices,
+        TileSize::Retina => max_vertices / 4,
+    };
+    if limit == 0 {
+        return false;
+    }
+    let geoms = bands.geometry(tile.z);
+    let mut vertices = 0usize;
+    for i in query(bands, tile) {
+        let Some(g) = geoms.get(i) else { continue };
+        for p in &g.0.0 {
+            vertices += p.exterior().0.len();
+            vertices += p.interiors().iter().map(|r| r.0.len()).sum::<usize>();
+        }
+        if vertices > limit {
+            return false;
+        }
+    }
+    true
+}
+
+/// The districts whose envelope at the tile's zoom meets the tile, with a margin of a few
+/// pixels so outlines of districts just outside it still show.
+fn query(bands: &districts::simplify::ZoomBands, tile: TileId) -> Vec<usize> {
+    let b = tile.mercator_bounds();
+    let pad = tile_math::metres_per_pixel(tile.z) * 4.0;
+    bands.query(
+        tile.z,
+        b.min_x - pad,
+        b.min_y - pad,
+        b.max_x + pad,
+        b.max_y + pad,
+    )
+}
+
+/// Renders and encodes one tile of a resolved style (call it on a blocking thread unless
+/// [`is_quick`] says it is quick: a dense LSOA tile takes milliseconds).
 pub fn render_tile(
     loaded: &Loaded,
     style: &ResolvedStyle,
@@ -40,15 +96,7 @@ pub fn render_tile_cancellable(
 ) -> Result<Bytes, MapError> {
     let bands = loaded.bands(&style.layer)?;
     let b = tile.mercator_bounds();
-    // A margin of a few pixels so outlines of districts just outside the tile still show.
-    let pad = tile_math::metres_per_pixel(tile.z) * 4.0;
-    let hits = bands.query(
-        tile.z,
-        b.min_x - pad,
-        b.min_y - pad,
-        b.max_x + pad,
-        b.max_y + pad,
-    );
+    let hits = query(bands, tile);
     let geoms = bands.geometry(tile.z);
     // Each district once; the renderer strokes highlighted ones on top of everything.
     let features = hits.iter().map(|&i| Feature {

@@ -138,6 +138,10 @@ pub struct Limits {
     /// How long an upload may wait for a slot: uploads are few and short, and two users
     /// uploading at once should both succeed, one after the other.
     pub upload_wait: Duration,
+    /// Uncached tiles whose districts hold at most this many vertices are drawn on the async
+    /// worker that took the request rather than handed to a blocking thread
+    /// ([`maps::raster::is_quick`], [`Admission::run_here`]); 0 hands every tile off.
+    pub inline_tile_vertices: usize,
 }
 
 impl Limits {
@@ -160,6 +164,7 @@ impl Limits {
             memory_bytes: 512 * MIB,
             tile_wait: Duration::from_millis(250),
             upload_wait: Duration::from_secs(10),
+            inline_tile_vertices: maps::raster::QUICK_TILE_VERTICES,
         }
     }
 
@@ -594,6 +599,52 @@ impl Admission {
             .into()),
         }
     }
+
+    /// [`Admission::run`] for a job known to be short (well under a millisecond: an uncached
+    /// tile of a few thousand vertices), run on the calling async worker instead of a blocking
+    /// thread. Handing a job to tokio's blocking pool and back costs two thread wake-ups, a
+    /// sixth of such a tile's server time (BENCHMARKS.md section 15); a job this short delays
+    /// the worker's other requests by less than that. Admitted, counted and panic-safe as with
+    /// `run`; its [`Cancel`] trips only at `deadline` (the job ends before a client going away
+    /// could matter). Long or unknown-length jobs must use `run`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, Instant};
+    /// use tile_server::admission::{Admission, Class, Limits, Refused};
+    /// let rt = tokio::runtime::Runtime::new()?;
+    /// let a = Arc::new(Admission::new(Limits::for_cores(2), Arc::new(tile_server::metrics::Metrics::new())));
+    /// let deadline = Instant::now() + Duration::from_secs(5);
+    /// let out: Result<u32, Refused> = rt.block_on(a.run_here(Class::Tile, 1 << 20, deadline, |_| Ok(7)));
+    /// assert_eq!(out?, 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn run_here<T, E>(
+        self: &Arc<Self>,
+        class: Class,
+        bytes: u64,
+        deadline: Instant,
+        job: impl FnOnce(&Cancel) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<Refused>,
+    {
+        let permit = self.admit(class, bytes).await?;
+        let cancel = Cancel::new(deadline);
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&cancel)));
+        drop(permit);
+        match out {
+            Ok(out) => out,
+            Err(panic) => {
+                let cause = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "the job panicked".to_string());
+                Err(Refused::Failed { class, cause }.into())
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -615,6 +666,7 @@ mod tests {
             memory_bytes: 100 * MIB,
             tile_wait: Duration::from_millis(100),
             upload_wait: Duration::from_millis(100),
+            inline_tile_vertices: 0,
         }
     }
 

@@ -93,6 +93,21 @@ impl AppState {
         self.admission.run(class, bytes, deadline, job).await
     }
 
+    /// [`AppState::heavy`] for a job known to take well under a millisecond, run on this async
+    /// worker ([`Admission::run_here`]): same admission and deadline, no blocking-thread hand-off.
+    pub async fn heavy_here<T, E>(
+        &self,
+        class: Class,
+        bytes: u64,
+        job: impl FnOnce(&crate::admission::Cancel) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<Refused>,
+    {
+        let deadline = std::time::Instant::now() + self.config.request_timeout;
+        self.admission.run_here(class, bytes, deadline, job).await
+    }
+
     /// The layer with this id, or a 404 listing the valid ids.
     pub fn layer(&self, id: &str) -> Result<&Layer, ApiError> {
         Ok(self.maps.layer(id)?)

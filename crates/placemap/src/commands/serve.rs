@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// Longest an uncached tile waits for a render slot before its 503, milliseconds.
     #[arg(long, value_name = "MS")]
     pub tile_wait_ms: Option<u64>,
+    /// Uncached tiles of at most this many vertices are drawn on the thread that took the
+    /// request, without a hand-off to a blocking thread (faster; 0 hands every tile off).
+    #[arg(long, value_name = "N", default_value_t = maps::raster::QUICK_TILE_VERTICES)]
+    pub inline_tile_vertices: usize,
 }
 
 /// The admission limits: the machine's defaults with the flags given on top.
@@ -121,6 +125,7 @@ fn admission(a: &ServeArgs) -> tile_server::admission::Limits {
     if let Some(ms) = a.tile_wait_ms {
         l.tile_wait = std::time::Duration::from_millis(ms);
     }
+    l.inline_tile_vertices = a.inline_tile_vertices;
     l
 }
 

@@ -20,7 +20,7 @@ use maps::{StyleOptions, VersionOptions};
 use serde_json::{Value, json};
 use tile_math::TileId;
 
-use crate::admission::Class;
+use crate::admission::{Cancel, Class};
 use crate::base_url::BaseUrl;
 use crate::error::ApiError;
 use crate::extract::Options;
@@ -58,6 +58,17 @@ pub(crate) fn tile_id(state: &SharedState, z: &str, x: &str, y: u32) -> Result<T
     })?;
     TileId::new(z, x, y, state.config.max_zoom)
         .map_err(|e| ApiError::bad_request(e.to_string(), hint))
+}
+
+/// Waits, without holding a worker or a job slot, while the layer's per-zoom geometry is still
+/// being built in the background (a server just started), up to the request timeout. Tiles
+/// asked for meanwhile would otherwise each hold a tile slot while they wait for it, and the
+/// ones after them be refused as busy.
+pub(crate) async fn geometry_built(state: &SharedState, layer: &str) {
+    let until = Instant::now() + state.config.request_timeout;
+    while state.maps.bands_coming(layer) && Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }
 
 /// A 304 when the client's `If-None-Match` names `tag` (or `*`).
@@ -132,24 +143,34 @@ pub async fn tile(
         return Ok(png_response(bytes, &tag));
     }
     state.metrics.tile_cache_misses.inc();
-    let st = state.clone();
-    let bytes = state
-        .heavy(
-            Class::Tile,
-            TILE_BYTES,
-            move |cancel| -> Result<Bytes, ApiError> {
-                let start = Instant::now();
-                let png =
-                    maps::raster::render_tile_cancellable(&st.maps, &style, tile, size, &|| {
-                        cancel.is_cancelled()
-                    });
-                st.metrics
-                    .render_seconds
-                    .observe(start.elapsed().as_secs_f64());
-                Ok(png?)
-            },
-        )
-        .await?;
+    geometry_built(&state, &style.layer).await;
+    let render = move |st: &SharedState, style: &maps::style::ResolvedStyle, cancel: &Cancel| {
+        let start = Instant::now();
+        let png = maps::raster::render_tile_cancellable(&st.maps, style, tile, size, &|| {
+            cancel.is_cancelled()
+        });
+        st.metrics
+            .render_seconds
+            .observe(start.elapsed().as_secs_f64());
+        Ok::<_, ApiError>(png?)
+    };
+    // A tile of a few thousand vertices is drawn here (the hand-off to a blocking thread would
+    // cost a sixth of its time); anything bigger on a blocking thread, where it can be cancelled.
+    let inline = state.admission.limits().inline_tile_vertices;
+    let bytes = if maps::raster::is_quick(&state.maps, &style, tile, size, inline) {
+        state
+            .heavy_here(Class::Tile, TILE_BYTES, |cancel| {
+                render(&state, &style, cancel)
+            })
+            .await?
+    } else {
+        let st = state.clone();
+        state
+            .heavy(Class::Tile, TILE_BYTES, move |cancel| {
+                render(&st, &style, cancel)
+            })
+            .await?
+    };
     state.tiles.insert(key, bytes.clone());
     Ok(png_response(bytes, &tag))
 }

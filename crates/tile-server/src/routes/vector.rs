@@ -91,6 +91,7 @@ pub async fn tile(
         }
         None => {
             state.metrics.tile_cache_misses.inc();
+            crate::routes::tiles::geometry_built(&state, &layer_id).await;
             let st = state.clone();
             let layer_id = layer_id.clone();
             let ids: Vec<String> = ids.iter().map(std::string::ToString::to_string).collect();
