@@ -18,7 +18,7 @@
 //! [`crate::prepared::load_for_lookup`]); then the geometry in WGS84 and Web Mercator, one record
 //! per district, which a batch lookup never reads. The geometry is decoded district by district
 //! (one record in memory at a time, never the whole part), and a command that needs no index
-//! ([`LookupIndex::Skipped`]) steps over it unread.
+//! ([`crate::layer::LookupIndex::Skipped`]) steps over it unread.
 
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
