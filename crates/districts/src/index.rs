@@ -127,6 +127,17 @@ impl DistrictIndex {
         index
     }
 
+    /// An index of no district, which finds nothing: the index of a layer loaded for a command
+    /// that never looks a point up ([`crate::layer::LookupIndex::Skipped`]).
+    ///
+    /// ```
+    /// use districts::index::DistrictIndex;
+    /// assert_eq!(DistrictIndex::empty().lookup(0.0, 0.0), None);
+    /// ```
+    pub fn empty() -> DistrictIndex {
+        DistrictIndex::default()
+    }
+
     /// Copies one ring (closing it if needed) and builds its edge bins; `None` for a ring of
     /// fewer than three distinct positions, which encloses nothing.
     fn push_ring(&mut self, district: usize, ring: &[Coord<f64>]) -> Option<Rectangle<[f64; 2]>> {
@@ -213,6 +224,10 @@ impl DistrictIndex {
                 })
                 .ok_or_else(|| format!("ring {i} is out of range"))?;
             let pts = &self.coords[ring.start..=end];
+            // `push_ring` keeps finite rings only; anything else is a damaged file.
+            if !pts.iter().all(|c| c.x.is_finite() && c.y.is_finite()) {
+                return Err(format!("ring {i} has a coordinate that is not a number"));
+            }
             let (mut min, mut max) = (pts[0], pts[0]);
             for c in pts {
                 min.x = min.x.min(c.x);

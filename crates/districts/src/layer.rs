@@ -11,6 +11,19 @@ use crate::model::{District, Indicator};
 // At its old path: the server, the CLI and the end-to-end tests name it `districts::layer::PeriodValues`.
 pub use crate::model::PeriodValues;
 
+/// Whether a layer gets its point-lookup index ([`DistrictIndex`]). A command that never looks
+/// a point up (`placemap tiles`) leaves it out: on the LSOA layer it is the largest part of
+/// the layer in memory, and read from a prepared file, the largest part read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LookupIndex {
+    /// Built, or read from the prepared file: [`Layer::index`] answers lookups.
+    #[default]
+    Built,
+    /// Left out: [`Layer::index`] is empty and finds no district (a prepared file is still
+    /// written whole, for the next command that needs the index).
+    Skipped,
+}
+
 /// A boundary layer with its districts, indicators and spatial index. Geometry and index sit
 /// behind `Arc`s so a clone that adds indicators (an uploaded dataset) copies no polygons.
 #[derive(Clone, Debug)]
@@ -172,6 +185,15 @@ pub enum AtlasError {
 /// Loads one boundary layer: read and reproject the file, project to Web Mercator, build the
 /// R-tree. Indicators are joined separately ([`join_tables`]).
 pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<Layer, AtlasError> {
+    load_districts_with(meta, data_dir, LookupIndex::Built)
+}
+
+/// [`load_districts`], with or without the lookup index.
+pub fn load_districts_with(
+    meta: &LayerMeta,
+    data_dir: &std::path::Path,
+    index: LookupIndex,
+) -> Result<Layer, AtlasError> {
     let crs = match &meta.crs {
         Some(name) => Some(
             crate::crs::Crs::from_name(name).map_err(|source| AtlasError::Crs {
@@ -201,7 +223,7 @@ pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<La
         .unzip();
     let mut notes = loaded.notes;
     repair_listed(meta, &path, &mut geoms, &fields, &mut notes)?;
-    let mut layer = assemble(meta, geoms, fields, notes);
+    let mut layer = assemble(meta, geoms, fields, notes, index);
     layer.source_crs = Some(loaded.source_crs);
     Ok(layer)
 }
@@ -211,10 +233,13 @@ pub fn load_districts(meta: &LayerMeta, data_dir: &std::path::Path) -> Result<La
 pub fn load_layer(
     meta: &LayerMeta,
     catalog: &crate::catalog::Catalog,
+    index: LookupIndex,
 ) -> Result<Layer, AtlasError> {
     match &catalog.prepared_dir {
-        Some(dir) => crate::prepared::load(meta, &catalog.data_dir, dir).map(|(layer, _)| layer),
-        None => load_districts(meta, &catalog.data_dir),
+        Some(dir) => {
+            crate::prepared::load_with(meta, &catalog.data_dir, dir, index).map(|(layer, _)| layer)
+        }
+        None => load_districts_with(meta, &catalog.data_dir, index),
     }
 }
 
@@ -324,7 +349,7 @@ pub fn merge_districts(
     }
     let mut notes = derived.notes;
     notes.insert(0, format!("merged from layer {} by {lookup}", base.meta.id));
-    let mut layer = assemble(meta, geoms, fields, notes);
+    let mut layer = assemble(meta, geoms, fields, notes, LookupIndex::Built);
     layer.lineage = Some(Arc::new(crate::lineage::Lineage::from_plan(&plan)));
     layer.source_crs = base.source_crs;
     Ok(layer)
@@ -363,13 +388,23 @@ fn read_merge_plan(
     })
 }
 
-/// The index, Web Mercator geometry and districts of a layer from its WGS84 boundaries.
-fn assemble(meta: &LayerMeta, geoms: Vec<Wgs84>, fields: Vec<Fields>, notes: Vec<String>) -> Layer {
+/// The index (if wanted), Web Mercator geometry and districts of a layer from its WGS84
+/// boundaries.
+fn assemble(
+    meta: &LayerMeta,
+    geoms: Vec<Wgs84>,
+    fields: Vec<Fields>,
+    notes: Vec<String>,
+    wanted: LookupIndex,
+) -> Layer {
     // Only the districts the catalogue lists are repaired at load ([`repair_listed`]); vector
     // tiles and GeoJSON are made valid on the grid they are written on. The index reads the WGS84 geometries in place (no copy of the polygons) while the other
     // core projects them to Web Mercator.
     let (index, mercator) = rayon::join(
-        || DistrictIndex::build(&geoms),
+        || match wanted {
+            LookupIndex::Built => DistrictIndex::build(&geoms),
+            LookupIndex::Skipped => DistrictIndex::empty(),
+        },
         || {
             use rayon::prelude::*;
             geoms
@@ -550,15 +585,17 @@ impl Atlas {
     /// Loads the layers of a catalogue (all, or those named in `only`), in parallel, then reads
     /// every indicator table once and joins it to each layer it applies to.
     pub fn load(catalog: &crate::catalog::Catalog, only: &[String]) -> Result<Atlas, AtlasError> {
-        Atlas::load_tables_of(catalog, only, None)
+        Atlas::load_tables_of(catalog, only, None, LookupIndex::Built)
     }
 
     /// [`Atlas::load`], reading only the tables that hold one of `indicators` (every table
     /// of the layers when `None`): a command that draws one indicator skips the others' files.
+    /// `index` says whether the layers get their lookup index.
     pub fn load_tables_of(
         catalog: &crate::catalog::Catalog,
         only: &[String],
         indicators: Option<&[String]>,
+        index: LookupIndex,
     ) -> Result<Atlas, AtlasError> {
         use rayon::prelude::*;
         for id in only {
@@ -607,7 +644,7 @@ impl Atlas {
             || {
                 from_files
                     .par_iter()
-                    .map(|m| load_layer(m, catalog))
+                    .map(|m| load_layer(m, catalog, index))
                     .collect::<Result<Vec<_>, _>>()
             },
             || {
@@ -642,12 +679,23 @@ impl Atlas {
                 .iter()
                 .find(|l| l.meta.id == base_id)
                 .ok_or_else(|| AtlasError::UnknownLayer(base_id.to_string(), meta.id.clone()))?;
-            let layer = match (&catalog.prepared_dir, catalog.layer(base_id)) {
+            let mut layer = match (&catalog.prepared_dir, catalog.layer(base_id)) {
                 (Some(dir), Some(base_meta)) => {
-                    crate::prepared::load_merged(meta, base_meta, base, &catalog.data_dir, dir)?.0
+                    crate::prepared::load_merged_with(
+                        meta,
+                        base_meta,
+                        base,
+                        &catalog.data_dir,
+                        dir,
+                        index,
+                    )?
+                    .0
                 }
                 _ => merge_districts(meta, base, &catalog.data_dir)?,
             };
+            if index == LookupIndex::Skipped {
+                layer.index = Arc::new(DistrictIndex::empty());
+            }
             layers.push(layer);
         }
         // Keep the catalogue's order of layers.

@@ -21,6 +21,7 @@
 //! Arcs are written here rather than taken from a crate: the `topojson` crate is stale and
 //! builds no topology from polygons.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use geo::{Area, BoundingRect, SimplifyIdx};
@@ -62,9 +63,10 @@ pub struct BandStats {
     pub dropped_rings: usize,
 }
 
-/// One zoom band: every district's geometry at that band, and an R-tree of their envelopes.
+/// One zoom band: every district's geometry at that band, their areas, and an R-tree of their
+/// envelopes.
 #[derive(Debug)]
-struct Band {
+pub struct Band {
     geoms: Vec<Mercator>,
     /// Each district's area in square Web Mercator metres at this band.
     areas: Vec<f64>,
@@ -100,16 +102,21 @@ struct Topology {
     rings: Vec<(RingPlace, Vec<(usize, bool)>)>,
     /// Rings too degenerate to cut (fewer than three distinct vertices), kept as they are.
     degenerate: Vec<(RingPlace, LineString<f64>)>,
+    /// Polygon parts of each district, for rebuilding them (the input is not read again).
+    parts: Vec<usize>,
 }
 
 impl Topology {
-    fn build(geoms: &[Mercator]) -> Topology {
+    fn build<G: Borrow<Mercator>>(geoms: &[G]) -> Topology {
         // 1. Vertex ids by snapped position; first-seen coordinates are the output coordinates.
         let mut ids: HashMap<(i64, i64), u32> = HashMap::new();
         let mut coords = Vec::new();
         let mut ring_vids: Vec<(RingPlace, Vec<u32>)> = Vec::new();
         let mut degenerate = Vec::new();
+        let mut parts = Vec::with_capacity(geoms.len());
         for (district, geom) in geoms.iter().enumerate() {
+            let geom: &Mercator = geom.borrow();
+            parts.push(geom.0.0.len());
             for (part, polygon) in geom.0.0.iter().enumerate() {
                 let rings = std::iter::once(polygon.exterior()).chain(polygon.interiors());
                 for (ring, ls) in rings.enumerate() {
@@ -210,6 +217,7 @@ impl Topology {
             arc_uses,
             rings,
             degenerate,
+            parts,
         }
     }
 
@@ -232,7 +240,7 @@ impl Topology {
     }
 
     /// One simplified band: simplify every arc, rebuild rings, repair collapsed ones.
-    fn band(&self, geoms: &[Mercator], min_zoom: u8, max_zoom: u8) -> Band {
+    fn band(&self, min_zoom: u8, max_zoom: u8) -> Band {
         let tolerance = tile_math::metres_per_pixel(max_zoom) * 0.5;
         let pixel_area = (2.0 * tolerance).powi(2);
         let mut arcs: Vec<Vec<u32>> = self
@@ -250,7 +258,7 @@ impl Topology {
         let mut restored = 0;
         let mut dropped = vec![false; self.rings.len()];
         let mut vids = Vec::new();
-        let mut parts_per_district = vec![0usize; geoms.len()];
+        let mut parts_per_district = vec![0usize; self.parts.len()];
         for (place, _) in &self.rings {
             if place.ring == 0 {
                 parts_per_district[place.district] += 1;
@@ -280,7 +288,7 @@ impl Topology {
         }
         // Rebuild every district from its rings, in input order.
         let mut out: Vec<Vec<Option<PartRings>>> =
-            geoms.iter().map(|g| vec![None; g.0.0.len()]).collect();
+            self.parts.iter().map(|&n| vec![None; n]).collect();
         let mut put = |place: RingPlace, ls: LineString<f64>| {
             let slot = &mut out[place.district][place.part];
             match (place.ring, slot.as_mut()) {
@@ -290,7 +298,7 @@ impl Topology {
                 (_, None) => *slot = Some((LineString(Vec::new()), vec![ls])),
             }
         };
-        let mut dropped_parts = vec![Vec::new(); geoms.len()];
+        let mut dropped_parts = vec![Vec::new(); self.parts.len()];
         for (r, (place, refs)) in self.rings.iter().enumerate() {
             if dropped[r] {
                 if place.ring == 0 {
@@ -373,10 +381,106 @@ impl Band {
             stats,
         }
     }
+
+    /// The zooms this band serves, lowest and highest.
+    pub fn zooms(&self) -> (u8, u8) {
+        (self.stats.min_zoom, self.stats.max_zoom)
+    }
+
+    /// Whether this band serves zoom `z` (the last band serves every zoom past its first).
+    pub fn covers(&self, z: u8) -> bool {
+        band_index(z) == band_index(self.stats.min_zoom)
+    }
+
+    /// Every district's geometry in this band, in layer order.
+    pub fn geometry(&self) -> &[Mercator] {
+        &self.geoms
+    }
+
+    /// Every district's area in this band (square Web Mercator metres), in layer order.
+    pub fn areas(&self) -> &[f64] {
+        &self.areas
+    }
+
+    /// Districts whose envelope in this band meets the box (Mercator metres), sorted.
+    pub fn query(&self, min_x: f64, min_y: f64, max_x: f64, max_y: f64) -> Vec<usize> {
+        let envelope = AABB::from_corners([min_x, min_y], [max_x, max_y]);
+        let mut out: Vec<usize> = self
+            .tree
+            .locate_in_envelope_intersecting(&envelope)
+            .map(|hit| hit.data)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Vertex counts and repairs of this band.
+    pub fn stats(&self) -> &BandStats {
+        &self.stats
+    }
+}
+
+/// Index in [`BANDS`] of the band serving zoom `z` (zooms past the last band use it).
+fn band_index(z: u8) -> usize {
+    BANDS
+        .iter()
+        .position(|&(lo, hi)| (lo..=hi).contains(&z))
+        .unwrap_or(BANDS.len() - 1)
+}
+
+/// Builds a layer's zoom bands one at a time from the shared-border topology, made once: for a
+/// caller that goes through the zooms in turn (an archive), which then holds one band rather
+/// than all six. Each band is the one [`ZoomBands::build`] makes for the same zooms.
+///
+/// ```
+/// use districts::{simplify::{BandBuilder, ZoomBands}, Mercator};
+/// use geo_types::{polygon, MultiPolygon};
+/// let square = polygon![(x: 0.0, y: 0.0), (x: 1e4, y: 0.0), (x: 1e4, y: 1e4), (x: 0.0, y: 1e4)];
+/// let geoms = [Mercator(MultiPolygon(vec![square]))];
+/// let band = BandBuilder::new(&geoms).band(6);
+/// assert_eq!(band.zooms(), (5, 6));
+/// assert_eq!(band.geometry(), ZoomBands::build(&geoms).geometry(6));
+/// ```
+pub struct BandBuilder<'a, G> {
+    geoms: &'a [G],
+    topology: Topology,
+}
+
+impl<'a, G: Borrow<Mercator> + Sync> BandBuilder<'a, G> {
+    /// The topology of `geoms` (districts in layer order), which every band is made from.
+    pub fn new(geoms: &'a [G]) -> Self {
+        BandBuilder {
+            geoms,
+            topology: Topology::build(geoms),
+        }
+    }
+
+    /// The band serving zoom `z`: simplified shared borders, or for the last band a copy of
+    /// the geometry as it is.
+    pub fn band(&self, z: u8) -> Band {
+        let i = band_index(z);
+        let (min_zoom, max_zoom) = BANDS[i];
+        if i + 1 < BANDS.len() {
+            return self.topology.band(min_zoom, max_zoom);
+        }
+        Band::new(
+            self.geoms.iter().map(|g| g.borrow().clone()).collect(),
+            BandStats {
+                min_zoom,
+                max_zoom,
+                tolerance_m: 0.0,
+                vertices: 0,
+                rings: 0,
+                restored_rings: 0,
+                dropped_rings: 0,
+            },
+        )
+    }
 }
 
 impl ZoomBands {
-    /// Builds every band from the layer's Web Mercator geometry (districts in layer order).
+    /// Builds every band from the layer's Web Mercator geometry (districts in layer order;
+    /// the geometries or references to them), the bands in parallel.
     ///
     /// ```
     /// use districts::{simplify::ZoomBands, Mercator};
@@ -390,40 +494,18 @@ impl ZoomBands {
     /// assert_eq!(bands.geometry(3)[0].0.0[0].exterior().0.len(), 5); // wiggle gone, closed
     /// assert_eq!(bands.geometry(14)[0].0.0[0].exterior().0.len(), 6); // original
     /// ```
-    pub fn build(geoms: &[Mercator]) -> ZoomBands {
-        let topology = Topology::build(geoms);
-        let last = BANDS.len() - 1;
+    pub fn build<G: Borrow<Mercator> + Sync>(geoms: &[G]) -> ZoomBands {
+        let builder = BandBuilder::new(geoms);
         let bands = BANDS
             .par_iter()
-            .enumerate()
-            .map(|(i, &(min_zoom, max_zoom))| {
-                if i == last {
-                    Band::new(
-                        geoms.to_vec(),
-                        BandStats {
-                            min_zoom,
-                            max_zoom,
-                            tolerance_m: 0.0,
-                            vertices: 0,
-                            rings: 0,
-                            restored_rings: 0,
-                            dropped_rings: 0,
-                        },
-                    )
-                } else {
-                    topology.band(geoms, min_zoom, max_zoom)
-                }
-            })
+            .map(|&(min_zoom, _)| builder.band(min_zoom))
             .collect();
         ZoomBands { bands }
     }
 
-    fn band(&self, z: u8) -> &Band {
-        let i = BANDS
-            .iter()
-            .position(|&(lo, hi)| (lo..=hi).contains(&z))
-            .unwrap_or(BANDS.len() - 1);
-        &self.bands[i]
+    /// The band serving zoom `z` (zooms past the last band use it).
+    pub fn band(&self, z: u8) -> &Band {
+        &self.bands[band_index(z)]
     }
 
     /// Every district's geometry for zoom `z`, in layer order (zooms past the last band use it).
@@ -463,15 +545,7 @@ impl ZoomBands {
     /// assert!(bands.query(6, 2e4, 2e4, 3e4, 3e4).is_empty());
     /// ```
     pub fn query(&self, z: u8, min_x: f64, min_y: f64, max_x: f64, max_y: f64) -> Vec<usize> {
-        let envelope = AABB::from_corners([min_x, min_y], [max_x, max_y]);
-        let mut out: Vec<usize> = self
-            .band(z)
-            .tree
-            .locate_in_envelope_intersecting(&envelope)
-            .map(|hit| hit.data)
-            .collect();
-        out.sort_unstable();
-        out
+        self.band(z).query(min_x, min_y, max_x, max_y)
     }
 
     /// Vertex counts and repairs per band, most generalised first.

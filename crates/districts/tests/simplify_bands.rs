@@ -178,3 +178,29 @@ fn query_finds_the_district_under_a_box_in_every_band() {
             .is_empty()
     );
 }
+
+/// An archive builds its bands one at a time (`BandBuilder`, from references to the layer's
+/// geometry, not copies): each is the band `ZoomBands::build` makes, geometry, areas, envelopes
+/// and counts alike.
+#[test]
+fn bands_built_one_at_a_time_are_the_bands_built_together() {
+    use districts::simplify::BandBuilder;
+    let original = mercator(common::LSOA11, "lsoa11cd");
+    let together = ZoomBands::build(&original);
+    let refs: Vec<&Mercator> = original.iter().collect();
+    let builder = BandBuilder::new(&refs);
+    let (x, y) = tile_math::lonlat_to_mercator(-1.6, 54.97); // Newcastle
+    for z in [0u8, 4, 5, 7, 9, 11, 12, 13, 18] {
+        let alone = builder.band(z);
+        let shared = together.band(z);
+        assert!(alone.covers(z), "z{z}");
+        assert_eq!(alone.covers(0), z <= 4, "z{z}");
+        assert_eq!(alone.zooms(), shared.zooms(), "z{z}");
+        assert_eq!(alone.geometry(), shared.geometry(), "z{z}");
+        assert_eq!(alone.areas(), shared.areas(), "z{z}");
+        assert_eq!(alone.stats(), shared.stats(), "z{z}");
+        let near = |b: &districts::simplify::Band| b.query(x - 2e3, y - 2e3, x + 2e3, y + 2e3);
+        assert!(!near(&alone).is_empty(), "z{z}");
+        assert_eq!(near(&alone), near(shared), "z{z}");
+    }
+}

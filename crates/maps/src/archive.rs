@@ -11,9 +11,11 @@ use pmtiles::{Compression, PmTilesWriter, TileCoord, TileType};
 use rayon::prelude::*;
 use serde_json::json;
 
+use districts::simplify::{Band, BandBuilder};
+
 use crate::error::MapError;
 use crate::loaded::Loaded;
-use crate::vector_tiles::encode_within;
+use crate::vector_tiles::encode_in_band;
 
 /// A tile ready for the archive: its PMTiles id (for ordering), coordinate and gzipped MVT
 /// bytes. Tiles are compressed as they are encoded, on every core (the archive writer would do
@@ -55,6 +57,22 @@ pub struct ArchiveOptions {
     /// Largest tile in bytes; a tile that would be larger leaves out its smallest districts
     /// (`None`: every feature kept, tippecanoe's `--no-tile-size-limit`).
     pub tile_size_limit: Option<usize>,
+    /// Where the simplified geometry of the tiles comes from.
+    pub bands: ArchiveBands,
+}
+
+/// Where an archive's per-zoom simplified geometry comes from. Either way the tiles are the
+/// same, byte for byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ArchiveBands {
+    /// The loaded state's per-zoom geometry, built if it is not yet and kept (all six bands):
+    /// for a process that also serves tiles.
+    #[default]
+    Shared,
+    /// Built for the archive alone, each band when its first zoom comes and freed after its
+    /// last, none kept: a command that writes one archive holds one band at a time, not six
+    /// (`placemap tiles`, `placemap publish`).
+    OneAtATime,
 }
 
 /// The tiles of an archive, encoded, with what describes them.
@@ -103,6 +121,14 @@ fn prepare(
         .map(|z| (z, tile_math::tiles_covering(w, s, e, n, z)))
         .collect();
     let total: usize = zooms.iter().map(|(_, ids)| ids.len()).sum();
+    // For `OneAtATime`: the layer's geometry in place, the topology made from it once, and the
+    // band being written.
+    let mercator: Vec<&districts::Mercator> = match opts.bands {
+        ArchiveBands::Shared => Vec::new(),
+        ArchiveBands::OneAtATime => layer.districts.iter().map(|d| &d.mercator).collect(),
+    };
+    let mut builder: Option<BandBuilder<&districts::Mercator>> = None;
+    let mut own: Option<Band> = None;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let mut tiles: Vec<Encoded> = Vec::new();
     let mut stats = ArchiveStats {
@@ -111,13 +137,28 @@ fn prepare(
     };
     let mut last_cut_zoom: Option<u8> = None;
     for (z, ids) in zooms {
+        if opts.bands == ArchiveBands::OneAtATime && !own.as_ref().is_some_and(|b| b.covers(z)) {
+            // The previous band is freed before the next is built.
+            drop(own.take());
+            let band = builder
+                .get_or_insert_with(|| BandBuilder::new(&mercator))
+                .band(z);
+            if band.covers(opts.max_zoom) {
+                // The last band this archive needs: the topology goes too.
+                builder = None;
+            }
+            own = Some(band);
+        }
+        let band: &Band = match &own {
+            Some(band) => band,
+            None => state.bands(layer_id)?.band(z),
+        };
         // (tile, raw size, districts dropped) per tile with districts.
         type Done = Option<(Encoded, usize, usize)>;
         let encoded: Vec<Result<Done, MapError>> = ids
             .par_iter()
             .map(|t| {
-                let tile =
-                    encode_within(state, layer_id, &opts.indicators, *t, opts.tile_size_limit)?;
+                let tile = encode_in_band(layer, band, &opts.indicators, *t, opts.tile_size_limit)?;
                 progress(
                     done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
                     total,

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use districts::catalog::Catalog;
 use districts::indicators::LookupTable;
+pub use districts::layer::LookupIndex;
 use districts::layer::PeriodValues;
 use districts::simplify::ZoomBands;
 use districts::{Atlas, Indicator, Layer};
@@ -50,6 +51,10 @@ pub struct LoadOptions {
     /// the weights of a recombination (or an indicator that is derived) loads everything as
     /// usual, so the values are the same either way. `None`: everything.
     pub only_indicators: Option<Vec<String>>,
+    /// Whether the layers get their point-lookup index. [`LookupIndex::Skipped`] (a command
+    /// that only writes tiles) applies to the load of `only_indicators` alone: a full load
+    /// always builds it, since what it derives may look points up.
+    pub lookup_index: LookupIndex,
 }
 
 /// When the per-zoom geometry (simplified borders and their R-trees, for tiles and `zoom=`
@@ -74,6 +79,7 @@ impl Default for LoadOptions {
             max_zoom: 18,
             bands: BandsWhen::OnFirstUse,
             only_indicators: None,
+            lookup_index: LookupIndex::Built,
         }
     }
 }
@@ -224,7 +230,7 @@ impl Loaded {
             return Ok(None);
         }
         check_styles(catalog)?;
-        let atlas = Atlas::load_tables_of(catalog, &opts.layers, Some(ids))?;
+        let atlas = Atlas::load_tables_of(catalog, &opts.layers, Some(ids), opts.lookup_index)?;
         if atlas.layers.iter().any(|l| !l.recombine_pending.is_empty()) {
             tracing::info!("a recombination waits for weights: loading every table it needs");
             return Ok(None);
@@ -468,7 +474,7 @@ impl Loaded {
             self.atlas
                 .layer(layer)
                 .map(|l| zoom_bands(&l.districts))
-                .unwrap_or_else(|| ZoomBands::build(&[]))
+                .unwrap_or_else(|| ZoomBands::build::<districts::Mercator>(&[]))
         }))
     }
 
@@ -701,9 +707,9 @@ fn empty_bands(atlas: &Atlas) -> HashMap<String, Arc<OnceLock<ZoomBands>>> {
         .collect()
 }
 
-/// Gap-free per-zoom geometry of a layer's districts.
+/// Gap-free per-zoom geometry of a layer's districts (read in place, not copied).
 fn zoom_bands(districts: &[districts::District]) -> ZoomBands {
-    let geoms: Vec<districts::Mercator> = districts.iter().map(|d| d.mercator.clone()).collect();
+    let geoms: Vec<&districts::Mercator> = districts.iter().map(|d| &d.mercator).collect();
     ZoomBands::build(&geoms)
 }
 

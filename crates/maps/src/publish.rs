@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::archive::{ArchiveOptions, Progress, write_pmtiles_with};
+use crate::archive::{ArchiveBands, ArchiveOptions, Progress, write_pmtiles_with};
 use crate::error::MapError;
 use crate::export::{layer_bounds, layer_csv, layer_geojson};
 use crate::figure::Format;
@@ -71,6 +71,9 @@ pub struct PublishOptions {
     pub force: bool,
     /// Keep every feature in every tile, however large (tippecanoe's `--no-tile-size-limit`).
     pub no_tile_size_limit: bool,
+    /// Where the archive's simplified geometry comes from (the command line builds it one band
+    /// at a time).
+    pub bands: ArchiveBands,
 }
 
 /// A published bundle: the folder and its files (relative path, bytes).
@@ -171,6 +174,7 @@ pub fn publish_with(
             bbox: None,
             tile_size_limit: (!opts.no_tile_size_limit)
                 .then_some(crate::vector_tiles::TILE_SIZE_LIMIT),
+            bands: opts.bands,
         },
         &mut pmtiles,
         progress,

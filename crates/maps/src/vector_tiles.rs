@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use districts::layer::PeriodValues;
+use districts::simplify::Band;
 use districts::{Indicator, Layer};
 use mvt::Tile;
 use tile_math::TileId;
@@ -104,22 +105,39 @@ pub fn encode_within(
     limit: Option<usize>,
 ) -> Result<EncodedTile, MapError> {
     let layer = loaded.layer(layer_id)?;
+    let band = loaded.bands(layer_id)?.band(tile.z);
+    encode_in_band(layer, band, indicator_ids, tile, limit)
+}
+
+/// [`encode_within`] from a zoom band the caller holds (one built for an archive alone,
+/// [`districts::simplify::BandBuilder`]), which must be the band serving the tile's zoom.
+pub fn encode_in_band(
+    layer: &Layer,
+    band: &Band,
+    indicator_ids: &[String],
+    tile: TileId,
+    limit: Option<usize>,
+) -> Result<EncodedTile, MapError> {
+    if !band.covers(tile.z) {
+        let (lo, hi) = band.zooms();
+        return Err(MapError::internal(
+            "vector tile encoding",
+            format!(
+                "a zoom {} tile asked of the band of zooms {lo}-{hi}",
+                tile.z
+            ),
+        ));
+    }
+    let layer_id = layer.meta.id.as_str();
     let inds: Vec<&Indicator> = indicator_ids
         .iter()
         .filter_map(|id| layer.indicator(id))
         .collect();
-    let bands = loaded.bands(layer_id)?;
     let b = tile.mercator_bounds();
     let pad = BUFFER * b.width() / f64::from(EXTENT);
-    let hits = bands.query(
-        tile.z,
-        b.min_x - pad,
-        b.min_y - pad,
-        b.max_x + pad,
-        b.max_y + pad,
-    );
-    let geoms = bands.geometry(tile.z);
-    let areas = bands.areas(tile.z);
+    let hits = band.query(b.min_x - pad, b.min_y - pad, b.max_x + pad, b.max_y + pad);
+    let geoms = band.geometry();
+    let areas = band.areas();
     let frame = TileFrame::new(&b);
     let unit_area = frame.unit_area();
     let mut overlay = tile_overlay();

@@ -2,7 +2,8 @@
 //! (`LoadOptions::only_indicators`, issue 11: lad19 z0-10 went from about 1 s to 0.1 s and
 //! from 250 MB to 35 MB), and the values are those of a full load: where a merged district
 //! waits for recombination weights (IMD 2019 scores on the 2023 districts), everything it
-//! needs is loaded as before.
+//! needs is loaded as before. It also leaves out the lookup index and builds the zoom bands one
+//! at a time (the archive's peak memory), and writes the archive the full state writes.
 
 use districts::layer::PeriodValues;
 use maps::Loaded;
@@ -77,4 +78,128 @@ fn a_recombination_waiting_for_weights_loads_what_it_needs() {
         .find(|(c, _)| c == "E06000063")
         .expect("Cumberland");
     assert!(cumberland.1.is_some(), "{cumberland:?}");
+}
+
+/// Issue 11: `placemap tiles` loads its layer without the lookup index
+/// (`LookupIndex::Skipped`) and builds the zoom bands one at a time
+/// (`ArchiveBands::OneAtATime`) to hold less memory. Its archives are the full state's, byte
+/// for byte, whether the layer comes from its source (no cache, or a cache miss that writes
+/// the prepared file) or from the prepared file read without its index.
+#[test]
+fn the_memory_lean_archive_is_the_full_states_archive() {
+    use maps::archive::{ArchiveBands, ArchiveOptions, write_pmtiles};
+    use maps::loaded::LookupIndex;
+    let mut catalog = catalog();
+    let ids = vec!["imd_rank".to_string()];
+    let full = Loaded::load(
+        &catalog,
+        &LoadOptions {
+            layers: catalog.layers_for("lsoa11", Some(&ids)),
+            ..LoadOptions::default()
+        },
+    )
+    .expect("loads");
+    // z3-13 over the North East: every band, the last (full detail) included; with the size
+    // limit, so the tiles that leave districts out are compared too.
+    let archive = |loaded: &Loaded,
+                   layer: &str,
+                   ids: &[String],
+                   bbox: Option<[f64; 4]>,
+                   max_zoom: u8,
+                   bands: ArchiveBands| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let opts = ArchiveOptions {
+            indicators: ids.to_vec(),
+            min_zoom: if bbox.is_some() { 3 } else { 0 },
+            max_zoom,
+            bbox,
+            tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
+            bands,
+        };
+        let stats = write_pmtiles(loaded, layer, &opts, &mut out).expect("archive");
+        (out.into_inner(), stats)
+    };
+    let north_east = Some([-2.1, 54.5, -1.2, 55.1]);
+    let (reference, stats) = archive(&full, "lsoa11", &ids, north_east, 13, ArchiveBands::Shared);
+    assert!(
+        stats.tiles_written > 200 && stats.features_dropped > 0,
+        "{stats:?}"
+    );
+    let newcastle = (-1.6, 54.97);
+    assert!(
+        full.layer("lsoa11")
+            .expect("lsoa11")
+            .index
+            .lookup(newcastle.0, newcastle.1)
+            .is_some()
+    );
+    let cache = tempfile::tempdir().expect("temp dir");
+    for pass in ["no cache", "cache miss", "prepared file"] {
+        if pass == "cache miss" {
+            catalog.prepared_dir = Some(cache.path().to_path_buf());
+        }
+        let lean = Loaded::load(
+            &catalog,
+            &LoadOptions {
+                layers: vec!["lsoa11".into()],
+                only_indicators: Some(ids.clone()),
+                lookup_index: LookupIndex::Skipped,
+                ..LoadOptions::default()
+            },
+        )
+        .expect("loads");
+        let layer = lean.layer("lsoa11").expect("lsoa11");
+        assert_eq!(
+            layer.index.lookup(newcastle.0, newcastle.1),
+            None,
+            "{pass}: no index"
+        );
+        let (bytes, _) = archive(
+            &lean,
+            "lsoa11",
+            &ids,
+            north_east,
+            13,
+            ArchiveBands::OneAtATime,
+        );
+        assert!(bytes == reference, "{pass}: the archive differs");
+        // Nothing kept: the state's own per-zoom geometry was never built.
+        assert_eq!(lean.bands_ready(), (0, 1), "{pass}");
+    }
+    // The prepared file was written whole: a full load reads its index back.
+    let cached = Loaded::load(
+        &catalog,
+        &LoadOptions {
+            layers: vec!["lsoa11".into()],
+            ..LoadOptions::default()
+        },
+    )
+    .expect("loads");
+    assert_eq!(
+        cached
+            .layer("lsoa11")
+            .expect("lsoa11")
+            .index
+            .lookup(newcastle.0, newcastle.1),
+        full.layer("lsoa11")
+            .expect("lsoa11")
+            .index
+            .lookup(newcastle.0, newcastle.1)
+    );
+    // A whole pyramid with the layer's own extent (lad19 z0-10), both ways.
+    let ids = vec!["imd_score".to_string()];
+    let lad_full = load(&catalog, "lad19", false);
+    let lad_lean = Loaded::load(
+        &catalog,
+        &LoadOptions {
+            layers: vec!["lad19".into()],
+            only_indicators: Some(ids.clone()),
+            lookup_index: LookupIndex::Skipped,
+            ..LoadOptions::default()
+        },
+    )
+    .expect("loads");
+    let (a, _) = archive(&lad_full, "lad19", &ids, None, 10, ArchiveBands::Shared);
+    let (b, _) = archive(&lad_lean, "lad19", &ids, None, 10, ArchiveBands::OneAtATime);
+    assert!(a == b, "lad19: the archive differs");
 }

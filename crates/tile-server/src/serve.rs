@@ -47,6 +47,8 @@ pub fn load_state_from(catalog: &Catalog, config: ServerConfig) -> Result<AppSta
         // that comes first waits for its layer's).
         bands: maps::loaded::BandsWhen::InBackground,
         only_indicators: None,
+        // Lookups are served: the index is always built.
+        lookup_index: maps::loaded::LookupIndex::Built,
     };
     let loaded = Loaded::load(catalog, &opts).map_err(|e| StartError::Load(Box::new(e)))?;
     Ok(AppState::new(config, loaded))

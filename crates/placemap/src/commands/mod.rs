@@ -150,16 +150,19 @@ impl Context_ {
     }
 
     /// `layer` with only what drawing or writing `indicators` needs
-    /// ([`maps::LoadOptions::only_indicators`]), and the uploaded datasets.
+    /// ([`maps::LoadOptions::only_indicators`]), with or without its lookup index, and the
+    /// uploaded datasets.
     pub fn maps_of(
         &self,
         catalog: &districts::catalog::Catalog,
         layer: &str,
         indicators: &[String],
+        lookup_index: maps::loaded::LookupIndex,
     ) -> Result<Loaded> {
         let opts = LoadOptions {
             layers: vec![layer.to_string()],
             only_indicators: Some(indicators.to_vec()),
+            lookup_index,
             ..LoadOptions::default()
         };
         let pb = self.spinner(format!("loading {layer}"));

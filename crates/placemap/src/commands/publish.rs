@@ -55,6 +55,8 @@ pub fn run(ctx: &Context_, a: PublishArgs) -> Result<ExitCode> {
         max_zoom: a.max_zoom,
         force: a.force,
         no_tile_size_limit: a.no_tile_size_limit,
+        // Nothing else reads the per-zoom geometry: one band at a time (issue 11).
+        bands: maps::archive::ArchiveBands::OneAtATime,
     };
     let pb = ctx.progress_bar(
         format!(

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use maps::archive::{ArchiveOptions, write_mbtiles_with, write_pmtiles_with};
+use maps::archive::{ArchiveBands, ArchiveOptions, write_mbtiles_with, write_pmtiles_with};
+use maps::loaded::LookupIndex;
 use maps::options::Bbox;
 
 use super::{Context_, check_out, hinted, write_whole_with};
@@ -72,14 +73,17 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
     } else {
         a.indicators.clone()
     };
-    // Only the tables of the indicators written are read (see `LoadOptions::only_indicators`).
-    let maps = ctx.maps_of(&catalog, &a.layer, &indicators)?;
+    // Only the tables of the indicators written are read (see `LoadOptions::only_indicators`),
+    // without the lookup index, and the bands are built one at a time: the archive's peak
+    // memory (issue 11).
+    let maps = ctx.maps_of(&catalog, &a.layer, &indicators, LookupIndex::Skipped)?;
     let opts = ArchiveOptions {
         indicators,
         min_zoom: a.min_zoom,
         max_zoom: a.max_zoom,
         bbox: a.bbox.map(|b| b.0),
         tile_size_limit: (!a.no_tile_size_limit).then_some(maps::vector_tiles::TILE_SIZE_LIMIT),
+        bands: ArchiveBands::OneAtATime,
     };
     let pb = ctx.progress_bar(
         format!("encoding {} z{}..z{}", a.layer, a.min_zoom, a.max_zoom),
