@@ -600,11 +600,11 @@ impl Admission {
         }
     }
 
-    /// [`Admission::run`] for a job known to be short (well under a millisecond: an uncached
+    /// [`Admission::run`] for a job known to be short (about a millisecond at most: an uncached
     /// tile of a few thousand vertices), run on the calling async worker instead of a blocking
     /// thread. Handing a job to tokio's blocking pool and back costs two thread wake-ups, a
-    /// sixth of such a tile's server time (BENCHMARKS.md section 15); a job this short delays
-    /// the worker's other requests by less than that. Admitted, counted and panic-safe as with
+    /// sixth of such a tile's server time (BENCHMARKS.md section 15); meanwhile the worker's other
+    /// requests wait for the job (about a millisecond at most). Admitted, counted and panic-safe as with
     /// `run`; its [`Cancel`] trips only at `deadline` (the job ends before a client going away
     /// could matter). Long or unknown-length jobs must use `run`.
     ///

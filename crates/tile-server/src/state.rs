@@ -93,7 +93,7 @@ impl AppState {
         self.admission.run(class, bytes, deadline, job).await
     }
 
-    /// [`AppState::heavy`] for a job known to take well under a millisecond, run on this async
+    /// [`AppState::heavy`] for a job known to take about a millisecond at most, run on this async
     /// worker ([`Admission::run_here`]): same admission and deadline, no blocking-thread hand-off.
     pub async fn heavy_here<T, E>(
         &self,
