@@ -34,29 +34,40 @@ pub fn is_quick(
     size: TileSize,
     max_vertices: usize,
 ) -> bool {
-    let Some(bands) = loaded.bands_if_ready(&style.layer) else {
-        return false;
-    };
+    quick_tile_districts(loaded, style, tile, size, max_vertices).is_some()
+}
+
+/// The districts a quick tile ([`is_quick`]) meets, for [`render_tile_districts`], so the tile's
+/// R-tree query runs once; `None` when the tile is not quick.
+pub fn quick_tile_districts(
+    loaded: &Loaded,
+    style: &ResolvedStyle,
+    tile: TileId,
+    size: TileSize,
+    max_vertices: usize,
+) -> Option<Vec<usize>> {
+    let bands = loaded.bands_if_ready(&style.layer)?;
     let limit = match size {
         TileSize::Standard => max_vertices,
         TileSize::Retina => max_vertices / 4,
     };
     if limit == 0 {
-        return false;
+        return None;
     }
     let geoms = bands.geometry(tile.z);
+    let hits = query(bands, tile);
     let mut vertices = 0usize;
-    for i in query(bands, tile) {
+    for &i in &hits {
         let Some(g) = geoms.get(i) else { continue };
         for p in &g.0.0 {
             vertices += p.exterior().0.len();
             vertices += p.interiors().iter().map(|r| r.0.len()).sum::<usize>();
         }
         if vertices > limit {
-            return false;
+            return None;
         }
     }
-    true
+    Some(hits)
 }
 
 /// The districts whose envelope at the tile's zoom meets the tile, with a margin of a few
@@ -94,9 +105,22 @@ pub fn render_tile_cancellable(
     size: TileSize,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Bytes, MapError> {
+    let hits = query(loaded.bands(&style.layer)?, tile);
+    render_tile_districts(loaded, style, tile, size, &hits, cancelled)
+}
+
+/// [`render_tile_cancellable`] of the districts `hits` (from [`quick_tile_districts`]: the
+/// tile's query is not run again).
+pub fn render_tile_districts(
+    loaded: &Loaded,
+    style: &ResolvedStyle,
+    tile: TileId,
+    size: TileSize,
+    hits: &[usize],
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Bytes, MapError> {
     let bands = loaded.bands(&style.layer)?;
     let b = tile.mercator_bounds();
-    let hits = query(bands, tile);
     let geoms = bands.geometry(tile.z);
     // Each district once; the renderer strokes highlighted ones on top of everything.
     let features = hits.iter().map(|&i| Feature {

@@ -144,11 +144,19 @@ pub async fn tile(
     }
     state.metrics.tile_cache_misses.inc();
     geometry_built(&state, &style.layer).await;
-    let render = move |st: &SharedState, style: &maps::style::ResolvedStyle, cancel: &Cancel| {
+    // `hits`: the districts of a quick tile, already queried.
+    let render = move |st: &SharedState,
+                       style: &maps::style::ResolvedStyle,
+                       hits: Option<&[usize]>,
+                       cancel: &Cancel| {
         let start = Instant::now();
-        let png = maps::raster::render_tile_cancellable(&st.maps, style, tile, size, &|| {
-            cancel.is_cancelled()
-        });
+        let cancelled = || cancel.is_cancelled();
+        let png = match hits {
+            Some(hits) => {
+                maps::raster::render_tile_districts(&st.maps, style, tile, size, hits, &cancelled)
+            }
+            None => maps::raster::render_tile_cancellable(&st.maps, style, tile, size, &cancelled),
+        };
         st.metrics
             .render_seconds
             .observe(start.elapsed().as_secs_f64());
@@ -157,17 +165,18 @@ pub async fn tile(
     // A tile of a few thousand vertices is drawn here (the hand-off to a blocking thread would
     // cost a sixth of its time); anything bigger on a blocking thread, where it can be cancelled.
     let inline = state.admission.limits().inline_tile_vertices;
-    let bytes = if maps::raster::is_quick(&state.maps, &style, tile, size, inline) {
+    let quick = maps::raster::quick_tile_districts(&state.maps, &style, tile, size, inline);
+    let bytes = if let Some(hits) = quick {
         state
             .heavy_here(Class::Tile, TILE_BYTES, |cancel| {
-                render(&state, &style, cancel)
+                render(&state, &style, Some(&hits), cancel)
             })
             .await?
     } else {
         let st = state.clone();
         state
             .heavy(Class::Tile, TILE_BYTES, move |cancel| {
-                render(&st, &style, cancel)
+                render(&st, &style, None, cancel)
             })
             .await?
     };
