@@ -29,6 +29,12 @@ mod clip;
 /// Coverage from geometry instead of pixels: empty and flat tiles, sub-pixel districts.
 mod coverage;
 
+/// Filling paths: exact-area coverage masks blended into the pixmap.
+mod fill;
+
+/// Outlines at most a pixel wide: Wu lines blended straight into the pixmap.
+mod hairline;
+
 /// The renderer: fills, no-data hatch, outlines and highlights into a reused pixmap.
 mod raster;
 

@@ -1,4 +1,5 @@
-//! Rasterising one tile: Web Mercator multipolygons to an anti-aliased RGBA pixmap with tiny-skia.
+//! Rasterising one tile: Web Mercator multipolygons to an anti-aliased RGBA pixmap (fills by
+//! exact-area coverage masks, [`super::fill`]; outlines stroked with tiny-skia).
 //!
 //! One affine transform (mercator metres to tile pixels, computed in f64) is applied while each
 //! district's path is built, every district is filled with the even-odd rule over all of its rings
@@ -10,8 +11,8 @@
 
 use tile_math::Bounds;
 use tiny_skia::{
-    Color, FillRule, FilterQuality, LineCap, LineJoin, Paint, Path, PathBuilder, Pattern, Pixmap,
-    PremultipliedColorU8, Shader, SpreadMode, Stroke, Transform,
+    Color, LineCap, LineJoin, Paint, Path, PathBuilder, Pixmap, PremultipliedColorU8, Shader,
+    Stroke, Transform,
 };
 
 use super::clip::{RenderError, View, add_feature};
@@ -20,6 +21,8 @@ use super::clip::{RenderError, View, add_feature};
 /// load and a clock read; tracing 256 LSOAs takes tens of microseconds).
 const CHECK_EVERY: usize = 256;
 use super::coverage::{Coverage, Speck, coverage_without_edges, speck_colour};
+use super::fill::{Ink, MaskFiller};
+use super::hairline::stroke_hairlines;
 use super::style::{Feature, Fill, Outline, Rgba, TileSize, TileStyle};
 
 /// A rendered tile, cheap cases kept cheap: nothing to draw, one colour, or real pixels.
@@ -50,6 +53,8 @@ pub struct TileRenderer {
     specks: Vec<(usize, Speck)>,
     /// Scratch for merging the outlines of a tile into one path.
     merged: PathBuilder,
+    /// Fills the paths (coverage masks; tiny-skia only strokes).
+    filler: MaskFiller,
 }
 
 impl std::fmt::Debug for TileRenderer {
@@ -89,6 +94,7 @@ impl TileRenderer {
             clipped: Vec::new(),
             specks: Vec::new(),
             merged: PathBuilder::new(),
+            filler: MaskFiller::new(),
         }
     }
 
@@ -281,34 +287,23 @@ impl TileRenderer {
             }
         }
 
-        let mut paint = Paint {
-            anti_alias: true,
-            ..Paint::default()
-        };
         let mut stopped = false;
         for (fill, path) in &self.paths {
             if cancelled() {
                 stopped = true;
                 break;
             }
-            paint.shader = match fill {
-                Fill::Solid(c) => Shader::SolidColor(c.to_color()),
+            let ink = match fill {
+                Fill::Solid(c) => Ink::Solid(premultiply(*c)),
                 // Transparent no-data (`nodata=none`) draws nothing, and a flat colour is a
-                // solid fill: the hatch pattern's shader is the slowest fill tiny-skia has.
+                // solid fill: no pattern look-up per pixel.
                 Fill::NoData if style.no_data.3 == 0 && style.no_data_hatch.3 == 0 => continue,
                 Fill::NoData if style.no_data == style.no_data_hatch => {
-                    Shader::SolidColor(style.no_data.to_color())
+                    Ink::Solid(premultiply(style.no_data))
                 }
-                Fill::NoData => Pattern::new(
-                    self.hatch.as_ref(),
-                    SpreadMode::Repeat,
-                    FilterQuality::Nearest,
-                    1.0,
-                    Transform::identity(),
-                ),
+                Fill::NoData => Ink::Pattern(&self.hatch),
             };
-            self.pixmap
-                .fill_path(path, &paint, FillRule::EvenOdd, Transform::identity(), None);
+            self.filler.fill(&mut self.pixmap, path, ink);
         }
         if stopped {
             for (_, path) in self.paths.drain(..) {
@@ -406,10 +401,15 @@ fn unreachable_pixmap() -> Pixmap {
     }
 }
 
-/// Strokes a path (all the outlines of a tile merged into one: a single tiny-skia call).
+/// Strokes a path (all the outlines of a tile merged into one): lines at most a pixel wide as
+/// hairlines ([`super::hairline`]), wider ones with tiny-skia (one call).
 fn stroke(pixmap: &mut Pixmap, path: &Path, line: Outline, scale: f32) {
     let width = line.width_px * scale;
     if width <= 0.0 || !width.is_finite() || line.colour.3 == 0 {
+        return;
+    }
+    if width <= 1.0 {
+        stroke_hairlines(pixmap, path, width, premultiply(line.colour));
         return;
     }
     let paint = Paint {

@@ -1,0 +1,183 @@
+//! Outlines at most a pixel wide: Xiaolin Wu's anti-aliased lines blended straight into the
+//! pixmap, the coverage scaled by the line's width (what tiny-skia does for such "hairlines").
+//!
+//! Written by hand: tiny-skia draws hairlines through its general raster pipeline one or two
+//! pixels at a time, which was a fifth of a district tile's time once fills were fast; the
+//! `line_drawing` crate's Wu iterator starts each segment at a rounded x without moving y to
+//! match (up to half a pixel off at every vertex of a polyline) and works on pixel corners,
+//! not centres. Each segment covers the columns (or rows) whose centre lies within half a
+//! pixel of its span, like tiny-skia's round-capped hairlines.
+
+use tiny_skia::{Path, PathSegment, Pixmap, PremultipliedColorU8};
+
+use super::fill::blend_px;
+
+/// Strokes every segment of `path` (pixel coordinates) as an anti-aliased line of `width` px
+/// (0 < `width` <= 1) in colour `c` (premultiplied).
+pub(super) fn stroke_hairlines(
+    pixmap: &mut Pixmap,
+    path: &Path,
+    width: f32,
+    c: PremultipliedColorU8,
+) {
+    let (w, h) = (pixmap.width() as i64, pixmap.height() as i64);
+    let scale = (width.clamp(0.0, 1.0) * 256.0) as u32;
+    if scale == 0 {
+        return;
+    }
+    let pixels: &mut [[u8; 4]] = bytemuck::cast_slice_mut(pixmap.pixels_mut());
+    let mut plot = |x: i64, y: i64, cover: f32| {
+        if x < 0 || y < 0 || x >= w || y >= h {
+            return;
+        }
+        // cover in [0, 1] times width in [0, 256]: at most 255 after the shift.
+        let m = ((cover * scale as f32) as u32).min(255) as u8;
+        if m != 0 {
+            blend_px(&mut pixels[(y * w + x) as usize], c, m);
+        }
+    };
+    let (mut start, mut last) = ((0.0f32, 0.0f32), (0.0f32, 0.0f32));
+    for seg in path.segments() {
+        match seg {
+            PathSegment::MoveTo(p) => {
+                start = (p.x, p.y);
+                last = start;
+            }
+            PathSegment::LineTo(p) => {
+                line(last, (p.x, p.y), (w, h), &mut plot);
+                last = (p.x, p.y);
+            }
+            // The renderer's paths hold only lines; a curve is drawn as its chord.
+            PathSegment::QuadTo(_, p) | PathSegment::CubicTo(_, _, p) => {
+                line(last, (p.x, p.y), (w, h), &mut plot);
+                last = (p.x, p.y);
+            }
+            PathSegment::Close => {
+                line(last, start, (w, h), &mut plot);
+                last = start;
+            }
+        }
+    }
+}
+
+/// One Wu line from `a` to `b`: for each column (row, for a steep line) whose centre lies in
+/// the segment's span, the two pixels nearest the line share its coverage.
+fn line(a: (f32, f32), b: (f32, f32), (w, h): (i64, i64), plot: &mut impl FnMut(i64, i64, f32)) {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    if !(dx.is_finite() && dy.is_finite()) {
+        return;
+    }
+    let steep = dy.abs() > dx.abs();
+    // Work along the major axis u, with v the minor one.
+    let (mut a, mut b) = if steep {
+        ((a.1, a.0), (b.1, b.0))
+    } else {
+        (a, b)
+    };
+    if a.0 > b.0 {
+        std::mem::swap(&mut a, &mut b);
+    }
+    let (u_len, v_len) = if steep { (h, w) } else { (w, h) };
+    let du = b.0 - a.0;
+    if du <= 0.0 {
+        return;
+    }
+    let g = (b.1 - a.1) / du;
+    // Columns i with centre i + 0.5 in [a.u - 0.5, b.u + 0.5): half a pixel beyond each end, as
+    // tiny-skia draws a hairline with round caps (without it, short segments of a simplified
+    // boundary look a third fainter than tiles always have). Kept on the tile.
+    let first = ((a.0 - 0.5).ceil() as i64).max(0);
+    let end = ((b.0 - 0.5).ceil() as i64).min(u_len);
+    let (lo_v, hi_v) = (a.1.min(b.1), a.1.max(b.1));
+    if first >= end || hi_v < -1.0 || lo_v > (v_len + 1) as f32 {
+        return;
+    }
+    for i in first..end {
+        let v = a.1 + g * (i as f32 + 0.5 - a.0) - 0.5;
+        let j = v.floor();
+        let f = v - j;
+        let j = j as i64;
+        if steep {
+            plot(j, i, 1.0 - f);
+            plot(j + 1, i, f);
+        } else {
+            plot(i, j, 1.0 - f);
+            plot(i, j + 1, f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tiny_skia::PathBuilder;
+
+    fn alpha(p: &Pixmap, x: u32, y: u32) -> u8 {
+        p.pixel(x, y).map_or(0, PremultipliedColorU8::alpha)
+    }
+
+    fn white() -> PremultipliedColorU8 {
+        tiny_skia::ColorU8::from_rgba(255, 255, 255, 255).premultiply()
+    }
+
+    #[test]
+    fn a_line_on_pixel_centres_covers_one_pixel_per_column_by_its_width_half_a_pixel_past_its_ends()
+    {
+        let mut p = Pixmap::new(32, 32).expect("pixmap");
+        let mut pb = PathBuilder::new();
+        pb.move_to(2.0, 10.5);
+        pb.line_to(30.0, 10.5);
+        let path = pb.finish().expect("path");
+        stroke_hairlines(&mut p, &path, 0.5, white());
+        // Half a pixel beyond each end: centres 1.5 to 29.5.
+        for x in 1..30 {
+            assert!(
+                (126..=129).contains(&alpha(&p, x, 10)),
+                "x {x}: {}",
+                alpha(&p, x, 10)
+            );
+            assert_eq!(alpha(&p, x, 9), 0);
+            assert_eq!(alpha(&p, x, 11), 0);
+        }
+        assert_eq!(alpha(&p, 0, 10), 0);
+        assert_eq!(alpha(&p, 30, 10), 0);
+    }
+
+    #[test]
+    fn a_line_between_rows_is_shared_and_steep_lines_and_closing_edges_are_drawn() {
+        let mut p = Pixmap::new(32, 32).expect("pixmap");
+        let mut pb = PathBuilder::new();
+        // A closed square: the top edge lies between rows 4 and 5, the closing edge is the left.
+        pb.move_to(4.5, 5.0);
+        pb.line_to(20.5, 5.0);
+        pb.line_to(20.5, 21.0);
+        pb.line_to(4.5, 21.0);
+        pb.close();
+        let path = pb.finish().expect("path");
+        stroke_hairlines(&mut p, &path, 1.0, white());
+        let (a4, a5) = (alpha(&p, 10, 4), alpha(&p, 10, 5));
+        assert!(
+            (126..=129).contains(&a4) && (126..=129).contains(&a5),
+            "{a4} {a5}"
+        );
+        // Right (steep) edge and the closing left edge: full pixels on their centres.
+        assert_eq!(alpha(&p, 20, 12), 255);
+        assert_eq!(alpha(&p, 4, 12), 255);
+        assert_eq!(alpha(&p, 12, 12), 0, "inside stays empty");
+    }
+
+    #[test]
+    fn lines_far_outside_or_not_finite_draw_nothing() {
+        let mut p = Pixmap::new(16, 16).expect("pixmap");
+        let mut pb = PathBuilder::new();
+        pb.move_to(-60.0, -60.0);
+        pb.line_to(-60.0, 70.0);
+        pb.line_to(-50.0, 70.0);
+        let path = pb.finish().expect("path");
+        stroke_hairlines(&mut p, &path, 1.0, white());
+        line((0.0, f32::NAN), (10.0, 10.0), (16, 16), &mut |_, _, _| {
+            panic!("a NaN line plots nothing")
+        });
+        assert!(p.pixels().iter().all(|c| c.alpha() == 0));
+    }
+}
