@@ -5,8 +5,8 @@
 //! pixels at a time, which was a fifth of a district tile's time once fills were fast; the
 //! `line_drawing` crate's Wu iterator starts each segment at a rounded x without moving y to
 //! match (up to half a pixel off at every vertex of a polyline) and works on pixel corners,
-//! not centres. Each segment covers the columns (or rows) whose centre lies within half a
-//! pixel of its span, like tiny-skia's round-capped hairlines.
+//! not centres. Each segment covers the columns (or rows) whose centre lies in `[start, end)`,
+//! so a vertex shared by two segments is drawn once.
 
 use tiny_skia::{Path, PathSegment, Pixmap, PremultipliedColorU8};
 
@@ -83,9 +83,7 @@ fn line(a: (f32, f32), b: (f32, f32), (w, h): (i64, i64), plot: &mut impl FnMut(
         return;
     }
     let g = (b.1 - a.1) / du;
-    // Columns i with centre i + 0.5 in [a.u - 0.5, b.u + 0.5): half a pixel beyond each end, as
-    // tiny-skia draws a hairline with round caps (without it, short segments of a simplified
-    // boundary look a third fainter than tiles always have). Kept on the tile.
+    // Columns i with centre i + 0.5 in [a.u, b.u), kept on the tile (a pixel of margin for v).
     let first = ((a.0 - 0.5).ceil() as i64).max(0);
     let end = ((b.0 - 0.5).ceil() as i64).min(u_len);
     let (lo_v, hi_v) = (a.1.min(b.1), a.1.max(b.1));
@@ -121,16 +119,15 @@ mod tests {
     }
 
     #[test]
-    fn a_line_on_pixel_centres_covers_one_pixel_per_column_by_its_width_half_a_pixel_past_its_ends()
-    {
+    fn a_line_on_pixel_centres_covers_one_pixel_per_column_by_its_width() {
         let mut p = Pixmap::new(32, 32).expect("pixmap");
         let mut pb = PathBuilder::new();
         pb.move_to(2.0, 10.5);
         pb.line_to(30.0, 10.5);
         let path = pb.finish().expect("path");
         stroke_hairlines(&mut p, &path, 0.5, white());
-        // Half a pixel beyond each end: centres 1.5 to 29.5.
-        for x in 1..30 {
+        // Centres 2.5 to 29.5: the columns whose centre lies in [2, 30).
+        for x in 2..30 {
             assert!(
                 (126..=129).contains(&alpha(&p, x, 10)),
                 "x {x}: {}",
@@ -139,7 +136,7 @@ mod tests {
             assert_eq!(alpha(&p, x, 9), 0);
             assert_eq!(alpha(&p, x, 11), 0);
         }
-        assert_eq!(alpha(&p, 0, 10), 0);
+        assert_eq!(alpha(&p, 1, 10), 0);
         assert_eq!(alpha(&p, 30, 10), 0);
     }
 
