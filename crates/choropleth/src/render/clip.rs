@@ -162,7 +162,7 @@ fn add_ring(
         // Its bounding box misses the window, so its interior does not reach the tile either.
         return;
     }
-    // Rings reaching beyond the window are clipped to it: tiny-skia then walks only the edges
+    // Rings reaching beyond the window are clipped to it: the rasteriser then walks only the edges
     // that matter (a district seen at z10 may have thousands of vertices outside the tile), and
     // far-away vertices never lose precision as f32.
     if lo_x < lo || lo_y < lo || hi_x > hi || hi_y > hi {

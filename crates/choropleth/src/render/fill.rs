@@ -35,8 +35,8 @@ impl MaskFiller {
     }
 
     /// Fills `path` (pixel coordinates, even-odd rule, anti-aliased) with `ink` over `pixmap`.
-    /// Strokes stay with tiny-skia: zeno's stroker made district tiles 1.7x slower than
-    /// tiny-skia's hairlines (tried; BENCHMARKS.md section 17).
+    /// Outlines are not drawn here: zeno's stroker made district tiles 1.7x slower than
+    /// tiny-skia's hairlines (tried; BENCHMARKS.md section 17); see `render::hairline`.
     pub(super) fn fill(&mut self, pixmap: &mut Pixmap, path: &Path, ink: Ink<'_>) {
         let (w, h) = (pixmap.width(), pixmap.height());
         let (wu, hu) = (w as usize, h as usize);

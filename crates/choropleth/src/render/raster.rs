@@ -1,5 +1,6 @@
 //! Rasterising one tile: Web Mercator multipolygons to an anti-aliased RGBA pixmap (fills by
-//! exact-area coverage masks, [`super::fill`]; outlines stroked with tiny-skia).
+//! exact-area coverage masks, `render::fill`; outlines up to a pixel wide as Wu hairlines,
+//! `render::hairline`, wider ones stroked with tiny-skia).
 //!
 //! One affine transform (mercator metres to tile pixels, computed in f64) is applied while each
 //! district's path is built, every district is filled with the even-odd rule over all of its rings
