@@ -236,6 +236,7 @@ async fn a_pmtiles_archive_holds_the_served_tiles() {
         bbox: Some([-3.0, 54.0, -0.5, 55.5]), // the North East and around
         tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
         bands: maps::archive::ArchiveBands::Shared,
+        spool: maps::archive::TileSpool::Memory,
     };
     let file = std::fs::File::create(&path).expect("create");
     let stats =
@@ -379,6 +380,7 @@ async fn archives_say_where_tiles_are_complete_and_can_keep_every_feature() {
         bbox: Some([-2.5, 51.0, -0.5, 52.0]),
         tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
         bands: maps::archive::ArchiveBands::Shared,
+        spool: maps::archive::TileSpool::Memory,
     };
     let mut out = std::io::Cursor::new(Vec::new());
     // Progress is told for every tile, ending at all of them (the CLI's progress bar).
@@ -457,6 +459,7 @@ async fn the_tilejson_says_from_which_zoom_tiles_hold_every_small_area() {
             bbox: None,
             tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
             bands: maps::archive::ArchiveBands::Shared,
+            spool: maps::archive::TileSpool::Memory,
         },
         std::io::Cursor::new(Vec::new()),
     )

@@ -5,7 +5,8 @@
 //! The same tiles can go into an MBTiles 1.3 file instead ([`crate::archive::write_mbtiles`], through SQLite),
 //! for tools that read MBTiles (tippecanoe-era servers, QGIS, GDAL).
 
-use std::io::{Seek, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
 
 use pmtiles::{Compression, PmTilesWriter, TileCoord, TileType};
 use rayon::prelude::*;
@@ -19,7 +20,7 @@ use crate::vector_tiles::encode_in_band;
 
 /// A tile ready for the archive: its PMTiles id (for ordering), coordinate and gzipped MVT
 /// bytes. Tiles are compressed as they are encoded, on every core (the archive writer would do
-/// it on one), and kept compressed: a third of the memory of the raw tiles.
+/// it on one), and kept compressed (a third of the size of the raw tiles) until written.
 type Encoded = (u64, TileCoord, Vec<u8>);
 
 /// Told as tiles are encoded: tiles done, tiles in all (for a progress bar).
@@ -59,6 +60,102 @@ pub struct ArchiveOptions {
     pub tile_size_limit: Option<usize>,
     /// Where the simplified geometry of the tiles comes from.
     pub bands: ArchiveBands,
+    /// Where the encoded tiles wait until the archive is written.
+    pub spool: TileSpool,
+}
+
+/// Where an archive's encoded tiles wait until the archive is written: its header and
+/// metadata come first, and the metadata (from which zoom tiles hold every district) is only
+/// known once every tile is encoded. Either way the archive is the same, byte for byte.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TileSpool {
+    /// In memory (17.7 MB for the LSOAs at zooms 0-12).
+    #[default]
+    Memory,
+    /// In a temporary file in this directory (the archive's own, so the same disk), written as
+    /// each zoom is encoded and read back tile by tile: memory then holds one zoom's tiles at
+    /// most (`placemap tiles`). The file has no name (or loses it at once, where the system
+    /// cannot make a nameless file): it is gone when closed, whatever stopped the writing.
+    TempFileIn(PathBuf),
+}
+
+/// The encoded tiles of an archive as they are spooled, then read back in PMTiles id order.
+struct Spooled {
+    /// Per tile: PMTiles id, coordinate, and where its bytes are (offset and length in the
+    /// file, or position in `memory` and 0).
+    index: Vec<(u64, TileCoord, u64, usize)>,
+    memory: Vec<Vec<u8>>,
+    file: Option<std::fs::File>,
+    /// Bytes written to the file so far.
+    end: u64,
+}
+
+impl Spooled {
+    fn new(spool: &TileSpool) -> Result<Spooled, MapError> {
+        let file = match spool {
+            TileSpool::Memory => None,
+            TileSpool::TempFileIn(dir) => Some(tempfile::tempfile_in(dir).map_err(|e| {
+                MapError::internal(
+                    format!(
+                        "creating a temporary file in {} for the tiles",
+                        dir.display()
+                    ),
+                    e,
+                )
+            })?),
+        };
+        Ok(Spooled {
+            index: Vec::new(),
+            memory: Vec::new(),
+            file,
+            end: 0,
+        })
+    }
+
+    /// Keeps one tile (in memory, or appended to the file).
+    fn push(&mut self, (id, coord, gz): Encoded) -> Result<(), MapError> {
+        match &mut self.file {
+            Some(file) => {
+                file.write_all(&gz).map_err(spool_error)?;
+                self.index.push((id, coord, self.end, gz.len()));
+                self.end += gz.len() as u64;
+            }
+            None => {
+                self.index.push((id, coord, self.memory.len() as u64, 0));
+                let mut gz = gz;
+                // The encoder's buffer was sized for half the raw tile; most hold a third.
+                gz.shrink_to_fit();
+                self.memory.push(gz);
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with each tile's coordinate and bytes in increasing tile id, the order the
+    /// archive writers want (a compact, quickly read directory).
+    fn each(
+        mut self,
+        mut f: impl FnMut(TileCoord, &[u8]) -> Result<(), MapError>,
+    ) -> Result<(), MapError> {
+        self.index.sort_unstable_by_key(|(id, ..)| *id);
+        let mut buf = Vec::new();
+        for &(_, coord, at, len) in &self.index {
+            match &mut self.file {
+                Some(file) => {
+                    buf.resize(len, 0);
+                    file.seek(SeekFrom::Start(at)).map_err(spool_error)?;
+                    file.read_exact(&mut buf).map_err(spool_error)?;
+                    f(coord, &buf)?;
+                }
+                None => f(coord, &self.memory[at as usize])?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn spool_error(e: std::io::Error) -> MapError {
+    MapError::internal("keeping the encoded tiles in a temporary file", e)
 }
 
 /// Where an archive's per-zoom simplified geometry comes from. Either way the tiles are the
@@ -77,8 +174,7 @@ pub enum ArchiveBands {
 
 /// The tiles of an archive, encoded, with what describes them.
 struct Prepared {
-    /// In increasing PMTiles id.
-    tiles: Vec<Encoded>,
+    tiles: Spooled,
     stats: ArchiveStats,
     /// `[w, s, e, n]`, clamped to Web Mercator's range.
     bounds: [f64; 4],
@@ -130,7 +226,7 @@ fn prepare(
     let mut builder: Option<BandBuilder<&districts::Mercator>> = None;
     let mut own: Option<Band> = None;
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let mut tiles: Vec<Encoded> = Vec::new();
+    let mut tiles = Spooled::new(&opts.spool)?;
     let mut stats = ArchiveStats {
         tiles_considered: total,
         ..ArchiveStats::default()
@@ -155,38 +251,42 @@ fn prepare(
         };
         // (tile, raw size, districts dropped) per tile with districts.
         type Done = Option<(Encoded, usize, usize)>;
-        let encoded: Vec<Result<Done, MapError>> = ids
-            .par_iter()
-            .map(|t| {
-                let tile = encode_in_band(layer, band, &opts.indicators, *t, opts.tile_size_limit)?;
-                progress(
-                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
-                    total,
-                );
-                if tile.bytes.is_empty() {
-                    return Ok(None);
+        // A thousand tiles at a time, spooled before the next are encoded.
+        for ids in ids.chunks(1024) {
+            let encoded: Vec<Result<Done, MapError>> = ids
+                .par_iter()
+                .map(|t| {
+                    let tile =
+                        encode_in_band(layer, band, &opts.indicators, *t, opts.tile_size_limit)?;
+                    progress(
+                        done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                        total,
+                    );
+                    if tile.bytes.is_empty() {
+                        return Ok(None);
+                    }
+                    let coord = TileCoord::new(t.z, t.x, t.y).map_err(archive_error)?;
+                    let id = u64::from(pmtiles::TileId::from(coord));
+                    let mut gz = flate2::write::GzEncoder::new(
+                        Vec::with_capacity(tile.bytes.len() / 2),
+                        flate2::Compression::default(),
+                    );
+                    gz.write_all(&tile.bytes).map_err(io)?;
+                    let gz = gz.finish().map_err(io)?;
+                    Ok(Some(((id, coord, gz), tile.bytes.len(), tile.dropped)))
+                })
+                .collect();
+            for r in encoded {
+                if let Some((t, raw, dropped)) = r? {
+                    if dropped > 0 {
+                        last_cut_zoom = Some(z);
+                    }
+                    stats.features_dropped += dropped;
+                    stats.tiles_written += 1;
+                    stats.bytes_uncompressed += raw;
+                    stats.bytes_compressed += t.2.len();
+                    tiles.push(t)?;
                 }
-                let coord = TileCoord::new(t.z, t.x, t.y).map_err(archive_error)?;
-                let id = u64::from(pmtiles::TileId::from(coord));
-                let mut gz = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(tile.bytes.len() / 2),
-                    flate2::Compression::default(),
-                );
-                gz.write_all(&tile.bytes).map_err(io)?;
-                let gz = gz.finish().map_err(io)?;
-                Ok(Some(((id, coord, gz), tile.bytes.len(), tile.dropped)))
-            })
-            .collect();
-        for r in encoded {
-            if let Some((t, raw, dropped)) = r? {
-                if dropped > 0 {
-                    last_cut_zoom = Some(z);
-                }
-                stats.features_dropped += dropped;
-                stats.tiles_written += 1;
-                stats.bytes_uncompressed += raw;
-                stats.bytes_compressed += t.2.len();
-                tiles.push(t);
             }
         }
     }
@@ -195,8 +295,6 @@ fn prepare(
         Some(z) if z < opts.max_zoom => Some(z + 1),
         Some(_) => None,
     };
-    // The writer wants increasing tile ids for a compact, quickly read directory.
-    tiles.sort_unstable_by_key(|(id, _, _)| *id);
 
     let vector_layer = json!({
         "id": layer_id,
@@ -269,10 +367,8 @@ pub fn write_pmtiles_with<W: Write + Seek>(
         .metadata(&metadata.to_string())
         .create(out)
         .map_err(archive_error)?;
-    for (_, coord, gz) in &tiles {
-        // Compressed while encoded (gzip, as the header says).
-        writer.add_raw_tile(*coord, gz).map_err(archive_error)?;
-    }
+    // Compressed while encoded (gzip, as the header says).
+    tiles.each(|coord, gz| writer.add_raw_tile(coord, gz).map_err(archive_error))?;
     writer.finalize().map_err(archive_error)?;
     Ok(stats)
 }
@@ -327,13 +423,14 @@ pub fn write_mbtiles_with<W: Write>(
         let mut insert = tx
             .prepare("INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)")
             .map_err(sql)?;
-        for (_, coord, gz) in &tiles {
+        tiles.each(|coord, gz| {
             let z = coord.z();
             let tms_row = (1u64 << z) - 1 - u64::from(coord.y());
             insert
                 .execute(rusqlite::params![z, coord.x(), tms_row, gz])
-                .map_err(sql)?;
-        }
+                .map(drop)
+                .map_err(sql)
+        })?;
         let center_zoom = opts.min_zoom.max(opts.max_zoom.min(6));
         let json = serde_json::json!({ "vector_layers": metadata["vector_layers"] });
         let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();

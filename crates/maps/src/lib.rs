@@ -26,6 +26,9 @@ pub mod raster;
 /// One district's geometry in a vector tile: clip, quantise, repair, encode.
 mod tile_geometry;
 
+/// MVT layers written feature by feature, without the `mvt` crate's protobuf structs.
+mod mvt_writer;
+
 /// Mapbox Vector Tiles.
 pub mod vector_tiles;
 

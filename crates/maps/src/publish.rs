@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::archive::{ArchiveBands, ArchiveOptions, Progress, write_pmtiles_with};
+use crate::archive::{ArchiveBands, ArchiveOptions, Progress, TileSpool, write_pmtiles_with};
 use crate::error::MapError;
 use crate::export::{layer_bounds, layer_csv, layer_geojson};
 use crate::figure::Format;
@@ -175,6 +175,8 @@ pub fn publish_with(
             tile_size_limit: (!opts.no_tile_size_limit)
                 .then_some(crate::vector_tiles::TILE_SIZE_LIMIT),
             bands: opts.bands,
+            // The archive is kept in memory with the rest of the bundle anyway.
+            spool: TileSpool::Memory,
         },
         &mut pmtiles,
         progress,

@@ -35,8 +35,6 @@ use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay};
 use i_overlay::i_float::int::point::IntPoint;
 use i_overlay::i_shape::int::shape::{IntContour, IntShapes};
-use mvt::{GeomEncoder, GeomType};
-use pointy::BBox;
 
 /// Tile coordinate extent (the MVT default).
 pub const EXTENT: u32 = 4096;
@@ -263,8 +261,122 @@ pub(crate) fn unit_square(at: [f64; 2]) -> IntShapes {
     ]]]
 }
 
-/// Encodes valid rings as MVT polygon geometry (step 4 of the module docs).
+/// Encodes valid rings as MVT polygon geometry (step 4 of the module docs): the command
+/// integers as the packed varints a feature's `geometry` field holds. They are the very
+/// integers the `mvt` crate's `GeomEncoder` makes of the same points (with a box wider than
+/// any vertex, so its own clipping never applies; [`encode_rings`] is that encoder, compared
+/// in the tests), written here because the crate keeps them private and a tile built with it
+/// holds every feature as a protobuf struct: several times the tile's size in memory.
+pub(crate) fn encode_rings_packed(shapes: &IntShapes) -> Vec<u8> {
+    let mut enc = PolygonEncoder::default();
+    let mut last: Option<IntPoint> = None;
+    for ring in shapes.iter().flatten() {
+        let n = ring.len();
+        let start = (0..n).find(|&i| Some(ring[i]) != last).unwrap_or(0);
+        for k in 0..n {
+            let p = ring[(start + k) % n];
+            enc.add_point(p.x, p.y);
+        }
+        enc.complete_ring();
+        last = Some(ring[(start + n - 1) % n]);
+    }
+    let mut out = Vec::with_capacity(enc.data.len() * 2);
+    for v in enc.data {
+        crate::mvt_writer::put_varint(&mut out, u64::from(v));
+    }
+    out
+}
+
+/// MVT command ids (MVT 2.1 section 4.3.1).
+const MOVE_TO: u32 = 1;
+const LINE_TO: u32 = 2;
+const CLOSE_PATH: u32 = 7;
+
+/// The polygon case of `mvt::GeomEncoder` on integer points, step for step: repeated points
+/// skipped, a point continuing a straight horizontal or vertical run replaces the previous one,
+/// each ring's LineTo count set when it closes.
+#[derive(Default)]
+struct PolygonEncoder {
+    data: Vec<u32>,
+    cmd_offset: usize,
+    count: u32,
+    pt0: Option<(i32, i32)>,
+    pt1: Option<(i32, i32)>,
+}
+
+impl PolygonEncoder {
+    fn push_command(&mut self, id: u32) {
+        self.cmd_offset = self.data.len();
+        self.data.push(id | (1 << 3));
+    }
+
+    fn push_point(&mut self, x: i32, y: i32) {
+        self.pt0 = self.pt1;
+        let (px, py) = self.pt0.unwrap_or((0, 0));
+        self.data.push(zigzag(x.saturating_sub(px)));
+        self.data.push(zigzag(y.saturating_sub(py)));
+        self.pt1 = Some((x, y));
+        self.count += 1;
+    }
+
+    fn add_point(&mut self, x: i32, y: i32) {
+        if self.pt1 == Some((x, y)) {
+            // The first point of a ring on the previous ring's last: no MoveTo (the encoder's
+            // rule; `encode_rings_packed` never starts a ring there). Any other: skipped.
+            if self.count == 0 {
+                self.count += 1;
+            }
+            return;
+        }
+        match self.count {
+            0 => self.push_command(MOVE_TO),
+            1 => self.push_command(LINE_TO),
+            _ => {}
+        }
+        if self.count >= 2 && self.continues_run(x, y) {
+            self.data.pop();
+            self.data.pop();
+            self.pt1 = self.pt0;
+            self.count -= 1;
+        }
+        self.push_point(x, y);
+    }
+
+    /// Whether `(x, y)` carries on the straight axis-parallel run of the last two points.
+    fn continues_run(&self, x: i32, y: i32) -> bool {
+        if let (Some((p0x, p0y)), Some((p1x, p1y))) = (self.pt0, self.pt1) {
+            if p0x == p1x && p1x == x {
+                return (p0y < p1y && p1y < y) || (p0y > p1y && p1y > y);
+            }
+            if p0y == p1y && p1y == y {
+                return (p0x < p1x && p1x < x) || (p0x > p1x && p1x > x);
+            }
+        }
+        false
+    }
+
+    fn complete_ring(&mut self) {
+        if self.count > 1 {
+            let off = self.cmd_offset;
+            self.data[off] = (self.data[off] & 0x7) | ((self.count - 1) << 3);
+            self.push_command(CLOSE_PATH);
+        }
+        self.count = 0;
+        self.pt0 = None;
+    }
+}
+
+/// A parameter integer (MVT 2.1 section 4.3.2).
+fn zigzag(v: i32) -> u32 {
+    ((v << 1) ^ (v >> 31)) as u32
+}
+
+/// [`encode_rings_packed`] through the `mvt` crate's own encoder: the reference it is
+/// compared with.
+#[cfg(test)]
 pub(crate) fn encode_rings(shapes: &IntShapes) -> Result<mvt::GeomData, mvt::Error> {
+    use mvt::{GeomEncoder, GeomType};
+    use pointy::BBox;
     // A box wider than any vertex: the encoder's own clipping never applies.
     let reach = EXTENT as i32 + 2 * BUFFER as i32;
     let mut enc = GeomEncoder::<i32>::new(GeomType::Polygon)
@@ -374,5 +486,7 @@ mod tests {
         // Per ring: MoveTo, 2 parameters, LineTo, 6 parameters, ClosePath. Had the second
         // ring started at (0, 10), the encoder would have dropped its MoveTo and a point.
         assert_eq!(geom.len(), 22);
+        // The same integers as packed varints (all under 128 here: a byte each).
+        assert_eq!(encode_rings_packed(&shapes).len(), 22);
     }
 }

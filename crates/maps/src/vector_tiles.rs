@@ -6,15 +6,15 @@ use bytes::Bytes;
 use districts::layer::PeriodValues;
 use districts::simplify::Band;
 use districts::{Indicator, Layer};
-use mvt::Tile;
 use tile_math::TileId;
 
 use crate::error::{MapError, valid_ids};
 use crate::loaded::Loaded;
+use crate::mvt_writer::{LayerWriter, Value};
 use crate::options::parse_list;
 pub use crate::tile_geometry::{BUFFER, EXTENT};
 use crate::tile_geometry::{
-    Clipped, TileFrame, clip_and_repair, encode_rings, tile_overlay, unit_square,
+    Clipped, TileFrame, clip_and_repair, encode_rings_packed, tile_overlay, unit_square,
 };
 
 /// The indicators a vector tile carries: `indicators=a,b`, `indicators=all`, `indicators=`
@@ -88,11 +88,12 @@ pub fn encode_listed(
     encode_within(loaded, layer_id, indicator_ids, tile, None).map(|t| (t.bytes, t.listed))
 }
 
-/// A district's shapes on the tile grid, ready to encode.
+/// A district's shapes on the tile grid, encoded (MVT geometry as packed varints: a few bytes
+/// a vertex, and encoded once however often the tile is written).
 struct Candidate {
     district: usize,
     area: f64,
-    shapes: i_overlay::i_shape::int::shape::IntShapes,
+    geometry: Vec<u8>,
 }
 
 /// Encodes one vector tile, leaving out the smallest districts when it would be larger than
@@ -133,44 +134,14 @@ pub fn encode_in_band(
         .iter()
         .filter_map(|id| layer.indicator(id))
         .collect();
-    let b = tile.mercator_bounds();
-    let pad = BUFFER * b.width() / f64::from(EXTENT);
-    let hits = band.query(b.min_x - pad, b.min_y - pad, b.max_x + pad, b.max_y + pad);
-    let geoms = band.geometry();
-    let areas = band.areas();
-    let frame = TileFrame::new(&b);
-    let unit_area = frame.unit_area();
-    let mut overlay = tile_overlay();
-
-    let mut candidates: Vec<Candidate> = Vec::with_capacity(hits.len());
-    for &i in &hits {
-        if areas[i] < unit_area {
-            continue;
-        }
-        let geometry = &geoms[i].0;
-        let shapes = match clip_and_repair(geometry, frame, &mut overlay) {
-            Clipped::Rings(shapes) => shapes,
-            Clipped::Collapsed { area, at } => {
-                if area >= 1.0 {
-                    unit_square(at)
-                } else if anchored_in(geometry, tile) {
-                    let anchor = geometry.0[0].exterior().0[0];
-                    unit_square([
-                        (anchor.x - b.min_x) * f64::from(EXTENT) / b.width(),
-                        (b.max_y - anchor.y) * f64::from(EXTENT) / b.width(),
-                    ])
-                } else {
-                    continue;
-                }
-            }
-            Clipped::Outside => continue,
-        };
+    let mut candidates: Vec<Candidate> = Vec::new();
+    clipped(band, tile, |district, area, shapes| {
         candidates.push(Candidate {
-            district: i,
-            area: areas[i],
-            shapes,
+            district,
+            area,
+            geometry: encode_rings_packed(&shapes),
         });
-    }
+    });
     let all = write_tile(layer, layer_id, &inds, &candidates, None)?;
     let Some(limit) = limit.filter(|l| all.len() > *l) else {
         return Ok(EncodedTile {
@@ -207,6 +178,49 @@ pub fn encode_in_band(
         listed: kept.iter().map(|&k| candidates[k].district).collect(),
         dropped: candidates.len() - fits,
     })
+}
+
+/// Each district of `band` with something in `tile` (its buffer included), in layer order:
+/// its position, area at the band and shapes on the tile grid. Districts smaller than a tile
+/// unit are left out; one that collapses on the grid becomes a one-unit square where it is
+/// at least a unit, or in the tile holding its first vertex.
+fn clipped(
+    band: &Band,
+    tile: TileId,
+    mut keep: impl FnMut(usize, f64, i_overlay::i_shape::int::shape::IntShapes),
+) {
+    let b = tile.mercator_bounds();
+    let pad = BUFFER * b.width() / f64::from(EXTENT);
+    let hits = band.query(b.min_x - pad, b.min_y - pad, b.max_x + pad, b.max_y + pad);
+    let geoms = band.geometry();
+    let areas = band.areas();
+    let frame = TileFrame::new(&b);
+    let unit_area = frame.unit_area();
+    let mut overlay = tile_overlay();
+    for &i in &hits {
+        if areas[i] < unit_area {
+            continue;
+        }
+        let geometry = &geoms[i].0;
+        let shapes = match clip_and_repair(geometry, frame, &mut overlay) {
+            Clipped::Rings(shapes) => shapes,
+            Clipped::Collapsed { area, at } => {
+                if area >= 1.0 {
+                    unit_square(at)
+                } else if anchored_in(geometry, tile) {
+                    let anchor = geometry.0[0].exterior().0[0];
+                    unit_square([
+                        (anchor.x - b.min_x) * f64::from(EXTENT) / b.width(),
+                        (b.max_y - anchor.y) * f64::from(EXTENT) / b.width(),
+                    ])
+                } else {
+                    continue;
+                }
+            }
+            Clipped::Outside => continue,
+        };
+        keep(i, areas[i], shapes);
+    }
 }
 
 /// The lowest zoom from which every tile of `layer_id` (over the layer's extent, with these
@@ -275,44 +289,30 @@ fn write_tile(
     candidates: &[Candidate],
     keep: Option<&[usize]>,
 ) -> Result<Bytes, MapError> {
-    let err = |e: mvt::Error| MapError::internal("vector tile encoding", e);
     let mut chosen: Vec<usize> = match keep {
         Some(k) => k.to_vec(),
         None => (0..candidates.len()).collect(),
     };
     chosen.sort_unstable();
-    let mut out = Tile::new(EXTENT);
-    let mut mvt_layer = out.create_layer(layer_id);
+    let mut out = LayerWriter::new(layer_id, EXTENT);
     for &k in &chosen {
         let c = &candidates[k];
         let i = c.district;
-        let geom = encode_rings(&c.shapes).map_err(err)?;
         let d = &layer.districts[i];
-        let mut f = mvt_layer.into_feature(geom);
-        f.set_id(i as u64);
-        f.add_tag_string("code", &d.code);
-        f.add_tag_string("name", &d.name);
-        for ind in inds {
-            match ind.period(&ind.default_period).map(|p| &p.values) {
-                Some(PeriodValues::Numeric(v)) => {
-                    if let Some(x) = v[i] {
-                        f.add_tag_double(&ind.meta.id, x);
-                    }
-                }
-                Some(PeriodValues::Categorical(v)) => {
-                    if let Some(s) = &v[i] {
-                        f.add_tag_string(&ind.meta.id, s);
-                    }
-                }
-                None => {}
-            }
-        }
-        mvt_layer = f.into_layer();
+        let values = inds.iter().filter_map(|ind| {
+            let value = match ind.period(&ind.default_period).map(|p| &p.values) {
+                Some(PeriodValues::Numeric(v)) => v[i].map(Value::Double),
+                Some(PeriodValues::Categorical(v)) => v[i].as_deref().map(Value::Str),
+                None => None,
+            };
+            value.map(|v| (ind.meta.id.as_str(), v))
+        });
+        let attributes = [("code", Value::Str(&d.code)), ("name", Value::Str(&d.name))]
+            .into_iter()
+            .chain(values);
+        out.polygon(i as u64, attributes, &c.geometry);
     }
-    if mvt_layer.num_features() > 0 {
-        out.add_layer(mvt_layer).map_err(err)?;
-    }
-    Ok(Bytes::from(out.to_bytes().map_err(err)?))
+    Ok(Bytes::from(out.finish()))
 }
 
 /// Whether the district's first vertex lies in the tile (half-open: each point is in exactly
@@ -331,6 +331,104 @@ fn anchored_in(geometry: &geo_types::MultiPolygon<f64>, tile: TileId) -> bool {
 mod tests {
     use super::*;
     use geo_types::polygon;
+
+    /// The tile the `mvt` crate makes of the same districts: how tiles were written before
+    /// the streaming writer (`mvt_writer`), whose bytes must be the same.
+    fn with_mvt_crate(layer: &Layer, band: &Band, inds: &[&Indicator], tile: TileId) -> Vec<u8> {
+        let out = mvt::Tile::new(EXTENT);
+        let mut mvt_layer = Some(out.create_layer(&layer.meta.id));
+        clipped(band, tile, |i, _, shapes| {
+            let geom = crate::tile_geometry::encode_rings(&shapes).expect("encodes");
+            let d = &layer.districts[i];
+            let mut f = mvt_layer.take().expect("layer").into_feature(geom);
+            f.set_id(i as u64);
+            f.add_tag_string("code", &d.code);
+            f.add_tag_string("name", &d.name);
+            for ind in inds {
+                match ind.period(&ind.default_period).map(|p| &p.values) {
+                    Some(PeriodValues::Numeric(v)) => {
+                        if let Some(x) = v[i] {
+                            f.add_tag_double(&ind.meta.id, x);
+                        }
+                    }
+                    Some(PeriodValues::Categorical(v)) => {
+                        if let Some(s) = &v[i] {
+                            f.add_tag_string(&ind.meta.id, s);
+                        }
+                    }
+                    None => {}
+                }
+            }
+            mvt_layer = Some(f.into_layer());
+        });
+        let mvt_layer = mvt_layer.expect("layer");
+        let mut out = out;
+        if mvt_layer.num_features() > 0 {
+            out.add_layer(mvt_layer).expect("added");
+        }
+        out.to_bytes().expect("bytes")
+    }
+
+    /// Issue 11: tiles written feature by feature are the `mvt` crate's, byte for byte: every
+    /// lad19 tile to zoom 8 with all its indicators (numbers, categories, values missing, and
+    /// names equal to other strings), and LSOA tiles from the densest (zoom 5, some 20,000
+    /// districts) to full detail.
+    #[test]
+    fn tiles_are_the_mvt_crates_byte_for_byte() {
+        let catalog = districts::catalog::Catalog::load(
+            &test_support::catalog_path(),
+            &test_support::data_dir(),
+        )
+        .expect("catalogue");
+        let load = |layer: &str, only: Option<Vec<String>>| {
+            let opts = crate::loaded::LoadOptions {
+                layers: vec![layer.into()],
+                only_indicators: only,
+                ..Default::default()
+            };
+            Loaded::load(&catalog, &opts).expect("loads")
+        };
+        let lad = load("lad19", None);
+        let lsoa = load("lsoa11", Some(vec!["imd_rank".into(), "imd_decile".into()]));
+        let mut compared = 0;
+        let mut check = |loaded: &Loaded, id: &str, tiles: Vec<TileId>| {
+            let layer = loaded.layer(id).expect("layer");
+            let inds = tile_indicators(layer, Some("all")).expect("indicators");
+            let ids: Vec<String> = inds.iter().map(|i| i.meta.id.clone()).collect();
+            let bands = loaded.bands(id).expect("bands");
+            for t in tiles {
+                let band = bands.band(t.z);
+                let ours = encode_in_band(layer, band, &ids, t, None).expect("encodes");
+                let theirs = with_mvt_crate(layer, band, &inds, t);
+                let at = ours
+                    .bytes
+                    .iter()
+                    .zip(theirs.iter())
+                    .position(|(a, b)| a != b);
+                assert!(
+                    ours.bytes[..] == theirs[..],
+                    "{id} {t:?}: {} vs {} bytes, first difference at {at:?}: {:?} vs {:?}",
+                    ours.bytes.len(),
+                    theirs.len(),
+                    at.map(|a| &ours.bytes[a.saturating_sub(8)..(a + 16).min(ours.bytes.len())]),
+                    at.map(|a| &theirs[a.saturating_sub(8)..(a + 16).min(theirs.len())]),
+                );
+                compared += usize::from(!ours.bytes.is_empty());
+            }
+        };
+        let [w, s, e, n] =
+            crate::export::layer_bounds(lad.layer("lad19").expect("lad19")).expect("an extent");
+        let lad_tiles: Vec<TileId> = (0..=8)
+            .flat_map(|z| tile_math::tiles_covering(w, s, e, n.min(85.0), z))
+            .collect();
+        check(&lad, "lad19", lad_tiles);
+        let mut lsoa_tiles = tile_math::tiles_covering(-3.0, 51.0, 0.0, 54.0, 5);
+        for (z, lon, lat) in [(8, -1.6, 54.97), (12, -0.12, 51.5), (14, -2.24, 53.48)] {
+            lsoa_tiles.extend(tile_math::tiles_covering(lon, lat, lon, lat, z));
+        }
+        check(&lsoa, "lsoa11", lsoa_tiles);
+        assert!(compared > 100, "{compared} tiles with districts");
+    }
 
     #[test]
     fn a_world_sized_polygon_is_clipped_into_a_deep_tile() {

@@ -81,13 +81,15 @@ fn a_recombination_waiting_for_weights_loads_what_it_needs() {
 }
 
 /// Issue 11: `placemap tiles` loads its layer without the lookup index
-/// (`LookupIndex::Skipped`) and builds the zoom bands one at a time
-/// (`ArchiveBands::OneAtATime`) to hold less memory. Its archives are the full state's, byte
+/// (`LookupIndex::Skipped`), builds the zoom bands one at a time
+/// (`ArchiveBands::OneAtATime`) and keeps the encoded tiles in a temporary file
+/// (`TileSpool::TempFileIn`) to hold less memory. Its archives are the full state's, byte
 /// for byte, whether the layer comes from its source (no cache, or a cache miss that writes
-/// the prepared file) or from the prepared file read without its index.
+/// the prepared file) or from the prepared file read without its index; the temporary file
+/// is gone afterwards.
 #[test]
 fn the_memory_lean_archive_is_the_full_states_archive() {
-    use maps::archive::{ArchiveBands, ArchiveOptions, write_pmtiles};
+    use maps::archive::{ArchiveBands, ArchiveOptions, TileSpool, write_pmtiles};
     use maps::loaded::LookupIndex;
     let mut catalog = catalog();
     let ids = vec!["imd_rank".to_string()];
@@ -106,7 +108,8 @@ fn the_memory_lean_archive_is_the_full_states_archive() {
                    ids: &[String],
                    bbox: Option<[f64; 4]>,
                    max_zoom: u8,
-                   bands: ArchiveBands| {
+                   bands: ArchiveBands,
+                   spool: TileSpool| {
         let mut out = std::io::Cursor::new(Vec::new());
         let opts = ArchiveOptions {
             indicators: ids.to_vec(),
@@ -115,12 +118,24 @@ fn the_memory_lean_archive_is_the_full_states_archive() {
             bbox,
             tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
             bands,
+            spool,
         };
         let stats = write_pmtiles(loaded, layer, &opts, &mut out).expect("archive");
         (out.into_inner(), stats)
     };
     let north_east = Some([-2.1, 54.5, -1.2, 55.1]);
-    let (reference, stats) = archive(&full, "lsoa11", &ids, north_east, 13, ArchiveBands::Shared);
+    let (reference, stats) = archive(
+        &full,
+        "lsoa11",
+        &ids,
+        north_east,
+        13,
+        ArchiveBands::Shared,
+        TileSpool::Memory,
+    );
+    let spool_dir = tempfile::tempdir().expect("temp dir");
+    let spooled = || TileSpool::TempFileIn(spool_dir.path().to_path_buf());
+    let left = || std::fs::read_dir(spool_dir.path()).expect("dir").count();
     assert!(
         stats.tiles_written > 200 && stats.features_dropped > 0,
         "{stats:?}"
@@ -161,8 +176,10 @@ fn the_memory_lean_archive_is_the_full_states_archive() {
             north_east,
             13,
             ArchiveBands::OneAtATime,
+            spooled(),
         );
         assert!(bytes == reference, "{pass}: the archive differs");
+        assert_eq!(left(), 0, "{pass}: no temporary file left");
         // Nothing kept: the state's own per-zoom geometry was never built.
         assert_eq!(lean.bands_ready(), (0, 1), "{pass}");
     }
@@ -199,7 +216,86 @@ fn the_memory_lean_archive_is_the_full_states_archive() {
         },
     )
     .expect("loads");
-    let (a, _) = archive(&lad_full, "lad19", &ids, None, 10, ArchiveBands::Shared);
-    let (b, _) = archive(&lad_lean, "lad19", &ids, None, 10, ArchiveBands::OneAtATime);
+    let (a, _) = archive(
+        &lad_full,
+        "lad19",
+        &ids,
+        None,
+        10,
+        ArchiveBands::Shared,
+        TileSpool::Memory,
+    );
+    let (b, _) = archive(
+        &lad_lean,
+        "lad19",
+        &ids,
+        None,
+        10,
+        ArchiveBands::OneAtATime,
+        spooled(),
+    );
     assert!(a == b, "lad19: the archive differs");
+    assert_eq!(left(), 0, "no temporary file left");
+}
+
+/// Issue 11: tiles spooled to a temporary file (`TileSpool::TempFileIn`) make the same MBTiles
+/// as tiles kept in memory, and an archive whose writing fails leaves no file behind.
+#[test]
+fn spooled_tiles_leave_nothing_behind() {
+    use maps::archive::{ArchiveBands, ArchiveOptions, TileSpool, write_mbtiles, write_pmtiles};
+    let catalog = catalog();
+    let lad = load(&catalog, "lad19", true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let opts = |spool| ArchiveOptions {
+        indicators: vec!["imd_score".into()],
+        min_zoom: 0,
+        max_zoom: 7,
+        bbox: None,
+        tile_size_limit: Some(maps::vector_tiles::TILE_SIZE_LIMIT),
+        bands: ArchiveBands::OneAtATime,
+        spool,
+    };
+    let spooled = || TileSpool::TempFileIn(dir.path().to_path_buf());
+    let left = || std::fs::read_dir(dir.path()).expect("dir").count();
+    let mbtiles = |spool| {
+        let mut out = Vec::new();
+        write_mbtiles(&lad, "lad19", &opts(spool), &mut out).expect("mbtiles");
+        out
+    };
+    assert!(mbtiles(TileSpool::Memory) == mbtiles(spooled()));
+    assert_eq!(left(), 0);
+
+    /// Takes the header and a little more, then fails (a full disk).
+    struct Full(u64);
+    impl std::io::Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 > 20_000 {
+                return Err(std::io::Error::other("no space left"));
+            }
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl std::io::Seek for Full {
+        fn seek(&mut self, _: std::io::SeekFrom) -> std::io::Result<u64> {
+            Ok(0)
+        }
+    }
+    let failed = write_pmtiles(&lad, "lad19", &opts(spooled()), Full(0));
+    assert!(failed.is_err());
+    assert_eq!(left(), 0, "the temporary file went with the failure");
+    // A directory that cannot take the temporary file is an error naming it, before any
+    // tile is encoded.
+    let missing = dir.path().join("missing");
+    let e = write_pmtiles(
+        &lad,
+        "lad19",
+        &opts(TileSpool::TempFileIn(missing.clone())),
+        std::io::Cursor::new(Vec::new()),
+    )
+    .expect_err("no such directory");
+    assert!(e.to_string().contains("missing"), "{e}");
 }

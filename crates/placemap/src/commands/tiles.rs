@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use maps::archive::{ArchiveBands, ArchiveOptions, write_mbtiles_with, write_pmtiles_with};
+use maps::archive::{
+    ArchiveBands, ArchiveOptions, TileSpool, write_mbtiles_with, write_pmtiles_with,
+};
 use maps::loaded::LookupIndex;
 use maps::options::Bbox;
 
@@ -84,6 +86,11 @@ pub fn run(ctx: &Context_, a: TilesArgs) -> Result<ExitCode> {
         bbox: a.bbox.map(|b| b.0),
         tile_size_limit: (!a.no_tile_size_limit).then_some(maps::vector_tiles::TILE_SIZE_LIMIT),
         bands: ArchiveBands::OneAtATime,
+        // The encoded tiles wait on the archive's disk, not in memory (issue 11).
+        spool: TileSpool::TempFileIn(match a.out.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        }),
     };
     let pb = ctx.progress_bar(
         format!("encoding {} z{}..z{}", a.layer, a.min_zoom, a.max_zoom),
