@@ -677,6 +677,26 @@ async fn nodata_option_draws_missing_values_as_asked() {
     );
     let none = pixel("?nodata=none").await;
     assert_eq!(none.into_iter().collect::<Vec<_>>(), vec![[0, 0, 0, 0]]);
+    // Not drawn at all, outlines included (as Mapnik draws a feature no rule matches): the
+    // tile around Edinburgh, all Scottish districts, is wholly transparent, though the hatched
+    // one shows their boundaries.
+    let whole = |query: &'static str| async move {
+        let r = get(&format!(
+            "/tiles/lad19/imd_score/{}/{}/{}.png{query}",
+            t.z, t.x, t.y
+        ))
+        .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text());
+        image::load_from_memory(&r.body).expect("PNG").to_rgba8()
+    };
+    assert!(whole("?nodata=none").await.pixels().all(|p| p.0[3] == 0));
+    let hatched = whole("").await;
+    assert!(
+        hatched
+            .pixels()
+            .any(|p| p.0[0] > 0xe0 && p.0[1] > 0xe0 && p.0[2] > 0xe0),
+        "the hatched tile shows white boundaries"
+    );
     let pink = pixel("?nodata=%23ff00aa").await;
     assert_eq!(
         pink.into_iter().collect::<Vec<_>>(),
@@ -701,5 +721,29 @@ async fn nodata_option_draws_missing_values_as_asked() {
     assert_eq!(
         fill[fill.as_array().expect("match").len() - 1],
         "rgba(0, 0, 0, 0)"
+    );
+    // No outline for districts without a value (City of Edinburgh among them), as in the tiles;
+    // the hatched style outlines every district.
+    let outline = layers
+        .iter()
+        .find(|l| l["type"] == "line")
+        .expect("outline layer");
+    let filter = outline["filter"].as_array().expect("outline filter");
+    assert_eq!(filter[0], "match");
+    assert!(
+        filter[2]
+            .as_array()
+            .is_some_and(|codes| codes.iter().any(|c| c == "S12000036"))
+    );
+    assert_eq!(
+        (filter[3].clone(), filter[4].clone()),
+        (serde_json::json!(false), serde_json::json!(true))
+    );
+    let hatched = get("/styles/lad19/imd_score.json").await.json();
+    let hatched_layers = hatched["layers"].as_array().expect("layers");
+    assert!(
+        hatched_layers
+            .iter()
+            .any(|l| l["type"] == "line" && l.get("filter").is_none())
     );
 }

@@ -40,6 +40,11 @@ fn code_filter(codes: &[&str]) -> Value {
     json!(["match", ["get", "code"], codes, true, false])
 }
 
+/// The opposite of [`code_filter`]: every feature but those of `codes` (never empty).
+fn code_filter_out(codes: &[&str]) -> Value {
+    json!(["match", ["get", "code"], codes, false, true])
+}
+
 /// The MapLibre style of `style` (resolved for `ind` on `layer`) with `legend` (the legend JSON
 /// the legend routes answer) in its metadata.
 pub fn maplibre_style(
@@ -112,7 +117,7 @@ pub fn maplibre_style(
         .collect();
     let mut width = vec![json!("interpolate"), json!(["linear"]), json!(["zoom"])];
     width.extend(width_stops);
-    layers.push(json!({
+    let mut outline = json!({
         "id": format!("{id}-outline"),
         "type": "line",
         "source": source,
@@ -121,7 +126,13 @@ pub fn maplibre_style(
             "line-color": house.outline.map_or_else(|| "#ffffff".to_string(), |o| hex(o.colour)),
             "line-width": width,
         },
-    }));
+    });
+    // `nodata=none` draws districts without a value not at all, outlines included, as the
+    // raster tiles do.
+    if !no_data.is_empty() && style.no_data == crate::style::NoDataFill::Transparent {
+        outline["filter"] = code_filter_out(&no_data);
+    }
+    layers.push(outline);
     if !style.highlight.is_empty() {
         let codes: Vec<&str> = style
             .highlight

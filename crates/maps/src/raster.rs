@@ -4,12 +4,14 @@
 use std::cell::RefCell;
 
 use bytes::Bytes;
-use choropleth::render::{Feature, PngEncoder, RenderError, TileRenderer, TileSize, TileStyle};
+use choropleth::render::{
+    Feature, Fill, PngEncoder, RenderError, TileRenderer, TileSize, TileStyle,
+};
 use tile_math::TileId;
 
 use crate::error::MapError;
 use crate::loaded::Loaded;
-use crate::style::ResolvedStyle;
+use crate::style::{NoDataFill, ResolvedStyle};
 
 thread_local! {
     /// One renderer and encoder per thread, reused between tiles (no per-tile allocation).
@@ -55,7 +57,7 @@ pub fn quick_tile_districts(
         return None;
     }
     let geoms = bands.geometry(tile.z);
-    let hits = query(bands, tile);
+    let hits = query(bands, style, tile);
     let mut vertices = 0usize;
     for &i in &hits {
         let Some(g) = geoms.get(i) else { continue };
@@ -71,17 +73,27 @@ pub fn quick_tile_districts(
 }
 
 /// The districts whose envelope at the tile's zoom meets the tile, with a margin of a few
-/// pixels so outlines of districts just outside it still show.
-fn query(bands: &districts::simplify::ZoomBands, tile: TileId) -> Vec<usize> {
+/// pixels so outlines of districts just outside it still show. Districts without a value are
+/// left out when the style does not draw them (`nodata=none`: no fill and no outline, as Mapnik
+/// draws a feature no rule matches), unless highlighted.
+fn query(
+    bands: &districts::simplify::ZoomBands,
+    style: &ResolvedStyle,
+    tile: TileId,
+) -> Vec<usize> {
     let b = tile.mercator_bounds();
     let pad = tile_math::metres_per_pixel(tile.z) * 4.0;
-    bands.query(
+    let mut hits = bands.query(
         tile.z,
         b.min_x - pad,
         b.min_y - pad,
         b.max_x + pad,
         b.max_y + pad,
-    )
+    );
+    if style.no_data == NoDataFill::Transparent {
+        hits.retain(|i| style.fills.get(*i) != Some(&Fill::NoData) || style.highlight.contains(i));
+    }
+    hits
 }
 
 /// Renders and encodes one tile of a resolved style (call it on a blocking thread unless
@@ -105,7 +117,7 @@ pub fn render_tile_cancellable(
     size: TileSize,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Bytes, MapError> {
-    let hits = query(loaded.bands(&style.layer)?, tile);
+    let hits = query(loaded.bands(&style.layer)?, style, tile);
     render_tile_districts(loaded, style, tile, size, &hits, cancelled)
 }
 
