@@ -653,14 +653,18 @@ async fn nodata_option_draws_missing_values_as_asked() {
     // Edinburgh has no English IMD.
     let (lon, lat) = (-3.19, 55.94);
     let (px, py, t) = pixel_of(lon, lat, 9, 256);
-    let pixel = |query: &'static str| async move {
+    // The whole tile around Edinburgh (only Scottish districts), drawn with `query`.
+    let whole = |query: &'static str| async move {
         let r = get(&format!(
             "/tiles/lad19/imd_score/{}/{}/{}.png{query}",
             t.z, t.x, t.y
         ))
         .await;
         assert_eq!(r.status, 200, "{query}: {}", r.text());
-        let img = image::load_from_memory(&r.body).expect("PNG").to_rgba8();
+        image::load_from_memory(&r.body).expect("PNG").to_rgba8()
+    };
+    let pixel = |query: &'static str| async move {
+        let img = whole(query).await;
         // The hatch alternates lines and ground: sample a small block.
         let mut seen = std::collections::BTreeSet::new();
         for dy in 0..6 {
@@ -678,17 +682,7 @@ async fn nodata_option_draws_missing_values_as_asked() {
     let none = pixel("?nodata=none").await;
     assert_eq!(none.into_iter().collect::<Vec<_>>(), vec![[0, 0, 0, 0]]);
     // Not drawn at all, outlines included (as Mapnik draws a feature no rule matches): the
-    // tile around Edinburgh, all Scottish districts, is wholly transparent, though the hatched
-    // one shows their boundaries.
-    let whole = |query: &'static str| async move {
-        let r = get(&format!(
-            "/tiles/lad19/imd_score/{}/{}/{}.png{query}",
-            t.z, t.x, t.y
-        ))
-        .await;
-        assert_eq!(r.status, 200, "{query}: {}", r.text());
-        image::load_from_memory(&r.body).expect("PNG").to_rgba8()
-    };
+    // tile is wholly transparent, though the hatched one shows the districts' boundaries.
     assert!(whole("?nodata=none").await.pixels().all(|p| p.0[3] == 0));
     let hatched = whole("").await;
     assert!(
