@@ -72,9 +72,9 @@ pub enum TileSpool {
     /// In memory (17.7 MB for the LSOAs at zooms 0-12).
     #[default]
     Memory,
-    /// In a temporary file in this directory (the archive's own, so the same disk), written as
-    /// each zoom is encoded and read back tile by tile: memory then holds one zoom's tiles at
-    /// most (`placemap tiles`). The file has no name (or loses it at once, where the system
+    /// In a temporary file in this directory (the archive's own, so the same disk), written
+    /// 1,024 tiles at a time as they are encoded and read back tile by tile: memory then holds
+    /// about 1,024 encoded tiles at most (`placemap tiles`). The file has no name (or loses it at once, where the system
     /// cannot make a nameless file): it is gone when closed, whatever stopped the writing.
     TempFileIn(PathBuf),
 }

@@ -269,22 +269,32 @@ pub(crate) fn unit_square(at: [f64; 2]) -> IntShapes {
 /// holds every feature as a protobuf struct: several times the tile's size in memory.
 pub(crate) fn encode_rings_packed(shapes: &IntShapes) -> Vec<u8> {
     let mut enc = PolygonEncoder::default();
-    let mut last: Option<IntPoint> = None;
-    for ring in shapes.iter().flatten() {
-        let n = ring.len();
-        let start = (0..n).find(|&i| Some(ring[i]) != last).unwrap_or(0);
-        for k in 0..n {
-            let p = ring[(start + k) % n];
+    for ring in rings_in_order(shapes) {
+        for p in ring {
             enc.add_point(p.x, p.y);
         }
         enc.complete_ring();
-        last = Some(ring[(start + n - 1) % n]);
     }
     let mut out = Vec::with_capacity(enc.data.len() * 2);
     for v in enc.data {
         crate::mvt_writer::put_varint(&mut out, u64::from(v));
     }
     out
+}
+
+/// Every ring's points in the order they are encoded: a ring starts at its first point that is
+/// not the previous ring's last (the encoder would drop a MoveTo to a point it is already at,
+/// and with it a vertex), and goes once round.
+fn rings_in_order(shapes: &IntShapes) -> impl Iterator<Item = impl Iterator<Item = IntPoint>> {
+    let mut last: Option<IntPoint> = None;
+    shapes.iter().flatten().map(move |ring| {
+        let n = ring.len();
+        let start = (0..n).find(|&i| Some(ring[i]) != last).unwrap_or(0);
+        if n > 0 {
+            last = Some(ring[(start + n - 1) % n]);
+        }
+        (0..n).map(move |k| ring[(start + k) % n])
+    })
 }
 
 /// MVT command ids (MVT 2.1 section 4.3.1).
@@ -381,16 +391,11 @@ pub(crate) fn encode_rings(shapes: &IntShapes) -> Result<mvt::GeomData, mvt::Err
     let reach = EXTENT as i32 + 2 * BUFFER as i32;
     let mut enc = GeomEncoder::<i32>::new(GeomType::Polygon)
         .bbox(BBox::new([(-reach, -reach), (2 * reach, 2 * reach)]));
-    let mut last: Option<IntPoint> = None;
-    for ring in shapes.iter().flatten() {
-        let n = ring.len();
-        let start = (0..n).find(|&i| Some(ring[i]) != last).unwrap_or(0);
-        for k in 0..n {
-            let p = ring[(start + k) % n];
+    for ring in rings_in_order(shapes) {
+        for p in ring {
             enc.add_point(p.x, p.y)?;
         }
         enc.complete_geom()?;
-        last = Some(ring[(start + n - 1) % n]);
     }
     enc.encode()
 }
