@@ -10,8 +10,8 @@ pub mod palette;
 /// Legends: class labels, colours, counts and credit as JSON, SVG or PNG (embedded font).
 pub mod legend;
 
-/// Tile rendering: Web Mercator multipolygons to anti-aliased PNG tiles (zeno coverage masks,
-/// Wu hairlines, tiny-skia for wider lines, fdeflate).
+/// Tile rendering: Web Mercator multipolygons to anti-aliased PNG tiles (exact-area
+/// accumulated fills, Wu hairlines, tiny-skia for wider lines, fdeflate).
 pub mod render;
 
 /// Static maps for reports: title, legend, credit, labels and London inset, as SVG or PNG.

@@ -29,7 +29,7 @@ mod clip;
 /// Coverage from geometry instead of pixels: empty and flat tiles, sub-pixel districts.
 mod coverage;
 
-/// Filling paths: exact-area coverage masks blended into the pixmap.
+/// Filling paths: exact-area coverage, accumulated and blended into the pixmap in one pass.
 mod fill;
 
 /// Outlines at most a pixel wide: Wu lines blended straight into the pixmap.

@@ -22,7 +22,7 @@ use super::clip::{RenderError, View, add_feature};
 /// load and a clock read; tracing 256 LSOAs takes tens of microseconds).
 const CHECK_EVERY: usize = 256;
 use super::coverage::{Coverage, Speck, coverage_without_edges, speck_colour};
-use super::fill::{Ink, MaskFiller};
+use super::fill::{AreaFiller, Ink};
 use super::hairline::stroke_hairlines;
 use super::style::{Feature, Fill, Outline, Rgba, TileSize, TileStyle};
 
@@ -55,7 +55,7 @@ pub struct TileRenderer {
     /// Scratch for merging the outlines of a tile into one path.
     merged: PathBuilder,
     /// Fills the paths (coverage masks; tiny-skia only strokes).
-    filler: MaskFiller,
+    filler: AreaFiller,
 }
 
 impl std::fmt::Debug for TileRenderer {
@@ -95,7 +95,7 @@ impl TileRenderer {
             clipped: Vec::new(),
             specks: Vec::new(),
             merged: PathBuilder::new(),
-            filler: MaskFiller::new(),
+            filler: AreaFiller::new(),
         }
     }
 
