@@ -8,7 +8,8 @@
 // page adds the raster TileJSON of lad19/imd_score and runs the README's MapLibre snippet (the
 // vector TileJSON with its no-data branch), then the test reads pixels of the map canvas:
 // Hartlepool in its legend class colour (raster) and in the snippet's colour for its score
-// (vector), and Edinburgh (no IMD: Scotland) in the snippet's no-data grey, not black. Any
+// (vector), and Edinburgh (no IMD: Scotland) in the snippet's no-data grey, not black; then
+// placemap's own style, hatched and with nodata=none (Scotland not drawn at all). Any
 // console error, or any request to a host other than 127.0.0.1, fails it.
 
 import { spawn } from 'node:child_process';
@@ -164,6 +165,28 @@ async function pixelAt(page, lon, lat, zoom) {
   }), [lon, lat, zoom]);
 }
 
+/** Moves the map to lon/lat at zoom, waits until it is idle, returns how many distinct colours
+ *  the square of 2 * half + 1 pixels around that point holds. */
+async function coloursAround(page, lon, lat, zoom, half) {
+  return page.evaluate(([lo, la, z, r]) => new Promise((done) => {
+    const map = window.testMap;
+    map.jumpTo({ center: [lo, la], zoom: z });
+    map.once('idle', () => {
+      const p = map.project([lo, la]);
+      const c = document.createElement('canvas');
+      c.width = map.getCanvas().width;
+      c.height = map.getCanvas().height;
+      const ctx = c.getContext('2d');
+      ctx.drawImage(map.getCanvas(), 0, 0);
+      const d = ctx.getImageData(Math.round(p.x) - r, Math.round(p.y) - r, 2 * r + 1, 2 * r + 1).data;
+      const seen = new Set();
+      for (let i = 0; i < d.length; i += 4) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]},${d[i + 3]}`);
+      done(seen.size);
+    });
+    map.triggerRepaint();
+  }), [lon, lat, zoom, half]);
+}
+
 async function show(page, layer) {
   await page.evaluate((which) => {
     for (const id of ['raster', 'imd']) {
@@ -314,6 +337,33 @@ async function run() {
       const px = await pixelAt(page, d.lon, d.lat, 10);
       assert(near(px, fromTiles[i], 3), `${d.name}: style ${px}, PNG tile ${fromTiles[i]}`);
     }
+  });
+
+  // nodata=none: districts without a value are not drawn at all, outlines included (the style's
+  // outline layer filters them out), as the PNG tiles leave them out. Around Edinburgh (every
+  // district Scottish, no IMD) the hatched style shows hatching and boundaries; with nodata=none
+  // the square is one flat colour, while Hartlepool keeps its class colour.
+  await check('style with nodata=none: no-data districts neither filled nor outlined', async () => {
+    const setStyle = (url) => page.evaluate((u) => new Promise((done, fail) => {
+      const map = window.testMap;
+      map.once('error', (e) => fail(new Error(`style error: ${e.error && e.error.message}`)));
+      map.once('idle', () => done());
+      map.setStyle(u);
+    }), url);
+    const hatched = await coloursAround(page, EDINBURGH.lon, EDINBURGH.lat, 8, 60);
+    assert(hatched > 2, `the hatched style should draw hatching and boundaries around Edinburgh: ${hatched} colours`);
+    const noneUrl = `${styleUrl}?nodata=none`;
+    const noneStyle = await (await fetch(noneUrl)).json();
+    const errs = validateStyleMin(noneStyle);
+    assert(errs.length === 0, errs.map((e) => e.message).join('\n'));
+    await setStyle(noneUrl);
+    const none = await coloursAround(page, EDINBURGH.lon, EDINBURGH.lat, 8, 60);
+    assert(none === 1, `nodata=none should leave the square around Edinburgh empty: ${none} colours`);
+    const px = await pixelAt(page, HARTLEPOOL.lon, HARTLEPOOL.lat, 10);
+    assert(near(px, rasterWant, 4), `Hartlepool with nodata=none: pixel ${px}, want ${rasterWant}`);
+    const england = await coloursAround(page, HARTLEPOOL.lon, HARTLEPOOL.lat, 8, 60);
+    assert(england > 2, `districts with values keep their fills and outlines: ${england} colours around Hartlepool`);
+    await setStyle(styleUrl);
   });
 
   await check('no console errors, no request left 127.0.0.1', async () => {
