@@ -90,29 +90,26 @@ impl View {
     }
 }
 
-/// Bounding box over the finite coordinates of the exteriors, `None` if there are none.
+/// Bounding box over the finite coordinates of the exteriors, `None` if there are none. (Four
+/// running extremes, no per-point branch on an `Option`: this runs over every vertex of every
+/// candidate district of every tile.)
 fn bbox(g: &MultiPolygon<f64>) -> Option<Bounds> {
-    let mut out: Option<Bounds> = None;
+    let (mut min_x, mut min_y) = (f64::INFINITY, f64::INFINITY);
+    let (mut max_x, mut max_y) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     for c in g.0.iter().flat_map(|p| p.exterior().0.iter()) {
-        if !(c.x.is_finite() && c.y.is_finite()) {
-            continue;
+        if c.x.is_finite() && c.y.is_finite() {
+            min_x = min_x.min(c.x);
+            min_y = min_y.min(c.y);
+            max_x = max_x.max(c.x);
+            max_y = max_y.max(c.y);
         }
-        out = Some(match out {
-            None => Bounds {
-                min_x: c.x,
-                min_y: c.y,
-                max_x: c.x,
-                max_y: c.y,
-            },
-            Some(b) => Bounds {
-                min_x: b.min_x.min(c.x),
-                min_y: b.min_y.min(c.y),
-                max_x: b.max_x.max(c.x),
-                max_y: b.max_y.max(c.y),
-            },
-        });
     }
-    out
+    (min_x <= max_x).then_some(Bounds {
+        min_x,
+        min_y,
+        max_x,
+        max_y,
+    })
 }
 
 /// Appends every ring of a district to the path.

@@ -84,17 +84,16 @@ fn line(a: (f32, f32), b: (f32, f32), (w, h): (i64, i64), plot: &mut impl FnMut(
     }
     let g = (b.1 - a.1) / du;
     // Columns i with centre i + 0.5 in [a.u, b.u), kept on the tile (a pixel of margin for v).
-    let first = ((a.0 - 0.5).ceil() as i64).max(0);
-    let end = ((b.0 - 0.5).ceil() as i64).min(u_len);
+    let first = ceil(a.0 - 0.5).max(0);
+    let end = ceil(b.0 - 0.5).min(u_len);
     let (lo_v, hi_v) = (a.1.min(b.1), a.1.max(b.1));
     if first >= end || hi_v < -1.0 || lo_v > (v_len + 1) as f32 {
         return;
     }
     for i in first..end {
         let v = a.1 + g * (i as f32 + 0.5 - a.0) - 0.5;
-        let j = v.floor();
-        let f = v - j;
-        let j = j as i64;
+        let j = floor(v);
+        let f = v - j as f32;
         if steep {
             plot(j, i, 1.0 - f);
             plot(j + 1, i, f);
@@ -105,6 +104,21 @@ fn line(a: (f32, f32), b: (f32, f32), (w, h): (i64, i64), plot: &mut impl FnMut(
     }
 }
 
+/// `v.floor()` as an integer by casts: `f32::floor` is a libm call on baseline x86-64, made
+/// for every pixel of every outline. (Saturates for huge `v`; such pixels fail the bounds test.)
+#[inline(always)]
+fn floor(v: f32) -> i64 {
+    let t = v as i64;
+    if (t as f32) > v { t - 1 } else { t }
+}
+
+/// `v.ceil()` as an integer by casts (see [`floor`]).
+#[inline(always)]
+fn ceil(v: f32) -> i64 {
+    let t = v as i64;
+    if (t as f32) < v { t + 1 } else { t }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +126,16 @@ mod tests {
 
     fn alpha(p: &Pixmap, x: u32, y: u32) -> u8 {
         p.pixel(x, y).map_or(0, PremultipliedColorU8::alpha)
+    }
+
+    #[test]
+    fn floor_and_ceil_by_casts_agree_with_f32s() {
+        for v in [
+            -2.5f32, -1.0, -0.5, -0.0, 0.0, 0.25, 1.0, 1.5, 255.99, 256.0,
+        ] {
+            assert_eq!(floor(v), v.floor() as i64, "floor {v}");
+            assert_eq!(ceil(v), v.ceil() as i64, "ceil {v}");
+        }
     }
 
     fn white() -> PremultipliedColorU8 {
