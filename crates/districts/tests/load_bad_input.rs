@@ -389,6 +389,64 @@ fn shapefile_with_unknown_prj_quotes_its_name() {
     );
 }
 
+/// Features are taken apart while the file is parsed (issue 11); a missing field still waits
+/// for the whole file, so a JSON error further on, or a top-level type that is not a
+/// FeatureCollection, is what the message reports, as when the file was parsed whole first.
+#[test]
+fn a_missing_field_is_reported_after_json_and_type_errors() {
+    let dir = TempDir::new("noorder");
+    let nocode = feature("E1", &polygon(&square(0.0, 51.0))).replace("\"code\"", "\"lad19cd\"");
+    let body = collection(&[nocode.clone(), feature("E2", &polygon(&square(1.0, 51.0)))]);
+    let broken = body.replacen("\"E2\"", "\"E2\",,", 1);
+    let p = dir.write("later_json_error.geojson", broken.as_bytes());
+    match load_err(&p, &SPEC) {
+        (LoadError::Json { line: 2, .. }, _) => {}
+        (e, _) => panic!("expected the JSON error on line 2, got {e:?}"),
+    }
+    let topology = body.replacen("FeatureCollection", "Topology", 1);
+    let p = dir.write("not_a_collection.geojson", topology.as_bytes());
+    let (e, msg) = load_err(&p, &SPEC);
+    assert!(
+        matches!(e, LoadError::Format { .. }) && msg.contains("Topology"),
+        "{msg}"
+    );
+    // Several features without the field: the first is named.
+    let body = collection(&[
+        feature("E0", &polygon(&square(2.0, 51.0))),
+        nocode.clone(),
+        nocode,
+    ]);
+    let p = dir.write("first_missing.geojson", body.as_bytes());
+    assert!(
+        matches!(
+            load_err(&p, &SPEC).0,
+            LoadError::MissingField { feature: 1, .. }
+        ),
+        "the first feature lacking the field is named"
+    );
+}
+
+/// Members of the top-level object keep the meaning they had under `#[derive(Deserialize)]`:
+/// unknown ones are skipped, `features` may come before `type`, a repeated one is an error.
+#[test]
+fn top_level_members_in_any_order() {
+    let dir = TempDir::new("members");
+    let f = feature("E1", &polygon(&square(0.0, 51.0)));
+    let body = format!(
+        r#"{{"name":"x","features":[{f}],"bbox":[0,51,0.1,51.1],"type":"FeatureCollection"}}"#
+    );
+    let p = dir.write("order.geojson", body.as_bytes());
+    let l = load_boundaries(&p, &SPEC).expect("loads");
+    assert_eq!(l.features.len(), 1);
+    let twice = format!(r#"{{"type":"FeatureCollection","features":[{f}],"features":[{f}]}}"#);
+    let p = dir.write("twice.geojson", twice.as_bytes());
+    let (e, msg) = load_err(&p, &SPEC);
+    assert!(
+        matches!(e, LoadError::Json { .. }) && msg.contains("duplicate field `features`"),
+        "{msg}"
+    );
+}
+
 #[test]
 fn shapefile_missing_code_field_lists_the_fields() {
     let dir = TempDir::new("shpfield");

@@ -32,8 +32,11 @@ use crate::crs::Crs;
 /// ```
 pub fn load(path: &Path, spec: &BoundarySpec) -> Result<LoadedBoundaries, LoadError> {
     let bytes = read_file(path)?;
-    let doc: FeatureCollectionDoc =
-        serde_json::from_slice(&bytes).map_err(|e| json_error(path, e))?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let doc = CollectionSeed { path, spec }
+        .deserialize(&mut de)
+        .and_then(|doc| de.end().map(|()| doc))
+        .map_err(|e| json_error(path, e))?;
     drop(bytes);
     if doc.kind != "FeatureCollection" {
         return Err(LoadError::Format {
@@ -55,22 +58,7 @@ pub fn load(path: &Path, spec: &BoundarySpec) -> Result<LoadedBoundaries, LoadEr
             msg: "the FeatureCollection has no \"features\" member".to_string(),
         });
     };
-    let mut source = Vec::with_capacity(features.len());
-    for (index, f) in features.into_iter().enumerate() {
-        let (code, name, attributes) = json_properties(path, index, f.properties.as_ref(), spec)?;
-        let geometry = match f.geometry {
-            None => SourceGeometry::Missing,
-            Some(GeometryDoc::Polygon(rings)) => SourceGeometry::Polygons(vec![rings]),
-            Some(GeometryDoc::MultiPolygon(polys)) => SourceGeometry::Polygons(polys),
-            Some(GeometryDoc::Other(kind)) => SourceGeometry::Unsupported(kind),
-        };
-        source.push(SourceFeature {
-            code,
-            name,
-            attributes,
-            geometry,
-        });
-    }
+    let source = features.source?;
     let declared = match &doc.crs {
         Some(member) => Some(member.crs().map_err(|msg| LoadError::Format {
             path: path.to_path_buf(),
@@ -88,14 +76,147 @@ pub fn load(path: &Path, spec: &BoundarySpec) -> Result<LoadedBoundaries, LoadEr
     finish(path, crs, source, Vec::new())
 }
 
-#[derive(Deserialize)]
+/// The top-level object, its features already taken apart.
 struct FeatureCollectionDoc {
-    #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
     crs: Option<CrsMember>,
-    #[serde(default)]
-    features: Option<Vec<FeatureDoc>>,
+    features: Option<SourceFeatures>,
+}
+
+/// The features as read, or the first feature whose properties lack a field the spec names.
+/// That error waits until the whole file has parsed, so a JSON error anywhere in the file, and
+/// a top-level `type` that is not a FeatureCollection, are still reported first.
+struct SourceFeatures {
+    source: Result<Vec<SourceFeature>, LoadError>,
+}
+
+/// Reads the top-level object, turning each feature into a [`SourceFeature`] as soon as it is
+/// parsed: a feature's property map lives only while its fields are taken, so the whole
+/// document never exists as a tree (the LSOA file's 32,844 maps of five properties cost more
+/// than its coordinates, and a first `placemap tiles` run peaked on them: issue 11). Duplicate,
+/// missing and unknown members are treated as `#[derive(Deserialize)]` treats them.
+struct CollectionSeed<'a> {
+    path: &'a Path,
+    spec: &'a BoundarySpec<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for CollectionSeed<'_> {
+    type Value = FeatureCollectionDoc;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CollectionSeed<'_> {
+    type Value = FeatureCollectionDoc;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("struct FeatureCollectionDoc")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kind: Option<String> = None;
+        let mut crs: Option<Option<CrsMember>> = None;
+        let mut features: Option<Option<SourceFeatures>> = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" if kind.is_some() => return Err(de::Error::duplicate_field("type")),
+                "type" => kind = Some(map.next_value()?),
+                "crs" if crs.is_some() => return Err(de::Error::duplicate_field("crs")),
+                "crs" => crs = Some(map.next_value()?),
+                "features" if features.is_some() => {
+                    return Err(de::Error::duplicate_field("features"));
+                }
+                "features" => {
+                    features = Some(map.next_value_seed(OptionalFeaturesSeed {
+                        path: self.path,
+                        spec: self.spec,
+                    })?);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(FeatureCollectionDoc {
+            kind: kind.ok_or_else(|| de::Error::missing_field("type"))?,
+            crs: crs.flatten(),
+            features: features.flatten(),
+        })
+    }
+}
+
+/// `"features": null` or the array of features.
+struct OptionalFeaturesSeed<'a> {
+    path: &'a Path,
+    spec: &'a BoundarySpec<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for OptionalFeaturesSeed<'_> {
+    type Value = Option<SourceFeatures>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OptionalFeaturesSeed<'_> {
+    type Value = Option<SourceFeatures>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("option")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(FeaturesVisitor {
+            path: self.path,
+            spec: self.spec,
+        })
+        .map(Some)
+    }
+}
+
+/// The `features` array, one [`FeatureDoc`] at a time.
+struct FeaturesVisitor<'a> {
+    path: &'a Path,
+    spec: &'a BoundarySpec<'a>,
+}
+
+impl<'de> Visitor<'de> for FeaturesVisitor<'_> {
+    type Value = SourceFeatures;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut source = Ok(Vec::with_capacity(seq.size_hint().unwrap_or(0)));
+        let mut index = 0;
+        while let Some(f) = seq.next_element::<FeatureDoc>()? {
+            // After the first missing field the rest is only parsed (for its JSON errors).
+            if let Ok(features) = &mut source {
+                match json_properties(self.path, index, f.properties.as_ref(), self.spec) {
+                    Ok((code, name, attributes)) => features.push(SourceFeature {
+                        code,
+                        name,
+                        attributes,
+                        geometry: match f.geometry {
+                            None => SourceGeometry::Missing,
+                            Some(GeometryDoc::Polygon(rings)) => {
+                                SourceGeometry::Polygons(vec![rings])
+                            }
+                            Some(GeometryDoc::MultiPolygon(polys)) => {
+                                SourceGeometry::Polygons(polys)
+                            }
+                            Some(GeometryDoc::Other(kind)) => SourceGeometry::Unsupported(kind),
+                        },
+                    }),
+                    Err(e) => source = Err(e),
+                }
+            }
+            index += 1;
+        }
+        Ok(SourceFeatures { source })
+    }
 }
 
 /// The legacy (GeoJSON 2008) `crs` member.
