@@ -36,40 +36,50 @@ pub fn is_quick(
     size: TileSize,
     max_vertices: usize,
 ) -> bool {
-    quick_tile_districts(loaded, style, tile, size, max_vertices).is_some()
+    tile_districts(loaded, style, tile, size, max_vertices).is_some_and(|d| d.quick)
 }
 
-/// The districts a quick tile ([`is_quick`]) meets, for [`render_tile_districts`], so the tile's
-/// R-tree query runs once; `None` when the tile is not quick.
-pub fn quick_tile_districts(
+/// The districts a tile meets, queried once for [`render_tile_districts`], and whether drawing
+/// them is quick ([`is_quick`]).
+#[derive(Clone, Debug)]
+pub struct TileDistricts {
+    /// Indices of the districts the tile meets, for [`render_tile_districts`].
+    pub hits: Vec<usize>,
+    /// Whether they hold at most the bound's vertices.
+    pub quick: bool,
+}
+
+/// The districts a tile meets and whether it is quick ([`is_quick`]), so the tile's R-tree
+/// query runs once whichever thread draws it; `None` while the layer's per-zoom geometry is
+/// still being built (never waits for it).
+pub fn tile_districts(
     loaded: &Loaded,
     style: &ResolvedStyle,
     tile: TileId,
     size: TileSize,
     max_vertices: usize,
-) -> Option<Vec<usize>> {
+) -> Option<TileDistricts> {
     let bands = loaded.bands_if_ready(&style.layer)?;
     let limit = match size {
         TileSize::Standard => max_vertices,
         TileSize::Retina => max_vertices / 4,
     };
-    if limit == 0 {
-        return None;
-    }
     let geoms = bands.geometry(tile.z);
     let hits = query(bands, style, tile);
     let mut vertices = 0usize;
+    let mut quick = limit > 0;
     for &i in &hits {
+        if !quick {
+            break;
+        }
         let Some(g) = geoms.get(i) else { continue };
         for p in &g.0.0 {
             vertices += p.exterior().0.len();
             vertices += p.interiors().iter().map(|r| r.0.len()).sum::<usize>();
         }
-        if vertices > limit {
-            return None;
-        }
+        quick = vertices <= limit;
     }
-    Some(hits)
+    Some(TileDistricts { hits, quick })
 }
 
 /// The districts whose envelope at the tile's zoom meets the tile, with a margin of a few
@@ -121,7 +131,7 @@ pub fn render_tile_cancellable(
     render_tile_districts(loaded, style, tile, size, &hits, cancelled)
 }
 
-/// [`render_tile_cancellable`] of the districts `hits` (from [`quick_tile_districts`]: the
+/// [`render_tile_cancellable`] of the districts `hits` (from [`tile_districts`]: the
 /// tile's query is not run again).
 pub fn render_tile_districts(
     loaded: &Loaded,
@@ -134,11 +144,14 @@ pub fn render_tile_districts(
     let bands = loaded.bands(&style.layer)?;
     let b = tile.mercator_bounds();
     let geoms = bands.geometry(tile.z);
-    // Each district once; the renderer strokes highlighted ones on top of everything.
-    let features = hits.iter().map(|&i| Feature {
-        geometry: &geoms[i].0,
-        fill: style.fills[i],
-        highlight: style.highlight.contains(&i),
+    // Each district once; the renderer strokes highlighted ones on top of everything. (`hits`
+    // come from this layer's query; an index past its districts is skipped, never a panic.)
+    let features = hits.iter().filter_map(|&i| {
+        Some(Feature {
+            geometry: &geoms.get(i)?.0,
+            fill: *style.fills.get(i)?,
+            highlight: style.highlight.contains(&i),
+        })
     });
     let tile_style = style.no_data.apply(TileStyle::for_zoom(tile.z));
     let png = RENDERERS.with(|cell| {

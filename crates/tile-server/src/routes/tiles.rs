@@ -144,7 +144,8 @@ pub async fn tile(
     }
     state.metrics.tile_cache_misses.inc();
     geometry_built(&state, &style.layer).await;
-    // `hits`: the districts of a quick tile, already queried.
+    // `hits`: the tile's districts, already queried (`None` while the per-zoom geometry is
+    // still being built: the render then waits for it and queries).
     let render = move |st: &SharedState,
                        style: &maps::style::ResolvedStyle,
                        hits: Option<&[usize]>,
@@ -165,20 +166,23 @@ pub async fn tile(
     // A tile of a few thousand vertices is drawn here (the hand-off to a blocking thread would
     // cost a sixth of its time); anything bigger on a blocking thread, where it can be cancelled.
     let inline = state.admission.limits().inline_tile_vertices;
-    let quick = maps::raster::quick_tile_districts(&state.maps, &style, tile, size, inline);
-    let bytes = if let Some(hits) = quick {
-        state
-            .heavy_here(Class::Tile, TILE_BYTES, |cancel| {
-                render(&state, &style, Some(&hits), cancel)
-            })
-            .await?
-    } else {
-        let st = state.clone();
-        state
-            .heavy(Class::Tile, TILE_BYTES, move |cancel| {
-                render(&st, &style, None, cancel)
-            })
-            .await?
+    let districts = maps::raster::tile_districts(&state.maps, &style, tile, size, inline);
+    let bytes = match districts {
+        Some(d) if d.quick => {
+            state
+                .heavy_here(Class::Tile, TILE_BYTES, |cancel| {
+                    render(&state, &style, Some(&d.hits), cancel)
+                })
+                .await?
+        }
+        d => {
+            let st = state.clone();
+            state
+                .heavy(Class::Tile, TILE_BYTES, move |cancel| {
+                    render(&st, &style, d.as_ref().map(|d| d.hits.as_slice()), cancel)
+                })
+                .await?
+        }
     };
     state.tiles.insert(key, bytes.clone());
     Ok(png_response(bytes, &tag))
