@@ -147,27 +147,9 @@ function near(got, want, tol) {
   return got.slice(0, 3).every((v, i) => Math.abs(v - want[i]) <= tol);
 }
 
-/** Moves the map to lon/lat at zoom, waits until it is idle, returns the pixel there. */
-async function pixelAt(page, lon, lat, zoom) {
-  return page.evaluate(([lo, la, z]) => new Promise((done) => {
-    const map = window.testMap;
-    map.jumpTo({ center: [lo, la], zoom: z });
-    map.once('idle', () => {
-      const p = map.project([lo, la]);
-      const c = document.createElement('canvas');
-      c.width = map.getCanvas().width;
-      c.height = map.getCanvas().height;
-      const ctx = c.getContext('2d');
-      ctx.drawImage(map.getCanvas(), 0, 0);
-      done(Array.from(ctx.getImageData(Math.round(p.x), Math.round(p.y), 1, 1).data));
-    });
-    map.triggerRepaint();
-  }), [lon, lat, zoom]);
-}
-
-/** Moves the map to lon/lat at zoom, waits until it is idle, returns how many distinct colours
- *  the square of 2 * half + 1 pixels around that point holds. */
-async function coloursAround(page, lon, lat, zoom, half) {
+/** Moves the map to lon/lat at zoom, waits until it is idle, returns the RGBA bytes of the
+ *  square of 2 * half + 1 pixels centred on that point. */
+async function squareAt(page, lon, lat, zoom, half) {
   return page.evaluate(([lo, la, z, r]) => new Promise((done) => {
     const map = window.testMap;
     map.jumpTo({ center: [lo, la], zoom: z });
@@ -178,13 +160,23 @@ async function coloursAround(page, lon, lat, zoom, half) {
       c.height = map.getCanvas().height;
       const ctx = c.getContext('2d');
       ctx.drawImage(map.getCanvas(), 0, 0);
-      const d = ctx.getImageData(Math.round(p.x) - r, Math.round(p.y) - r, 2 * r + 1, 2 * r + 1).data;
-      const seen = new Set();
-      for (let i = 0; i < d.length; i += 4) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]},${d[i + 3]}`);
-      done(seen.size);
+      done(Array.from(ctx.getImageData(Math.round(p.x) - r, Math.round(p.y) - r, 2 * r + 1, 2 * r + 1).data));
     });
     map.triggerRepaint();
   }), [lon, lat, zoom, half]);
+}
+
+/** The pixel at lon/lat at zoom, once the map is idle there. */
+async function pixelAt(page, lon, lat, zoom) {
+  return squareAt(page, lon, lat, zoom, 0);
+}
+
+/** How many distinct colours the square of 2 * half + 1 pixels around lon/lat holds at zoom. */
+async function coloursAround(page, lon, lat, zoom, half) {
+  const d = await squareAt(page, lon, lat, zoom, half);
+  const seen = new Set();
+  for (let i = 0; i < d.length; i += 4) seen.add(d.slice(i, i + 4).join(','));
+  return seen.size;
 }
 
 async function show(page, layer) {

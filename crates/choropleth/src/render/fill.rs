@@ -403,26 +403,40 @@ mod tests {
         assert!(f.cells.iter().all(|&c| c == 0.0));
     }
 
+    /// Fills the closed polygon `points` in opaque black on a new `w` x `h` pixmap; returns
+    /// the pixmap and its covered area in px² (the sum of alphas).
+    fn fill_black(f: &mut AreaFiller, (w, h): (u32, u32), points: &[(f32, f32)]) -> (Pixmap, f64) {
+        let mut p = Pixmap::new(w, h).unwrap_or_else(|| panic!("pixmap"));
+        let mut pb = PathBuilder::new();
+        for (k, &(x, y)) in points.iter().enumerate() {
+            if k == 0 {
+                pb.move_to(x, y);
+            } else {
+                pb.line_to(x, y);
+            }
+        }
+        pb.close();
+        let path = pb.finish().unwrap_or_else(|| panic!("path"));
+        f.fill(&mut p, &path, Ink::Solid(colour(0, 0, 0, 255)));
+        let area = p
+            .pixels()
+            .iter()
+            .map(|c| f64::from(c.alpha()) / 255.0)
+            .sum();
+        (p, area)
+    }
+
     #[test]
     fn diagonal_edges_across_many_columns_and_past_the_borders_cover_their_exact_area() {
         // A diamond |x - 32| + |y - 32| <= 48 over a 64 x 64 tile: every edge runs at 45 degrees
         // and leaves the tile on two sides. Inside the tile it covers the square less four corner
         // triangles with legs of 16 px: 4096 - 4 * 128 = 3584 px².
-        let mut p = Pixmap::new(64, 64).unwrap_or_else(|| panic!("pixmap"));
-        let mut pb = PathBuilder::new();
-        pb.move_to(32.0, -16.0);
-        pb.line_to(80.0, 32.0);
-        pb.line_to(32.0, 80.0);
-        pb.line_to(-16.0, 32.0);
-        pb.close();
-        let path = pb.finish().unwrap_or_else(|| panic!("path"));
         let mut f = AreaFiller::new();
-        f.fill(&mut p, &path, Ink::Solid(colour(0, 0, 0, 255)));
-        let area: f64 = p
-            .pixels()
-            .iter()
-            .map(|c| f64::from(c.alpha()) / 255.0)
-            .sum();
+        let (p, area) = fill_black(
+            &mut f,
+            (64, 64),
+            &[(32.0, -16.0), (80.0, 32.0), (32.0, 80.0), (-16.0, 32.0)],
+        );
         assert!((area - 3584.0).abs() < 1.0, "covered {area} px²");
         // Cut corners: the corner pixel is outside, the pixel on the cut's line half covered.
         assert_eq!(at(&p, 0, 0), [0, 0, 0, 0]);
@@ -437,20 +451,7 @@ mod tests {
         assert!(f.cells.iter().all(|&c| c == 0.0));
 
         // A shallow edge (many columns per row) across a 256 px row.
-        let mut p = Pixmap::new(256, 4).unwrap_or_else(|| panic!("pixmap"));
-        let mut pb = PathBuilder::new();
-        pb.move_to(0.0, 0.0);
-        pb.line_to(256.0, 0.0);
-        pb.line_to(256.0, 1.0);
-        pb.line_to(0.0, 0.0);
-        pb.close();
-        let path = pb.finish().unwrap_or_else(|| panic!("path"));
-        f.fill(&mut p, &path, Ink::Solid(colour(0, 0, 0, 255)));
-        let area: f64 = p
-            .pixels()
-            .iter()
-            .map(|c| f64::from(c.alpha()) / 255.0)
-            .sum();
+        let (p, area) = fill_black(&mut f, (256, 4), &[(0.0, 0.0), (256.0, 0.0), (256.0, 1.0)]);
         assert!((area - 128.0).abs() < 0.5, "covered {area} px²");
         let mid = at(&p, 128, 0)[3];
         assert!((126..=130).contains(&mid), "alpha {mid}");
