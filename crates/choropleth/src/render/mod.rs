@@ -32,7 +32,7 @@ mod coverage;
 /// Filling paths: exact-area coverage, accumulated and blended into the pixmap in one pass.
 mod fill;
 
-/// Outlines at most a pixel wide: Wu lines blended straight into the pixmap.
+/// Outlines at most a pixel wide: Wu lines united in a coverage mask, blended once.
 mod hairline;
 
 /// The renderer: fills, no-data hatch, outlines and highlights into a reused pixmap.

@@ -23,7 +23,7 @@ use super::clip::{RenderError, View, add_feature};
 const CHECK_EVERY: usize = 256;
 use super::coverage::{Coverage, Speck, coverage_without_edges, speck_colour};
 use super::fill::{AreaFiller, Ink};
-use super::hairline::stroke_hairlines;
+use super::hairline::Hairlines;
 use super::style::{Feature, Fill, Outline, Rgba, TileSize, TileStyle};
 
 /// A rendered tile, cheap cases kept cheap: nothing to draw, one colour, or real pixels.
@@ -54,8 +54,10 @@ pub struct TileRenderer {
     specks: Vec<(usize, Speck)>,
     /// Scratch for merging the outlines of a tile into one path.
     merged: PathBuilder,
-    /// Fills the paths (coverage masks; tiny-skia only strokes).
+    /// Fills the paths (exact-area accumulation; tiny-skia only strokes wide lines).
     filler: AreaFiller,
+    /// Coverage buffer of the hairline outlines.
+    hairlines: Hairlines,
 }
 
 impl std::fmt::Debug for TileRenderer {
@@ -96,6 +98,7 @@ impl TileRenderer {
             specks: Vec::new(),
             merged: PathBuilder::new(),
             filler: AreaFiller::new(),
+            hairlines: Hairlines::new(),
         }
     }
 
@@ -322,7 +325,7 @@ impl TileRenderer {
                 pb.push_path(path);
             }
             if let Some(all) = pb.finish() {
-                stroke(&mut self.pixmap, &all, outline, scale);
+                stroke(&mut self.pixmap, &mut self.hairlines, &all, outline, scale);
                 self.merged = all.clear();
             }
             let ink = f64::from(outline.width_px * scale);
@@ -342,7 +345,13 @@ impl TileRenderer {
                 );
             }
             if let Some(all) = pb.finish() {
-                stroke(&mut self.pixmap, &all, style.highlight, scale);
+                stroke(
+                    &mut self.pixmap,
+                    &mut self.hairlines,
+                    &all,
+                    style.highlight,
+                    scale,
+                );
                 self.merged = all.clear();
             }
         }
@@ -404,13 +413,13 @@ fn unreachable_pixmap() -> Pixmap {
 
 /// Strokes a path (all the outlines of a tile merged into one): lines at most a pixel wide as
 /// hairlines ([`super::hairline`]), wider ones with tiny-skia (one call).
-fn stroke(pixmap: &mut Pixmap, path: &Path, line: Outline, scale: f32) {
+fn stroke(pixmap: &mut Pixmap, hairlines: &mut Hairlines, path: &Path, line: Outline, scale: f32) {
     let width = line.width_px * scale;
     if width <= 0.0 || !width.is_finite() || line.colour.3 == 0 {
         return;
     }
     if width <= 1.0 {
-        stroke_hairlines(pixmap, path, width, premultiply(line.colour));
+        hairlines.stroke(pixmap, path, width, premultiply(line.colour));
         return;
     }
     let paint = Paint {
