@@ -244,6 +244,34 @@ mod tests {
     }
 
     #[test]
+    fn crossings_of_one_pixel_unite_as_two_blends_would_and_the_mask_is_left_clear() {
+        let mut p = Pixmap::new(32, 32).expect("pixmap");
+        p.fill(tiny_skia::Color::from_rgba8(0, 0, 255, 255));
+        let mut pb = PathBuilder::new();
+        // The same half-width line twice (a border stroked once per district), then a third
+        // line elsewhere.
+        for _ in 0..2 {
+            pb.move_to(2.0, 10.5);
+            pb.line_to(30.0, 10.5);
+        }
+        pb.move_to(2.0, 20.5);
+        pb.line_to(30.0, 20.5);
+        let path = pb.finish().expect("path");
+        let mut h = Hairlines::new();
+        h.stroke(&mut p, &path, 0.5, white());
+        // Half coverage twice: 1 - (1 - 1/2)^2 = 3/4 white over blue; once: 1/2.
+        let twice = p.pixel(15, 10).expect("pixel");
+        assert!((190..=193).contains(&twice.red()), "{twice:?}");
+        assert_eq!((twice.green(), twice.blue()), (twice.red(), 255));
+        let once = p.pixel(15, 20).expect("pixel");
+        assert!((126..=129).contains(&once.red()), "{once:?}");
+        assert!(
+            h.mask.iter().all(|&m| m == 0),
+            "mask cleared for the next stroke"
+        );
+    }
+
+    #[test]
     fn lines_far_outside_or_not_finite_draw_nothing() {
         let mut p = Pixmap::new(16, 16).expect("pixmap");
         let mut pb = PathBuilder::new();
