@@ -326,7 +326,7 @@ pub(super) fn blend_px(d: &mut [u8; 4], c: PremultipliedColorU8, m: u8) {
 
 /// `v / 255` rounded, for `v <= 255 * 255` (exact over that range).
 #[inline(always)]
-fn div255(v: u32) -> u32 {
+pub(super) fn div255(v: u32) -> u32 {
     let v = v + 128;
     (v + (v >> 8)) >> 8
 }

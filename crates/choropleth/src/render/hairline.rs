@@ -10,7 +10,7 @@
 
 use tiny_skia::{Path, PathSegment, Pixmap, PremultipliedColorU8};
 
-use super::fill::blend_px;
+use super::fill::{blend_px, div255};
 
 /// Strokes hairlines, reusing one coverage byte per pixel between tiles.
 ///
@@ -114,13 +114,6 @@ fn blend_mask(mask: &mut [u8], px: &mut [[u8; 4]], c: PremultipliedColorU8) {
             }
         }
     }
-}
-
-/// `v / 255` rounded, for `v <= 255 * 255`.
-#[inline(always)]
-fn div255(v: u32) -> u32 {
-    let v = v + 128;
-    (v + (v >> 8)) >> 8
 }
 
 /// One Wu line from `a` to `b`: for each column (row, for a steep line) whose centre lies in
