@@ -19,10 +19,13 @@ thread_local! {
         RefCell::new((TileRenderer::new(TileSize::Standard), TileRenderer::new(TileSize::Retina), PngEncoder::new()));
 }
 
-/// A default bound for [`is_quick`]: 323 of the 329 district (lad19) tiles of the England
-/// z5-z10 benchmark list hold at most this many vertices, every one from z8 (BENCHMARKS.md
-/// section 16); a small-area tile at z5-z8 holds up to 220,000.
-pub const QUICK_TILE_VERTICES: usize = 4_000;
+/// A default bound for [`is_quick`]: every tile of the England z5-z10 benchmark list, district
+/// or small-area, holds at most this many vertices (the densest, an LSOA tile at z5, 219,397;
+/// milliseconds to draw), and a `@2x` tile gets a quarter. Handing a tile to a blocking thread
+/// costs two thread wake-ups; with two connections on two cores those hops, not the drawing,
+/// held the second connection to 1.4-1.5x the first (BENCHMARKS.md section 19). Only bigger
+/// tiles go to a blocking thread, where they can be cancelled.
+pub const QUICK_TILE_VERTICES: usize = 250_000;
 
 /// Whether drawing this tile is short enough to run on an async worker: the districts it meets
 /// at its zoom hold at most `max_vertices` vertices (a `@2x` tile, four times the pixels, a
