@@ -67,22 +67,24 @@ pub fn tile_districts(
         TileSize::Standard => max_vertices,
         TileSize::Retina => max_vertices / 4,
     };
-    let geoms = bands.geometry(tile.z);
     let hits = query(bands, style, tile);
+    let quick = limit > 0 && vertices_within(bands.geometry(tile.z), &hits, limit);
+    Some(TileDistricts { hits, quick })
+}
+
+/// Whether the districts `hits` hold at most `limit` vertices (counting stops past it).
+fn vertices_within(geoms: &[districts::Mercator], hits: &[usize], limit: usize) -> bool {
     let mut vertices = 0usize;
-    let mut quick = limit > 0;
-    for &i in &hits {
-        if !quick {
-            break;
-        }
-        let Some(g) = geoms.get(i) else { continue };
+    for g in hits.iter().filter_map(|&i| geoms.get(i)) {
         for p in &g.0.0 {
             vertices += p.exterior().0.len();
             vertices += p.interiors().iter().map(|r| r.0.len()).sum::<usize>();
         }
-        quick = vertices <= limit;
+        if vertices > limit {
+            return false;
+        }
     }
-    Some(TileDistricts { hits, quick })
+    true
 }
 
 /// The districts whose envelope at the tile's zoom meets the tile, with a margin of a few
