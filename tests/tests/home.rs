@@ -124,6 +124,21 @@ async fn browsers_get_an_html_error_page_and_programs_json() {
     let html = r.text();
     assert!(!html.contains("<script>"), "{html}");
     assert!(html.contains("&lt;script&gt;"), "{html}");
+    // An error axum answers itself in plain text (a path segment that is not UTF-8) is made
+    // JSON, then a page for the browser, like the errors of the handlers.
+    let r = browse("/map/lad19/%FF").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let html = r.text();
+    assert!(html.contains("<h1>400 Bad Request</h1>"), "{html}");
+    assert!(html.contains("UTF-8"), "{html}");
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
     // The same address from a program: JSON.
     let r = get("/map/lad19/imd_scroe").await;
     assert_eq!(r.status, 404);

@@ -6,7 +6,6 @@
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use choropleth::escape_xml as esc;
 
@@ -16,12 +15,16 @@ use crate::routes::home::wants_html;
 /// characters each); a larger one passes through as it is.
 const MAX_ERROR_BODY: usize = 16 * 1024;
 
-/// Rewrites JSON error answers to GET requests that ask for HTML as an HTML page, keeping the
-/// status and every other header (`Retry-After` among them). Inside the compression layer, so
-/// it reads the body as the handler wrote it.
-pub async fn html_errors(req: Request, next: Next) -> Response {
-    let browser = matches!(*req.method(), Method::GET | Method::HEAD) && wants_html(req.headers());
-    let res = next.run(req).await;
+/// Whether `req` is a browser's GET or HEAD asking for HTML, whose errors [`html_errors`]
+/// makes pages.
+pub fn wants_page(req: &Request) -> bool {
+    matches!(*req.method(), Method::GET | Method::HEAD) && wants_html(req.headers())
+}
+
+/// Rewrites a JSON error answer to a request that asks for HTML ([`wants_page`]) as an HTML
+/// page, keeping the status and every other header (`Retry-After` among them). Reads the body
+/// as the handler wrote it (the caller sits inside the compression layer).
+pub async fn html_errors(browser: bool, res: Response) -> Response {
     let status = res.status();
     let is_json = res
         .headers()

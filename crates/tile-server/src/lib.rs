@@ -42,28 +42,20 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::decompression::DecompressionBody;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::metrics::{RequestLabels, RouteLabels};
 pub use crate::state::{AppState, SharedState};
 
-/// Counts requests and latencies by matched route.
-async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let start = Instant::now();
-    let res = next.run(req).await;
+/// Counts `res` in the request metrics of its route, with its latency from `start`.
+fn record(state: &SharedState, route: String, status: u16, start: Instant) {
     state
         .metrics
         .requests
         .get_or_create(&RequestLabels {
             route: route.clone(),
-            status: res.status().as_u16(),
+            status,
         })
         .inc();
     state
@@ -71,7 +63,6 @@ async fn track(State(state): State<SharedState>, req: Request, next: Next) -> Re
         .latency
         .get_or_create(&RouteLabels { route })
         .observe(start.elapsed().as_secs_f64());
-    res
 }
 
 /// The body limits of the router, for the 413 answers that name them.
@@ -85,22 +76,71 @@ struct BodyLimits {
     other: usize,
 }
 
+/// Every request's life on the server, in one middleware rather than four (see [`app_live`]
+/// on what each costs):
+/// 1. the time limit ([`time_limit`]);
+/// 2. plain-text client errors made JSON ([`json_errors`]);
+/// 3. JSON errors made HTML pages for browsers ([`html_errors::html_errors`]);
+/// 4. `X-Content-Type-Options: nosniff` on every answer;
+/// 5. the request counted in the metrics of its route, with its latency ([`record`]).
+///
+/// A route layer (the route is known), outside the body limits of the routes that read bodies
+/// (their 413s become JSON and are counted), inside the compression layer (it reads bodies as
+/// the handlers wrote them).
+async fn answers(
+    state: SharedState,
+    limits: BodyLimits,
+    timeout: std::time::Duration,
+    req: Request,
+    next: Next,
+) -> Response {
+    use axum::http::header;
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let asked = Asked {
+        browser: html_errors::wants_page(&req),
+        lookup: req.uri().path() == "/lookup",
+        datasets: req.uri().path().starts_with("/datasets"),
+        encoding: req
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| error::clip(v, 40).into_owned()),
+    };
+    let res = time_limit(timeout, next.run(req)).await;
+    let res = json_errors(limits, &asked, res).await;
+    let mut res = html_errors::html_errors(asked.browser, res).await;
+    // Every answer, the JSON errors quoting input among them, is read as what it says it is.
+    res.headers_mut()
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(header::HeaderValue::from_static("nosniff"));
+    record(&state, route, res.status().as_u16(), start);
+    res
+}
+
+/// What [`answers`] needs of the request once the response is there.
+struct Asked {
+    /// A browser's GET or HEAD asking for HTML.
+    browser: bool,
+    lookup: bool,
+    datasets: bool,
+    /// The request body's `Content-Encoding`, clipped.
+    encoding: Option<String>,
+}
+
 /// Client errors that axum and tower-http answer themselves (413 from the body limit layers,
 /// 415 from request decompression, 405, extractor rejections such as a path segment that is not
 /// UTF-8 after percent-decoding) come as plain text. They are rewritten as the JSON
 /// `{"error", "hint"}` every other client error has (the fuzz targets check every route).
-async fn json_errors(limits: BodyLimits, req: Request, next: Next) -> Response {
+async fn json_errors(limits: BodyLimits, asked: &Asked, res: Response) -> Response {
     use axum::http::{StatusCode, header};
-    let path = req.uri().path().to_string();
-    let datasets = path.starts_with("/datasets");
-    let encoding = req
-        .headers()
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| error::clip(v, 40).into_owned());
-    let res = next.run(req).await;
+    let datasets = asked.datasets;
+    let encoding = &asked.encoding;
     let status = res.status();
-    // JSON errors, and the HTML error pages `html_errors` made of them, pass as they are.
+    // JSON errors, and HTML pages (the OGC API's HTML face), pass as they are.
     let is_ours = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -116,7 +156,7 @@ async fn json_errors(limits: BodyLimits, req: Request, next: Next) -> Response {
         .unwrap_or_default();
     let reason = status.canonical_reason().unwrap_or("client error");
     let (error, hint) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE if path == "/lookup" => (
+        StatusCode::PAYLOAD_TOO_LARGE if asked.lookup => (
             format!("the request body is over the limit of {} bytes", limits.lookup),
             "split the points into smaller batches, or start the server with a larger --max-body-bytes"
                 .to_string(),
@@ -209,9 +249,12 @@ async fn not_found() -> ApiError {
 /// Stops a request that runs longer than `limit` (dropping its future cancels the work, as
 /// tower-http's `TimeoutLayer` does) and answers like every other 503: JSON with a hint and
 /// `Retry-After`, which `TimeoutLayer`'s bare status lacks.
-async fn time_limit(limit: std::time::Duration, req: Request, next: Next) -> Response {
+async fn time_limit(
+    limit: std::time::Duration,
+    answer: impl std::future::Future<Output = Response>,
+) -> Response {
     use axum::response::IntoResponse;
-    match tokio::time::timeout(limit, next.run(req)).await {
+    match tokio::time::timeout(limit, answer).await {
         Ok(res) => res,
         Err(_) => ApiError::Unavailable {
             message: format!(
@@ -265,20 +308,13 @@ pub fn app_live(live: live::LiveState) -> Router {
         upload: upload_limit,
         other: body_limit,
     };
-    Router::new()
-        .route("/", get(routes::home::index))
-        .route("/health", get(routes::health::health))
-        .route("/metrics", get(routes::health::metrics))
-        .route("/layers", get(routes::data::list_layers))
-        .route("/layers/{file}", get(routes::data::layer_file))
-        .route(
-            "/layers/{layer}/districts",
-            get(routes::data::list_districts),
-        )
-        .route(
-            "/layers/{layer}/districts/{code}",
-            get(routes::data::one_district),
-        )
+    // Each `from_fn` layer costs every request it wraps a clone of the stack inside it and two
+    // allocations: seven of them were a fifth of a cached tile's server time (about 25 us).
+    // So the middlewares that act on a few routes wrap only those, and the ones every request
+    // needs are one (`answers`).
+    // Request bodies (gzip-encoded uploads and point batches) arrive only here: they are
+    // inflated and held to the body limits here (no other route reads a body).
+    let with_bodies = Router::new()
         .route(
             "/lookup",
             get(routes::lookup::lookup_point)
@@ -287,19 +323,26 @@ pub fn app_live(live: live::LiveState) -> Router {
                     lookup_limit,
                 )),
         )
-        .route("/tiles/{file}", get(routes::vector::tilejson))
-        .route("/tiles/{layer}/{file}", get(routes::tiles::tilejson))
-        .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::vector::tile))
         .route(
-            "/tiles/{layer}/{indicator}/{z}/{x}/{y}",
-            get(routes::tiles::tile),
+            "/datasets",
+            get(routes::datasets::list).post(routes::datasets::create),
         )
-        .route("/legend/{layer}/{file}", get(routes::legend::legend))
-        .route("/styles/{file}", get(routes::styles::sprite))
-        .route("/styles/{layer}/{file}", get(routes::styles::style))
+        .route(
+            "/datasets/{id}",
+            get(routes::datasets::show)
+                .put(routes::datasets::update)
+                .delete(routes::datasets::delete),
+        )
+        .layer(middleware::from_fn(decompress))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit));
+    // Downloads read in pieces (GDAL's /vsicurl/, resumed downloads): the only file-like answers.
+    let files = Router::new()
+        .route("/layers/{file}", get(routes::data::layer_file))
         .route("/static/{layer}/{file}", get(routes::staticmap::static_map))
-        .route("/map/{layer}/{indicator}", get(routes::map::page))
-        .route("/map/assets/{*path}", get(routes::map::asset))
+        .layer(middleware::from_fn(byte_ranges::ranges));
+    // OGC API - Features answers HTML to browsers and to `f=html`.
+    let ogc = Router::new()
         .route("/ogc", get(routes::ogc::landing))
         .route("/ogc/api", get(routes::ogc::api))
         .route("/ogc/conformance", get(routes::ogc::conformance))
@@ -314,6 +357,35 @@ pub fn app_live(live: live::LiveState) -> Router {
             "/ogc/collections/{layer}/items/{code}",
             get(routes::ogc::item),
         )
+        .layer(middleware::from_fn_with_state(
+            live.clone(),
+            ogc_html::html_face,
+        ));
+    Router::new()
+        .route("/", get(routes::home::index))
+        .route("/health", get(routes::health::health))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/layers", get(routes::data::list_layers))
+        .route(
+            "/layers/{layer}/districts",
+            get(routes::data::list_districts),
+        )
+        .route(
+            "/layers/{layer}/districts/{code}",
+            get(routes::data::one_district),
+        )
+        .route("/tiles/{file}", get(routes::vector::tilejson))
+        .route("/tiles/{layer}/{file}", get(routes::tiles::tilejson))
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(routes::vector::tile))
+        .route(
+            "/tiles/{layer}/{indicator}/{z}/{x}/{y}",
+            get(routes::tiles::tile),
+        )
+        .route("/legend/{layer}/{file}", get(routes::legend::legend))
+        .route("/styles/{file}", get(routes::styles::sprite))
+        .route("/styles/{layer}/{file}", get(routes::styles::style))
+        .route("/map/{layer}/{indicator}", get(routes::map::page))
+        .route("/map/assets/{*path}", get(routes::map::asset))
         .route("/stats", get(routes::stats::index))
         .route("/stats/aggregate", get(routes::stats::aggregate))
         .route(
@@ -332,44 +404,22 @@ pub fn app_live(live: live::LiveState) -> Router {
             "/stats/{layer}/{indicator}/clusters",
             get(routes::stats::clusters),
         )
-        .route(
-            "/datasets",
-            get(routes::datasets::list).post(routes::datasets::create),
-        )
         .route("/datasets/new", get(routes::upload_page::page))
         .route("/datasets/assets/{*path}", get(routes::upload_page::asset))
-        .route(
-            "/datasets/{id}",
-            get(routes::datasets::show)
-                .put(routes::datasets::update)
-                .delete(routes::datasets::delete),
-        )
+        .merge(with_bodies)
+        .merge(files)
+        .merge(ogc)
         .fallback(not_found)
-        // Inside `track` (so 206 and 416 are counted as such) and inside compression (which
-        // leaves partial responses alone).
-        .layer(middleware::from_fn(byte_ranges::ranges))
-        .layer(middleware::from_fn_with_state(live.clone(), track))
         .layer(middleware::from_fn_with_state(
             live.clone(),
-            ogc_html::html_face,
+            move |State(state): State<SharedState>, req: Request, next: Next| {
+                answers(state, limits, timeout, req, next)
+            },
         ))
-        .layer(middleware::from_fn(html_errors::html_errors))
         .layer(CompressionLayer::new())
+        // Outside the error answers and the time limit, so their answers carry the CORS
+        // headers too, and cloned once per request rather than by every layer outside it.
         .layer(cors)
-        .layer(middleware::from_fn(decompress))
-        .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            json_errors(limits, req, next)
-        }))
-        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            time_limit(timeout, req, next)
-        }))
         .layer(TraceLayer::new_for_http())
-        // Every answer, the JSON errors quoting input among them, is read as what it says it is.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            axum::http::HeaderValue::from_static("nosniff"),
-        ))
         .with_state(live)
 }
