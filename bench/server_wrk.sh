@@ -7,7 +7,7 @@
 #  3. uncached tiles: wrk with lua/uncached.lua, every request a (style, tile) pair never seen,
 #     England z5..z12 (about 14,600 tiles) x 16 style variants, so no pair repeats within a run, lad19/imd_score and lsoa11/imd_decile.
 # Usage: bench/server_wrk.sh   (env: DUR seconds per run [20], CONNS_CACHED [64], CONNS_UNCACHED [8],
-#        THREADS [2], ADDR, BIN, DATA, OUT)
+#        THREADS [2], ONLY=cached to skip the uncached runs, ADDR, BIN, DATA, OUT)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need wrk; need curl; need bc
@@ -41,7 +41,9 @@ hits1=$(metric placemap_tile_cache_hits_total); miss1=$(metric placemap_tile_cac
 echo "CACHED $(wrk_summary "$OUT/wrk_cached.txt") cache-hits +$(echo "$hits1 - $hits0" | bc) misses +$(echo "$miss1 - $miss0" | bc)"
 
 STYLES='k=5;k=6;k=7;k=4;k=8;k=3;k=9;scheme=equal;k=5&reverse=true;k=6&reverse=true;k=7&reverse=true;k=4&reverse=true;k=8&reverse=true;k=3&reverse=true;k=9&reverse=true;scheme=equal&reverse=true'
-for li in lad19/imd_score lsoa11/imd_decile; do
+uncached=(lad19/imd_score lsoa11/imd_decile)
+[ "${ONLY:-}" = cached ] && uncached=()
+for li in "${uncached[@]}"; do
   hits0=$(metric placemap_tile_cache_hits_total); miss0=$(metric placemap_tile_cache_misses_total)
   echo "-- uncached tiles $li z5-z12: wrk -t$THREADS -c$CONNS_UNCACHED -d${DUR}s --latency; $(loadavg)"
   PLACEMAP_PREFIX=/tiles/$li PLACEMAP_ZMIN=5 PLACEMAP_ZMAX=12 PLACEMAP_STYLES=$STYLES PLACEMAP_THREADS=$THREADS \
