@@ -18,28 +18,15 @@ PEERS=$ROOT/../shared/bench
 TILES=$ROOT/crates/choropleth/benches/tiles_z5_z10.txt
 [ -f "$OUT/lsoa11_3857.shp" ] || OUT=$OUT bash "$PEERS/prep_peers.sh"
 N=$(wc -l <"$TILES")
-declare -A STYLE=(
-  [lad19]="imd_score/{}.png?scheme=quantile&k=5&palette=OrRd&nodata=none"
-  [lsoa11]="imd_decile/{}.png?scheme=manual&breaks=2.5,4.5,6.5,8.5&palette=OrRd&nodata=none"
-)
 
 # urls LAYER PART: curl config, one `url`/`output` pair per tile (PART: all, odd or even lines).
 urls() {
-  local style=${STYLE[$1]}
+  local style=${MAPNIK_STYLE[$1]}
   awk -v base="http://$ADDR/tiles/$1/" -v s="$style" -v part="$2" '
     part == "all" || (part == "odd" && NR % 2 == 1) || (part == "even" && NR % 2 == 0) {
       t = $1 "/" $2 "/" $3; u = s; sub(/\{\}/, t, u)
       printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", base, u
     }' "$TILES"
-}
-
-# geometry_ready: waits until /health says every layer's per-zoom geometry is built.
-geometry_ready() {
-  for _ in $(seq 1 600); do
-    curl -s "http://$ADDR/health" | python3 -c 'import json,sys; g=json.load(sys.stdin)["per_zoom_geometry"]; sys.exit(0 if g["layers_ready"]==g["layers"] else 1)' && return 0
-    sleep 0.1
-  done
-  echo "bench: per-zoom geometry not ready after 60 s" >&2; exit 1
 }
 
 # placemap LAYER CONNS: tiles/s over CONNS keep-alive connections on a fresh server.

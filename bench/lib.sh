@@ -41,6 +41,26 @@ metric() {
   awk -v n="$1" '($1 == n || index($1, n "{") == 1) && v == "" { v = $2 } END { print v }' <<<"$text"
 }
 
+# geometry_ready: waits until /health says every layer's per-zoom geometry is built.
+geometry_ready() {
+  for _ in $(seq 1 600); do
+    curl -s "http://$ADDR/health" | python3 -c 'import json,sys; g=json.load(sys.stdin)["per_zoom_geometry"]; sys.exit(0 if g["layers_ready"]==g["layers"] else 1)' && return 0
+    sleep 0.1
+  done
+  echo "bench: per-zoom geometry not ready after 60 s" >&2
+  exit 1
+}
+
+# Mapnik's style for the seeded z5-z10 tiles ({} is z/x/y): OrRd, the same 5 classes (LAD:
+# quantiles of the IMD 2019 score; LSOA: IMD deciles paired), no-data districts not drawn.
+declare -A MAPNIK_STYLE=(
+  [lad19]="imd_score/{}.png?scheme=quantile&k=5&palette=OrRd&nodata=none"
+  [lsoa11]="imd_decile/{}.png?scheme=manual&breaks=2.5,4.5,6.5,8.5&palette=OrRd&nodata=none"
+)
+
+# Style variants for lua/uncached.lua, so no (style, tile) pair repeats within a run.
+UNCACHED_STYLES='k=5;k=6;k=7;k=4;k=8;k=3;k=9;scheme=equal;k=5&reverse=true;k=6&reverse=true;k=7&reverse=true;k=4&reverse=true;k=8&reverse=true;k=3&reverse=true;k=9&reverse=true;scheme=equal&reverse=true'
+
 stop_server() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID"

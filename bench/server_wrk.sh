@@ -40,13 +40,12 @@ PLACEMAP_URLS=$urls wrk -t"$THREADS" -c"$CONNS_CACHED" -d"${DUR}s" --latency -s 
 hits1=$(metric placemap_tile_cache_hits_total); miss1=$(metric placemap_tile_cache_misses_total)
 echo "CACHED $(wrk_summary "$OUT/wrk_cached.txt") cache-hits +$(echo "$hits1 - $hits0" | bc) misses +$(echo "$miss1 - $miss0" | bc)"
 
-STYLES='k=5;k=6;k=7;k=4;k=8;k=3;k=9;scheme=equal;k=5&reverse=true;k=6&reverse=true;k=7&reverse=true;k=4&reverse=true;k=8&reverse=true;k=3&reverse=true;k=9&reverse=true;scheme=equal&reverse=true'
 uncached=(lad19/imd_score lsoa11/imd_decile)
 [ "${ONLY:-}" = cached ] && uncached=()
 for li in "${uncached[@]}"; do
   hits0=$(metric placemap_tile_cache_hits_total); miss0=$(metric placemap_tile_cache_misses_total)
   echo "-- uncached tiles $li z5-z12: wrk -t$THREADS -c$CONNS_UNCACHED -d${DUR}s --latency; $(loadavg)"
-  PLACEMAP_PREFIX=/tiles/$li PLACEMAP_ZMIN=5 PLACEMAP_ZMAX=12 PLACEMAP_STYLES=$STYLES PLACEMAP_THREADS=$THREADS \
+  PLACEMAP_PREFIX=/tiles/$li PLACEMAP_ZMIN=5 PLACEMAP_ZMAX=12 PLACEMAP_STYLES=$UNCACHED_STYLES PLACEMAP_THREADS=$THREADS \
     wrk -t"$THREADS" -c"$CONNS_UNCACHED" -d"${DUR}s" --latency -s "$LUA/uncached.lua" "http://$ADDR" | tee "$OUT/wrk_uncached_${li%%/*}.txt"
   hits1=$(metric placemap_tile_cache_hits_total); miss1=$(metric placemap_tile_cache_misses_total)
   echo "UNCACHED ${li%%/*} $(wrk_summary "$OUT/wrk_uncached_${li%%/*}.txt") cache-hits +$(echo "$hits1 - $hits0" | bc) misses +$(echo "$miss1 - $miss0" | bc)"

@@ -13,19 +13,12 @@ need curl; need bc
 LAYER=${LAYER:-lad19}
 PASSES=${PASSES:-10}
 TILES=$ROOT/crates/choropleth/benches/tiles_z5_z10.txt
-declare -A STYLE=(
-  [lad19]="imd_score/{}.png?scheme=quantile&k=5&palette=OrRd&nodata=none"
-  [lsoa11]="imd_decile/{}.png?scheme=manual&breaks=2.5,4.5,6.5,8.5&palette=OrRd&nodata=none"
-)
-[ -n "${STYLE[$LAYER]:-}" ] || { echo "bench: LAYER is lad19 or lsoa11" >&2; exit 1; }
+[ -n "${MAPNIK_STYLE[$LAYER]:-}" ] || { echo "bench: LAYER is lad19 or lsoa11" >&2; exit 1; }
 
 start_server --cache-mb "${CACHE_MB:-0}" >/dev/null
-for _ in $(seq 1 600); do
-  curl -s "http://$ADDR/health" | python3 -c 'import json,sys; g=json.load(sys.stdin)["per_zoom_geometry"]; sys.exit(0 if g["layers_ready"]==g["layers"] else 1)' && break
-  sleep 0.1
-done
+geometry_ready
 urls=$OUT/tile_cpu_urls.txt
-awk -v base="http://$ADDR/tiles/$LAYER/" -v s="${STYLE[$LAYER]}" '{
+awk -v base="http://$ADDR/tiles/$LAYER/" -v s="${MAPNIK_STYLE[$LAYER]}" '{
   t = $1 "/" $2 "/" $3; u = s; sub(/\{\}/, t, u)
   printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", base, u }' "$TILES" >"$urls"
 codes=$(curl -s -K "$urls" -w '%{http_code}\n' | sort | uniq -c | tr -s ' \n' ' ')

@@ -22,21 +22,14 @@ REPEAT=${REPEAT:-6}
 PASSES=${PASSES:-3}
 DUR=${DUR:-5}
 TILES=$ROOT/crates/choropleth/benches/tiles_z5_z10.txt
-declare -A STYLE=(
-  [lad19]="imd_score/{}.png?scheme=quantile&k=5&palette=OrRd&nodata=none"
-  [lsoa11]="imd_decile/{}.png?scheme=manual&breaks=2.5,4.5,6.5,8.5&palette=OrRd&nodata=none"
-)
 declare -A INDICATOR=([lad19]=imd_score [lsoa11]=imd_decile)
-[ -n "${STYLE[$LAYER]:-}" ] || { echo "bench: LAYER is lad19 or lsoa11" >&2; exit 1; }
+[ -n "${MAPNIK_STYLE[$LAYER]:-}" ] || { echo "bench: LAYER is lad19 or lsoa11" >&2; exit 1; }
 
 start_server --cache-mb 0 >/dev/null
-for _ in $(seq 1 600); do
-  curl -s "http://$ADDR/health" | python3 -c 'import json,sys; g=json.load(sys.stdin)["per_zoom_geometry"]; sys.exit(0 if g["layers_ready"]==g["layers"] else 1)' && break
-  sleep 0.1
-done
+geometry_ready
 # urls PART: curl config, one `url`/`output` pair per tile (PART: all, odd or even lines).
 urls() {
-  awk -v base="http://$ADDR/tiles/$LAYER/" -v s="${STYLE[$LAYER]}" -v part="$1" '
+  awk -v base="http://$ADDR/tiles/$LAYER/" -v s="${MAPNIK_STYLE[$LAYER]}" -v part="$1" '
     part == "all" || (part == "odd" && NR % 2 == 1) || (part == "even" && NR % 2 == 0) {
       t = $1 "/" $2 "/" $3; u = s; sub(/\{\}/, t, u)
       printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", base, u }' "$TILES"
@@ -71,13 +64,12 @@ for _ in $(seq 1 "$PASSES"); do
   echo "${line# | } | 2 vs 1: $(echo "scale=2; $rate2 / $rate1" | bc)x"
 done
 echo "$LAYER: wrk -t1, $DUR s a run, cache off; $(loadavg)"
-STYLES='k=5;k=6;k=7;k=4;k=8;k=3;k=9;scheme=equal;k=5&reverse=true;k=6&reverse=true;k=7&reverse=true;k=4&reverse=true;k=8&reverse=true;k=3&reverse=true;k=9&reverse=true;scheme=equal&reverse=true'
 for _ in $(seq 1 "$PASSES"); do
   line=""
   for conns in 1 2; do
     s0=$(server_cpu)
     PLACEMAP_PREFIX="/tiles/$LAYER/${INDICATOR[$LAYER]}" PLACEMAP_ZMIN=5 PLACEMAP_ZMAX=10 \
-      PLACEMAP_STYLES=$STYLES PLACEMAP_THREADS=1 \
+      PLACEMAP_STYLES=$UNCACHED_STYLES PLACEMAP_THREADS=1 \
       wrk -t1 -c"$conns" -d"${DUR}s" -s "$ROOT/bench/lua/uncached.lua" "http://$ADDR" >"$OUT/two_wrk.txt"
     s1=$(server_cpu)
     rate=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$OUT/two_wrk.txt")
