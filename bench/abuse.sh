@@ -31,8 +31,6 @@ fi
 rss() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 # Bytes the tile cache holds (placemap_tile_cache_bytes), in MB.
 cache_mb() { metric placemap_tile_cache_bytes | awk '{ printf "%.0f", $1 / 1048576 }'; }
-ticks() { awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$SERVER_PID/stat"; }
-hz=$(getconf CLK_TCK)
 # Server answers with status 5xx other than 503, summed over routes, from /metrics.
 bad5xx() {
   curl -s "http://$ADDR/metrics" | awk '/^placemap_http_requests_total\{/ {
@@ -155,11 +153,11 @@ clients=$!
 wait "$wrk_cached" "$wrk_uncached"
 wait "$clients"
 load_end=$(date +%s)
-t0=$(ticks)
+t0=$(cpu_ticks)
 echo "-- load stopped after $((load_end - load_start)) s (clients finish their last request); $(loadavg)"
 sleep 10
-t1=$(ticks)
-cpu_after=$(echo "scale=2; ($t1 - $t0) / $hz" | bc)
+t1=$(cpu_ticks)
+cpu_after=$(echo "scale=2; ($t1 - $t0) / $CLK_TCK" | bc)
 sleep 50
 rss_after=$(rss)
 cache_after=$(cache_mb)

@@ -34,6 +34,11 @@ start_server() {
 # vm FIELD: VmHWM / VmRSS of the server, in MB.
 vm() { awk -v f="$1:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
+# cpu_ticks: the server's CPU time so far (utime + stime from /proc, in CLK_TCK ticks; the
+# fields counted after the command name, which may hold spaces).
+cpu_ticks() { awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$SERVER_PID/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
+
 # metric NAME: a value of the server's /metrics (first sample line of that name).
 metric() {
   local text

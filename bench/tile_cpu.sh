@@ -22,11 +22,9 @@ awk -v base="http://$ADDR/tiles/$LAYER/" -v s="${MAPNIK_STYLE[$LAYER]}" '{
   t = $1 "/" $2 "/" $3; u = s; sub(/\{\}/, t, u)
   printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", base, u }' "$TILES" >"$urls"
 codes=$(curl -s -K "$urls" -w '%{http_code}\n' | sort | uniq -c | tr -s ' \n' ' ')
-cpu() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
-ticks=$(getconf CLK_TCK)
-c0=$(cpu); t0=$(date +%s.%N)
+c0=$(cpu_ticks); t0=$(date +%s.%N)
 for _ in $(seq 1 "$PASSES"); do curl -s -K "$urls" -o /dev/null; done
-t1=$(date +%s.%N); c1=$(cpu)
+t1=$(date +%s.%N); c1=$(cpu_ticks)
 n=$(($(wc -l <"$TILES") * PASSES))
 echo "$LAYER: warm-up answers ($codes); $n tiles: wall $(echo "scale=3; ($t1 - $t0) * 1000 / $n" | bc) ms per tile," \
-  "$(echo "scale=1; $n / ($t1 - $t0)" | bc) tiles/s; server CPU $(echo "scale=3; ($c1 - $c0) * 1000 / $ticks / $n" | bc) ms per tile; $(loadavg)"
+  "$(echo "scale=1; $n / ($t1 - $t0)" | bc) tiles/s; server CPU $(echo "scale=3; ($c1 - $c0) * 1000 / $CLK_TCK / $n" | bc) ms per tile; $(loadavg)"

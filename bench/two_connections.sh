@@ -40,12 +40,11 @@ for part in all odd even; do
 done
 curl -s -K "$OUT/two_all.txt" >/dev/null # warm-up
 N=$(($(wc -l <"$TILES") * REPEAT))
-server_cpu() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
 echo "$LAYER: $N tiles a pass, cache off; $(loadavg)"
 for _ in $(seq 1 "$PASSES"); do
   line=""
   for conns in 1 2; do
-    s0=$(server_cpu); t0=$(date +%s.%N)
+    s0=$(cpu_ticks); t0=$(date +%s.%N)
     if [ "$conns" = 1 ]; then
       /usr/bin/time -f '%U %S' -o "$OUT/two_t1" curl -s -K "$OUT/two_all.txt" >/dev/null
       : >"$OUT/two_t2"
@@ -55,9 +54,9 @@ for _ in $(seq 1 "$PASSES"); do
       /usr/bin/time -f '%U %S' -o "$OUT/two_t2" curl -s -K "$OUT/two_even.txt" >/dev/null
       wait "$other" # (not a bare `wait`: the server is a background job of this shell too)
     fi
-    t1=$(date +%s.%N); s1=$(server_cpu)
+    t1=$(date +%s.%N); s1=$(cpu_ticks)
     read -r rate server clients < <(cat "$OUT/two_t1" "$OUT/two_t2" | awk -v n="$N" -v w="$(echo "$t1 - $t0" | bc -l)" \
-      -v s="$(echo "($s1 - $s0) / 100" | bc -l)" '{ c += $1 + $2 } END { printf "%.0f %.2f %.2f\n", n / w, s / w, c / w }')
+      -v s="$(echo "($s1 - $s0) / $CLK_TCK" | bc -l)" '{ c += $1 + $2 } END { printf "%.0f %.2f %.2f\n", n / w, s / w, c / w }')
     eval "rate$conns=$rate"
     line="$line | $conns connection(s): $rate tiles/s, server $server cores, curl $clients cores"
   done
@@ -67,14 +66,14 @@ echo "$LAYER: wrk -t1, $DUR s a run, cache off; $(loadavg)"
 for _ in $(seq 1 "$PASSES"); do
   line=""
   for conns in 1 2; do
-    s0=$(server_cpu)
+    s0=$(cpu_ticks)
     PLACEMAP_PREFIX="/tiles/$LAYER/${INDICATOR[$LAYER]}" PLACEMAP_ZMIN=5 PLACEMAP_ZMAX=10 \
       PLACEMAP_STYLES=$UNCACHED_STYLES PLACEMAP_THREADS=1 \
       wrk -t1 -c"$conns" -d"${DUR}s" -s "$ROOT/bench/lua/uncached.lua" "http://$ADDR" >"$OUT/two_wrk.txt"
-    s1=$(server_cpu)
+    s1=$(cpu_ticks)
     rate=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$OUT/two_wrk.txt")
     eval "rate$conns=$rate"
-    line="$line | $conns connection(s): $rate tiles/s, server $(echo "scale=2; ($s1 - $s0) / 100 / $DUR" | bc) cores"
+    line="$line | $conns connection(s): $rate tiles/s, server $(echo "scale=2; ($s1 - $s0) / $CLK_TCK / $DUR" | bc) cores"
   done
   echo "${line# | } | 2 vs 1: $(echo "scale=2; $rate2 / $rate1" | bc)x"
 done

@@ -50,18 +50,15 @@ pub use crate::state::{AppState, SharedState};
 
 /// Counts `res` in the request metrics of its route, with its latency from `start`.
 fn record(state: &SharedState, route: String, status: u16, start: Instant) {
-    state
-        .metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            route: route.clone(),
-            status,
-        })
-        .inc();
+    let labels = RequestLabels { route, status };
+    state.metrics.requests.get_or_create(&labels).inc();
+    // The route's name moves on to the latency's labels rather than being copied.
     state
         .metrics
         .latency
-        .get_or_create(&RouteLabels { route })
+        .get_or_create(&RouteLabels {
+            route: labels.route,
+        })
         .observe(start.elapsed().as_secs_f64());
 }
 
